@@ -1,7 +1,15 @@
 // The one storage interface that the embedded, etcd and Kubernetes backends implement.
 // Shaped after libcalico-go's backend api.Client: opaque string revisions, CAS updates, watch from a revision.
 
-/** Identifies one stored object. v3 kinds use their own name; IPAM kinds use the names documented in keys.ts. */
+/**
+ * Identifies one stored object. v3 kinds use metadata.name/namespace. The IPAM library's kinds
+ * (values in the etcd JSON shape of libcalico-go's model, see ipam-model.md):
+ * - IPAMBlock: name = the block CIDR, canonical (`10.0.0.0/26`, `fd80::/122`)
+ * - BlockAffinity: name = `<affinity>:<cidr>` where affinity is `host:<hostname>` or `virtual:load-balancer`
+ *   (e.g. `host:node1:10.0.0.0/26`); list one host's with namePrefix `host:node1:`
+ * - IPAMHandle: name = the handle id
+ * - IPAMConfig: name = `default`
+ */
 export interface Key {
   kind: string
   name: string
