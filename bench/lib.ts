@@ -1,0 +1,45 @@
+// Small measurement helpers shared by the bench scripts: wall time and peak RSS of child processes.
+import {spawnSync, type SpawnSyncOptions} from 'node:child_process'
+
+export interface Run {
+  ms: number
+  /** Peak resident set size of the child, in KiB (from GNU time). */
+  maxRssKiB: number
+  status: number | null
+}
+
+/** Runs argv once under /usr/bin/time to get its peak RSS; throws if it fails. */
+export function run(argv: string[], options: SpawnSyncOptions = {}): Run {
+  const start = process.hrtime.bigint()
+  const child = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], {encoding: 'utf8', maxBuffer: 1 << 30, ...options})
+  const ms = Number(process.hrtime.bigint() - start) / 1e6
+  const stderr = String(child.stderr ?? '')
+  if (child.status !== 0) {
+    throw new Error(`${argv.join(' ')} exited ${child.status}: ${stderr.slice(-2000)}`)
+  }
+  const lines = stderr.trim().split('\n')
+  return {ms, maxRssKiB: Number(lines[lines.length - 1]), status: child.status}
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+/** Runs argv `times` times (after one warm-up) and returns the median wall time and the largest peak RSS. */
+export function measure(argv: string[], times: number, options: SpawnSyncOptions = {}): {medianMs: number; maxRssKiB: number} {
+  run(argv, options)
+  const runs = Array.from({length: times}, () => run(argv, options))
+  return {medianMs: median(runs.map((r) => r.ms)), maxRssKiB: Math.max(...runs.map((r) => r.maxRssKiB))}
+}
+
+export function row(label: string, ms: number, baselineMs: number, rssKiB?: number): string {
+  const rss = rssKiB === undefined ? '' : `  peak RSS ${(rssKiB / 1024).toFixed(1)} MiB`
+  return `${label.padEnd(44)} ${ms.toFixed(1).padStart(9)} ms  ${(ms / baselineMs).toFixed(2)}x${rss}`
+}
