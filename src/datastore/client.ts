@@ -1,0 +1,499 @@
+// The typed v3 resource client over a Backend, mirroring libcalico-go's clientv3: defaults and validation on
+// write, Calico's metadata rules, the built-in objects and the per-kind checks that need datastore state.
+import {randomBytes, randomUUID} from 'node:crypto'
+
+import {applyDefaults} from '../api/defaults.js'
+import {
+  CalicoError,
+  OperationNotSupportedError,
+  ResourceAlreadyExistsError,
+  ResourceDoesNotExistError,
+  ResourceUpdateConflictError,
+  ValidationError,
+  type ErroredField,
+} from '../api/errors.js'
+import {kindInfo, POLICY_KINDS, type KindInfo} from '../api/kinds.js'
+import {API_VERSION, resourceId, type Resource, type ResourceList} from '../api/resource.js'
+import {validateResource} from '../api/validate.js'
+import type {Backend, Key, KVPair} from './backend.js'
+
+export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
+export const TIER_LABEL = 'projectcalico.org/tier'
+const KNP_PREFIX = 'knp.default.'
+const DEFAULT_NAME = 'default'
+
+/** Built-in tiers (api/pkg/apis/projectcalico/v3/tier.go): name, default action, order. */
+export const BUILTIN_TIERS: ReadonlyArray<{name: string; defaultAction: 'Deny' | 'Pass'; order: number}> = [
+  {name: 'default', defaultAction: 'Deny', order: 1_000_000},
+  {name: 'kube-admin', defaultAction: 'Pass', order: 1_000},
+  {name: 'kube-baseline', defaultAction: 'Pass', order: 10_000_000},
+]
+
+// Kinds whose only valid name is `default`, with libcalico-go's wording of the refusal.
+const DEFAULT_ONLY: Readonly<Record<string, string>> = {
+  ClusterInformation: 'Cannot create a Cluster Information resource with a name other than "default"',
+  KubeControllersConfiguration: 'Cannot create a Kube Controllers Configuration resource with a name other than "default"',
+  IPAMConfiguration: 'Cannot create an IPAMConfiguration resource with a name other than "default"',
+}
+
+// BGPConfiguration fields only the `default` object may carry (libcalico-go/lib/clientv3/bgpconfig.go).
+const BGP_DEFAULT_ONLY: ReadonlyArray<{json: string; go: string; list: boolean}> = [
+  {json: 'nodeToNodeMeshEnabled', go: 'NodeToNodeMeshEnabled', list: false},
+  {json: 'asNumber', go: 'ASNumber', list: false},
+  {json: 'serviceLoadBalancerIPs', go: 'ServiceLoadBalancerIPs', list: true},
+  {json: 'serviceExternalIPs', go: 'ServiceExternalIPs', list: true},
+  {json: 'serviceClusterIPs', go: 'ServiceClusterIPs', list: true},
+  {json: 'nodeMeshPassword', go: 'NodeMeshPassword', list: false},
+  {json: 'nodeMeshMaxRestartTime', go: 'NodeMeshMaxRestartTime', list: false},
+]
+
+/** A plain error whose text is the whole message (libcalico-go's errors.New cases). */
+export class ClientError extends CalicoError {}
+
+/** Checks that need other stored objects; supplied by the validation module when available. */
+export interface PoolChecks {
+  /** Returns the overlap message, or undefined, for a new pool against the stored ones. */
+  overlap?(pool: Resource, others: Resource[]): string | undefined
+  /** Throws when an update changes an immutable IPPool field. */
+  update?(old: Resource, updated: Resource): void
+}
+
+export interface ClientOptions {
+  /** Clock for creationTimestamp (tests pin it). */
+  now?: () => Date
+  poolChecks?: PoolChecks
+}
+
+export interface ListOptions {
+  /** Undefined or '' lists every namespace of a namespaced kind. */
+  namespace?: string
+  namePrefix?: string
+}
+
+export interface DeleteOptions {
+  /** Delete only if the stored object still has this resourceVersion. */
+  resourceVersion?: string
+}
+
+type Spec = Record<string, unknown>
+
+function info(kind: string): KindInfo {
+  const i = kindInfo(kind)
+  if (!i) throw new ClientError(`resource type '${kind}' is not supported`)
+  return i
+}
+
+function clone<T>(v: T): T {
+  return structuredClone(v)
+}
+
+function keyOf(res: Resource): Key {
+  const key: Key = {kind: res.kind, name: res.metadata.name ?? ''}
+  if (res.metadata.namespace) key.namespace = res.metadata.namespace
+  return key
+}
+
+function idOf(key: Key): string {
+  return resourceId(key.kind, key.name, key.namespace)
+}
+
+/** Go's RFC 3339 form with second precision, as metav1.Time marshals. */
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+function validation(name: string, reason: string, value?: unknown): ValidationError {
+  return new ValidationError([{name, reason, value}])
+}
+
+/** Re-issues backend errors with Calico's identifier for the key, so messages never depend on the backend. */
+function translate(err: unknown, key: Key): never {
+  if (err instanceof ResourceDoesNotExistError) throw new ResourceDoesNotExistError(idOf(key), err.detail)
+  if (err instanceof ResourceAlreadyExistsError) throw new ResourceAlreadyExistsError(idOf(key), err.detail)
+  if (err instanceof ResourceUpdateConflictError) throw new ResourceUpdateConflictError(idOf(key))
+  throw err
+}
+
+function defaultAllowProfile(): Resource {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Profile',
+    metadata: {name: DEFAULT_ALLOW_PROFILE, resourceVersion: '1'},
+    spec: {ingress: [{action: 'Allow'}], egress: [{action: 'Allow'}]},
+  }
+}
+
+function specOf(res: Resource): Spec {
+  return (res.spec ?? {}) as Spec
+}
+
+function tierOf(res: Resource): string {
+  const tier = specOf(res).tier
+  return typeof tier === 'string' && tier !== '' ? tier : 'default'
+}
+
+/** Computes a WorkloadEndpoint's name from its identifiers (libcalico-go/lib/names/workloadendpoint.go). */
+export function workloadEndpointName(spec: Spec): string {
+  const str = (f: string): string => (typeof spec[f] === 'string' ? (spec[f] as string) : '')
+  if (!str('node')) throw validation('node', 'field should be assigned')
+  const orch = str('orchestrator')
+  const third = orch === 'k8s' ? 'pod' : orch === 'cni' ? 'containerID' : orch === 'libnetwork' ? 'orchestrator' : 'workload'
+  const parts: string[] = []
+  for (const field of ['node', 'orchestrator', third, 'endpoint']) {
+    const v = str(field)
+    if (!v) throw validation(field, 'field should be assigned', v)
+    if (v.startsWith('-')) throw validation(field, "field must not begin with a '-'", v)
+    if (v.endsWith('-')) throw validation(field, "field must not end with a '-'", v)
+    parts.push(v.replaceAll('-', '--'))
+  }
+  return parts.join('-')
+}
+
+export class ResourceClient {
+  private readonly now: () => Date
+  private readonly poolChecks: PoolChecks
+
+  constructor(readonly backend: Backend, options: ClientOptions = {}) {
+    this.now = options.now ?? (() => new Date())
+    this.poolChecks = options.poolChecks ?? {}
+  }
+
+  async close(): Promise<void> {
+    await this.backend.close()
+  }
+
+  async get(kind: string, name: string, namespace?: string): Promise<Resource> {
+    const i = info(kind)
+    const key: Key = {kind: i.kind, name}
+    if (i.namespaced) {
+      if (!namespace) throw validation('Metadata.Namespace', 'namespace is not specified on namespaced resource')
+      key.namespace = namespace
+    }
+    if (i.kind === 'Profile' && name === DEFAULT_ALLOW_PROFILE) return defaultAllowProfile()
+    let kv: KVPair<Resource>
+    try {
+      kv = await this.backend.get<Resource>(key)
+    } catch (err) {
+      translate(err, key)
+    }
+    return this.fromStorage(kv)
+  }
+
+  async list(kind: string, options: ListOptions = {}): Promise<ResourceList> {
+    const i = info(kind)
+    const result = await this.backend.list<Resource>({
+      kind: i.kind,
+      namespace: i.namespaced && options.namespace ? options.namespace : undefined,
+      namePrefix: options.namePrefix || undefined,
+    })
+    const items = result.items.map((kv) => this.fromStorage(kv))
+    if (i.kind === 'Profile' && DEFAULT_ALLOW_PROFILE.startsWith(options.namePrefix ?? '')) {
+      items.unshift(defaultAllowProfile())
+    }
+    return {apiVersion: API_VERSION, kind: `${i.kind}List`, metadata: {resourceVersion: result.revision}, items}
+  }
+
+  async create(input: Resource): Promise<Resource> {
+    const i = info(input.kind)
+    const res = this.prepare(input, i)
+    const meta = res.metadata
+    if (!meta.name) {
+      const suffix = meta.generateName ? ' (GenerateName is not supported)' : ''
+      throw validation('Metadata.Name', `field must be set for a Create request${suffix}`, meta.name ?? '')
+    }
+    if (meta.resourceVersion) {
+      throw validation('Metadata.ResourceVersion', 'field must not be set for a Create request', meta.resourceVersion)
+    }
+    await this.checkWrite('create', res, i)
+    if (res.kind === 'Profile' && meta.name === DEFAULT_ALLOW_PROFILE) {
+      throw new ResourceAlreadyExistsError(
+        DEFAULT_ALLOW_PROFILE,
+        `${DEFAULT_ALLOW_PROFILE} already exists. The profile "${DEFAULT_ALLOW_PROFILE}" is default provided by Calico`,
+      )
+    }
+    if (POLICY_KINDS.has(res.kind)) await this.get('Tier', tierOf(res))
+    if (res.kind === 'IPPool') await this.checkPoolOverlap(res)
+    if (res.kind === 'Node') await this.ensureInitialized()
+    meta.uid ||= randomUUID()
+    meta.creationTimestamp ||= timestamp(this.now())
+    const key = keyOf(res)
+    try {
+      return this.fromStorage(await this.backend.create(key, this.toStorage(res)))
+    } catch (err) {
+      translate(err, key)
+    }
+  }
+
+  async update(input: Resource): Promise<Resource> {
+    const i = info(input.kind)
+    const res = this.prepare(input, i)
+    const meta = res.metadata
+    const fields: ErroredField[] = []
+    if (!meta.resourceVersion) fields.push({name: 'Metadata.ResourceVersion', reason: 'field must be set for an Update request'})
+    else if (!meta.creationTimestamp) fields.push({name: 'Metadata.CreationTimestamp', reason: 'field must be set for an Update request'})
+    else if (!meta.uid) fields.push({name: 'Metadata.UID', reason: 'field must be set for an Update request'})
+    if (fields.length > 0) throw new ValidationError(fields)
+    await this.checkWrite('update', res, i)
+    if (res.kind === 'Profile' && meta.name === DEFAULT_ALLOW_PROFILE) {
+      throw new OperationNotSupportedError(
+        'Update',
+        DEFAULT_ALLOW_PROFILE,
+        `The profile "${DEFAULT_ALLOW_PROFILE}" is a default provided by Calico and cannot be updated`,
+      )
+    }
+    const key = keyOf(res)
+    if (res.kind === 'IPPool' && this.poolChecks.update) {
+      const old = await this.get('IPPool', key.name)
+      this.poolChecks.update(old, res)
+    }
+    try {
+      return this.fromStorage(await this.backend.update(key, this.toStorage(res), meta.resourceVersion as string))
+    } catch (err) {
+      translate(err, key)
+    }
+  }
+
+  /** Create, or update the stored object (keeping its uid and creation time) when it exists. */
+  async apply(input: Resource): Promise<Resource> {
+    try {
+      return await this.create({...input, metadata: {...input.metadata, resourceVersion: undefined}})
+    } catch (err) {
+      if (!(err instanceof ResourceAlreadyExistsError)) throw err
+    }
+    const current = await this.get(input.kind, input.metadata.name ?? '', input.metadata.namespace)
+    const {uid, creationTimestamp, resourceVersion} = current.metadata
+    return this.update({...input, metadata: {...input.metadata, uid, creationTimestamp, resourceVersion}})
+  }
+
+  async delete(kind: string, name: string, namespace?: string, options: DeleteOptions = {}): Promise<Resource> {
+    const i = info(kind)
+    const key: Key = {kind: i.kind, name}
+    if (i.namespaced) {
+      if (!namespace) throw validation('Metadata.Namespace', 'namespace is not specified on namespaced resource')
+      key.namespace = namespace
+    }
+    if (i.kind === 'NetworkPolicy' && name.startsWith(KNP_PREFIX)) {
+      throw new OperationNotSupportedError('delete', idOf(key), 'kubernetes network policies must be managed through the kubernetes API')
+    }
+    if (i.kind === 'Profile' && name === DEFAULT_ALLOW_PROFILE) {
+      throw new OperationNotSupportedError(
+        'Delete',
+        DEFAULT_ALLOW_PROFILE,
+        `The profile "${DEFAULT_ALLOW_PROFILE}" is a default provided by Calico and cannot be deleted`,
+      )
+    }
+    if (i.kind === 'Tier') await this.checkTierDeletable(name)
+    let revision = options.resourceVersion || undefined
+    if (i.kind === 'IPPool') revision = await this.disablePool(key, revision)
+    try {
+      return this.fromStorage(await this.backend.delete<Resource>(key, revision))
+    } catch (err) {
+      translate(err, key)
+    }
+  }
+
+  /**
+   * Creates ClusterInformation `default` and the built-in tiers when missing (libcalico-go's EnsureInitialized).
+   * Fail-slow: every step is attempted and the first error is reported.
+   */
+  async ensureInitialized(calicoVersion = '', clusterType = ''): Promise<void> {
+    const errors: unknown[] = []
+    try {
+      await this.ensureClusterInformation(calicoVersion, clusterType)
+    } catch (err) {
+      errors.push(err)
+    }
+    for (const tier of BUILTIN_TIERS) {
+      try {
+        await this.create({
+          apiVersion: API_VERSION,
+          kind: 'Tier',
+          metadata: {name: tier.name},
+          spec: {order: tier.order, defaultAction: tier.defaultAction},
+        })
+      } catch (err) {
+        if (!(err instanceof ResourceAlreadyExistsError)) errors.push(err)
+      }
+    }
+    if (errors.length > 0) throw errors[0]
+  }
+
+  private async ensureClusterInformation(calicoVersion: string, clusterType: string): Promise<void> {
+    if (this.backend.type === 'kubernetes') clusterType = clusterType ? `${clusterType.replace(/,$/, '')},kdd` : 'kdd'
+    for (let attempt = 0; ; attempt++) {
+      let current: Resource
+      try {
+        current = await this.get('ClusterInformation', DEFAULT_NAME)
+      } catch (err) {
+        if (!(err instanceof ResourceDoesNotExistError)) throw err
+        const spec: Spec = {clusterGUID: randomBytes(16).toString('hex'), datastoreReady: true}
+        if (calicoVersion) spec.calicoVersion = calicoVersion
+        if (clusterType) spec.clusterType = clusterType
+        try {
+          await this.create({apiVersion: API_VERSION, kind: 'ClusterInformation', metadata: {name: DEFAULT_NAME}, spec})
+          return
+        } catch (createErr) {
+          // Another writer initialised it first: re-read and reconcile.
+          if (createErr instanceof ResourceAlreadyExistsError && attempt < 5) continue
+          throw createErr
+        }
+      }
+      const spec = {...specOf(current)}
+      let changed = false
+      if (calicoVersion && spec.calicoVersion !== calicoVersion) {
+        spec.calicoVersion = calicoVersion
+        changed = true
+      }
+      if (!spec.clusterGUID) {
+        spec.clusterGUID = randomBytes(16).toString('hex')
+        changed = true
+      }
+      if (spec.datastoreReady === undefined || spec.datastoreReady === null) {
+        spec.datastoreReady = true
+        changed = true
+      }
+      if (clusterType) {
+        const existing = typeof spec.clusterType === 'string' && spec.clusterType ? spec.clusterType.split(',') : []
+        const merged = [...existing, ...clusterType.split(',').filter((t) => !existing.includes(t))]
+        if (merged.length !== existing.length) {
+          spec.clusterType = merged.join(',')
+          changed = true
+        }
+      }
+      if (!changed) return
+      try {
+        await this.update({...current, spec})
+        return
+      } catch (err) {
+        if (err instanceof ResourceUpdateConflictError && attempt < 5) continue
+        throw err
+      }
+    }
+  }
+
+  /** Defaults, kind-specific naming and validation, on a copy stamped with apiVersion/kind. */
+  private prepare(input: Resource, i: KindInfo): Resource {
+    let res: Resource = clone({...input, apiVersion: API_VERSION, kind: i.kind})
+    res.metadata ??= {}
+    delete res.metadata.selfLink
+    if (i.namespaced && !res.metadata.namespace) {
+      throw validation('Metadata.Namespace', 'namespace is not specified on namespaced resource')
+    }
+    if (res.kind === 'WorkloadEndpoint') {
+      const expected = workloadEndpointName(specOf(res))
+      if (!res.metadata.name) res.metadata.name = expected
+      else if (res.metadata.name !== expected) {
+        throw validation(
+          'Name',
+          `the WorkloadEndpoint name does not match the primary identifiers assigned in the Spec: expected name ${expected}`,
+          res.metadata.name,
+        )
+      }
+    }
+    res = applyDefaults(res)
+    validateResource(res)
+    if (res.kind === 'WorkloadEndpoint') {
+      const orchestrator = specOf(res).orchestrator
+      res.metadata.labels = {
+        ...res.metadata.labels,
+        'projectcalico.org/namespace': res.metadata.namespace ?? '',
+        'projectcalico.org/orchestrator': typeof orchestrator === 'string' ? orchestrator : '',
+      }
+    }
+    return res
+  }
+
+  /** Rules libcalico-go applies on create and update before storing. */
+  private async checkWrite(op: 'create' | 'update', res: Resource, i: KindInfo): Promise<void> {
+    const name = res.metadata.name ?? ''
+    if (res.kind === 'NetworkPolicy' && name.startsWith(KNP_PREFIX)) {
+      throw new OperationNotSupportedError(
+        op === 'create' ? 'create or apply' : 'apply or replace',
+        idOf(keyOf(res)),
+        'kubernetes network policies must be managed through the kubernetes API',
+      )
+    }
+    const onlyDefault = DEFAULT_ONLY[i.kind]
+    if (onlyDefault && name !== DEFAULT_NAME) throw new ClientError(onlyDefault)
+    if (res.kind === 'BGPConfiguration' && name !== DEFAULT_NAME) {
+      const spec = specOf(res)
+      const fields = BGP_DEFAULT_ONLY.filter((f) => {
+        const v = spec[f.json]
+        return f.list ? Array.isArray(v) && v.length > 0 : v !== undefined && v !== null
+      }).map((f) => {
+        const subject = f.json.startsWith('nodeMesh') || f.json === 'nodeToNodeMeshEnabled' ? f.json : f.go
+        return {name: `BGPConfiguration.Spec.${f.go}`, reason: `Cannot set ${subject} on a non default BGP Configuration.`}
+      })
+      if (fields.length > 0) throw new ValidationError(fields)
+    }
+    if (res.kind === 'BGPPeer') await this.checkPeerFilters(res)
+  }
+
+  private async checkPeerFilters(res: Resource): Promise<void> {
+    const filters = specOf(res).filters
+    if (!Array.isArray(filters) || filters.length === 0) return
+    const existing = new Set((await this.list('BGPFilter')).items.map((f) => f.metadata.name))
+    const missing = filters.filter((f) => !existing.has(String(f)))
+    if (missing.length > 0) throw validation('BGPPeer.Spec.Filters', 'BGPFilter(s) not found', missing)
+  }
+
+  private async checkPoolOverlap(pool: Resource): Promise<void> {
+    if (!this.poolChecks.overlap) return
+    const others = (await this.list('IPPool')).items.filter((p) => p.metadata.name !== pool.metadata.name)
+    const message = this.poolChecks.overlap(pool, others)
+    if (message) throw validation('IPPool.Spec.CIDR', message, specOf(pool).cidr)
+  }
+
+  private async checkTierDeletable(name: string): Promise<void> {
+    if (BUILTIN_TIERS.some((t) => t.name === name)) {
+      throw new OperationNotSupportedError('Delete', name, `Cannot delete ${name} tier`)
+    }
+    for (const kind of ['NetworkPolicy', 'GlobalNetworkPolicy', 'StagedNetworkPolicy', 'StagedGlobalNetworkPolicy']) {
+      const {items} = await this.list(kind)
+      if (items.some((p) => tierOf(p) === name)) {
+        throw new OperationNotSupportedError('delete', name, 'Cannot delete a non-empty tier')
+      }
+    }
+  }
+
+  /**
+   * Calico disables a pool before deleting it so that no new addresses are handed out from it meanwhile.
+   * Returns the revision the delete must match.
+   */
+  private async disablePool(key: Key, revision: string | undefined): Promise<string | undefined> {
+    let kv: KVPair<Resource>
+    try {
+      kv = await this.backend.get<Resource>(key)
+    } catch (err) {
+      translate(err, key)
+    }
+    if (revision && kv.revision !== revision) throw new ResourceUpdateConflictError(idOf(key))
+    const stored = kv.value
+    if ((stored.spec as Spec | undefined)?.disabled === true) return kv.revision
+    const disabled = {...stored, spec: {...specOf(stored), disabled: true}}
+    try {
+      return (await this.backend.update(key, disabled, kv.revision)).revision
+    } catch (err) {
+      translate(err, key)
+    }
+  }
+
+  private toStorage(res: Resource): Resource {
+    const value = clone(res)
+    delete value.metadata.resourceVersion
+    return value
+  }
+
+  private fromStorage(kv: KVPair<Resource>): Resource {
+    let res = clone(kv.value)
+    res.apiVersion = API_VERSION
+    res.metadata = {...res.metadata, resourceVersion: kv.revision}
+    delete res.metadata.selfLink
+    // Calico applies pool defaults on read too, so rows written by older versions print complete.
+    if (res.kind === 'IPPool') res = applyDefaults(res)
+    if (POLICY_KINDS.has(res.kind) && !res.metadata.labels?.[TIER_LABEL]) {
+      res.metadata.labels = {...res.metadata.labels, [TIER_LABEL]: tierOf(res)}
+    }
+    return res
+  }
+}
