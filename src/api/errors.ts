@@ -9,8 +9,11 @@ export abstract class CalicoError extends Error {
 /** `error with field <Name> = '<value>' (<reason>)`, or the multi-field list form. */
 export interface ErroredField {
   name: string
+  /** Printed as `= '<value>'`; undefined prints as `= ''`, null (Go's nil) leaves the value part out. */
   value?: unknown
   reason: string
+  /** JSON path of the offending field (`spec.ingress[0].destination.ports[1]`), so the CLI can point at it. */
+  path?: string
 }
 
 export class ValidationError extends CalicoError {
@@ -20,17 +23,22 @@ export class ValidationError extends CalicoError {
 }
 
 function formatValue(v: unknown): string {
-  if (v === undefined || v === null) return ''
+  if (v === undefined) return ''
   if (typeof v === 'object') return JSON.stringify(v)
   return String(v)
 }
 
+// libcalico-go ErroredField.String(): the value part is left out when there is no value, the reason when empty.
+function formatField(f: ErroredField): string {
+  let s = f.value === null ? f.name : `${f.name} = '${formatValue(f.value)}'`
+  if (f.reason !== '') s += ` (${f.reason})`
+  return s
+}
+
 function formatValidation(fields: ErroredField[]): string {
-  if (fields.length === 1) {
-    const f = fields[0]
-    return `error with field ${f.name} = '${formatValue(f.value)}' (${f.reason})`
-  }
-  const lines = fields.map((f) => `-  ${f.name} = '${formatValue(f.value)}' (${f.reason})`)
+  if (fields.length === 0) return 'unknown validation error'
+  if (fields.length === 1) return `error with field ${formatField(fields[0])}`
+  const lines = fields.map((f) => `-  ${formatField(f)}`)
   return `error with the following fields:\n${lines.join('\n')}`
 }
 
