@@ -1,0 +1,618 @@
+// The policy calculation graph (Felix's ActiveRulesCalculator + RuleScanner + label index + PolicyResolver/Sorter)
+// as one incremental index: `update(event)` adjusts policy↔local-endpoint matches and refcounted IP-set members;
+// `state()` reads the desired per-node policy state out of the index.
+import {formatCidr, parseCidr} from './cidr.js'
+import {
+  LABEL_NAMESPACE,
+  LABEL_ORCHESTRATOR,
+  LABEL_SERVICE_ACCOUNT,
+  SelectorCache,
+  canonicalSpec,
+  compileMatcher,
+  subjectFor,
+  type MatchSpec,
+  type MatchSubject,
+  type Matcher,
+} from './endpoint-match.js'
+import {protocolNumber} from './protocol.js'
+import {parseRule, type IPSetDef} from './rules.js'
+import {settingsFrom} from './settings.js'
+import type {
+  ActivePolicy,
+  ActiveProfile,
+  CalcEvent,
+  CalcKind,
+  CalcResource,
+  FelixConfigurationSpec,
+  IPSetState,
+  LocalEndpoint,
+  ParsedRule,
+  PolicyKind,
+  PolicyKindShort,
+  PolicySpec,
+  PolicyState,
+  Rule,
+  TierDefaultAction,
+  TierInfo,
+} from './types.js'
+import {POLICY_KINDS} from './types.js'
+
+export const DEFAULT_TIER = 'default'
+/** Order of the built-in `default` tier when no Tier resource overrides it (Calico's DefaultTierOrder). */
+export const DEFAULT_TIER_ORDER = 1_000_000
+
+interface EndpointPortData {
+  name: string
+  protocol: number
+  port: number
+}
+
+/** Anything that can be an IP-set member source: endpoints (local or remote) and network sets. */
+interface MemberSource {
+  key: string
+  kind: 'workload' | 'host' | 'netset'
+  /** Canonical CIDRs (`/32`, `/128` for endpoint addresses). */
+  nets: string[]
+  /** Bare addresses of an endpoint, for ip-port members. */
+  addrs: string[]
+  ports: EndpointPortData[]
+  ownLabels: Record<string, string>
+  profileIds: string[]
+  subject: MatchSubject
+  local: boolean
+  iface: string
+}
+
+interface PolicyEntry {
+  key: string
+  kind: PolicyKind
+  staged: boolean
+  tier: string
+  order: number
+  name: string
+  namespace: string
+  ingress: boolean
+  egress: boolean
+  matcher: Matcher
+  active: ActivePolicy
+  sets: IPSetDef[]
+}
+
+interface ProfileEntry {
+  name: string
+  labels: Record<string, string>
+  rules: ActiveProfile
+  sets: IPSetDef[]
+}
+
+interface SetEntry {
+  def: IPSetDef
+  matcher: Matcher
+  refs: number
+  members: Map<string, number>
+}
+
+const STAGED_KINDS: ReadonlySet<string> = new Set(['StagedNetworkPolicy', 'StagedGlobalNetworkPolicy', 'StagedKubernetesNetworkPolicy'])
+
+function shortKind(kind: PolicyKind): PolicyKindShort {
+  switch (kind) {
+    case 'GlobalNetworkPolicy':
+    case 'StagedGlobalNetworkPolicy':
+      return 'gnp'
+    case 'KubernetesNetworkPolicy':
+    case 'StagedKubernetesNetworkPolicy':
+      return 'knp'
+    default:
+      return 'np'
+  }
+}
+
+export function policyKey(kind: PolicyKindShort, name: string, namespace?: string): string {
+  return namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`
+}
+
+function resourceKey(kind: string, name: string, namespace?: string): string {
+  return namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`
+}
+
+/** API defaulting of policy `types` (Calico's defaultPolicyTypesField), applied when the caller has not. */
+function policyTypes(spec: PolicySpec): {ingress: boolean; egress: boolean} {
+  if (spec.types && spec.types.length > 0) {
+    const t = spec.types.map((x) => x.toLowerCase())
+    return {ingress: t.includes('ingress'), egress: t.includes('egress')}
+  }
+  const hasEgress = (spec.egress?.length ?? 0) > 0
+  const hasIngress = (spec.ingress?.length ?? 0) > 0
+  if (hasEgress && !hasIngress) return {ingress: false, egress: true}
+  return {ingress: true, egress: hasEgress}
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+export class PolicyCalculator {
+  private readonly selectors = new SelectorCache()
+  private readonly sources = new Map<string, MemberSource>()
+  private readonly profileUsers = new Map<string, Set<string>>()
+  private readonly policies = new Map<string, PolicyEntry>()
+  private readonly profiles = new Map<string, ProfileEntry>()
+  private readonly tiers = new Map<string, {order: number | undefined; defaultAction: TierDefaultAction}>()
+  private readonly felixConfigs = new Map<string, FelixConfigurationSpec>()
+  /** policy key → local endpoint keys it applies to. */
+  private readonly policyMatches = new Map<string, Set<string>>()
+  /** local endpoint key → policy keys. */
+  private readonly endpointPolicies = new Map<string, Set<string>>()
+  /** profile name → number of local endpoints listing it. */
+  private readonly profileRefs = new Map<string, number>()
+  private readonly sets = new Map<string, SetEntry>()
+  private readonly errors = new Map<string, string>()
+  private policyRank: Map<string, number> | undefined
+
+  constructor(readonly nodeName: string) {}
+
+  /** Resources ignored because they could not be interpreted, with the reason (key `Kind/[ns/]name`). */
+  problems(): ReadonlyMap<string, string> {
+    return this.errors
+  }
+
+  update(ev: CalcEvent): void {
+    if (ev.type === 'set') {
+      const r = ev.resource
+      const name = r.metadata.name ?? ''
+      const key = resourceKey(r.kind, name, r.metadata.namespace)
+      this.errors.delete(key)
+      try {
+        this.apply(r.kind, name, r.metadata.namespace, r)
+      } catch (err) {
+        // A resource we cannot interpret is treated as absent: its old version must not linger either.
+        this.errors.set(key, err instanceof Error ? err.message : String(err))
+        this.apply(r.kind, name, r.metadata.namespace, undefined)
+      }
+    } else {
+      this.errors.delete(resourceKey(ev.kind, ev.name, ev.namespace))
+      this.apply(ev.kind, ev.name, ev.namespace, undefined)
+    }
+  }
+
+  private apply(kind: CalcKind, name: string, namespace: string | undefined, r: CalcResource | undefined): void {
+    switch (kind) {
+      case 'WorkloadEndpoint':
+      case 'HostEndpoint':
+      case 'NetworkSet':
+      case 'GlobalNetworkSet':
+        return this.setSource(resourceKey(kind, name, namespace), r ? this.sourceFrom(r) : undefined)
+      case 'Profile':
+        return this.setProfile(name, r?.kind === 'Profile' ? r : undefined)
+      case 'Tier':
+        this.policyRank = undefined
+        if (r?.kind === 'Tier') {
+          const da = (r.spec?.defaultAction ?? 'Deny').toLowerCase()
+          if (da !== 'deny' && da !== 'pass') throw new Error(`invalid tier defaultAction ${r.spec?.defaultAction}`)
+          this.tiers.set(name, {order: r.spec?.order, defaultAction: da})
+        } else this.tiers.delete(name)
+        return
+      case 'FelixConfiguration':
+        if (r?.kind === 'FelixConfiguration') {
+          settingsFrom([r.spec ?? {}]) // validate now so a bad config is reported against its resource
+          this.felixConfigs.set(name, r.spec ?? {})
+        } else this.felixConfigs.delete(name)
+        return
+      default:
+        if ((POLICY_KINDS as readonly string[]).includes(kind)) {
+          return this.setPolicy(kind as PolicyKind, name, namespace, r)
+        }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Endpoints and network sets
+
+  private sourceFrom(r: CalcResource): MemberSource | undefined {
+    const name = r.metadata.name ?? ''
+    const ns = r.metadata.namespace
+    const own: Record<string, string> = {...(r.metadata.labels ?? {})}
+    switch (r.kind) {
+      case 'WorkloadEndpoint': {
+        const spec = r.spec ?? {}
+        // Felix ignores workload endpoints without addresses (workloadendpointprocessor).
+        if (!spec.ipNetworks || spec.ipNetworks.length === 0) return undefined
+        if (ns && own[LABEL_NAMESPACE] === undefined) own[LABEL_NAMESPACE] = ns
+        if (spec.orchestrator && own[LABEL_ORCHESTRATOR] === undefined) own[LABEL_ORCHESTRATOR] = spec.orchestrator
+        if (spec.serviceAccountName && own[LABEL_SERVICE_ACCOUNT] === undefined) own[LABEL_SERVICE_ACCOUNT] = spec.serviceAccountName
+        const nets = spec.ipNetworks.map((n) => hostCidr(n))
+        return this.makeSource(resourceKey('wep', name, ns), 'workload', nets, spec.ports, own, spec.profiles ?? [], spec.node === this.nodeName, spec.interfaceName ?? '')
+      }
+      case 'HostEndpoint': {
+        const spec = r.spec ?? {}
+        const nets = (spec.expectedIPs ?? []).map((n) => hostCidr(n))
+        const iface = spec.interfaceName && spec.interfaceName !== '' ? spec.interfaceName : '*'
+        return this.makeSource(resourceKey('hep', name), 'host', nets, spec.ports, own, spec.profiles ?? [], spec.node === this.nodeName, iface)
+      }
+      case 'NetworkSet':
+      case 'GlobalNetworkSet': {
+        const nets = (r.spec?.nets ?? []).map((n) => formatCidr(parseCidr(n)))
+        // Namespaced network sets carry their namespace and inherit its labels like pods do.
+        const profiles: string[] = []
+        if (r.kind === 'NetworkSet' && ns) {
+          if (own[LABEL_NAMESPACE] === undefined) own[LABEL_NAMESPACE] = ns
+          profiles.push(`kns.${ns}`)
+        }
+        return this.makeSource(resourceKey(r.kind === 'NetworkSet' ? 'ns' : 'gns', name, ns), 'netset', nets, [], own, profiles, false, '')
+      }
+      default:
+        return undefined
+    }
+  }
+
+  private makeSource(
+    key: string,
+    kind: MemberSource['kind'],
+    nets: string[],
+    ports: {name: string; protocol?: number | string; port: number}[] | undefined,
+    own: Record<string, string>,
+    profileIds: string[],
+    local: boolean,
+    iface: string,
+  ): MemberSource {
+    const addrs = kind === 'netset' ? [] : nets.map((n) => n.slice(0, n.indexOf('/')))
+    const portData = (ports ?? []).map((p) => ({name: p.name, protocol: protocolNumber(p.protocol ?? 'TCP'), port: p.port}))
+    const src: MemberSource = {key, kind, nets, addrs, ports: portData, ownLabels: own, profileIds, subject: subjectFor({}), local, iface}
+    src.subject = subjectFor(this.inheritedLabels(src))
+    return src
+  }
+
+  private inheritedLabels(src: MemberSource): Record<string, string> {
+    const labels: Record<string, string> = {}
+    for (const p of src.profileIds) Object.assign(labels, this.profiles.get(p)?.labels)
+    return Object.assign(labels, src.ownLabels)
+  }
+
+  /** Keys of the sources whose resource key maps to `key` (endpoint keys are re-prefixed: wep/hep/ns/gns). */
+  private setSource(resourceKeyStr: string, next: MemberSource | undefined): void {
+    const key = next?.key ?? this.sourceKeyFor(resourceKeyStr)
+    if (key === undefined) return
+    const prev = this.sources.get(key)
+    if (prev) this.removeSource(prev)
+    if (next) this.addSource(next)
+  }
+
+  private sourceKeyFor(resourceKeyStr: string): string | undefined {
+    const [kind, ...rest] = resourceKeyStr.split('/')
+    const prefix = kind === 'WorkloadEndpoint' ? 'wep' : kind === 'HostEndpoint' ? 'hep' : kind === 'NetworkSet' ? 'ns' : kind === 'GlobalNetworkSet' ? 'gns' : undefined
+    return prefix === undefined ? undefined : [prefix, ...rest].join('/')
+  }
+
+  private addSource(src: MemberSource): void {
+    this.sources.set(src.key, src)
+    for (const p of src.profileIds) {
+      let users = this.profileUsers.get(p)
+      if (!users) this.profileUsers.set(p, (users = new Set()))
+      users.add(src.key)
+    }
+    for (const set of this.sets.values()) this.contribute(set, src, +1)
+    if (src.local && src.kind !== 'netset') {
+      for (const p of src.profileIds) this.refProfile(p, +1)
+      this.matchEndpoint(src)
+    }
+  }
+
+  private removeSource(src: MemberSource): void {
+    this.sources.delete(src.key)
+    for (const p of src.profileIds) {
+      const users = this.profileUsers.get(p)
+      users?.delete(src.key)
+      if (users?.size === 0) this.profileUsers.delete(p)
+    }
+    for (const set of this.sets.values()) this.contribute(set, src, -1)
+    if (src.local && src.kind !== 'netset') {
+      for (const p of src.profileIds) this.refProfile(p, -1)
+      for (const pk of this.endpointPolicies.get(src.key) ?? []) this.unlink(pk, src.key)
+      this.endpointPolicies.delete(src.key)
+    }
+  }
+
+  private matchEndpoint(src: MemberSource): void {
+    for (const pol of this.policies.values()) {
+      if (!pol.staged && pol.matcher(src.subject)) this.link(pol.key, src.key)
+    }
+  }
+
+  private link(pk: string, ek: string): void {
+    let eps = this.policyMatches.get(pk)
+    if (!eps) this.policyMatches.set(pk, (eps = new Set()))
+    const wasActive = eps.size > 0
+    eps.add(ek)
+    let pols = this.endpointPolicies.get(ek)
+    if (!pols) this.endpointPolicies.set(ek, (pols = new Set()))
+    pols.add(pk)
+    if (!wasActive) for (const d of this.policies.get(pk)!.sets) this.refSet(d, +1)
+  }
+
+  private unlink(pk: string, ek: string): void {
+    const eps = this.policyMatches.get(pk)
+    if (!eps?.delete(ek)) return
+    this.endpointPolicies.get(ek)?.delete(pk)
+    if (eps.size === 0) {
+      this.policyMatches.delete(pk)
+      const pol = this.policies.get(pk)
+      if (pol) for (const d of pol.sets) this.refSet(d, -1)
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // IP sets
+
+  private refSet(def: IPSetDef, delta: 1 | -1): void {
+    let entry = this.sets.get(def.id)
+    if (!entry) {
+      if (delta < 0) return
+      entry = {def, matcher: compileMatcher(def.spec, this.selectors), refs: 0, members: new Map()}
+      this.sets.set(def.id, entry)
+      for (const src of this.sources.values()) this.contribute(entry, src, +1)
+    }
+    entry.refs += delta
+    if (entry.refs <= 0) this.sets.delete(def.id)
+  }
+
+  private contribute(set: SetEntry, src: MemberSource, delta: 1 | -1): void {
+    if (!set.matcher(src.subject)) return
+    const bump = (m: string): void => {
+      const n = (set.members.get(m) ?? 0) + delta
+      if (n <= 0) set.members.delete(m)
+      else set.members.set(m, n)
+    }
+    if (set.def.type === 'net') {
+      for (const n of src.nets) bump(n)
+      return
+    }
+    for (const p of src.ports) {
+      if (p.name !== set.def.portName || p.protocol !== set.def.protocol) continue
+      for (const a of src.addrs) bump(`${a},${p.protocol}:${p.port}`)
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Profiles
+
+  private setProfile(name: string, r: (CalcResource & {kind: 'Profile'}) | undefined): void {
+    const prev = this.profiles.get(name)
+    const active = (this.profileRefs.get(name) ?? 0) > 0
+    let next: ProfileEntry | undefined
+    if (r) {
+      const sets: IPSetDef[] = []
+      const rules = (list: Rule[] | undefined): ParsedRule[] => (list ?? []).map((x) => parseRule(x, undefined, this.selectors, (d) => sets.push(d)))
+      next = {
+        name,
+        labels: {...(r.spec?.labelsToApply ?? {})},
+        rules: {name, inbound: rules(r.spec?.ingress), outbound: rules(r.spec?.egress), missing: false},
+        sets,
+      }
+    }
+    if (active) for (const d of next?.sets ?? []) this.refSet(d, +1)
+    if (active) for (const d of prev?.sets ?? []) this.refSet(d, -1)
+    if (next) this.profiles.set(name, next)
+    else this.profiles.delete(name)
+    if (!sameLabels(prev?.labels, next?.labels)) {
+      // Inherited labels changed: re-index every source that lists this profile.
+      for (const key of [...(this.profileUsers.get(name) ?? [])]) {
+        const src = this.sources.get(key)
+        if (!src) continue
+        this.removeSource(src)
+        this.addSource({...src, subject: subjectFor(this.inheritedLabels(src))})
+      }
+    }
+  }
+
+  private refProfile(name: string, delta: 1 | -1): void {
+    const n = (this.profileRefs.get(name) ?? 0) + delta
+    const p = this.profiles.get(name)
+    if (n <= 0) {
+      this.profileRefs.delete(name)
+      if (p) for (const d of p.sets) this.refSet(d, -1)
+    } else {
+      this.profileRefs.set(name, n)
+      if (n === 1 && delta > 0 && p) for (const d of p.sets) this.refSet(d, +1)
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Policies
+
+  private setPolicy(kind: PolicyKind, name: string, namespace: string | undefined, r: CalcResource | undefined): void {
+    const short = shortKind(kind)
+    const staged = STAGED_KINDS.has(kind)
+    // Staged policies live under their own key so that they can never displace an enforced one.
+    const key = staged ? `staged:${policyKey(short, name, namespace)}` : policyKey(short, name, namespace)
+    const prev = this.policies.get(key)
+    if (prev) this.removePolicy(prev)
+    if (!r) return
+    const entry = this.policyEntry(kind, key, name, namespace, staged, (r.spec ?? {}) as PolicySpec)
+    this.policies.set(key, entry)
+    this.policyRank = undefined
+    if (entry.staged) return
+    for (const src of this.sources.values()) {
+      if (src.local && src.kind !== 'netset' && entry.matcher(src.subject)) this.link(key, src.key)
+    }
+  }
+
+  private removePolicy(p: PolicyEntry): void {
+    for (const ek of [...(this.policyMatches.get(p.key) ?? [])]) this.unlink(p.key, ek)
+    this.policies.delete(p.key)
+    this.policyRank = undefined
+  }
+
+  private policyEntry(kind: PolicyKind, key: string, name: string, namespace: string | undefined, staged: boolean, spec: PolicySpec): PolicyEntry {
+    const short = shortKind(kind)
+    const namespaced = short !== 'gnp'
+    const ns = namespaced ? namespace ?? 'default' : undefined
+    const types = policyTypes(spec)
+    const spec0: MatchSpec = {selector: spec.selector && spec.selector.trim() !== '' ? spec.selector : 'all()'}
+    if (spec.serviceAccountSelector && spec.serviceAccountSelector.trim() !== '') spec0.saSelector = spec.serviceAccountSelector
+    if (ns !== undefined) spec0.scope = {kind: 'in', namespace: ns}
+    else if (spec.namespaceSelector && spec.namespaceSelector.trim() !== '') spec0.scope = {kind: 'selector', selector: spec.namespaceSelector}
+    const matcher = compileMatcher(canonicalSpec(spec0, this.selectors), this.selectors)
+    const sets: IPSetDef[] = []
+    const rules = (list: Rule[] | undefined): ParsedRule[] => (list ?? []).map((x) => parseRule(x, ns, this.selectors, (d) => sets.push(d)))
+    const tier = spec.tier && spec.tier !== '' ? spec.tier : DEFAULT_TIER
+    const kindName = kind.replace(/^Staged/, '')
+    const active: ActivePolicy = {
+      id: ns !== undefined ? {kind: short, namespace: ns, name} : {kind: short, name},
+      key,
+      description: ns !== undefined ? `${kindName} ${ns}/${name}` : `${kindName} ${name}`,
+      tier,
+      // A direction the policy does not apply to contributes no rules.
+      inbound: types.ingress ? rules(spec.ingress) : [],
+      outbound: types.egress ? rules(spec.egress) : [],
+      doNotTrack: spec.doNotTrack === true,
+      preDNAT: spec.preDNAT === true,
+      applyOnForward: spec.applyOnForward === true || spec.doNotTrack === true || spec.preDNAT === true,
+    }
+    return {
+      key,
+      kind,
+      staged,
+      tier,
+      order: spec.order ?? Number.POSITIVE_INFINITY,
+      name,
+      namespace: ns ?? '',
+      ingress: types.ingress,
+      egress: types.egress,
+      matcher,
+      active,
+      sets,
+    }
+  }
+
+  private tierOf(name: string): {order: number; defaultAction: TierDefaultAction; valid: boolean} {
+    const t = this.tiers.get(name)
+    if (t) return {order: t.order ?? Number.POSITIVE_INFINITY, defaultAction: t.defaultAction, valid: true}
+    if (name === DEFAULT_TIER) return {order: DEFAULT_TIER_ORDER, defaultAction: 'deny', valid: true}
+    return {order: Number.POSITIVE_INFINITY, defaultAction: 'deny', valid: false}
+  }
+
+  /** Global rank of every enforced policy: tier (valid first, order, name), then order, name, namespace, kind. */
+  private rank(): Map<string, number> {
+    if (this.policyRank) return this.policyRank
+    const pols = [...this.policies.values()].filter((p) => !p.staged)
+    const tierInfo = new Map<string, ReturnType<PolicyCalculator['tierOf']>>()
+    for (const p of pols) if (!tierInfo.has(p.tier)) tierInfo.set(p.tier, this.tierOf(p.tier))
+    pols.sort((a, b) => {
+      if (a.tier !== b.tier) {
+        const ta = tierInfo.get(a.tier)!
+        const tb = tierInfo.get(b.tier)!
+        if (ta.valid !== tb.valid) return ta.valid ? -1 : 1
+        if (ta.order !== tb.order) return ta.order < tb.order ? -1 : 1
+        return compareStrings(a.tier, b.tier)
+      }
+      if (a.order !== b.order) return a.order < b.order ? -1 : 1
+      return compareStrings(a.name, b.name) || compareStrings(a.namespace, b.namespace) || compareStrings(a.kind, b.kind)
+    })
+    this.policyRank = new Map(pols.map((p, i) => [p.key, i]))
+    return this.policyRank
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Output
+
+  state(): PolicyState {
+    const rank = this.rank()
+    const endpoints: LocalEndpoint[] = []
+    const policies = new Map<string, ActivePolicy>()
+    const byIface = new Map<string, MemberSource>()
+    for (const src of this.sources.values()) {
+      if (!src.local || src.kind === 'netset') continue
+      const other = byIface.get(src.iface)
+      // Two endpoints claiming one interface: keep the first by key so the result is deterministic.
+      if (other && other.key < src.key) continue
+      byIface.set(src.iface, src)
+    }
+    for (const src of [...byIface.values()].sort((a, b) => compareStrings(a.iface, b.iface))) {
+      const pols = [...(this.endpointPolicies.get(src.key) ?? [])]
+        .map((k) => this.policies.get(k)!)
+        .sort((a, b) => rank.get(a.key)! - rank.get(b.key)!)
+      for (const p of pols) policies.set(p.key, p.active)
+      const ep: LocalEndpoint = {
+        key: src.key,
+        kind: src.kind === 'host' ? 'host' : 'workload',
+        iface: src.iface,
+        ipv4Nets: src.nets.filter((n) => !n.includes(':')),
+        ipv6Nets: src.nets.filter((n) => n.includes(':')),
+        profileIds: [...src.profileIds],
+        tiers: this.tierList(pols, (p) => !p.active.doNotTrack && !p.active.preDNAT, false),
+        untrackedTiers: [],
+        preDnatTiers: [],
+        forwardTiers: [],
+      }
+      if (ep.kind === 'host') {
+        ep.untrackedTiers = this.tierList(pols, (p) => p.active.doNotTrack, true)
+        ep.preDnatTiers = this.tierList(pols, (p) => p.active.preDNAT && !p.active.doNotTrack, true)
+        ep.forwardTiers = this.tierList(pols, (p) => p.active.applyOnForward && !p.active.doNotTrack && !p.active.preDNAT, false)
+      }
+      endpoints.push(ep)
+    }
+    const profiles = new Map<string, ActiveProfile>()
+    for (const name of [...this.profileRefs.keys()].sort()) {
+      const p = this.profiles.get(name)
+      // Fail closed on a profile that an endpoint names but the datastore lacks (Felix's DummyDropRules).
+      profiles.set(name, p ? p.rules : {name, inbound: [denyAll()], outbound: [denyAll()], missing: true})
+    }
+    const ipSets = new Map<string, IPSetState>()
+    for (const id of [...this.sets.keys()].sort()) {
+      const s = this.sets.get(id)!
+      ipSets.set(id, {id, type: s.def.type, members: [...s.members.keys()].sort()})
+    }
+    const configs: FelixConfigurationSpec[] = []
+    const global = this.felixConfigs.get('default')
+    if (global) configs.push(global)
+    const perNode = this.felixConfigs.get(`node.${this.nodeName}`)
+    if (perNode) configs.push(perNode)
+    return {endpoints, policies, profiles, ipSets, settings: settingsFrom(configs)}
+  }
+
+  /** Groups sorted policies into tiers, keeping only tiers with ≥1 policy passing `include`. */
+  private tierList(sorted: PolicyEntry[], include: (p: PolicyEntry) => boolean, forcePass: boolean): TierInfo[] {
+    const out: TierInfo[] = []
+    for (const p of sorted) {
+      if (!include(p)) continue
+      let t = out[out.length - 1]
+      if (!t || t.name !== p.tier) {
+        t = {name: p.tier, defaultAction: forcePass ? 'pass' : this.tierOf(p.tier).defaultAction, ingressPolicies: [], egressPolicies: []}
+        out.push(t)
+      }
+      if (p.ingress) t.ingressPolicies.push(p.key)
+      if (p.egress && !p.active.preDNAT) t.egressPolicies.push(p.key)
+    }
+    return out
+  }
+}
+
+function denyAll(): ParsedRule {
+  return {
+    action: 'deny',
+    srcNets: [], notSrcNets: [], dstNets: [], notDstNets: [],
+    srcIPSets: [], notSrcIPSets: [], dstIPSets: [], notDstIPSets: [],
+    srcPorts: [], notSrcPorts: [], dstPorts: [], notDstPorts: [],
+    srcNamedPortSets: [], notSrcNamedPortSets: [], dstNamedPortSets: [], notDstNamedPortSets: [],
+  }
+}
+
+function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  const ak = Object.keys(a ?? {})
+  if (ak.length !== Object.keys(b ?? {}).length) return false
+  return ak.every((k) => a![k] === b?.[k])
+}
+
+/** An endpoint address as a host CIDR (`10.0.0.1` or `10.0.0.1/32` → `10.0.0.1/32`). */
+function hostCidr(s: string): string {
+  // Endpoint addresses are host routes: a wider prefix on an endpoint address still means the one address.
+  const ip = parseCidr(s.includes('/') ? s.slice(0, s.indexOf('/')) : s)
+  return formatCidr(ip)
+}
+
+/** Full (non-incremental) computation: a fresh index fed every resource. */
+export function computePolicyState(nodeName: string, resources: Iterable<CalcResource>): PolicyState {
+  const calc = new PolicyCalculator(nodeName)
+  for (const r of resources) calc.update({type: 'set', resource: r})
+  return calc.state()
+}
