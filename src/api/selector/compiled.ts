@@ -1,0 +1,165 @@
+// The immutable parsed selector handed to consumers, and the cache that lets hot paths (the node agent
+// re-reading the same policies) skip parsing altogether.
+
+import {createHash} from 'node:crypto'
+import {
+  collectLabels,
+  compile,
+  containsGlobal,
+  prefixLabels,
+  render,
+  type LabelReader,
+  type Predicate,
+  type SelectorNode,
+} from './ast.js'
+import {parseTree, SelectorParseError} from './parser.js'
+
+export type Labels = Readonly<Record<string, string>>
+
+/** Looks a label up in some label source (e.g. endpoint labels layered over inherited profile labels). */
+export type LabelLookup = (name: string) => string | undefined
+
+export interface Selector {
+  /** Whether a set of labels matches. */
+  matches(labels: Labels): boolean
+  /** Same as matches(), reading labels through a function instead of a record. */
+  matchesLookup(lookup: LabelLookup): boolean
+  /** Calico's canonical string form (`Selector.String()`): "" becomes "all()", n-ary nodes parenthesised. */
+  toString(): string
+  /** Calico's `UniqueID()`: "s:" + base64url(sha224("s:" + canonical)), equal for equivalent spellings. */
+  uniqueId(): string
+  /** The syntax tree (immutable). */
+  readonly root: SelectorNode
+  /** Every label name the selector reads. */
+  readonly labelNames: ReadonlySet<string>
+  /** True when global() appears anywhere in the expression. */
+  readonly usesGlobal: boolean
+  /** True when the whole selector is global() (the only form Calico allows it in, as a namespaceSelector). */
+  readonly isGlobal: boolean
+  /** True when the selector is all() (or was empty). */
+  readonly isAll: boolean
+  /** A new selector with `prefix` put in front of every label name (Calico's PrefixVisitor). */
+  withLabelPrefix(prefix: string): Selector
+  /** Same canonical form. */
+  equals(other: Selector): boolean
+}
+
+const readRecord: LabelReader<Labels> = (labels, name) => {
+  const v = labels[name]
+  // typeof guards against inherited Object.prototype members such as "constructor".
+  return typeof v === 'string' ? v : undefined
+}
+
+const readLookup: LabelReader<LabelLookup> = (lookup, name) => lookup(name)
+
+class CompiledSelector implements Selector {
+  readonly labelNames: ReadonlySet<string>
+  readonly usesGlobal: boolean
+  readonly isGlobal: boolean
+  readonly isAll: boolean
+  private readonly canonical: string
+  private readonly predicate: Predicate<Labels>
+  private lookupPredicate?: Predicate<LabelLookup>
+  private id?: string
+
+  constructor(readonly root: SelectorNode) {
+    this.canonical = render(root)
+    this.predicate = compile(root, readRecord)
+    this.labelNames = collectLabels(root, new Set())
+    this.usesGlobal = containsGlobal(root)
+    this.isGlobal = root.kind === 'global'
+    this.isAll = root.kind === 'all'
+  }
+
+  matches(labels: Labels): boolean {
+    return this.predicate(labels)
+  }
+
+  matchesLookup(lookup: LabelLookup): boolean {
+    this.lookupPredicate ??= compile(this.root, readLookup)
+    return this.lookupPredicate(lookup)
+  }
+
+  toString(): string {
+    return this.canonical
+  }
+
+  uniqueId(): string {
+    this.id ??= `s:${createHash('sha224').update(`s:${this.canonical}`, 'utf8').digest('base64url')}`
+    return this.id
+  }
+
+  withLabelPrefix(prefix: string): Selector {
+    return new CompiledSelector(prefixLabels(this.root, prefix))
+  }
+
+  equals(other: Selector): boolean {
+    return this.canonical === other.toString()
+  }
+}
+
+/** Builds a selector from an already-built tree (e.g. after rewriting one). */
+export function selectorFromTree(root: SelectorNode): Selector {
+  return new CompiledSelector(root)
+}
+
+type CacheEntry = Selector | {readonly reason: string; readonly column: number}
+
+/**
+ * Bounded least-recently-used cache of parse results, failures included. Selectors are immutable, so one
+ * instance can be shared by every caller that parses the same text.
+ */
+export class SelectorCache {
+  private readonly entries = new Map<string, CacheEntry>()
+
+  constructor(readonly capacity = 10_000) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`selector cache capacity must be a positive integer: ${capacity}`)
+  }
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  /** Parses `expr` or returns the cached result; throws SelectorParseError. */
+  parse(expr: string): Selector {
+    const entry = this.lookup(expr)
+    if (entry instanceof CompiledSelector) return entry
+    const failure = entry as {reason: string; column: number}
+    throw new SelectorParseError(failure.reason, failure.column, expr)
+  }
+
+  /** The parse error message, or undefined when `expr` is valid. */
+  validate(expr: string): string | undefined {
+    const entry = this.lookup(expr)
+    if (entry instanceof CompiledSelector) return undefined
+    const failure = entry as {reason: string; column: number}
+    return new SelectorParseError(failure.reason, failure.column, expr).message
+  }
+
+  clear(): void {
+    this.entries.clear()
+  }
+
+  private lookup(expr: string): CacheEntry {
+    const hit = this.entries.get(expr)
+    if (hit !== undefined) {
+      // Re-insert to mark as most recently used (Map keeps insertion order).
+      this.entries.delete(expr)
+      this.entries.set(expr, hit)
+      return hit
+    }
+    let entry: CacheEntry
+    try {
+      entry = new CompiledSelector(parseTree(expr))
+    } catch (err) {
+      if (!(err instanceof SelectorParseError)) throw err
+      entry = Object.freeze({reason: err.reason, column: err.column})
+    }
+    if (this.entries.size >= this.capacity) {
+      const oldest = this.entries.keys().next().value
+      if (oldest !== undefined) this.entries.delete(oldest)
+    }
+    this.entries.set(expr, entry)
+    return entry
+  }
+}
