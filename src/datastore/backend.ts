@@ -80,6 +80,8 @@ export interface Backend {
   get<V>(key: Key): Promise<KVPair<V>>
   list<V>(options: ListOptions): Promise<ListResult<V>>
   watch(options: WatchOptions): Watcher
+  /** Deletes every stored object (Calico's Clean): tests and migration start points. Optional. */
+  clean?(): Promise<void>
   close(): Promise<void>
 }
 

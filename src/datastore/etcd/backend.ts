@@ -1,0 +1,337 @@
+// The etcd v3 backend, byte-compatible with libcalico-go's etcdv3 client: same keys, same JSON, same
+// transactions (libcalico-model.md §9–§10). The etcd3 package (grpc, protobuf loading) is imported
+// lazily by connect(), so commands that never touch etcd never load it.
+
+import type {Etcd3, IKeyValue, ITxnResponse, Watcher as EtcdWatcher} from 'etcd3'
+import {
+  CalicoError,
+  DatastoreError,
+  ResourceAlreadyExistsError,
+  ResourceDoesNotExistError,
+  ResourceUpdateConflictError,
+} from '../../api/errors.js'
+import {
+  WatchExpiredError,
+  type Backend,
+  type Key,
+  type KVPair,
+  type ListOptions,
+  type ListResult,
+  type WatchEvent,
+  type WatchOptions,
+  type Watcher,
+} from '../backend.js'
+import {decodeValue, encodeValue, parseRevision} from '../codec.js'
+import type {DatastoreConfig} from '../config.js'
+import {CALICO_ROOT, keyId, keyMatches, keyToPath, listRanges, pathToKey, watchPrefix} from '../keys.js'
+import {WatchQueue} from '../watch-queue.js'
+import {describeEndpoints, etcdConnection, type EtcdConnection} from './options.js'
+
+type Etcd3Module = typeof import('etcd3')
+
+export interface EtcdBackendOptions {
+  /** Items per range request; keeps every response far below grpc's 4 MiB message limit. */
+  pageSize?: number
+  /** Connection establishment timeout. */
+  dialTimeoutMs?: number
+  /** Deadline for each unary request (not for watch streams). */
+  requestTimeoutMs?: number
+}
+
+const COMPACTED = /required revision has been compacted/
+
+/** The end of the key range holding every key that starts with `prefix` (etcd's clientv3.GetPrefixRangeEnd). */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix)
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++
+      return end.subarray(0, i + 1)
+    }
+  }
+  return Buffer.from([0])
+}
+
+/** "14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED ..." → "connect ECONNREFUSED ...". */
+function connectionReason(message: string): string {
+  const last = /Last error: (?:Error: )?(.*?)(?:\.? Resolution note:.*)?$/s.exec(message)
+  return (last?.[1] ?? message).trim()
+}
+
+export class EtcdBackend implements Backend {
+  readonly type = 'etcdv3' as const
+  readonly endpoints: string
+  private readonly pageSize: number
+  private readonly watchers = new Set<WatchQueue>()
+  /** The last connection failure, to explain later fail-fast rejections by the client's circuit breaker. */
+  private lastConnectError: string | undefined
+
+  private constructor(
+    private readonly etcd: Etcd3Module,
+    private readonly client: Etcd3,
+    conn: EtcdConnection,
+    opts: EtcdBackendOptions,
+  ) {
+    this.endpoints = describeEndpoints(conn)
+    this.pageSize = opts.pageSize ?? 500
+  }
+
+  /** Validates the configuration and creates the client. No request is made until the first operation. */
+  static async connect(config: DatastoreConfig, opts: EtcdBackendOptions = {}): Promise<EtcdBackend> {
+    const conn = etcdConnection(config)
+    const etcd = await import('etcd3')
+    const requestTimeout = opts.requestTimeoutMs ?? 10_000
+    const client = new etcd.Etcd3({
+      hosts: conn.hosts,
+      credentials: conn.credentials,
+      auth: conn.auth,
+      dialTimeout: opts.dialTimeoutMs ?? 3_000,
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : {deadline: Date.now() + requestTimeout}),
+      grpcOptions: {
+        // Belt and braces next to paging: one oversized value must not break a list.
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        'grpc.keepalive_time_ms': 30_000,
+        'grpc.keepalive_timeout_ms': 10_000,
+      },
+    })
+    return new EtcdBackend(etcd, client, conn, opts)
+  }
+
+  async create<V>(key: Key, value: V): Promise<KVPair<V>> {
+    const path = keyToPath(key)
+    const text = encodeValue(key, value)
+    const res = await this.call(() =>
+      this.client.if(path, 'Version', '==', 0).then(this.client.put(path).value(text)).else(this.client.get(path)).commit(),
+    )
+    if (!res.succeeded) throw new ResourceAlreadyExistsError(keyId(key))
+    return this.written(key, path, text, res)
+  }
+
+  async update<V>(key: Key, value: V, revision: string): Promise<KVPair<V>> {
+    const path = keyToPath(key)
+    const rev = parseRevision(revision)
+    const text = encodeValue(key, value)
+    const res = await this.call(() =>
+      this.client.if(path, 'Mod', '==', rev).then(this.client.put(path).value(text)).else(this.client.get(path)).commit(),
+    )
+    if (!res.succeeded) this.throwFailedCondition(key, res)
+    return this.written(key, path, text, res)
+  }
+
+  async apply<V>(key: Key, value: V): Promise<KVPair<V>> {
+    const path = keyToPath(key)
+    const text = encodeValue(key, value)
+    const res = await this.call(() => this.client.put(path).value(text).exec())
+    const revision = String(res.header.revision)
+    return {key: pathToKey(path) ?? key, value: decodeValue(key, text, revision, path) as V, revision}
+  }
+
+  async delete<V>(key: Key, revision?: string): Promise<KVPair<V>> {
+    const path = keyToPath(key)
+    const del = {request_delete_range: {key: Buffer.from(path), prev_kv: true}}
+    let prev: IKeyValue | undefined
+    if (revision === undefined) {
+      const res = await this.call(() => this.client.delete().key(path).getPrevious())
+      prev = res[0]
+    } else {
+      const rev = parseRevision(revision)
+      const res = await this.call(() => this.client.if(path, 'Mod', '==', rev).then(del).else(this.client.get(path)).commit())
+      if (!res.succeeded) this.throwFailedCondition(key, res)
+      prev = res.responses[0]?.response_delete_range?.prev_kvs?.[0]
+    }
+    if (!prev) throw new ResourceDoesNotExistError(keyId(key))
+    return this.pair<V>(prev)
+  }
+
+  async get<V>(key: Key): Promise<KVPair<V>> {
+    const path = keyToPath(key)
+    const res = await this.call(() => this.client.get(path).exec())
+    const kv = res.kvs[0]
+    if (!kv) throw new ResourceDoesNotExistError(keyId(key))
+    return this.pair<V>(kv)
+  }
+
+  async list<V>(options: ListOptions): Promise<ListResult<V>> {
+    // A compaction can overtake a paged read pinned to an old revision; start over once.
+    try {
+      return await this.listOnce<V>(options)
+    } catch (err) {
+      if (err instanceof Error && COMPACTED.test(err.message)) return this.listOnce<V>(options)
+      throw err
+    }
+  }
+
+  watch(options: WatchOptions): Watcher {
+    let etcdWatcher: EtcdWatcher | undefined
+    let closed = false
+    const queue = new WatchQueue(() => {
+      closed = true
+      this.watchers.delete(queue)
+      void etcdWatcher?.cancel().catch(() => undefined)
+    })
+    this.watchers.add(queue)
+    const kinds = options.kinds ? new Set(options.kinds) : undefined
+
+    let delivered: number
+    try {
+      delivered = options.fromRevision === undefined ? -1 : parseRevision(options.fromRevision)
+    } catch (err) {
+      queue.fail(err as Error)
+      return queue
+    }
+
+    const start = async (): Promise<void> => {
+      if (delivered < 0) {
+        // "From now": pin the current revision so nothing between watch() and stream setup is lost.
+        const head = await this.call(() => this.client.get(CALICO_ROOT).exec())
+        delivered = Number(head.header.revision)
+      }
+      const w = this.client.watch().prefix(watchPrefix(options.kinds)).withPreviousKV().startRevision(String(delivered + 1)).watcher()
+      etcdWatcher = w
+      if (closed) {
+        void w.cancel().catch(() => undefined)
+        return
+      }
+      w.on('put', (kv, prev) => this.onWatchEvent(queue, kinds, kv, prev, 'put'))
+      w.on('delete', (kv, prev) => this.onWatchEvent(queue, kinds, kv, prev, 'delete'))
+      w.on('data', (res) => {
+        // Track what was delivered: the client library resumes a dropped stream from the header revision
+        // of the last response, which can be ahead of events still to come for a catching-up watcher.
+        // A response without events is a progress notification, sent only when the watcher is synced.
+        const revs = res.events.map((ev) => Number(ev.kv.mod_revision))
+        const upTo = revs.length > 0 ? Math.max(...revs) : Number(res.header.revision)
+        if (upTo > delivered) delivered = upTo
+      })
+      w.on('disconnected', () => {
+        w.request.start_revision = String(delivered + 1)
+      })
+      w.on('error', (err) => {
+        if (COMPACTED.test(err.message)) queue.fail(new WatchExpiredError(options.fromRevision ?? String(delivered)))
+        else queue.fail(this.translate(err))
+      })
+    }
+    start().catch((err: unknown) => queue.fail(err instanceof Error ? err : new Error(String(err))))
+    return queue
+  }
+
+  /** Deletes every key under /calico/ (Calico's Clean; tests and `datastore migrate` start points). */
+  async clean(): Promise<void> {
+    await this.call(() => this.client.delete().prefix(CALICO_ROOT).exec())
+  }
+
+  async close(): Promise<void> {
+    for (const w of [...this.watchers]) w.close()
+    this.client.close()
+  }
+
+  // --- internals ---
+
+  private async listOnce<V>(options: ListOptions): Promise<ListResult<V>> {
+    const items: KVPair<V>[] = []
+    let revision: string | undefined
+    for (const range of listRanges(options)) {
+      const end = prefixEnd(Buffer.from(range.prefix))
+      let start = Buffer.from(range.prefix)
+      for (;;) {
+        const page = this.client.getAll().inRange({start, end}).limit(this.pageSize).sort('Key', 'Ascend')
+        if (revision !== undefined) page.revision(revision)
+        const res = await this.call(() => page.exec())
+        revision ??= String(res.header.revision)
+        for (const kv of res.kvs) {
+          const key = pathToKey(kv.key.toString())
+          if (!key || !keyMatches(key, options)) continue
+          const pair = this.tryPair<V>(kv, key)
+          if (pair) items.push(pair)
+        }
+        if (!res.more || res.kvs.length === 0) break
+        // Continue just after the last key, at the same revision: a consistent snapshot across pages.
+        start = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])])
+      }
+    }
+    if (revision === undefined) {
+      const head = await this.call(() => this.client.get(CALICO_ROOT).exec())
+      revision = String(head.header.revision)
+    }
+    return {items, revision}
+  }
+
+  private onWatchEvent(queue: WatchQueue, kinds: Set<string> | undefined, kv: IKeyValue, prev: IKeyValue | undefined, op: 'put' | 'delete'): void {
+    const path = kv.key.toString()
+    const key = pathToKey(path)
+    if (!key || (kinds && !kinds.has(key.kind))) return
+    const revision = String(kv.mod_revision)
+    try {
+      const event: WatchEvent =
+        op === 'delete'
+          ? {type: 'deleted', key, revision}
+          : {type: kv.create_revision === kv.mod_revision ? 'added' : 'modified', key, revision}
+      if (op === 'put') event.value = decodeValue(key, kv.value.toString(), revision, path)
+      if (prev) event.previous = decodeValue(key, prev.value.toString(), String(prev.mod_revision), path)
+      queue.push(event)
+    } catch (err) {
+      // An undecodable value written by another tool: skip it, as list does.
+      if (!(err instanceof CalicoError)) throw err
+    }
+  }
+
+  private throwFailedCondition(key: Key, res: ITxnResponse): never {
+    const current = res.responses[0]?.response_range?.kvs ?? []
+    if (current.length === 0) throw new ResourceDoesNotExistError(keyId(key))
+    throw new ResourceUpdateConflictError(keyId(key))
+  }
+
+  private written<V>(key: Key, path: string, text: string, res: ITxnResponse): KVPair<V> {
+    const revision = String(res.header.revision)
+    return {key: pathToKey(path) ?? key, value: decodeValue(key, text, revision, path) as V, revision}
+  }
+
+  private pair<V>(kv: IKeyValue, known?: Key): KVPair<V> {
+    const path = kv.key.toString()
+    const key = known ?? pathToKey(path)
+    if (!key) throw new DatastoreError(`unexpected etcd key ${path}`)
+    const revision = String(kv.mod_revision)
+    return {key, value: decodeValue(key, kv.value.toString(), revision, path) as V, revision}
+  }
+
+  private tryPair<V>(kv: IKeyValue, key: Key): KVPair<V> | undefined {
+    try {
+      return this.pair<V>(kv, key)
+    } catch (err) {
+      if (err instanceof CalicoError) return undefined
+      throw err
+    }
+  }
+
+  /** Runs one etcd request, translating transport failures into DatastoreErrors. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      const result = await fn()
+      this.lastConnectError = undefined
+      return result
+    } catch (err) {
+      throw this.translate(err)
+    }
+  }
+
+  private translate(err: unknown): Error {
+    if (err instanceof CalicoError || !(err instanceof Error)) return err instanceof Error ? err : new Error(String(err))
+    const e = this.etcd
+    if (err instanceof e.ClientClosedError) return new DatastoreError(`the etcd client for ${this.endpoints} is closed`)
+    if (err instanceof e.GRPCUnavailableError || err instanceof e.GRPCDeadlineExceededError) {
+      this.lastConnectError = connectionReason(err.message)
+      return new DatastoreError(`cannot connect to etcd at ${this.endpoints}: ${this.lastConnectError}`)
+    }
+    if (err.name === 'BrokenCircuitError' || err.constructor.name === 'BrokenCircuitError') {
+      const reason = this.lastConnectError ?? 'too many recent connection failures'
+      return new DatastoreError(`cannot connect to etcd at ${this.endpoints}: ${reason}`)
+    }
+    if (err instanceof e.EtcdAuthenticationFailedError || err instanceof e.GRPCUnauthenticatedError || err instanceof e.EtcdInvalidAuthTokenError) {
+      return new DatastoreError(`etcd at ${this.endpoints} rejected the credentials: ${err.message}`)
+    }
+    if (err instanceof e.EtcdPermissionDeniedError) {
+      return new DatastoreError(`etcd at ${this.endpoints} denied access: ${err.message}`)
+    }
+    if (COMPACTED.test(err.message)) return err
+    return new DatastoreError(`etcd at ${this.endpoints}: ${err.message}`)
+  }
+}
