@@ -1,7 +1,8 @@
 // Typed access to the IPAM objects (and the pools, reservations and nodes IPAM reads) over a Backend.
 // Every write of an existing object is compare-and-swap on the revision it was read at.
 import type {Backend, KVPair} from '../datastore/backend.js'
-import {ResourceDoesNotExistError, resourceId} from '../api/errors.js'
+import {ResourceDoesNotExistError} from '../api/errors.js'
+import {resourceId} from '../api/resource.js'
 import type {Resource} from '../api/resource.js'
 import type {Labels} from '../api/selector.js'
 import {reservationFilter} from './addrfilter.js'

@@ -1,0 +1,1101 @@
+// The IPAM client: Calico's allocation algorithm (libcalico-go/lib/ipam/ipam.go and
+// ipam_block_reader_writer.go) over the Backend. Every change is compare-and-swap on the revision the
+// object was read at, retried a bounded number of times, so allocators on many hosts sharing one
+// datastore never hand out an address twice.
+import {hostname as osHostname} from 'node:os'
+import type {Backend, KVPair} from '../datastore/backend.js'
+import {ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError, CalicoError} from '../api/errors.js'
+import type {Labels} from '../api/selector.js'
+import type {AddrFilter} from './addrfilter.js'
+import {Block, newBlock} from './block.js'
+import type {HostReservedAttr, ReleaseOptions} from './block.js'
+import {
+  BadHandleError,
+  BadSequenceNumberError,
+  BlockClaimConflictError,
+  BlockLimitError,
+  BlockNotEmptyError,
+  InsufficientIPsByHandleError,
+  InvalidSizeError,
+  IPAMError,
+  MaxAllocReachedError,
+  MaxRetriesError,
+  NoFreeBlocksError,
+  NoQualifiedPoolError,
+  StaleAffinityError,
+  StrictAffinityRequiredError,
+  UseRequiredError,
+} from './errors.js'
+import {
+  affinityString,
+  configFromStored,
+  configToStored,
+  DEFAULT_IPAM_CONFIG,
+  formatTime,
+  parseAffinity,
+  sanitizeHandle,
+  VIRTUAL_LOAD_BALANCER,
+} from './model.js'
+import type {AffinityConfig, AffinityType, AllocationAttribute, AllocationBlock, BlockAffinityValue, IPAMConfig, IPAMHandleValue} from './model.js'
+import {cidrBaseIP, cidrContainsIP, formatCIDR, formatIP, parseCIDR, parseIP} from './net.js'
+import type {CIDR, IPAddr, IPVersion} from './net.js'
+import {
+  blockCIDRFor,
+  blocksIn,
+  determinePools,
+  enabledPools,
+  filterPoolsByUse,
+  findContainingPool,
+  maxPrefixLen,
+  randomBlocks,
+  selectsNode,
+} from './pools.js'
+import type {IPPoolUse, Pool} from './pools.js'
+import {IPAMStore} from './store.js'
+
+/** libcalico-go's datastoreRetries. */
+export const DATASTORE_RETRIES = 100
+/** An empty block claimed by another host may be reclaimed only after this long (EmptyBlockMinReclaimAge). */
+export const EMPTY_BLOCK_MIN_RECLAIM_AGE_MS = 60_000
+/** Used when neither the request nor the IPAM configuration limits blocks per host. */
+export const DEFAULT_MAX_BLOCKS_PER_HOST = 20
+
+export interface AutoAssignArgs {
+  num4: number
+  num6: number
+  handleID?: string
+  /** Owner attributes stored with the allocation (pod, namespace, node, type, ...). */
+  attrs?: Record<string, string>
+  /** Defaults to the OS host name. */
+  hostname?: string
+  /** Pool CIDRs to use instead of selector-based pool choice. */
+  ipv4Pools?: string[]
+  ipv6Pools?: string[]
+  /** Per-request block limit; the stricter of this and the IPAM configuration applies. */
+  maxBlocksPerHost?: number
+  hostReservedAttrIPv4s?: HostReservedAttr
+  hostReservedAttrIPv6s?: HostReservedAttr
+  intendedUse: IPPoolUse
+  /** Labels of the workload's namespace, for pools with a namespaceSelector. */
+  namespaceLabels?: Labels
+  /** When > 0 a handle may hold at most this many addresses per IP version (KubeVirt persistence). */
+  maxAllocPerIPVersion?: number
+}
+
+export interface IPAMAssignments {
+  /** `ip/<block prefix>`, e.g. `10.0.0.5/26`, as Calico returns them. */
+  ips: string[]
+  ipVersion: IPVersion
+  numRequested: number
+  hostReservedAttr?: HostReservedAttr
+  /** Why fewer addresses than requested were assigned. */
+  msgs: string[]
+}
+
+export interface AutoAssignResult {
+  v4?: IPAMAssignments
+  v6?: IPAMAssignments
+}
+
+/**
+ * AutoAssign failed; `cause` is the Calico error (BlockLimitError, NoQualifiedPoolError, ...) and
+ * v4/v6 hold the addresses assigned before it, which the caller owns and must release.
+ */
+export class AutoAssignError extends CalicoError {
+  constructor(override readonly cause: Error, readonly v4?: IPAMAssignments, readonly v6?: IPAMAssignments) {
+    super(cause.message)
+  }
+}
+
+/** `Assigned X out of Y requested IPvN addresses; <msgs>` when the request was not met, else undefined. */
+export function partialFulfillmentError(ia: IPAMAssignments): string | undefined {
+  if (ia.ips.length >= ia.numRequested) return undefined
+  let s = `Assigned ${ia.ips.length} out of ${ia.numRequested} requested IPv${ia.ipVersion} addresses`
+  for (const m of ia.msgs) s += `; ${m}`
+  if (ia.hostReservedAttr) s += `; HostReservedAttr: ${ia.hostReservedAttr.handle}`
+  return s
+}
+
+export interface AssignIPArgs {
+  ip: string
+  handleID?: string
+  attrs?: Record<string, string>
+  hostname?: string
+  intendedUse?: IPPoolUse
+  hostReservedAttr?: HostReservedAttr
+  maxAllocPerIPVersion?: number
+}
+
+export interface ReleaseResult {
+  /** Addresses that were not allocated (idempotent release). */
+  unallocated: string[]
+  /** The options whose blocks were processed without error. */
+  released: ReleaseOptions[]
+}
+
+export interface ClaimResult {
+  claimed: string[]
+  /** Blocks already affine to another host. */
+  failed: string[]
+}
+
+export interface AssignmentAttributes {
+  handleID?: string
+  attrs: Record<string, string>
+  alternateOwnerAttrs?: Record<string, string>
+}
+
+export interface IPAMClientOptions {
+  /** The clock (tests age claims and cooldowns with it). */
+  now?: () => Date
+  /** Windows hosts require strict affinity (GetIPAMConfig's ErrStrictAffinity). */
+  windows?: boolean
+  /** CAS retries per loop; libcalico-go uses 100. */
+  retries?: number
+}
+
+interface ReleaseAffinityOpts {
+  requireEmpty?: boolean
+  /** Release only if the block's sequence number is still this one. */
+  requiredBlockSequenceNumber?: number
+}
+
+interface AssignState {
+  version: IPVersion
+  affinity: AffinityConfig
+  pools: Pool[]
+  remainingAffineBlocks: string[]
+  hostReserved?: HostReservedAttr
+  allowNewClaim: boolean
+  reservations: AddrFilter
+}
+
+const isConflict = (e: unknown): boolean => e instanceof ResourceUpdateConflictError && !(e instanceof BadHandleError || e instanceof BadSequenceNumberError)
+const isNotFound = (e: unknown): boolean => e instanceof ResourceDoesNotExistError
+const isAlreadyExists = (e: unknown): boolean => e instanceof ResourceAlreadyExistsError
+
+function affinityFor(host: string, use?: IPPoolUse): AffinityConfig {
+  return {affinityType: use === 'LoadBalancer' ? 'virtual' : 'host', host}
+}
+
+function mustParseCIDR(text: string): CIDR {
+  const c = parseCIDR(text)
+  if (!c) throw new IPAMError(`invalid CIDR address: ${text}`)
+  return c
+}
+
+function mustParseIP(text: string): IPAddr {
+  const ip = parseIP(text)
+  if (!ip) throw new IPAMError(`invalid IP address: ${text}`)
+  return ip
+}
+
+function cidrVersion(text: string): IPVersion {
+  return text.includes(':') ? 6 : 4
+}
+
+export class IPAMClient {
+  readonly store: IPAMStore
+  private readonly now: () => Date
+  private readonly windows: boolean
+  private readonly retries: number
+
+  constructor(backend: Backend, options: IPAMClientOptions = {}) {
+    this.store = new IPAMStore(backend)
+    this.now = options.now ?? (() => new Date())
+    this.windows = options.windows ?? false
+    this.retries = options.retries ?? DATASTORE_RETRIES
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  async getIPAMConfig(): Promise<IPAMConfig> {
+    const stored = await this.store.getConfig()
+    const config = stored ? configFromStored(stored.value) : {...DEFAULT_IPAM_CONFIG}
+    if (this.windows && !config.strictAffinity) throw new StrictAffinityRequiredError()
+    return config
+  }
+
+  async setIPAMConfig(config: IPAMConfig): Promise<void> {
+    if (!config.strictAffinity && !config.autoAllocateBlocks) {
+      throw new IPAMError("Cannot disable 'StrictAffinity' and 'AutoAllocateBlocks' at the same time")
+    }
+    if (config.maxBlocksPerHost > 0 && !config.strictAffinity) {
+      throw new IPAMError('MaxBlocksPerHost requires StrictAffinity to be enabled')
+    }
+    const stored = await this.store.getConfig()
+    await this.store.putConfig(configToStored(config), stored?.revision)
+  }
+
+  // ---------------------------------------------------------------- auto-assign
+
+  /** Assigns num4 IPv4 then num6 IPv6 addresses; throws AutoAssignError (with partial results) on failure. */
+  async autoAssign(args: AutoAssignArgs): Promise<AutoAssignResult> {
+    const host = args.hostname || osHostname()
+    const result: AutoAssignResult = {}
+    const wanted: [IPVersion, number, string[] | undefined, HostReservedAttr | undefined][] = [
+      [4, args.num4, args.ipv4Pools, args.hostReservedAttrIPv4s],
+      [6, args.num6, args.ipv6Pools, args.hostReservedAttrIPv6s],
+    ]
+    for (const [version, num, requested, reserved] of wanted) {
+      if (!num) continue
+      const cidrs = (requested ?? []).map(mustParseCIDR)
+      if (cidrs.some((c) => c.version !== version)) {
+        const other = version === 4 ? 'IPv6' : 'IPv4'
+        throw new AutoAssignError(new IPAMError(`provided IPv${version} IPPools list contains one or more ${other} IPPools`), result.v4, result.v6)
+      }
+      try {
+        const ia = await this.autoAssignVersion(args, host, version, num, cidrs, reserved, (partial) => {
+          if (version === 4) result.v4 = partial
+          else result.v6 = partial
+        })
+        if (version === 4) result.v4 = ia
+        else result.v6 = ia
+      } catch (e) {
+        if (e instanceof AutoAssignError) throw e
+        throw new AutoAssignError(e as Error, result.v4, result.v6)
+      }
+    }
+    return result
+  }
+
+  private async autoAssignVersion(
+    args: AutoAssignArgs,
+    host: string,
+    version: IPVersion,
+    num: number,
+    requested: CIDR[],
+    reserved: HostReservedAttr | undefined,
+    publish: (partial: IPAMAssignments) => void,
+  ): Promise<IPAMAssignments> {
+    if (!args.intendedUse) throw new UseRequiredError()
+    const affinity = affinityFor(host, args.intendedUse)
+    const config = await this.getIPAMConfig()
+    const reservations = await this.store.reservations()
+    const {pools, affineBlocks} = await this.prepareAffinityBlocksForHost(config, requested, version, affinity, reserved, args.intendedUse, args.namespaceLabels)
+
+    let numBlocksOwned = affineBlocks.length
+    let maxBlocks = args.maxBlocksPerHost ?? 0
+    if (config.maxBlocksPerHost > 0 && maxBlocks > 0 && maxBlocks > config.maxBlocksPerHost) maxBlocks = config.maxBlocksPerHost
+    else if (maxBlocks === 0) maxBlocks = config.maxBlocksPerHost
+    if (maxBlocks === 0) maxBlocks = DEFAULT_MAX_BLOCKS_PER_HOST
+
+    const ia: IPAMAssignments = {ips: [], ipVersion: version, numRequested: num, msgs: []}
+    if (reserved) ia.hostReservedAttr = reserved
+    publish(ia)
+    const addMsg = (m: string) => {
+      if (!ia.msgs.includes(m)) ia.msgs.push(m)
+    }
+    const state: AssignState = {version, affinity, pools, remainingAffineBlocks: affineBlocks, allowNewClaim: true, reservations}
+    if (reserved) state.hostReserved = reserved
+    const maxAlloc = args.maxAllocPerIPVersion ?? 0
+
+    while (ia.ips.length < num) {
+      if (numBlocksOwned >= maxBlocks) state.allowNewClaim = false
+      let found: {block: KVPair<AllocationBlock>; newlyClaimed: boolean}
+      try {
+        found = await this.findOrClaimBlock(state, config, 1)
+      } catch (e) {
+        if (e instanceof NoFreeBlocksError) {
+          if (config.strictAffinity) addMsg('No more free affine blocks and strict affinity enabled')
+          break
+        }
+        if (e instanceof BlockLimitError) {
+          addMsg(`Need to allocate an IPAM block but could not - limit of ${maxBlocks} blocks reached for this node`)
+        }
+        throw e
+      }
+      if (found.newlyClaimed) numBlocksOwned++
+      let block = found.block
+      for (let i = 0; i < this.retries; i++) {
+        const rem = num - ia.ips.length
+        try {
+          ia.ips.push(...(await this.assignFromExistingBlock(config, block, rem, args.handleID, args.attrs, affinity, config.strictAffinity, reservations, maxAlloc)))
+          break
+        } catch (e) {
+          if (isConflict(e)) {
+            try {
+              block = await this.store.getBlock(block.value.cidr)
+            } catch {
+              break
+            }
+            continue
+          }
+          if (e instanceof MaxAllocReachedError && args.handleID !== undefined) {
+            try {
+              ia.ips.push(...(await this.existingIPsOfHandle(args.handleID, num, version)))
+              return ia
+            } catch {
+              block = await this.store.getBlock(block.value.cidr)
+              continue
+            }
+          }
+          addMsg('Failed to assign IPs in newly allocated block')
+          break
+        }
+      }
+    }
+
+    // Last resort without strict affinity: any existing block with room, including other hosts'.
+    if (!config.strictAffinity && ia.ips.length < num) {
+      const exhausted: string[] = []
+      for (const pool of pools) {
+        const blocks = randomBlocks(pool, host)
+        while (ia.ips.length < num) {
+          const next = blocks.next()
+          if (next.done) {
+            exhausted.push(pool.cidrText)
+            break
+          }
+          if (reservations.matchesWholeCIDR(next.value)) continue
+          const cidr = formatCIDR(next.value)
+          for (let i = 0; i < this.retries; i++) {
+            let block: KVPair<AllocationBlock>
+            try {
+              block = await this.store.getBlock(cidr)
+            } catch {
+              break
+            }
+            try {
+              const ips = await this.assignFromExistingBlock(config, block, num - ia.ips.length, args.handleID, args.attrs, affinity, false, reservations, maxAlloc)
+              ia.ips.push(...ips)
+              break
+            } catch (e) {
+              if (isConflict(e)) continue
+              if (e instanceof MaxAllocReachedError && args.handleID !== undefined) {
+                try {
+                  ia.ips.push(...(await this.existingIPsOfHandle(args.handleID, num, version)))
+                  return ia
+                } catch {
+                  continue
+                }
+              }
+              break
+            }
+          }
+        }
+      }
+      if (exhausted.length > 0) addMsg(`No IPs available in pools: [${exhausted.join(' ')}]`)
+    }
+    return ia
+  }
+
+  /** The pools that may serve the request and this host's affine blocks inside them (prepareAffinityBlocksForHost). */
+  private async prepareAffinityBlocksForHost(
+    config: IPAMConfig,
+    requested: CIDR[],
+    version: IPVersion,
+    affinity: AffinityConfig,
+    reserved: HostReservedAttr | undefined,
+    use: IPPoolUse,
+    namespaceLabels: Labels | undefined,
+  ): Promise<{pools: Pool[]; affineBlocks: string[]}> {
+    // LoadBalancer addresses belong to a synthetic node without labels.
+    const nodeLabels = use === 'LoadBalancer' ? {} : await this.store.nodeLabels(affinity.host)
+    const enabled = enabledPools(await this.store.listPools(), version)
+    const req = {version, enabled, requested, nodeLabels, maxPrefixLen: maxPrefixLen(version, reserved)}
+    const selecting = determinePools(namespaceLabels ? {...req, namespaceLabels} : req)
+    if (selecting.length === 0) throw new IPAMError(`no configured Calico pools for node ${affinity.host}`)
+    const allowed = filterPoolsByUse(selecting, use)
+    if (allowed.length === 0) throw new NoQualifiedPoolError(`no pools match the required use (${use})`)
+
+    const inAny = (pools: Pool[], cidr: string) => findContainingPool(pools, cidrBaseIP(mustParseCIDR(cidr))) !== undefined
+    const affine = (await this.store.listAffinities(affinity, version)).map((a) => a.cidr)
+    const usable = affine.filter((c) => inAny(allowed, c))
+    // Best effort: give up empty blocks of pools that no longer select this node.
+    for (const cidr of affine.filter((c) => !inAny(allowed, c) && !inAny(selecting, c))) {
+      const pool = findContainingPool(enabled, cidrBaseIP(mustParseCIDR(cidr)))
+      if (!pool || selectsNode(pool, nodeLabels)) continue
+      await this.releaseBlockAffinityQuietly(config, affinity, cidr, {requireEmpty: true})
+    }
+    return {pools: allowed, affineBlocks: usable}
+  }
+
+  /** releaseBlockAffinity retried on CAS conflicts; "not ours", "not empty" and "gone" are fine. */
+  private async releaseBlockAffinityQuietly(config: IPAMConfig, affinity: AffinityConfig, cidr: string, opts: ReleaseAffinityOpts): Promise<void> {
+    for (let i = 0; i < this.retries; i++) {
+      try {
+        await this.releaseBlockAffinity(config, affinity, cidr, opts)
+        return
+      } catch (e) {
+        if (isConflict(e)) continue
+        if (e instanceof BlockClaimConflictError || e instanceof BlockNotEmptyError || isNotFound(e)) return
+        throw e
+      }
+    }
+    throw new MaxRetriesError()
+  }
+
+  /** A block of this host with at least minFree free addresses, claiming a new one if needed. */
+  private async findOrClaimBlock(s: AssignState, config: IPAMConfig, minFree: number): Promise<{block: KVPair<AllocationBlock>; newlyClaimed: boolean}> {
+    while (s.remainingAffineBlocks.length > 0) {
+      const cidr = s.remainingAffineBlocks.shift() as string
+      if (s.reservations.matchesWholeCIDR(mustParseCIDR(cidr))) continue
+      for (let i = 0; i < this.retries; i++) {
+        let block: KVPair<AllocationBlock>
+        try {
+          const aff = await this.store.getAffinity(s.affinity, cidr)
+          block = await this.getBlockFromAffinity(aff, cidr, s.hostReserved, s.affinity)
+        } catch (e) {
+          if (isConflict(e)) continue
+          break
+        }
+        if (this.loadBlock(config, block).numFreeAddresses(s.reservations) >= minFree) return {block, newlyClaimed: false}
+        break
+      }
+    }
+    if (!s.allowNewClaim) throw new BlockLimitError()
+    if (!config.autoAllocateBlocks) throw new IPAMError('failed to find or claim a block')
+
+    for (let i = 0; i < this.retries; i++) {
+      const subnet = await this.findUsableBlock(s.affinity, s.version, s.pools, s.reservations, config)
+      for (let j = 0; j < this.retries; j++) {
+        let block: KVPair<AllocationBlock>
+        try {
+          const pending = await this.getPendingAffinity(s.affinity, subnet)
+          block = await this.getBlockFromAffinity(pending, subnet, s.hostReserved, s.affinity)
+        } catch (e) {
+          if (isConflict(e)) continue
+          if (e instanceof BlockClaimConflictError || e instanceof StaleAffinityError) break
+          throw e
+        }
+        const free = this.loadBlock(config, block).numFreeAddresses(s.reservations)
+        if (free >= minFree) return {block, newlyClaimed: true}
+        throw new IPAMError(`Block '${subnet}' has ${free} free ips which is less than ${minFree} ips required.`)
+      }
+    }
+    throw new MaxRetriesError()
+  }
+
+  /** Reads a block and applies the cooldown garbage collection every reader applies (blockFromBackend). */
+  private loadBlock(config: IPAMConfig, kv: KVPair<AllocationBlock>): Block {
+    const b = Block.fromStored(kv.value)
+    b.garbageCollect(this.now(), config.ipCooldownSeconds)
+    return b
+  }
+
+  /**
+   * The block an affinity points at: created if missing, the affinity deleted if stale, and confirmed
+   * (pending → block touched → confirmed) if it was not yet.
+   */
+  private async getBlockFromAffinity(
+    aff: KVPair<BlockAffinityValue>,
+    cidr: string,
+    reserved: HostReservedAttr | undefined,
+    affinity: AffinityConfig,
+  ): Promise<KVPair<AllocationBlock>> {
+    let block: KVPair<AllocationBlock>
+    try {
+      block = await this.store.getBlock(cidr)
+    } catch (e) {
+      if (!isNotFound(e)) throw e
+      const pending = await this.store.updateAffinity(aff, {...aff.value, state: 'pending'})
+      return this.claimAffineBlock(pending, cidr, reserved, affinity)
+    }
+    if (block.value.affinity !== affinityString(affinity)) {
+      await this.store.deleteAffinity(aff)
+      throw new StaleAffinityError(`Affinity is stale: ${affinityString(affinity)}:${cidr}`)
+    }
+    const state = aff.value.state ?? ''
+    if (state !== 'confirmed' && state !== '') {
+      const pending = await this.store.updateAffinity(aff, {...aff.value, state: 'pending'})
+      // Touching the block invalidates anyone else working from the revision we read.
+      block = await this.store.updateBlock(block)
+      await this.store.updateAffinity(pending, {...pending.value, state: 'confirmed'})
+    }
+    return block
+  }
+
+  /** Creates a pending affinity, or moves an unconfirmed existing one back to pending. */
+  private async getPendingAffinity(affinity: AffinityConfig, cidr: string): Promise<KVPair<BlockAffinityValue>> {
+    try {
+      return await this.store.createAffinity(affinity, cidr, {state: 'pending', deleted: false})
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e
+    }
+    const aff = await this.store.getAffinity(affinity, cidr)
+    if (aff.value.state === 'confirmed') return aff
+    return this.store.updateAffinity(aff, {...aff.value, state: 'pending'})
+  }
+
+  /** Creates the block for a pending affinity and confirms it; BlockClaimConflictError if another host won. */
+  private async claimAffineBlock(
+    aff: KVPair<BlockAffinityValue>,
+    cidr: string,
+    reserved: HostReservedAttr | undefined,
+    affinity: AffinityConfig,
+  ): Promise<KVPair<AllocationBlock>> {
+    const now = this.now()
+    const value = newBlock(mustParseCIDR(cidr), now, reserved)
+    value.affinity = affinityString(affinity)
+    value.affinity_claim_time = formatTime(now)
+    let created: KVPair<AllocationBlock>
+    try {
+      created = await this.store.createBlock(value)
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e
+      const existing = await this.store.getBlock(cidr)
+      if (existing.value.affinity === affinityString(affinity)) {
+        await this.confirmAffinity(aff, affinity, cidr)
+        return existing
+      }
+      await this.store.deleteAffinity(aff).catch(() => undefined)
+      throw new BlockClaimConflictError(cidr, existing.value.affinity)
+    }
+    await this.confirmAffinity(aff, affinity, cidr)
+    return created
+  }
+
+  private async confirmAffinity(aff: KVPair<BlockAffinityValue>, affinity: AffinityConfig, cidr: string): Promise<void> {
+    try {
+      await this.store.updateAffinity(aff, {...aff.value, state: 'confirmed'})
+    } catch (e) {
+      const current = await this.store.getAffinity(affinity, cidr).catch(() => undefined)
+      if (current?.value.state === 'confirmed') return
+      throw e
+    }
+  }
+
+  /**
+   * The first block of the pools (in each host's own pseudo-random order) that does not exist yet or
+   * is ours with room; failing that, an empty block of another host claimed long enough ago.
+   */
+  private async findUsableBlock(affinity: AffinityConfig, version: IPVersion, pools: Pool[], reservations: AddrFilter, config: IPAMConfig): Promise<string> {
+    if (pools.length === 0) throw new IPAMError(`no configured Calico pools for ${affinity.affinityType}:${affinity.host}`)
+    interface Info {
+      numFree: number
+      owner: string | null
+      empty: boolean
+      claimTime: Date
+      seq: number
+      affinity: AffinityConfig | undefined
+    }
+    const existing = new Map<string, Info>()
+    for (const kv of await this.store.listBlocks(version)) {
+      const b = this.loadBlock(config, kv)
+      existing.set(formatCIDR(b.cidr), {
+        numFree: b.numFreeAddresses(reservations),
+        owner: kv.value.affinity,
+        empty: b.empty(),
+        claimTime: b.affinityClaimTime(),
+        seq: b.value.sequenceNumber,
+        affinity: b.affinity,
+      })
+    }
+    const mine = affinityString(affinity)
+    const emptyBlocks: [string, Info][] = []
+    for (const pool of pools) {
+      for (const subnet of randomBlocks(pool, affinity.host)) {
+        if (reservations.matchesWholeCIDR(subnet)) continue
+        const cidr = formatCIDR(subnet)
+        const info = existing.get(cidr)
+        if (!info) return cidr
+        if (info.owner === mine && info.numFree !== 0) return cidr
+        if (info.empty && info.numFree !== 0) emptyBlocks.push([cidr, info])
+      }
+    }
+    const now = this.now().getTime()
+    for (const [cidr, info] of emptyBlocks) {
+      if (now - info.claimTime.getTime() < EMPTY_BLOCK_MIN_RECLAIM_AGE_MS || !info.affinity) continue
+      try {
+        await this.releaseBlockAffinity(config, info.affinity, cidr, {requireEmpty: true, requiredBlockSequenceNumber: info.seq})
+        return cidr
+      } catch {
+        continue
+      }
+    }
+    throw new NoFreeBlocksError()
+  }
+
+  /** Allocates up to num addresses from one block: handle first, then the block CAS (undoing the handle on failure). */
+  private async assignFromExistingBlock(
+    config: IPAMConfig,
+    kv: KVPair<AllocationBlock>,
+    num: number,
+    handleID: string | undefined,
+    attrs: Record<string, string> | undefined,
+    affinity: AffinityConfig,
+    affinityCheck: boolean,
+    reservations: AddrFilter,
+    maxAlloc: number,
+  ): Promise<string[]> {
+    const b = this.loadBlock(config, kv)
+    const ips = b.autoAssign(num, handleID, attrs, affinity, affinityCheck, reservations)
+    if (ips.length === 0) return []
+    // Count what was taken (Calico counts what was asked for, which over-counts a nearly full block).
+    if (handleID !== undefined) await this.incrementHandle(handleID, kv.value.cidr, ips.length, maxAlloc)
+    try {
+      await this.store.updateBlock(kv, b.value)
+    } catch (e) {
+      if (handleID !== undefined) await this.decrementHandle(handleID, kv.value.cidr, ips.length).catch(() => undefined)
+      throw e
+    }
+    return ips
+  }
+
+  /** The addresses a handle already holds when MaxAllocPerIPVersion stops a new allocation (idempotent retries). */
+  private async existingIPsOfHandle(handleID: string, num: number, version: IPVersion): Promise<string[]> {
+    const ips = (await this.ipsByHandle(handleID)).filter((ip) => cidrVersion(ip) === version)
+    if (ips.length < num) throw new InsufficientIPsByHandleError(handleID, ips.length, num)
+    return ips.slice(0, num).map((ip) => `${ip}/${version === 4 ? 32 : 128}`)
+  }
+
+  // ---------------------------------------------------------------- specific address
+
+  /** Assigns one given address (claiming its block for this host if it does not exist). */
+  async assignIP(args: AssignIPArgs): Promise<void> {
+    const host = args.hostname || osHostname()
+    const affinity = affinityFor(host, args.intendedUse)
+    const ip = mustParseIP(args.ip)
+    const pool = findContainingPool(enabledPools(await this.store.listPools(), ip.version), ip)
+    if (!pool) throw new IPAMError('The provided IP address is not in a configured pool\n')
+    if (args.intendedUse && !pool.allowedUses.includes(args.intendedUse)) {
+      throw new IPAMError(
+        `IP address ${formatIP(ip)} is in IP pool "${pool.name}", which is not allowed for use "${args.intendedUse}" (allowedUses: [${pool.allowedUses.join(' ')}])`,
+      )
+    }
+    let config = await this.getIPAMConfig()
+    const blockCIDR = formatCIDR(blockCIDRFor(ip, pool))
+    const maxAlloc = args.maxAllocPerIPVersion ?? 0
+    for (let i = 0; i < this.retries; i++) {
+      let kv: KVPair<AllocationBlock>
+      try {
+        kv = await this.store.getBlock(blockCIDR)
+      } catch (e) {
+        if (!isNotFound(e)) throw e
+        config = await this.getIPAMConfig()
+        try {
+          const pending = await this.getPendingAffinity(affinity, blockCIDR)
+          kv = await this.claimAffineBlock(pending, blockCIDR, args.hostReservedAttr, affinity)
+        } catch (e2) {
+          if (isConflict(e2) || e2 instanceof BlockClaimConflictError) continue
+          throw e2
+        }
+      }
+      const block = this.loadBlock(config, kv)
+      try {
+        block.assign(ip, args.handleID, args.attrs, affinity, config.strictAffinity)
+      } catch (e) {
+        if (e instanceof ResourceAlreadyExistsError && args.handleID !== undefined && maxAlloc > 0) {
+          const existing = block.value.allocations[block.ipToOrdinal(ip)]
+          const owner = existing === null ? undefined : block.value.attributes[existing]?.handle_id
+          if (owner !== undefined && sanitizeHandle(owner) === args.handleID) return
+        }
+        throw e
+      }
+      if (args.handleID !== undefined) {
+        try {
+          await this.incrementHandle(args.handleID, blockCIDR, 1, maxAlloc)
+        } catch (e) {
+          if (!(e instanceof MaxAllocReachedError)) throw new IPAMError(`failed to increment handle: ${(e as Error).message}`)
+          let held: string[]
+          try {
+            held = await this.existingIPsOfHandle(args.handleID, 1, ip.version)
+          } catch {
+            continue
+          }
+          if (held.some((h) => h.startsWith(`${formatIP(ip)}/`))) return
+          throw new IPAMError(
+            `handle ${args.handleID} already has IP(s) allocated, cannot assign additional IP ${formatIP(ip)} (maxAllocPerIPVersion=${maxAlloc})`,
+          )
+        }
+      }
+      try {
+        await this.store.updateBlock(kv, block.value)
+        return
+      } catch (e) {
+        if (args.handleID !== undefined) await this.decrementHandle(args.handleID, blockCIDR, 1).catch(() => undefined)
+        if (isConflict(e)) continue
+        throw e
+      }
+    }
+    throw new MaxRetriesError()
+  }
+
+  // ---------------------------------------------------------------- release
+
+  /**
+   * Releases addresses. Addresses that were not allocated are returned in `unallocated`; a stale
+   * sequence number or wrong handle fails the call (BadSequenceNumberError / BadHandleError).
+   */
+  async releaseIPs(options: readonly ReleaseOptions[]): Promise<ReleaseResult> {
+    const opts = options.map((o) => {
+      if (!o.address) throw new IPAMError(`No IP address specified in options: ${JSON.stringify(o)}`)
+      return o.handle === undefined ? {...o} : {...o, handle: sanitizeHandle(o.handle)}
+    })
+    const unallocated: string[] = []
+    const allPools = await this.store.listPools()
+    let blocks: KVPair<AllocationBlock>[] | undefined
+    const byBlock = new Map<string, ReleaseOptions[]>()
+    for (const o of opts) {
+      const ip = mustParseIP(o.address)
+      const pool = findContainingPool(allPools, ip)
+      let cidr: string | undefined
+      if (pool) {
+        cidr = formatCIDR(blockCIDRFor(ip, pool))
+      } else {
+        // Outside every pool (e.g. the pool was deleted): the block may still exist.
+        blocks ??= await this.store.listBlocks()
+        const found = blocks.find((kv) => {
+          const c = parseCIDR(kv.value.cidr)
+          return c !== undefined && cidrContainsIP(c, ip)
+        })
+        cidr = found?.value.cidr
+      }
+      if (cidr === undefined) {
+        unallocated.push(formatIP(ip))
+        continue
+      }
+      byBlock.set(cidr, [...(byBlock.get(cidr) ?? []), o])
+    }
+    const config = await this.getIPAMConfig()
+    const results = await Promise.allSettled(
+      [...byBlock].map(async ([cidr, ips]) => ({ips, unallocated: await this.releaseIPsFromBlock(config, ips, cidr)})),
+    )
+    const released: ReleaseOptions[] = []
+    let firstError: unknown
+    for (const r of results) {
+      if (r.status === 'fulfilled') {
+        unallocated.push(...r.value.unallocated)
+        released.push(...r.value.ips)
+      } else {
+        firstError ??= r.reason
+      }
+    }
+    if (firstError !== undefined) throw firstError
+    return {unallocated, released}
+  }
+
+  private async releaseIPsFromBlock(config: IPAMConfig, ips: ReleaseOptions[], cidr: string): Promise<string[]> {
+    for (let i = 0; i < this.retries; i++) {
+      let kv: KVPair<AllocationBlock>
+      try {
+        kv = await this.store.getBlock(cidr)
+      } catch (e) {
+        if (isNotFound(e)) return ips.map((o) => formatIP(mustParseIP(o.address)))
+        throw e
+      }
+      const b = this.loadBlock(config, kv)
+      const {unallocated, countByHandle} = b.release(ips, this.now(), config.ipCooldownSeconds)
+      if (ips.length === unallocated.length) return unallocated
+      try {
+        if (b.empty() && b.value.affinity === null) await this.store.deleteBlock(kv)
+        else await this.store.updateBlock(kv, b.value)
+      } catch (e) {
+        if (isConflict(e)) continue
+        throw e
+      }
+      for (const [handle, count] of countByHandle) {
+        // The block write is what releases the address; a handle left over-counted is reported by `ipam check`.
+        await this.decrementHandle(handle, cidr, count).catch(() => undefined)
+      }
+      await this.ensureConsistentAffinity(config, b.value).catch(() => undefined)
+      return unallocated
+    }
+    throw new MaxRetriesError()
+  }
+
+  /** Releases every address of a handle; ResourceDoesNotExistError if the handle does not exist. */
+  async releaseByHandle(handleID: string): Promise<void> {
+    const id = sanitizeHandle(handleID)
+    const handle = await this.store.getHandle(id)
+    const config = await this.getIPAMConfig()
+    for (const cidr of Object.keys(handle.value.block ?? {})) {
+      await this.releaseByHandleInBlock(config, cidr, id)
+    }
+  }
+
+  private async releaseByHandleInBlock(config: IPAMConfig, cidr: string, handleID: string, sequenceNumber?: number): Promise<void> {
+    for (let i = 0; i < this.retries; i++) {
+      let kv: KVPair<AllocationBlock>
+      try {
+        kv = await this.store.getBlock(cidr)
+      } catch (e) {
+        if (isNotFound(e)) return
+        throw e
+      }
+      const b = this.loadBlock(config, kv)
+      const count = b.releaseByHandle(handleID, this.now(), config.ipCooldownSeconds, sequenceNumber)
+      if (count === 0) return
+      try {
+        if (b.empty() && b.value.affinity === null) await this.store.deleteBlock(kv)
+        else await this.store.updateBlock(kv, b.value)
+      } catch (e) {
+        if (isConflict(e)) continue
+        if (!isNotFound(e)) throw e
+      }
+      await this.decrementHandle(handleID, cidr, count).catch(() => undefined)
+      await this.ensureConsistentAffinity(config, b.value).catch(() => undefined)
+      return
+    }
+    throw new MaxRetriesError('Hit max retries')
+  }
+
+  /** Addresses (without mask) held by a handle. */
+  async ipsByHandle(handleID: string): Promise<string[]> {
+    const id = sanitizeHandle(handleID)
+    const handle = await this.store.getHandle(id)
+    const config = await this.getIPAMConfig()
+    const out: string[] = []
+    for (const cidr of Object.keys(handle.value.block ?? {})) {
+      try {
+        out.push(...this.loadBlock(config, await this.store.getBlock(cidr)).ipsByHandle(id))
+      } catch {
+        continue
+      }
+    }
+    return out
+  }
+
+  /** The handle and owner attributes of an allocated address. */
+  async getAssignmentAttributes(address: string): Promise<AssignmentAttributes> {
+    const ip = mustParseIP(address)
+    const pool = findContainingPool(await this.store.listPools(), ip)
+    if (!pool) throw new IPAMError(`The provided IP address ${formatIP(ip)} is not in a configured pool`)
+    const config = await this.getIPAMConfig()
+    const attr: AllocationAttribute = this.loadBlock(config, await this.store.getBlock(formatCIDR(blockCIDRFor(ip, pool)))).attributesForIP(ip)
+    const out: AssignmentAttributes = {attrs: attr.secondary ?? {}}
+    if (attr.handle_id !== undefined) out.handleID = attr.handle_id
+    if (attr.alternateOwnerAttrs) out.alternateOwnerAttrs = attr.alternateOwnerAttrs
+    return out
+  }
+
+  // ---------------------------------------------------------------- handles
+
+  private async incrementHandle(handleID: string, blockCIDR: string, num: number, maxAlloc: number): Promise<void> {
+    for (let i = 0; i < this.retries; i++) {
+      let kv: KVPair<IPAMHandleValue> | undefined
+      try {
+        kv = await this.store.getHandle(handleID)
+      } catch (e) {
+        if (!isNotFound(e)) throw e
+      }
+      const value: IPAMHandleValue = {block: {...(kv?.value.block ?? {})}, deleted: false}
+      if (maxAlloc > 0) {
+        const version = cidrVersion(blockCIDR)
+        const current = Object.entries(value.block).reduce((n, [c, count]) => (cidrVersion(c) === version ? n + count : n), 0)
+        if (current + num > maxAlloc) throw new MaxAllocReachedError(handleID, current, maxAlloc)
+      }
+      value.block[blockCIDR] = (value.block[blockCIDR] ?? 0) + num
+      try {
+        if (kv) await this.store.updateHandle(kv, value)
+        else await this.store.createHandle(handleID, value)
+        return
+      } catch (e) {
+        if (isConflict(e) || isAlreadyExists(e) || isNotFound(e)) continue
+        throw e
+      }
+    }
+    throw new MaxRetriesError()
+  }
+
+  private async decrementHandle(handleID: string, blockCIDR: string, num: number): Promise<void> {
+    for (let i = 0; i < this.retries; i++) {
+      const kv = await this.store.getHandle(handleID)
+      const value: IPAMHandleValue = {block: {...(kv.value.block ?? {})}, deleted: false}
+      const current = value.block[blockCIDR]
+      if (current === undefined) {
+        throw new IPAMError(`Tried to decrement block ${blockCIDR} by ${num} but it isn't linked to handle ${handleID}`)
+      }
+      if (current - num < 0) {
+        throw new IPAMError(`Tried to decrement block ${blockCIDR} by ${num} but it only has ${current} addresses on handle ${handleID}`)
+      }
+      if (current - num === 0) delete value.block[blockCIDR]
+      else value.block[blockCIDR] = current - num
+      try {
+        if (Object.keys(value.block).length === 0) await this.store.deleteHandle(kv)
+        else await this.store.updateHandle(kv, value)
+        return
+      } catch (e) {
+        if (isConflict(e)) continue
+        if (isNotFound(e)) return
+        throw e
+      }
+    }
+    throw new MaxRetriesError()
+  }
+
+  // ---------------------------------------------------------------- affinities
+
+  /**
+   * Releases a block's affinity: pendingDeletion, then the block is deleted if empty or made
+   * unaffine, then the affinity is deleted.
+   */
+  private async releaseBlockAffinity(config: IPAMConfig, affinity: AffinityConfig, cidr: string, opts: ReleaseAffinityOpts): Promise<void> {
+    if (!affinity.host) throw new IPAMError('Hostname must be specified to release block affinity')
+    const aff = await this.store.getAffinity(affinity, cidr)
+    const kv = await this.store.getBlock(cidr)
+    const b = this.loadBlock(config, kv)
+    if (opts.requiredBlockSequenceNumber !== undefined && opts.requiredBlockSequenceNumber !== b.value.sequenceNumber) {
+      throw new IPAMError('IPAM block updated since we last read it')
+    }
+    if (b.value.affinity !== null && b.value.affinity !== affinityString(affinity)) {
+      await this.store.deleteAffinity(aff).catch(() => undefined)
+      throw new BlockClaimConflictError(cidr, b.value.affinity)
+    }
+    if (opts.requireEmpty && !b.empty()) throw new BlockNotEmptyError(cidr)
+    const pendingDeletion = await this.store.updateAffinity(aff, {...aff.value, state: 'pendingDeletion'})
+    if (b.empty()) {
+      try {
+        await this.store.deleteBlock(kv)
+      } catch (e) {
+        if (!isNotFound(e)) throw e
+      }
+    } else {
+      b.value.affinity = null
+      delete b.value.affinity_claim_time
+      await this.store.updateBlock(kv, b.value)
+    }
+    try {
+      await this.store.deleteAffinity(pendingDeletion)
+    } catch (e) {
+      if (!isNotFound(e)) throw e
+    }
+  }
+
+  /** After a release: drop the block's affinity if its pool no longer selects the block's node (and it is empty). */
+  private async ensureConsistentAffinity(config: IPAMConfig, block: AllocationBlock): Promise<void> {
+    const affinity = parseAffinity(block.affinity)
+    if (!affinity || !affinity.host) return
+    let labels: Labels
+    try {
+      labels = await this.store.nodeLabels(affinity.host)
+    } catch (e) {
+      if (isNotFound(e)) return
+      throw e
+    }
+    const cidr = mustParseCIDR(block.cidr)
+    const pool = findContainingPool(enabledPools(await this.store.listPools(), cidr.version), cidrBaseIP(cidr))
+    if (!pool || selectsNode(pool, labels)) return
+    try {
+      await this.releaseBlockAffinity(config, affinity, block.cidr, {requireEmpty: true})
+    } catch (e) {
+      if (e instanceof BlockClaimConflictError || e instanceof BlockNotEmptyError || isNotFound(e)) return
+      throw e
+    }
+  }
+
+  /** Claims every block of `cidr` for a host; blocks owned by other hosts are reported as failed. */
+  async claimAffinity(cidrText: string, host: string, affinityType: AffinityType = 'host'): Promise<ClaimResult> {
+    const cidr = mustParseCIDR(cidrText)
+    const pool = findContainingPool(enabledPools(await this.store.listPools(), cidr.version), cidrBaseIP(cidr))
+    if (!pool) throw new IPAMError(`The requested CIDR (${formatCIDR(cidr)}) is not within any configured pools.`)
+    if (cidr.prefix > pool.blockSize) throw new InvalidSizeError(`The requested CIDR (${formatCIDR(cidr)}) is smaller than the minimum.`)
+    const affinity: AffinityConfig = {affinityType, host: host || osHostname()}
+    const result: ClaimResult = {claimed: [], failed: []}
+    for (const blockCIDR of blocksIn(pool, cidr)) {
+      const block = formatCIDR(blockCIDR)
+      for (let i = 0; ; i++) {
+        if (i >= this.retries) throw new MaxRetriesError()
+        try {
+          const pending = await this.getPendingAffinity(affinity, block)
+          await this.claimAffineBlock(pending, block, undefined, affinity)
+          result.claimed.push(block)
+        } catch (e) {
+          if (isConflict(e)) continue
+          if (!(e instanceof BlockClaimConflictError)) throw e
+          result.failed.push(block)
+        }
+        break
+      }
+    }
+    return result
+  }
+
+  /** Releases a host's affinity for every block of `cidr` (optionally only empty blocks). */
+  async releaseAffinity(cidrText: string, host: string, mustBeEmpty: boolean): Promise<void> {
+    const cidr = mustParseCIDR(cidrText)
+    const pool = findContainingPool(enabledPools(await this.store.listPools(), cidr.version), cidrBaseIP(cidr))
+    if (!pool) throw new IPAMError(`The requested CIDR (${formatCIDR(cidr)}) is not within any configured pools.`)
+    if (cidr.prefix > pool.blockSize) throw new InvalidSizeError(`The requested CIDR (${formatCIDR(cidr)}) is smaller than the minimum.`)
+    const config = await this.getIPAMConfig()
+    const affinity: AffinityConfig = {affinityType: 'host', host: host || osHostname()}
+    for (const blockCIDR of blocksIn(pool, cidr)) {
+      await this.releaseIgnoringOthers(config, affinity, formatCIDR(blockCIDR), {requireEmpty: mustBeEmpty})
+    }
+  }
+
+  /** Like releaseBlockAffinityQuietly but a non-empty block is an error (the caller asked for it). */
+  private async releaseIgnoringOthers(config: IPAMConfig, affinity: AffinityConfig, cidr: string, opts: ReleaseAffinityOpts): Promise<void> {
+    for (let i = 0; i < this.retries; i++) {
+      try {
+        await this.releaseBlockAffinity(config, affinity, cidr, opts)
+        return
+      } catch (e) {
+        if (isConflict(e)) continue
+        if (e instanceof BlockClaimConflictError || isNotFound(e)) return
+        throw e
+      }
+    }
+    throw new MaxRetriesError()
+  }
+
+  /** Releases the affinity of the block's owner. */
+  async releaseBlockAffinityOf(block: AllocationBlock, mustBeEmpty: boolean): Promise<void> {
+    const affinity = parseAffinity(block.affinity)
+    if (!affinity) return
+    const config = await this.getIPAMConfig()
+    try {
+      await this.releaseBlockAffinity(config, affinity, block.cidr, {requireEmpty: mustBeEmpty})
+    } catch (e) {
+      if (e instanceof BlockClaimConflictError || isNotFound(e)) return
+      throw e
+    }
+  }
+
+  /** Releases all of a host's affinities, IPv4 and IPv6; the last error (if any) is thrown after trying all. */
+  async releaseHostAffinities(host: string, mustBeEmpty: boolean, affinityType: AffinityType = 'host'): Promise<void> {
+    const affinity: AffinityConfig = {affinityType, host: host || osHostname()}
+    const config = await this.getIPAMConfig()
+    let stored: unknown
+    for (const a of await this.store.listAffinities(affinity)) {
+      try {
+        await this.releaseIgnoringOthers(config, affinity, a.cidr, {requireEmpty: mustBeEmpty})
+      } catch (e) {
+        stored = e
+      }
+    }
+    if (stored !== undefined) throw stored
+  }
+
+  /** Releases every affinity (any host) for blocks inside a pool CIDR, as IPPool deletion does. */
+  async releasePoolAffinities(poolCIDR: string): Promise<void> {
+    const pool = mustParseCIDR(poolCIDR)
+    const config = await this.getIPAMConfig()
+    for (let round = 0; round < this.retries; round++) {
+      let retry = false
+      const entries = (await this.store.listAffinities()).filter((a) => {
+        const c = parseCIDR(a.cidr)
+        return c !== undefined && cidrContainsIP(pool, {version: c.version, value: c.base})
+      })
+      if (entries.length === 0) return
+      for (const a of entries) {
+        for (let i = 0; ; i++) {
+          if (i >= this.retries) throw new MaxRetriesError()
+          try {
+            await this.releaseBlockAffinity(config, a, a.cidr, {})
+          } catch (e) {
+            if (isConflict(e)) continue
+            if (e instanceof BlockClaimConflictError) retry = true
+            else if (!isNotFound(e)) throw e
+          }
+          break
+        }
+      }
+      if (!retry) return
+    }
+    throw new MaxRetriesError()
+  }
+
+  /** Removes a host from IPAM: all its block affinities are released (blocks keep their allocations). */
+  async removeIPAMHost(host: string): Promise<void> {
+    await this.releaseHostAffinities(host, false)
+  }
+
+  /** Blocks affine to a host (both IP versions), as `ipam show --show-blocks` lists them. */
+  async hostBlocks(host: string, affinityType: AffinityType = 'host'): Promise<string[]> {
+    return (await this.store.listAffinities({affinityType, host})).map((a) => a.cidr)
+  }
+}
+
+export {VIRTUAL_LOAD_BALANCER}
