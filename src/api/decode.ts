@@ -1,6 +1,406 @@
-import type {Resource} from './resource.js'
+// Strict decoding of parsed YAML/JSON into v3 resources, reproducing calicoctl's path: the kind/apiVersion pair picks
+// a registered Go type, then sigs.k8s.io/yaml UnmarshalStrict (encoding/json with DisallowUnknownFields) fills it.
+// The result is what Go would store and print: canonical field names in Go order, Go's omitempty rules, durations,
+// ports, protocols and AS numbers in their canonical form.
+import {DurationParseError, normalizeGoDuration} from './duration.js'
+import {API_VERSION, type Resource} from './resource.js'
+import {goTypeOf, INT_RANGES, kindSchema, type Field, type FieldType, type StructSchema} from './schema/index.js'
+import {ListMetaSchema} from './schema/meta.js'
 
-/** Strictly decodes one parsed YAML/JSON object into a v3 resource. Placeholder until the schema lands. */
+export {orderResourceFields, toGoView} from './schema/shape.js'
+
+/** What sigs.k8s.io/yaml prepends to errors from the JSON decoding step. */
+const JSON_WRAPPER = 'error unmarshaling JSON: while decoding JSON: '
+
+/**
+ * A document that calicoctl's decoder rejects. `message` is calicoctl's text (what follows `failed to execute
+ * command: `, except for unknown fields, where calicoctl prints only `message`); `reason` is the bare decoder error
+ * (`json: cannot unmarshal ...`, `json: unknown field "x"`); `path` locates the offending value
+ * (`spec.ingress[0].action`, empty for document-level problems).
+ */
+export class DecodeError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(message)
+  }
+
+  /** True for unknown-field errors, whose calicoctl output replaces the whole line (MassageError). */
+  get unknownField(): boolean {
+    return this.reason.startsWith('json: unknown field ')
+  }
+}
+
+function jsonError(reason: string, path: string): DecodeError {
+  const m = /^json: unknown field "(.*)"$/.exec(reason)
+  const message = m ? `field in document is not recognized or is in the wrong location: ${m[1]}` : JSON_WRAPPER + reason
+  return new DecodeError(message, path, reason)
+}
+
+type JsonObject = Record<string, unknown>
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** Go's description of a JSON value in UnmarshalTypeError (`string`, `number`, `number 1.5`, `object`, ...). */
+function describe(v: unknown, withLiteral = false): string {
+  if (typeof v === 'string') return 'string'
+  if (typeof v === 'boolean') return 'bool'
+  if (typeof v === 'number') return withLiteral ? `number ${String(v)}` : 'number'
+  if (Array.isArray(v)) return 'array'
+  return 'object'
+}
+
+/** Where the decoder is: Go's error context (innermost struct + JSON field stack) and our precise path. */
+interface Frame {
+  struct?: string
+  fields: readonly string[]
+  path: string
+}
+
+class Decoder {
+  /** Go's decodeState.saveError: the first type/unknown-field error is kept while decoding carries on. */
+  saved?: DecodeError
+
+  private save(err: DecodeError): void {
+    this.saved ??= err
+  }
+
+  private typeError(value: string, goType: string, at: Frame): void {
+    const into = at.struct !== undefined || at.fields.length > 0
+      ? `Go struct field ${at.struct ?? ''}.${at.fields.join('.')}`
+      : 'Go value'
+    this.save(jsonError(`json: cannot unmarshal ${value} into ${into} of type ${goType}`, at.path))
+  }
+
+  /** Errors returned by a type's own UnmarshalJSON abort decoding immediately, as in Go. */
+  private hardError(reason: string, at: Frame): never {
+    throw new DecodeError(JSON_WRAPPER + reason, at.path, reason)
+  }
+
+  struct(value: unknown, schema: StructSchema, at: Frame): JsonObject | undefined {
+    if (!isObject(value)) {
+      this.typeError(describe(value), schema.goType, at)
+      return undefined
+    }
+    const decoded = new Map<Field, unknown>()
+    for (const [key, raw] of Object.entries(value)) {
+      const field = schema.byJson.get(key) ?? schema.byFoldedJson.get(key.toLowerCase())
+      const path = at.path ? `${at.path}.${key}` : key
+      if (!field) {
+        this.save(jsonError(`json: unknown field ${JSON.stringify(key)}`, path))
+        continue
+      }
+      // JSON null leaves a Go value untouched.
+      if (raw === null) {
+        decoded.delete(field)
+        continue
+      }
+      const v = this.value(raw, field.type, {struct: schema.name, fields: [...at.fields, field.json], path})
+      if (v === undefined) decoded.delete(field)
+      else decoded.set(field, v)
+    }
+    return shapeStruct(schema, decoded)
+  }
+
+  value(v: unknown, t: FieldType, at: Frame): unknown {
+    switch (t.kind) {
+      case 'string':
+        if (typeof v === 'string') return v
+        this.typeError(describe(v), t.goType, at)
+        return undefined
+      case 'bool':
+        if (typeof v === 'boolean') return v
+        this.typeError(describe(v), 'bool', at)
+        return undefined
+      case 'int':
+        return this.integer(v, t.goType, at)
+      case 'float':
+        if (typeof v === 'number') return v
+        this.typeError(describe(v), 'float64', at)
+        return undefined
+      case 'port':
+        return this.port(v, at)
+      case 'uint8OrString':
+        if (typeof v === 'string') return /^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : v
+        return this.integer(v, 'uint8', at)
+      case 'intOrString':
+        if (typeof v === 'string') return v
+        return this.integer(v, 'int32', at)
+      case 'asNumber':
+        return this.asNumber(v, at)
+      case 'duration':
+        if (typeof v !== 'string') {
+          this.typeError(describe(v), 'string', at)
+          return undefined
+        }
+        try {
+          return normalizeGoDuration(v)
+        } catch (err) {
+          if (err instanceof DurationParseError) this.hardError(err.message, at)
+          throw err
+        }
+      case 'time':
+        return this.time(v, at)
+      case 'list': {
+        if (!Array.isArray(v)) {
+          this.typeError(describe(v), goTypeOf(t), at)
+          return undefined
+        }
+        // A list element that fails to decode keeps its zero value, as Go leaves it.
+        return v.map((item, i) => {
+          const el = this.value(item, t.items, {...at, path: `${at.path}[${i}]`})
+          return el === undefined ? zeroOf(t.items) : el
+        })
+      }
+      case 'map': {
+        if (!isObject(v)) {
+          this.typeError(describe(v), goTypeOf(t), at)
+          return undefined
+        }
+        // Go marshals maps with sorted keys.
+        const out: JsonObject = {}
+        for (const key of Object.keys(v).sort()) {
+          const el = v[key] === null ? zeroOf(t.values) : this.value(v[key], t.values, {...at, path: `${at.path}.${key}`})
+          out[key] = el === undefined ? zeroOf(t.values) : el
+        }
+        return out
+      }
+      case 'object':
+        return this.struct(v, t.schema(), at)
+    }
+  }
+
+  private integer(v: unknown, goType: keyof typeof INT_RANGES, at: Frame): number | undefined {
+    if (typeof v !== 'number') {
+      this.typeError(describe(v), goType, at)
+      return undefined
+    }
+    const [min, max] = INT_RANGES[goType]
+    if (!Number.isInteger(v) || v < min || v > max) {
+      this.typeError(describe(v, true), goType, at)
+      return undefined
+    }
+    return v
+  }
+
+  /** numorstring.Port: a number, or a string that is a number, a `min:max` range or a port name. */
+  private port(v: unknown, at: Frame): number | string | undefined {
+    if (typeof v !== 'string') return this.integer(v, 'uint16', at)
+    if (/^\d+$/.test(v)) {
+      const n = Number(v)
+      if (n > 65535) this.hardError(`invalid port format (${v})`, at)
+      return n
+    }
+    const range = /^(\d+):(\d+)$/.exec(v)
+    if (range) {
+      const lo = Number(range[1])
+      const hi = Number(range[2])
+      if (lo > 65535) this.hardError(`invalid minimum port number in range (${v})`, at)
+      if (hi > 65535) this.hardError(`invalid maximum port number in range (${v})`, at)
+      if (lo > hi) {
+        this.hardError(`minimum port number (${lo}) is greater than maximum port number (${hi}) in port range`, at)
+      }
+      return lo === hi ? lo : `${lo}:${hi}`
+    }
+    if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(v)) this.hardError(`invalid name for named port (${v})`, at)
+    return v
+  }
+
+  /** numorstring.ASNumber: a uint32, or a string holding a number or asdot `<high>.<low>`. */
+  private asNumber(v: unknown, at: Frame): number | undefined {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 4294967295) return v
+    if (typeof v !== 'string') {
+      // Go falls back to decoding a string, so that is the type its error names.
+      this.typeError(describe(v), 'string', at)
+      return undefined
+    }
+    if (/^\d+$/.test(v) && Number(v) <= 4294967295) return Number(v)
+    const parts = v.split('.')
+    const ok = (p: string | undefined): p is string => p !== undefined && /^\d+$/.test(p) && Number(p) <= 65535
+    if (parts.length !== 2 || !ok(parts[0]) || !ok(parts[1])) this.hardError(`invalid AS Number format (${v})`, at)
+    return Number(parts[0]) * 65536 + Number(parts[1])
+  }
+
+  /** metav1.Time: RFC 3339; Go stores it in UTC with seconds precision. */
+  private time(v: unknown, at: Frame): string | undefined {
+    if (typeof v !== 'string') {
+      this.typeError(describe(v), 'string', at)
+      return undefined
+    }
+    const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.exec(v)
+    const ms = m ? Date.parse(v) : NaN
+    if (!m || Number.isNaN(ms)) {
+      this.hardError(`parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse as RFC 3339`, at)
+    }
+    return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+  }
+}
+
+/** Go's zero value as it marshals, for types where that is a plain JSON scalar or struct. */
+function zeroOf(t: FieldType): unknown {
+  switch (t.kind) {
+    case 'string':
+      return ''
+    case 'bool':
+      return false
+    case 'int':
+    case 'float':
+      return 0
+    case 'object':
+      return shapeStruct(t.schema(), new Map())
+    default:
+      // Slices, maps, times and the numorstring types: Go prints null/zero forms we do not reproduce.
+      return undefined
+  }
+}
+
+function isEmptyValue(v: unknown): boolean {
+  if (v === '' || v === false || v === 0) return true
+  if (Array.isArray(v)) return v.length === 0
+  return false
+}
+
+function isZeroStruct(v: unknown): boolean {
+  if (!isObject(v)) return false
+  return Object.values(v).every((x) => x === '' || x === false || x === 0 || isZeroStruct(x))
+}
+
+/**
+ * Lays a decoded struct out as Go's encoding/json would marshal it: Go field order, non-pointer omitempty zero
+ * values dropped (structs are never dropped by omitempty, only by omitzero), non-omitempty fields always present.
+ */
+function shapeStruct(schema: StructSchema, decoded: ReadonlyMap<Field, unknown>): JsonObject {
+  const out: JsonObject = {}
+  for (const field of schema.fields) {
+    let v = decoded.get(field)
+    if (v === undefined) {
+      if (field.pointer || field.omitEmpty && field.type.kind !== 'object' || field.omitZero) continue
+      v = zeroOf(field.type)
+      if (v === undefined) continue
+    } else if (!field.pointer) {
+      if (field.omitZero && isZeroStruct(v)) continue
+      if (field.omitEmpty && field.type.kind !== 'object') {
+        if (isEmptyValue(v) || (field.type.kind === 'map' && isObject(v) && Object.keys(v).length === 0)) continue
+      }
+    }
+    out[field.json] = v
+  }
+  return out
+}
+
+interface TypeMeta {
+  kind: string
+  apiVersion: string
+}
+
+/**
+ * The GVK calicoctl reads first (into an Unstructured). Documents without a kind make both of calicoctl's attempts
+ * (object, then list of objects) fail, and it reports the second failure.
+ */
+function typeMetaOf(doc: unknown, inList: boolean): TypeMeta {
+  if (isObject(doc) && typeof doc.kind === 'string' && doc.kind !== '') {
+    return {kind: doc.kind, apiVersion: typeof doc.apiVersion === 'string' ? doc.apiVersion : ''}
+  }
+  if (inList) {
+    const reason = `Object 'Kind' is missing in '${JSON.stringify(sortKeys(doc))}'`
+    throw new DecodeError(JSON_WRAPPER + reason, '', reason)
+  }
+  const reason = `json: cannot unmarshal ${describe(doc)} into Go value of type []unstructured.Unstructured`
+  throw new DecodeError(JSON_WRAPPER + reason, '', reason)
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys)
+  if (!isObject(v)) return v
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]))
+}
+
+function unknownType(tm: TypeMeta): DecodeError {
+  const reason = `unknown resource type (${tm.kind}) and/or version (${tm.apiVersion})`
+  return new DecodeError(reason, '', reason)
+}
+
+type Target = {list: false; schema: StructSchema} | {list: true; item: StructSchema; kind: string}
+
+function targetOf(tm: TypeMeta): Target {
+  if (tm.apiVersion !== API_VERSION) throw unknownType(tm)
+  const single = kindSchema(tm.kind)
+  if (single) return {list: false, schema: single.resource}
+  if (tm.kind.endsWith('List')) {
+    const item = kindSchema(tm.kind.slice(0, -'List'.length))
+    if (item) return {list: true, item: item.resource, kind: item.kind}
+  }
+  throw unknownType(tm)
+}
+
+function decodeTarget(doc: unknown, target: Target, dec: Decoder): Resource[] {
+  if (!target.list) {
+    const res = dec.struct(doc, target.schema, {fields: [], path: ''})
+    return res ? [res as unknown as Resource] : []
+  }
+  // `<Kind>List` is decoded strictly as Go's typed list, then expanded into its items.
+  const listSchema = listStructFor(target.item)
+  const list = dec.struct(doc, listSchema, {fields: [], path: ''})
+  const items = Array.isArray(list?.items) ? (list.items as JsonObject[]) : []
+  return items.map((item) => ({kind: target.kind, apiVersion: API_VERSION, ...item}) as unknown as Resource)
+}
+
+const listStructs = new Map<StructSchema, StructSchema>()
+
+function listStructFor(item: StructSchema): StructSchema {
+  let s = listStructs.get(item)
+  if (!s) {
+    // Built from the item schema: TypeMeta, ListMeta, items (Go's <Kind>List layout).
+    const fields: Field[] = [
+      {json: 'kind', go: 'Kind', type: {kind: 'string', goType: 'string'}, pointer: false, omitEmpty: true, omitZero: false},
+      {json: 'apiVersion', go: 'APIVersion', type: {kind: 'string', goType: 'string'}, pointer: false, omitEmpty: true, omitZero: false},
+      {json: 'metadata', go: 'ListMeta', type: {kind: 'object', schema: () => ListMetaSchema}, pointer: false, omitEmpty: true, omitZero: false},
+      {json: 'items', go: 'Items', type: {kind: 'list', items: {kind: 'object', schema: () => item}}, pointer: false, omitEmpty: false, omitZero: false},
+    ]
+    s = {
+      name: `${item.name}List`,
+      goType: `${item.goType}List`,
+      fields,
+      byJson: new Map(fields.map((fl) => [fl.json, fl])),
+      byFoldedJson: new Map(fields.map((fl) => [fl.json.toLowerCase(), fl])),
+    }
+    listStructs.set(item, s)
+  }
+  return s
+}
+
+function finish(dec: Decoder, out: Resource[]): Resource[] {
+  if (dec.saved) throw dec.saved
+  return out
+}
+
+/** Strictly decodes one parsed YAML/JSON object into a v3 resource (not a list). Throws DecodeError. */
 export function decodeResource(doc: unknown): Resource {
-  return doc as Resource
+  const tm = typeMetaOf(doc, false)
+  const target = targetOf(tm)
+  if (target.list) throw unknownType(tm)
+  const dec = new Decoder()
+  const [res] = finish(dec, decodeTarget(doc, target, dec))
+  if (!res) throw unknownType(tm)
+  return res
+}
+
+/**
+ * Decodes one input document: a single object, a top-level array of objects (kinds may be mixed) or a `<Kind>List`
+ * (expanded into its items). As in calicoctl, every item's kind is resolved before any is decoded.
+ */
+export function decodeDocument(doc: unknown): Resource[] {
+  const docs = Array.isArray(doc) ? doc : [doc]
+  const targets = docs.map((d) => targetOf(typeMetaOf(d, Array.isArray(doc))))
+  const dec = new Decoder()
+  const out: Resource[] = []
+  docs.forEach((d, i) => {
+    const target = targets[i]
+    if (target) out.push(...decodeTarget(d, target, dec))
+  })
+  return finish(dec, out)
 }

@@ -1,0 +1,89 @@
+// Schema-driven views of already-decoded resources: JSON key order as Go marshals it, and the Go-field-named view
+// that go-templates (`{{.Spec.CIDR}}`, `{{.ObjectMeta.Name}}`) walk.
+import type {Resource} from '../resource.js'
+import type {FieldType, StructSchema} from './dsl.js'
+import {kindSchema} from './index.js'
+
+type JsonObject = Record<string, unknown>
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function orderValue(v: unknown, t: FieldType): unknown {
+  if (t.kind === 'object' && isObject(v)) return orderStruct(v, t.schema())
+  if (t.kind === 'list' && Array.isArray(v)) return v.map((x) => orderValue(x, t.items))
+  if (t.kind === 'map' && isObject(v)) {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, orderValue(v[k], t.values)]))
+  }
+  return v
+}
+
+function orderStruct(v: JsonObject, schema: StructSchema): JsonObject {
+  const out: JsonObject = {}
+  for (const field of schema.fields) {
+    if (field.json in v && v[field.json] !== undefined) out[field.json] = orderValue(v[field.json], field.type)
+  }
+  // Keys the schema does not know (a row written by another tool) are kept, after the known ones.
+  for (const [k, x] of Object.entries(v)) if (!(k in out) && x !== undefined) out[k] = x
+  return out
+}
+
+/**
+ * The resource with keys in Go struct order (kind, apiVersion, metadata, spec, status; ObjectMeta order inside
+ * metadata; map keys sorted), as calicoctl's `-o json` prints it. Unknown kinds are returned unchanged.
+ */
+export function orderResourceFields<R extends Resource>(res: R): R {
+  const ks = kindSchema(res.kind)
+  if (!ks) return res
+  return orderStruct(res as unknown as JsonObject, ks.resource) as unknown as R
+}
+
+/** A Go value as text/template sees it: non-pointer fields always exist (zero value), nil pointers are null. */
+function goValue(v: unknown, t: FieldType, pointer: boolean): unknown {
+  if (v === undefined || v === null) {
+    if (pointer) return null
+    switch (t.kind) {
+      case 'string':
+        return ''
+      case 'bool':
+        return false
+      case 'int':
+      case 'float':
+      case 'asNumber':
+        return 0
+      case 'object':
+        return goStruct({}, t.schema())
+      default:
+        // nil slices and maps, zero Port/Protocol/Duration/Time.
+        return null
+    }
+  }
+  if (t.kind === 'object' && isObject(v)) return goStruct(v, t.schema())
+  if (t.kind === 'list' && Array.isArray(v)) return v.map((x) => goValue(x, t.items, false))
+  if (t.kind === 'map' && isObject(v)) {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, goValue(v[k], t.values, false)]))
+  }
+  return v
+}
+
+function goStruct(v: JsonObject, schema: StructSchema): JsonObject {
+  const out: JsonObject = {}
+  for (const field of schema.fields) out[field.go] = goValue(v[field.json], field.type, field.pointer)
+  return out
+}
+
+/**
+ * The resource keyed by Go field names for go-templates: `.Kind`, `.APIVersion`, `.TypeMeta.Kind`,
+ * `.ObjectMeta.Name` (ObjectMeta fields are also promoted: `.Name`), `.Spec.CIDR`, `.Status`. Every non-pointer
+ * field is present with its Go zero value (`.Spec.NATOutgoing` is `false` when unset); nil pointers are null.
+ */
+export function toGoView(res: Resource): JsonObject {
+  const ks = kindSchema(res.kind)
+  if (!ks) throw new Error(`no schema for kind ${res.kind}`)
+  const view = goStruct(res as unknown as JsonObject, ks.resource)
+  const meta = view.ObjectMeta
+  const typeMeta = {Kind: view.Kind, APIVersion: view.APIVersion}
+  // Go promotes embedded TypeMeta/ObjectMeta fields; explicit struct fields win over promoted ones.
+  return {...(isObject(meta) ? meta : {}), ...view, TypeMeta: typeMeta}
+}
