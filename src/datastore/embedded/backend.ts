@@ -286,13 +286,16 @@ export class EmbeddedBackend implements Backend {
     return w.queue
   }
 
-  /** Forgets change-log rows at or below `revision`; watches from before it then expire (like etcd compaction). */
+  /**
+   * Forgets the change history before `revision`, as etcd's compact does (the revision itself stays
+   * watchable); watches from earlier revisions then fail with WatchExpiredError.
+   */
   async compact(revision: string): Promise<void> {
-    const rev = parseRevision(revision)
+    const upTo = parseRevision(revision) - 1
     this.guard(() =>
       this.db.transaction(() => {
-        this.q.compact.run(rev)
-        if (rev > this.metaValue('compacted')) this.q.setCompacted.run(rev)
+        this.q.compact.run(upTo)
+        if (upTo > this.metaValue('compacted')) this.q.setCompacted.run(upTo)
       }).immediate(),
     )
   }
