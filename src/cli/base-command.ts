@@ -1,0 +1,154 @@
+// The base of every calicoctl command: the global flags, one-line errors on stderr with exit status 1 (never a
+// stack trace), cobra's wording for flag errors, and the datastore session a command may open.
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+
+import {massage, type Report} from './messages.js'
+import type {Action, CommandResults, ConfigCommandArgs} from './resourcemgr/execute.js'
+import {DatastoreSession, StdoutExitError} from './resourcemgr/session.js'
+
+export const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'info', 'debug'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export const DEFAULT_CONFIG_PATH = '/etc/calico/calicoctl.cfg'
+
+/** `-c/--config`, declared by the commands that talk to a datastore. */
+export const configFlag = Flags.string({
+  char: 'c',
+  default: DEFAULT_CONFIG_PATH,
+  description: 'Path to the file containing connection configuration in YAML or JSON format.',
+})
+
+/** `-n/--namespace`. */
+export const namespaceFlag = Flags.string({
+  char: 'n',
+  default: '',
+  description: 'Namespace of the resource. Only applicable to NetworkPolicy, NetworkSet, and WorkloadEndpoint.',
+})
+
+/** The input flags shared by create, apply, replace, delete, get and validate. */
+export const fileFlags = {
+  filename: Flags.string({char: 'f', description: 'Filename to use to create the resource. If set to "-" loads from stdin.'}),
+  recursive: Flags.boolean({
+    char: 'R',
+    default: false,
+    description: 'Process the filename specified in -f or --filename recursively.',
+  }),
+  'skip-empty': Flags.boolean({default: false, description: 'Do not error if any files or directory specified using -f or --filename contain no data.'}),
+  config: configFlag,
+  namespace: namespaceFlag,
+}
+
+/** An error that has already been reported; only the exit status remains. */
+export class ReportedError extends Error {}
+
+/** Usage errors in cobra's words. */
+export class UsageError extends Error {}
+
+type GlobalFlags = {'log-level': string; context?: string; 'allow-version-mismatch': boolean}
+
+type FileFlags = GlobalFlags & {filename?: string; recursive: boolean; 'skip-empty': boolean; config: string; namespace: string}
+
+export abstract class CalicoCommand extends Command {
+  static override baseFlags = {
+    'log-level': Flags.string({
+      char: 'l',
+      default: 'panic',
+      description: 'Set the log level (one of panic, fatal, error, warn, info, debug).',
+      helpGroup: 'GLOBAL',
+    }),
+    context: Flags.string({
+      description: 'The name of the kubeconfig context to use.',
+      helpGroup: 'GLOBAL',
+    }),
+    'allow-version-mismatch': Flags.boolean({
+      default: false,
+      description: 'Allow client and cluster versions mismatch.',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  protected logLevel: LogLevel = 'panic'
+  private session?: DatastoreSession
+
+  /** Applies the global flags; every command calls this right after parsing. */
+  protected applyGlobalFlags(flags: GlobalFlags): void {
+    const level = flags['log-level'].toLowerCase()
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+      throw new UsageError(`unknown log level: ${flags['log-level']}, expected one of: ${LOG_LEVELS.join(', ')}`)
+    }
+    this.logLevel = level as LogLevel
+    // calicoctl passes the context to the Kubernetes client through the environment.
+    if (flags.context) process.env.K8S_CURRENT_CONTEXT = flags.context
+  }
+
+  protected debugEnabled(): boolean {
+    return this.logLevel === 'debug' || this.logLevel === 'info'
+  }
+
+  /** The datastore session for this invocation, closed when the command finishes. */
+  protected datastore(configPath: string, allowVersionMismatch: boolean): DatastoreSession {
+    this.session ??= new DatastoreSession({
+      configPath,
+      allowVersionMismatch,
+      onStoreCreated: (path) => process.stderr.write(`Created a new embedded datastore at ${path}\n`),
+    })
+    return this.session
+  }
+
+  protected out(text: string): void {
+    if (text) process.stdout.write(text)
+  }
+
+  /** Ends the command with an error: the message on stderr (with calicoctl's newline), exit status 1. */
+  protected fail(message: string): never {
+    process.stderr.write(`${massage(message)}\n`)
+    throw new ReportedError(message)
+  }
+
+  /** Runs a resource command (the resource manager loads lazily, with the decoder and validators). */
+  protected async execute(action: Action, flags: FileFlags, extra: ConfigCommandArgs = {}): Promise<CommandResults> {
+    const {executeConfigCommand} = await import('./resourcemgr/execute.js')
+    const args: ConfigCommandArgs = {
+      filename: flags.filename,
+      recursive: flags.recursive,
+      skipEmpty: flags['skip-empty'],
+      namespace: flags.namespace,
+      ...extra,
+    }
+    return executeConfigCommand(action, args, this.datastore(flags.config, flags['allow-version-mismatch']))
+  }
+
+  /** Prints a report: its stdout text, then its error (if any) which fails the command. */
+  protected finish(report: Report): void {
+    this.out(report.stdout)
+    if (report.error !== undefined) this.fail(report.error)
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    await this.session?.close().catch(() => undefined)
+    return super.finally(err)
+  }
+
+  override async catch(err: Interfaces.CommandError): Promise<unknown> {
+    process.exitCode = 1
+    if (err instanceof ReportedError) return
+    if (err instanceof StdoutExitError) {
+      process.stdout.write(`${err.message}\n`)
+      return
+    }
+    if (this.logLevel === 'debug' && err.stack) process.stderr.write(`${err.stack}\n`)
+    process.stderr.write(`${massage(describe(err))}\n`)
+  }
+}
+
+/** One line for any error, with oclif's parse errors put in cobra's words. */
+export function describe(err: Error): string {
+  // oclif does not export its parser's error classes; the unknown-flag error is recognised by shape.
+  const flags = (err as {flags?: unknown}).flags
+  if (err.constructor.name === 'NonExistentFlagsError' && Array.isArray(flags)) {
+    const flag = String(flags[0] ?? '')
+    return flag.startsWith('--') ? `unknown flag: ${flag.split('=')[0]}` : `unknown shorthand flag: '${flag.charAt(1)}' in ${flag}`
+  }
+  if (err instanceof Errors.CLIError) return err.message.split('\n')[0].replace(/^Error: /, '')
+  return err.message
+}

@@ -1,0 +1,206 @@
+// Runs one calicoctl resource command over its inputs (commands/common/resources.go ExecuteConfigCommand):
+// gathers the resources from -f or KIND/NAME, applies the namespace rules, acts on each one independently and
+// collects what succeeded and what failed for the reporting in messages.ts.
+import {applyDefaults} from '../../api/defaults.js'
+import {ResourceAlreadyExistsError, ResourceDoesNotExistError} from '../../api/errors.js'
+import {kindFromAlias, kindInfo} from '../../api/kinds.js'
+import {API_VERSION, type Resource, type ResourceList} from '../../api/resource.js'
+import {validateResource} from '../../api/validate.js'
+import type {ResourceClient} from '../../datastore/client.js'
+import {InputError, readResources, type SourcedResource} from '../input.js'
+import {ResourceManager, type RetryPolicy} from './manager.js'
+import {exportMetadata} from './metadata.js'
+import {resolveNamespace} from './namespace.js'
+
+export type Action = 'apply' | 'create' | 'replace' | 'delete' | 'get' | 'patch' | 'validate'
+
+export interface ConfigCommandArgs {
+  /** KIND as typed (mutually exclusive with filename). */
+  kind?: string
+  names?: string[]
+  filename?: string
+  recursive?: boolean
+  skipEmpty?: boolean
+  namespace?: string
+  allNamespaces?: boolean
+  export?: boolean
+  skipExists?: boolean
+  skipNotExists?: boolean
+  /** Patch document for `patch`. */
+  patch?: string
+  stdin?: () => Promise<string>
+}
+
+/** What the command needs from the datastore side; opened lazily so `validate` never touches it. */
+export interface Session {
+  /** The client/cluster version check; run before the input is read, as calicoctl does. */
+  checkVersion(): Promise<void>
+  client(): Promise<ResourceClient>
+}
+
+export interface CommandResults {
+  /** The input could not be read or decoded: nothing was acted on. */
+  fileInvalid: boolean
+  numResources: number
+  /** Resources acted on (for replace/patch: including the failed ones, as calicoctl counts). */
+  numHandled: number
+  /** Command-level error (and for replace/patch the last per-resource error). */
+  err?: Error
+  /** The kind when every resource has the same one (or KIND came from the command line); else ''. */
+  singleKind: string
+  results: Array<Resource | ResourceList>
+  /** Per-resource failures of create/apply/delete/get/validate, in input order. */
+  resErrs: ResourceFailure[]
+}
+
+/** A failed resource: the error plus where the resource came from. */
+export interface ResourceFailure {
+  error: Error
+  resource: Resource
+  file?: string
+  document?: number
+}
+
+function emptyResults(extra: Partial<CommandResults> = {}): CommandResults {
+  return {fileInvalid: false, numResources: 0, numHandled: 0, singleKind: '', results: [], resErrs: [], ...extra}
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err))
+}
+
+/** Resources named on the command line: one per NAME, or a single unnamed one meaning "list". */
+export function resourcesFromArgs(kindArg: string, names: string[], namespace: string | undefined): Resource[] {
+  const info = kindFromAlias(kindArg)
+  if (!info || !info.cli) throw new Error(`resource type '${kindArg}' is not supported`)
+  return (names.length > 0 ? names : ['']).map((name) => {
+    const res: Resource = {apiVersion: API_VERSION, kind: info.kind, metadata: {name}}
+    if (info.namespaced && namespace) res.metadata.namespace = namespace
+    return res
+  })
+}
+
+async function gatherInput(args: ConfigCommandArgs): Promise<SourcedResource[] | CommandResults> {
+  if (args.filename !== undefined) {
+    try {
+      return await readResources(args.filename, {recursive: args.recursive, skipEmpty: args.skipEmpty, stdin: args.stdin})
+    } catch (err) {
+      if (err instanceof InputError && err.message.startsWith('no resources specified in ')) {
+        return emptyResults({err})
+      }
+      return emptyResults({err: toError(err), fileInvalid: true})
+    }
+  }
+  if (args.kind === undefined) {
+    return emptyResults({err: new Error('a resource type or --filename is required')})
+  }
+  try {
+    return resourcesFromArgs(args.kind, args.names ?? [], args.namespace).map((resource) => ({resource, file: '', document: 0}))
+  } catch (err) {
+    return emptyResults({err: toError(err)})
+  }
+}
+
+async function act(action: Action, mgr: ResourceManager | undefined, res: Resource, args: ConfigCommandArgs): Promise<Resource | ResourceList> {
+  if (action === 'validate') {
+    const defaulted = applyDefaults(res)
+    validateResource(defaulted)
+    return res
+  }
+  const m = mgr as ResourceManager
+  switch (action) {
+    case 'apply':
+      return m.apply(res)
+    case 'create':
+      return m.create(res)
+    case 'replace':
+      return m.update(res)
+    case 'delete':
+      return m.delete(res)
+    case 'get':
+      return m.getOrList(res)
+    case 'patch':
+      return m.patch(res, args.patch ?? '')
+  }
+}
+
+function skipped(err: unknown, args: ConfigCommandArgs): boolean {
+  return (
+    (err instanceof ResourceAlreadyExistsError && (args.skipExists ?? false)) ||
+    (err instanceof ResourceDoesNotExistError && (args.skipNotExists ?? false))
+  )
+}
+
+export interface ExecuteOptions {
+  retry?: RetryPolicy
+}
+
+export async function executeConfigCommand(
+  action: Action,
+  args: ConfigCommandArgs,
+  session: Session,
+  options: ExecuteOptions = {},
+): Promise<CommandResults> {
+  if (action !== 'validate') {
+    try {
+      await session.checkVersion()
+    } catch (err) {
+      return emptyResults({err: toError(err)})
+    }
+  }
+  const input = await gatherInput(args)
+  if (!Array.isArray(input)) return input
+  if (input.length === 0) {
+    return args.filename !== undefined && !args.skipEmpty
+      ? emptyResults({err: new Error(`no resources specified in directory ${args.filename}`)})
+      : emptyResults()
+  }
+  if ((args.names ?? []).some((n) => n === '')) return emptyResults({err: new Error('resource name may not be empty')})
+
+  const kinds = new Set(input.map((r) => r.resource.kind))
+  const results = emptyResults({
+    numResources: input.length,
+    singleKind: kinds.size === 1 || args.kind !== undefined ? input[input.length - 1].resource.kind : '',
+  })
+
+  let mgr: ResourceManager | undefined
+  if (action !== 'validate') {
+    const client = await session.client()
+    mgr = new ResourceManager(client, options.retry)
+    // Writes first make sure ClusterInformation and the built-in tiers exist; failure is not fatal here.
+    if (action === 'apply' || action === 'create' || action === 'replace') await client.ensureInitialized().catch(() => undefined)
+  }
+  const exporting = (args.export ?? false) && (args.names ?? []).length > 0
+
+  for (const item of input) {
+    const res = structuredClone(item.resource)
+    let out: Resource | ResourceList
+    try {
+      const info = kindInfo(res.kind)
+      if (!info) throw new Error(`resource type '${res.kind}' is not supported`)
+      resolveNamespace(res, info, args)
+      try {
+        out = await act(action, mgr, res, args)
+      } catch (err) {
+        if (!skipped(err, args)) throw err
+        out = item.resource
+      }
+    } catch (err) {
+      const failure: ResourceFailure = {error: toError(err), resource: item.resource}
+      if (item.file) {
+        failure.file = item.file
+        failure.document = item.document
+      }
+      if (action === 'replace' || action === 'patch') {
+        results.err = failure.error
+        results.numHandled++
+      } else {
+        results.resErrs.push(failure)
+      }
+      continue
+    }
+    results.results.push(exporting && !('items' in out) ? exportMetadata(out) : out)
+    results.numHandled++
+  }
+  return results
+}
