@@ -139,7 +139,9 @@ export function determinePools(req: PoolRequest): Pool[] {
       return p
     })
   }
-  return req.enabled.filter(
+  // Calico skips too-small blocks only for the checks above; excluding them here as well keeps
+  // host-reserved addresses from being carved out of blocks that cannot hold them.
+  return [...byCIDR.values()].filter(
     (p) => p.assignmentMode === 'Automatic' && selectsNode(p, req.nodeLabels) && selectsNamespace(p, req.namespaceLabels),
   )
 }
