@@ -54,3 +54,24 @@ export function kindSchema(kind: string): KindSchema | undefined {
 export function allKindSchemas(): KindSchema[] {
   return [...byKind.values()]
 }
+
+let structsByName: Map<string, StructSchema> | undefined
+
+/** Every struct reachable from the registered kinds, by Go type name (`Rule`, `FelixConfigurationSpec`, ...). */
+export function structSchema(name: string): StructSchema | undefined {
+  if (!structsByName) {
+    const found = new Map<string, StructSchema>()
+    const visit = (s: StructSchema): void => {
+      if (found.has(s.name)) return
+      found.set(s.name, s)
+      for (const fl of s.fields) {
+        let t = fl.type
+        while (t.kind === 'list' || t.kind === 'map') t = t.kind === 'list' ? t.items : t.values
+        if (t.kind === 'object') visit(t.schema())
+      }
+    }
+    for (const k of byKind.values()) visit(k.resource)
+    structsByName = found
+  }
+  return structsByName.get(name)
+}
