@@ -107,9 +107,10 @@ export function parseResources(text: string, file: string): SourcedResource[] {
   return out
 }
 
-async function readText(path: string, options: ReadOptions): Promise<string> {
+/** The text of one input file, or of stdin for `-`. */
+export async function readResourceText(path: string, stdin?: () => Promise<string>): Promise<string> {
   if (path === '-') {
-    return options.stdin ? options.stdin() : readStdin()
+    return stdin ? stdin() : readStdin()
   }
   try {
     return await readFile(path, 'utf8')
@@ -164,7 +165,7 @@ export async function readResources(filename: string, options: ReadOptions = {})
   }
   const out: SourcedResource[] = []
   for (const file of files) {
-    const resources = parseResources(await readText(file, options), file)
+    const resources = parseResources(await readResourceText(file, options.stdin), file)
     if (resources.length === 0 && !options.skipEmpty) throw new InputError(`no resources specified in file ${file}`, file)
     out.push(...resources)
   }

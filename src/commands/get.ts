@@ -1,7 +1,21 @@
 import {Args, Flags} from '@oclif/core'
 
+import {ResourceDoesNotExistError} from '../api/errors.js'
+import type {Resource} from '../api/resource.js'
 import {CalicoCommand, fileFlags} from '../cli/base-command.js'
+import type {DatastoreSession} from '../cli/resourcemgr/session.js'
 import {getCommandError, getResourceErrors} from '../cli/messages.js'
+
+/** The default BGPConfiguration for the Node ASN column; undefined when there is none. */
+async function defaultBGPConfiguration(session: DatastoreSession): Promise<Resource | undefined> {
+  const client = await session.client()
+  try {
+    return await client.get('BGPConfiguration', 'default')
+  } catch (err) {
+    if (err instanceof ResourceDoesNotExistError) return undefined
+    throw err
+  }
+}
 
 export default class Get extends CalicoCommand {
   static override summary = 'Get a resource by file, directory, stdin, or type and name.'
@@ -37,9 +51,12 @@ go-template=<template>, go-template-file=<path>.`
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Get)
     this.applyGlobalFlags(flags)
-    const {createPrinter} = await import('../cli/output/index.js')
+    const [{parseOutputFormat, formatResources, colorEnabled}, {orderResourceFields, toGoView}] = await Promise.all([
+      import('../cli/output/index.js'),
+      import('../api/decode.js'),
+    ])
     // The format is checked before the datastore is contacted, as calicoctl does.
-    const printer = createPrinter(flags.output, {printNamespace: flags['all-namespaces'] || flags.namespace !== ''})
+    const format = parseOutputFormat(flags.output)
     const [kind, ...names] = argv as string[]
     const positional = flags.filename === undefined ? {kind, names} : {}
     const results = await this.execute('get', flags, {
@@ -50,7 +67,14 @@ go-template=<template>, go-template-file=<path>.`
     const error = getCommandError(results)
     if (error) this.fail(error)
     const session = this.datastore(flags.config, flags['allow-version-mismatch'])
-    this.out(await printer.print(results.results, {client: await session.client()}))
+    const output = await formatResources(results.results, format, {
+      printNamespace: flags['all-namespaces'] || flags.namespace !== '',
+      getDefaultBGPConfiguration: () => defaultBGPConfiguration(session),
+      color: colorEnabled(process.stdout, process.env),
+      orderFields: orderResourceFields,
+      toGoView,
+    })
+    this.out(output)
     const errors = getResourceErrors(results)
     if (errors) this.fail(errors)
   }
