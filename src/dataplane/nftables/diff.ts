@@ -1,0 +1,113 @@
+// Minimal delta between two desired tables as one `nft -f` transaction: only changed chains are flushed and
+// refilled (nft has no stable per-rule identity without handles), set and map elements are added/removed
+// individually. Ordered so that every reference resolves at each step of the transaction.
+import type {NftChain, NftTable} from './model.js'
+import {addChainText, addMapText, addSetText, baseChainText, elementLines, mapElementText, ruleText, setElementText, tableId} from './text.js'
+
+export interface TableDelta {
+  /** The script, or '' when nothing changed. */
+  script: string
+  stats: {
+    chainsAdded: number
+    chainsChanged: number
+    chainsDeleted: number
+    setElementsAdded: number
+    setElementsDeleted: number
+    mapElementsChanged: number
+  }
+}
+
+function sameChain(a: NftChain, b: NftChain): boolean {
+  if (baseChainText(a) !== baseChainText(b) || a.rules.length !== b.rules.length) return false
+  for (let i = 0; i < a.rules.length; i++) if (ruleText(a.rules[i]!) !== ruleText(b.rules[i]!)) return false
+  return true
+}
+
+const keysSorted = <T>(m: Map<string, T>): string[] => [...m.keys()].sort()
+
+/**
+ * Delta from `prev` (what the kernel holds, as last applied) to `next`. Both must describe the same table.
+ * Passing `undefined` for `prev` is a start-up: use renderFullScript instead to also sweep unknown leftovers.
+ */
+export function diffTables(prev: NftTable, next: NftTable): TableDelta {
+  if (prev.name !== next.name || prev.family !== next.family) throw new Error('diffTables: different tables')
+  const id = tableId(next)
+  const stats: TableDelta['stats'] = {chainsAdded: 0, chainsChanged: 0, chainsDeleted: 0, setElementsAdded: 0, setElementsDeleted: 0, mapElementsChanged: 0}
+  const head: string[] = []
+  const elems: string[] = []
+  const rules: string[] = []
+  const mapElems: string[] = []
+  const tail: string[] = []
+
+  // 1. New objects first (empty), so rules and elements below can reference them.
+  for (const name of keysSorted(next.sets)) {
+    const n = next.sets.get(name)!
+    const p = prev.sets.get(name)
+    if (p && (p.kind !== n.kind || p.family !== n.family)) {
+      // Set names encode their type, so this means a renderer bug or a foreign table: never patch it in place.
+      throw new Error(`set ${name} changed type; re-render the full table`)
+    }
+    if (!p) head.push(addSetText(id, n))
+    const before = new Set(p?.elements ?? [])
+    const after = new Set(n.elements)
+    const removed = [...before].filter((e) => !after.has(e))
+    const added = n.elements.filter((e) => !before.has(e))
+    // Deletions first: an interval set rejects an added element that overlaps one still present.
+    elems.push(...elementLines(`delete element ${id} ${name}`, removed.map((e) => setElementText(n, e))))
+    elems.push(...elementLines(`add element ${id} ${name}`, added.map((e) => setElementText(n, e))))
+    stats.setElementsAdded += added.length
+    stats.setElementsDeleted += removed.length
+  }
+  for (const name of keysSorted(next.maps)) if (!prev.maps.has(name)) head.push(addMapText(id, next.maps.get(name)!))
+
+  const changedBase: string[] = []
+  for (const name of keysSorted(next.chains)) {
+    const n = next.chains.get(name)!
+    const p = prev.chains.get(name)
+    if (!p) {
+      head.push(addChainText(id, n))
+      for (const r of n.rules) rules.push(`add rule ${id} ${name} ${ruleText(r)}`)
+      stats.chainsAdded++
+      continue
+    }
+    if (sameChain(p, n)) continue
+    stats.chainsChanged++
+    if (baseChainText(p) !== baseChainText(n)) changedBase.push(name)
+    // 2. Changed chains: flush and refill (Felix's nft table does the same).
+    rules.push(`flush chain ${id} ${name}`)
+    for (const r of n.rules) rules.push(`add rule ${id} ${name} ${ruleText(r)}`)
+  }
+  for (const name of changedBase) {
+    // Hook/priority/policy of a base chain: re-declaring it updates the policy; hook changes need a full render.
+    const n = next.chains.get(name)!
+    if (prev.chains.get(name)!.base?.hook !== n.base?.hook || prev.chains.get(name)!.base?.priority !== n.base?.priority) {
+      throw new Error(`base chain ${name} changed hook or priority; re-render the full table`)
+    }
+    head.push(addChainText(id, n))
+  }
+
+  // 3. Map elements: remove stale or retargeted keys, then add.
+  for (const name of keysSorted(next.maps)) {
+    const n = next.maps.get(name)!
+    const p = prev.maps.get(name)
+    const del: string[] = []
+    const add: string[] = []
+    for (const [k, v] of p?.elements ?? []) if (n.elements.get(k) !== v) del.push(JSON.stringify(k))
+    for (const k of [...n.elements.keys()].sort()) if (p?.elements.get(k) !== n.elements.get(k)) add.push(mapElementText(k, n.elements.get(k)!))
+    mapElems.push(...elementLines(`delete element ${id} ${name}`, del.sort()))
+    mapElems.push(...elementLines(`add element ${id} ${name}`, add))
+    stats.mapElementsChanged += del.length + add.length
+  }
+
+  // 4. Removals last: flush every removed chain before deleting any (they may jump to each other), then maps and
+  // sets, which no remaining rule references any more.
+  const goneChains = keysSorted(prev.chains).filter((c) => !next.chains.has(c))
+  for (const c of goneChains) tail.push(`flush chain ${id} ${c}`)
+  for (const c of goneChains) tail.push(`delete chain ${id} ${c}`)
+  stats.chainsDeleted = goneChains.length
+  for (const m of keysSorted(prev.maps)) if (!next.maps.has(m)) tail.push(`delete map ${id} ${m}`)
+  for (const s of keysSorted(prev.sets)) if (!next.sets.has(s)) tail.push(`delete set ${id} ${s}`)
+
+  const all = [...head, ...elems, ...rules, ...mapElems, ...tail]
+  return {script: all.length === 0 ? '' : all.join('\n') + '\n', stats}
+}

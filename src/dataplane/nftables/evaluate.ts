@@ -1,0 +1,200 @@
+// A packet simulator over the rendered table model: runs a packet through our base chains at a hook the way the
+// kernel would (jump/goto/return, verdict maps, named sets, marks). Used to check the renderer's semantics without
+// a kernel, and to explain a verdict (the trace lists every rule that matched).
+import {cidrContainsAddr, formatIP, parseCidr, parseIP, type Cidr} from '../calc/cidr.js'
+import {PORT_PROTOCOLS} from '../calc/protocol.js'
+import type {CtState, Hook, IPFamily, Match, NftChain, NftRule, NftTable, Statement} from './model.js'
+import {ruleText} from './text.js'
+
+export interface Packet {
+  family: IPFamily
+  saddr: string
+  daddr: string
+  /** IP protocol number. */
+  proto: number
+  sport?: number
+  dport?: number
+  icmpType?: number
+  icmpCode?: number
+  iifname?: string
+  oifname?: string
+  ctState: CtState
+  /** Conntrack says the flow was DNATed. */
+  ctDnat?: boolean
+  mark?: number
+}
+
+export type FinalVerdict = 'accept' | 'drop' | 'reject'
+
+export interface EvalResult {
+  verdict: FinalVerdict
+  mark: number
+  notrack: boolean
+  /** `<chain>: <rule text>` for every rule whose matches held. */
+  trace: string[]
+}
+
+type ChainResult = {kind: 'terminal'; verdict: FinalVerdict} | {kind: 'return'}
+
+const MAX_DEPTH = 64
+
+export class TableEvaluator {
+  private readonly netSets = new Map<string, Cidr[]>()
+  private readonly ipPortSets = new Map<string, Set<string>>()
+
+  constructor(private readonly table: NftTable) {
+    for (const s of table.sets.values()) {
+      if (s.kind === 'net') this.netSets.set(s.name, s.elements.map(parseCidr))
+      else this.ipPortSets.set(s.name, new Set(s.elements.map(canonicalIpPort)))
+    }
+  }
+
+  /** Runs the packet through every base chain of `hook`, lowest priority first; the first drop/reject wins. */
+  evaluate(hook: Hook, pkt: Packet): EvalResult {
+    const state = {mark: pkt.mark ?? 0, notrack: false, trace: [] as string[]}
+    const bases = [...this.table.chains.values()].filter((c) => c.base?.hook === hook).sort((a, b) => a.base!.priority - b.base!.priority)
+    for (const chain of bases) {
+      const r = this.runChain(chain, pkt, state, 0)
+      const verdict: FinalVerdict = r.kind === 'terminal' ? r.verdict : chain.base!.policy
+      if (verdict !== 'accept') return {verdict, mark: state.mark, notrack: state.notrack, trace: state.trace}
+    }
+    return {verdict: 'accept', mark: state.mark, notrack: state.notrack, trace: state.trace}
+  }
+
+  /** Runs hooks in sequence (e.g. prerouting then forward), carrying the mark, until one does not accept. */
+  evaluatePath(hooks: Hook[], pkt: Packet): EvalResult {
+    let mark = pkt.mark ?? 0
+    const trace: string[] = []
+    let notrack = false
+    for (const h of hooks) {
+      const r = this.evaluate(h, {...pkt, mark, ctState: notrack ? 'untracked' : pkt.ctState})
+      trace.push(...r.trace)
+      mark = r.mark
+      notrack ||= r.notrack
+      if (r.verdict !== 'accept') return {...r, trace}
+    }
+    return {verdict: 'accept', mark, notrack, trace}
+  }
+
+  private runChain(chain: NftChain, pkt: Packet, st: {mark: number; notrack: boolean; trace: string[]}, depth: number): ChainResult {
+    if (depth > MAX_DEPTH) throw new Error(`chain recursion deeper than ${MAX_DEPTH} at ${chain.name}`)
+    for (const rule of chain.rules) {
+      if (!rule.matches.every((m) => this.matches(m, pkt, st.mark))) continue
+      st.trace.push(`${chain.name}: ${ruleText(rule)}`)
+      for (const s of rule.statements) this.apply(s, st)
+      const v = rule.verdict
+      if (!v) continue
+      switch (v.kind) {
+        case 'accept':
+        case 'drop':
+        case 'reject':
+          return {kind: 'terminal', verdict: v.kind}
+        case 'return':
+          return {kind: 'return'}
+        case 'jump': {
+          const r = this.runChain(this.chain(v.chain), pkt, st, depth + 1)
+          if (r.kind === 'terminal') return r
+          continue
+        }
+        case 'goto':
+          return this.runChain(this.chain(v.chain), pkt, st, depth + 1)
+        case 'vmap': {
+          const map = this.table.maps.get(v.map)
+          if (!map) throw new Error(`unknown map ${v.map}`)
+          const target = map.elements.get((v.key === 'iifname' ? pkt.iifname : pkt.oifname) ?? '')
+          if (target === undefined) continue
+          return this.runChain(this.chain(target), pkt, st, depth + 1)
+        }
+      }
+    }
+    return {kind: 'return'}
+  }
+
+  private chain(name: string): NftChain {
+    const c = this.table.chains.get(name)
+    if (!c) throw new Error(`unknown chain ${name}`)
+    return c
+  }
+
+  private apply(s: Statement, st: {mark: number; notrack: boolean}): void {
+    switch (s.kind) {
+      case 'mark-set':
+        st.mark = (st.mark | s.bits) >>> 0
+        return
+      case 'mark-clear':
+        st.mark = (st.mark & ~s.bits) >>> 0
+        return
+      case 'notrack':
+        st.notrack = true
+        return
+      case 'log':
+        return
+    }
+  }
+
+  private matches(m: Match, p: Packet, mark: number): boolean {
+    switch (m.kind) {
+      case 'iifname':
+      case 'oifname': {
+        const name = (m.kind === 'iifname' ? p.iifname : p.oifname) ?? ''
+        const hit = m.name.endsWith('*') ? name.startsWith(m.name.slice(0, -1)) : name === m.name
+        return hit !== m.negate
+      }
+      case 'ct-state':
+        return m.states.includes(p.ctState)
+      case 'ct-dnat':
+        return (p.ctDnat === true) !== m.negate
+      case 'mark':
+        return ((mark & m.mask) >>> 0) === m.value
+      case 'nfproto':
+        return p.family === m.family
+      case 'l4proto':
+        return m.protos.includes(p.proto) !== m.negate
+      case 'addr': {
+        if (p.family !== m.family) return false
+        const a = parseIP(m.dir === 'saddr' ? p.saddr : p.daddr)!
+        const hit = m.cidrs.some((c) => cidrContainsAddr(parseCidr(c), a.family, a.addr))
+        return hit !== m.negate
+      }
+      case 'addr-set': {
+        if (p.family !== m.family) return false
+        const set = this.netSets.get(m.set)
+        if (!set) throw new Error(`unknown set ${m.set}`)
+        const a = parseIP(m.dir === 'saddr' ? p.saddr : p.daddr)!
+        return set.some((c) => cidrContainsAddr(c, a.family, a.addr)) !== m.negate
+      }
+      case 'port': {
+        const port = m.dir === 'sport' ? p.sport : p.dport
+        if (!PORT_PROTOCOLS.has(p.proto) || port === undefined) return false
+        return m.ranges.some((r) => port >= r.first && port <= r.last) !== m.negate
+      }
+      case 'ip-port-set': {
+        if (p.family !== m.family) return false
+        const set = this.ipPortSets.get(m.set)
+        if (!set) throw new Error(`unknown set ${m.set}`)
+        const port = m.dir === 'saddr' ? p.sport : p.dport
+        if (!PORT_PROTOCOLS.has(p.proto) || port === undefined) return false
+        const a = parseIP(m.dir === 'saddr' ? p.saddr : p.daddr)!
+        return set.has(`${formatIP(a.family, a.addr)},${p.proto}:${port}`) !== m.negate
+      }
+      case 'icmp': {
+        if (p.family !== m.family || p.proto !== (m.family === 4 ? 1 : 58)) return false
+        const hit = p.icmpType === m.type && (m.code === undefined || p.icmpCode === m.code)
+        return hit !== m.negate
+      }
+    }
+  }
+}
+
+function canonicalIpPort(member: string): string {
+  const comma = member.lastIndexOf(',')
+  const ip = parseIP(member.slice(0, comma))
+  if (!ip) throw new Error(`bad ip-port member ${member}`)
+  return `${formatIP(ip.family, ip.addr)}${member.slice(comma)}`
+}
+
+/** Convenience: the rules of a chain as text (for assertions on rendered output). */
+export function chainText(t: NftTable, name: string): string[] {
+  const c = t.chains.get(name)
+  return c ? c.rules.map((r: NftRule) => ruleText(r)) : []
+}

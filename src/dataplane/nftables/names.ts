@@ -1,0 +1,58 @@
+// Deterministic object names in the agent's table, following Felix's scheme (`<layer>-cali-pi-<policy>`,
+// `cali40s-<id>` sets) so that a restarted agent recognises its own objects without memory.
+import {createHash} from 'node:crypto'
+import type {IPFamily} from './model.js'
+
+export type Layer = 'filter' | 'raw' | 'mangle'
+
+/** Felix's mark bits with the default mask 0xffff0000 (markbits allocation order). */
+export const MARK_ACCEPT = 0x10000
+export const MARK_PASS = 0x20000
+export const MARK_DROP = 0x40000
+export const MARK_SCRATCH0 = 0x80000
+export const MARK_SCRATCH1 = 0x100000
+export const MARK_ALL = MARK_ACCEPT | MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1
+
+/** Room left for a name in nft (NFT_NAME_MAXLEN is 256 including the terminator); keep well inside it. */
+export const MAX_NAME_LENGTH = 200
+
+const SAFE_NAME = /^[A-Za-z0-9_./-]+$/
+
+/**
+ * `<prefix><suffix>` when that is short and uses only identifier-safe characters; otherwise
+ * `<prefix>_<base64url(sha256(suffix))>` (libcalico-go's GetLengthLimitedID), so distinct inputs keep distinct names.
+ */
+export function limitedName(prefix: string, suffix: string, max = MAX_NAME_LENGTH): string {
+  const plain = prefix + suffix
+  if (plain.length <= max && SAFE_NAME.test(suffix)) return plain
+  const hash = createHash('sha256').update(suffix).digest('base64url')
+  return (prefix + '_' + hash).slice(0, max)
+}
+
+export function policyChainName(layer: Layer, direction: 'in' | 'out', policyKey: string): string {
+  return limitedName(`${layer}-cali-p${direction === 'in' ? 'i' : 'o'}-`, policyKey)
+}
+
+export function profileChainName(layer: Layer, direction: 'in' | 'out', profile: string): string {
+  return limitedName(`${layer}-cali-pr${direction === 'in' ? 'i' : 'o'}-`, profile)
+}
+
+/** Felix's name for the chains of an all-interfaces (`*`) host endpoint. */
+export const ALL_INTERFACES = 'any-interface-at-all'
+
+/**
+ * Per-endpoint chains: `tw`/`fw` (to/from workload), `th`/`fh` (to/from host endpoint), `thfw`/`fhfw` (forwarded
+ * through a host endpoint).
+ */
+export function endpointChainName(layer: Layer, kind: 'tw' | 'fw' | 'th' | 'fh' | 'thfw' | 'fhfw', iface: string): string {
+  return limitedName(`${layer}-cali-${kind}-`, iface === '*' ? ALL_INTERFACES : iface)
+}
+
+/** `cali40s-…` / `cali60n-…`: Felix's set name with `:` made legal for nft. */
+export function setName(family: IPFamily, id: string): string {
+  return limitedName(`cali${family}0`, id.replace(/:/g, '-'))
+}
+
+export function staticName(layer: Layer, name: string): string {
+  return `${layer}-${name}`
+}

@@ -1,0 +1,354 @@
+// Desired policy state → the agent's nftables table: static chains, dispatch verdict maps, per-endpoint chains
+// (Felix's endpoint chain template), per-policy/profile chains and named IP sets. Pure.
+import {parseCidr, suppressOverlaps} from '../calc/cidr.js'
+import type {ActivePolicy, ActiveProfile, LocalEndpoint, PolicyState, ProtoPort, TierInfo} from '../calc/types.js'
+import {emptyTable, type BaseChainSpec, type Hook, type IPFamily, type Match, type NftChain, type NftRule, type NftTable, type Verdict} from './model.js'
+import {
+  MARK_ACCEPT,
+  MARK_ALL,
+  MARK_PASS,
+  MARK_SCRATCH0,
+  MARK_SCRATCH1,
+  endpointChainName,
+  policyChainName,
+  profileChainName,
+  setName,
+  staticName,
+  type Layer,
+} from './names.js'
+import {renderRule, type RuleRenderOptions} from './rule-render.js'
+
+export const DEFAULT_TABLE_NAME = 'calico'
+
+export interface RenderOptions {
+  tableName?: string
+}
+
+/** Base-chain priorities (Felix's nftables/table.go): raw −300, mangle −150, filter 0. */
+const PRIO_RAW = -300
+const PRIO_MANGLE = -150
+const PRIO_FILTER = 0
+
+const PROTO_NUM = {tcp: 6, udp: 17} as const
+
+const M = {
+  markIs: (bits: number): Match => ({kind: 'mark', mask: bits, value: bits}),
+  markClear: (bits: number): Match => ({kind: 'mark', mask: bits, value: 0}),
+}
+
+const rule = (matches: Match[], verdict?: Verdict, comment?: string, statements: NftRule['statements'] = []): NftRule => {
+  const r: NftRule = {matches, statements}
+  if (verdict) r.verdict = verdict
+  if (comment !== undefined) r.comment = comment
+  return r
+}
+const jump = (chain: string): Verdict => ({kind: 'jump', chain})
+const goto = (chain: string): Verdict => ({kind: 'goto', chain})
+const ACCEPT: Verdict = {kind: 'accept'}
+const DROP: Verdict = {kind: 'drop'}
+const RETURN: Verdict = {kind: 'return'}
+
+class Builder {
+  readonly table: NftTable
+  private readonly ruleOpts: RuleRenderOptions
+  private readonly families: IPFamily[]
+
+  constructor(private readonly state: PolicyState, opts: RenderOptions) {
+    this.table = emptyTable(opts.tableName ?? DEFAULT_TABLE_NAME)
+    const s = state.settings
+    this.families = s.ipv6Support ? [4, 6] : [4]
+    this.ruleOpts = {families: this.families, logPrefix: s.logPrefix, denyAction: s.denyAction}
+  }
+
+  private chain(name: string, rules: NftRule[], base?: NftChain['base']): void {
+    const c: NftChain = {name, rules}
+    if (base) c.base = base
+    this.table.chains.set(name, c)
+  }
+
+  private get deny(): Verdict {
+    return {kind: this.state.settings.denyAction}
+  }
+
+  /** `iifname`/`oifname` matches for every workload interface prefix (`cali*`). */
+  private wlIfaces(dir: 'iifname' | 'oifname', negate: boolean): Match[] {
+    return this.state.settings.interfacePrefixes.map((p) => ({kind: dir, negate, name: `${p}*`}))
+  }
+
+  build(): NftTable {
+    this.ipSets()
+    this.staticChains()
+    this.dispatch()
+    for (const ep of this.state.endpoints) this.endpointChains(ep)
+    this.pruneUnreferenced()
+    return this.table
+  }
+
+  // ----------------------------------------------------------------------------------------------------------
+  private ipSets(): void {
+    for (const set of this.state.ipSets.values()) {
+      for (const fam of this.families) {
+        const members = set.members.filter((m) => (set.type === 'net' ? parseCidr(m).family === fam : memberFamily(m) === fam))
+        this.table.sets.set(setName(fam, set.id), {
+          name: setName(fam, set.id),
+          family: fam,
+          kind: set.type,
+          // nft interval sets reject overlapping elements (Felix's MemberOverlapSuppressor).
+          elements: set.type === 'net' ? suppressOverlaps(members) : [...members].sort(),
+        })
+      }
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------------------
+  private staticChains(): void {
+    const s = this.state.settings
+    const f = (n: string): string => staticName('filter', n)
+    const v6Skip: NftRule[] = s.ipv6Support ? [] : [rule([{kind: 'nfproto', family: 6}], ACCEPT, 'IPv6 is not policed (IPv6Support off)')]
+    const base = (hook: Hook, priority: number): BaseChainSpec => ({type: 'filter', hook, priority, policy: 'accept'})
+
+    // filter: FORWARD
+    this.chain(f('FORWARD'), [
+      ...v6Skip,
+      rule([], jump(f('cali-FORWARD'))),
+      rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Policy explicitly accepted packet.'),
+    ], base('forward', PRIO_FILTER))
+    this.chain(f('cali-FORWARD'), [
+      // Keep Accept: a preDNAT allow in mangle skips forward host-endpoint policy.
+      rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1}]),
+      rule([M.markClear(MARK_ACCEPT)], jump(f('cali-from-hep-forward'))),
+      ...this.wlIfaces('iifname', false).map((m) => rule([m], jump(f('cali-from-wl-dispatch')))),
+      ...this.wlIfaces('oifname', false).map((m) => rule([m], jump(f('cali-to-wl-dispatch')))),
+      rule([], jump(f('cali-to-hep-forward'))),
+    ])
+
+    // filter: INPUT
+    this.chain(f('INPUT'), [...v6Skip, rule([], jump(f('cali-INPUT')))], base('input', PRIO_FILTER))
+    this.chain(f('cali-INPUT'), [
+      ...this.wlIfaces('iifname', false).map((m) => rule([m], goto(f('cali-wl-to-host')))),
+      rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Accepted by untracked or preDNAT policy'),
+      rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),
+      rule([], jump(f('cali-from-host-endpoint'))),
+      rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Host endpoint policy accepted packet.'),
+    ])
+    const toHost: Verdict = {kind: s.defaultEndpointToHostAction}
+    this.chain(f('cali-wl-to-host'), [
+      rule([], jump(f('cali-from-wl-dispatch'))),
+      rule([], toHost, 'Configured DefaultEndpointToHostAction'),
+    ])
+
+    // filter: OUTPUT. Host → own workloads is never policed (Felix's `-o cali+ -j RETURN`).
+    this.chain(f('OUTPUT'), [...v6Skip, rule([], jump(f('cali-OUTPUT')))], base('output', PRIO_FILTER))
+    this.chain(f('cali-OUTPUT'), [
+      rule([M.markIs(MARK_ACCEPT)], ACCEPT),
+      ...this.wlIfaces('oifname', false).map((m) => rule([m], RETURN)),
+      rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),
+      rule([{kind: 'ct-dnat', negate: true}], jump(f('cali-to-host-endpoint'))),
+      rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Host endpoint policy accepted packet.'),
+    ])
+
+    // Failsafe ports: host endpoint policy can never cut the node off from these.
+    const failsafe = (list: ProtoPort[], inbound: boolean): NftRule[] =>
+      list.flatMap((p) => {
+        const m: Match[] = [{kind: 'l4proto', negate: false, protos: [PROTO_NUM[p.protocol]]}, {kind: 'port', dir: 'dport', negate: false, ranges: [{first: p.port, last: p.port}]}]
+        if (!p.net) return [rule(m, ACCEPT)]
+        const c = parseCidr(p.net)
+        if (!this.families.includes(c.family)) return []
+        return [rule([...m, {kind: 'addr', family: c.family, dir: inbound ? 'saddr' : 'daddr', negate: false, cidrs: [p.net]}], ACCEPT)]
+      })
+    this.chain(f('cali-failsafe-in'), failsafe(s.failsafeInbound, true))
+    this.chain(f('cali-failsafe-out'), failsafe(s.failsafeOutbound, false))
+
+    // raw: untracked (doNotTrack) host endpoint policy. Workload traffic skips it.
+    const r = (n: string): string => staticName('raw', n)
+    this.chain(r('PREROUTING'), [
+      ...v6Skip,
+      rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),
+      rule(this.wlIfaces('iifname', true), jump(r('cali-from-host-endpoint'))),
+      rule([M.markIs(MARK_ACCEPT)], ACCEPT),
+    ], base('prerouting', PRIO_RAW))
+    this.chain(r('OUTPUT'), [
+      ...v6Skip,
+      rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),
+      rule(this.wlIfaces('oifname', true), jump(r('cali-to-host-endpoint'))),
+      rule([M.markIs(MARK_ACCEPT)], ACCEPT),
+    ], base('output', PRIO_RAW))
+
+    // mangle: preDNAT host endpoint policy (before kube-proxy's DNAT).
+    const mg = (n: string): string => staticName('mangle', n)
+    this.chain(mg('PREROUTING'), [
+      ...v6Skip,
+      rule([{kind: 'ct-state', states: ['established', 'related']}], ACCEPT),
+      rule([M.markIs(MARK_ACCEPT)], ACCEPT),
+      rule(this.wlIfaces('iifname', true), jump(mg('cali-from-host-endpoint'))),
+      rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Host endpoint policy accepted packet.'),
+    ], base('prerouting', PRIO_MANGLE))
+  }
+
+  // ----------------------------------------------------------------------------------------------------------
+  /** Constant-time dispatch: one verdict-map lookup on the interface name per direction. */
+  private dispatch(): void {
+    const maps: {layer: Layer; name: string; key: 'iifname' | 'oifname'; failClosed: boolean; kinds: LocalEndpoint['kind'][]; chainKind: 'tw' | 'fw' | 'th' | 'fh' | 'thfw' | 'fhfw'; want: (ep: LocalEndpoint) => boolean}[] = [
+      {layer: 'filter', name: 'cali-from-wl-dispatch', key: 'iifname', failClosed: true, kinds: ['workload'], chainKind: 'fw', want: () => true},
+      {layer: 'filter', name: 'cali-to-wl-dispatch', key: 'oifname', failClosed: true, kinds: ['workload'], chainKind: 'tw', want: () => true},
+      {layer: 'filter', name: 'cali-from-host-endpoint', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fh', want: () => true},
+      {layer: 'filter', name: 'cali-to-host-endpoint', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'th', want: () => true},
+      {layer: 'filter', name: 'cali-from-hep-forward', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fhfw', want: (ep) => ep.forwardTiers.length > 0},
+      {layer: 'filter', name: 'cali-to-hep-forward', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'thfw', want: (ep) => ep.forwardTiers.length > 0},
+      {layer: 'raw', name: 'cali-from-host-endpoint', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fh', want: (ep) => ep.untrackedTiers.length > 0},
+      {layer: 'raw', name: 'cali-to-host-endpoint', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'th', want: (ep) => ep.untrackedTiers.length > 0},
+      {layer: 'mangle', name: 'cali-from-host-endpoint', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fh', want: (ep) => ep.preDnatTiers.length > 0},
+    ]
+    for (const d of maps) {
+      const name = staticName(d.layer, d.name)
+      const elements = new Map<string, string>()
+      let wildcard: string | undefined
+      for (const ep of this.state.endpoints) {
+        if (!d.kinds.includes(ep.kind) || !d.want(ep)) continue
+        const target = endpointChainName(d.layer, d.chainKind, ep.iface)
+        if (ep.iface === '*') wildcard = target
+        else elements.set(ep.iface, target)
+      }
+      this.table.maps.set(name, {name, elements})
+      const rules: NftRule[] = [rule([], {kind: 'vmap', key: d.key, map: name})]
+      if (d.failClosed) rules.push(rule([], DROP, 'Unknown interface'))
+      // The `*` host endpoint polices every interface that has no endpoint of its own (except workloads).
+      else if (wildcard) rules.push(rule([], goto(wildcard)))
+      this.chain(name, rules)
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------------------
+  private endpointChains(ep: LocalEndpoint): void {
+    const s = this.state.settings
+    const conntrack: NftRule[] = [rule([{kind: 'ct-state', states: ['established', 'related']}], ACCEPT)]
+    if (!s.disableConntrackInvalidCheck) conntrack.push(rule([{kind: 'ct-state', states: ['invalid']}], DROP))
+    const clear = rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ACCEPT | MARK_PASS}])
+    if (ep.kind === 'workload') {
+      const encapDrops: NftRule[] = []
+      if (!s.allowVXLANPacketsFromWorkloads) {
+        encapDrops.push(rule([{kind: 'l4proto', negate: false, protos: [17]}, {kind: 'port', dir: 'dport', negate: false, ranges: [{first: s.vxlanPort, last: s.vxlanPort}]}], DROP, 'Drop VXLAN encapped packets originating in workloads'))
+      }
+      if (!s.allowIPIPPacketsFromWorkloads) {
+        encapDrops.push(rule([{kind: 'l4proto', negate: false, protos: [4]}], DROP, 'Drop IPinIP encapped packets originating in workloads'))
+      }
+      this.chain(endpointChainName('filter', 'tw', ep.iface), [
+        ...conntrack, clear,
+        ...this.policyPart('filter', ep.tiers, 'in', true),
+        ...this.profilePart(ep.profileIds, 'in'),
+      ])
+      this.chain(endpointChainName('filter', 'fw', ep.iface), [
+        ...conntrack, clear, ...encapDrops,
+        ...this.policyPart('filter', ep.tiers, 'out', true),
+        ...this.profilePart(ep.profileIds, 'out'),
+      ])
+      return
+    }
+    const f = (n: string): string => staticName('filter', n)
+    this.chain(endpointChainName('filter', 'fh', ep.iface), [
+      ...conntrack, rule([], jump(f('cali-failsafe-in'))), clear,
+      ...this.policyPart('filter', ep.tiers, 'in', true),
+      ...this.profilePart(ep.profileIds, 'in'),
+    ])
+    this.chain(endpointChainName('filter', 'th', ep.iface), [
+      ...conntrack, rule([], jump(f('cali-failsafe-out'))), clear,
+      ...this.policyPart('filter', ep.tiers, 'out', true),
+      ...this.profilePart(ep.profileIds, 'out'),
+    ])
+    if (ep.forwardTiers.length > 0) {
+      // Forwarded traffic: no profiles; what every tier passes is allowed.
+      this.chain(endpointChainName('filter', 'fhfw', ep.iface), [clear, ...this.policyPart('filter', ep.forwardTiers, 'in', true)])
+      this.chain(endpointChainName('filter', 'thfw', ep.iface), [clear, ...this.policyPart('filter', ep.forwardTiers, 'out', true)])
+    }
+    if (ep.untrackedTiers.length > 0) {
+      this.chain(endpointChainName('raw', 'fh', ep.iface), [clear, ...this.policyPart('raw', ep.untrackedTiers, 'in', false)])
+      this.chain(endpointChainName('raw', 'th', ep.iface), [clear, ...this.policyPart('raw', ep.untrackedTiers, 'out', false)])
+    }
+    if (ep.preDnatTiers.length > 0) {
+      this.chain(endpointChainName('mangle', 'fh', ep.iface), [clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
+    }
+  }
+
+  /** Step 7 of Felix's endpoint chain template: tiers in order, Pass/Accept marks, end-of-tier deny. */
+  private policyPart(layer: Layer, tiers: TierInfo[], dir: 'in' | 'out', tracked: boolean): NftRule[] {
+    const out: NftRule[] = []
+    for (const t of tiers) {
+      const pols = dir === 'in' ? t.ingressPolicies : t.egressPolicies
+      if (pols.length === 0) continue
+      out.push(rule([], undefined, `Start of tier ${t.name}`, [{kind: 'mark-clear', bits: MARK_PASS}]))
+      for (const key of pols) {
+        const chain = policyChainName(layer, dir, key)
+        this.policyChain(layer, chain, this.state.policies.get(key), dir)
+        out.push(rule([M.markClear(MARK_PASS)], jump(chain)))
+        // Untracked allow: skip conntrack for the flow, then leave the raw chain with Accept set.
+        out.push(rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted', tracked ? [] : [{kind: 'notrack'}]))
+      }
+      if (t.defaultAction === 'deny') {
+        out.push(rule([M.markClear(MARK_PASS)], this.deny, `End of tier ${t.name}. Drop if no policies passed packet`))
+      }
+    }
+    return out
+  }
+
+  /** Steps 8-9: profiles in order, then the final drop. */
+  private profilePart(profileIds: string[], dir: 'in' | 'out'): NftRule[] {
+    const out: NftRule[] = []
+    for (const name of profileIds) {
+      const chain = profileChainName('filter', dir, name)
+      this.profileChain(chain, this.state.profiles.get(name), name, dir)
+      out.push(rule([], jump(chain)))
+      out.push(rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if profile accepted'))
+    }
+    out.push(rule([], this.deny, 'Drop if no profiles matched'))
+    return out
+  }
+
+  private policyChain(_layer: Layer, name: string, pol: ActivePolicy | undefined, dir: 'in' | 'out'): void {
+    if (this.table.chains.has(name)) return
+    if (!pol) throw new Error(`policy chain ${name}: policy missing from state`)
+    const rules = dir === 'in' ? pol.inbound : pol.outbound
+    this.chain(name, this.ruleChain(rules, `${pol.description} ${dir === 'in' ? 'ingress' : 'egress'}`))
+  }
+
+  private profileChain(name: string, prof: ActiveProfile | undefined, profName: string, dir: 'in' | 'out'): void {
+    if (this.table.chains.has(name)) return
+    const rules = prof ? (dir === 'in' ? prof.inbound : prof.outbound) : []
+    const what = prof?.missing ? ' (missing: fail closed)' : ''
+    this.chain(name, this.ruleChain(rules, `Profile ${profName} ${dir === 'in' ? 'ingress' : 'egress'}${what}`))
+  }
+
+  private ruleChain(rules: ActivePolicy['inbound'], description: string): NftRule[] {
+    const out: NftRule[] = []
+    rules.forEach((r, i) => {
+      const ann = r.annotations ? Object.entries(r.annotations).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(', ') : ''
+      const comment = i === 0 ? (ann ? `${description}; ${ann}` : description) : ann || undefined
+      const rendered = renderRule(r, this.ruleOpts, comment)
+      out.push(...rendered)
+    })
+    // An empty chain still identifies its policy in `nft list` output.
+    if (out.length === 0 || out[0]!.comment === undefined) {
+      out.unshift(rule([], undefined, description))
+    }
+    return out
+  }
+
+  /** Drops sets no rendered rule references (e.g. a set used only by a policy direction no endpoint uses). */
+  private pruneUnreferenced(): void {
+    const used = new Set<string>()
+    for (const c of this.table.chains.values()) {
+      for (const r of c.rules) for (const m of r.matches) if (m.kind === 'addr-set' || m.kind === 'ip-port-set') used.add(m.set)
+    }
+    for (const name of [...this.table.sets.keys()]) {
+      if (!used.has(name)) this.table.sets.delete(name)
+    }
+  }
+}
+
+function memberFamily(ipPortMember: string): IPFamily {
+  return ipPortMember.slice(0, ipPortMember.lastIndexOf(',')).includes(':') ? 6 : 4
+}
+
+/** Renders the full desired table for a policy state. */
+export function renderTable(state: PolicyState, opts: RenderOptions = {}): NftTable {
+  return new Builder(state, opts).build()
+}
