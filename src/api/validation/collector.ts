@@ -1,0 +1,221 @@
+// Collects validation failures in libcalico-go's ErroredField shape, each with the JSON path of the field.
+// Two sources are modelled, as in libcalico-go's Validate(): the Go struct/field validators (field named by its Go
+// struct field, e.g. `PeerIP`), and the CRD OpenAPI + CEL rules (field named by its JSON path, e.g.
+// `spec.ingress[0].action`). CRD rules run only when the collector is in CRD mode (Calico enables them for etcd).
+
+import type {ErroredField} from '../errors.js'
+
+export type Obj = Readonly<Record<string, unknown>>
+
+export interface ValidateOptions {
+  /** Apply the CRD OpenAPI/CEL rules too (default true: there is no API server in front of our datastores). */
+  crd?: boolean
+}
+
+export class Collector {
+  readonly fields: ErroredField[] = []
+  private readonly seen = new Set<string>()
+
+  constructor(readonly crd: boolean = true) {}
+
+  get ok(): boolean {
+    return this.fields.length === 0
+  }
+
+  /** A failure reported by one of Calico's Go struct validators (reason given verbatim). */
+  go(path: string, name: string, value: unknown, reason: string): void {
+    this.push({name, value: goValue(value), reason, path})
+  }
+
+  /** A Go field tag (`validate:"..."`) failed; go-playground then reports its generic reason. */
+  tag(path: string, name: string, value: unknown, tag: string): void {
+    this.go(path, name, value, `Reason: failed to validate Field: ${name} because of Tag: ${tag} `)
+  }
+
+  /** A CRD schema (OpenAPI or CEL) failure, named by its JSON path. Ignored outside CRD mode. */
+  schema(path: string, reason: string, value: unknown = null, name: string = path): void {
+    if (!this.crd) return
+    this.push({name, value: value === null ? null : goValue(value), reason, path})
+  }
+
+  /** A value of the wrong JSON type: the decoder would have refused it, so report it in either mode. */
+  type(path: string, expected: string, value: unknown): void {
+    this.push({name: path, value: goValue(value), reason: `must be of type ${expected}`, path})
+  }
+
+  private push(f: ErroredField): void {
+    // Go can report one problem twice (e.g. ObjectMeta and the policy-level name checks); say it once.
+    const key = `${f.path}\u0000${f.name}\u0000${String(f.value)}\u0000${f.reason}`
+    if (this.seen.has(key)) return
+    this.seen.add(key)
+    this.fields.push(f)
+  }
+}
+
+/** Go's `%v` rendering of a decoded JSON value, as libcalico-go prints ErroredField values. */
+export function goValue(v: unknown): string {
+  if (v === undefined || v === null) return ''
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`
+  if (typeof v === 'object') {
+    const entries = Object.entries(v as Obj).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `map[${entries.map(([k, x]) => `${k}:${goValue(x)}`).join(' ')}]`
+  }
+  return String(v)
+}
+
+export function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`
+}
+
+export function at(path: string, i: number): string {
+  return `${path}[${i}]`
+}
+
+export function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+// Typed reads of decoded JSON. A value of the wrong type is reported and treated as absent, so later rules
+// never see it; `undefined` and `null` both mean "not set" (Go's zero value after decoding).
+
+export function str(c: Collector, o: Obj, key: string, path: string): string | undefined {
+  const v = o[key]
+  if (v === undefined || v === null) return undefined
+  if (typeof v === 'string') return v
+  c.type(join(path, key), 'string', v)
+  return undefined
+}
+
+export function num(c: Collector, o: Obj, key: string, path: string): number | undefined {
+  const v = o[key]
+  if (v === undefined || v === null) return undefined
+  if (typeof v === 'number' && Number.isFinite(v)) return v
+  c.type(join(path, key), 'integer', v)
+  return undefined
+}
+
+export function bool(c: Collector, o: Obj, key: string, path: string): boolean | undefined {
+  const v = o[key]
+  if (v === undefined || v === null) return undefined
+  if (typeof v === 'boolean') return v
+  c.type(join(path, key), 'boolean', v)
+  return undefined
+}
+
+export function obj(c: Collector, o: Obj, key: string, path: string): Obj | undefined {
+  const v = o[key]
+  if (v === undefined || v === null) return undefined
+  if (isObj(v)) return v
+  c.type(join(path, key), 'object', v)
+  return undefined
+}
+
+export function arr(c: Collector, o: Obj, key: string, path: string): readonly unknown[] | undefined {
+  const v = o[key]
+  if (v === undefined || v === null) return undefined
+  if (Array.isArray(v)) return v
+  c.type(join(path, key), 'array', v)
+  return undefined
+}
+
+/** A list of strings; non-string items are reported and dropped. */
+export function strs(c: Collector, o: Obj, key: string, path: string): string[] | undefined {
+  const a = arr(c, o, key, path)
+  if (!a) return undefined
+  const out: string[] = []
+  a.forEach((x, i) => {
+    if (typeof x === 'string') out.push(x)
+    else c.type(at(join(path, key), i), 'string', x)
+  })
+  return out
+}
+
+/** A list of objects; non-object items are reported and dropped (their index is kept for paths). */
+export function objs(c: Collector, o: Obj, key: string, path: string): Array<[Obj, number]> {
+  const a = arr(c, o, key, path)
+  if (!a) return []
+  const out: Array<[Obj, number]> = []
+  a.forEach((x, i) => {
+    if (isObj(x)) out.push([x, i])
+    else c.type(at(join(path, key), i), 'object', x)
+  })
+  return out
+}
+
+export function strMap(c: Collector, o: Obj, key: string, path: string): Record<string, string> | undefined {
+  const m = obj(c, o, key, path)
+  if (!m) return undefined
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(m)) {
+    if (typeof v === 'string') out[k] = v
+    else c.type(join(join(path, key), k), 'string', v)
+  }
+  return out
+}
+
+// CRD OpenAPI checks, worded as the Kubernetes apiextensions validator words them.
+
+export function crdEnum(c: Collector, path: string, v: string | number | undefined, allowed: readonly (string | number)[]): void {
+  if (v === undefined || allowed.includes(v)) return
+  c.schema(path, `Unsupported value: ${JSON.stringify(v)}: supported values: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, v)
+}
+
+const patternCache = new Map<string, RegExp>()
+
+/** Compiles an OpenAPI (Go RE2) pattern; a leading `(?i)` becomes JS's `i` flag. */
+function compilePattern(p: string): RegExp {
+  let re = patternCache.get(p)
+  if (!re) {
+    const ci = p.startsWith('^(?i)')
+    re = ci ? new RegExp(`^${p.slice(5)}`, 'i') : new RegExp(p)
+    patternCache.set(p, re)
+  }
+  return re
+}
+
+export function crdPattern(c: Collector, path: string, v: string | undefined, pattern: string): void {
+  if (v === undefined || compilePattern(pattern).test(v)) return
+  c.schema(path, `Invalid value: ${JSON.stringify(v)}: should match '${pattern}'`, v)
+}
+
+export function crdRange(c: Collector, path: string, v: number | undefined, min?: number, max?: number): void {
+  if (v === undefined) return
+  if (!Number.isInteger(v)) c.schema(path, `Invalid value: ${v}: must be an integer`, v)
+  if (min !== undefined && v < min) c.schema(path, `Invalid value: ${v}: should be greater than or equal to ${min}`, v)
+  if (max !== undefined && v > max) c.schema(path, `Invalid value: ${v}: should be less than or equal to ${max}`, v)
+}
+
+export function crdMaxLength(c: Collector, path: string, v: string | undefined, max: number): void {
+  if (v !== undefined && v.length > max) c.schema(path, `Too long: may not be more than ${max} bytes`, v)
+}
+
+export function crdItems(c: Collector, path: string, a: readonly unknown[] | undefined, min?: number, max?: number): void {
+  if (!a) return
+  if (min !== undefined && a.length < min) c.schema(path, `Invalid value: ${a.length}: must have at least ${min} items`)
+  if (max !== undefined && a.length > max) c.schema(path, `Too many: ${a.length}: must have at most ${max} items`)
+}
+
+export function crdRequired(c: Collector, o: Obj, key: string, path: string): void {
+  if (o[key] === undefined || o[key] === null) c.schema(join(path, key), 'Required value')
+}
+
+/** A CEL x-kubernetes-validations rule failed: reported on the object that carries the rule. */
+export function cel(c: Collector, path: string, ok: boolean, message: string): void {
+  if (!ok) c.schema(path, message)
+}
+
+/** A `set` list-type: duplicates are refused by the API server. */
+export function crdUniqueSet(c: Collector, path: string, a: readonly unknown[] | undefined): void {
+  if (!a) return
+  const seen = new Set<string>()
+  a.forEach((x, i) => {
+    const k = JSON.stringify(x)
+    if (seen.has(k)) c.schema(at(path, i), `Duplicate value: ${k}`, x)
+    seen.add(k)
+  })
+}
+
+/** Non-empty string (Go: a string field that is set). */
+export function isSet(s: string | undefined): s is string {
+  return s !== undefined && s !== ''
+}

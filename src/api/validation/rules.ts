@@ -1,0 +1,372 @@
+// Policy rules (Rule, EntityRule, ICMP, HTTP) and the policy specs that carry them: NetworkPolicy,
+// GlobalNetworkPolicy and their staged variants, and Profile rules.
+
+import type {Obj} from './collector.js'
+import {
+  arr, at, bool, cel, Collector, crdEnum, crdItems, crdMaxLength, crdRange, crdUniqueSet, isSet, join, num, obj, objs,
+  str, strMap, strs,
+} from './collector.js'
+import {checkAnnotations} from './meta.js'
+import {isMasked, parseCIDR, parseCIDROrIP} from './net.js'
+import {NAME_RE} from './names.js'
+import type {Port, Protocol} from './ports.js'
+import {allPortsAreNamed, checkPorts, checkProtocol, protocolIs, supportsPorts} from './ports.js'
+import {checkSelector, isLoneGlobal, mentionsGlobal} from './selectors.js'
+
+export const RULE_ACTIONS = ['Allow', 'Deny', 'Log', 'Pass'] as const
+const POLICY_TYPES = ['Ingress', 'Egress'] as const
+const PERFORMANCE_HINTS = ['AssumeNeededOnEveryNode'] as const
+const GLOBAL_ONLY_IN_NS = 'global() can only be used in an EntityRule namespaceSelector'
+const PORTS_NEED_PROTOCOL = 'rules with numeric port or port range must set protocol to TCP or UDP or SCTP'
+const PROTOCOL_WITHOUT_PORTS = 'rules that specify ports must set protocol to TCP or UDP or SCTP'
+
+/** A `validate:"net"` value: a CIDR or address, with no host bits set. */
+export function isStrictNet(s: string): boolean {
+  const n = parseCIDROrIP(s)
+  return n !== undefined && isMasked(n)
+}
+
+/** `validate:"name"` on a string field. */
+export function checkNameTag(c: Collector, path: string, name: string, v: string | undefined): void {
+  if (v !== undefined && v !== '' && !NAME_RE.test(v)) c.tag(path, name, v, 'name')
+}
+
+interface EntityParts {
+  ports: Port[]
+  notPorts: Port[]
+  nets: string[]
+  notNets: string[]
+  services?: Obj
+}
+
+export function validateICMP(c: Collector, o: Obj, path: string): void {
+  const type = num(c, o, 'type', path)
+  const code = num(c, o, 'code', path)
+  if (type !== undefined && type < 0) c.tag(join(path, 'type'), 'Type', type, 'gte')
+  if (type !== undefined && type > 254) c.tag(join(path, 'type'), 'Type', type, 'lte')
+  if (code !== undefined && code < 0) c.tag(join(path, 'code'), 'Code', code, 'gte')
+  if (code !== undefined && code > 255) c.tag(join(path, 'code'), 'Code', code, 'lte')
+  crdRange(c, join(path, 'type'), type, 0, 254)
+  crdRange(c, join(path, 'code'), code, 0, 255)
+  cel(c, path, code === undefined || type !== undefined, 'ICMP code specified without an ICMP type')
+}
+
+export function validateHTTPMatch(c: Collector, o: Obj, path: string): void {
+  const methods = strs(c, o, 'methods', path) ?? []
+  if (new Set(methods).size !== methods.length) {
+    c.go(join(path, 'methods'), 'Methods', methods, `Invalid methods (duplicates): [${methods.join(' ')}]`)
+  }
+  crdItems(c, join(path, 'methods'), methods, undefined, 20)
+  const paths = objs(c, o, 'paths', path)
+  crdItems(c, join(path, 'paths'), arr(c, o, 'paths', path), undefined, 20)
+  for (const [p, i] of paths) {
+    const pp = at(join(path, 'paths'), i)
+    const exact = str(c, p, 'exact', pp) ?? ''
+    const prefix = str(c, p, 'prefix', pp) ?? ''
+    crdMaxLength(c, join(pp, 'exact'), exact, 1024)
+    crdMaxLength(c, join(pp, 'prefix'), prefix, 1024)
+    let problem: string | undefined
+    if (exact !== '' && prefix !== '') problem = "Invalid path match. Both 'exact' and 'prefix' are set"
+    else if (exact === '' && prefix === '') problem = "Invalid path match. Either 'exact' or 'prefix' must be set"
+    else {
+      const v = exact || prefix
+      if (!v.startsWith('/') || /[? #]/.test(v)) problem = `Invalid path ${v}. (must start with \`/\` and not contain \`?\` or \`#\``
+    }
+    if (problem) {
+      // Go stops at the first bad path and reports the whole list.
+      c.go(join(path, 'paths'), 'Paths', paths.map(([x]) => x), problem)
+      break
+    }
+  }
+}
+
+function checkNets(c: Collector, path: string, goName: string, nets: string[]): void {
+  nets.forEach((n, i) => {
+    if (!isStrictNet(n)) c.tag(at(path, i), `${goName}[${i}]`, n, 'net')
+  })
+}
+
+export function validateEntityRule(c: Collector, o: Obj, path: string): EntityParts {
+  const nets = strs(c, o, 'nets', path) ?? []
+  const notNets = strs(c, o, 'notNets', path) ?? []
+  checkNets(c, join(path, 'nets'), 'Nets', nets)
+  checkNets(c, join(path, 'notNets'), 'NotNets', notNets)
+  crdItems(c, join(path, 'nets'), nets, undefined, 256)
+  crdItems(c, join(path, 'notNets'), notNets, undefined, 256)
+  crdUniqueSet(c, join(path, 'nets'), nets)
+  crdUniqueSet(c, join(path, 'notNets'), notNets)
+
+  const selector = str(c, o, 'selector', path)
+  const nsSelector = str(c, o, 'namespaceSelector', path)
+  const notSelector = str(c, o, 'notSelector', path)
+  checkSelector(c, join(path, 'selector'), 'Selector', selector)
+  checkSelector(c, join(path, 'namespaceSelector'), 'NamespaceSelector', nsSelector)
+  checkSelector(c, join(path, 'notSelector'), 'NotSelector', notSelector)
+  for (const k of ['selector', 'namespaceSelector', 'notSelector'] as const) {
+    crdMaxLength(c, join(path, k), str(c, o, k, path), 1024)
+  }
+
+  const rawPorts = arr(c, o, 'ports', path) ?? []
+  const rawNotPorts = arr(c, o, 'notPorts', path) ?? []
+  const ports = checkPorts(c, join(path, 'ports'), rawPorts)
+  const notPorts = checkPorts(c, join(path, 'notPorts'), rawNotPorts)
+  crdItems(c, join(path, 'ports'), rawPorts, undefined, 50)
+  crdItems(c, join(path, 'notPorts'), rawNotPorts, undefined, 50)
+
+  const services = obj(c, o, 'services', path)
+  if (services) {
+    const sp = join(path, 'services')
+    const name = str(c, services, 'name', sp)
+    const namespace = str(c, services, 'namespace', sp)
+    checkNameTag(c, join(sp, 'name'), 'Name', name)
+    checkNameTag(c, join(sp, 'namespace'), 'Namespace', namespace)
+    crdMaxLength(c, join(sp, 'name'), name, 253)
+    crdMaxLength(c, join(sp, 'namespace'), namespace, 253)
+  }
+  const serviceAccounts = obj(c, o, 'serviceAccounts', path)
+  if (serviceAccounts) {
+    const sp = join(path, 'serviceAccounts')
+    const names = strs(c, serviceAccounts, 'names', sp)
+    crdUniqueSet(c, join(sp, 'names'), names)
+    checkSelector(c, join(sp, 'selector'), 'Selector', str(c, serviceAccounts, 'selector', sp))
+  }
+
+  // A namespaceSelector may be exactly global(); global() combined with other terms is refused.
+  if (nsSelector !== undefined && nsSelector.includes('global(') && nsSelector !== 'global()' && !isLoneGlobal(nsSelector)) {
+    c.go(join(path, 'namespaceSelector'), 'NamespaceSelector field', nsSelector,
+      'global() cannot be combined with other selectors')
+  }
+
+  cel(c, path, !mentionsGlobal(selector), GLOBAL_ONLY_IN_NS)
+  if (services) {
+    cel(c, path, !isSet(nsSelector), 'cannot specify NamespaceSelector and Services on the same rule')
+    cel(c, path, !serviceAccounts, 'cannot specify ServiceAccounts and Services on the same rule')
+    cel(c, path, isSet(str(c, services, 'name', path)), 'services must specify a service name')
+    cel(c, path, !isSet(selector) && !isSet(notSelector), 'cannot specify Selector/NotSelector and Services on the same rule')
+    cel(c, path, nets.length === 0 && notNets.length === 0, 'cannot specify Nets/NotNets and Services on the same rule')
+  }
+  return {ports, notPorts, nets, notNets, services}
+}
+
+const EMPTY_ENTITY: EntityParts = {ports: [], notPorts: [], nets: [], notNets: []}
+
+export interface RuleParts {
+  source: EntityParts
+  destination: EntityParts
+  http?: Obj
+}
+
+/** api.Rule: field checks, the Go struct-level checks and the CRD CEL rules on a rule. */
+export function validateRule(c: Collector, rule: Obj, path: string): RuleParts {
+  const action = str(c, rule, 'action', path)
+  // Action is not omitempty in Go, so an unset action reaches the schema as "".
+  crdEnum(c, join(path, 'action'), action ?? '', RULE_ACTIONS)
+  const ipVersion = num(c, rule, 'ipVersion', path)
+  crdEnum(c, join(path, 'ipVersion'), ipVersion, [4, 6])
+
+  const protocol = checkProtocol(c, join(path, 'protocol'), rule.protocol)
+  const notProtocol = checkProtocol(c, join(path, 'notProtocol'), rule.notProtocol)
+  const icmp = obj(c, rule, 'icmp', path)
+  const notICMP = obj(c, rule, 'notICMP', path)
+  if (icmp) validateICMP(c, icmp, join(path, 'icmp'))
+  if (notICMP) validateICMP(c, notICMP, join(path, 'notICMP'))
+
+  const srcObj = obj(c, rule, 'source', path)
+  const dstObj = obj(c, rule, 'destination', path)
+  const source = srcObj ? validateEntityRule(c, srcObj, join(path, 'source')) : EMPTY_ENTITY
+  const destination = dstObj ? validateEntityRule(c, dstObj, join(path, 'destination')) : EMPTY_ENTITY
+
+  const http = obj(c, rule, 'http', path)
+  if (http) validateHTTPMatch(c, http, join(path, 'http'))
+  const metadata = obj(c, rule, 'metadata', path)
+  if (metadata) {
+    const mp = join(path, 'metadata')
+    checkAnnotations(c, join(mp, 'annotations'), strMap(c, metadata, 'annotations', mp))
+  }
+
+  checkRulePorts(c, path, protocol, source, destination)
+  checkRuleNets(c, path, ipVersion, source, destination)
+
+  cel(c, path, !http || !protocol || protocolIs(protocol, 'TCP', 6), 'rules with HTTP match must have protocol TCP or unset')
+  cel(c, path, (action ?? '') === 'Allow' || !http, 'HTTP match is only valid on Allow rules')
+  cel(c, path, !destination.services || (destination.ports.length === 0 && destination.notPorts.length === 0 &&
+    (arr(c, dstObj ?? {}, 'ports', path) ?? []).length === 0 && (arr(c, dstObj ?? {}, 'notPorts', path) ?? []).length === 0),
+  'ports and notPorts cannot be specified with services')
+  cel(c, path, !icmp || protocolIs(protocol, 'ICMP', 1) || protocolIs(protocol, 'ICMPv6', 58),
+    'ICMP fields require protocol to be ICMP or ICMPv6')
+  for (const p of [protocol, notProtocol]) {
+    cel(c, path, !protocolIs(p, 'ICMP', 1) || ipVersion === undefined || ipVersion === 4, 'protocol ICMP requires ipVersion 4')
+    cel(c, path, !protocolIs(p, 'ICMPv6', 58) || ipVersion === undefined || ipVersion === 6, 'protocol ICMPv6 requires ipVersion 6')
+  }
+  return {source, destination, http}
+}
+
+function checkRulePorts(c: Collector, path: string, protocol: Protocol | undefined, src: EntityParts, dst: EntityParts): void {
+  const lists: Array<[string, string, Port[]]> = [
+    ['source.ports', 'Source.Ports', src.ports],
+    ['source.notPorts', 'Source.NotPorts', src.notPorts],
+    ['destination.ports', 'Destination.Ports', dst.ports],
+    ['destination.notPorts', 'Destination.NotPorts', dst.notPorts],
+  ]
+  for (const [p, name, ports] of lists) {
+    const value = ports.map((x) => (x.name ? x.name : x.min === x.max ? x.min : `${x.min}:${x.max}`))
+    if (!protocol) {
+      if (!allPortsAreNamed(ports)) c.go(join(path, p), name, value, PORTS_NEED_PROTOCOL)
+    } else if (!supportsPorts(protocol) && ports.length > 0) {
+      c.go(join(path, p), name, value, PROTOCOL_WITHOUT_PORTS)
+    }
+  }
+}
+
+function checkRuleNets(c: Collector, path: string, ipVersion: number | undefined, src: EntityParts, dst: EntityParts): void {
+  let seenV4 = false
+  let seenV6 = false
+  const scan = (nets: string[], jsonPath: string, name: string): void => {
+    let v4 = false
+    let v6 = false
+    const negated = name.endsWith('NotNets')
+    nets.forEach((n, i) => {
+      const cidr = parseCIDR(n)
+      if (!cidr) {
+        c.go(at(join(path, jsonPath), i), name, n, 'invalid CIDR')
+        return
+      }
+      v4 ||= cidr.ip.version === 4
+      v6 ||= cidr.ip.version === 6
+      if (negated && ((cidr.ip.version === 4 && n === '0.0.0.0/0') || (cidr.ip.version === 6 && cidr.prefixLength === 0 && cidr.ip.value === 0n))) {
+        c.go(at(join(path, jsonPath), i), name, n, 'catch-all CIDR in negation creates logical contradiction (matches no traffic)')
+      }
+    })
+    if (ipVersion !== undefined && ((v4 && ipVersion !== 4) || (v6 && ipVersion !== 6))) {
+      c.go(join(path, jsonPath), name, nets, "rule IP version doesn't match CIDR version")
+    }
+    if ((v4 && seenV6) || (v6 && seenV4) || (v4 && v6)) {
+      c.go(join(path, jsonPath), name, nets, 'rule contains both IPv4 and IPv6 CIDRs')
+    }
+    seenV4 ||= v4
+    seenV6 ||= v6
+  }
+  scan(src.nets, 'source.nets', 'Source.Nets')
+  scan(src.notNets, 'source.notNets', 'Source.NotNets')
+  scan(dst.nets, 'destination.nets', 'Destination.Nets')
+  scan(dst.notNets, 'destination.notNets', 'Destination.NotNets')
+}
+
+export interface PolicySpecKind {
+  /** GlobalNetworkPolicy-style spec (namespaceSelector, preDNAT, doNotTrack, applyOnForward). */
+  global: boolean
+  /** The Go spec type name used in messages. */
+  specName: 'NetworkPolicySpec' | 'GlobalNetworkPolicySpec'
+}
+
+/** NetworkPolicySpec / GlobalNetworkPolicySpec (also the enforced form of a staged policy). */
+export function validatePolicySpec(c: Collector, spec: Obj, path: string, kind: PolicySpecKind): void {
+  num(c, spec, 'order', path)
+  checkNameTag(c, join(path, 'tier'), 'Tier', str(c, spec, 'tier', path))
+
+  const selector = str(c, spec, 'selector', path)
+  const saSelector = str(c, spec, 'serviceAccountSelector', path)
+  checkSelector(c, join(path, 'selector'), 'Selector', selector)
+  checkSelector(c, join(path, 'serviceAccountSelector'), 'ServiceAccountSelector', saSelector)
+  crdMaxLength(c, join(path, 'selector'), selector, 1024)
+  crdMaxLength(c, join(path, 'serviceAccountSelector'), saSelector, 1024)
+  cel(c, path, !mentionsGlobal(selector), GLOBAL_ONLY_IN_NS)
+  cel(c, path, !mentionsGlobal(saSelector), GLOBAL_ONLY_IN_NS)
+
+  const types = strs(c, spec, 'types', path)
+  if (types) {
+    const seen = new Set<string>()
+    for (const t of types) {
+      if (seen.has(t)) c.go(join(path, 'types'), `${kind.specName}.Types`, types, `'${t}' type specified more than once`)
+      seen.add(t)
+    }
+    types.forEach((t, i) => crdEnum(c, at(join(path, 'types'), i), t, POLICY_TYPES))
+    if (types.length > 0) crdItems(c, join(path, 'types'), types, 1, 2)
+  }
+
+  const hints = strs(c, spec, 'performanceHints', path)
+  if (hints) {
+    if (new Set(hints).size !== hints.length) c.tag(join(path, 'performanceHints'), 'PerformanceHints', hints, 'unique')
+    hints.forEach((h, i) => {
+      const hp = at(join(path, 'performanceHints'), i)
+      if (!(PERFORMANCE_HINTS as readonly string[]).includes(h)) c.tag(hp, `PerformanceHints[${i}]`, h, 'oneof')
+      crdEnum(c, hp, h, PERFORMANCE_HINTS)
+    })
+  }
+
+  const ingress = objs(c, spec, 'ingress', path).map(([r, i]) => [validateRule(c, r, at(join(path, 'ingress'), i)), i] as const)
+  const egress = objs(c, spec, 'egress', path).map(([r, i]) => [validateRule(c, r, at(join(path, 'egress'), i)), i] as const)
+  crdItems(c, join(path, 'ingress'), arr(c, spec, 'ingress', path), undefined, 1024)
+  crdItems(c, join(path, 'egress'), arr(c, spec, 'egress', path), undefined, 1024)
+
+  for (const [r, i] of egress) {
+    const rp = at(join(path, 'egress'), i)
+    if (r.source.services) c.go(join(rp, 'source.services'), 'Services', r.source.services, 'not allowed in egress rule source')
+    if (r.http) c.go(join(rp, 'http'), 'HTTP', r.http, kind.global ? 'not allowed in egress rules' : 'not allowed in egress rule')
+  }
+  for (const [r, i] of ingress) {
+    const rp = at(join(path, 'ingress'), i)
+    if (r.destination.services) {
+      c.go(join(rp, 'destination.services'), 'Services', r.destination.services, 'not allowed in ingress rule destination')
+    }
+  }
+
+  if (!kind.global) return
+  // At global scope a service name is not qualified by the policy's namespace, so it needs its own.
+  for (const [r, i] of egress) {
+    const s = r.destination.services
+    if (s && !isSet(typeof s.namespace === 'string' ? s.namespace : undefined)) {
+      c.go(join(at(join(path, 'egress'), i), 'destination.services.namespace'), 'Namespace', '', 'must specify a namespace')
+    }
+  }
+  for (const [r, i] of ingress) {
+    const s = r.source.services
+    if (s && !isSet(typeof s.namespace === 'string' ? s.namespace : undefined)) {
+      c.go(join(at(join(path, 'ingress'), i), 'source.services.namespace'), 'Namespace', '', 'must specify a namespace')
+    }
+  }
+
+  const nsSelector = str(c, spec, 'namespaceSelector', path)
+  checkSelector(c, join(path, 'namespaceSelector'), 'NamespaceSelector', nsSelector)
+  crdMaxLength(c, join(path, 'namespaceSelector'), nsSelector, 1024)
+  cel(c, path, !mentionsGlobal(nsSelector), GLOBAL_ONLY_IN_NS)
+
+  const doNotTrack = bool(c, spec, 'doNotTrack', path) ?? false
+  const preDNAT = bool(c, spec, 'preDNAT', path) ?? false
+  const applyOnForward = bool(c, spec, 'applyOnForward', path) ?? false
+  cel(c, path, !(doNotTrack && preDNAT), 'preDNAT and doNotTrack cannot both be true')
+  cel(c, path, !preDNAT || egress.length === 0, 'preDNAT policy cannot have any egress rules')
+  cel(c, path, !preDNAT || !(types ?? []).includes('Egress'), "preDNAT policy cannot have 'Egress' type")
+  cel(c, path, applyOnForward || (!doNotTrack && !preDNAT), 'applyOnForward must be true if either preDNAT or doNotTrack is true')
+}
+
+const STAGED_ACTIONS = ['Set', 'Delete', 'Learn', 'Ignore'] as const
+
+function isZero(v: unknown): boolean {
+  if (v === undefined || v === null || v === '' || v === false || v === 0) return true
+  if (Array.isArray(v)) return v.length === 0
+  if (typeof v === 'object') return Object.values(v).every(isZero)
+  return false
+}
+
+/** StagedNetworkPolicy / StagedGlobalNetworkPolicy spec: a Delete carries nothing but its tier. */
+export function validateStagedPolicySpec(c: Collector, spec: Obj, path: string, kind: PolicySpecKind): void {
+  const action = str(c, spec, 'stagedAction', path)
+  crdEnum(c, join(path, 'stagedAction'), action === '' ? undefined : action, STAGED_ACTIONS)
+  if (action === 'Delete') {
+    const rest = Object.entries(spec).filter(([k]) => k !== 'tier' && k !== 'stagedAction')
+    if (!rest.every(([, v]) => isZero(v))) {
+      c.go(path, kind.global ? 'StagedGlobalNetworkPolicySpec' : 'StagedNetworkPolicySpec', spec,
+        'Spec fields, except Tier, should all be zero-value if stagedAction is Delete')
+    }
+    return
+  }
+  validatePolicySpec(c, spec, path, kind)
+}
+
+/** Profile rules and labelsToApply. */
+export function validateProfileRules(c: Collector, spec: Obj, path: string): void {
+  for (const dir of ['ingress', 'egress'] as const) {
+    for (const [r, i] of objs(c, spec, dir, path)) validateRule(c, r, at(join(path, dir), i))
+  }
+}

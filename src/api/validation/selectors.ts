@@ -1,0 +1,31 @@
+// Selector fields: syntax is checked with the shared selector parser; global() placement follows Calico's rules.
+
+import {parseSelector} from '../selector.js'
+import {Collector} from './collector.js'
+
+/** Whether the expression parses as a Calico selector (the empty selector is valid and selects everything). */
+export function selectorIsValid(expr: string): boolean {
+  if (expr.trim() === '') return true
+  try {
+    parseSelector(expr)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A `validate:"selector"` field: reports the Go tag failure under the Go field name. */
+export function checkSelector(c: Collector, path: string, name: string, expr: string | undefined): void {
+  if (expr === undefined || selectorIsValid(expr)) return
+  c.tag(path, name, expr, 'selector')
+}
+
+/** CEL rules refuse anything that mentions global( outside an EntityRule namespaceSelector. */
+export function mentionsGlobal(expr: string | undefined): boolean {
+  return expr !== undefined && expr.includes('global(')
+}
+
+/** An EntityRule namespaceSelector may be exactly global(), but global() cannot be combined with anything else. */
+export function isLoneGlobal(expr: string): boolean {
+  return expr.replace(/\s+/g, '') === 'global()'
+}
