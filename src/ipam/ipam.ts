@@ -4,7 +4,7 @@
 // datastore never hand out an address twice.
 import {hostname as osHostname} from 'node:os'
 import type {Backend, KVPair} from '../datastore/backend.js'
-import {ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError, CalicoError} from '../api/errors.js'
+import {CalicoError, ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError, ValidationError} from '../api/errors.js'
 import type {Labels} from '../api/selector.js'
 import type {AddrFilter} from './addrfilter.js'
 import {Block, newBlock} from './block.js'
@@ -37,7 +37,7 @@ import {
   VIRTUAL_LOAD_BALANCER,
 } from './model.js'
 import type {AffinityConfig, AffinityType, AllocationAttribute, AllocationBlock, BlockAffinityValue, IPAMConfig, IPAMHandleValue} from './model.js'
-import {cidrBaseIP, cidrContainsIP, formatCIDR, formatIP, parseCIDR, parseIP} from './net.js'
+import {cidrBaseIP, cidrContainsIP, cidrsOverlap, formatCIDR, formatIP, parseCIDR, parseIP} from './net.js'
 import type {CIDR, IPAddr, IPVersion} from './net.js'
 import {
   blockCIDRFor,
@@ -1090,6 +1090,23 @@ export class IPAMClient {
   /** Removes a host from IPAM: all its block affinities are released (blocks keep their allocations). */
   async removeIPAMHost(host: string): Promise<void> {
     await this.releaseHostAffinities(host, false)
+  }
+
+  /**
+   * The check clientv3 makes before creating an IPPool: existing blocks overlapping the pool must
+   * have the pool's block size. Returns the validation error to raise, or undefined.
+   */
+  async poolBlockSizeConflict(poolCIDR: string, blockSize: number): Promise<ValidationError | undefined> {
+    const pool = mustParseCIDR(poolCIDR)
+    for (const kv of await this.store.listBlocks(pool.version)) {
+      const c = parseCIDR(kv.value.cidr)
+      if (c && c.prefix !== blockSize && cidrsOverlap(c, pool)) {
+        return new ValidationError([
+          {name: 'IPPool.Spec.BlockSize', value: blockSize, reason: 'IPPool blocksSize conflicts with existing allocations that use a different blockSize'},
+        ])
+      }
+    }
+    return undefined
   }
 
   /** Blocks affine to a host (both IP versions), as `ipam show --show-blocks` lists them. */
