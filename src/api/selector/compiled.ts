@@ -52,23 +52,31 @@ const readRecord: LabelReader<Labels> = (labels, name) => {
 
 const readLookup: LabelReader<LabelLookup> = (lookup, name) => lookup(name)
 
+// Derived forms (canonical text, label set, ...) are computed on first use: hot paths mostly only match.
 class CompiledSelector implements Selector {
-  readonly labelNames: ReadonlySet<string>
-  readonly usesGlobal: boolean
   readonly isGlobal: boolean
   readonly isAll: boolean
-  private readonly canonical: string
   private readonly predicate: Predicate<Labels>
+  private canonical?: string
+  private labels?: ReadonlySet<string>
+  private global?: boolean
   private lookupPredicate?: Predicate<LabelLookup>
   private id?: string
 
   constructor(readonly root: SelectorNode) {
-    this.canonical = render(root)
     this.predicate = compile(root, readRecord)
-    this.labelNames = collectLabels(root, new Set())
-    this.usesGlobal = containsGlobal(root)
     this.isGlobal = root.kind === 'global'
     this.isAll = root.kind === 'all'
+  }
+
+  get labelNames(): ReadonlySet<string> {
+    this.labels ??= collectLabels(this.root, new Set())
+    return this.labels
+  }
+
+  get usesGlobal(): boolean {
+    this.global ??= containsGlobal(this.root)
+    return this.global
   }
 
   matches(labels: Labels): boolean {
@@ -81,11 +89,12 @@ class CompiledSelector implements Selector {
   }
 
   toString(): string {
+    this.canonical ??= render(this.root)
     return this.canonical
   }
 
   uniqueId(): string {
-    this.id ??= `s:${createHash('sha224').update(`s:${this.canonical}`, 'utf8').digest('base64url')}`
+    this.id ??= `s:${createHash('sha224').update(`s:${this.toString()}`, 'utf8').digest('base64url')}`
     return this.id
   }
 
@@ -94,7 +103,7 @@ class CompiledSelector implements Selector {
   }
 
   equals(other: Selector): boolean {
-    return this.canonical === other.toString()
+    return this === other || this.toString() === other.toString()
   }
 }
 
@@ -103,7 +112,12 @@ export function selectorFromTree(root: SelectorNode): Selector {
   return new CompiledSelector(root)
 }
 
-type CacheEntry = Selector | {readonly reason: string; readonly column: number}
+interface ParseFailure {
+  readonly reason: string
+  readonly column: number
+}
+
+type CacheEntry = CompiledSelector | ParseFailure
 
 /**
  * Bounded least-recently-used cache of parse results, failures included. Selectors are immutable, so one
@@ -124,16 +138,14 @@ export class SelectorCache {
   parse(expr: string): Selector {
     const entry = this.lookup(expr)
     if (entry instanceof CompiledSelector) return entry
-    const failure = entry as {reason: string; column: number}
-    throw new SelectorParseError(failure.reason, failure.column, expr)
+    throw new SelectorParseError(entry.reason, entry.column, expr)
   }
 
   /** The parse error message, or undefined when `expr` is valid. */
   validate(expr: string): string | undefined {
     const entry = this.lookup(expr)
     if (entry instanceof CompiledSelector) return undefined
-    const failure = entry as {reason: string; column: number}
-    return new SelectorParseError(failure.reason, failure.column, expr).message
+    return new SelectorParseError(entry.reason, entry.column, expr).message
   }
 
   clear(): void {
