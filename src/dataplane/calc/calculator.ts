@@ -2,18 +2,8 @@
 // as one incremental index: `update(event)` adjusts policy↔local-endpoint matches and refcounted IP-set members;
 // `state()` reads the desired per-node policy state out of the index.
 import {formatCidr, parseCidr} from './cidr.js'
-import {
-  LABEL_NAMESPACE,
-  LABEL_ORCHESTRATOR,
-  LABEL_SERVICE_ACCOUNT,
-  SelectorCache,
-  canonicalSpec,
-  compileMatcher,
-  subjectFor,
-  type MatchSpec,
-  type MatchSubject,
-  type Matcher,
-} from './endpoint-match.js'
+import type {Labels} from '../../api/selector.js'
+import {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, compileMatcher, policySelector, type Matcher} from './endpoint-match.js'
 import {protocolNumber} from './protocol.js'
 import {parseRule, type IPSetDef} from './rules.js'
 import {settingsFrom} from './settings.js'
@@ -58,7 +48,8 @@ interface MemberSource {
   ports: EndpointPortData[]
   ownLabels: Record<string, string>
   profileIds: string[]
-  subject: MatchSubject
+  /** Own labels over labels inherited from profiles: what selectors see. */
+  labels: Labels
   local: boolean
   iface: string
 }
@@ -132,7 +123,6 @@ function compareStrings(a: string, b: string): number {
 }
 
 export class PolicyCalculator {
-  private readonly selectors = new SelectorCache()
   private readonly sources = new Map<string, MemberSource>()
   private readonly profileUsers = new Map<string, Set<string>>()
   private readonly policies = new Map<string, PolicyEntry>()
@@ -257,8 +247,8 @@ export class PolicyCalculator {
   ): MemberSource {
     const addrs = kind === 'netset' ? [] : nets.map((n) => n.slice(0, n.indexOf('/')))
     const portData = (ports ?? []).map((p) => ({name: p.name, protocol: protocolNumber(p.protocol ?? 'TCP'), port: p.port}))
-    const src: MemberSource = {key, kind, nets, addrs, ports: portData, ownLabels: own, profileIds, subject: subjectFor({}), local, iface}
-    src.subject = subjectFor(this.inheritedLabels(src))
+    const src: MemberSource = {key, kind, nets, addrs, ports: portData, ownLabels: own, profileIds, labels: {}, local, iface}
+    src.labels = this.inheritedLabels(src)
     return src
   }
 
@@ -314,7 +304,7 @@ export class PolicyCalculator {
 
   private matchEndpoint(src: MemberSource): void {
     for (const pol of this.policies.values()) {
-      if (!pol.staged && pol.matcher(src.subject)) this.link(pol.key, src.key)
+      if (!pol.staged && pol.matcher(src.labels)) this.link(pol.key, src.key)
     }
   }
 
@@ -347,7 +337,7 @@ export class PolicyCalculator {
     let entry = this.sets.get(def.id)
     if (!entry) {
       if (delta < 0) return
-      entry = {def, matcher: compileMatcher(def.spec, this.selectors), refs: 0, members: new Map()}
+      entry = {def, matcher: compileMatcher(def.selector), refs: 0, members: new Map()}
       this.sets.set(def.id, entry)
       for (const src of this.sources.values()) this.contribute(entry, src, +1)
     }
@@ -356,7 +346,7 @@ export class PolicyCalculator {
   }
 
   private contribute(set: SetEntry, src: MemberSource, delta: 1 | -1): void {
-    if (!set.matcher(src.subject)) return
+    if (!set.matcher(src.labels)) return
     const bump = (m: string): void => {
       const n = (set.members.get(m) ?? 0) + delta
       if (n <= 0) set.members.delete(m)
@@ -381,7 +371,7 @@ export class PolicyCalculator {
     let next: ProfileEntry | undefined
     if (r) {
       const sets: IPSetDef[] = []
-      const rules = (list: Rule[] | undefined): ParsedRule[] => (list ?? []).map((x) => parseRule(x, undefined, this.selectors, (d) => sets.push(d)))
+      const rules = (list: Rule[] | undefined): ParsedRule[] => (list ?? []).map((x) => parseRule(x, undefined, (d) => sets.push(d)))
       next = {
         name,
         labels: {...(r.spec?.labelsToApply ?? {})},
@@ -399,7 +389,7 @@ export class PolicyCalculator {
         const src = this.sources.get(key)
         if (!src) continue
         this.removeSource(src)
-        this.addSource({...src, subject: subjectFor(this.inheritedLabels(src))})
+        this.addSource({...src, labels: this.inheritedLabels(src)})
       }
     }
   }
@@ -432,7 +422,7 @@ export class PolicyCalculator {
     this.policyRank = undefined
     if (entry.staged) return
     for (const src of this.sources.values()) {
-      if (src.local && src.kind !== 'netset' && entry.matcher(src.subject)) this.link(key, src.key)
+      if (src.local && src.kind !== 'netset' && entry.matcher(src.labels)) this.link(key, src.key)
     }
   }
 
@@ -447,13 +437,9 @@ export class PolicyCalculator {
     const namespaced = short !== 'gnp'
     const ns = namespaced ? namespace ?? 'default' : undefined
     const types = policyTypes(spec)
-    const spec0: MatchSpec = {selector: spec.selector && spec.selector.trim() !== '' ? spec.selector : 'all()'}
-    if (spec.serviceAccountSelector && spec.serviceAccountSelector.trim() !== '') spec0.saSelector = spec.serviceAccountSelector
-    if (ns !== undefined) spec0.scope = {kind: 'in', namespace: ns}
-    else if (spec.namespaceSelector && spec.namespaceSelector.trim() !== '') spec0.scope = {kind: 'selector', selector: spec.namespaceSelector}
-    const matcher = compileMatcher(canonicalSpec(spec0, this.selectors), this.selectors)
+    const matcher = compileMatcher(policySelector(spec, ns))
     const sets: IPSetDef[] = []
-    const rules = (list: Rule[] | undefined): ParsedRule[] => (list ?? []).map((x) => parseRule(x, ns, this.selectors, (d) => sets.push(d)))
+    const rules = (list: Rule[] | undefined): ParsedRule[] => (list ?? []).map((x) => parseRule(x, ns, (d) => sets.push(d)))
     const tier = spec.tier && spec.tier !== '' ? spec.tier : DEFAULT_TIER
     const kindName = kind.replace(/^Staged/, '')
     const active: ActivePolicy = {

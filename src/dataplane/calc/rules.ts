@@ -1,7 +1,8 @@
 // v3 Rule → ParsedRule: selectors become IP set references (Felix's RuleScanner), ports are split into numeric
 // ranges and named-port sets, protocols become numbers.
 import {normalizeCidr} from './cidr.js'
-import {canonicalSpec, isPositive, specKey, uniqueId, type MatchSpec, type SelectorCache} from './endpoint-match.js'
+import {createHash} from 'node:crypto'
+import {entitySelectors, selectorSetId} from './endpoint-match.js'
 import {PROTO_ICMP, PROTO_ICMPV6, protocolNumber, splitPorts} from './protocol.js'
 import type {Action, EntityRule, IPSetType, ParsedICMP, ParsedRule, Rule} from './types.js'
 
@@ -9,8 +10,8 @@ import type {Action, EntityRule, IPSetType, ParsedICMP, ParsedRule, Rule} from '
 export interface IPSetDef {
   id: string
   type: IPSetType
-  /** Canonical endpoint match; members come from endpoints (and, for `net`, network sets) it matches. */
-  spec: MatchSpec
+  /** Canonical selector; members come from endpoints (and, for `net`, network sets) it matches. */
+  selector: string
   /** `ip-port` only. */
   protocol?: number
   portName?: string
@@ -34,22 +35,9 @@ export function parseAction(a: string): Action {
   }
 }
 
-/**
- * The endpoint selector of one side of a rule, scoped as libcalico-go's getEndpointSelector does: an explicit
- * namespaceSelector wins; otherwise a namespaced policy limits any selector field (including notSelector alone) to
- * its own namespace. A side with no selector fields has no positive part (matches any endpoint or IP).
- */
-export function entitySpec(entity: EntityRule, policyNamespace: string | undefined): {positive: MatchSpec; notSelector?: string} {
-  const has = (s: string | undefined): s is string => s !== undefined && s.trim() !== ''
-  const positive: MatchSpec = {}
-  const sa = entity.serviceAccounts
-  if (sa?.names && sa.names.length > 0) positive.saNames = sa.names
-  if (has(sa?.selector)) positive.saSelector = sa.selector
-  if (has(entity.selector)) positive.selector = entity.selector
-  const anySelector = isPositive(positive) || has(entity.notSelector) || has(entity.namespaceSelector)
-  if (has(entity.namespaceSelector)) positive.scope = {kind: 'selector', selector: entity.namespaceSelector}
-  else if (policyNamespace !== undefined && anySelector) positive.scope = {kind: 'in', namespace: policyNamespace}
-  return has(entity.notSelector) ? {positive, notSelector: entity.notSelector} : {positive}
+/** Felix's named-port set ID: MakeUniqueID("n", selector + "," + protocol + "," + port name). */
+function namedPortSetId(selector: string, protocol: number, name: string): string {
+  return `n:${createHash('sha224').update(`n:${selector},${protocol},${name}`).digest('base64url')}`
 }
 
 interface Side {
@@ -72,16 +60,14 @@ function parseICMP(f: {type?: number; code?: number} | undefined): ParsedICMP | 
  * Parses one rule. `addSet` receives every IP set the rule references (called once per reference; the caller
  * refcounts).
  */
-export function parseRule(rule: Rule, policyNamespace: string | undefined, cache: SelectorCache, addSet: (d: IPSetDef) => void): ParsedRule {
+export function parseRule(rule: Rule, policyNamespace: string | undefined, addSet: (d: IPSetDef) => void): ParsedRule {
   const action = parseAction(rule.action)
   const protocol = rule.protocol === undefined ? undefined : protocolNumber(rule.protocol)
   const notProtocol = rule.notProtocol === undefined ? undefined : protocolNumber(rule.notProtocol)
 
   const side = (entity: EntityRule | undefined): Side => {
     const e = entity ?? {}
-    const {positive, notSelector} = entitySpec(e, policyNamespace)
-    const pos = canonicalSpec(positive, cache)
-    const folded = canonicalSpec({...positive, notSelector}, cache)
+    const {positive, negative, folded} = entitySelectors(e, policyNamespace)
     const ports = splitPorts(e.ports)
     const notPorts = splitPorts(e.notPorts)
     const out: Side = {
@@ -97,9 +83,9 @@ export function parseRule(rule: Rule, policyNamespace: string | undefined, cache
     const namedSet = (name: string): string => {
       if (protocol === undefined) throw new RuleError(`named port ${JSON.stringify(name)} needs a rule protocol`)
       const def: IPSetDef = {
-        id: uniqueId('n', `${specKey(folded)},${protocol},${name}`),
+        id: namedPortSetId(folded, protocol, name),
         type: 'ip-port',
-        spec: folded,
+        selector: folded,
         protocol,
         portName: name,
       }
@@ -112,13 +98,12 @@ export function parseRule(rule: Rule, policyNamespace: string | undefined, cache
     // already carries the selector).
     const needPlain = ports.ranges.length > 0 || ports.names.length === 0
     if (needPlain) {
-      if (isPositive(pos)) {
-        const def: IPSetDef = {id: uniqueId('s', specKey(folded)), type: 'net', spec: folded}
+      if (positive !== '') {
+        const def: IPSetDef = {id: selectorSetId(folded), type: 'net', selector: folded}
         addSet(def)
         out.ipSets.push(def.id)
-      } else if (notSelector !== undefined) {
-        const neg = canonicalSpec({selector: notSelector}, cache)
-        const def: IPSetDef = {id: uniqueId('s', specKey(neg)), type: 'net', spec: neg}
+      } else if (negative !== undefined) {
+        const def: IPSetDef = {id: selectorSetId(negative), type: 'net', selector: negative}
         addSet(def)
         out.notIPSets.push(def.id)
       }
