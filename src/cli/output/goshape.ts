@@ -1,0 +1,66 @@
+// The JSON shape calicoctl's Go structs marshal to: field order (which `-o json` exposes) and
+// the members Go always emits even when unset (a zero metav1.Time prints `null`, non-pointer
+// spec/status structs print `{}`).
+
+import type {Resource, ResourceList} from '../../api/resource.js'
+
+export type Result = Resource | ResourceList
+
+/** Reorders a resource's spec/status fields into Go struct order (engineer B's orderResourceFields). */
+export type FieldOrderer = (res: Resource) => Resource
+
+const OBJECT_META_ORDER = [
+  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
+  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers',
+  'managedFields',
+]
+const LIST_META_ORDER = ['selfLink', 'resourceVersion', 'continue', 'remainingItemCount']
+
+/** Kinds whose Go type has a non-pointer Status struct, which encoding/json never omits. */
+const ALWAYS_STATUS = new Set(['CalicoNodeStatus', 'KubeControllersConfiguration', 'Node', 'Tier'])
+
+export function isList(r: Result): r is ResourceList {
+  return Array.isArray((r as ResourceList).items)
+}
+
+function ordered(obj: Record<string, unknown>, order: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const k of order) if (k in obj && obj[k] !== undefined) out[k] = obj[k]
+  for (const [k, v] of Object.entries(obj)) if (!(k in out) && v !== undefined) out[k] = v
+  return out
+}
+
+function sortedKeys(m: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]]))
+}
+
+function shapeResource(res: Resource, orderFields?: FieldOrderer): Record<string, unknown> {
+  const r = orderFields ? orderFields(res) : res
+  const meta: Record<string, unknown> = {...r.metadata}
+  if (meta.creationTimestamp === undefined) meta.creationTimestamp = null
+  // Go maps marshal with sorted keys.
+  for (const k of ['labels', 'annotations']) {
+    const m = meta[k]
+    if (m && typeof m === 'object') meta[k] = sortedKeys(m as Record<string, unknown>)
+  }
+  const out: Record<string, unknown> = {
+    kind: r.kind,
+    apiVersion: r.apiVersion,
+    metadata: ordered(meta, OBJECT_META_ORDER),
+    spec: r.spec ?? {},
+  }
+  if (r.status !== undefined) out.status = r.status
+  else if (ALWAYS_STATUS.has(r.kind)) out.status = {}
+  return ordered({...(r as unknown as Record<string, unknown>), ...out}, ['kind', 'apiVersion', 'metadata', 'spec', 'status'])
+}
+
+/** A result (resource or `<Kind>List`) as the plain object Go's encoding/json would produce. */
+export function toGoJSONShape(result: Result, orderFields?: FieldOrderer): Record<string, unknown> {
+  if (!isList(result)) return shapeResource(result, orderFields)
+  return {
+    kind: result.kind,
+    apiVersion: result.apiVersion,
+    metadata: ordered({...result.metadata}, LIST_META_ORDER),
+    items: result.items.map((i) => shapeResource(i, orderFields)),
+  }
+}
