@@ -1,17 +1,11 @@
 // Selector fields: syntax is checked with the shared selector parser; global() placement follows Calico's rules.
 
-import {parseSelector} from '../selector.js'
+import {validateSelector} from '../selector.js'
 import {Collector} from './collector.js'
 
 /** Whether the expression parses as a Calico selector (the empty selector is valid and selects everything). */
 export function selectorIsValid(expr: string): boolean {
-  if (expr.trim() === '') return true
-  try {
-    parseSelector(expr)
-    return true
-  } catch {
-    return false
-  }
+  return validateSelector(expr) === undefined
 }
 
 /** A `validate:"selector"` field: reports the Go tag failure under the Go field name. */
