@@ -1,0 +1,157 @@
+// Several processes on two hosts allocate and release from one store at once: compare-and-swap on
+// every write must keep any address from being handed out twice.
+import {spawn, spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {Backend} from '../../src/datastore/backend.js'
+import {IPAMClient} from '../../src/ipam/ipam.js'
+import type {AllocationBlock} from '../../src/ipam/model.js'
+import {etcdSkipReason} from '../helpers/etcd.js'
+import {EmbeddedBackend} from '../../src/datastore/embedded/backend.js'
+import {etcdHarness} from './harness.js'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+// Inside node_modules so the compiled modules resolve the project's dependencies.
+const BUILD = join(ROOT, 'node_modules', '.cache', `ipam-concurrency-${process.pid}`)
+
+const WORKER = `
+const [build, store, host, rounds] = process.argv.slice(2)
+const {IPAMClient} = await import(build + '/ipam/ipam.js')
+let backend
+if (store.startsWith('embedded:')) {
+  const {EmbeddedBackend} = await import(build + '/datastore/embedded/backend.js')
+  backend = EmbeddedBackend.open({dir: store.slice('embedded:'.length), busyTimeoutMs: 30000}).backend
+} else {
+  const {EtcdBackend} = await import(build + '/datastore/etcd/backend.js')
+  backend = await EtcdBackend.connect({datastoreType: 'etcdv3', etcdEndpoints: store.slice('etcd:'.length)})
+}
+const ipam = new IPAMClient(backend)
+const held = []
+for (let i = 0; i < Number(rounds); i++) {
+  const handleID = host + '-' + process.pid + '-' + i
+  const r = await ipam.autoAssign({num4: 3, num6: 0, handleID, hostname: host, intendedUse: 'Workload', attrs: {node: host}})
+  const ips = r.v4.ips.map((ip) => ip.split('/')[0])
+  // Give one back so released addresses are reused while others allocate.
+  await ipam.releaseIPs([{address: ips[0], handle: handleID}])
+  for (const ip of ips.slice(1)) held.push({ip, handleID})
+}
+await backend.close()
+process.stdout.write(JSON.stringify(held))
+`
+
+interface Held {
+  ip: string
+  handleID: string
+}
+
+function compile(): void {
+  mkdirSync(BUILD, {recursive: true})
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+  const files = ['src/ipam/ipam.ts', 'src/datastore/embedded/backend.ts', 'src/datastore/etcd/backend.ts'].map((f) => join(ROOT, f))
+  const flags = ['--outDir', BUILD, '--rootDir', join(ROOT, 'src'), '--module', 'node16', '--moduleResolution', 'node16']
+  flags.push('--target', 'es2022', '--skipLibCheck', '--esModuleInterop', '--types', 'node', '--noCheck')
+  const r = spawnSync(process.execPath, [tsc, ...flags, ...files], {encoding: 'utf8'})
+  if (!existsSync(join(BUILD, 'ipam', 'ipam.js'))) throw new Error(`compiling the IPAM modules failed:\n${r.stdout}${r.stderr}`)
+  writeFileSync(join(BUILD, 'package.json'), '{"type": "module"}\n')
+  writeFileSync(join(BUILD, 'worker.mjs'), WORKER)
+}
+
+function runWorker(store: string, host: string, rounds: number): Promise<Held[]> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(BUILD, 'worker.mjs'), BUILD, store, host, String(rounds)], {stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`worker for ${host} exited with ${code}:\n${err}`))
+      else resolvePromise(JSON.parse(out) as Held[])
+    })
+  })
+}
+
+interface Store {
+  backend: Backend
+  /** How a worker process reaches the same store. */
+  arg: string
+  close(): Promise<void>
+}
+
+async function embeddedStore(): Promise<Store> {
+  const dir = mkdtempSync(join(tmpdir(), 'calico-ts-ipam-'))
+  const {backend} = EmbeddedBackend.open({dir})
+  return {
+    backend,
+    arg: `embedded:${dir}`,
+    async close() {
+      await backend.close()
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+}
+
+async function etcdStore(): Promise<Store> {
+  const h = await etcdHarness()
+  return {backend: await h.open(), arg: `etcd:${h.etcd.endpoints}`, close: () => h.teardown()}
+}
+
+const stores: [string, () => Promise<Store>][] = [['embedded', embeddedStore]]
+if (!etcdSkipReason()) stores.push(['etcd', etcdStore])
+
+beforeAll(() => compile(), 120_000)
+afterAll(() => rmSync(BUILD, {recursive: true, force: true}))
+
+describe.each(stores)('concurrent allocation on %s', (_name, make) => {
+  let store: Store
+  beforeAll(async () => {
+    store = await make()
+  })
+  afterAll(async () => {
+    await store.close()
+  })
+
+  it('never hands out an address twice across processes and hosts', async () => {
+    const backend = store.backend
+    for (const name of ['host-a', 'host-b']) {
+      await backend.apply({kind: 'Node', name}, {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name}, spec: {}})
+    }
+    await backend.apply(
+      {kind: 'IPPool', name: 'p'},
+      {apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'p'}, spec: {cidr: '10.0.0.0/24', blockSize: 28}},
+    )
+    const hosts = ['host-a', 'host-b', 'host-a', 'host-b', 'host-a', 'host-b']
+    const results = await Promise.all(hosts.map((h) => runWorker(store.arg, h, 8)))
+    const held = results.flat()
+    expect(held).toHaveLength(6 * 8 * 2)
+    expect(new Set(held.map((h) => h.ip)).size).toBe(held.length)
+
+    // The store agrees: exactly these addresses are allocated, each to the handle that got it.
+    const ipam = new IPAMClient(backend)
+    const blocks = (await ipam.store.listBlocks()).map((kv) => kv.value as AllocationBlock)
+    const stored = new Map<string, string>()
+    for (const b of blocks) {
+      const base = b.cidr.split('/')[0].split('.').map(Number)
+      b.allocations.forEach((idx, ordinal) => {
+        if (idx === null) return
+        const ip = `${base[0]}.${base[1]}.${base[2]}.${base[3] + ordinal}`
+        stored.set(ip, b.attributes[idx].handle_id ?? '')
+      })
+      expect(b.unallocated.length + b.allocations.filter((a) => a !== null).length).toBe(16)
+    }
+    expect(stored).toEqual(new Map(held.map((h) => [h.ip, h.handleID])))
+    // Each block has exactly one owner and a confirmed affinity.
+    for (const b of blocks) {
+      expect(b.affinity).toMatch(/^host:host-[ab]$/)
+      const aff = await backend.get<{state: string}>({kind: 'BlockAffinity', name: `${b.affinity}:${b.cidr}`})
+      expect(aff.value.state).toBe('confirmed')
+    }
+    // Handles count what the blocks hold.
+    for (const kv of await ipam.store.listHandles()) {
+      const count = Object.values(kv.value.block).reduce((a, b) => a + b, 0)
+      expect(count).toBe(held.filter((h) => h.handleID === kv.key.name).length)
+    }
+  })
+})
