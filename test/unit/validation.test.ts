@@ -10,7 +10,7 @@ import {decodeResource} from '../../src/api/decode.js'
 import {ValidationError} from '../../src/api/errors.js'
 import type {Resource} from '../../src/api/resource.js'
 import type {FragmentType} from '../../src/api/validate.js'
-import {validateFragment, validateResource, validateResourceFields} from '../../src/api/validate.js'
+import {validateFragment, validateResource} from '../../src/api/validate.js'
 import {Collector} from '../../src/api/validation/collector.js'
 import {protocolFromString, validatePort} from '../../src/api/validation/ports.js'
 
