@@ -239,7 +239,7 @@ function convertRule(
     byProtocol.set('', 'all')
   } else {
     for (const port of ports) {
-      const protocol = canonicalProtocol(port.protocol ?? 'TCP')
+      const protocol = canonicalProtocol(String(port.protocol ?? 'TCP'))
       let parsed: ParsedPort | undefined
       if (port.port !== undefined) {
         const text = portText(port)

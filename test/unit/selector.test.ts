@@ -206,6 +206,14 @@ describe('grammar details', () => {
     expect(() => parseSelector(input)).toThrow(SelectorParseError)
   })
 
+  // Further rejections from libcalico-go's parser tests that the fixture does not carry.
+  it.each(['b == b', 'b ends with b', "'b1' == b", 'a b', 'foo in {"", ||', '(', '(a == "foo"', '%', 'a == "b" || %', 'has(foo) &&'])(
+    'rejects %j like Calico',
+    (input) => {
+      expect(validateSelector(input)).toBeDefined()
+    },
+  )
+
   it('accepts labels of exactly 512 characters and rejects 513', () => {
     expect(validateSelector(`${'x'.repeat(512)} == "v"`)).toBeUndefined()
     expect(validateSelector(`has(${'x'.repeat(513)})`)).toMatch(/^label too long/)
@@ -303,6 +311,22 @@ describe('selector properties', () => {
       '((pcns.a == "1" && !has(pcns.b)) || pcns.c in {"x"} || pcns.d not in {"y"} || pcns.e contains "z" || all() || pcns.f != "w")',
     )
     expect(sel.toString()).toContain('(a == "1"')
+  })
+
+  it.each([
+    ["k == 'v'", 'visited/k == "v"'],
+    ["k != 'v'", 'visited/k != "v"'],
+    ["k contains 'v'", 'visited/k contains "v"'],
+    ["k starts with 'v'", 'visited/k starts with "v"'],
+    ["k ends with 'v'", 'visited/k ends with "v"'],
+    ["k == 'v' && x == 'y'", '(visited/k == "v" && visited/x == "y")'],
+    ["k == 'v' || has(x)", '(visited/k == "v" || has(visited/x))'],
+    ["!(k == 'v')", '!visited/k == "v"'],
+    ["k in {'v'}", 'visited/k in {"v"}'],
+    ["k not in {'v'}", 'visited/k not in {"v"}'],
+    ["!(!(k == 'v' && has(t) || all()) && (a in {'b', 'c'}))", '!(!((visited/k == "v" && has(visited/t)) || all()) && visited/a in {"b", "c"})'],
+  ])('prefix visitor case %j', (input, expected) => {
+    expect(parseSelector(input).withLabelPrefix('visited/').toString()).toBe(expected)
   })
 
   it('normalises like selector.Normalise', () => {
