@@ -7,7 +7,8 @@ import {describeToken, tokenize, TokenizeError, type Token, type TokenKind} from
 
 /**
  * A selector that does not parse. `column` is 1-based (the first character of the expression is column 1;
- * the end of the expression is column length + 1). `reason` is the message without the position.
+ * the end of the expression is column length + 1), counted in UTF-16 code units, which for the ASCII text
+ * selectors are written in is the character position. `reason` is the message without the position.
  */
 export class SelectorParseError extends Error {
   constructor(readonly reason: string, readonly column: number, readonly selector: string) {
