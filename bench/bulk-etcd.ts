@@ -1,0 +1,86 @@
+// Bulk apply and get of 5,000 GlobalNetworkPolicies through calicoctl on etcd, against etcdctl writing
+// and reading the same 5,000 keys (same values) in the same run. Target: within 2x.
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
+import {startEtcd} from '../test/helpers/etcd.js'
+import {median, row, run, type Run} from './lib.js'
+
+const COUNT = Number(process.env.BENCH_COUNT ?? 5000)
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const PREFIX = '/calico/resources/v3/projectcalico.org/globalnetworkpolicies/'
+const calicoctl = resolve(import.meta.dirname, '../../bin/calicoctl')
+
+function policy(i: number) {
+  return {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'GlobalNetworkPolicy',
+    metadata: {name: `gnp-${i}`},
+    spec: {
+      order: i,
+      selector: `app == 'app-${i % 50}'`,
+      types: ['Ingress', 'Egress'],
+      ingress: [
+        {action: 'Allow', protocol: 'TCP', source: {selector: `role == 'client-${i % 7}'`}, destination: {ports: [80, 443]}},
+        {action: 'Deny', source: {nets: [`10.${i >> 8}.${i % 256}.0/24`]}},
+      ],
+      egress: [{action: 'Allow', protocol: 'UDP', destination: {ports: [53]}}],
+    },
+  }
+}
+
+/** The value calicoctl stores for a policy: what etcdctl writes in the baseline, so both move the same bytes. */
+function storedValue(i: number): string {
+  const p = policy(i)
+  return JSON.stringify({
+    kind: p.kind,
+    apiVersion: p.apiVersion,
+    metadata: {
+      name: p.metadata.name,
+      uid: '5b2d4c1e-0000-4000-8000-000000000000',
+      creationTimestamp: '2026-01-01T00:00:00Z',
+      labels: {'projectcalico.org/tier': 'default'},
+      annotations: {'projectcalico.org/metadata': JSON.stringify({name: p.metadata.name})},
+    },
+    spec: {...p.spec, tier: 'default'},
+  })
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'calico-bench-bulk-'))
+const etcd = await startEtcd()
+try {
+  const file = join(dir, 'gnps.yaml')
+  writeFileSync(file, Array.from({length: COUNT}, (_, i) => JSON.stringify(policy(i))).join('\n---\n'))
+  // etcdctl txn takes at most 128 operations per transaction (etcd's default --max-txn-ops).
+  const batches: string[] = []
+  for (let i = 0; i < COUNT; i += 128) {
+    const puts = Array.from({length: Math.min(128, COUNT - i)}, (_, j) => `put ${PREFIX}gnp-${i + j} ${JSON.stringify(storedValue(i + j))}`)
+    batches.push(`\n${puts.join('\n')}\n\n\n`)
+  }
+  const env = {...process.env, ETCD_ENDPOINTS: etcd.endpoints, DATASTORE_TYPE: 'etcdv3', ETCDCTL_API: '3', NO_COLOR: '1'}
+  const etcdctl = ['/usr/bin/etcdctl', '--endpoints', etcd.endpoints]
+  const wipe = () => run([...etcdctl, 'del', '--prefix', '/calico/'], {env})
+
+  const rawWrite: number[] = []
+  const ctlWrite: Run[] = []
+  const rawRead: number[] = []
+  const ctlRead: Run[] = []
+  for (let r = 0; r < RUNS; r++) {
+    wipe()
+    rawWrite.push(batches.reduce((ms, input) => ms + run([...etcdctl, 'txn'], {env, input}).ms, 0))
+    rawRead.push(run([...etcdctl, 'get', '--prefix', PREFIX], {env}).ms)
+    wipe()
+    ctlWrite.push(run([calicoctl, 'apply', '-f', file], {env}))
+    ctlRead.push(run([calicoctl, 'get', 'globalnetworkpolicies', '-o', 'yaml'], {env}))
+  }
+  const rw = median(rawWrite)
+  const rr = median(rawRead)
+  console.log(`bulk: ${COUNT} GlobalNetworkPolicies on etcd, median of ${RUNS} runs`)
+  console.log(row(`etcdctl txn writes (${batches.length} x <=128 puts)`, rw, rw))
+  console.log(row('calicoctl apply -f', median(ctlWrite.map((x) => x.ms)), rw, Math.max(...ctlWrite.map((x) => x.maxRssKiB))))
+  console.log(row('etcdctl get --prefix', rr, rr))
+  console.log(row('calicoctl get gnp -o yaml', median(ctlRead.map((x) => x.ms)), rr, Math.max(...ctlRead.map((x) => x.maxRssKiB))))
+} finally {
+  await etcd.stop()
+  rmSync(dir, {recursive: true, force: true})
+}
