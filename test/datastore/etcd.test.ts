@@ -8,9 +8,10 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {DatastoreError} from '../../src/api/errors.js'
 import type {Resource} from '../../src/api/resource.js'
 import type {Backend, WatchEvent} from '../../src/datastore/backend.js'
+import type {DatastoreConfig} from '../../src/datastore/config.js'
 import {EtcdBackend} from '../../src/datastore/etcd/backend.js'
 import {openBackend} from '../../src/datastore/factory.js'
-import {etcdSkipReason, startEtcd, type EtcdInstance} from '../helpers/etcd.js'
+import {etcdSkipReason, startEtcd, type EtcdInstance, type EtcdTlsFiles} from '../helpers/etcd.js'
 
 const skip = etcdSkipReason() !== undefined
 const fixtures = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'datastore', 'calico-etcd-rows.json'), 'utf8')) as {
@@ -237,3 +238,64 @@ async function closedPort(): Promise<number> {
     })
   })
 }
+
+describe.skipIf(skip)('etcd backend over TLS with client certificates', () => {
+  let etcd: EtcdInstance
+  const backends: Backend[] = []
+
+  beforeAll(async () => {
+    etcd = await startEtcd({tls: true})
+  })
+  afterAll(async () => {
+    for (const b of backends.splice(0)) await b.close()
+    await etcd?.stop()
+  })
+
+  const open = async (config: Partial<DatastoreConfig>) => {
+    const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints, ...config})
+    backends.push(backend)
+    return backend
+  }
+
+  it('connects with CA, certificate and key files', async () => {
+    const tls = etcd.tls!
+    const b = await open({etcdCACertFile: tls.caFile, etcdCertFile: tls.certFile, etcdKeyFile: tls.keyFile})
+    await b.apply({kind: 'IPAMHandle', name: 'tls-files'}, {ok: true})
+    expect(await etcd.etcdctl(['get', '/calico/ipam/v2/handle/tls-files', '--print-value-only'])).toBe('{"ok":true}\n')
+  })
+
+  it('connects with inline PEM', async () => {
+    const tls = etcd.tls!
+    const b = await open({
+      etcdCACert: readFileSync(tls.caFile, 'utf8'),
+      etcdCert: readFileSync(tls.certFile, 'utf8'),
+      etcdKey: readFileSync(tls.keyFile, 'utf8'),
+    })
+    expect((await b.get({kind: 'IPAMHandle', name: 'tls-files'})).value).toEqual({ok: true})
+  })
+
+  it.each<[string, (tls: EtcdTlsFiles, endpoints: string) => Partial<DatastoreConfig>, RegExp]>([
+    [
+      'no client certificate',
+      (tls) => ({etcdCACertFile: tls.caFile}),
+      /: TLS handshake failed: .*alert.* \(etcd rejected the client certificate: check etcdCertFile\/etcdKeyFile\)$/,
+    ],
+    [
+      'no CA (system roots)',
+      (tls) => ({etcdCertFile: tls.certFile, etcdKeyFile: tls.keyFile}),
+      /: TLS: unable to verify the first certificate \(set etcdCACertFile to the CA that signed etcd's certificate\)$/,
+    ],
+    [
+      'plain http to a TLS port',
+      (_tls, endpoints) => ({etcdEndpoints: endpoints.replace('https://', 'http://')}),
+      /: Failed to connect \(if etcd serves TLS, use https:\/\/ endpoints\)$/,
+    ],
+  ])('%s: a one-line DatastoreError with a hint', async (_case, config, expected) => {
+    const b = await open(config(etcd.tls!, etcd.endpoints))
+    const err = await b.get({kind: 'IPAMHandle', name: 'tls-files'}).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(DatastoreError)
+    expect((err as Error).message).toMatch(/^cannot connect to etcd at https?:\/\/127\.0\.0\.1:\d+: /)
+    expect((err as Error).message).toMatch(expected)
+    expect((err as Error).message).not.toContain('\n')
+  })
+})

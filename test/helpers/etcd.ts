@@ -3,7 +3,8 @@
 // (fault tests), and etcdctl can be run against it to inspect raw keys.
 
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync} from 'node:fs'
+import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {get as httpsGet} from 'node:https'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -11,10 +12,23 @@ import {join} from 'node:path'
 const ETCD = process.env.ETCD_BIN ?? '/usr/bin/etcd'
 const ETCDCTL = process.env.ETCDCTL_BIN ?? '/usr/bin/etcdctl'
 
+export interface EtcdTlsFiles {
+  caFile: string
+  certFile: string
+  keyFile: string
+}
+
+export interface EtcdOptions {
+  /** Serve TLS only, requiring client certificates signed by a throw-away CA (files in the data dir). */
+  tls?: boolean
+}
+
 export interface EtcdInstance {
   /** Client URL, e.g. `http://127.0.0.1:23791` (the shape of calicoctl's etcdEndpoints). */
   readonly endpoints: string
   readonly dataDir: string
+  /** With `tls`: the CA and a client certificate/key that etcd accepts. */
+  readonly tls?: EtcdTlsFiles
   /** Kills etcd and removes its data directory. Idempotent. */
   stop(): Promise<void>
   /** Kills etcd (SIGKILL, like a crash) but keeps its data, so restart() resumes the same store. */
@@ -63,14 +77,33 @@ function installExitHook(): void {
   })
 }
 
-async function waitHealthy(url: string, proc: ChildProcess, log: string, timeoutMs: number): Promise<void> {
+async function healthy(url: string, tls: EtcdTlsFiles | undefined): Promise<boolean> {
+  if (!tls) {
+    const res = await fetch(`${url}/health`, {signal: AbortSignal.timeout(1000)})
+    return ((await res.json()) as {health?: string}).health === 'true'
+  }
+  // fetch cannot present a client certificate; node:https can.
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(
+      `${url}/health`,
+      {ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), timeout: 1000},
+      (res) => {
+        let body = ''
+        res.on('data', (d: Buffer) => (body += d.toString()))
+        res.on('end', () => resolve(body.includes('"health":"true"')))
+      },
+    )
+    req.on('error', reject)
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+  })
+}
+
+async function waitHealthy(url: string, proc: ChildProcess, log: string, timeoutMs: number, tls?: EtcdTlsFiles): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (proc.exitCode !== null || proc.signalCode !== null) break
     try {
-      const res = await fetch(`${url}/health`, {signal: AbortSignal.timeout(1000)})
-      const body = (await res.json()) as {health?: string}
-      if (body.health === 'true') return
+      if (await healthy(url, tls)) return
     } catch {
       // not listening yet
     }
@@ -85,14 +118,37 @@ async function waitExit(proc: ChildProcess): Promise<void> {
   await new Promise<void>((resolve) => proc.once('exit', () => resolve()))
 }
 
+function openssl(args: string[]): void {
+  const res = spawnSync('openssl', args, {encoding: 'utf8'})
+  if (res.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${res.error?.message ?? res.stderr}`)
+}
+
+/** A CA plus a server certificate for 127.0.0.1 and a client certificate, all EC P-256, valid one day. */
+function makeCertificates(dir: string): EtcdTlsFiles & {serverCert: string; serverKey: string} {
+  const f = (name: string) => join(dir, name)
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+  openssl(['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=calico-ts-test-ca',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'])
+  const issue = (name: string, cn: string, ext: string) => {
+    writeFileSync(f(`${name}.ext`), ext)
+    openssl(['req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`])
+    openssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
+      '-out', f(`${name}.pem`), '-days', '1', '-extfile', f(`${name}.ext`)])
+  }
+  issue('server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n')
+  issue('client', 'calico-ts-client', 'extendedKeyUsage=clientAuth\n')
+  return {caFile: f('ca.pem'), certFile: f('client.pem'), keyFile: f('client.key'), serverCert: f('server.pem'), serverKey: f('server.key')}
+}
+
 /** Starts etcd on free loopback ports. Call stop() in afterAll. */
-export async function startEtcd(): Promise<EtcdInstance> {
+export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdInstance> {
   installExitHook()
   const dataDir = mkdtempSync(join(tmpdir(), 'calico-ts-etcd-'))
   dirs.add(dataDir)
   const clientPort = await freePort()
   const peerPort = await freePort()
-  const endpoints = `http://127.0.0.1:${clientPort}`
+  const certs = opts.tls ? makeCertificates(dataDir) : undefined
+  const endpoints = `${certs ? 'https' : 'http'}://127.0.0.1:${clientPort}`
   const peer = `http://127.0.0.1:${peerPort}`
   const log = join(dataDir, 'etcd.log')
   let proc: ChildProcess | undefined
@@ -113,6 +169,9 @@ export async function startEtcd(): Promise<EtcdInstance> {
         '--initial-cluster', `test=${peer}`,
         '--initial-cluster-state', 'new',
         '--log-level', 'warn',
+        ...(certs
+          ? ['--cert-file', certs.serverCert, '--key-file', certs.serverKey, '--trusted-ca-file', certs.caFile, '--client-cert-auth']
+          : []),
       ],
       {stdio: ['ignore', fd, fd]},
     )
@@ -121,7 +180,7 @@ export async function startEtcd(): Promise<EtcdInstance> {
     live.add(p)
     p.once('exit', () => live.delete(p))
     try {
-      await waitHealthy(endpoints, p, log, 15_000)
+      await waitHealthy(endpoints, p, log, 15_000, certs)
     } catch (err) {
       p.kill('SIGKILL')
       await waitExit(p)
@@ -137,9 +196,11 @@ export async function startEtcd(): Promise<EtcdInstance> {
     await waitExit(p)
   }
 
+  const tlsArgs = certs ? ['--cacert', certs.caFile, '--cert', certs.certFile, '--key', certs.keyFile] : []
   const instance: EtcdInstance = {
     endpoints,
     dataDir,
+    tls: certs && {caFile: certs.caFile, certFile: certs.certFile, keyFile: certs.keyFile},
     async stop() {
       if (stopped) return
       stopped = true
@@ -155,7 +216,7 @@ export async function startEtcd(): Promise<EtcdInstance> {
     },
     etcdctl(args, input) {
       return new Promise((resolve, reject) => {
-        const p = spawn(ETCDCTL, ['--endpoints', endpoints, ...args], {env: {...process.env, ETCDCTL_API: '3'}})
+        const p = spawn(ETCDCTL, ['--endpoints', endpoints, ...tlsArgs, ...args], {env: {...process.env, ETCDCTL_API: '3'}})
         let out = ''
         let err = ''
         p.stdout.on('data', (d: Buffer) => (out += d.toString()))

@@ -52,10 +52,26 @@ function prefixEnd(prefix: Buffer): Buffer {
   return Buffer.from([0])
 }
 
-/** "14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED ..." → "connect ECONNREFUSED ...". */
-function connectionReason(message: string): string {
+/**
+ * grpc's transport error → the part a user can act on, e.g. "14 UNAVAILABLE: No connection established.
+ * Last error: Error: connect ECONNREFUSED ..." → "connect ECONNREFUSED ...", OpenSSL's error strings
+ * → the TLS alert, with a hint where the usual cause is known.
+ */
+export function connectionReason(message: string, endpoints: string): string {
   const last = /Last error: (?:Error: )?(.*?)(?:\.? Resolution note:.*)?$/s.exec(message)
-  return (last?.[1] ?? message).trim()
+  let reason = (last?.[1] ?? message)
+    .replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)\s*$/, '') // grpc appends a timestamp
+    .trim()
+  const ssl = /SSL routines:[^:]*:([^:]+)/.exec(reason)
+  if (ssl) reason = `TLS handshake failed: ${ssl[1]}`
+  if (/alert (bad certificate|certificate required|unknown ca)/.test(reason)) {
+    reason += ' (etcd rejected the client certificate: check etcdCertFile/etcdKeyFile)'
+  } else if (/unable to verify|self[- ]signed|unable to get (local )?issuer/.test(reason)) {
+    reason = `TLS: ${reason} (set etcdCACertFile to the CA that signed etcd's certificate)`
+  } else if (reason === 'Failed to connect' && endpoints.includes('http://')) {
+    reason += ' (if etcd serves TLS, use https:// endpoints)'
+  }
+  return reason.split('\n')[0]
 }
 
 export class EtcdBackend implements Backend {
@@ -334,7 +350,7 @@ export class EtcdBackend implements Backend {
     const e = this.etcd
     if (err instanceof e.ClientClosedError) return new DatastoreError(`the etcd client for ${this.endpoints} is closed`)
     if (err instanceof e.GRPCUnavailableError || err instanceof e.GRPCDeadlineExceededError) {
-      this.lastConnectError = connectionReason(err.message)
+      this.lastConnectError = connectionReason(err.message, this.endpoints)
       return new DatastoreError(`cannot connect to etcd at ${this.endpoints}: ${this.lastConnectError}`)
     }
     if (err.name === 'BrokenCircuitError' || err.constructor.name === 'BrokenCircuitError') {
