@@ -13,18 +13,21 @@ export interface ValidateOptions {
 }
 
 export class Collector {
-  readonly fields: ErroredField[] = []
+  // Reported in libcalico-go's order: decoding problems, then Go validator failures, then CRD rule failures.
+  private readonly typeFields: ErroredField[] = []
+  private readonly goFields: ErroredField[] = []
+  private readonly schemaFields: ErroredField[] = []
   private readonly seen = new Set<string>()
 
   constructor(readonly crd: boolean = true) {}
 
-  get ok(): boolean {
-    return this.fields.length === 0
+  get fields(): ErroredField[] {
+    return [...this.typeFields, ...this.goFields, ...this.schemaFields]
   }
 
   /** A failure reported by one of Calico's Go struct validators (reason given verbatim). */
   go(path: string, name: string, value: unknown, reason: string): void {
-    this.push({name, value: goValue(value), reason, path})
+    this.push(this.goFields, {name, value: goValue(value), reason, path})
   }
 
   /** A Go field tag (`validate:"..."`) failed; go-playground then reports its generic reason. */
@@ -35,20 +38,20 @@ export class Collector {
   /** A CRD schema (OpenAPI or CEL) failure, named by its JSON path. Ignored outside CRD mode. */
   schema(path: string, reason: string, value: unknown = null, name: string = path): void {
     if (!this.crd) return
-    this.push({name, value: value === null ? null : goValue(value), reason, path})
+    this.push(this.schemaFields, {name, value: value === null ? null : goValue(value), reason, path})
   }
 
   /** A value of the wrong JSON type: the decoder would have refused it, so report it in either mode. */
   type(path: string, expected: string, value: unknown): void {
-    this.push({name: path, value: goValue(value), reason: `must be of type ${expected}`, path})
+    this.push(this.typeFields, {name: path, value: goValue(value), reason: `must be of type ${expected}`, path})
   }
 
-  private push(f: ErroredField): void {
+  private push(list: ErroredField[], f: ErroredField): void {
     // Go can report one problem twice (e.g. ObjectMeta and the policy-level name checks); say it once.
     const key = `${f.path}\u0000${f.name}\u0000${String(f.value)}\u0000${f.reason}`
     if (this.seen.has(key)) return
     this.seen.add(key)
-    this.fields.push(f)
+    list.push(f)
   }
 }
 

@@ -1,0 +1,139 @@
+// Building blocks of the validator (address parsing, Kubernetes name checks, message format) and its behaviour on
+// inputs the reference cases do not cover: field paths, wrong JSON types, every kind, speed.
+
+import {describe, expect, it} from 'vitest'
+import {ValidationError} from '../../src/api/errors.js'
+import {KINDS, kindInfo} from '../../src/api/kinds.js'
+import type {Resource} from '../../src/api/resource.js'
+import {validateFragment, validateResource, validateResourceFields} from '../../src/api/validate.js'
+import {isMasked, netsOverlap, parseCIDR, parseCIDROrIP, parseIP, formatCIDR} from '../../src/api/validation/net.js'
+import {isQualifiedName, isValidLabelValue, isValidPortName} from '../../src/api/validation/names.js'
+import {parsePort} from '../../src/api/validation/ports.js'
+
+function np(spec: Record<string, unknown>, name = 'p'): Resource {
+  return {apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: {name, namespace: 'default'}, spec}
+}
+
+describe('addresses (Go net semantics)', () => {
+  it('parses IPv4 and IPv6, refusing what Go refuses', () => {
+    expect(parseIP('10.0.0.1')).toEqual({version: 4, value: 0x0a000001n})
+    expect(parseIP('::ffff:10.0.0.1')?.version).toBe(4)
+    expect(parseIP('fe80::1')?.version).toBe(6)
+    expect(parseIP('1:2:3:4:5:6:7:8')?.version).toBe(6)
+    for (const bad of ['010.0.0.1', '256.1.1.1', '1.2.3', 'fe80::1%eth0', '1::2::3', '1:2:3:4:5:6:7:8:9', '', 'abc']) {
+      expect(parseIP(bad), bad).toBeUndefined()
+    }
+  })
+
+  it('parses CIDRs and bare addresses, and knows masking and overlap', () => {
+    expect(parseCIDR('10.0.0.1')).toBeUndefined()
+    expect(parseCIDROrIP('10.0.0.1')?.prefixLength).toBe(32)
+    expect(parseCIDR('10.0.0.0/33')).toBeUndefined()
+    expect(isMasked(parseCIDR('10.0.0.0/8')!)).toBe(true)
+    expect(isMasked(parseCIDR('10.0.0.1/8')!)).toBe(false)
+    expect(netsOverlap(parseCIDR('10.0.0.0/8')!, parseCIDR('10.200.0.0/16')!)).toBe(true)
+    expect(netsOverlap(parseCIDR('10.0.0.0/16')!, parseCIDR('10.1.0.0/16')!)).toBe(false)
+    expect(formatCIDR(parseCIDR('2001:db8:0:0:1::1/64')!)).toBe('2001:db8::/64')
+  })
+})
+
+describe('Kubernetes name checks', () => {
+  it('words qualified-name errors as apimachinery does', () => {
+    expect(isQualifiedName('example.com/my-key')).toEqual([])
+    expect(isQualifiedName('a/b/c')[0]).toMatch(/^a qualified name must consist of/)
+    expect(isQualifiedName('/x')).toEqual(['prefix part must be non-empty'])
+    expect(isQualifiedName('x'.repeat(64))).toEqual(['name part must be no more than 63 characters'])
+  })
+
+  it('checks label values and port names', () => {
+    expect(isValidLabelValue('')).toEqual([])
+    expect(isValidLabelValue('-x')).toHaveLength(1)
+    expect(isValidPortName('http')).toEqual([])
+    expect(isValidPortName('a--b')).toEqual(['must not contain consecutive hyphens'])
+    expect(isValidPortName('123')).toEqual(['must contain at least one letter (a-z)'])
+  })
+})
+
+describe('ports', () => {
+  it('reads the wire forms of numorstring.Port', () => {
+    expect(parsePort(80)).toEqual({min: 80, max: 80, name: ''})
+    expect(parsePort('80:90')).toEqual({min: 80, max: 90, name: ''})
+    expect(parsePort('http')).toEqual({min: 0, max: 0, name: 'http'})
+    expect(parsePort('70000')).toBe('invalid port format (70000)')
+    expect(parsePort('bad name')).toBe('invalid name for named port (bad name)')
+  })
+})
+
+describe('error reporting', () => {
+  it('carries the JSON path of each field and keeps libcalico-go message format', () => {
+    const res = np({ingress: [{action: 'Allow', protocol: 'TCP', destination: {ports: [80, '0:10']}}]})
+    const fields = validateResourceFields(res)
+    expect(fields).toEqual([{
+      name: 'Port', value: '0', reason: 'port range invalid, port number must be between 1 and 65535',
+      path: 'spec.ingress[0].destination.ports[1]',
+    }])
+    expect(() => validateResource(res)).toThrow(
+      "error with field Port = '0' (port range invalid, port number must be between 1 and 65535)")
+  })
+
+  it('lists several fields, and leaves out the value of schema rule failures', () => {
+    const err = new ValidationError(validateResourceFields(np({types: ['Egress', 'Egress'], selector: 'global()'})))
+    expect(err.message).toBe([
+      'error with the following fields:',
+      "-  NetworkPolicySpec.Types = '[Egress Egress]' ('Egress' type specified more than once)",
+      '-  spec (global() can only be used in an EntityRule namespaceSelector)',
+    ].join('\n'))
+  })
+
+  it('runs the CRD rules only when asked', () => {
+    const res = np({ingress: [{action: 'Bogus'}]})
+    expect(validateResourceFields(res)).toHaveLength(1)
+    expect(validateResourceFields(res, {crd: false})).toEqual([])
+  })
+})
+
+describe('robustness', () => {
+  it('reports values of the wrong JSON type instead of failing', () => {
+    const res = np({ingress: [{action: 'Allow', source: {nets: 'not-a-list', selector: 7}}], types: 'Ingress'})
+    const fields = validateResourceFields(res)
+    expect(fields.map((f) => [f.path, f.reason])).toEqual([
+      ['spec.types', 'must be of type array'],
+      ['spec.ingress[0].source.nets', 'must be of type array'],
+      ['spec.ingress[0].source.selector', 'must be of type string'],
+    ])
+    expect(validateFragment('Rule', 'nope')).toEqual([{name: '', value: 'nope', reason: 'must be of type object', path: ''}])
+  })
+
+  it('accepts a minimal object of every kind without throwing', () => {
+    for (const k of KINDS) {
+      const info = kindInfo(k.kind)!
+      const res: Resource = {
+        apiVersion: 'projectcalico.org/v3', kind: k.kind,
+        metadata: {name: 'x', ...(info.namespaced ? {namespace: 'ns'} : {})}, spec: {},
+      }
+      expect(() => validateResourceFields(res), k.kind).not.toThrow()
+    }
+  })
+
+  it('does not modify the resource', () => {
+    const res = np({ingress: [{action: 'Allow', protocol: 'tcp', destination: {ports: ['http', 80]}}]})
+    const before = structuredClone(res)
+    validateResourceFields(res)
+    expect(res).toEqual(before)
+  })
+})
+
+describe('speed', () => {
+  it('validates thousands of policies quickly (the node agent validates everything it reads)', () => {
+    const policies = Array.from({length: 2000}, (_, i) => np({
+      selector: `app == "a${i}"`,
+      types: ['Ingress', 'Egress'],
+      ingress: [{action: 'Allow', protocol: 'TCP', source: {selector: 'role == "fe"', nets: ['10.0.0.0/8']},
+        destination: {ports: [80, '8000:8080']}}],
+      egress: [{action: 'Allow', destination: {nets: ['0.0.0.0/0'], notNets: ['10.0.0.0/8']}}],
+    }, `p${i}`))
+    const start = performance.now()
+    for (const p of policies) expect(validateResourceFields(p)).toEqual([])
+    expect(performance.now() - start).toBeLessThan(2000)
+  })
+})
