@@ -16,6 +16,8 @@ export {SelectorParseError} from './selector/parser.js'
 export {SelectorCache, selectorFromTree} from './selector/compiled.js'
 export type {LabelLookup, Labels, Selector} from './selector/compiled.js'
 export type {LabelOp, SelectorNode} from './selector/ast.js'
+export {possibleToSatisfy} from './selector/restrictions.js'
+export type {LabelRestriction} from './selector/restrictions.js'
 export {isValidSelectorLabel, MAX_LABEL_LENGTH} from './selector/tokenizer.js'
 export {
   LABEL_NAME,

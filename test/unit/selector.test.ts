@@ -13,6 +13,7 @@ import {
   namespaceSelectorForEndpoints,
   normaliseSelector,
   parseSelector,
+  possibleToSatisfy,
   SelectorCache,
   SelectorParseError,
   validateSelector,
@@ -340,6 +341,64 @@ describe('selector properties', () => {
     expect(isValidSelectorLabel('')).toBe(false)
     expect(isValidSelectorLabel('a b')).toBe(false)
     expect(isValidSelectorLabel('x'.repeat(513))).toBe(false)
+  })
+})
+
+describe('label restrictions (libcalico-go LabelRestrictions)', () => {
+  type R = {mustBePresent?: boolean; mustBeAbsent?: boolean; mustHaveOneOf?: string[]}
+  const present = (oneOf?: string[]): R => ({mustBePresent: true, ...(oneOf ? {mustHaveOneOf: oneOf} : {})})
+  const cases: Array<[string, Record<string, R>]> = [
+    ['', {}],
+    ['all()', {}],
+    ['global()', {}],
+    ["a == 'value'", {a: present(['value'])}],
+    ['has(a)', {a: present()}],
+    ["a in {'v1','v2'}", {a: present(['v1', 'v2'])}],
+    ["a not in {'v1','v2'}", {}],
+    ["a contains 'foo'", {a: present()}],
+    ["a ends with 'foo'", {a: present()}],
+    ["a starts with 'foo'", {a: present()}],
+    ["a != 'value'", {}],
+    ["a == 'v1' && a == 'v1'", {a: present(['v1'])}],
+    ["a == 'v1' && a == 'v2'", {a: present([])}],
+    ["a == 'v1' && has(a)", {a: present(['v1'])}],
+    ["a in {'v1','v2'} && a in {'v2','v3'} ", {a: present(['v2'])}],
+    ["a in {'v1','v2', 'v3'} && a in {'v2','v3'} ", {a: present(['v2', 'v3'])}],
+    ["has(a) && a == 'v1'", {a: present(['v1'])}],
+    ['has(a) && !has(a)', {a: {mustBePresent: true, mustBeAbsent: true}}],
+    ["a == 'v1' && b == 'v2'", {a: present(['v1']), b: present(['v2'])}],
+    ["a == 'v1' && all()", {a: present(['v1'])}],
+    ["all() && a == 'v1'", {a: present(['v1'])}],
+    ["a == 'v1' || a == 'v2'", {a: present(['v1', 'v2'])}],
+    ["has(a) || a == 'v2'", {a: present()}],
+    ["a=='v2' || has(a)", {a: present()}],
+    ["a=='v2' || has(b)", {}],
+    ["a=='v2' || (has(b) && has(a))", {a: present()}],
+    ["a == 'v1' || b == 'v2'", {}],
+    ["a == 'v1' || all()", {}],
+    ["all() || b == 'v2'", {}],
+    ["!(a == 'value')", {}],
+    ['!has(a)', {a: {mustBeAbsent: true}}],
+    ['!!has(a)', {a: present()}],
+  ]
+  const normalise = (m: ReadonlyMap<string, {mustBePresent: boolean; mustBeAbsent: boolean; mustHaveOneOf?: readonly string[]}>) =>
+    Object.fromEntries(
+      [...m].map(([k, r]) => [k, {mustBePresent: r.mustBePresent, mustBeAbsent: r.mustBeAbsent, ...(r.mustHaveOneOf ? {mustHaveOneOf: [...r.mustHaveOneOf]} : {})}]),
+    )
+  const expand = (want: Record<string, R>) =>
+    Object.fromEntries(Object.entries(want).map(([k, r]) => [k, {mustBePresent: r.mustBePresent ?? false, mustBeAbsent: r.mustBeAbsent ?? false, ...(r.mustHaveOneOf ? {mustHaveOneOf: r.mustHaveOneOf} : {})}]))
+
+  it.each(cases)('%j', (expr, want) => {
+    expect(normalise(parseSelector(expr).labelRestrictions())).toEqual(expand(want))
+    // An extra all() conjunct changes nothing.
+    if (expr) expect(normalise(parseSelector(`all() && (${expr})`).labelRestrictions())).toEqual(expand(want))
+  })
+
+  it('flags unsatisfiable restrictions', () => {
+    const r = parseSelector("a == 'v1' && a == 'v2' && has(b) && !has(b)").labelRestrictions()
+    expect(possibleToSatisfy(r.get('a') ?? {mustBePresent: false, mustBeAbsent: false})).toBe(false)
+    expect(possibleToSatisfy(r.get('b') ?? {mustBePresent: false, mustBeAbsent: false})).toBe(false)
+    expect(possibleToSatisfy({mustBePresent: true, mustBeAbsent: false, mustHaveOneOf: ['x']})).toBe(true)
   })
 })
 

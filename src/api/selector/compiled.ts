@@ -13,6 +13,7 @@ import {
   type SelectorNode,
 } from './ast.js'
 import {parseTree, SelectorParseError} from './parser.js'
+import {labelRestrictions, type LabelRestriction} from './restrictions.js'
 
 export type Labels = Readonly<Record<string, string>>
 
@@ -38,6 +39,11 @@ export interface Selector {
   readonly isGlobal: boolean
   /** True when the selector is all() (or was empty). */
   readonly isAll: boolean
+  /**
+   * Per label, what any matching label set must satisfy (Calico's LabelRestrictions): for indexing
+   * endpoints by the labels selectors need. Empty when nothing is required (e.g. all(), a != 'x').
+   */
+  labelRestrictions(): ReadonlyMap<string, LabelRestriction>
   /** A new selector with `prefix` put in front of every label name (Calico's PrefixVisitor). */
   withLabelPrefix(prefix: string): Selector
   /** Same canonical form. */
@@ -62,6 +68,7 @@ class CompiledSelector implements Selector {
   private global?: boolean
   private lookupPredicate?: Predicate<LabelLookup>
   private id?: string
+  private restrictions?: ReadonlyMap<string, LabelRestriction>
 
   constructor(readonly root: SelectorNode) {
     this.predicate = compile(root, readRecord)
@@ -96,6 +103,18 @@ class CompiledSelector implements Selector {
   uniqueId(): string {
     this.id ??= `s:${createHash('sha224').update(`s:${this.toString()}`, 'utf8').digest('base64url')}`
     return this.id
+  }
+
+  labelRestrictions(): ReadonlyMap<string, LabelRestriction> {
+    if (!this.restrictions) {
+      const map = labelRestrictions(this.root)
+      for (const [label, r] of map) {
+        if (r.mustHaveOneOf) Object.freeze(r.mustHaveOneOf)
+        map.set(label, Object.freeze(r))
+      }
+      this.restrictions = map
+    }
+    return this.restrictions
   }
 
   withLabelPrefix(prefix: string): Selector {
