@@ -299,3 +299,38 @@ describe.skipIf(skip)('etcd backend over TLS with client certificates', () => {
     expect((err as Error).message).not.toContain('\n')
   })
 })
+
+describe.skipIf(skip)('etcd backend with username/password authentication', () => {
+  let etcd: EtcdInstance
+  const backends: Backend[] = []
+
+  beforeAll(async () => {
+    etcd = await startEtcd()
+    await etcd.etcdctl(['user', 'add', 'root', '--new-user-password=s3cret'])
+    await etcd.etcdctl(['auth', 'enable'])
+  })
+  afterAll(async () => {
+    for (const b of backends.splice(0)) await b.close()
+    await etcd?.stop()
+  })
+
+  const attempt = async (config: Partial<DatastoreConfig>) => {
+    const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints, ...config})
+    backends.push(backend)
+    return backend.apply({kind: 'IPAMHandle', name: 'auth'}, {ok: true})
+  }
+
+  it('authenticates with etcdUsername/etcdPassword', async () => {
+    await expect(attempt({etcdUsername: 'root', etcdPassword: 's3cret'})).resolves.toMatchObject({value: {ok: true}})
+    expect(await etcd.etcdctl(['--user', 'root:s3cret', 'get', '/calico/ipam/v2/handle/auth', '--print-value-only'])).toBe('{"ok":true}\n')
+  })
+
+  it('wrong or missing credentials are a one-line DatastoreError', async () => {
+    const wrong = await attempt({etcdUsername: 'root', etcdPassword: 'nope'}).catch((e: unknown) => e)
+    expect(wrong).toBeInstanceOf(DatastoreError)
+    expect((wrong as Error).message).toMatch(new RegExp(`^etcd at ${etcd.endpoints} rejected the credentials: .*authentication failed`))
+    const missing = await attempt({}).catch((e: unknown) => e)
+    expect(missing).toBeInstanceOf(DatastoreError)
+    expect((missing as Error).message).toBe(`etcd at ${etcd.endpoints} requires authentication: set etcdUsername and etcdPassword`)
+  })
+})

@@ -364,6 +364,10 @@ export class EtcdBackend implements Backend {
       return new DatastoreError(`etcd at ${this.endpoints} denied access: ${err.message}`)
     }
     if (COMPACTED.test(err.message)) return err
-    return new DatastoreError(`etcd at ${this.endpoints}: ${err.message}`)
+    if (/user name is empty/.test(err.message)) {
+      return new DatastoreError(`etcd at ${this.endpoints} requires authentication: set etcdUsername and etcdPassword`)
+    }
+    // "3 INVALID_ARGUMENT: etcdserver: ..." → "etcdserver: ...": the grpc status adds nothing for users.
+    return new DatastoreError(`etcd at ${this.endpoints}: ${err.message.replace(/^\d+ [A-Z_]+: /, '')}`)
   }
 }
