@@ -113,6 +113,10 @@ export class InvalidUIDError extends Error {
   constructor(readonly uid: string, reason: string) {
     super(`failed to parse UID for resource: ${reason}`)
   }
+
+  override get name(): string {
+    return 'InvalidUIDError'
+  }
 }
 
 export interface K8sConversionResult {
@@ -149,11 +153,12 @@ export function convertK8sNetworkPolicy(np: K8sNetworkPolicy, options: K8sConver
   if (declared.includes('Egress')) types.push('Egress')
   if (types.length === 0) types.push('Ingress')
 
+  // Only what Calico carries over (labels and annotations are not), in ObjectMeta's JSON field order.
   const metadata: ObjectMeta = {name: naming === 'knp' ? K8S_POLICY_NAME_PREFIX + name : name}
   if (source.metadata.namespace) metadata.namespace = source.metadata.namespace
-  if (source.metadata.creationTimestamp) metadata.creationTimestamp = source.metadata.creationTimestamp
   if (source.metadata.uid) metadata.uid = convertK8sUID(source.metadata.uid)
   if (source.metadata.resourceVersion) metadata.resourceVersion = source.metadata.resourceVersion
+  if (source.metadata.creationTimestamp) metadata.creationTimestamp = source.metadata.creationTimestamp
 
   // Built in Calico's field order (tier, order, ingress, egress, selector, types) so output reads the same.
   const policySpec: ConvertedNetworkPolicySpec = {

@@ -111,7 +111,9 @@ describe('policy-level fields', () => {
   it('copies namespace, creationTimestamp and resourceVersion, and omits what is absent', () => {
     const np = knp({policyTypes: ['Ingress']}, 'p', undefined)
     np.metadata = {name: 'p', creationTimestamp: '2024-01-02T03:04:05Z', resourceVersion: '42', labels: {a: 'b'}}
-    expect(convert(np).metadata).toEqual({name: 'p', creationTimestamp: '2024-01-02T03:04:05Z', resourceVersion: '42'})
+    const meta = convert(np).metadata
+    expect(meta).toEqual({name: 'p', creationTimestamp: '2024-01-02T03:04:05Z', resourceVersion: '42'})
+    expect(Object.keys(meta)).toEqual(['name', 'resourceVersion', 'creationTimestamp'])
   })
 
   it('converts a policy with no rules', () => {
