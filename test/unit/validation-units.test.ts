@@ -137,3 +137,42 @@ describe('speed', () => {
     expect(performance.now() - start).toBeLessThan(2000)
   })
 })
+
+describe('StagedKubernetesNetworkPolicy', () => {
+  const sknp = (spec: Record<string, unknown>): Resource => ({
+    apiVersion: 'projectcalico.org/v3', kind: 'StagedKubernetesNetworkPolicy', metadata: {name: 'k', namespace: 'ns'}, spec,
+  })
+
+  it('validates the policy as Calico would enforce it', () => {
+    expect(validateResourceFields(sknp({
+      stagedAction: 'Set', podSelector: {matchLabels: {app: 'db'}},
+      ingress: [{from: [{podSelector: {matchLabels: {app: 'web'}}}], ports: [{protocol: 'TCP', port: 5432}]}],
+      policyTypes: ['Ingress'],
+    }))).toEqual([])
+  })
+
+  it('reports conversion failures', () => {
+    const fields = validateResourceFields(sknp({ingress: [{from: [{ipBlock: {cidr: 'garbage'}}]}]}))
+    expect(fields).toHaveLength(1)
+    expect(fields[0]).toMatchObject({name: 'PolicySpec', path: 'spec'})
+    expect(fields[0].reason).toMatch(/^conversion to stagednetworkpolicy failed /)
+  })
+
+  it('requires an otherwise empty spec for Delete', () => {
+    expect(validateResourceFields(sknp({stagedAction: 'Delete'}))).toEqual([])
+    expect(validateResourceFields(sknp({stagedAction: 'Delete', podSelector: {matchLabels: {a: 'b'}}}))[0].reason)
+      .toBe('Spec fields should all be zero-value if stagedAction is Delete')
+  })
+})
+
+describe('IPAM and status kinds', () => {
+  it('applies the schema enums and ranges', () => {
+    const res = (kind: string, spec: Record<string, unknown>): Resource =>
+      ({apiVersion: 'projectcalico.org/v3', kind, metadata: {name: 'default'}, spec})
+    expect(validateResourceFields(res('IPAMConfiguration', {maxBlocksPerHost: -1, ipCooldownSeconds: 5000})).map((f) => f.path))
+      .toEqual(['spec.maxBlocksPerHost', 'spec.maxBlocksPerHost', 'spec.ipCooldownSeconds'])
+    expect(validateResourceFields(res('BlockAffinity', {state: 'gone', cidr: '10.0.0.0/26', node: 'n'}))[0].path).toBe('spec.state')
+    expect(validateResourceFields(res('CalicoNodeStatus', {node: 'n1', classes: ['BGP', 'Nope'], updatePeriodSeconds: 10}))
+      .map((f) => f.path)).toEqual(['spec.classes[1]'])
+  })
+})

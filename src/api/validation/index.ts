@@ -3,7 +3,7 @@
 import type {ErroredField} from '../errors.js'
 import type {Resource} from '../resource.js'
 import type {Obj, ValidateOptions} from './collector.js'
-import {Collector, crdEnum, isObj, str} from './collector.js'
+import {Collector, isObj} from './collector.js'
 import {
   validateBGPConfigurationSpec, validateBGPFilterOperation, validateBGPFilterRule, validateBGPFilterSpec,
   validateBGPPeerSpec,
@@ -17,7 +17,7 @@ import {validateFelixConfigurationSpec} from './felix.js'
 import type {MetaParts} from './meta.js'
 import {checkNameLength, readMeta, validateObjectMeta} from './meta.js'
 import {
-  validateBlockAffinitySpec, validateCalicoNodeStatusSpec, validateIPAMConfigurationSpec,
+  validateBlockAffinitySpec, validateCalicoNodeStatusSpec, validateIPAMBlockSpec, validateIPAMConfigurationSpec,
   validateKubeControllersConfigurationSpec, validateNodeControllerConfig, validateReconcilerConfig, validateTemplate,
   validateTier,
 } from './misc.js'
@@ -25,7 +25,8 @@ import {DNS1123_SUBDOMAIN_MAX, GLOBAL_NETWORK_POLICY_NAME_RE, NAME_LABEL_FMT, NE
 import {validateIPPoolSpec, validateIPReservationSpec} from './pools.js'
 import {checkProtocol} from './ports.js'
 import {
-  validateEntityRule, validateHTTPMatch, validateICMP, validatePolicySpec, validateRule, validateStagedPolicySpec,
+  validateEntityRule, validateHTTPMatch, validateICMP, validatePolicySpec, validateRule,
+  validateStagedKubernetesPolicySpec, validateStagedPolicySpec,
 } from './rules.js'
 
 export type {ValidateOptions} from './collector.js'
@@ -60,13 +61,9 @@ const KIND_VALIDATORS: Readonly<Record<string, KindValidator>> = {
     policyName(c, m, GLOBAL_NETWORK_POLICY_NAME_RE)
     validateStagedPolicySpec(c, spec, 'spec', GNP)
   },
-  StagedKubernetesNetworkPolicy: (c, spec, m) => {
+  StagedKubernetesNetworkPolicy: (c, spec, m, res) => {
     checkNameLength(c, 'metadata.name', m.name, DNS1123_SUBDOMAIN_MAX)
-    const action = str(c, spec, 'stagedAction', 'spec')
-    crdEnum(c, 'spec.stagedAction', action || undefined, ['Set', 'Delete', 'Learn', 'Ignore'])
-    if (action === 'Delete' && Object.keys(spec).some((k) => k !== 'stagedAction')) {
-      c.go('spec', 'StagedKubernetesNetworkPolicySpec', spec, 'Spec fields should all be zero-value if stagedAction is Delete')
-    }
+    validateStagedKubernetesPolicySpec(c, res.metadata, spec, 'spec')
   },
   Tier: (c, spec, m) => validateTier(c, m.name, spec, 'spec'),
   IPPool: (c, spec) => validateIPPoolSpec(c, spec, 'spec'),
@@ -93,6 +90,7 @@ const KIND_VALIDATORS: Readonly<Record<string, KindValidator>> = {
   Profile: (c, spec) => validateProfileSpec(c, spec, 'spec'),
   BlockAffinity: (c, spec) => validateBlockAffinitySpec(c, spec, 'spec'),
   IPAMConfiguration: (c, spec) => validateIPAMConfigurationSpec(c, spec, 'spec'),
+  IPAMBlock: (c, spec) => validateIPAMBlockSpec(c, spec, 'spec'),
   CalicoNodeStatus: (c, spec) => validateCalicoNodeStatusSpec(c, spec, 'spec'),
 }
 

@@ -2,7 +2,7 @@
 
 import type {Obj} from './collector.js'
 import {
-  at, Collector, crdEnum, crdRange, isSet, join, num, obj, objs, str, strMap, strs,
+  at, Collector, crdEnum, crdPattern, crdRange, isSet, join, num, obj, objs, str, strMap, strs,
 } from './collector.js'
 import {checkAnnotations, checkLabelsTag, checkNameLength} from './meta.js'
 import {DNS1123_LABEL_MAX, NAME_LABEL_FMT, TIER_NAME_RE} from './names.js'
@@ -101,11 +101,22 @@ export function validateKubeControllersConfigurationSpec(c: Collector, spec: Obj
 export function validateBlockAffinitySpec(c: Collector, spec: Obj, path: string): void {
   const deleted = spec.deleted
   if (deleted === true || deleted === 'true') c.go(join(path, 'deleted'), 'Spec.Deleted', spec, 'spec.Deleted cannot be set to "true"')
+  const state = str(c, spec, 'state', path)
+  crdEnum(c, join(path, 'state'), state, ['', 'confirmed', 'pending', 'pendingDeletion'])
 }
 
 export function validateIPAMConfigurationSpec(c: Collector, spec: Obj, path: string): void {
   const max = num(c, spec, 'maxBlocksPerHost', path)
   if (max !== undefined && max < 0) c.go(join(path, 'maxBlocksPerHost'), 'MaxBlocksPerHost', max, 'must be greater than or equal to 0')
+  crdRange(c, join(path, 'maxBlocksPerHost'), max, 0, 1000000)
+  crdRange(c, join(path, 'ipCooldownSeconds'), num(c, spec, 'ipCooldownSeconds', path), 0, 1200)
+  crdEnum(c, join(path, 'kubeVirtVMAddressPersistence'), str(c, spec, 'kubeVirtVMAddressPersistence', path) || undefined,
+    ['Enabled', 'Disabled'])
+}
+
+/** IPAM blocks are written by the IPAM library; only the affinity format is constrained by the schema. */
+export function validateIPAMBlockSpec(c: Collector, spec: Obj, path: string): void {
+  crdPattern(c, join(path, 'affinity'), str(c, spec, 'affinity', path), '^(host|virtual):[a-zA-Z0-9\\.\\-_]+$')
 }
 
 export function validateCalicoNodeStatusSpec(c: Collector, spec: Obj, path: string): void {
@@ -115,6 +126,7 @@ export function validateCalicoNodeStatusSpec(c: Collector, spec: Obj, path: stri
   const classes = strs(c, spec, 'classes', path)
   if (!classes || classes.length === 0) c.tag(join(path, 'classes'), 'Classes', classes, 'required')
   else if (new Set(classes).size !== classes.length) c.tag(join(path, 'classes'), 'Classes', classes, 'unique')
+  ;(classes ?? []).forEach((x, i) => crdEnum(c, at(join(path, 'classes'), i), x, ['Agent', 'BGP', 'Routes']))
   const period = num(c, spec, 'updatePeriodSeconds', path)
   if (period === undefined) c.tag(join(path, 'updatePeriodSeconds'), 'UpdatePeriodSeconds', period, 'required')
   else if (period < 0 || period > 86400) c.tag(join(path, 'updatePeriodSeconds'), 'UpdatePeriodSeconds', period, period < 0 ? 'gte' : 'lte')

@@ -1,6 +1,9 @@
 // Policy rules (Rule, EntityRule, ICMP, HTTP) and the policy specs that carry them: NetworkPolicy,
 // GlobalNetworkPolicy and their staged variants, and Profile rules.
 
+import {convertK8sNetworkPolicy} from '../k8s-networkpolicy.js'
+import type {K8sNetworkPolicySpec} from '../k8s-networkpolicy.js'
+import type {ObjectMeta} from '../resource.js'
 import type {Obj} from './collector.js'
 import {
   arr, at, bool, cel, Collector, crdEnum, crdItems, crdMaxLength, crdRange, crdUniqueSet, isSet, join, num, obj, objs,
@@ -342,7 +345,8 @@ export function validatePolicySpec(c: Collector, spec: Obj, path: string, kind: 
 
 const STAGED_ACTIONS = ['Set', 'Delete', 'Learn', 'Ignore'] as const
 
-function isZero(v: unknown): boolean {
+/** Go's zero value test for a decoded JSON value (empty string/list/object, false, 0). */
+export function isZero(v: unknown): boolean {
   if (v === undefined || v === null || v === '' || v === false || v === 0) return true
   if (Array.isArray(v)) return v.length === 0
   if (typeof v === 'object') return Object.values(v).every(isZero)
@@ -369,4 +373,38 @@ export function validateProfileRules(c: Collector, spec: Obj, path: string): voi
   for (const dir of ['ingress', 'egress'] as const) {
     for (const [r, i] of objs(c, spec, dir, path)) validateRule(c, r, at(join(path, dir), i))
   }
+}
+
+/**
+ * StagedKubernetesNetworkPolicy: a Delete carries nothing else; otherwise the Kubernetes policy is converted as
+ * Calico would enforce it, and the resulting NetworkPolicy spec is validated.
+ */
+export function validateStagedKubernetesPolicySpec(c: Collector, meta: ObjectMeta, spec: Obj, path: string): void {
+  const action = str(c, spec, 'stagedAction', path)
+  crdEnum(c, join(path, 'stagedAction'), action || undefined, STAGED_ACTIONS)
+  const rest = Object.entries(spec).filter(([k]) => k !== 'stagedAction')
+  if (action === 'Delete') {
+    if (!rest.every(([, v]) => isZero(v))) {
+      c.go(path, 'StagedKubernetesNetworkPolicySpec', spec, 'Spec fields should all be zero-value if stagedAction is Delete')
+    }
+    return
+  }
+  const k8sSpec = Object.fromEntries(rest) as unknown as K8sNetworkPolicySpec
+  let converted: Obj
+  try {
+    const r = convertK8sNetworkPolicy(
+      {apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: {name: meta.name, namespace: meta.namespace, uid: meta.uid}, spec: k8sSpec},
+      {naming: 'kubernetes', apiServerDefaults: false},
+    )
+    if (r.error) c.go(path, 'PolicySpec', spec, `conversion to stagednetworkpolicy failed ${r.error.message}`)
+    converted = r.policy.spec as unknown as Obj
+  } catch (e) {
+    c.go(path, 'PolicySpec', spec, `conversion to stagednetworkpolicy failed ${(e as Error).message}`)
+    return
+  }
+  // The converted spec is Calico's own output: its problems are the user's input problems, so report them, but
+  // under the Kubernetes spec's path since the converted fields have no position of their own.
+  const inner = new Collector(false)
+  validatePolicySpec(inner, converted, path, {global: false, specName: 'NetworkPolicySpec'})
+  for (const f of inner.fields) c.go(path, f.name, f.value, f.reason)
 }
