@@ -52,6 +52,11 @@ import {
 } from './pools.js'
 import type {IPPoolUse, Pool} from './pools.js'
 import {IPAMStore} from './store.js'
+import {computeUtilization} from './utilization.js'
+import type {PoolUtilization} from './utilization.js'
+import {nodeTunnelIPs, workloadIPs} from './check.js'
+import type {CheckInput, InUseIP} from './check.js'
+import type {Resource} from '../api/resource.js'
 
 /** libcalico-go's datastoreRetries. */
 export const DATASTORE_RETRIES = 100
@@ -1107,6 +1112,37 @@ export class IPAMClient {
       }
     }
     return undefined
+  }
+
+  /** Per-pool and per-block address counts (`ipam show`); `pools` filters by pool name or CIDR. */
+  async getUtilization(pools: readonly string[] = []): Promise<PoolUtilization[]> {
+    const blocks = (await this.store.listBlocks()).map((kv) => kv.value)
+    return computeUtilization(await this.store.listPools(), blocks, await this.store.reservations(), pools)
+  }
+
+  /**
+   * Everything `ipam check` compares, read from the datastore: blocks, active pools, handles, and the
+   * addresses Nodes (tunnels) and WorkloadEndpoints use. Callers may add other users (LoadBalancer
+   * services) to `inUse` before calling checkIPAM.
+   */
+  async loadCheckInput(): Promise<CheckInput> {
+    const backend = this.store.backend
+    const inUse: InUseIP[] = []
+    for (const kv of (await backend.list<Resource>({kind: 'Node'})).items) {
+      for (const ip of nodeTunnelIPs(kv.value)) inUse.push({ip, owner: `Node(${kv.value.metadata.name ?? kv.key.name})`})
+    }
+    for (const kv of (await backend.list<Resource>({kind: 'WorkloadEndpoint'})).items) {
+      const {namespace, name} = kv.value.metadata
+      for (const ip of workloadIPs(kv.value)) inUse.push({ip, owner: `Workload(${namespace ?? kv.key.namespace}/${name ?? kv.key.name})`})
+    }
+    const pools = await this.store.listPools()
+    return {
+      blocks: (await this.store.listBlocks()).map((kv) => kv.value),
+      activePools: pools.filter((p) => !p.disabled).map((p) => p.cidrText),
+      handles: (await this.store.listHandles()).map((kv) => kv.key.name),
+      inUse,
+      now: this.now(),
+    }
   }
 
   /** Blocks affine to a host (both IP versions), as `ipam show --show-blocks` lists them. */

@@ -199,3 +199,22 @@ export function* randomBlocks(pool: Pool, hostname: string): Generator<CIDR> {
 export function coversWholeBlocks(pool: Pool, cidr: CIDR): boolean {
   return cidr.prefix <= pool.blockSize && cidrContainsCIDR(pool.cidr, cidr)
 }
+
+/**
+ * The CIDRs `calicoctl ipam split` turns a pool into: `parts` (a power of two, at least 2) equal
+ * consecutive subnets (split.go splitCIDR).
+ */
+export function splitCIDR(text: string, parts: number): string[] {
+  const power = Math.log2(parts)
+  if (!Number.isInteger(parts) || parts < 2 || !Number.isInteger(power)) {
+    throw new IPAMError(`number to split CIDR into is not a valid power of 2: ${parts}`)
+  }
+  const cidr = parseCIDR(text)
+  if (!cidr) throw new IPAMError(`error reading CIDR ${text} before attempting to split it`)
+  if (cidr.prefix + power > addressBits(cidr.version)) {
+    throw new IPAMError(`the CIDR ${text} is not large enough to be split into ${parts} parts`)
+  }
+  const prefix = cidr.prefix + power
+  const step = 1n << BigInt(addressBits(cidr.version) - prefix)
+  return Array.from({length: parts}, (_, i) => formatCIDR({version: cidr.version, base: cidr.base + BigInt(i) * step, prefix}))
+}
