@@ -249,11 +249,15 @@ function zeroOf(t: FieldType): unknown {
       return false
     case 'int':
     case 'float':
+    case 'asNumber':
+    // A zero numorstring.Port / Protocol marshals as the number 0.
+    case 'port':
+    case 'uint8OrString':
       return 0
     case 'object':
       return shapeStruct(t.schema(), new Map())
     default:
-      // Slices, maps, times and the numorstring types: Go prints null/zero forms we do not reproduce.
+      // nil slices and maps and a zero time marshal as null; absent is the closer JSON reading of that.
       return undefined
   }
 }

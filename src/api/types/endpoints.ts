@@ -21,8 +21,8 @@ export interface HostEndpointSpec {
 
 export interface EndpointPort {
   name: string
-  protocol?: Protocol
-  port?: number
+  protocol: Protocol
+  port: number
 }
 
 export type NetworkSet = Resource<NetworkSetSpec>
@@ -103,9 +103,9 @@ export interface WorkloadEndpointSpec {
 
 export interface WorkloadEndpointPort {
   name: string
-  protocol?: Protocol
-  port?: number
-  hostPort?: number
+  protocol: Protocol
+  port: number
+  hostPort: number
   hostIP: string
 }
 

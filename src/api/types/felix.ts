@@ -230,7 +230,7 @@ export interface RouteTableIDRange {
 
 export interface ProtoPort {
   protocol?: string
-  port?: number
+  port: number
   net?: string
 }
 

@@ -3,7 +3,7 @@ import type {Resource} from '../resource.js'
 import type {Port, Protocol} from './common.js'
 import type {Condition, LabelSelector, NetworkPolicyEgressRule, NetworkPolicyIngressRule} from './meta.js'
 
-export type Action = 'Pass' | 'Deny'
+export type Action = 'Allow' | 'Deny' | 'Log' | 'Pass'
 export type PolicyPerformanceHint = 'AssumeNeededOnEveryNode'
 export type PolicyType = 'Ingress' | 'Egress'
 export type StagedAction = 'Set' | 'Delete' | 'Learn' | 'Ignore'
@@ -150,5 +150,5 @@ export interface TierStatus {
 
 export interface TierSpec {
   order?: number
-  defaultAction?: Action
+  defaultAction?: Extract<Action, 'Pass' | 'Deny'>
 }
