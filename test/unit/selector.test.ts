@@ -179,6 +179,9 @@ describe('grammar details', () => {
     ['a == ""', 'a == ""'],
     ['a == "b\\"', 'a == "b\\"'],
     ['a.b/c-d_e == "x"', 'a.b/c-d_e == "x"'],
+    ['all == "x" && global != "y" && has == "z"', '(all == "x" && global != "y" && has == "z")'],
+    ['not in {"x"}', 'not in {"x"}'],
+    ['a in {"x"} || b not in {"y"}', '(a in {"x"} || b not in {"y"})'],
   ])('%j canonicalises to %j', (input, canonical) => {
     expect(parseSelector(input).toString()).toBe(canonical)
   })
