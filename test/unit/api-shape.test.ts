@@ -1,0 +1,81 @@
+import {describe, expect, it} from 'vitest'
+
+import {decodeResource, orderResourceFields, toGoView} from '../../src/api/decode.js'
+import type {Resource} from '../../src/api/resource.js'
+
+const V3 = 'projectcalico.org/v3'
+
+describe('orderResourceFields', () => {
+  it('puts keys in Go struct order at every level and sorts map keys', () => {
+    const stored = {
+      spec: {blockSize: 26, cidr: '10.0.0.0/24', allowedUses: ['Workload'], ipipMode: 'Always'},
+      metadata: {labels: {z: '1', a: '2'}, creationTimestamp: '2026-01-01T00:00:00Z', uid: 'u', name: 'p', resourceVersion: '7'},
+      apiVersion: V3,
+      kind: 'IPPool',
+    } as unknown as Resource
+    const out = orderResourceFields(stored)
+    expect(Object.keys(out)).toEqual(['kind', 'apiVersion', 'metadata', 'spec'])
+    expect(Object.keys(out.metadata)).toEqual(['name', 'uid', 'resourceVersion', 'creationTimestamp', 'labels'])
+    expect(Object.keys(out.metadata.labels ?? {})).toEqual(['a', 'z'])
+    expect(Object.keys(out.spec ?? {})).toEqual(['cidr', 'ipipMode', 'blockSize', 'allowedUses'])
+    expect(out).toEqual(stored)
+  })
+
+  it('orders nested rule structs and keeps keys it does not know at the end', () => {
+    const stored = {
+      kind: 'GlobalNetworkPolicy', apiVersion: V3, metadata: {name: 'g'},
+      spec: {types: ['Ingress'], ingress: [{destination: {ports: [80]}, protocol: 'TCP', action: 'Allow'}], futureField: 1},
+    } as unknown as Resource
+    const out = orderResourceFields(stored)
+    expect(Object.keys(out.spec ?? {})).toEqual(['ingress', 'types', 'futureField'])
+    expect(Object.keys((out.spec?.ingress as object[])[0])).toEqual(['action', 'protocol', 'destination'])
+  })
+
+  it('returns unknown kinds unchanged', () => {
+    const odd = {kind: 'IPAMBlock', apiVersion: V3, metadata: {name: 'b'}, spec: {z: 1, a: 2}} as unknown as Resource
+    expect(orderResourceFields(odd)).toBe(odd)
+  })
+})
+
+describe('toGoView', () => {
+  const pool = decodeResource({
+    apiVersion: V3, kind: 'IPPool', metadata: {name: 'ippool-name1', labels: {a: 'b'}},
+    spec: {cidr: '10.0.1.0/24', ipipMode: 'Always', nodeSelector: "foo == 'bar'", assignmentMode: 'Automatic'},
+  })
+
+  it('exposes Go field names with zero values for unset non-pointer fields', () => {
+    const v = toGoView(pool) as Record<string, Record<string, unknown>>
+    expect(v.Kind).toBe('IPPool')
+    expect(v.APIVersion).toBe(V3)
+    expect(v.TypeMeta).toEqual({Kind: 'IPPool', APIVersion: V3})
+    expect(v.ObjectMeta.Name).toBe('ippool-name1')
+    expect(v.ObjectMeta.Labels).toEqual({a: 'b'})
+    expect(v.Name).toBe('ippool-name1')
+    expect(v.Spec).toMatchObject({
+      CIDR: '10.0.1.0/24', IPIPMode: 'Always', VXLANMode: '', NATOutgoing: false, Disabled: false, DisableBGPExport: false,
+      BlockSize: 0, NodeSelector: "foo == 'bar'", AllowedUses: null, AssignmentMode: 'Automatic',
+    })
+    expect(v.Status).toBeNull()
+  })
+
+  it('keeps nil pointers as null and walks lists of structs', () => {
+    const peer = toGoView(decodeResource({apiVersion: V3, kind: 'BGPPeer', metadata: {name: 'p'}, spec: {peerIP: '10.0.0.1', asNumber: 64512}}))
+    expect(peer.Spec).toMatchObject({Node: '', PeerIP: '10.0.0.1', ASNumber: 64512, LocalASNumber: null, Password: null, Filters: null})
+    const gnp = toGoView(decodeResource({apiVersion: V3, kind: 'GlobalNetworkPolicy', metadata: {name: 'g'}, spec: {order: 10, ingress: [{action: 'Allow', source: {nets: ['1.2.3.0/24']}}]}}))
+    const spec = gnp.Spec as Record<string, unknown>
+    expect(spec.Order).toBe(10)
+    expect(spec.Tier).toBe('')
+    const rule = (spec.Ingress as Record<string, Record<string, unknown>>[])[0]
+    expect(rule.Action).toBe('Allow')
+    expect(rule.Source.Nets).toEqual(['1.2.3.0/24'])
+    expect(rule.Destination.Selector).toBe('')
+    expect(rule.Protocol).toBeNull()
+  })
+
+  it('fills the Node BGP spec only when present (pointer)', () => {
+    const withBGP = toGoView(decodeResource({apiVersion: V3, kind: 'Node', metadata: {name: 'n'}, spec: {bgp: {ipv4Address: '10.0.0.1/24'}}}))
+    expect((withBGP.Spec as Record<string, Record<string, unknown>>).BGP).toMatchObject({ASNumber: null, IPv4Address: '10.0.0.1/24', IPv6Address: ''})
+    const without = toGoView(decodeResource({apiVersion: V3, kind: 'Node', metadata: {name: 'n'}}))
+    expect((without.Spec as Record<string, unknown>).BGP).toBeNull()
+  })
+})
