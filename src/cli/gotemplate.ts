@@ -33,6 +33,8 @@ interface Tok {
   text: string
   value?: unknown
   pos: number
+  /** Offset just past the token in the template source. */
+  end: number
   /** Whether whitespace precedes the token (`$x.A` chains, `$x .A` does not). */
   spaced: boolean
 }
@@ -137,8 +139,8 @@ function tokenize(seg: Segment, err: (pos: number, msg: string) => never): Tok[]
   const toks: Tok[] = []
   let i = 0
   let spaced = true
-  const push = (kind: TokKind, text: string, start: number, value?: unknown): void => {
-    toks.push({kind, text, value, pos: seg.pos + start, spaced})
+  const push = (kind: TokKind, text: string, start: number, value?: unknown, len = text.length): void => {
+    toks.push({kind, text, value, pos: seg.pos + start, end: seg.pos + start + len, spaced})
     spaced = false
   }
   while (i < s.length) {
@@ -200,7 +202,7 @@ function tokenize(seg: Segment, err: (pos: number, msg: string) => never): Tok[]
     if (c === '.') {
       const m = /^\.[\p{L}_][\p{L}_0-9]*/u.exec(s.slice(i))
       if (m) {
-        push('field', m[0].slice(1), start)
+        push('field', m[0].slice(1), start, undefined, m[0].length)
         i += m[0].length
         continue
       }
@@ -393,7 +395,7 @@ class Parser {
         k = next
       }
       if (args.length === 0) this.fail(toks[Math.min(k, toks.length - 1)].pos, 'missing value for command')
-      cmds.push({args, pos: toks[start].pos, text: toks.slice(start, k).map((t) => (t.spaced && t !== toks[start] ? ' ' : '') + t.text).join('')})
+      cmds.push({args, pos: toks[start].pos, text: this.src.slice(toks[start].pos, toks[k - 1].end)})
       if (k < toks.length) {
         k++ // the pipe
         if (k >= toks.length) this.fail(toks[k - 1].pos, 'missing command after |')
