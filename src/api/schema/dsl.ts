@@ -22,7 +22,7 @@ export type FieldType =
   /** `goType` is the Go type as reflect prints it (`string`, `v3.IPIPMode`), used in Go-shaped error messages. */
   | {readonly kind: 'string'; readonly goType: string; readonly enum?: readonly string[]}
   | {readonly kind: 'bool'}
-  | {readonly kind: 'int'; readonly goType: IntGoType}
+  | {readonly kind: 'int'; readonly goType: IntGoType; readonly enum?: readonly number[]}
   | {readonly kind: 'float'}
   /** numorstring.Port: 80, "80:90" or a port name. */
   | {readonly kind: 'port'}
@@ -118,8 +118,8 @@ export function enumOf(values: readonly string[]): FieldType {
   return {kind: 'string', goType: 'string', enum: values}
 }
 export const bool: FieldType = {kind: 'bool'}
-export function int(goType: IntGoType = 'int'): FieldType {
-  return {kind: 'int', goType}
+export function int(goType: IntGoType = 'int', values?: readonly number[]): FieldType {
+  return values ? {kind: 'int', goType, enum: values} : {kind: 'int', goType}
 }
 export const float: FieldType = {kind: 'float'}
 export const port: FieldType = {kind: 'port'}

@@ -57,7 +57,7 @@ export const LabelSelectorSchema = struct('LabelSelector', 'v1', [
 ])
 
 export const SecretKeySelectorSchema = struct('SecretKeySelector', 'v1', [
-  f('name', 'Name', str),
+  f('name', 'Name', str, {default: ''}),
   f('key', 'Key', str, {keep: true}),
   f('optional', 'Optional', bool, {pointer: true}),
 ])

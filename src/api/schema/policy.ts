@@ -45,7 +45,7 @@ export const NetworkPolicySpecSchema = struct('NetworkPolicySpec', 'v3', [
 
 export const RuleSchema = struct('Rule', 'v3', [
   f('action', 'Action', named('v3.Action', ['Allow', 'Deny', 'Log', 'Pass']), {keep: true}),
-  f('ipVersion', 'IPVersion', int(), {pointer: true}),
+  f('ipVersion', 'IPVersion', int('int', [4, 6]), {pointer: true}),
   f('protocol', 'Protocol', protocol, {pointer: true}),
   f('icmp', 'ICMP', obj(() => ICMPFieldsSchema), {pointer: true}),
   f('notProtocol', 'NotProtocol', protocol, {pointer: true}),
