@@ -23,6 +23,7 @@ import {
   type K8sNetworkPolicySpec,
 } from '../../src/api/k8s-networkpolicy.js'
 import {entityRuleSelector, parseSelector, validateSelector, type Labels} from '../../src/api/selector.js'
+import type {NetworkPolicy} from '../../src/api/types.js'
 
 const UID = '30316465-6365-4463-ad63-3564622d3638'
 const ORCH = "projectcalico.org/orchestrator == 'k8s'"
@@ -84,6 +85,9 @@ describe('policy-level fields', () => {
         types: ['Ingress'],
       },
     })
+    // The output is a valid v3 NetworkPolicy as the rest of the code types it (checked at compile time).
+    const typed: NetworkPolicy = policy
+    expect(typed.kind).toBe('NetworkPolicy')
     // Key order follows Calico's JSON field order.
     expect(Object.keys(policy.spec)).toEqual(['tier', 'order', 'ingress', 'selector', 'types'])
     expect(Object.keys(policy.spec.ingress?.[0] ?? {})).toEqual(['action', 'protocol', 'source', 'destination'])
