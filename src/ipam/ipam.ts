@@ -385,6 +385,48 @@ export class IPAMClient {
     return ia
   }
 
+  /**
+   * Makes sure the host owns a block of each version whose host-reserved attribute is given, claiming
+   * one if needed, without allocating (Windows nodes carve their reserved addresses this way).
+   * Returns the block CIDRs.
+   */
+  async ensureBlock(args: {
+    hostname?: string
+    hostReservedAttrIPv4s?: HostReservedAttr
+    hostReservedAttrIPv6s?: HostReservedAttr
+    ipv4Pools?: string[]
+    ipv6Pools?: string[]
+  }): Promise<{v4?: string; v6?: string}> {
+    const affinity: AffinityConfig = {affinityType: 'host', host: args.hostname || osHostname()}
+    const out: {v4?: string; v6?: string} = {}
+    const wanted: [IPVersion, HostReservedAttr | undefined, string[] | undefined][] = [
+      [4, args.hostReservedAttrIPv4s, args.ipv4Pools],
+      [6, args.hostReservedAttrIPv6s, args.ipv6Pools],
+    ]
+    for (const [version, reserved, requested] of wanted) {
+      if (!reserved) continue
+      const cidrs = (requested ?? []).map(mustParseCIDR)
+      if (cidrs.some((c) => c.version !== version)) {
+        throw new IPAMError(`provided IPv${version} IPPools list contains one or more IPv${version === 4 ? 6 : 4} IPPools`)
+      }
+      const config = await this.getIPAMConfig()
+      const {pools, affineBlocks} = await this.prepareAffinityBlocksForHost(config, cidrs, version, affinity, reserved, 'Workload', undefined)
+      const state: AssignState = {
+        version,
+        affinity,
+        pools,
+        remainingAffineBlocks: affineBlocks,
+        hostReserved: reserved,
+        allowNewClaim: true,
+        reservations: await this.store.reservations(),
+      }
+      const {block} = await this.findOrClaimBlock(state, config, 0)
+      if (version === 4) out.v4 = block.value.cidr
+      else out.v6 = block.value.cidr
+    }
+    return out
+  }
+
   /** The pools that may serve the request and this host's affine blocks inside them (prepareAffinityBlocksForHost). */
   private async prepareAffinityBlocksForHost(
     config: IPAMConfig,
