@@ -124,6 +124,8 @@ function compareStrings(a: string, b: string): number {
 
 export class PolicyCalculator {
   private readonly sources = new Map<string, MemberSource>()
+  /** The local endpoints among `sources` (policies are matched only against these). */
+  private readonly localEndpoints = new Map<string, MemberSource>()
   private readonly profileUsers = new Map<string, Set<string>>()
   private readonly policies = new Map<string, PolicyEntry>()
   private readonly profiles = new Map<string, ProfileEntry>()
@@ -275,6 +277,7 @@ export class PolicyCalculator {
 
   private addSource(src: MemberSource): void {
     this.sources.set(src.key, src)
+    if (src.local && src.kind !== 'netset') this.localEndpoints.set(src.key, src)
     for (const p of src.profileIds) {
       let users = this.profileUsers.get(p)
       if (!users) this.profileUsers.set(p, (users = new Set()))
@@ -289,6 +292,7 @@ export class PolicyCalculator {
 
   private removeSource(src: MemberSource): void {
     this.sources.delete(src.key)
+    this.localEndpoints.delete(src.key)
     for (const p of src.profileIds) {
       const users = this.profileUsers.get(p)
       users?.delete(src.key)
@@ -421,9 +425,7 @@ export class PolicyCalculator {
     this.policies.set(key, entry)
     this.policyRank = undefined
     if (entry.staged) return
-    for (const src of this.sources.values()) {
-      if (src.local && src.kind !== 'netset' && entry.matcher(src.labels)) this.link(key, src.key)
-    }
+    for (const src of this.localEndpoints.values()) if (entry.matcher(src.labels)) this.link(key, src.key)
   }
 
   private removePolicy(p: PolicyEntry): void {
@@ -506,8 +508,7 @@ export class PolicyCalculator {
     const endpoints: LocalEndpoint[] = []
     const policies = new Map<string, ActivePolicy>()
     const byIface = new Map<string, MemberSource>()
-    for (const src of this.sources.values()) {
-      if (!src.local || src.kind === 'netset') continue
+    for (const src of this.localEndpoints.values()) {
       const other = byIface.get(src.iface)
       // Two endpoints claiming one interface: keep the first by key so the result is deterministic.
       if (other && other.key < src.key) continue

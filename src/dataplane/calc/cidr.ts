@@ -126,10 +126,13 @@ export function cidrContains(outer: Cidr, inner: Cidr): boolean {
 
 /**
  * Drops every CIDR covered by another one (and duplicates): the result matches exactly the same addresses and has
- * no overlaps. Input and output are canonical CIDR strings; output sorted by family, address, prefix.
+ * no overlaps. Input and output are canonical CIDR strings, output in a deterministic order.
  */
 export function suppressOverlaps(cidrs: Iterable<string>): string[] {
-  const parsed = [...new Set(cidrs)].map(parseCidr)
+  const unique = [...new Set(cidrs)]
+  // Fast path (the common case: endpoint addresses): distinct host routes cannot overlap.
+  if (unique.every((c) => c.endsWith('/32') || c.endsWith('/128'))) return unique.sort()
+  const parsed = unique.map(parseCidr)
   parsed.sort((a, b) => a.family - b.family || (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.prefix - b.prefix))
   const out: Cidr[] = []
   for (const c of parsed) {
@@ -144,3 +147,4 @@ export function suppressOverlaps(cidrs: Iterable<string>): string[] {
 export function cidrFamily(s: string): 4 | 6 {
   return s.includes(':') ? 6 : 4
 }
+

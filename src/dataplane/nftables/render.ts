@@ -1,6 +1,6 @@
 // Desired policy state → the agent's nftables table: static chains, dispatch verdict maps, per-endpoint chains
 // (Felix's endpoint chain template), per-policy/profile chains and named IP sets. Pure.
-import {parseCidr, suppressOverlaps} from '../calc/cidr.js'
+import {cidrFamily, parseCidr, suppressOverlaps} from '../calc/cidr.js'
 import type {ActivePolicy, ActiveProfile, LocalEndpoint, PolicyState, ProtoPort, TierInfo} from '../calc/types.js'
 import {emptyTable, type BaseChainSpec, type Hook, type IPFamily, type Match, type NftChain, type NftRule, type NftTable, type Verdict} from './model.js'
 import {
@@ -48,16 +48,23 @@ const ACCEPT: Verdict = {kind: 'accept'}
 const DROP: Verdict = {kind: 'drop'}
 const RETURN: Verdict = {kind: 'return'}
 
+/** Rendered policy chains by policy object; rules are never mutated after rendering, so sharing is safe. */
+const renderedPolicies = new WeakMap<ActivePolicy, Map<string, NftRule[]>>()
+
 class Builder {
   readonly table: NftTable
   private readonly ruleOpts: RuleRenderOptions
   private readonly families: IPFamily[]
+  private readonly optsKey: string
+  /** Policy and profile chains: the only ones whose rules reference IP sets. */
+  private readonly ruleChains: string[] = []
 
   constructor(private readonly state: PolicyState, opts: RenderOptions) {
     this.table = emptyTable(opts.tableName ?? DEFAULT_TABLE_NAME)
     const s = state.settings
     this.families = s.ipv6Support ? [4, 6] : [4]
     this.ruleOpts = {families: this.families, logPrefix: s.logPrefix, denyAction: s.denyAction}
+    this.optsKey = JSON.stringify(this.ruleOpts)
   }
 
   private chain(name: string, rules: NftRule[], base?: NftChain['base']): void {
@@ -88,7 +95,7 @@ class Builder {
   private ipSets(): void {
     for (const set of this.state.ipSets.values()) {
       for (const fam of this.families) {
-        const members = set.members.filter((m) => (set.type === 'net' ? parseCidr(m).family === fam : memberFamily(m) === fam))
+        const members = set.members.filter((m) => (set.type === 'net' ? cidrFamily(m) === fam : memberFamily(m) === fam))
         this.table.sets.set(setName(fam, set.id), {
           name: setName(fam, set.id),
           family: fam,
@@ -306,8 +313,17 @@ class Builder {
   private policyChain(_layer: Layer, name: string, pol: ActivePolicy | undefined, dir: 'in' | 'out'): void {
     if (this.table.chains.has(name)) return
     if (!pol) throw new Error(`policy chain ${name}: policy missing from state`)
-    const rules = dir === 'in' ? pol.inbound : pol.outbound
-    this.chain(name, this.ruleChain(rules, `${pol.description} ${dir === 'in' ? 'ingress' : 'egress'}`))
+    // The calculator hands out the same ActivePolicy object until the policy changes: reuse its rendering.
+    let perPolicy = renderedPolicies.get(pol)
+    if (!perPolicy) renderedPolicies.set(pol, (perPolicy = new Map()))
+    const cacheKey = `${dir}|${this.optsKey}`
+    let rules = perPolicy.get(cacheKey)
+    if (!rules) {
+      rules = this.ruleChain(dir === 'in' ? pol.inbound : pol.outbound, `${pol.description} ${dir === 'in' ? 'ingress' : 'egress'}`)
+      perPolicy.set(cacheKey, rules)
+    }
+    this.chain(name, rules)
+    this.ruleChains.push(name)
   }
 
   private profileChain(name: string, prof: ActiveProfile | undefined, profName: string, dir: 'in' | 'out'): void {
@@ -315,6 +331,7 @@ class Builder {
     const rules = prof ? (dir === 'in' ? prof.inbound : prof.outbound) : []
     const what = prof?.missing ? ' (missing: fail closed)' : ''
     this.chain(name, this.ruleChain(rules, `Profile ${profName} ${dir === 'in' ? 'ingress' : 'egress'}${what}`))
+    this.ruleChains.push(name)
   }
 
   private ruleChain(rules: ActivePolicy['inbound'], description: string): NftRule[] {
@@ -335,8 +352,8 @@ class Builder {
   /** Drops sets no rendered rule references (e.g. a set used only by a policy direction no endpoint uses). */
   private pruneUnreferenced(): void {
     const used = new Set<string>()
-    for (const c of this.table.chains.values()) {
-      for (const r of c.rules) for (const m of r.matches) if (m.kind === 'addr-set' || m.kind === 'ip-port-set') used.add(m.set)
+    for (const name of this.ruleChains) {
+      for (const r of this.table.chains.get(name)!.rules) for (const m of r.matches) if (m.kind === 'addr-set' || m.kind === 'ip-port-set') used.add(m.set)
     }
     for (const name of [...this.table.sets.keys()]) {
       if (!used.has(name)) this.table.sets.delete(name)

@@ -99,8 +99,22 @@ function verdictText(v: Verdict): string {
   }
 }
 
-/** One rule as it appears after `add rule inet <table> <chain>` (and inside a chain block). */
+const ruleTexts = new WeakMap<NftRule, string>()
+
+/**
+ * One rule as it appears after `add rule inet <table> <chain>` (and inside a chain block). Memoised per rule
+ * object: rules are immutable once rendered, and diffs compare the same objects repeatedly.
+ */
 export function ruleText(r: NftRule): string {
+  let text = ruleTexts.get(r)
+  if (text === undefined) {
+    text = computeRuleText(r)
+    ruleTexts.set(r, text)
+  }
+  return text
+}
+
+function computeRuleText(r: NftRule): string {
   const parts = r.matches.map(matchText)
   // Every rule counts packets (as Felix's) except a verdict-map dispatch, which is a lookup, not a decision.
   if (r.verdict?.kind !== 'vmap') parts.push('counter')
