@@ -28,6 +28,16 @@ describe('go-template output (calicoctl-cases.yaml output-formats)', () => {
     expect(out).toBe('false <nil> []')
   })
 
+  it('prints spec.order as a Go float64', async () => {
+    const tiers = list('Tier', [
+      {apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: {name: 'default'}, spec: {order: 1000000}},
+      {apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: {name: 'kube-admin'}, spec: {order: 1000}},
+      {apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: {name: 'last'}, spec: {}},
+    ])
+    const out = await formatResources([tiers], 'go-template={{range .}}{{range .Items}}{{.Name}}={{.Spec.Order}};{{end}}{{end}}')
+    expect(out).toBe('kube-admin=1000;default=1e+06;last=<nil>;')
+  })
+
   it('reads go-template-file through the supplied reader', async () => {
     const out = await formatResources([stored('globalnetworkset_name1_rev1')], 'go-template-file=/t.tmpl', {
       readTemplateFile: async (p) => (p === '/t.tmpl' ? '{{range .}}{{.ObjectMeta.Name}}{{"\\n"}}{{end}}' : ''),

@@ -6,6 +6,7 @@ import {readFile} from 'node:fs/promises'
 import {orderResourceFields, toGoView} from '../../api/decode.js'
 import type {Resource, ResourceList} from '../../api/resource.js'
 import {compileTemplate, type TemplateFunc} from '../gotemplate.js'
+import {GoFloat} from './gofmt.js'
 import {joinAndTruncate, kindColumns, type CellContext} from './columns.js'
 import {isList, toGoJSONShape, type FieldOrderer, type Result} from './goshape.js'
 import {marshalIndentJSON} from './json.js'
@@ -201,8 +202,19 @@ async function formatTemplate(results: Result[], template: string, ctx: FormatCo
   }
   const tmpl = compileTemplate(template, {name: 'get', funcs})
   if (/\bconfig\b/.test(template)) await asn.resolve()
-  const view = ctx.toGoView ?? toGoView
+  const baseView = ctx.toGoView ?? toGoView
+  const view = (r: Resource): unknown => markFloats(baseView(r))
   return tmpl.execute(results.map((r) => (isList(r) ? listView(r, view) : view(r))))
+}
+
+/**
+ * spec.order (policies and tiers) is the only float64 in the v3 API; marking it makes `{{.Spec.Order}}`
+ * print as Go does (`1e+06`), which a plain number cannot convey.
+ */
+function markFloats(view: unknown): unknown {
+  const spec = (view as {Spec?: Record<string, unknown>} | null)?.Spec
+  if (!spec || typeof spec.Order !== 'number') return view
+  return {...(view as object), Spec: {...spec, Order: new GoFloat(spec.Order)}}
 }
 
 /** A Go `<Kind>List`: embedded TypeMeta and ListMeta (fields promoted) and Items. */
