@@ -7,7 +7,7 @@ import {
 } from './collector.js'
 import {isMasked, parseCIDROrIP, parseIP} from './net.js'
 import {NAME_RE} from './names.js'
-import {checkNameTag} from './rules.js'
+import {checkNameTag} from './tags.js'
 import {checkSelector} from './selectors.js'
 
 const IPV4_PORT_RE = /^(\d+).(\d+).(\d+).(\d+):(\d+)$/
@@ -35,8 +35,7 @@ export function parsePeerIP(s: string): string | undefined {
 }
 
 /** numorstring.ASNumber: a 32-bit number, or a string in plain or dotted (`1.10`) notation. */
-function checkASNumber(c: Collector, o: Obj, key: string, path: string): number | undefined {
-  const v = o[key]
+function asNumber(c: Collector, v: unknown, path: string): number | undefined {
   if (v === undefined || v === null) return undefined
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v
   if (typeof v === 'string') {
@@ -44,8 +43,16 @@ function checkASNumber(c: Collector, o: Obj, key: string, path: string): number 
     const m = /^(\d+)\.(\d+)$/.exec(v)
     if (m && Number(m[1]) <= 0xffff && Number(m[2]) <= 0xffff) return Number(m[1]) * 65536 + Number(m[2])
   }
-  c.type(join(path, key), 'AS number (0-4294967295, or <n>.<n>)', v)
+  c.type(path, 'AS number (0-4294967295, or <n>.<n>)', v)
   return undefined
+}
+
+function checkASNumber(c: Collector, o: Obj, key: string, path: string): number | undefined {
+  return asNumber(c, o[key], join(path, key))
+}
+
+function checkASNumbers(c: Collector, list: readonly unknown[] | undefined, path: string): void {
+  ;(list ?? []).forEach((v, i) => asNumber(c, v, at(path, i)))
 }
 
 function checkSecretKeyRef(c: Collector, o: Obj, key: string, path: string): void {
@@ -88,7 +95,7 @@ export function validateBGPPeerSpec(c: Collector, spec: Obj, path: string): void
   filters.forEach((f, i) => {
     if (!NAME_RE.test(f)) c.tag(at(join(path, 'filters'), i), `Filters[${i}]`, f, 'name')
   })
-  const asNumber = checkASNumber(c, spec, 'asNumber', path)
+  const peerAS = checkASNumber(c, spec, 'asNumber', path)
   checkASNumber(c, spec, 'localASNumber', path)
   checkSecretKeyRef(c, spec, 'password', path)
   crdEnum(c, join(path, 'sourceAddress'), str(c, spec, 'sourceAddress', path) || undefined, ['UseNodeIP', 'None'])
@@ -99,10 +106,10 @@ export function validateBGPPeerSpec(c: Collector, spec: Obj, path: string): void
 
   cel(c, path, !isSet(node) || !isSet(nodeSelector), 'node and nodeSelector cannot both be set')
   cel(c, path, !isSet(peerIP) || !isSet(peerSelector), 'peerIP and peerSelector cannot both be set')
-  cel(c, path, !isSet(peerSelector) || !asNumber, 'asNumber must be empty when peerSelector is set')
+  cel(c, path, !isSet(peerSelector) || !peerAS, 'asNumber must be empty when peerSelector is set')
   cel(c, path, !isSet(localWorkloadSelector) || !isSet(peerIP), 'peerIP must be empty when localWorkloadSelector is set')
   cel(c, path, !isSet(localWorkloadSelector) || !isSet(peerSelector), 'peerSelector must be empty when localWorkloadSelector is set')
-  cel(c, path, !isSet(localWorkloadSelector) || !!asNumber, 'asNumber is required when localWorkloadSelector is set')
+  cel(c, path, !isSet(localWorkloadSelector) || !!peerAS, 'asNumber is required when localWorkloadSelector is set')
   cel(c, path, !isSet(reachableBy) || isSet(peerIP), 'reachableBy must be empty when peerIP is empty')
   cel(c, path, !keepOriginalNextHop || nextHopMode === undefined,
     'keepOriginalNextHop and nextHopMode cannot both be set; keepOriginalNextHop is deprecated, use nextHopMode instead')
@@ -245,7 +252,7 @@ export function validateBGPFilterOperation(c: Collector, op: Obj, path: string):
     const prefix = arr(c, prepend, 'prefix', pp)
     if (prefix === undefined) c.tag(join(pp, 'prefix'), 'Prefix', prefix, 'required')
     crdItems(c, join(pp, 'prefix'), prefix, 1, 10)
-    ;(prefix ?? []).forEach((_, i) => checkASNumber(c, prefix as unknown as Obj, String(i), join(pp, 'prefix')))
+    checkASNumbers(c, prefix, join(pp, 'prefix'))
   }
   const setPriority = obj(c, op, 'setPriority', path)
   if (setPriority) {
@@ -298,7 +305,7 @@ export function validateBGPFilterRule(c: Collector, rule: Obj, path: string, v: 
     ;(values ?? []).forEach((x, i) => checkCommunityValue(c, at(join(cp, 'values'), i), x))
   }
   const asPathPrefix = arr(c, rule, 'asPathPrefix', path)
-  ;(asPathPrefix ?? []).forEach((_, i) => checkASNumber(c, asPathPrefix as unknown as Obj, String(i), join(path, 'asPathPrefix')))
+  checkASNumbers(c, asPathPrefix, join(path, 'asPathPrefix'))
 
   const action = str(c, rule, 'action', path)
   if (!isSet(action)) c.tag(join(path, 'action'), 'Action', action, 'required')

@@ -7,32 +7,13 @@ import {
 } from './collector.js'
 import {checkLabelsTag} from './meta.js'
 import type {MetaParts} from './meta.js'
-import {CONTAINER_ID_RE, INTERFACE_RE, isValidPortName, NAME_RE} from './names.js'
+import {CONTAINER_ID_RE, INTERFACE_RE, isValidPortName} from './names.js'
 import {isMasked, netContainsIP, parseCIDROrIP, parseIP} from './net.js'
 import {checkProtocol, supportsPorts} from './ports.js'
-import {checkNameTag, isStrictNet, validateProfileRules} from './rules.js'
+import {validateProfileRules} from './rules.js'
+import {checkIPTag, checkMAC, checkNameList, checkNameTag, isStrictNet} from './tags.js'
 
-const MAC_RE = /^([0-9A-Fa-f]{2}([-:])){5}[0-9A-Fa-f]{2}$|^([0-9A-Fa-f]{4}\.){2}[0-9A-Fa-f]{4}$/
 const IP_TYPES = ['CalicoNodeIP', 'InternalIP', 'ExternalIP']
-
-function checkIPTag(c: Collector, o: Obj, key: string, goName: string, path: string, version?: 4 | 6): string | undefined {
-  const v = str(c, o, key, path)
-  if (!isSet(v)) return v
-  const ip = parseIP(v)
-  if (!ip || (version !== undefined && ip.version !== version)) c.tag(join(path, key), goName, v, version ? `ipv${version}` : 'ip')
-  return v
-}
-
-function checkMAC(c: Collector, o: Obj, key: string, goName: string, path: string): void {
-  const v = str(c, o, key, path)
-  if (isSet(v) && !MAC_RE.test(v)) c.tag(join(path, key), goName, v, 'mac')
-}
-
-function checkNameList(c: Collector, o: Obj, key: string, goName: string, path: string): void {
-  ;(strs(c, o, key, path) ?? []).forEach((s, i) => {
-    if (!NAME_RE.test(s)) c.tag(at(join(path, key), i), `${goName}[${i}]`, s, 'name')
-  })
-}
 
 /** A port number field (uint16 in Go, `gt=0`). */
 function checkPortNumber(c: Collector, o: Obj, key: string, path: string): number {

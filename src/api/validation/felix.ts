@@ -278,8 +278,8 @@ export function validateFelixConfigurationSpec(c: Collector, spec: Obj, path: st
     for (const [pp, i] of objs(c, spec, key, path)) validateProtoPort(c, pp, at(join(path, key), i))
   }
 
-  if (name !== undefined) {
-    cel(c, path, !(name === 'default' || name.startsWith('node.')) || spec.nodeSelector === undefined,
-      "nodeSelector must not be set on the 'default' or per-node ('node.*') FelixConfiguration")
+  // A rule on the whole object (it reads metadata.name), so it is reported under the kind, as Calico does.
+  if (name !== undefined && (name === 'default' || name.startsWith('node.')) && spec.nodeSelector !== undefined) {
+    c.schema('', "nodeSelector must not be set on the 'default' or per-node ('node.*') FelixConfiguration", null, 'FelixConfiguration')
   }
 }

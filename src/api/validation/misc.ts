@@ -7,7 +7,7 @@ import {
 import {checkAnnotations, checkLabelsTag, checkNameLength} from './meta.js'
 import {DNS1123_LABEL_MAX, NAME_LABEL_FMT, TIER_NAME_RE} from './names.js'
 import {parseCIDROrIP} from './net.js'
-import {checkNameTag} from './rules.js'
+import {checkNameTag} from './tags.js'
 import {checkSelector} from './selectors.js'
 
 /** Built-in tiers have a fixed order and default action. */

@@ -10,11 +10,11 @@ import {
   str, strMap, strs,
 } from './collector.js'
 import {checkAnnotations} from './meta.js'
-import {isMasked, parseCIDR, parseCIDROrIP} from './net.js'
-import {NAME_RE} from './names.js'
+import {parseCIDR} from './net.js'
 import type {Port, Protocol} from './ports.js'
 import {allPortsAreNamed, checkPorts, checkProtocol, protocolIs, supportsPorts} from './ports.js'
 import {checkSelector, isLoneGlobal, mentionsGlobal} from './selectors.js'
+import {checkNameTag, isStrictNet} from './tags.js'
 
 export const RULE_ACTIONS = ['Allow', 'Deny', 'Log', 'Pass'] as const
 const POLICY_TYPES = ['Ingress', 'Egress'] as const
@@ -23,20 +23,11 @@ const GLOBAL_ONLY_IN_NS = 'global() can only be used in an EntityRule namespaceS
 const PORTS_NEED_PROTOCOL = 'rules with numeric port or port range must set protocol to TCP or UDP or SCTP'
 const PROTOCOL_WITHOUT_PORTS = 'rules that specify ports must set protocol to TCP or UDP or SCTP'
 
-/** A `validate:"net"` value: a CIDR or address, with no host bits set. */
-export function isStrictNet(s: string): boolean {
-  const n = parseCIDROrIP(s)
-  return n !== undefined && isMasked(n)
-}
-
-/** `validate:"name"` on a string field. */
-export function checkNameTag(c: Collector, path: string, name: string, v: string | undefined): void {
-  if (v !== undefined && v !== '' && !NAME_RE.test(v)) c.tag(path, name, v, 'name')
-}
-
 interface EntityParts {
   ports: Port[]
   notPorts: Port[]
+  /** Ports and notPorts as written, including ones that did not parse. */
+  rawPortCount: number
   nets: string[]
   notNets: string[]
   services?: Obj
@@ -117,9 +108,11 @@ export function validateEntityRule(c: Collector, o: Obj, path: string): EntityPa
   crdItems(c, join(path, 'notPorts'), rawNotPorts, undefined, 50)
 
   const services = obj(c, o, 'services', path)
+  let serviceName: string | undefined
   if (services) {
     const sp = join(path, 'services')
     const name = str(c, services, 'name', sp)
+    serviceName = name
     const namespace = str(c, services, 'namespace', sp)
     checkNameTag(c, join(sp, 'name'), 'Name', name)
     checkNameTag(c, join(sp, 'namespace'), 'Namespace', namespace)
@@ -144,14 +137,14 @@ export function validateEntityRule(c: Collector, o: Obj, path: string): EntityPa
   if (services) {
     cel(c, path, !isSet(nsSelector), 'cannot specify NamespaceSelector and Services on the same rule')
     cel(c, path, !serviceAccounts, 'cannot specify ServiceAccounts and Services on the same rule')
-    cel(c, path, isSet(str(c, services, 'name', path)), 'services must specify a service name')
+    cel(c, path, isSet(serviceName), 'services must specify a service name')
     cel(c, path, !isSet(selector) && !isSet(notSelector), 'cannot specify Selector/NotSelector and Services on the same rule')
     cel(c, path, nets.length === 0 && notNets.length === 0, 'cannot specify Nets/NotNets and Services on the same rule')
   }
-  return {ports, notPorts, nets, notNets, services}
+  return {ports, notPorts, rawPortCount: rawPorts.length + rawNotPorts.length, nets, notNets, services}
 }
 
-const EMPTY_ENTITY: EntityParts = {ports: [], notPorts: [], nets: [], notNets: []}
+const EMPTY_ENTITY: EntityParts = {ports: [], notPorts: [], rawPortCount: 0, nets: [], notNets: []}
 
 export interface RuleParts {
   source: EntityParts
@@ -192,9 +185,8 @@ export function validateRule(c: Collector, rule: Obj, path: string): RuleParts {
 
   cel(c, path, !http || !protocol || protocolIs(protocol, 'TCP', 6), 'rules with HTTP match must have protocol TCP or unset')
   cel(c, path, (action ?? '') === 'Allow' || !http, 'HTTP match is only valid on Allow rules')
-  cel(c, path, !destination.services || (destination.ports.length === 0 && destination.notPorts.length === 0 &&
-    (arr(c, dstObj ?? {}, 'ports', path) ?? []).length === 0 && (arr(c, dstObj ?? {}, 'notPorts', path) ?? []).length === 0),
-  'ports and notPorts cannot be specified with services')
+  cel(c, path, !destination.services || (destination.rawPortCount === 0),
+    'ports and notPorts cannot be specified with services')
   cel(c, path, !icmp || protocolIs(protocol, 'ICMP', 1) || protocolIs(protocol, 'ICMPv6', 58),
     'ICMP fields require protocol to be ICMP or ICMPv6')
   for (const p of [protocol, notProtocol]) {
