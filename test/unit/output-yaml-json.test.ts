@@ -165,6 +165,15 @@ describe('-o json', () => {
     expect(marshalIndentJSON({a: [], o: {}})).toBe('{\n  "a": [],\n  "o": {}\n}')
   })
 
+  it('prints the members Go never omits: spec, a zero creationTimestamp and struct statuses', async () => {
+    const tier = {apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: {name: 't'}}
+    expect(JSON.parse(await formatResources([tier], 'json'))).toEqual({
+      kind: 'Tier', apiVersion: 'projectcalico.org/v3', metadata: {name: 't', creationTimestamp: null}, spec: {}, status: {},
+    })
+    const pool = JSON.parse(await formatResources([{apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'p'}}], 'json'))
+    expect(Object.keys(pool)).toEqual(['kind', 'apiVersion', 'metadata', 'spec'])
+  })
+
   it('uses the supplied Go field order', async () => {
     const orderFields = (r: Resource): Resource => ({...r, spec: {b: 1, a: 2}})
     const out = await formatResources([gns], 'json', {orderFields})

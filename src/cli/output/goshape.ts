@@ -16,8 +16,12 @@ const OBJECT_META_ORDER = [
 ]
 const LIST_META_ORDER = ['selfLink', 'resourceVersion', 'continue', 'remainingItemCount']
 
-/** Kinds whose Go type has a non-pointer Status struct, which encoding/json never omits. */
-const ALWAYS_STATUS = new Set(['CalicoNodeStatus', 'KubeControllersConfiguration', 'Node', 'Tier'])
+/**
+ * Kinds whose Go type has a non-pointer Status struct with only omitempty fields, which encoding/json
+ * prints as `status: {}` when unset. (CalicoNodeStatus's zero status has non-omitempty members; a
+ * stored one always carries its status.)
+ */
+const ALWAYS_STATUS = new Set(['KubeControllersConfiguration', 'Node', 'Tier'])
 
 export function isList(r: Result): r is ResourceList {
   return Array.isArray((r as ResourceList).items)
