@@ -53,7 +53,7 @@ function commandError(results: CommandResults): string {
  * and a message about an unknown field is replaced wholesale by the friendlier text.
  */
 export function massage(message: string): string {
-  const unknown = /unknown field "([^"]*)"/.exec(message)
+  const unknown = /unknown field "([^"]*)"/.exec(message) ?? /field in document is not recognized or is in the wrong location: (\S*)/.exec(message)
   if (unknown) return `field in document is not recognized or is in the wrong location: ${unknown[1]}`
   const prefix = 'error unmarshaling JSON: while decoding JSON: json: '
   return message.startsWith(prefix) ? message.slice(prefix.length) : message

@@ -129,3 +129,11 @@ describe('massage and goErrorList', () => {
     expect(goErrorList([new Error('a'), new Error('b')])).toBe('[a b]')
   })
 })
+
+describe('unknown-field messages', () => {
+  it('are reduced to calicoctl text whatever wraps them', () => {
+    expect(massage('failed to execute command: field in document is not recognized or is in the wrong location: unknown (file x, document 1, field spec.unknown)')).toBe(
+      'field in document is not recognized or is in the wrong location: unknown',
+    )
+  })
+})
