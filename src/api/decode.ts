@@ -350,7 +350,8 @@ function decodeTarget(doc: unknown, target: Target, dec: Decoder): Resource[] {
   const listSchema = listStructFor(target.item)
   const list = dec.struct(doc, listSchema, {fields: [], path: ''})
   const items = Array.isArray(list?.items) ? (list.items as JsonObject[]) : []
-  return items.map((item) => ({kind: target.kind, apiVersion: API_VERSION, ...item}) as unknown as Resource)
+  // Items are dispatched as the list's item kind, whatever TypeMeta they carry themselves.
+  return items.map(({kind: _k, apiVersion: _v, ...rest}) => ({kind: target.kind, apiVersion: API_VERSION, ...rest}) as unknown as Resource)
 }
 
 const listStructs = new Map<StructSchema, StructSchema>()

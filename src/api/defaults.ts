@@ -126,6 +126,8 @@ function defaultPolicy(res: Resource): void {
   }
   const tier = typeof spec.tier === 'string' && spec.tier !== '' ? spec.tier : DEFAULT_TIER
   res.metadata.labels = {...(res.metadata.labels ?? {}), [TIER_LABEL]: tier}
+  // A staged deletion carries no spec besides its tier, so the client clears the types it just inferred.
+  if (spec.stagedAction === 'Delete') delete spec.types
 }
 
 /** libcalico-go/lib/resources/tier.go DefaultTierFields. */
