@@ -28,6 +28,10 @@ describe('go-template output (calicoctl-cases.yaml output-formats)', () => {
     expect(out).toBe('false <nil> []')
   })
 
+  it('reports an unreadable template file as Go does', async () => {
+    await expect(formatResources([], 'go-template-file=/nonexistent/t.tmpl')).rejects.toThrow('open /nonexistent/t.tmpl: no such file or directory')
+  })
+
   it('prints spec.order as a Go float64', async () => {
     const tiers = list('Tier', [
       {apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: {name: 'default'}, spec: {order: 1000000}},

@@ -108,9 +108,21 @@ export async function formatResources(results: Result[], format: string | Output
     case 'go-template':
       return formatTemplate(rs, fmt.template, ctx)
     case 'go-template-file': {
-      const read = ctx.readTemplateFile ?? ((p: string) => readFile(p, 'utf8'))
+      const read = ctx.readTemplateFile ?? readTemplateFile
       return formatTemplate(rs, await read(fmt.path), ctx)
     }
+  }
+}
+
+/** Reads a template file, failing with Go's os.ReadFile wording. */
+async function readTemplateFile(p: string): Promise<string> {
+  try {
+    return await readFile(p, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : undefined
+    if (code === 'EISDIR') throw new OutputError(`read ${p}: is a directory`)
+    throw new OutputError(reason ? `open ${p}: ${reason}` : (err as Error).message)
   }
 }
 
