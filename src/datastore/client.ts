@@ -14,7 +14,7 @@ import {
 } from '../api/errors.js'
 import {kindInfo, POLICY_KINDS, type KindInfo} from '../api/kinds.js'
 import {API_VERSION, resourceId, type Resource, type ResourceList} from '../api/resource.js'
-import {validateResource} from '../api/validate.js'
+import {checkBlockSizeConflict, checkIPPoolUpdate, checkPoolOverlap, validateResource, type PoolRef} from '../api/validate.js'
 import type {Backend, Key, KVPair} from './backend.js'
 
 export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
@@ -50,18 +50,9 @@ const BGP_DEFAULT_ONLY: ReadonlyArray<{json: string; go: string; list: boolean}>
 /** A plain error whose text is the whole message (libcalico-go's errors.New cases). */
 export class ClientError extends CalicoError {}
 
-/** Checks that need other stored objects; supplied by the validation module when available. */
-export interface PoolChecks {
-  /** Returns the overlap message, or undefined, for a new pool against the stored ones. */
-  overlap?(pool: Resource, others: Resource[]): string | undefined
-  /** Throws when an update changes an immutable IPPool field. */
-  update?(old: Resource, updated: Resource): void
-}
-
 export interface ClientOptions {
   /** Clock for creationTimestamp (tests pin it). */
   now?: () => Date
-  poolChecks?: PoolChecks
 }
 
 export interface ListOptions {
@@ -132,6 +123,16 @@ function tierOf(res: Resource): string {
   return typeof tier === 'string' && tier !== '' ? tier : 'default'
 }
 
+function poolRef(pool: Resource): PoolRef {
+  const spec = specOf(pool)
+  return {
+    name: pool.metadata.name ?? '',
+    cidr: typeof spec.cidr === 'string' ? spec.cidr : '',
+    blockSize: typeof spec.blockSize === 'number' ? spec.blockSize : undefined,
+    allowedUses: Array.isArray(spec.allowedUses) ? spec.allowedUses.map(String) : undefined,
+  }
+}
+
 /** Computes a WorkloadEndpoint's name from its identifiers (libcalico-go/lib/names/workloadendpoint.go). */
 export function workloadEndpointName(spec: Spec): string {
   const str = (f: string): string => (typeof spec[f] === 'string' ? (spec[f] as string) : '')
@@ -151,11 +152,9 @@ export function workloadEndpointName(spec: Spec): string {
 
 export class ResourceClient {
   private readonly now: () => Date
-  private readonly poolChecks: PoolChecks
 
   constructor(readonly backend: Backend, options: ClientOptions = {}) {
     this.now = options.now ?? (() => new Date())
-    this.poolChecks = options.poolChecks ?? {}
   }
 
   async close(): Promise<void> {
@@ -212,7 +211,7 @@ export class ResourceClient {
       )
     }
     if (POLICY_KINDS.has(res.kind)) await this.get('Tier', tierOf(res))
-    if (res.kind === 'IPPool') await this.checkPoolOverlap(res)
+    if (res.kind === 'IPPool') await this.checkNewPool(res)
     if (res.kind === 'Node') await this.ensureInitialized()
     meta.uid ||= randomUUID()
     meta.creationTimestamp ||= timestamp(this.now())
@@ -242,9 +241,10 @@ export class ResourceClient {
       )
     }
     const key = keyOf(res)
-    if (res.kind === 'IPPool' && this.poolChecks.update) {
+    if (res.kind === 'IPPool') {
       const old = await this.get('IPPool', key.name)
-      this.poolChecks.update(old, res)
+      const fields = checkIPPoolUpdate(poolRef(old), poolRef(res))
+      if (fields.length > 0) throw new ValidationError(fields)
     }
     try {
       return this.fromStorage(await this.backend.update(key, this.toStorage(res), meta.resourceVersion as string))
@@ -437,11 +437,14 @@ export class ResourceClient {
     if (missing.length > 0) throw validation('BGPPeer.Spec.Filters', 'BGPFilter(s) not found', missing)
   }
 
-  private async checkPoolOverlap(pool: Resource): Promise<void> {
-    if (!this.poolChecks.overlap) return
-    const others = (await this.list('IPPool')).items.filter((p) => p.metadata.name !== pool.metadata.name)
-    const message = this.poolChecks.overlap(pool, others)
-    if (message) throw validation('IPPool.Spec.CIDR', message, specOf(pool).cidr)
+  /** A new pool may not overlap another, nor cover existing IPAM blocks of a different size. */
+  private async checkNewPool(pool: Resource): Promise<void> {
+    const others = (await this.list('IPPool')).items.map(poolRef)
+    const overlap = checkPoolOverlap(poolRef(pool), others)
+    if (overlap.length > 0) throw new ValidationError(overlap)
+    const blocks = await this.backend.list({kind: 'IPAMBlock'})
+    const conflict = checkBlockSizeConflict(poolRef(pool), blocks.items.map((kv) => kv.key.name))
+    if (conflict.length > 0) throw new ValidationError(conflict)
   }
 
   private async checkTierDeletable(name: string): Promise<void> {
