@@ -36,21 +36,33 @@ function policy(namespace: string, name: string, order = 100): Resource {
 const poolKey = (name: string): Key => ({kind: 'IPPool', name})
 const npKey = (namespace: string, name: string): Key => ({kind: 'NetworkPolicy', namespace, name})
 
-/** Collects `n` events or fails after `ms`. */
-async function take(watcher: Watcher, n: number, ms = 10_000): Promise<WatchEvent[]> {
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Collects `n` events (then closes the watcher) or fails after `ms`. */
+async function take(watcher: Watcher, n: number, ms = 30_000): Promise<WatchEvent[]> {
   const events: WatchEvent[] = []
   if (n === 0) return events
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`timed out with ${events.length}/${n} events: ${JSON.stringify(events.map((e) => [e.type, e.key.name]))}`)), ms),
-  )
-  const collect = (async () => {
+  const collect = async () => {
     for await (const ev of watcher) {
       events.push(ev)
       if (events.length >= n) break
     }
     return events
-  })()
-  return Promise.race([collect, timeout])
+  }
+  return within(ms, collect()).catch((err: unknown) => {
+    if (err instanceof Error && err.message.startsWith('timed out')) {
+      throw new Error(`${err.message} with ${events.length}/${n} events: ${JSON.stringify(events.map((e) => [e.type, e.key.name]))}`)
+    }
+    throw err
+  })
 }
 
 const cases: [string, () => Promise<Harness>, boolean][] = [
@@ -246,11 +258,25 @@ describe.each(cases)('%s backend contract', (_name, makeHarness, skip) => {
         ['added', 'a'],
         ['added', 'b'],
       ])
-      // Give the "now" watch time to establish before the next write.
-      await new Promise((r) => setTimeout(r, 300))
-      await b.create(poolKey('c'), pool('c'))
-      const live = await take(now, 1)
-      expect(live.map((e) => [e.type, e.key.name])).toEqual([['added', 'c']])
+      // A watch "from now" has no handshake to await: probe until it delivers, then it must be live.
+      const probing = setInterval(() => void b.apply(poolKey('probe'), pool('probe')), 100)
+      const names: string[] = []
+      try {
+        await within(30_000, (async () => {
+          for await (const ev of now) {
+            names.push(ev.key.name)
+            if (names.length === 1) {
+              clearInterval(probing)
+              await b.create(poolKey('c'), pool('c'))
+            }
+            if (ev.key.name === 'c') break
+          }
+        })())
+      } finally {
+        clearInterval(probing)
+      }
+      expect(names[0]).toBe('probe') // nothing from before the watch was replayed
+      expect(names.filter((n) => n !== 'probe')).toEqual(['c'])
     } finally {
       replay.close()
       now.close()
