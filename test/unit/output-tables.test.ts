@@ -116,6 +116,8 @@ describe('ps / wide tables (calicoctl-cases.yaml crud-get-basic-and-tables)', ()
     const psLookup = vi.fn(async () => undefined)
     await formatResources([nodes], 'ps', {getDefaultBGPConfiguration: psLookup})
     expect(psLookup).not.toHaveBeenCalled()
+    await formatResources([list('Node', [nodes.items[1], nodes.items[2]])], 'wide', {getDefaultBGPConfiguration: psLookup})
+    expect(psLookup).not.toHaveBeenCalled()
   })
 
   it('sorts Tier lists by order with nil last and prints orders as Go float64', async () => {

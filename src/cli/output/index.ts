@@ -164,6 +164,12 @@ function asNumberResolver(ctx: FormatContext): {get: () => string; resolve: () =
   }
 }
 
+/** A Node whose ASN cell shows the global AS: it has BGP settings but no AS number of its own. */
+function usesGlobalAS(node: Resource): boolean {
+  const bgp = (node.spec as {bgp?: {asNumber?: unknown} | null} | undefined)?.bgp
+  return bgp !== undefined && bgp !== null && (bgp.asNumber === undefined || bgp.asNumber === null || bgp.asNumber === '')
+}
+
 function itemsOf(r: Result): Resource[] {
   return isList(r) ? r.items : [r]
 }
@@ -188,7 +194,7 @@ async function formatTables(results: Result[], fmt: OutputFormat, ctx: FormatCon
       throw new OutputError(`unknown heading ${unknown}, valid values are: ${Object.keys(cols.cells).join(', ')}`)
     }
     const items = itemsOf(r)
-    if (kind === 'Node' && headings.includes('ASN')) await asn.resolve()
+    if (kind === 'Node' && headings.includes('ASN') && items.some(usesGlobalAS)) await asn.resolve()
     // Build the tab-terminated text the Go template would produce, then align it.
     let text = headings.map((h) => `${h}\t`).join('') + '\n'
     for (const item of items) text += headings.map((h) => `${cols.cells[h](item, cellCtx)}\t`).join('') + '\n'
