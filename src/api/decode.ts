@@ -4,7 +4,9 @@
 // ports, protocols and AS numbers in their canonical form.
 import {DurationParseError, normalizeGoDuration} from './duration.js'
 import {API_VERSION, type Resource} from './resource.js'
-import {goTypeOf, INT_RANGES, kindSchema, type Field, type FieldType, type StructSchema} from './schema/index.js'
+import {
+  f, goTypeOf, INT_RANGES, kindSchema, list, obj, str, struct, type Field, type FieldType, type StructSchema,
+} from './schema/index.js'
 import {ListMetaSchema} from './schema/meta.js'
 
 export {orderResourceFields, toGoView} from './schema/shape.js'
@@ -94,14 +96,10 @@ class Decoder {
         this.save(jsonError(`json: unknown field ${JSON.stringify(key)}`, path))
         continue
       }
-      // JSON null leaves a Go value untouched.
-      if (raw === null) {
-        decoded.delete(field)
-        continue
-      }
+      // JSON null leaves a Go value untouched; so does a value that failed to decode.
+      if (raw === null) continue
       const v = this.value(raw, field.type, {struct: schema.name, fields: [...at.fields, field.json], path})
-      if (v === undefined) decoded.delete(field)
-      else decoded.set(field, v)
+      if (v !== undefined) decoded.set(field, v)
     }
     return shapeStruct(schema, decoded)
   }
@@ -356,23 +354,17 @@ function decodeTarget(doc: unknown, target: Target, dec: Decoder): Resource[] {
 
 const listStructs = new Map<StructSchema, StructSchema>()
 
+/** Go's `<Kind>List` layout (TypeMeta, ListMeta, items) around an item schema. */
 function listStructFor(item: StructSchema): StructSchema {
   let s = listStructs.get(item)
   if (!s) {
-    // Built from the item schema: TypeMeta, ListMeta, items (Go's <Kind>List layout).
-    const fields: Field[] = [
-      {json: 'kind', go: 'Kind', type: {kind: 'string', goType: 'string'}, pointer: false, omitEmpty: true, omitZero: false},
-      {json: 'apiVersion', go: 'APIVersion', type: {kind: 'string', goType: 'string'}, pointer: false, omitEmpty: true, omitZero: false},
-      {json: 'metadata', go: 'ListMeta', type: {kind: 'object', schema: () => ListMetaSchema}, pointer: false, omitEmpty: true, omitZero: false},
-      {json: 'items', go: 'Items', type: {kind: 'list', items: {kind: 'object', schema: () => item}}, pointer: false, omitEmpty: false, omitZero: false},
-    ]
-    s = {
-      name: `${item.name}List`,
-      goType: `${item.goType}List`,
-      fields,
-      byJson: new Map(fields.map((fl) => [fl.json, fl])),
-      byFoldedJson: new Map(fields.map((fl) => [fl.json.toLowerCase(), fl])),
-    }
+    const [pkg = 'v3'] = item.goType.split('.')
+    s = struct(`${item.name}List`, pkg, [
+      f('kind', 'Kind', str),
+      f('apiVersion', 'APIVersion', str),
+      f('metadata', 'ListMeta', obj(() => ListMetaSchema)),
+      f('items', 'Items', list(obj(() => item)), {keep: true}),
+    ])
     listStructs.set(item, s)
   }
   return s
