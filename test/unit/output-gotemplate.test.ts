@@ -135,6 +135,6 @@ describe('text/template subset', () => {
 
   it('rejects config names other than asnumber', async () => {
     await expect(formatResources([stored('globalnetworkset_name1_rev1')], 'go-template={{config "foo"}}'))
-      .rejects.toThrow('error calling config: unhandled config type foo')
+      .rejects.toThrow('error calling config: unhandled config type')
   })
 })
