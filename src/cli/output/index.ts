@@ -215,7 +215,7 @@ async function formatTemplate(results: Result[], template: string, ctx: FormatCo
     joinAndTruncate: (items, sep, max) => joinAndTruncate(items, String(sep), Number(max)),
     config: (name) => {
       if (String(name).toLowerCase() === 'asnumber') return asn.get()
-      throw new Error("unhandled config type")
+      throw new Error('unhandled config type')
     },
   }
   const tmpl = compileTemplate(template, {name: 'get', funcs})
