@@ -30,7 +30,7 @@ export class DatastoreSession implements Session {
   }
 
   private async open(): Promise<ResourceClient> {
-    const [{loadConfig}, {openBackend}, {ResourceClient}] = await Promise.all([
+    const [{loadConfig, ConfigFileMissingError}, {openBackend}, {ResourceClient}] = await Promise.all([
       import('../config.js'),
       import('../../datastore/factory.js'),
       import('../../datastore/client.js'),
@@ -39,9 +39,8 @@ export class DatastoreSession implements Session {
     try {
       config = await loadConfig({configPath: this.options.configPath, env: this.options.env ?? process.env})
     } catch (err) {
-      const message = (err as Error).message
-      if (message.startsWith('Error reading config file')) throw new StdoutExitError(message)
-      throw new StdoutExitError(`Failed to create Calico API client: ${message}`)
+      if (err instanceof ConfigFileMissingError) throw new StdoutExitError(err.message)
+      throw new StdoutExitError(`Failed to create Calico API client: ${(err as Error).message}`)
     }
     try {
       const {backend, created} = await openBackend(config)
