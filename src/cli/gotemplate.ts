@@ -328,9 +328,7 @@ class Parser {
             list.push(this.parseControl(head.text, toks.slice(1), head.pos))
             continue
           case 'range':
-            this.loopDepth++
             list.push(this.parseControl('range', toks.slice(1), head.pos))
-            this.loopDepth--
             continue
           case 'break':
           case 'continue':
@@ -352,7 +350,10 @@ class Parser {
   private parseControl(kind: 'if' | 'with' | 'range', toks: Tok[], pos: number): Node {
     if (toks.length === 0) this.fail(pos, `missing value for ${kind}`)
     const pipe = this.parsePipe(toks, pos, kind === 'range')
+    // break/continue belong to the range body only, not to its else branch (as in Go).
+    if (kind === 'range') this.loopDepth++
     const body = this.parseList()
+    if (kind === 'range') this.loopDepth--
     if (!body.end) this.fail(pos, `unexpected EOF: {{${kind}}} has no {{end}}`)
     let elseList: Node[] | null = null
     if (body.end.word === 'else') {

@@ -113,6 +113,7 @@ describe('text/template subset', () => {
     ['{{if .Ok}}x', 'template: get:1:2: unexpected EOF: {{if}} has no {{end}}'],
     ['{{range .List}}{{else if .Ok}}{{end}}', 'template: get:1:22: unexpected if in else'],
     ['{{break}}', 'template: get:1:2: {{break}} outside {{range}}'],
+    ['{{range .List}}{{else}}{{continue}}{{end}}', 'template: get:1:25: {{continue}} outside {{range}}'],
     ['{{"abc}}', 'template: get:1:0: unclosed action'],
     ['{{.Name |}}', 'template: get:1:8: missing command after |'],
     ['{{(.Name}}', 'template: get:1:2: unclosed left paren'],
