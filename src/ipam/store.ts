@@ -30,6 +30,23 @@ export interface AffinityEntry extends AffinityConfig {
   pair: KVPair<BlockAffinityValue>
 }
 
+/** The block with its fields in model.AllocationBlock's order, so stored JSON reads like Calico's. */
+function goOrder(v: AllocationBlock): AllocationBlock {
+  const out: AllocationBlock = {
+    cidr: v.cidr,
+    affinity: v.affinity,
+    ...(v.affinity_claim_time !== undefined ? {affinity_claim_time: v.affinity_claim_time} : {}),
+    allocations: v.allocations,
+    unallocated: v.unallocated,
+    attributes: v.attributes,
+    sequenceNumber: v.sequenceNumber,
+    sequenceNumberForAllocation: v.sequenceNumberForAllocation,
+    deleted: v.deleted,
+  }
+  if (v.hostAffinity !== undefined) out.hostAffinity = v.hostAffinity
+  return out
+}
+
 /** KDD soft-deletes IPAM objects (`deleted: true` then a hard delete); such rows count as absent. */
 function isSoftDeleted(v: unknown): boolean {
   return typeof v === 'object' && v !== null && (v as {deleted?: unknown}).deleted === true
@@ -55,12 +72,12 @@ export class IPAMStore {
   }
 
   createBlock(value: AllocationBlock): Promise<KVPair<AllocationBlock>> {
-    return this.backend.create(blockKey(value.cidr), value)
+    return this.backend.create(blockKey(value.cidr), goOrder(value))
   }
 
   /** Bumps the block's sequence number and writes it if the revision is unchanged. */
   updateBlock(kv: KVPair<AllocationBlock>, value: AllocationBlock = kv.value): Promise<KVPair<AllocationBlock>> {
-    const next = {...value, sequenceNumber: nextSequenceNumber(value.sequenceNumber)}
+    const next = goOrder({...value, sequenceNumber: nextSequenceNumber(value.sequenceNumber)})
     return this.backend.update(blockKey(value.cidr), next, kv.revision)
   }
 
