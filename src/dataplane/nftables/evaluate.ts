@@ -177,6 +177,8 @@ export class TableEvaluator {
         const a = parseIP(m.dir === 'saddr' ? p.saddr : p.daddr)!
         return set.has(`${formatIP(a.family, a.addr)},${p.proto}:${port}`) !== m.negate
       }
+      case 'icmp-types':
+        return p.family === m.family && p.proto === (m.family === 4 ? 1 : 58) && p.icmpType !== undefined && m.types.includes(p.icmpType)
       case 'icmp': {
         if (p.family !== m.family || p.proto !== (m.family === 4 ? 1 : 58)) return false
         const hit = p.icmpType === m.type && (m.code === undefined || p.icmpCode === m.code)

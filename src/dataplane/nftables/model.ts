@@ -21,6 +21,8 @@ export type Match =
   /** `ip daddr . meta l4proto . th dport @set`. */
   | {kind: 'ip-port-set'; family: IPFamily; dir: AddrDir; negate: boolean; set: string}
   | {kind: 'icmp'; family: IPFamily; negate: boolean; type: number; code?: number}
+  /** `icmpv6 type { 133, 135 }`. */
+  | {kind: 'icmp-types'; family: IPFamily; types: number[]}
 
 export type CtState = 'established' | 'related' | 'invalid' | 'new' | 'untracked'
 export type AddrDir = 'saddr' | 'daddr'

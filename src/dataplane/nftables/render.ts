@@ -139,7 +139,10 @@ class Builder {
       rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Host endpoint policy accepted packet.'),
     ])
     const toHost: Verdict = {kind: s.defaultEndpointToHostAction}
+    // IPv6 needs neighbour discovery and MLD to the host whatever the egress policy says (Felix's ICMPv6Filter).
+    const ndp: NftRule[] = s.ipv6Support ? [rule([{kind: 'l4proto', negate: false, protos: [58]}, {kind: 'icmp-types', family: 6, types: [130, 131, 132, 133, 135, 136]}], ACCEPT)] : []
     this.chain(f('cali-wl-to-host'), [
+      ...ndp,
       rule([], jump(f('cali-from-wl-dispatch'))),
       rule([], toHost, 'Configured DefaultEndpointToHostAction'),
     ])
