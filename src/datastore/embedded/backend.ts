@@ -36,7 +36,10 @@ export interface EmbeddedOptions {
   dir: string
   /** How long a write waits for another process's transaction before failing. */
   busyTimeoutMs?: number
-  /** Change-log rows kept for watches; a watch further behind gets WatchExpiredError. */
+  /**
+   * Change-log rows kept for watches (default 10,000); a watch further behind gets WatchExpiredError and
+   * re-lists. Each row holds the new and previous value, so this bounds the log's disk use.
+   */
   changeRetention?: number
   /** How often open watches look for new revisions (file-change notifications usually wake them sooner). */
   pollIntervalMs?: number
@@ -133,7 +136,7 @@ export class EmbeddedBackend implements Backend {
 
   private constructor(file: string, opts: EmbeddedOptions) {
     this.file = file
-    this.retention = opts.changeRetention ?? 100_000
+    this.retention = opts.changeRetention ?? 10_000
     this.pollIntervalMs = opts.pollIntervalMs ?? 100
     try {
       this.db = new Database(file, {timeout: opts.busyTimeoutMs ?? 10_000})
