@@ -348,3 +348,22 @@ describe('incremental updates ≡ full recomputation (randomised)', () => {
     })
   }
 })
+
+describe('host endpoints by address', () => {
+  it('an endpoint without interfaceName applies to the interfaces holding its expectedIPs; a named one wins', () => {
+    const calc = new PolicyCalculator(NODE)
+    const hepR = (name: string, spec: Record<string, unknown>): CalcResource => ({apiVersion: v3, kind: 'HostEndpoint', metadata: {name}, spec: {node: NODE, ...spec}})
+    calc.update({type: 'set', resource: hepR('by-ip', {expectedIPs: ['192.168.1.10', '10.1.1.1']})})
+    expect(calc.state().endpoints).toEqual([])
+    calc.setHostInterfaces(new Map([['eth0', ['192.168.1.10/24']], ['eth1', ['10.1.1.1']], ['eth2', ['172.16.0.1']]]))
+    expect(calc.state().endpoints.map((e) => `${e.iface}:${e.key}`)).toEqual(['eth0:hep/by-ip', 'eth1:hep/by-ip'])
+    calc.update({type: 'set', resource: hepR('named', {interfaceName: 'eth1'})})
+    expect(calc.state().endpoints.map((e) => `${e.iface}:${e.key}`)).toEqual(['eth0:hep/by-ip', 'eth1:hep/named'])
+  })
+
+  it('rejects rules with services matches rather than widening them', () => {
+    const calc = new PolicyCalculator(NODE)
+    calc.update({type: 'set', resource: gnp('svc', {ingress: [{action: 'Allow', destination: {services: {name: 'kube-dns', namespace: 'kube-system'}} as never}]})})
+    expect(calc.problems().get('GlobalNetworkPolicy/svc')).toMatch(/services/)
+  })
+})

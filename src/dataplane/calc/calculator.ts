@@ -1,7 +1,7 @@
 // The policy calculation graph (Felix's ActiveRulesCalculator + RuleScanner + label index + PolicyResolver/Sorter)
 // as one incremental index: `update(event)` adjusts policy↔local-endpoint matches and refcounted IP-set members;
 // `state()` reads the desired per-node policy state out of the index.
-import {formatCidr, parseCidr} from './cidr.js'
+import {formatCidr, formatIP, parseCidr, parseIP} from './cidr.js'
 import type {Labels} from '../../api/selector.js'
 import {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, compileMatcher, policySelector, type Matcher} from './endpoint-match.js'
 import {protocolNumber} from './protocol.js'
@@ -140,12 +140,26 @@ export class PolicyCalculator {
   private readonly sets = new Map<string, SetEntry>()
   private readonly errors = new Map<string, string>()
   private policyRank: Map<string, number> | undefined
+  /** The host's interfaces and their addresses (canonical IPs), for host endpoints given by expectedIPs only. */
+  private hostInterfaces = new Map<string, Set<string>>()
 
   constructor(readonly nodeName: string) {}
 
   /** Resources ignored because they could not be interpreted, with the reason (key `Kind/[ns/]name`). */
   problems(): ReadonlyMap<string, string> {
     return this.errors
+  }
+
+  /**
+   * Tells the calculator which addresses each host interface has (from the agent's interface monitor). Only host
+   * endpoints without an interfaceName depend on it: they apply to every interface holding one of their expectedIPs.
+   */
+  setHostInterfaces(ifaces: ReadonlyMap<string, readonly string[]>): void {
+    const canonical = (a: string): string[] => {
+      const ip = parseIP(a.includes('/') ? a.slice(0, a.indexOf('/')) : a)
+      return ip ? [formatIP(ip.family, ip.addr)] : []
+    }
+    this.hostInterfaces = new Map([...ifaces].map(([name, addrs]) => [name, new Set(addrs.flatMap(canonical))]))
   }
 
   update(ev: CalcEvent): void {
@@ -218,7 +232,8 @@ export class PolicyCalculator {
       case 'HostEndpoint': {
         const spec = r.spec ?? {}
         const nets = (spec.expectedIPs ?? []).map((n) => hostCidr(n))
-        const iface = spec.interfaceName && spec.interfaceName !== '' ? spec.interfaceName : '*'
+        // '' = "the interfaces that have one of expectedIPs", resolved in state() against setHostInterfaces().
+        const iface = spec.interfaceName ?? ''
         return this.makeSource(resourceKey('hep', name), 'host', nets, spec.ports, own, spec.profiles ?? [], spec.node === this.nodeName, iface)
       }
       case 'NetworkSet':
@@ -507,14 +522,24 @@ export class PolicyCalculator {
     const rank = this.rank()
     const endpoints: LocalEndpoint[] = []
     const policies = new Map<string, ActivePolicy>()
-    const byIface = new Map<string, MemberSource>()
-    for (const src of this.localEndpoints.values()) {
-      const other = byIface.get(src.iface)
-      // Two endpoints claiming one interface: keep the first by key so the result is deterministic.
-      if (other && other.key < src.key) continue
-      byIface.set(src.iface, src)
+    const byIface = new Map<string, {src: MemberSource; byName: boolean}>()
+    const claim = (iface: string, src: MemberSource, byName: boolean): void => {
+      const other = byIface.get(iface)
+      // Several endpoints claiming one interface: a named claim beats an address match, then the lowest key wins,
+      // so the result is deterministic.
+      if (other && (other.byName !== byName ? other.byName : other.src.key < src.key)) return
+      byIface.set(iface, {src, byName})
     }
-    for (const src of [...byIface.values()].sort((a, b) => compareStrings(a.iface, b.iface))) {
+    for (const src of this.localEndpoints.values()) {
+      if (src.iface !== '') {
+        claim(src.iface, src, true)
+        continue
+      }
+      for (const [iface, addrs] of this.hostInterfaces) {
+        if (src.addrs.some((a) => addrs.has(a))) claim(iface, src, false)
+      }
+    }
+    for (const [iface, {src}] of [...byIface].sort(([a], [b]) => compareStrings(a, b))) {
       const pols = [...(this.endpointPolicies.get(src.key) ?? [])]
         .map((k) => this.policies.get(k)!)
         .sort((a, b) => rank.get(a.key)! - rank.get(b.key)!)
@@ -522,7 +547,7 @@ export class PolicyCalculator {
       const ep: LocalEndpoint = {
         key: src.key,
         kind: src.kind === 'host' ? 'host' : 'workload',
-        iface: src.iface,
+        iface,
         ipv4Nets: src.nets.filter((n) => !n.includes(':')),
         ipv6Nets: src.nets.filter((n) => n.includes(':')),
         profileIds: [...src.profileIds],

@@ -67,6 +67,9 @@ export function parseRule(rule: Rule, policyNamespace: string | undefined, addSe
 
   const side = (entity: EntityRule | undefined): Side => {
     const e = entity ?? {}
+    // Kubernetes Service matches need the service index, which this calculator does not have. Ignoring the field
+    // would silently widen an Allow, so the policy is rejected (and reported) instead.
+    if ('services' in e && (e as {services?: unknown}).services !== undefined) throw new RuleError('services matches are not supported')
     const {positive, negative, folded} = entitySelectors(e, policyNamespace)
     const ports = splitPorts(e.ports)
     const notPorts = splitPorts(e.notPorts)
