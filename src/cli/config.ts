@@ -168,6 +168,19 @@ export function configFromEnv(env: Env): DatastoreConfig {
 
 // ---------- the file ----------
 
+// sigs.k8s.io/yaml converts the file with go-yaml v2, which reads YAML 1.1 booleans (`yes`, `on`, `n`...)
+// when unquoted; js-yaml's default schema only knows true/false.
+const YAML11_TRUE = ['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']
+const YAML11_FALSE = ['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF']
+const YAML11_BOOL = new yaml.Type('tag:yaml.org,2002:bool', {
+  kind: 'scalar',
+  resolve: (d: string) => YAML11_TRUE.includes(d) || YAML11_FALSE.includes(d),
+  construct: (d: string) => YAML11_TRUE.includes(d),
+  predicate: (v: unknown) => typeof v === 'boolean',
+  represent: (v: object) => String(v),
+})
+const CONFIG_SCHEMA = yaml.DEFAULT_SCHEMA.extend({implicit: [YAML11_BOOL]})
+
 function jsonType(v: unknown): string {
   if (v === null) return 'null'
   if (Array.isArray(v)) return 'array'
@@ -209,7 +222,7 @@ export function parseConfigFile(text: string, file: string, env: Env = {}): Data
   }
   let doc: unknown
   try {
-    doc = yaml.load(text)
+    doc = yaml.load(text, {schema: CONFIG_SCHEMA})
   } catch (err) {
     const e = err as yaml.YAMLException
     fail(`error converting YAML to JSON: yaml: line ${(e.mark?.line ?? 0) + 1}: ${e.reason ?? e.message}`)

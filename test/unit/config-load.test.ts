@@ -113,6 +113,14 @@ describe('config file (strict CalicoAPIConfig)', () => {
     })
   })
 
+  it('reads unquoted YAML 1.1 booleans as go-yaml v2 does', () => {
+    const cfg = parseConfigFile(`${HEADER}spec:\n  k8sInsecureSkipTLSVerify: yes\n  k8sDisableNodePoll: Off\n  usePodCIDR: true\n  kubeconfig: "on"\n`, '/c')
+    expect(cfg).toEqual({datastoreType: 'kubernetes', k8sInsecureSkipTLSVerify: true, k8sDisableNodePoll: false, usePodCIDR: true, kubeconfig: 'on'})
+    expect(() => parseConfigFile(`${HEADER}spec:\n  etcdUsername: yes\n`, '/c')).toThrow(
+      'json: cannot unmarshal bool into Go struct field CalicoAPIConfigSpec.spec.etcdUsername of type string',
+    )
+  })
+
   it('keeps file-only fields', () => {
     const cfg = parseConfigFile(`${HEADER}spec:\n  etcdEndpoints: https://e:2379\n  etcdCACert: |\n    -----BEGIN CERTIFICATE-----\n`, '/c')
     expect(cfg.etcdCACert).toBe('-----BEGIN CERTIFICATE-----\n')
