@@ -157,7 +157,8 @@ describe('names', () => {
 
 describe('packet semantics of the rendered table', () => {
   it('FV scenario 2: only w1 reaches w0; w0 egress and others unaffected; unknown cali interface dropped', () => {
-    const ev = new TableEvaluator(renderTable(computePolicyState(NODE, fvPolicy1)))
+    const table = renderTable(computePolicyState(NODE, fvPolicy1))
+    const ev = new TableEvaluator(table)
     const fwd = (from: [string, string], to: [string, string], extra: Partial<Packet> = {}): string =>
       ev.evaluatePath(['prerouting', 'forward'], tcp(from[1], to[1], 8055, {iifname: from[0], oifname: to[0], ...extra})).verdict
     const w0: [string, string] = ['cali0', '10.65.0.10']
@@ -176,7 +177,10 @@ describe('packet semantics of the rendered table', () => {
     // Workloads may not send VXLAN/IPIP.
     expect(ev.evaluatePath(['forward'], {family: 4, saddr: '10.65.0.11', daddr: '1.1.1.1', proto: 17, sport: 1, dport: 4789, iifname: 'cali1', oifname: 'eth0', ctState: 'new'}).verdict).toBe('drop')
     // The rule text identifies the policy.
-    expect(chainText(ev['table'] as never, 'filter-cali-pi-np/fv/policy-1')[0]).toContain('NetworkPolicy fv/policy-1 ingress')
+    expect(chainText(table, 'filter-cali-pi-np/fv/policy-1')[0]).toContain('NetworkPolicy fv/policy-1 ingress')
+    // The evaluator explains its verdicts: the trace names the end-of-tier drop.
+    const denied = ev.evaluatePath(['forward'], tcp('10.65.0.12', '10.65.0.10', 8055, {iifname: 'cali2', oifname: 'cali0'}))
+    expect(denied.trace.at(-1)).toContain('End of tier default. Drop if no policies passed packet')
   })
 
   it('workload → host obeys DefaultEndpointToHostAction after egress policy; host → own workload is never policed', () => {
