@@ -1,4 +1,12 @@
 // Public API of the nftables rendering layer (pure: no I/O).
+//
+//   const table = renderTable(state)            // PolicyState → NftTable model (table `inet calico`)
+//   renderFullScript(table)                     // start-up: one `nft -f` transaction replacing the whole table
+//   diffTables(prevTable, table).script         // later: minimal delta transaction ('' when nothing changed)
+//   new TableEvaluator(table).evaluatePath(['prerouting', 'forward'], packet)   // what would happen, and why
+//
+// The applier keeps the last table it applied successfully; after a failed apply it should fall back to
+// renderFullScript (the kernel state is then unknown).
 export * from './model.js'
 export {DEFAULT_TABLE_NAME, renderTable, type RenderOptions} from './render.js'
 export {renderFullScript, renderListing, ruleText} from './text.js'
