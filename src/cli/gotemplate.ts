@@ -676,6 +676,8 @@ function basicCompare(a: unknown, b: unknown, op: string): number {
 }
 
 function goLen(v: unknown): number {
+  // null is how the Go view carries a nil slice or map, whose length is 0; undefined is no value at all.
+  if (v === null) return 0
   if (typeof v === 'string') return Buffer.byteLength(v)
   if (Array.isArray(v)) return v.length
   if (v && typeof v === 'object' && !(v instanceof GoFloat)) return Object.keys(v).length
@@ -693,7 +695,11 @@ function goIndex(item: unknown, ...indexes: unknown[]): unknown {
       v = Array.isArray(v) ? v[i] : Buffer.from(v)[i]
     } else if (v && typeof v === 'object' && !(v instanceof GoFloat)) {
       v = (v as Record<string, unknown>)[String(ix)]
-    } else if (v === undefined || v === null) {
+    } else if (v === null) {
+      // A nil slice has no elements; a nil map yields the zero value for any key.
+      if (typeof ix === 'number') throw new Error(`index out of range: ${ix}`)
+      v = undefined
+    } else if (v === undefined) {
       throw new Error('index of untyped nil')
     } else throw new Error(`can't index item of type ${typeName(v)}`)
   }
