@@ -102,6 +102,13 @@ export function policyKey(kind: PolicyKindShort, name: string, namespace?: strin
   return namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`
 }
 
+const SOURCE_PREFIX: Readonly<Record<string, string>> = {WorkloadEndpoint: 'wep', HostEndpoint: 'hep', NetworkSet: 'ns', GlobalNetworkSet: 'gns'}
+
+/** `wep/<ns>/<name>`, `hep/<name>`, `ns/<ns>/<name>`, `gns/<name>`: the key of an endpoint or network set. */
+function sourceKey(kind: string, name: string, namespace?: string): string {
+  return resourceKey(SOURCE_PREFIX[kind] ?? kind, name, kind === 'HostEndpoint' || kind === 'GlobalNetworkSet' ? undefined : namespace)
+}
+
 function resourceKey(kind: string, name: string, namespace?: string): string {
   return namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`
 }
@@ -187,7 +194,7 @@ export class PolicyCalculator {
       case 'HostEndpoint':
       case 'NetworkSet':
       case 'GlobalNetworkSet':
-        return this.setSource(resourceKey(kind, name, namespace), r ? this.sourceFrom(r) : undefined)
+        return this.setSource(sourceKey(kind, name, namespace), r ? this.sourceFrom(r) : undefined)
       case 'Profile':
         return this.setProfile(name, r?.kind === 'Profile' ? r : undefined)
       case 'Tier':
@@ -227,14 +234,14 @@ export class PolicyCalculator {
         if (spec.orchestrator && own[LABEL_ORCHESTRATOR] === undefined) own[LABEL_ORCHESTRATOR] = spec.orchestrator
         if (spec.serviceAccountName && own[LABEL_SERVICE_ACCOUNT] === undefined) own[LABEL_SERVICE_ACCOUNT] = spec.serviceAccountName
         const nets = spec.ipNetworks.map((n) => hostCidr(n))
-        return this.makeSource(resourceKey('wep', name, ns), 'workload', nets, spec.ports, own, spec.profiles ?? [], spec.node === this.nodeName, spec.interfaceName ?? '')
+        return this.makeSource(sourceKey(r.kind, name, ns), 'workload', nets, spec.ports, own, spec.profiles ?? [], spec.node === this.nodeName, spec.interfaceName ?? '')
       }
       case 'HostEndpoint': {
         const spec = r.spec ?? {}
         const nets = (spec.expectedIPs ?? []).map((n) => hostCidr(n))
         // '' = "the interfaces that have one of expectedIPs", resolved in state() against setHostInterfaces().
         const iface = spec.interfaceName ?? ''
-        return this.makeSource(resourceKey('hep', name), 'host', nets, spec.ports, own, spec.profiles ?? [], spec.node === this.nodeName, iface)
+        return this.makeSource(sourceKey(r.kind, name), 'host', nets, spec.ports, own, spec.profiles ?? [], spec.node === this.nodeName, iface)
       }
       case 'NetworkSet':
       case 'GlobalNetworkSet': {
@@ -245,7 +252,7 @@ export class PolicyCalculator {
           if (own[LABEL_NAMESPACE] === undefined) own[LABEL_NAMESPACE] = ns
           profiles.push(`kns.${ns}`)
         }
-        return this.makeSource(resourceKey(r.kind === 'NetworkSet' ? 'ns' : 'gns', name, ns), 'netset', nets, [], own, profiles, false, '')
+        return this.makeSource(sourceKey(r.kind, name, ns), 'netset', nets, [], own, profiles, false, '')
       }
       default:
         return undefined
@@ -275,19 +282,11 @@ export class PolicyCalculator {
     return Object.assign(labels, src.ownLabels)
   }
 
-  /** Keys of the sources whose resource key maps to `key` (endpoint keys are re-prefixed: wep/hep/ns/gns). */
-  private setSource(resourceKeyStr: string, next: MemberSource | undefined): void {
-    const key = next?.key ?? this.sourceKeyFor(resourceKeyStr)
-    if (key === undefined) return
+  /** Replaces (or removes, when `next` is undefined) the member source stored under `key`. */
+  private setSource(key: string, next: MemberSource | undefined): void {
     const prev = this.sources.get(key)
     if (prev) this.removeSource(prev)
     if (next) this.addSource(next)
-  }
-
-  private sourceKeyFor(resourceKeyStr: string): string | undefined {
-    const [kind, ...rest] = resourceKeyStr.split('/')
-    const prefix = kind === 'WorkloadEndpoint' ? 'wep' : kind === 'HostEndpoint' ? 'hep' : kind === 'NetworkSet' ? 'ns' : kind === 'GlobalNetworkSet' ? 'gns' : undefined
-    return prefix === undefined ? undefined : [prefix, ...rest].join('/')
   }
 
   private addSource(src: MemberSource): void {
