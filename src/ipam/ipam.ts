@@ -506,9 +506,10 @@ export class IPAMClient {
           if (e instanceof BlockClaimConflictError || e instanceof StaleAffinityError) break
           throw e
         }
-        const free = this.loadBlock(config, block).numFreeAddresses(s.reservations)
-        if (free >= minFree) return {block, newlyClaimed: true}
-        throw new IPAMError(`Block '${subnet}' has ${free} free ips which is less than ${minFree} ips required.`)
+        if (this.loadBlock(config, block).numFreeAddresses(s.reservations) >= minFree) return {block, newlyClaimed: true}
+        // Another process of this host filled the block between our search and claim. Calico fails
+        // the request here; looking for another block is what the caller wants.
+        break
       }
     }
     throw new MaxRetriesError()
