@@ -385,6 +385,20 @@ describe.each(cases)('%s backend contract', (_name, makeHarness, skip) => {
     expect((err as Error).message).toBe('resource already exists: IPAMHandleKey(id=k8s-pod-network.abc) with error: <nil>')
   })
 
+  test('clean deletes every object; watchers see the deletions', async () => {
+    await backend()
+    await b.create(poolKey('p1'), pool('p1'))
+    await b.create(npKey('ns1', 'np1'), policy('ns1', 'np1'))
+    await b.create({kind: 'IPAMHandle', name: 'h1'}, {block: {}})
+    const {revision} = await b.list({kind: 'IPPool'})
+    const w = b.watch({fromRevision: revision})
+    expect(b.clean).toBeTypeOf('function')
+    await b.clean?.()
+    for (const kind of ['IPPool', 'NetworkPolicy', 'IPAMHandle']) expect((await b.list({kind})).items).toEqual([])
+    const events = await take(w, 3)
+    expect(events.map((e) => `${e.type}:${e.key.kind}`).sort()).toEqual(['deleted:IPAMHandle', 'deleted:IPPool', 'deleted:NetworkPolicy'])
+  })
+
   test('large lists return every item (paged on etcd)', async () => {
     await backend()
     const n = 5000

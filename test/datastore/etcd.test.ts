@@ -176,6 +176,18 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
     expect((again as Error).message).toBe(`cannot connect to etcd at ${endpoints}: connect ECONNREFUSED 127.0.0.1:${port}`)
   })
 
+  it('a watch on an unreachable etcd ends with the same one-line DatastoreError', async () => {
+    const port = await closedPort()
+    const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: `http://127.0.0.1:${port}`})
+    backends.push(backend)
+    const w = backend.watch({kinds: ['IPPool']})
+    const err = await (async () => {
+      for await (const ev of w) void ev
+    })().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(DatastoreError)
+    expect((err as Error).message).toBe(`cannot connect to etcd at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`)
+  })
+
   it('reports unreadable TLS files and bad endpoints before connecting', async () => {
     await expect(openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints, etcdCACertFile: '/nonexistent/ca.pem'})).rejects.toThrow(
       new DatastoreError('cannot read etcd CA certificate file /nonexistent/ca.pem: no such file or directory'),

@@ -58,9 +58,11 @@ function prefixEnd(prefix: Buffer): Buffer {
  * → the TLS alert, with a hint where the usual cause is known.
  */
 export function connectionReason(message: string, endpoints: string): string {
+  if (/DEADLINE_EXCEEDED/.test(message)) return 'no response before the request deadline'
   const last = /Last error: (?:Error: )?(.*?)(?:\.? Resolution note:.*)?$/s.exec(message)
   let reason = (last?.[1] ?? message)
     .replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)\s*$/, '') // grpc appends a timestamp
+    .replace(/^\d+ [A-Z_]+: /, '') // and its status code
     .trim()
   const ssl = /SSL routines:[^:]*:([^:]+)/.exec(reason)
   if (ssl) reason = `TLS handshake failed: ${ssl[1]}`
