@@ -17,6 +17,10 @@ export interface Key {
 }
 
 export interface KVPair<V = unknown> {
+  /**
+   * Where the object is stored. Usually the value's own name; legacy etcd policies stored as
+   * `default.<name>` keep that key while the value reads back as `<name>` (libcalico-go does the same).
+   */
   key: Key
   value: V
   /** Opaque; for v3 resources it becomes metadata.resourceVersion. */
