@@ -14,6 +14,8 @@ export interface ErroredField {
   reason: string
   /** JSON path of the offending field (`spec.ingress[0].destination.ports[1]`), so the CLI can point at it. */
   path?: string
+  /** What a valid value looks like, for people; not part of Calico's message. */
+  hint?: string
 }
 
 export class ValidationError extends CalicoError {

@@ -85,6 +85,16 @@ describe('error reporting', () => {
     ].join('\n'))
   })
 
+  it('attaches a hint saying what a valid value looks like, outside the message', () => {
+    const [sel] = validateResourceFields(np({selector: 'app == '}))
+    expect(sel).toMatchObject({name: 'Selector', path: 'spec.selector'})
+    expect(sel.hint).toMatch(/^invalid selector: /)
+    const [hint] = validateFragment('FelixConfigurationSpec', {awsSrcDstCheck: 'Maybe'})
+    expect(hint.hint).toBe('must be one of: DoNothing, Enable, Disable')
+    expect(new ValidationError([hint]).message).toBe(
+      "error with field AWSSrcDstCheck = 'Maybe' (Reason: failed to validate Field: AWSSrcDstCheck because of Tag: oneof )")
+  })
+
   it('runs the CRD rules only when asked', () => {
     const res = np({ingress: [{action: 'Bogus'}]})
     expect(validateResourceFields(res)).toHaveLength(1)

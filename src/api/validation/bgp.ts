@@ -220,8 +220,8 @@ export function validateBGPConfigurationSpec(c: Collector, spec: Obj, path: stri
 function checkPriority(c: Collector, o: Obj, key: string, name: string, path: string): void {
   const v = num(c, o, key, path)
   if (v === undefined) return
-  if (v < 1) c.tag(join(path, key), name, v, 'gte')
-  if (v > MAX_PRIORITY) c.tag(join(path, key), name, v, 'lte')
+  if (v < 1) c.bound(join(path, key), name, v, 'gte', 1)
+  if (v > MAX_PRIORITY) c.bound(join(path, key), name, v, 'lte', MAX_PRIORITY)
   crdRange(c, join(path, key), v, 1, MAX_PRIORITY)
 }
 
@@ -286,13 +286,13 @@ export function validateBGPFilterRule(c: Collector, rule: Obj, path: string, v: 
   }
 
   const source = str(c, rule, 'source', path)
-  if (isSet(source) && source !== 'RemotePeers') c.tag(join(path, 'source'), 'Source', source, 'oneof')
+  if (isSet(source) && source !== 'RemotePeers') c.oneOf(join(path, 'source'), 'Source', source, ['RemotePeers'])
   crdEnum(c, join(path, 'source'), source || undefined, ['RemotePeers'])
   const iface = str(c, rule, 'interface', path)
   if (isSet(iface) && iface !== '*' && !BGP_FILTER_INTERFACE_RE.test(iface)) c.tag(join(path, 'interface'), 'Interface', iface, 'bgpFilterInterface')
   crdMaxLength(c, join(path, 'interface'), iface, 15)
   const peerType = str(c, rule, 'peerType', path)
-  if (isSet(peerType) && peerType !== 'eBGP' && peerType !== 'iBGP') c.tag(join(path, 'peerType'), 'PeerType', peerType, 'oneof')
+  if (isSet(peerType) && peerType !== 'eBGP' && peerType !== 'iBGP') c.oneOf(join(path, 'peerType'), 'PeerType', peerType, ['eBGP', 'iBGP'])
   crdEnum(c, join(path, 'peerType'), peerType || undefined, ['eBGP', 'iBGP'])
   checkPriority(c, rule, 'priority', 'Priority', path)
 

@@ -30,9 +30,25 @@ export class Collector {
     this.push(this.goFields, {name, value: goValue(value), reason, path})
   }
 
-  /** A Go field tag (`validate:"..."`) failed; go-playground then reports its generic reason. */
-  tag(path: string, name: string, value: unknown, tag: string): void {
-    this.go(path, name, value, `Reason: failed to validate Field: ${name} because of Tag: ${tag} `)
+  /**
+   * A Go field tag (`validate:"..."`) failed; go-playground then reports its generic reason, so a hint saying
+   * what a valid value looks like is attached for people.
+   */
+  tag(path: string, name: string, value: unknown, tag: string, hint: string | undefined = TAG_HINTS[tag]): void {
+    const f: ErroredField = {name, value: goValue(value), reason: `Reason: failed to validate Field: ${name} because of Tag: ${tag} `, path}
+    if (hint !== undefined) f.hint = hint
+    this.push(this.goFields, f)
+  }
+
+  /** A `oneof=...` tag failed. */
+  oneOf(path: string, name: string, value: unknown, allowed: readonly string[]): void {
+    this.tag(path, name, value, 'oneof', `must be one of: ${allowed.join(', ')}`)
+  }
+
+  /** A `gte`/`gt`/`lte`/`lt` tag failed. */
+  bound(path: string, name: string, value: number, tag: 'gte' | 'gt' | 'lte' | 'lt', limit: number): void {
+    const words = {gte: 'at least', gt: 'greater than', lte: 'at most', lt: 'less than'}[tag]
+    this.tag(path, name, value, tag, `must be ${words} ${limit}`)
   }
 
   /** A CRD schema (OpenAPI or CEL) failure, named by its JSON path. Ignored outside CRD mode. */
@@ -53,6 +69,43 @@ export class Collector {
     this.seen.add(key)
     list.push(f)
   }
+}
+
+/** What a valid value looks like, per Go validation tag. */
+const TAG_HINTS: Readonly<Record<string, string>> = {
+  'net': 'must be an IP address or a CIDR with no host bits set (e.g. 10.0.0.0/24)',
+  'netv4': 'must be an IPv4 CIDR with no host bits set (e.g. 10.0.0.0/24)',
+  'netv6': 'must be an IPv6 CIDR with no host bits set (e.g. fd00::/64)',
+  'cidr': 'must be an IP address or a CIDR',
+  'cidrs': 'every entry must be an IP address or a CIDR',
+  'cidrv4': 'must be an IPv4 address or CIDR',
+  'cidrv6': 'must be an IPv6 address or CIDR',
+  'ip': 'must be an IP address',
+  'ipv4': 'must be an IPv4 address',
+  'ipv6': 'must be an IPv6 address',
+  'IP:port': 'must be <IP>, <IPv4>:<port> or [<IPv6>]:<port>',
+  'reachableBy': 'must be an IP address',
+  'name': 'must be lower-case alphanumeric characters, - or ., starting and ending alphanumeric (e.g. my-name.example)',
+  'interface': "must be an interface name of 1-15 characters from a-z A-Z 0-9 _ . - (or '*')",
+  'ignoredInterface': "must be 1-15 characters from a-z A-Z 0-9 _ . - and * as wildcard, but not just '*'",
+  'bgpFilterInterface': 'must be 1-15 characters from a-z A-Z 0-9 _ . - and * as wildcard',
+  'ifaceFilter': 'must be 1-15 characters from a-z A-Z 0-9 : . _ + -',
+  'ifaceFilterSlice': 'every entry must be 1-15 characters from a-z A-Z 0-9 : . _ + -',
+  'containerID': 'must be letters, digits and inner hyphens',
+  'portName': 'must be at most 15 lower-case letters, digits and single inner hyphens, with at least one letter',
+  'regexp': 'must be a valid regular expression',
+  'mac': 'must be a MAC address (e.g. 52:54:00:12:34:56)',
+  'required': 'must be set',
+  'unique': 'must not contain duplicates',
+  'labels': 'keys must be qualified names ([prefix/]name) and values valid label values (63 characters at most)',
+  'keyValueList': 'must be a comma-separated list of key=value',
+  'prometheusHost': 'must be a host name or IP address of at most 64 characters',
+  'wireguardPublicKey': 'must be a base64-encoded 32-byte WireGuard public key',
+  'createDefaultHostEndpoint': 'must be Enabled or Disabled',
+  'ipType': 'must be CalicoNodeIP, InternalIP or ExternalIP',
+  'bgpFilterPrefixLengthV4': 'must be between 0 and 32',
+  'bgpFilterPrefixLengthV6': 'must be between 0 and 128',
+  'bpfLogFilters': 'keys must be interface names of 1-15 characters from a-z A-Z 0-9 _ . -',
 }
 
 /** Go's `%v` rendering of a decoded JSON value, as libcalico-go prints ErroredField values. */

@@ -19,7 +19,7 @@ const IP_TYPES = ['CalicoNodeIP', 'InternalIP', 'ExternalIP']
 function checkPortNumber(c: Collector, o: Obj, key: string, path: string): number {
   const p = num(c, o, key, path) ?? 0
   if (!Number.isInteger(p) || p < 0 || p > 65535) c.type(join(path, key), 'uint16', p)
-  else if (p === 0) c.tag(join(path, key), 'Port', p, 'gt')
+  else if (p === 0) c.bound(join(path, key), 'Port', p, 'gt', 0)
   return p
 }
 

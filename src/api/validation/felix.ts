@@ -164,22 +164,25 @@ function runGoTag(c: Collector, spec: Obj, path: string, key: string, goName: st
   if (typeof check === 'object' && !('oneof' in check)) {
     const v = num(c, spec, key, path)
     if (v === undefined) return
-    if (check.min !== undefined && v < check.min) c.tag(p, goName, v, 'gte')
-    if (check.gt !== undefined && v <= check.gt) c.tag(p, goName, v, 'gt')
-    if (check.max !== undefined && v > check.max) c.tag(p, goName, v, 'lte')
-    if (check.lt !== undefined && v >= check.lt) c.tag(p, goName, v, 'lt')
+    if (check.min !== undefined && v < check.min) c.bound(p, goName, v, 'gte', check.min)
+    if (check.gt !== undefined && v <= check.gt) c.bound(p, goName, v, 'gt', check.gt)
+    if (check.max !== undefined && v > check.max) c.bound(p, goName, v, 'lte', check.max)
+    if (check.lt !== undefined && v >= check.lt) c.bound(p, goName, v, 'lt', check.lt)
     return
   }
   const v = str(c, spec, key, path)
   if (!isSet(v)) return
+  if (typeof check === 'object') {
+    if (!check.oneof.includes(v)) c.oneOf(p, goName, v, check.oneof)
+    return
+  }
   let ok: boolean
-  if (typeof check === 'object') ok = check.oneof.includes(v)
-  else if (check === 'regexp') ok = regexpCompiles(v)
+  if (check === 'regexp') ok = regexpCompiles(v)
   else if (check === 'interface') ok = v === '*' || INTERFACE_RE.test(v)
   else if (check === 'ifaceFilter') ok = IFACE_FILTER_RE.test(v)
   else if (check === 'prometheusHost') ok = PROMETHEUS_HOST_RE.test(v)
   else ok = keyValueListOK(v)
-  if (!ok) c.tag(p, goName, v, typeof check === 'object' ? 'oneof' : check)
+  if (!ok) c.tag(p, goName, v, check)
 }
 
 /** Felix's RouteTableRange (routeTableRange, deprecated): indices within 1..250. */

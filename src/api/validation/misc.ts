@@ -24,7 +24,7 @@ export function validateTier(c: Collector, name: string, spec: Obj, path: string
       `name must consist of lower case alphanumeric characters or '-' (regex: ${NAME_LABEL_FMT})`)
   }
   const action = str(c, spec, 'defaultAction', path)
-  if (isSet(action) && action !== 'Deny' && action !== 'Pass') c.tag(join(path, 'defaultAction'), 'DefaultAction', action, 'oneof')
+  if (isSet(action) && action !== 'Deny' && action !== 'Pass') c.oneOf(join(path, 'defaultAction'), 'DefaultAction', action, ['Deny', 'Pass'])
   const order = num(c, spec, 'order', path)
   const builtin = BUILTIN_TIERS[name]
   if (!builtin) return
@@ -36,7 +36,7 @@ export function validateTier(c: Collector, name: string, spec: Obj, path: string
 
 function checkOneOf(c: Collector, o: Obj, key: string, goName: string, path: string, allowed: readonly string[]): void {
   const v = str(c, o, key, path)
-  if (isSet(v) && !allowed.includes(v)) c.tag(join(path, key), goName, v, 'oneof')
+  if (isSet(v) && !allowed.includes(v)) c.oneOf(join(path, key), goName, v, allowed)
   crdEnum(c, join(path, key), v || undefined, allowed)
 }
 
@@ -129,7 +129,8 @@ export function validateCalicoNodeStatusSpec(c: Collector, spec: Obj, path: stri
   ;(classes ?? []).forEach((x, i) => crdEnum(c, at(join(path, 'classes'), i), x, ['Agent', 'BGP', 'Routes']))
   const period = num(c, spec, 'updatePeriodSeconds', path)
   if (period === undefined) c.tag(join(path, 'updatePeriodSeconds'), 'UpdatePeriodSeconds', period, 'required')
-  else if (period < 0 || period > 86400) c.tag(join(path, 'updatePeriodSeconds'), 'UpdatePeriodSeconds', period, period < 0 ? 'gte' : 'lte')
+  else if (period < 0) c.bound(join(path, 'updatePeriodSeconds'), 'UpdatePeriodSeconds', period, 'gte', 0)
+  else if (period > 86400) c.bound(join(path, 'updatePeriodSeconds'), 'UpdatePeriodSeconds', period, 'lte', 86400)
 }
 
 

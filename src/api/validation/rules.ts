@@ -36,10 +36,10 @@ interface EntityParts {
 export function validateICMP(c: Collector, o: Obj, path: string): void {
   const type = num(c, o, 'type', path)
   const code = num(c, o, 'code', path)
-  if (type !== undefined && type < 0) c.tag(join(path, 'type'), 'Type', type, 'gte')
-  if (type !== undefined && type > 254) c.tag(join(path, 'type'), 'Type', type, 'lte')
-  if (code !== undefined && code < 0) c.tag(join(path, 'code'), 'Code', code, 'gte')
-  if (code !== undefined && code > 255) c.tag(join(path, 'code'), 'Code', code, 'lte')
+  if (type !== undefined && type < 0) c.bound(join(path, 'type'), 'Type', type, 'gte', 0)
+  if (type !== undefined && type > 254) c.bound(join(path, 'type'), 'Type', type, 'lte', 254)
+  if (code !== undefined && code < 0) c.bound(join(path, 'code'), 'Code', code, 'gte', 0)
+  if (code !== undefined && code > 255) c.bound(join(path, 'code'), 'Code', code, 'lte', 255)
   crdRange(c, join(path, 'type'), type, 0, 254)
   crdRange(c, join(path, 'code'), code, 0, 255)
   cel(c, path, code === undefined || type !== undefined, 'ICMP code specified without an ICMP type')
@@ -284,7 +284,7 @@ export function validatePolicySpec(c: Collector, spec: Obj, path: string, kind: 
     if (new Set(hints).size !== hints.length) c.tag(join(path, 'performanceHints'), 'PerformanceHints', hints, 'unique')
     hints.forEach((h, i) => {
       const hp = at(join(path, 'performanceHints'), i)
-      if (!(PERFORMANCE_HINTS as readonly string[]).includes(h)) c.tag(hp, `PerformanceHints[${i}]`, h, 'oneof')
+      if (!(PERFORMANCE_HINTS as readonly string[]).includes(h)) c.oneOf(hp, `PerformanceHints[${i}]`, h, PERFORMANCE_HINTS)
       crdEnum(c, hp, h, PERFORMANCE_HINTS)
     })
   }

@@ -10,8 +10,9 @@ export function selectorIsValid(expr: string): boolean {
 
 /** A `validate:"selector"` field: reports the Go tag failure under the Go field name. */
 export function checkSelector(c: Collector, path: string, name: string, expr: string | undefined): void {
-  if (expr === undefined || selectorIsValid(expr)) return
-  c.tag(path, name, expr, 'selector')
+  if (expr === undefined) return
+  const problem = validateSelector(expr)
+  if (problem !== undefined) c.tag(path, name, expr, 'selector', `invalid selector: ${problem}`)
 }
 
 /** CEL rules refuse anything that mentions global( outside an EntityRule namespaceSelector. */
