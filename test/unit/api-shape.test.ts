@@ -72,6 +72,14 @@ describe('toGoView', () => {
     expect(rule.Protocol).toBeNull()
   })
 
+  it('prints metav1.Time the way Go templates do', () => {
+    const tier = toGoView(decodeResource({apiVersion: V3, kind: 'Tier', metadata: {name: 't', creationTimestamp: '2026-03-04T05:06:07Z'}, spec: {}}))
+    expect((tier.ObjectMeta as Record<string, unknown>).CreationTimestamp).toBe('2026-03-04 05:06:07 +0000 UTC')
+    expect((tier.ObjectMeta as Record<string, unknown>).DeletionTimestamp).toBeNull()
+    const bare = toGoView(decodeResource({apiVersion: V3, kind: 'Tier', metadata: {name: 't'}, spec: {}}))
+    expect(bare.CreationTimestamp).toBe('0001-01-01 00:00:00 +0000 UTC')
+  })
+
   it('fills the Node BGP spec only when present (pointer)', () => {
     const withBGP = toGoView(decodeResource({apiVersion: V3, kind: 'Node', metadata: {name: 'n'}, spec: {bgp: {ipv4Address: '10.0.0.1/24'}}}))
     expect((withBGP.Spec as Record<string, Record<string, unknown>>).BGP).toMatchObject({ASNumber: null, IPv4Address: '10.0.0.1/24', IPv6Address: ''})

@@ -39,11 +39,23 @@ export function orderResourceFields<R extends Resource>(res: R): R {
   return orderStruct(res as unknown as JsonObject, ks.resource) as unknown as R
 }
 
+/** Go's time.Time.String() for a UTC instant: `2026-01-01 00:00:00 +0000 UTC` (what templates print for a metav1.Time). */
+function goTimeString(rfc3339: string): string {
+  const ms = Date.parse(rfc3339)
+  if (Number.isNaN(ms)) return rfc3339
+  const iso = new Date(ms).toISOString()
+  const frac = iso.slice(20, 23).replace(/0+$/, '')
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac ? `.${frac}` : ''} +0000 UTC`
+}
+
 /** A Go value as text/template sees it: non-pointer fields always exist (zero value), nil pointers are null. */
 function goValue(v: unknown, t: FieldType, pointer: boolean): unknown {
+  if (t.kind === 'time' && typeof v === 'string') return goTimeString(v)
   if (v === undefined || v === null) {
     if (pointer) return null
     switch (t.kind) {
+      case 'time':
+        return '0001-01-01 00:00:00 +0000 UTC'
       case 'string':
         return ''
       case 'bool':
@@ -55,7 +67,7 @@ function goValue(v: unknown, t: FieldType, pointer: boolean): unknown {
       case 'object':
         return goStruct({}, t.schema())
       default:
-        // nil slices and maps, zero Port/Protocol/Duration/Time.
+        // nil slices and maps; zero Port/Protocol/Duration (printed by F as Go would, if ever needed).
         return null
     }
   }
