@@ -502,7 +502,8 @@ export class IPAMClient {
           const pending = await this.getPendingAffinity(s.affinity, subnet)
           block = await this.getBlockFromAffinity(pending, subnet, s.hostReserved, s.affinity)
         } catch (e) {
-          if (isConflict(e)) continue
+          // A concurrent claimer may have replaced or removed what we just read: start over.
+          if (isConflict(e) || isNotFound(e)) continue
           if (e instanceof BlockClaimConflictError || e instanceof StaleAffinityError) break
           throw e
         }
@@ -541,7 +542,9 @@ export class IPAMClient {
       return this.claimAffineBlock(pending, cidr, reserved, affinity)
     }
     if (block.value.affinity !== affinityString(affinity)) {
-      await this.store.deleteAffinity(aff)
+      await this.store.deleteAffinity(aff).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e
+      })
       throw new StaleAffinityError(`Affinity is stale: ${affinityString(affinity)}:${cidr}`)
     }
     const state = aff.value.state ?? ''
@@ -716,7 +719,7 @@ export class IPAMClient {
           const pending = await this.getPendingAffinity(affinity, blockCIDR)
           kv = await this.claimAffineBlock(pending, blockCIDR, args.hostReservedAttr, affinity)
         } catch (e2) {
-          if (isConflict(e2) || e2 instanceof BlockClaimConflictError) continue
+          if (isConflict(e2) || isNotFound(e2) || e2 instanceof BlockClaimConflictError) continue
           throw e2
         }
       }
@@ -1040,7 +1043,7 @@ export class IPAMClient {
           await this.claimAffineBlock(pending, block, undefined, affinity)
           result.claimed.push(block)
         } catch (e) {
-          if (isConflict(e)) continue
+          if (isConflict(e) || isNotFound(e)) continue
           if (!(e instanceof BlockClaimConflictError)) throw e
           result.failed.push(block)
         }
