@@ -8,7 +8,7 @@ import {
   strs,
 } from './collector.js'
 import type {IPNet} from './net.js'
-import {formatCIDR, isMasked, netContainsIP, netsOverlap, parseCIDR, parseCIDROrIP, parseIP} from './net.js'
+import {formatCIDR, isMasked, netContainsIP, netsOverlap, parseCIDR, parseCIDROrIP} from './net.js'
 import {checkSelector} from './selectors.js'
 
 const ENCAP_MODES = ['Never', 'Always', 'CrossSubnet'] as const
@@ -191,13 +191,6 @@ export function checkBlockSizeConflict(pool: PoolRef, blockCIDRs: readonly strin
     }
   }
   return []
-}
-
-/** Whether an address falls inside a CIDR (helper for callers matching reservations or pools). */
-export function cidrContainsIP(cidr: string, ip: string): boolean {
-  const n = parseCIDROrIP(cidr)
-  const a = parseIP(ip)
-  return n !== undefined && a !== undefined && netContainsIP(n, a)
 }
 
 

@@ -42,11 +42,6 @@ export function parsePort(raw: unknown): Port | string {
   return {min: 0, max: 0, name: raw}
 }
 
-export function formatPort(p: Port): string {
-  if (p.name) return p.name
-  return p.min === p.max ? String(p.min) : `${p.min}:${p.max}`
-}
-
 /** numorstring.Port struct validation; the Go field name is always `Port`. */
 export function validatePort(c: Collector, path: string, p: Port): void {
   if (p.min > p.max) c.go(path, 'Port', p.max, 'port range invalid')
@@ -96,10 +91,6 @@ export function parseProtocol(raw: unknown): Protocol | string {
 export function protocolFromString(s: string): Protocol {
   const known = PROTOCOL_NAMES.find((n) => n.toLowerCase() === s.toLowerCase())
   return parseProtocol(known ?? s) as Protocol
-}
-
-export function protocolString(p: Protocol): string {
-  return p.str ?? String(p.num)
 }
 
 export function validateProtocol(c: Collector, path: string, p: Protocol): void {

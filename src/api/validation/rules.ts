@@ -16,7 +16,7 @@ import {allPortsAreNamed, checkPorts, checkProtocol, protocolIs, supportsPorts} 
 import {checkSelector, isLoneGlobal, mentionsGlobal} from './selectors.js'
 import {checkNameTag, isStrictNet} from './tags.js'
 
-export const RULE_ACTIONS = ['Allow', 'Deny', 'Log', 'Pass'] as const
+const RULE_ACTIONS = ['Allow', 'Deny', 'Log', 'Pass'] as const
 const POLICY_TYPES = ['Ingress', 'Egress'] as const
 const PERFORMANCE_HINTS = ['AssumeNeededOnEveryNode'] as const
 const GLOBAL_ONLY_IN_NS = 'global() can only be used in an EntityRule namespaceSelector'

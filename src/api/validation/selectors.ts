@@ -3,11 +3,6 @@
 import {validateSelector} from '../selector.js'
 import {Collector} from './collector.js'
 
-/** Whether the expression parses as a Calico selector (the empty selector is valid and selects everything). */
-export function selectorIsValid(expr: string): boolean {
-  return validateSelector(expr) === undefined
-}
-
 /** A `validate:"selector"` field: reports the Go tag failure under the Go field name. */
 export function checkSelector(c: Collector, path: string, name: string, expr: string | undefined): void {
   if (expr === undefined) return
