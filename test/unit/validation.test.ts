@@ -117,6 +117,12 @@ describe('Calico validator cases', () => {
     })
   }
 
+  it('also accepts, with the CRD rules on, every resource the Go validator alone accepted', () => {
+    for (const c of runnable.filter((x) => x.scope === 'resource' && !x.crdSchemaValidated && x.expected === 'valid')) {
+      expect(runResource({...c, crdSchemaValidated: true}), c.id).toBeUndefined()
+    }
+  })
+
   it('vt-1663: a named port that also carries numbers is refused', () => {
     const c = new Collector(false)
     validatePort(c, 'spec.ingress[0].destination.notPorts[0]', {name: 'foo', min: 123, max: 456})
