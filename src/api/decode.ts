@@ -143,6 +143,8 @@ class Decoder {
         }
       case 'time':
         return this.time(v, at)
+      case 'raw':
+        return structuredClone(v)
       case 'list': {
         if (!Array.isArray(v)) {
           this.typeError(describe(v), goTypeOf(t), at)

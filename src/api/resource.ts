@@ -26,6 +26,18 @@ export interface ObjectMeta {
   ownerReferences?: OwnerReference[]
   finalizers?: string[]
   selfLink?: string
+  /** Server-side-apply bookkeeping; kept so objects exported by kubectl decode, otherwise unused. */
+  managedFields?: ManagedFieldsEntry[]
+}
+
+export interface ManagedFieldsEntry {
+  manager?: string
+  operation?: 'Apply' | 'Update'
+  apiVersion?: string
+  time?: string
+  fieldsType?: string
+  fieldsV1?: Record<string, unknown>
+  subresource?: string
 }
 
 /** A v3 resource as read from YAML/JSON or a datastore: spec and status stay structurally typed per kind. */

@@ -192,6 +192,12 @@ describe('canonical decoding', () => {
     expect(Object.keys(res.spec?.labelsToApply as object)).toEqual(['a', 'b'])
   })
 
+  it('accepts managedFields from kubectl exports and keeps fieldsV1 opaque', () => {
+    const entry = {manager: 'kubectl', operation: 'Apply', apiVersion: V3, time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: {'f:spec': {'f:order': {}}}}
+    const res = decodeResource({kind: 'Tier', apiVersion: V3, metadata: {name: 't', managedFields: [entry]}, spec: {}})
+    expect(res.metadata.managedFields).toEqual([entry])
+  })
+
   it('normalises creationTimestamp to UTC seconds', () => {
     const res = decodeResource({kind: 'Tier', apiVersion: V3, metadata: {name: 't', creationTimestamp: '2026-01-01T01:00:00.123+01:00'}, spec: {}})
     expect(res.metadata.creationTimestamp).toBe('2026-01-01T00:00:00Z')

@@ -3,7 +3,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {decodeResource} from '../../src/api/decode.js'
-import type {ObjectMeta, OwnerReference, Resource} from '../../src/api/resource.js'
+import type {ManagedFieldsEntry, ObjectMeta, OwnerReference, Resource} from '../../src/api/resource.js'
 import * as bgp from '../../src/api/schema/bgp.js'
 import * as cluster from '../../src/api/schema/cluster.js'
 import type {FieldNames} from '../../src/api/schema/dsl.js'
@@ -25,6 +25,7 @@ describe('TS interfaces name exactly the schema fields', () => {
     const results = [
   check<Same<keyof ObjectMeta, FieldNames<typeof meta.ObjectMetaSchema>>>(true),
   check<Same<keyof OwnerReference, FieldNames<typeof meta.OwnerReferenceSchema>>>(true),
+  check<Same<keyof ManagedFieldsEntry, FieldNames<typeof meta.ManagedFieldsEntrySchema>>>(true),
   check<Same<keyof T.BGPConfigurationSpec, FieldNames<typeof bgp.BGPConfigurationSpecSchema>>>(true),
   check<Same<keyof T.ServiceLoadBalancerIPBlock, FieldNames<typeof bgp.ServiceLoadBalancerIPBlockSchema>>>(true),
   check<Same<keyof T.ServiceExternalIPBlock, FieldNames<typeof bgp.ServiceExternalIPBlockSchema>>>(true),

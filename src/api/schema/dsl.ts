@@ -36,6 +36,8 @@ export type FieldType =
   | {readonly kind: 'duration'}
   /** metav1.Time: RFC 3339, stored with seconds precision in UTC. */
   | {readonly kind: 'time'}
+  /** Opaque JSON kept as given (metav1.FieldsV1 in managedFields). */
+  | {readonly kind: 'raw'; readonly goType: string}
   | {readonly kind: 'list'; readonly items: FieldType}
   | {readonly kind: 'map'; readonly values: FieldType}
   /** A nested struct; lazy so structs can reference each other in any order. */
@@ -129,6 +131,9 @@ export const intOrString: FieldType = {kind: 'intOrString'}
 export const asNumber: FieldType = {kind: 'asNumber'}
 export const duration: FieldType = {kind: 'duration'}
 export const time: FieldType = {kind: 'time'}
+export function raw(goType: string): FieldType {
+  return {kind: 'raw', goType}
+}
 export function list(items: FieldType): FieldType {
   return {kind: 'list', items}
 }
@@ -145,6 +150,7 @@ export function goTypeOf(t: FieldType): string {
     case 'string':
     case 'uint8OrString':
     case 'int':
+    case 'raw':
       return t.goType
     case 'bool':
       return 'bool'

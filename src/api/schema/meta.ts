@@ -1,5 +1,5 @@
 // Kubernetes structs embedded in Calico resources (k8s.io/apimachinery meta/v1, core/v1, networking/v1).
-import {bool, f, int, intOrString, list, map, named, obj, str, struct, time} from './dsl.js'
+import {bool, f, int, intOrString, list, map, named, obj, raw, str, struct, time} from './dsl.js'
 
 export const OwnerReferenceSchema = struct('OwnerReference', 'v1', [
   f('apiVersion', 'APIVersion', str, {keep: true}),
@@ -8,6 +8,16 @@ export const OwnerReferenceSchema = struct('OwnerReference', 'v1', [
   f('uid', 'UID', named('types.UID'), {keep: true}),
   f('controller', 'Controller', bool, {pointer: true}),
   f('blockOwnerDeletion', 'BlockOwnerDeletion', bool, {pointer: true}),
+])
+
+export const ManagedFieldsEntrySchema = struct('ManagedFieldsEntry', 'v1', [
+  f('manager', 'Manager', str),
+  f('operation', 'Operation', named('v1.ManagedFieldsOperationType', ['Apply', 'Update'])),
+  f('apiVersion', 'APIVersion', str),
+  f('time', 'Time', time, {pointer: true}),
+  f('fieldsType', 'FieldsType', str),
+  f('fieldsV1', 'FieldsV1', raw('v1.FieldsV1'), {pointer: true}),
+  f('subresource', 'Subresource', str),
 ])
 
 /** metav1.ObjectMeta, in Go struct order (which is also the JSON output order). */
@@ -26,6 +36,7 @@ export const ObjectMetaSchema = struct('ObjectMeta', 'v1', [
   f('annotations', 'Annotations', map(str)),
   f('ownerReferences', 'OwnerReferences', list(obj(() => OwnerReferenceSchema))),
   f('finalizers', 'Finalizers', list(str)),
+  f('managedFields', 'ManagedFields', list(obj(() => ManagedFieldsEntrySchema))),
 ])
 
 /** metav1.ListMeta of `<Kind>List` objects. */

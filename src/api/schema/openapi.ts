@@ -19,6 +19,7 @@ export interface OpenAPISchema {
   additionalProperties?: OpenAPISchema
   anyOf?: OpenAPISchema[]
   'x-kubernetes-int-or-string'?: true
+  'x-kubernetes-preserve-unknown-fields'?: true
 }
 
 const INT_FORMAT: Readonly<Record<string, string>> = {int32: 'int32', int64: 'int64', uint32: 'int32', uint64: 'int64'}
@@ -49,6 +50,8 @@ function typeSchema(t: FieldType, seen: readonly string[]): OpenAPISchema {
       return {type: 'string'}
     case 'time':
       return {type: 'string', format: 'date-time'}
+    case 'raw':
+      return {type: 'object', 'x-kubernetes-preserve-unknown-fields': true}
     case 'list':
       return {type: 'array', items: typeSchema(t.items, seen)}
     case 'map':
