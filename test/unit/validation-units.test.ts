@@ -64,6 +64,13 @@ describe('ports', () => {
   })
 })
 
+describe('Felix single-port fields', () => {
+  it('checks natPortRange like any port', () => {
+    expect(validateFragment('FelixConfigurationSpec', {natPortRange: '32768:65535'})).toEqual([])
+    expect(validateFragment('FelixConfigurationSpec', {natPortRange: 0})[0]).toMatchObject({name: 'Port', path: 'natPortRange'})
+  })
+})
+
 describe('error reporting', () => {
   it('carries the JSON path of each field and keeps libcalico-go message format', () => {
     const res = np({ingress: [{action: 'Allow', protocol: 'TCP', destination: {ports: [80, '0:10']}}]})

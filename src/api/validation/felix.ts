@@ -7,7 +7,7 @@ import {
 } from './collector.js'
 import {isDNS1123Label, INTERFACE_RE} from './names.js'
 import {parseCIDROrIP, parseIP} from './net.js'
-import {checkPorts} from './ports.js'
+import {checkPort, checkPorts} from './ports.js'
 import {validateProtoPort} from './endpoints.js'
 
 const IFACE_FILTER_RE = /^[a-zA-Z0-9:._+-]{1,15}$/
@@ -233,6 +233,12 @@ export function validateFelixConfigurationSpec(c: Collector, spec: Obj, path: st
     if (rawRanges.length > 7) c.go(rp, 'KubeNodePortRanges', rawRanges, 'node port ranges list is too long (max 7)')
     if (ports.some((p) => p.name !== '')) c.go(rp, 'KubeNodePortRanges', rawRanges, 'node port ranges should not contain named ports')
     crdItems(c, rp, rawRanges, undefined, 7)
+  }
+
+  // Single numorstring.Port fields get the same struct check as ports in lists.
+  for (const key of ['natPortRange', 'bpfPSNATPorts'] as const) {
+    const v = spec[key]
+    if (v !== undefined && v !== null) checkPort(c, join(path, key), v)
   }
 
   for (const [i, cidr] of (strs(c, spec, 'externalNodesList', path) ?? []).entries()) {

@@ -60,16 +60,21 @@ export function validatePort(c: Collector, path: string, p: Port): void {
 export function checkPorts(c: Collector, path: string, raw: readonly unknown[]): Port[] {
   const out: Port[] = []
   raw.forEach((r, i) => {
-    const p = parsePort(r)
-    const ip = `${path}[${i}]`
-    if (typeof p === 'string') {
-      c.go(ip, 'Port', r, p)
-      return
-    }
-    validatePort(c, ip, p)
-    out.push(p)
+    const p = checkPort(c, `${path}[${i}]`, r)
+    if (p) out.push(p)
   })
   return out
+}
+
+/** Parses and validates one port field; returns it when it parsed. */
+export function checkPort(c: Collector, path: string, raw: unknown): Port | undefined {
+  const p = parsePort(raw)
+  if (typeof p === 'string') {
+    c.go(path, 'Port', raw, p)
+    return undefined
+  }
+  validatePort(c, path, p)
+  return p
 }
 
 export function allPortsAreNamed(ports: readonly Port[]): boolean {
