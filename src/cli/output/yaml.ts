@@ -184,12 +184,26 @@ function canUsePlain(s: string): boolean {
 
 // ---- key order: go-yaml v2's keyList.Less for string keys ----
 
-const isLetter = (c: string): boolean => /\p{L}/u.test(c)
-const isDigit = (c: string): boolean => /\p{Nd}/u.test(c)
+// ASCII answers directly; the Unicode property regexes are only needed (and only paid) beyond it.
+function isLetter(c: string): boolean {
+  const x = c.charCodeAt(0)
+  if (x < 0x80) return (x >= 65 && x <= 90) || (x >= 97 && x <= 122)
+  return /\p{L}/u.test(c)
+}
+
+function isDigit(c: string): boolean {
+  const x = c.charCodeAt(0)
+  if (x < 0x80) return x >= 48 && x <= 57
+  return /\p{Nd}/u.test(c)
+}
+
+const NON_ASCII = /[^\x00-\x7f]/
 
 export function yamlKeyLess(a: string, b: string): boolean {
-  const ar = [...a]
-  const br = [...b]
+  // Strings index by code unit, which equals the rune for ASCII; only other keys need splitting.
+  const wide = NON_ASCII.test(a) || NON_ASCII.test(b)
+  const ar: ArrayLike<string> = wide ? [...a] : a
+  const br: ArrayLike<string> = wide ? [...b] : b
   for (let i = 0; i < ar.length && i < br.length; i++) {
     if (ar[i] === br[i]) continue
     const al = isLetter(ar[i])
@@ -224,8 +238,15 @@ function sortKeys(keys: string[]): string[] {
 
 // ---- the emitter ----
 
+/**
+ * Plain scalars whose analysis is trivial: ASCII, no space or ':' (so no folding, comment or mapping
+ * indicator), and a first character that is not an indicator.
+ */
+const SIMPLE_PLAIN = /^[A-Za-z0-9_(/][\x21-\x39\x3b-\x7e]*$/
+const LINE_BREAK = /[\n\r\u0085\u2028\u2029]/
+
 class Emitter {
-  out = ''
+  private readonly parts: string[] = []
   private column = 0
   private indent = -1
   private readonly indents: number[] = []
@@ -234,13 +255,17 @@ class Emitter {
   private flowLevel = 0
   private ctx: NodeContext = {}
 
+  get out(): string {
+    return this.parts.join('')
+  }
+
   private put(s: string): void {
-    this.out += s
+    this.parts.push(s)
     this.column++
   }
 
   private putBreak(): void {
-    this.out += '\n'
+    this.parts.push('\n')
     this.column = 0
   }
 
@@ -254,7 +279,10 @@ class Emitter {
   writeIndent(): void {
     const indent = Math.max(this.indent, 0)
     if (!this.indention || this.column > indent || (this.column === indent && !this.whitespace)) this.putBreak()
-    while (this.column < indent) this.put(' ')
+    if (this.column < indent) {
+      this.parts.push(' '.repeat(indent - this.column))
+      this.column = indent
+    }
     this.whitespace = true
     this.indention = true
   }
@@ -308,8 +336,7 @@ class Emitter {
     this.increaseIndent(false, false)
     for (const key of keys) {
       this.writeIndent()
-      const chars = [...key]
-      const simple = !analyzeScalar(chars).multiline && Buffer.byteLength(key) <= 128
+      const simple = !LINE_BREAK.test(key) && Buffer.byteLength(key) <= 128
       if (simple) {
         this.emitNode(key, {mapping: true, simpleKey: true})
         this.writeIndicator(':', false, false, false)
@@ -341,9 +368,18 @@ class Emitter {
       text = String(value)
       style = text.includes('\n') ? 'literal' : canUsePlain(text) ? 'plain' : 'double'
     }
+    const simpleKey = Boolean(this.ctx.simpleKey)
+    if (style === 'plain' && this.flowLevel === 0 && SIMPLE_PLAIN.test(text)) {
+      // Fast path for the common case (names, numbers, CIDRs): nothing to analyse, quote or fold.
+      if (!this.whitespace) this.put(' ')
+      this.parts.push(text)
+      this.column += text.length
+      this.whitespace = false
+      this.indention = false
+      return
+    }
     const chars = [...text]
     const a = analyzeScalar(chars)
-    const simpleKey = Boolean(this.ctx.simpleKey)
     if (simpleKey && a.multiline) style = 'double'
     if (style === 'plain') {
       if ((this.flowLevel > 0 && !a.flowPlainAllowed) || (this.flowLevel === 0 && !a.blockPlainAllowed)) style = 'single'
@@ -361,8 +397,25 @@ class Emitter {
     this.popIndent()
   }
 
+  /** Appends characters that need no escaping and cannot fold, in one step. */
+  private putAll(chars: string[]): void {
+    this.parts.push(chars.join(''))
+    this.column += chars.length
+  }
+
+  /** Folding happens only at a space reached past BEST_WIDTH, impossible if the scalar ends first. */
+  private cannotFold(chars: string[], allowBreaks: boolean): boolean {
+    return !allowBreaks || this.column + chars.length <= BEST_WIDTH + 1
+  }
+
   private writePlain(chars: string[], allowBreaks: boolean): void {
     if (!this.whitespace) this.put(' ')
+    if (this.cannotFold(chars, allowBreaks)) {
+      this.putAll(chars)
+      this.whitespace = false
+      this.indention = false
+      return
+    }
     let spaces = false
     for (let i = 0; i < chars.length; i++) {
       const c = chars[i]
@@ -443,7 +496,7 @@ class Emitter {
       if (isBreak(c)) {
         if (c === '\n') this.putBreak()
         else {
-          this.out += c
+          this.parts.push(c)
           this.column = 0
         }
         this.indention = true
