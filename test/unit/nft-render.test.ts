@@ -230,6 +230,28 @@ describe('packet semantics of the rendered table', () => {
     const ev2 = new TableEvaluator(renderTable(computePolicyState(NODE, star)))
     expect(ev2.evaluate('input', tcp('192.168.2.20', '192.168.2.10', 8055, {iifname: 'eth1'})).verdict).toBe('drop')
     expect(ev2.evaluate('input', tcp('192.168.2.20', '192.168.2.10', 22, {iifname: 'eth1'})).verdict).toBe('accept')
+    // ...but not workload interfaces, in any hook: host → own pod (even DNATed) and pod → pod forwarding.
+    const pods = [...star, profile('default'), wep('w0', 'cali0', '10.65.0.10/32'), wep('w1', 'cali1', '10.65.0.11/32')]
+    const ev3 = new TableEvaluator(renderTable(computePolicyState(NODE, pods)))
+    expect(ev3.evaluatePath(['output', 'postrouting'], tcp('192.168.2.10', '10.65.0.10', 80, {oifname: 'cali0', ctDnat: true})).verdict).toBe('accept')
+    expect(ev3.evaluatePath(['prerouting', 'forward', 'postrouting'], tcp('10.65.0.11', '10.65.0.10', 80, {iifname: 'cali1', oifname: 'cali0'})).verdict).toBe('accept')
+  })
+
+  it('host endpoint egress of DNATed host traffic is policed in mangle POSTROUTING; forwarded traffic is not re-policed', () => {
+    const t = renderTable(computePolicyState(NODE, [
+      hep('h', 'eth0', ['192.168.1.10'], {hostep: 'true'}),
+      gnp('egress', {selector: "hostep == 'true'", applyOnForward: true, egress: [{action: 'Allow', protocol: 'TCP', destination: {ports: [443]}}], ingress: [{action: 'Allow'}]}),
+      fc({nftablesFilterDenyAction: 'Reject'}),
+    ]))
+    const ev = new TableEvaluator(t)
+    const out = (port: number, dnat: boolean): string => ev.evaluatePath(['output', 'postrouting'], tcp('192.168.1.10', '10.96.0.1', port, {oifname: 'eth0', ctDnat: dnat})).verdict
+    expect(out(443, false)).toBe('accept')
+    expect(out(8080, false)).toBe('reject')
+    // DNATed: filter OUTPUT leaves it alone, mangle POSTROUTING applies the same policy (and can only drop).
+    expect(out(443, true)).toBe('accept')
+    expect(out(8080, true)).toBe('drop')
+    const fwd = ev.evaluatePath(['prerouting', 'forward', 'postrouting'], tcp('10.9.0.1', '10.96.0.1', 443, {iifname: 'eth1', oifname: 'eth0', ctDnat: true}))
+    expect(fwd.verdict).toBe('accept')
   })
 
   it('doNotTrack allow skips conntrack in raw; preDNAT deny drops before DNAT; applyOnForward polices forwarded traffic', () => {

@@ -94,7 +94,7 @@ export function richResources(variant: 1 | 2 = 1): CalcResource[] {
       apiVersion: v3,
       kind: 'GlobalNetworkPolicy',
       metadata: {name: 'untracked'},
-      spec: {selector: "host-endpoint == 'true'", doNotTrack: true, applyOnForward: true, ingress: [{action: 'Allow', source: {nets: ['10.0.0.0/24']}}], egress: [{action: 'Allow', destination: {nets: ['10.0.0.0/24']}}]},
+      spec: {selector: "host-endpoint == 'true'", doNotTrack: true, applyOnForward: true, ingress: [{action: 'Deny', source: {nets: ['10.0.0.66/32']}}, {action: 'Allow', source: {nets: ['10.0.0.0/24']}}], egress: [{action: 'Allow', destination: {nets: ['10.0.0.0/24']}}]},
     },
     {
       apiVersion: v3,

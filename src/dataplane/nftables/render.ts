@@ -53,9 +53,10 @@ const renderedPolicies = new WeakMap<ActivePolicy, Map<string, NftRule[]>>()
 
 class Builder {
   readonly table: NftTable
+  /** Rule options for the filter layer; raw/mangle hooks cannot REJECT, so they always DROP. */
   private readonly ruleOpts: RuleRenderOptions
+  private readonly dropOpts: RuleRenderOptions
   private readonly families: IPFamily[]
-  private readonly optsKey: string
   /** Policy and profile chains: the only ones whose rules reference IP sets. */
   private readonly ruleChains: string[] = []
 
@@ -64,7 +65,7 @@ class Builder {
     const s = state.settings
     this.families = s.ipv6Support ? [4, 6] : [4]
     this.ruleOpts = {families: this.families, logPrefix: s.logPrefix, denyAction: s.denyAction}
-    this.optsKey = JSON.stringify(this.ruleOpts)
+    this.dropOpts = {...this.ruleOpts, denyAction: 'drop'}
   }
 
   private chain(name: string, rules: NftRule[], base?: NftChain['base']): void {
@@ -73,8 +74,12 @@ class Builder {
     this.table.chains.set(name, c)
   }
 
-  private get deny(): Verdict {
-    return {kind: this.state.settings.denyAction}
+  private optsFor(layer: Layer): RuleRenderOptions {
+    return layer === 'filter' ? this.ruleOpts : this.dropOpts
+  }
+
+  private denyFor(layer: Layer): Verdict {
+    return {kind: this.optsFor(layer).denyAction}
   }
 
   /** `iifname`/`oifname` matches for every workload interface prefix (`cali*`). */
@@ -119,6 +124,9 @@ class Builder {
       ...v6Skip,
       rule([], jump(f('cali-FORWARD'))),
       rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Policy explicitly accepted packet.'),
+      // Whatever leaves FORWARD without a verdict was not refused by us: tell mangle POSTROUTING not to police it
+      // again as host endpoint egress.
+      rule([], undefined, undefined, [{kind: 'mark-set', bits: MARK_ACCEPT}]),
     ], base('forward', PRIO_FILTER))
     this.chain(f('cali-FORWARD'), [
       // Keep Accept: a preDNAT allow in mangle skips forward host-endpoint policy.
@@ -193,6 +201,16 @@ class Builder {
       rule(this.wlIfaces('iifname', true), jump(mg('cali-from-host-endpoint'))),
       rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Host endpoint policy accepted packet.'),
     ], base('prerouting', PRIO_MANGLE))
+    // Host endpoint egress for DNATed traffic: in filter OUTPUT the output interface is not final yet, so Felix
+    // polices it here instead (forwarded traffic arrives with Accept set by filter FORWARD and is skipped).
+    this.chain(mg('POSTROUTING'), [
+      ...v6Skip,
+      rule([M.markIs(MARK_ACCEPT)], RETURN),
+      rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),
+      rule([{kind: 'ct-dnat', negate: false}], jump(mg('cali-to-host-endpoint'))),
+      rule([M.markIs(MARK_ACCEPT)], RETURN, 'Host endpoint policy accepted packet.'),
+    ], base('postrouting', PRIO_MANGLE))
+    this.chain(mg('cali-failsafe-out'), failsafe(s.failsafeOutbound, false))
   }
 
   // ----------------------------------------------------------------------------------------------------------
@@ -208,6 +226,7 @@ class Builder {
       {layer: 'raw', name: 'cali-from-host-endpoint', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fh', want: (ep) => ep.untrackedTiers.length > 0},
       {layer: 'raw', name: 'cali-to-host-endpoint', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'th', want: (ep) => ep.untrackedTiers.length > 0},
       {layer: 'mangle', name: 'cali-from-host-endpoint', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fh', want: (ep) => ep.preDnatTiers.length > 0},
+      {layer: 'mangle', name: 'cali-to-host-endpoint', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'th', want: () => true},
     ]
     for (const d of maps) {
       const name = staticName(d.layer, d.name)
@@ -222,8 +241,12 @@ class Builder {
       this.table.maps.set(name, {name, elements})
       const rules: NftRule[] = [rule([], {kind: 'vmap', key: d.key, map: name})]
       if (d.failClosed) rules.push(rule([], DROP, 'Unknown interface'))
-      // The `*` host endpoint polices every interface that has no endpoint of its own (except workloads).
-      else if (wildcard) rules.push(rule([], goto(wildcard)))
+      // The `*` host endpoint polices every interface that has no endpoint of its own, never workload interfaces
+      // (Felix: "Skip egress WHEP policy for traffic to local workload").
+      else if (wildcard) {
+        for (const m of this.wlIfaces(d.key, false)) rules.push(rule([m], RETURN))
+        rules.push(rule([], goto(wildcard)))
+      }
       this.chain(name, rules)
     }
   }
@@ -245,12 +268,12 @@ class Builder {
       this.chain(endpointChainName('filter', 'tw', ep.iface), [
         ...conntrack, clear,
         ...this.policyPart('filter', ep.tiers, 'in', true),
-        ...this.profilePart(ep.profileIds, 'in'),
+        ...this.profilePart('filter', ep.profileIds, 'in'),
       ])
       this.chain(endpointChainName('filter', 'fw', ep.iface), [
         ...conntrack, clear, ...encapDrops,
         ...this.policyPart('filter', ep.tiers, 'out', true),
-        ...this.profilePart(ep.profileIds, 'out'),
+        ...this.profilePart('filter', ep.profileIds, 'out'),
       ])
       return
     }
@@ -258,12 +281,12 @@ class Builder {
     this.chain(endpointChainName('filter', 'fh', ep.iface), [
       ...conntrack, rule([], jump(f('cali-failsafe-in'))), clear,
       ...this.policyPart('filter', ep.tiers, 'in', true),
-      ...this.profilePart(ep.profileIds, 'in'),
+      ...this.profilePart('filter', ep.profileIds, 'in'),
     ])
     this.chain(endpointChainName('filter', 'th', ep.iface), [
       ...conntrack, rule([], jump(f('cali-failsafe-out'))), clear,
       ...this.policyPart('filter', ep.tiers, 'out', true),
-      ...this.profilePart(ep.profileIds, 'out'),
+      ...this.profilePart('filter', ep.profileIds, 'out'),
     ])
     if (ep.forwardTiers.length > 0) {
       // Forwarded traffic: no profiles; what every tier passes is allowed.
@@ -274,6 +297,11 @@ class Builder {
       this.chain(endpointChainName('raw', 'fh', ep.iface), [clear, ...this.policyPart('raw', ep.untrackedTiers, 'in', false)])
       this.chain(endpointChainName('raw', 'th', ep.iface), [clear, ...this.policyPart('raw', ep.untrackedTiers, 'out', false)])
     }
+    this.chain(endpointChainName('mangle', 'th', ep.iface), [
+      ...conntrack, rule([], jump(staticName('mangle', 'cali-failsafe-out'))), clear,
+      ...this.policyPart('mangle', ep.tiers, 'out', true),
+      ...this.profilePart('mangle', ep.profileIds, 'out'),
+    ])
     if (ep.preDnatTiers.length > 0) {
       this.chain(endpointChainName('mangle', 'fh', ep.iface), [clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
     }
@@ -294,55 +322,56 @@ class Builder {
         out.push(rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted', tracked ? [] : [{kind: 'notrack'}]))
       }
       if (t.defaultAction === 'deny') {
-        out.push(rule([M.markClear(MARK_PASS)], this.deny, `End of tier ${t.name}. Drop if no policies passed packet`))
+        out.push(rule([M.markClear(MARK_PASS)], this.denyFor(layer), `End of tier ${t.name}. Drop if no policies passed packet`))
       }
     }
     return out
   }
 
   /** Steps 8-9: profiles in order, then the final drop. */
-  private profilePart(profileIds: string[], dir: 'in' | 'out'): NftRule[] {
+  private profilePart(layer: Layer, profileIds: string[], dir: 'in' | 'out'): NftRule[] {
     const out: NftRule[] = []
     for (const name of profileIds) {
-      const chain = profileChainName('filter', dir, name)
-      this.profileChain(chain, this.state.profiles.get(name), name, dir)
+      const chain = profileChainName(layer, dir, name)
+      this.profileChain(layer, chain, this.state.profiles.get(name), name, dir)
       out.push(rule([], jump(chain)))
       out.push(rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if profile accepted'))
     }
-    out.push(rule([], this.deny, 'Drop if no profiles matched'))
+    out.push(rule([], this.denyFor(layer), 'Drop if no profiles matched'))
     return out
   }
 
-  private policyChain(_layer: Layer, name: string, pol: ActivePolicy | undefined, dir: 'in' | 'out'): void {
+  private policyChain(layer: Layer, name: string, pol: ActivePolicy | undefined, dir: 'in' | 'out'): void {
     if (this.table.chains.has(name)) return
     if (!pol) throw new Error(`policy chain ${name}: policy missing from state`)
     // The calculator hands out the same ActivePolicy object until the policy changes: reuse its rendering.
     let perPolicy = renderedPolicies.get(pol)
     if (!perPolicy) renderedPolicies.set(pol, (perPolicy = new Map()))
-    const cacheKey = `${dir}|${this.optsKey}`
+    const opts = this.optsFor(layer)
+    const cacheKey = `${dir}|${JSON.stringify(opts)}`
     let rules = perPolicy.get(cacheKey)
     if (!rules) {
-      rules = this.ruleChain(dir === 'in' ? pol.inbound : pol.outbound, `${pol.description} ${dir === 'in' ? 'ingress' : 'egress'}`)
+      rules = this.ruleChain(opts, dir === 'in' ? pol.inbound : pol.outbound, `${pol.description} ${dir === 'in' ? 'ingress' : 'egress'}`)
       perPolicy.set(cacheKey, rules)
     }
     this.chain(name, rules)
     this.ruleChains.push(name)
   }
 
-  private profileChain(name: string, prof: ActiveProfile | undefined, profName: string, dir: 'in' | 'out'): void {
+  private profileChain(layer: Layer, name: string, prof: ActiveProfile | undefined, profName: string, dir: 'in' | 'out'): void {
     if (this.table.chains.has(name)) return
     const rules = prof ? (dir === 'in' ? prof.inbound : prof.outbound) : []
     const what = prof?.missing ? ' (missing: fail closed)' : ''
-    this.chain(name, this.ruleChain(rules, `Profile ${profName} ${dir === 'in' ? 'ingress' : 'egress'}${what}`))
+    this.chain(name, this.ruleChain(this.optsFor(layer), rules, `Profile ${profName} ${dir === 'in' ? 'ingress' : 'egress'}${what}`))
     this.ruleChains.push(name)
   }
 
-  private ruleChain(rules: ActivePolicy['inbound'], description: string): NftRule[] {
+  private ruleChain(opts: RuleRenderOptions, rules: ActivePolicy['inbound'], description: string): NftRule[] {
     const out: NftRule[] = []
     rules.forEach((r, i) => {
       const ann = r.annotations ? Object.entries(r.annotations).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(', ') : ''
       const comment = i === 0 ? (ann ? `${description}; ${ann}` : description) : ann || undefined
-      const rendered = renderRule(r, this.ruleOpts, comment)
+      const rendered = renderRule(r, opts, comment)
       out.push(...rendered)
     })
     // An empty chain still identifies its policy in `nft list` output.
