@@ -20,7 +20,11 @@ describe('addresses (Go net semantics)', () => {
     expect(parseIP('::ffff:10.0.0.1')?.version).toBe(4)
     expect(parseIP('fe80::1')?.version).toBe(6)
     expect(parseIP('1:2:3:4:5:6:7:8')?.version).toBe(6)
-    for (const bad of ['010.0.0.1', '256.1.1.1', '1.2.3', 'fe80::1%eth0', '1::2::3', '1:2:3:4:5:6:7:8:9', '', 'abc']) {
+    expect(parseIP('::')).toEqual({version: 6, value: 0n})
+    expect(parseIP('1:2:3:4:5:6:7::')?.value).toBe(0x0001000200030004000500060007_0000n)
+    expect(parseIP('::1.2.3.4')).toEqual({version: 6, value: 0x01020304n})
+    for (const bad of ['010.0.0.1', '256.1.1.1', '1.2.3', 'fe80::1%eth0', '1::2::3', '1:2:3:4:5:6:7:8:9', '', 'abc',
+      ':1::', '1.2.3.4::', '12345::']) {
       expect(parseIP(bad), bad).toBeUndefined()
     }
   })
