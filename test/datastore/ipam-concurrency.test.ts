@@ -17,7 +17,7 @@ const ROOT = resolve(import.meta.dirname, '../..')
 const BUILD = join(ROOT, 'node_modules', '.cache', `ipam-concurrency-${process.pid}`)
 
 const WORKER = `
-const [build, store, host, rounds] = process.argv.slice(2)
+const [build, store, host, rounds, pool] = process.argv.slice(2)
 const {IPAMClient} = await import(build + '/ipam/ipam.js')
 let backend
 if (store.startsWith('embedded:')) {
@@ -31,8 +31,9 @@ const ipam = new IPAMClient(backend)
 const held = []
 for (let i = 0; i < Number(rounds); i++) {
   const handleID = host + '-' + process.pid + '-' + i
-  const r = await ipam.autoAssign({num4: 3, num6: 0, handleID, hostname: host, intendedUse: 'Workload', attrs: {node: host}})
+  const r = await ipam.autoAssign({num4: 3, num6: 0, handleID, hostname: host, intendedUse: 'Workload', attrs: {node: host}, ipv4Pools: [pool]})
   const ips = r.v4.ips.map((ip) => ip.split('/')[0])
+  if (ips.length === 0) continue
   // Give one back so released addresses are reused while others allocate.
   await ipam.releaseIPs([{address: ips[0], handle: handleID}])
   for (const ip of ips.slice(1)) held.push({ip, handleID})
@@ -58,9 +59,9 @@ function compile(): void {
   writeFileSync(join(BUILD, 'worker.mjs'), WORKER)
 }
 
-function runWorker(store: string, host: string, rounds: number): Promise<Held[]> {
+function runWorker(store: string, host: string, rounds: number, pool: string): Promise<Held[]> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(BUILD, 'worker.mjs'), BUILD, store, host, String(rounds)], {stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [join(BUILD, 'worker.mjs'), BUILD, store, host, String(rounds), pool], {stdio: ['ignore', 'pipe', 'pipe']})
     let out = ''
     let err = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -108,50 +109,68 @@ describe.each(stores)('concurrent allocation on %s', (_name, make) => {
   let store: Store
   beforeAll(async () => {
     store = await make()
+    await setup()
   })
   afterAll(async () => {
     await store.close()
   })
 
-  it('never hands out an address twice across processes and hosts', async () => {
-    const backend = store.backend
+  async function setup(): Promise<void> {
     for (const name of ['host-a', 'host-b']) {
-      await backend.apply({kind: 'Node', name}, {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name}, spec: {}})
+      await store.backend.apply({kind: 'Node', name}, {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name}, spec: {}})
     }
-    await backend.apply(
-      {kind: 'IPPool', name: 'p'},
-      {apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'p'}, spec: {cidr: '10.0.0.0/24', blockSize: 28}},
-    )
-    const hosts = ['host-a', 'host-b', 'host-a', 'host-b', 'host-a', 'host-b']
-    const results = await Promise.all(hosts.map((h) => runWorker(store.arg, h, 8)))
-    const held = results.flat()
-    expect(held).toHaveLength(6 * 8 * 2)
-    expect(new Set(held.map((h) => h.ip)).size).toBe(held.length)
+    for (const [name, cidr, blockSize] of [['roomy', '10.0.0.0/24', 28], ['tight', '10.1.0.0/26', 29]] as const) {
+      await store.backend.apply(
+        {kind: 'IPPool', name},
+        {apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name}, spec: {cidr, blockSize}},
+      )
+    }
+  }
 
-    // The store agrees: exactly these addresses are allocated, each to the handle that got it.
-    const ipam = new IPAMClient(backend)
-    const blocks = (await ipam.store.listBlocks()).map((kv) => kv.value as AllocationBlock)
+  /** What the blocks of a pool say is allocated, by address; also checks every block's bookkeeping. */
+  async function storedAllocations(prefix: string, blockSize: number): Promise<Map<string, string>> {
+    const ipam = new IPAMClient(store.backend)
     const stored = new Map<string, string>()
-    for (const b of blocks) {
+    for (const kv of await ipam.store.listBlocks()) {
+      const b = kv.value as AllocationBlock
+      if (!b.cidr.startsWith(prefix)) continue
       const base = b.cidr.split('/')[0].split('.').map(Number)
       b.allocations.forEach((idx, ordinal) => {
         if (idx === null) return
-        const ip = `${base[0]}.${base[1]}.${base[2]}.${base[3] + ordinal}`
-        stored.set(ip, b.attributes[idx].handle_id ?? '')
+        stored.set(`${base[0]}.${base[1]}.${base[2]}.${base[3] + ordinal}`, b.attributes[idx].handle_id ?? '')
       })
-      expect(b.unallocated.length + b.allocations.filter((a) => a !== null).length).toBe(16)
-    }
-    expect(stored).toEqual(new Map(held.map((h) => [h.ip, h.handleID])))
-    // Each block has exactly one owner and a confirmed affinity.
-    for (const b of blocks) {
+      expect(b.unallocated.length + b.allocations.filter((a) => a !== null).length).toBe(blockSize)
+      // Each block has exactly one owner and a confirmed affinity.
       expect(b.affinity).toMatch(/^host:host-[ab]$/)
-      const aff = await backend.get<{state: string}>({kind: 'BlockAffinity', name: `${b.affinity}:${b.cidr}`})
+      const aff = await store.backend.get<{state: string}>({kind: 'BlockAffinity', name: `${b.affinity}:${b.cidr}`})
       expect(aff.value.state).toBe('confirmed')
     }
+    return stored
+  }
+
+  it('never hands out an address twice across processes and hosts', async () => {
+    const hosts = ['host-a', 'host-b', 'host-a', 'host-b', 'host-a', 'host-b']
+    const held = (await Promise.all(hosts.map((h) => runWorker(store.arg, h, 8, '10.0.0.0/24')))).flat()
+    expect(held).toHaveLength(6 * 8 * 2)
+    expect(new Set(held.map((h) => h.ip)).size).toBe(held.length)
+    // The store agrees: exactly these addresses are allocated, each to the handle that got it.
+    expect(await storedAllocations('10.0.', 16)).toEqual(new Map(held.map((h) => [h.ip, h.handleID])))
     // Handles count what the blocks hold.
+    const ipam = new IPAMClient(store.backend)
     for (const kv of await ipam.store.listHandles()) {
+      if (!held.some((h) => h.handleID === kv.key.name)) continue
       const count = Object.values(kv.value.block).reduce((a, b) => a + b, 0)
       expect(count).toBe(held.filter((h) => h.handleID === kv.key.name).length)
     }
+  })
+
+  it('stays consistent when the pool runs out (borrowing under contention)', async () => {
+    // 64 addresses in eight /29 blocks; six processes want up to 90 and keep up to 60.
+    const hosts = ['host-a', 'host-b', 'host-a', 'host-b', 'host-a', 'host-b']
+    const held = (await Promise.all(hosts.map((h) => runWorker(store.arg, h, 5, '10.1.0.0/26')))).flat()
+    expect(held.length).toBeGreaterThan(40)
+    expect(held.length).toBeLessThanOrEqual(64)
+    expect(new Set(held.map((h) => h.ip)).size).toBe(held.length)
+    expect(await storedAllocations('10.1.', 8)).toEqual(new Map(held.map((h) => [h.ip, h.handleID])))
   })
 })
