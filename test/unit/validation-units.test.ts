@@ -1,6 +1,9 @@
 // Building blocks of the validator (address parsing, Kubernetes name checks, message format) and its behaviour on
 // inputs the reference cases do not cover: field paths, wrong JSON types, every kind, speed.
 
+import {readFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+import yaml from 'js-yaml'
 import {describe, expect, it} from 'vitest'
 import {ValidationError} from '../../src/api/errors.js'
 import {KINDS, kindInfo} from '../../src/api/kinds.js'
@@ -141,6 +144,44 @@ describe('robustness', () => {
     const before = structuredClone(res)
     validateResourceFields(res)
     expect(res).toEqual(before)
+  })
+})
+
+describe('fuzz', () => {
+  // Deterministic LCG so a failure reproduces.
+  let seed = 12345
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed % n
+  }
+  const junk = (): unknown => [null, 0, -1, 1.5, 'x', '', true, [], {}, [1, 'a'], {a: 1}, 'global()', '::/0'][rand(13)]
+
+  /** Replaces one randomly chosen value somewhere in the document with junk. */
+  function mutate(v: unknown): unknown {
+    if (Array.isArray(v)) {
+      if (v.length === 0 || rand(4) === 0) return junk()
+      const i = rand(v.length)
+      return v.map((x, j) => (j === i ? mutate(x) : x))
+    }
+    if (typeof v === 'object' && v !== null) {
+      const keys = Object.keys(v)
+      if (keys.length === 0 || rand(5) === 0) return junk()
+      const k = keys[rand(keys.length)]
+      return {...v, [k]: mutate((v as Record<string, unknown>)[k])}
+    }
+    return junk()
+  }
+
+  it('never throws on mangled versions of the reference resources', () => {
+    const file = fileURLToPath(new URL('../fixtures/validation/validation-cases.yaml', import.meta.url))
+    const {cases} = yaml.load(readFileSync(file, 'utf8')) as {cases: Array<{resource?: {metadata?: unknown; spec?: unknown}}>}
+    const docs = cases.flatMap((c) => (c.resource ? [c.resource] : []))
+    for (let round = 0; round < 5; round++) {
+      for (const doc of docs) {
+        const res = (rand(3) === 0 ? {...doc, metadata: mutate(doc.metadata)} : {...doc, spec: mutate(doc.spec)}) as Resource
+        expect(() => validateResourceFields(res), JSON.stringify(res)).not.toThrow()
+      }
+    }
   })
 })
 
