@@ -87,3 +87,44 @@ describe('toGoView', () => {
     expect((without.Spec as Record<string, unknown>).BGP).toBeNull()
   })
 })
+
+// Go field paths used by calicoctl's table columns (calicoctl/resourcemgr/*.go headingsMap templates).
+const COLUMN_PATHS: Record<string, string[]> = {
+  BGPConfiguration: ['.Spec.ASNumber', '.Spec.LogSeverityScreen', '.Spec.NodeToNodeMeshEnabled'],
+  BGPFilter: ['.Spec.ExportV4', '.Spec.ExportV6', '.Spec.ImportV4', '.Spec.ImportV6'],
+  BGPPeer: ['.Spec.ASNumber', '.Spec.Node', '.Spec.NodeSelector', '.Spec.PeerIP'],
+  ClusterInformation: ['.Spec.CalicoVersion', '.Spec.ClusterGUID', '.Spec.ClusterType', '.Spec.DatastoreReady'],
+  FelixConfiguration: ['.ObjectMeta.Name'],
+  GlobalNetworkPolicy: ['.Spec.Order', '.Spec.Selector', '.Spec.Tier'],
+  GlobalNetworkSet: ['.Spec.Nets'],
+  HostEndpoint: ['.Spec.ExpectedIPs', '.Spec.InterfaceName', '.Spec.Node', '.Spec.Profiles'],
+  IPAMConfiguration: ['.Spec.AutoAllocateBlocks', '.Spec.MaxBlocksPerHost', '.Spec.StrictAffinity'],
+  IPPool: ['.Spec.AssignmentMode', '.Spec.CIDR', '.Spec.DisableBGPExport', '.Spec.Disabled', '.Spec.IPIPMode', '.Spec.NATOutgoing', '.Spec.NodeSelector', '.Spec.VXLANMode'],
+  IPReservation: ['.Spec.ReservedCIDRs'],
+  KubeControllersConfiguration: ['.ObjectMeta.Name'],
+  NetworkPolicy: ['.ObjectMeta.Namespace', '.Spec.Order', '.Spec.Selector', '.Spec.Tier'],
+  NetworkSet: ['.ObjectMeta.Namespace', '.Spec.Nets'],
+  Node: ['.Spec.BGP.ASNumber', '.Spec.BGP.IPv4Address', '.Spec.BGP.IPv6Address'],
+  CalicoNodeStatus: ['.Spec.Classes', '.Spec.Node'],
+  Profile: ['.Spec.LabelsToApply'],
+  StagedGlobalNetworkPolicy: ['.Spec.Order', '.Spec.Selector', '.Spec.Tier'],
+  StagedKubernetesNetworkPolicy: ['.ObjectMeta.Namespace', '.Spec.PodSelector'],
+  StagedNetworkPolicy: ['.ObjectMeta.Namespace', '.Spec.Order', '.Spec.Selector', '.Spec.Tier'],
+  Tier: ['.Spec.Order'],
+  WorkloadEndpoint: ['.ObjectMeta.Namespace', '.Spec.IPNATs', '.Spec.IPNetworks', '.Spec.InterfaceName', '.Spec.Node', '.Spec.Orchestrator', '.Spec.Pod', '.Spec.Profiles', '.Spec.Workload'],
+}
+
+describe('calicoctl column templates resolve against the Go view', () => {
+  it.each(Object.entries(COLUMN_PATHS))('%s', (kind, paths) => {
+    // Node's BGP is a pointer: give it one so the nested paths exist.
+    const spec = kind === 'Node' ? {bgp: {}} : {}
+    const view = toGoView(decodeResource({apiVersion: V3, kind, metadata: {name: 'x'}, spec}))
+    for (const path of ['.ObjectMeta.Name', ...paths]) {
+      let cur: unknown = view
+      for (const part of path.slice(1).split('.')) {
+        expect(cur !== null && typeof cur === 'object' && part in cur, `${kind} ${path}`).toBe(true)
+        cur = (cur as Record<string, unknown>)[part]
+      }
+    }
+  })
+})
