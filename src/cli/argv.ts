@@ -40,6 +40,16 @@ export function prepareArgv(argv: readonly string[]): PreparedArgv {
   }
   const rest = argv.slice(i)
   if (rest.length === 0) return {args: globals.includes('--help') ? ['--help'] : globals}
-  const end = rest.indexOf('--')
-  return end < 0 ? {args: [...rest, ...globals]} : {args: [...rest.slice(0, end), ...globals, ...rest.slice(end)]}
+  const end = rest.indexOf('--') < 0 ? rest.length : rest.indexOf('--')
+  // cobra gives every command -h; oclif knows only --help.
+  const command = rest.slice(0, end).map((t) => (t === '-h' ? '--help' : t))
+  return {args: [...command, ...globals, ...rest.slice(end)]}
+}
+
+/** The one line calicoctl prints for an error raised outside any command (e.g. an unknown command). */
+export function describeTopLevelError(err: unknown, bin: string): string {
+  const message = err instanceof Error ? err.message : String(err)
+  const notFound = /^command (.+) not found/.exec(message)
+  if (notFound) return `unknown command "${notFound[1]}" for "${bin}"`
+  return message.split('\n')[0]
 }
