@@ -80,7 +80,7 @@ describe('connectionReason', () => {
       'https://127.0.0.1:2379',
       "TLS: unable to verify the first certificate (set etcdCACertFile to the CA that signed etcd's certificate)",
     ],
-    ['4 DEADLINE_EXCEEDED: Deadline exceeded', ep, 'no response before the request deadline'],
+    ['4 DEADLINE_EXCEEDED: Deadline exceeded', ep, 'timed out waiting for a response'],
     ['14 UNAVAILABLE: Connection dropped', ep, 'Connection dropped'],
   ])('%j', (message, endpoints, expected) => {
     expect(connectionReason(message, endpoints)).toBe(expected)

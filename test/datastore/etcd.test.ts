@@ -176,6 +176,29 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
     expect((again as Error).message).toBe(`cannot connect to etcd at ${endpoints}: connect ECONNREFUSED 127.0.0.1:${port}`)
   })
 
+  it('an endpoint that accepts connections but never answers fails within the dial timeout', async () => {
+    const {createServer} = await import('node:net')
+    const sockets = new Set<import('node:net').Socket>()
+    const hung = createServer((s) => {
+      sockets.add(s)
+      s.on('error', () => undefined)
+    })
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()))
+    const addr = hung.address()
+    const endpoints = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`
+    try {
+      const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: endpoints}, {etcdDialTimeoutMs: 1000})
+      backends.push(backend)
+      const started = Date.now()
+      const err = await backend.list({kind: 'IPPool'}).catch((e: unknown) => e)
+      expect(Date.now() - started).toBeLessThan(4000)
+      expect((err as Error).message).toBe(`cannot connect to etcd at ${endpoints}: timed out waiting for a response`)
+    } finally {
+      for (const s of sockets) s.destroy()
+      hung.close()
+    }
+  })
+
   it('a watch on an unreachable etcd ends with the same one-line DatastoreError', async () => {
     const port = await closedPort()
     const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: `http://127.0.0.1:${port}`})

@@ -2,7 +2,7 @@
 // transactions (libcalico-model.md §9–§10). The etcd3 package (grpc, protobuf loading) is imported
 // lazily by connect(), so commands that never touch etcd never load it.
 
-import type {Etcd3, IKeyValue, ITxnResponse, Watcher as EtcdWatcher} from 'etcd3'
+import type {Etcd3, IKeyValue, IOptions, ITxnResponse, Watcher as EtcdWatcher} from 'etcd3'
 import {
   CalicoError,
   DatastoreError,
@@ -40,6 +40,31 @@ export interface EtcdBackendOptions {
 
 const COMPACTED = /required revision has been compacted/
 
+type RetryPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>
+
+/**
+ * The client's global fault policy: one attempt per endpoint for transport errors (so each member of
+ * a cluster gets its chance), instead of the library default of three attempts whatever the count,
+ * which triples the wait on a dead single endpoint. cockatiel's IPolicy is only needed structurally.
+ */
+function attemptsPerHost(hosts: number, isRecoverable: (err: Error) => boolean): RetryPolicy {
+  const never = () => ({dispose: () => undefined})
+  const policy = {
+    onSuccess: never,
+    onFailure: never,
+    async execute<T>(fn: (ctx: {signal: AbortSignal}) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fn({signal: signal ?? new AbortController().signal})
+        } catch (err) {
+          if (attempt >= hosts || !(err instanceof Error) || !isRecoverable(err)) throw err
+        }
+      }
+    },
+  }
+  return policy as unknown as RetryPolicy
+}
+
 /** The end of the key range holding every key that starts with `prefix` (etcd's clientv3.GetPrefixRangeEnd). */
 function prefixEnd(prefix: Buffer): Buffer {
   const end = Buffer.from(prefix)
@@ -58,7 +83,7 @@ function prefixEnd(prefix: Buffer): Buffer {
  * → the TLS alert, with a hint where the usual cause is known.
  */
 export function connectionReason(message: string, endpoints: string): string {
-  if (/DEADLINE_EXCEEDED/.test(message)) return 'no response before the request deadline'
+  if (/DEADLINE_EXCEEDED/.test(message)) return 'timed out waiting for a response'
   const last = /Last error: (?:Error: )?(.*?)(?:\.? Resolution note:.*)?$/s.exec(message)
   let reason = (last?.[1] ?? message)
     .replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)\s*$/, '') // grpc appends a timestamp
@@ -80,7 +105,10 @@ export class EtcdBackend implements Backend {
   readonly type = 'etcdv3' as const
   readonly endpoints: string
   private readonly pageSize: number
+  private readonly dialTimeoutMs: number
   private readonly watchers = new Set<WatchQueue>()
+  /** Settles once a first request got through; until then requests wait for it (see connected()). */
+  private ready: Promise<void> | undefined
   /** The last connection failure, to explain later fail-fast rejections by the client's circuit breaker. */
   private lastConnectError: string | undefined
 
@@ -92,6 +120,7 @@ export class EtcdBackend implements Backend {
   ) {
     this.endpoints = describeEndpoints(conn)
     this.pageSize = opts.pageSize ?? 500
+    this.dialTimeoutMs = opts.dialTimeoutMs ?? 3_000
   }
 
   /** Validates the configuration and creates the client. No request is made until the first operation. */
@@ -103,8 +132,8 @@ export class EtcdBackend implements Backend {
       hosts: conn.hosts,
       credentials: conn.credentials,
       auth: conn.auth,
-      dialTimeout: opts.dialTimeoutMs ?? 3_000,
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : {deadline: Date.now() + requestTimeout}),
+      faultHandling: {global: attemptsPerHost(conn.hosts.length, etcd.isRecoverableError)},
       grpcOptions: {
         // Belt and braces next to paging: one oversized value must not break a list.
         'grpc.max_receive_message_length': 64 * 1024 * 1024,
@@ -199,6 +228,8 @@ export class EtcdBackend implements Backend {
     }
 
     const start = async (): Promise<void> => {
+      // Fail the watch promptly when etcd is unreachable; the client library would retry forever.
+      await this.call(async () => undefined)
       if (delivered < 0) {
         // "From now": pin the current revision so nothing between watch() and stream setup is lost.
         const head = await this.call(() => this.client.get(CALICO_ROOT).exec())
@@ -339,12 +370,33 @@ export class EtcdBackend implements Backend {
   /** Runs one etcd request, translating transport failures into DatastoreErrors. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
+      await this.connected()
       const result = await fn()
       this.lastConnectError = undefined
       return result
     } catch (err) {
       throw this.translate(err)
     }
+  }
+
+  /**
+   * grpc waits for a connection until the request deadline (10 s), and an endpoint that accepts TCP but
+   * never speaks HTTP/2 would hold every request that long. A cheap first request with the short dial
+   * timeout turns "etcd is not there" into a prompt error; after it, requests get the full deadline.
+   */
+  private connected(): Promise<void> {
+    this.ready ??= this.client
+      .get(CALICO_ROOT)
+      .options({deadline: Date.now() + this.dialTimeoutMs})
+      .exec()
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.ready = undefined
+          throw err
+        },
+      )
+    return this.ready
   }
 
   private translate(err: unknown): Error {
