@@ -99,6 +99,13 @@ describe('error reporting', () => {
     ].join('\n'))
   })
 
+  it("lists fields in Go's order: nested fields, then the policy's own checks, then schema rules", () => {
+    const res = np({types: ['Egress', 'Egress'], ingress: [{action: 'Nope', protocol: 'TCP', destination: {ports: [0]}}]}, 'a.b.c')
+    expect(validateResourceFields(res).map((f) => f.name)).toEqual([
+      'Port', 'Metadata.Name', 'NetworkPolicySpec.Types', 'spec.ingress[0].action',
+    ])
+  })
+
   it('attaches a hint saying what a valid value looks like, outside the message', () => {
     const [sel] = validateResourceFields(np({selector: 'app == '}))
     expect(sel).toMatchObject({name: 'Selector', path: 'spec.selector'})

@@ -45,22 +45,13 @@ function policyName(c: Collector, m: MetaParts, re: RegExp): void {
 type KindValidator = (c: Collector, spec: Obj, meta: MetaParts, res: Resource) => void
 
 const KIND_VALIDATORS: Readonly<Record<string, KindValidator>> = {
-  NetworkPolicy: (c, spec, m) => {
-    policyName(c, m, NETWORK_POLICY_NAME_RE)
-    validatePolicySpec(c, spec, 'spec', NP)
-  },
-  GlobalNetworkPolicy: (c, spec, m) => {
-    policyName(c, m, GLOBAL_NETWORK_POLICY_NAME_RE)
-    validatePolicySpec(c, spec, 'spec', GNP)
-  },
-  StagedNetworkPolicy: (c, spec, m) => {
-    policyName(c, m, NETWORK_POLICY_NAME_RE)
-    validateStagedPolicySpec(c, spec, 'spec', NP)
-  },
-  StagedGlobalNetworkPolicy: (c, spec, m) => {
-    policyName(c, m, GLOBAL_NETWORK_POLICY_NAME_RE)
-    validateStagedPolicySpec(c, spec, 'spec', GNP)
-  },
+  NetworkPolicy: (c, spec, m) => validatePolicySpec(c, spec, 'spec', NP, () => policyName(c, m, NETWORK_POLICY_NAME_RE)),
+  GlobalNetworkPolicy: (c, spec, m) =>
+    validatePolicySpec(c, spec, 'spec', GNP, () => policyName(c, m, GLOBAL_NETWORK_POLICY_NAME_RE)),
+  StagedNetworkPolicy: (c, spec, m) =>
+    validateStagedPolicySpec(c, spec, 'spec', NP, () => policyName(c, m, NETWORK_POLICY_NAME_RE)),
+  StagedGlobalNetworkPolicy: (c, spec, m) =>
+    validateStagedPolicySpec(c, spec, 'spec', GNP, () => policyName(c, m, GLOBAL_NETWORK_POLICY_NAME_RE)),
   StagedKubernetesNetworkPolicy: (c, spec, m, res) => {
     checkNameLength(c, 'metadata.name', m.name, DNS1123_SUBDOMAIN_MAX)
     validateStagedKubernetesPolicySpec(c, res.metadata, spec, 'spec')

@@ -254,8 +254,14 @@ export interface PolicySpecKind {
   specName: 'NetworkPolicySpec' | 'GlobalNetworkPolicySpec'
 }
 
-/** NetworkPolicySpec / GlobalNetworkPolicySpec (also the enforced form of a staged policy). */
-export function validatePolicySpec(c: Collector, spec: Obj, path: string, kind: PolicySpecKind): void {
+interface PolicyParts {
+  ingress: ReadonlyArray<readonly [RuleParts, number]>
+  egress: ReadonlyArray<readonly [RuleParts, number]>
+  types?: string[]
+}
+
+/** Field-level checks of a policy spec (Go tags, nested structs such as rules) and its CRD rules. */
+function policySpecFields(c: Collector, spec: Obj, path: string, kind: PolicySpecKind): PolicyParts {
   num(c, spec, 'order', path)
   checkNameTag(c, join(path, 'tier'), 'Tier', str(c, spec, 'tier', path))
 
@@ -270,11 +276,6 @@ export function validatePolicySpec(c: Collector, spec: Obj, path: string, kind: 
 
   const types = strs(c, spec, 'types', path)
   if (types) {
-    const seen = new Set<string>()
-    for (const t of types) {
-      if (seen.has(t)) c.go(join(path, 'types'), `${kind.specName}.Types`, types, `'${t}' type specified more than once`)
-      seen.add(t)
-    }
     types.forEach((t, i) => crdEnum(c, at(join(path, 'types'), i), t, POLICY_TYPES))
     if (types.length > 0) crdItems(c, join(path, 'types'), types, 1, 2)
   }
@@ -294,45 +295,64 @@ export function validatePolicySpec(c: Collector, spec: Obj, path: string, kind: 
   crdItems(c, join(path, 'ingress'), arr(c, spec, 'ingress', path), undefined, 1024)
   crdItems(c, join(path, 'egress'), arr(c, spec, 'egress', path), undefined, 1024)
 
-  for (const [r, i] of egress) {
+  if (kind.global) {
+    const nsSelector = str(c, spec, 'namespaceSelector', path)
+    checkSelector(c, join(path, 'namespaceSelector'), 'NamespaceSelector', nsSelector)
+    crdMaxLength(c, join(path, 'namespaceSelector'), nsSelector, 1024)
+    cel(c, path, !mentionsGlobal(nsSelector), GLOBAL_ONLY_IN_NS)
+
+    const doNotTrack = bool(c, spec, 'doNotTrack', path) ?? false
+    const preDNAT = bool(c, spec, 'preDNAT', path) ?? false
+    const applyOnForward = bool(c, spec, 'applyOnForward', path) ?? false
+    cel(c, path, !(doNotTrack && preDNAT), 'preDNAT and doNotTrack cannot both be true')
+    cel(c, path, !preDNAT || egress.length === 0, 'preDNAT policy cannot have any egress rules')
+    cel(c, path, !preDNAT || !(types ?? []).includes('Egress'), "preDNAT policy cannot have 'Egress' type")
+    cel(c, path, applyOnForward || (!doNotTrack && !preDNAT), 'applyOnForward must be true if either preDNAT or doNotTrack is true')
+  }
+  return {ingress, egress, types}
+}
+
+/** Go's validateNetworkPolicySpec / validateGlobalNetworkPolicySpec (struct level, after the fields). */
+function policySpecStruct(c: Collector, parts: PolicyParts, path: string, kind: PolicySpecKind): void {
+  const seen = new Set<string>()
+  for (const t of parts.types ?? []) {
+    if (seen.has(t)) c.go(join(path, 'types'), `${kind.specName}.Types`, parts.types, `'${t}' type specified more than once`)
+    seen.add(t)
+  }
+  for (const [r, i] of parts.egress) {
     const rp = at(join(path, 'egress'), i)
     if (r.source.services) c.go(join(rp, 'source.services'), 'Services', r.source.services, 'not allowed in egress rule source')
     if (r.http) c.go(join(rp, 'http'), 'HTTP', r.http, kind.global ? 'not allowed in egress rules' : 'not allowed in egress rule')
   }
-  for (const [r, i] of ingress) {
+  for (const [r, i] of parts.ingress) {
     const rp = at(join(path, 'ingress'), i)
     if (r.destination.services) {
       c.go(join(rp, 'destination.services'), 'Services', r.destination.services, 'not allowed in ingress rule destination')
     }
   }
-
   if (!kind.global) return
   // At global scope a service name is not qualified by the policy's namespace, so it needs its own.
-  for (const [r, i] of egress) {
-    const s = r.destination.services
-    if (s && !isSet(typeof s.namespace === 'string' ? s.namespace : undefined)) {
+  const needsNamespace = (s: Obj | undefined): boolean => s !== undefined && !isSet(typeof s.namespace === 'string' ? s.namespace : undefined)
+  for (const [r, i] of parts.egress) {
+    if (needsNamespace(r.destination.services)) {
       c.go(join(at(join(path, 'egress'), i), 'destination.services.namespace'), 'Namespace', '', 'must specify a namespace')
     }
   }
-  for (const [r, i] of ingress) {
-    const s = r.source.services
-    if (s && !isSet(typeof s.namespace === 'string' ? s.namespace : undefined)) {
+  for (const [r, i] of parts.ingress) {
+    if (needsNamespace(r.source.services)) {
       c.go(join(at(join(path, 'ingress'), i), 'source.services.namespace'), 'Namespace', '', 'must specify a namespace')
     }
   }
+}
 
-  const nsSelector = str(c, spec, 'namespaceSelector', path)
-  checkSelector(c, join(path, 'namespaceSelector'), 'NamespaceSelector', nsSelector)
-  crdMaxLength(c, join(path, 'namespaceSelector'), nsSelector, 1024)
-  cel(c, path, !mentionsGlobal(nsSelector), GLOBAL_ONLY_IN_NS)
-
-  const doNotTrack = bool(c, spec, 'doNotTrack', path) ?? false
-  const preDNAT = bool(c, spec, 'preDNAT', path) ?? false
-  const applyOnForward = bool(c, spec, 'applyOnForward', path) ?? false
-  cel(c, path, !(doNotTrack && preDNAT), 'preDNAT and doNotTrack cannot both be true')
-  cel(c, path, !preDNAT || egress.length === 0, 'preDNAT policy cannot have any egress rules')
-  cel(c, path, !preDNAT || !(types ?? []).includes('Egress'), "preDNAT policy cannot have 'Egress' type")
-  cel(c, path, applyOnForward || (!doNotTrack && !preDNAT), 'applyOnForward must be true if either preDNAT or doNotTrack is true')
+/**
+ * NetworkPolicySpec / GlobalNetworkPolicySpec. `beforeStruct` runs between the field checks and the spec-level
+ * checks, where Go's validator runs the policy's own name checks, so that messages list fields in Go's order.
+ */
+export function validatePolicySpec(c: Collector, spec: Obj, path: string, kind: PolicySpecKind, beforeStruct?: () => void): void {
+  const parts = policySpecFields(c, spec, path, kind)
+  beforeStruct?.()
+  policySpecStruct(c, parts, path, kind)
 }
 
 const STAGED_ACTIONS = ['Set', 'Delete', 'Learn', 'Ignore'] as const
@@ -346,18 +366,20 @@ export function isZero(v: unknown): boolean {
 }
 
 /** StagedNetworkPolicy / StagedGlobalNetworkPolicy spec: a Delete carries nothing but its tier. */
-export function validateStagedPolicySpec(c: Collector, spec: Obj, path: string, kind: PolicySpecKind): void {
+export function validateStagedPolicySpec(c: Collector, spec: Obj, path: string, kind: PolicySpecKind, beforeStruct?: () => void): void {
   const action = str(c, spec, 'stagedAction', path)
   crdEnum(c, join(path, 'stagedAction'), action === '' ? undefined : action, STAGED_ACTIONS)
-  if (action === 'Delete') {
-    const rest = Object.entries(spec).filter(([k]) => k !== 'tier' && k !== 'stagedAction')
-    if (!rest.every(([, v]) => isZero(v))) {
-      c.go(path, kind.global ? 'StagedGlobalNetworkPolicySpec' : 'StagedNetworkPolicySpec', spec,
-        'Spec fields, except Tier, should all be zero-value if stagedAction is Delete')
-    }
+  const parts = policySpecFields(c, spec, path, kind)
+  beforeStruct?.()
+  if (action !== 'Delete') {
+    policySpecStruct(c, parts, path, kind)
     return
   }
-  validatePolicySpec(c, spec, path, kind)
+  const rest = Object.entries(spec).filter(([k]) => k !== 'tier' && k !== 'stagedAction')
+  if (!rest.every(([, v]) => isZero(v))) {
+    c.go(path, kind.global ? 'StagedGlobalNetworkPolicySpec' : 'StagedNetworkPolicySpec', spec,
+      'Spec fields, except Tier, should all be zero-value if stagedAction is Delete')
+  }
 }
 
 /** Profile rules and labelsToApply. */
