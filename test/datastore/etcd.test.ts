@@ -176,6 +176,14 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
     expect((again as Error).message).toBe(`cannot connect to etcd at ${endpoints}: connect ECONNREFUSED 127.0.0.1:${port}`)
   })
 
+  it('with several endpoints, a dead member does not fail requests', async () => {
+    const dead = `http://127.0.0.1:${await closedPort()}`
+    const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: `${dead},${etcd.endpoints}`})
+    backends.push(backend)
+    await backend.apply({kind: 'IPAMHandle', name: 'ha'}, {n: 0})
+    for (let i = 0; i < 20; i++) expect((await backend.get({kind: 'IPAMHandle', name: 'ha'})).value).toEqual({n: 0})
+  })
+
   it('an endpoint that accepts connections but never answers fails within the dial timeout', async () => {
     const {createServer} = await import('node:net')
     const sockets = new Set<import('node:net').Socket>()
