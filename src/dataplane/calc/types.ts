@@ -296,3 +296,15 @@ export interface PolicyState {
   ipSets: Map<string, IPSetState>
   settings: DataplaneSettings
 }
+
+const CALC_KINDS: ReadonlySet<string> = new Set<string>([
+  'WorkloadEndpoint', 'HostEndpoint', 'Profile', 'Tier', 'NetworkSet', 'GlobalNetworkSet', 'FelixConfiguration', ...POLICY_KINDS,
+])
+
+/**
+ * Narrows a decoded v3 resource (src/api/types) to the calculator's input, or undefined for kinds the policy
+ * calculation ignores (IPPool, BGPPeer, ...). The spec types here are structural subsets of the api types.
+ */
+export function asCalcResource(r: Resource<object, object>): CalcResource | undefined {
+  return CALC_KINDS.has(r.kind) ? (r as CalcResource) : undefined
+}
