@@ -4,7 +4,7 @@ import {readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import yaml from 'js-yaml'
 import {convertK8sNetworkPolicy, type K8sNetworkPolicy} from '../../src/api/k8s-networkpolicy.js'
-import {PolicyCalculator, computePolicyState, namespaceProfile, type CalcResource, type PolicyState} from '../../src/dataplane/calc/index.js'
+import {PolicyCalculator, asCalcResource, computePolicyState, namespaceProfile, type CalcResource, type PolicyState} from '../../src/dataplane/calc/index.js'
 import {TableEvaluator, renderTable, type NftTable} from '../../src/dataplane/nftables/index.js'
 
 export const NODE = 'node1'
@@ -142,7 +142,7 @@ export class NetpolWorld {
         const m = arg as unknown as Manifest
         if (m.apiVersion === 'networking.k8s.io/v1') {
           const {policy} = convertK8sNetworkPolicy(m as unknown as K8sNetworkPolicy, {naming: 'knp'})
-          const r = policy as unknown as CalcResource
+          const r = asCalcResource(policy)!
           const key = `${m.metadata.namespace}/${m.metadata.name}`
           const prev = this.k8sPolicies.get(key)
           const next = `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name}`
