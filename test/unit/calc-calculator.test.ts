@@ -367,3 +367,18 @@ describe('host endpoints by address', () => {
     expect(calc.problems().get('GlobalNetworkPolicy/svc')).toMatch(/services/)
   })
 })
+
+describe('namespaceSelector all() and global() in rules', () => {
+  it('all() = namespaced things (pods, NetworkSets); global() = host endpoints and GlobalNetworkSets', () => {
+    const s = state([
+      wep('w', 'ns', '10.0.0.1'),
+      {apiVersion: v3, kind: 'NetworkSet', metadata: {name: 'ns-set', namespace: 'ns'}, spec: {nets: ['172.16.0.0/16']}},
+      {apiVersion: v3, kind: 'GlobalNetworkSet', metadata: {name: 'g-set'}, spec: {nets: ['172.17.0.0/16']}},
+      {apiVersion: v3, kind: 'HostEndpoint', metadata: {name: 'h'}, spec: {node: 'other', interfaceName: 'eth0', expectedIPs: ['192.168.0.9']}},
+      gnp('p', {ingress: [{action: 'Allow', source: {namespaceSelector: 'all()'}}, {action: 'Deny', source: {namespaceSelector: 'global()'}}]}),
+    ])
+    const [all, global] = s.policies.get('gnp/p')!.inbound
+    expect(s.ipSets.get(all!.srcIPSets[0]!)!.members).toEqual(['10.0.0.1/32', '172.16.0.0/16'])
+    expect(s.ipSets.get(global!.srcIPSets[0]!)!.members).toEqual(['172.17.0.0/16', '192.168.0.9/32'])
+  })
+})

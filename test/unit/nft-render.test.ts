@@ -5,7 +5,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 import {computePolicyState, type CalcResource, type ParsedRule, type PolicySpec} from '../../src/dataplane/calc/index.js'
-import {TableEvaluator, chainText, renderListing, renderTable, setName, type Packet} from '../../src/dataplane/nftables/index.js'
+import {TableEvaluator, chainText, diffTables, renderFullScript, renderListing, renderTable, setName, type Packet} from '../../src/dataplane/nftables/index.js'
 import {limitedName, policyChainName} from '../../src/dataplane/nftables/names.js'
 import {renderRule} from '../../src/dataplane/nftables/rule-render.js'
 import {ruleText} from '../../src/dataplane/nftables/text.js'
@@ -68,6 +68,28 @@ describe('golden renders', () => {
       fc({ipv6Support: false, failsafeInboundHostPorts: [{protocol: 'TCP', port: 22, net: '192.168.0.0/16'}], failsafeOutboundHostPorts: []}),
     ])
     golden('hep-failsafe.nft', renderListing(renderTable(state)))
+  })
+})
+
+describe('golden deltas', () => {
+  const base = renderTable(computePolicyState(NODE, fvPolicy1))
+  it('a new workload endpoint: its chains and dispatch map elements only', () => {
+    const next = renderTable(computePolicyState(NODE, [...fvPolicy1, wep('w3', 'cali3', '10.65.0.13/32')]))
+    const d = diffTables(base, next)
+    expect(d.stats).toMatchObject({chainsAdded: 2, chainsChanged: 0, chainsDeleted: 0, mapElementsChanged: 2})
+    golden('delta-add-endpoint.nft', d.script)
+  })
+  it('a policy edit that changes its source selector: new set, chain refilled, old set deleted', () => {
+    const edited = fvPolicy1.map((r) =>
+      r.metadata.name === 'policy-1' ? {...r, spec: {selector: "name=='w0'", ingress: [{action: 'Allow', source: {selector: "name in {'w1', 'w2'}"}}]}} : r,
+    ) as CalcResource[]
+    const d = diffTables(base, renderTable(computePolicyState(NODE, edited)))
+    expect(d.stats).toMatchObject({chainsAdded: 0, chainsChanged: 1, chainsDeleted: 0, setElementsAdded: 2})
+    golden('delta-edit-policy.nft', d.script)
+    expect(diffTables(base, renderTable(computePolicyState(NODE, fvPolicy1))).script).toBe('')
+  })
+  it('the start-up script replaces the table atomically', () => {
+    golden('full-fv-policy-1.nft', renderFullScript(base))
   })
 })
 
