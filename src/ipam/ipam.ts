@@ -4,14 +4,11 @@
 // datastore never hand out an address twice.
 import {hostname as osHostname} from 'node:os'
 import type {Backend, KVPair} from '../datastore/backend.js'
-import {CalicoError, ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError, ValidationError} from '../api/errors.js'
+import {CalicoError, ResourceAlreadyExistsError, ValidationError} from '../api/errors.js'
 import type {Labels} from '../api/selector.js'
 import type {AddrFilter} from './addrfilter.js'
-import {Block, newBlock} from './block.js'
 import type {HostReservedAttr, ReleaseOptions} from './block.js'
 import {
-  BadHandleError,
-  BadSequenceNumberError,
   BlockClaimConflictError,
   BlockLimitError,
   BlockNotEmptyError,
@@ -27,18 +24,16 @@ import {
   UseRequiredError,
 } from './errors.js'
 import {
-  affinityString,
   configFromStored,
   configToStored,
   DEFAULT_IPAM_CONFIG,
-  formatTime,
   parseAffinity,
   sanitizeHandle,
   VIRTUAL_LOAD_BALANCER,
 } from './model.js'
-import type {AffinityConfig, AffinityType, AllocationAttribute, AllocationBlock, BlockAffinityValue, IPAMConfig, IPAMHandleValue} from './model.js'
-import {cidrBaseIP, cidrContainsIP, cidrsOverlap, formatCIDR, formatIP, parseCIDR, parseIP} from './net.js'
-import type {CIDR, IPAddr, IPVersion} from './net.js'
+import type {AffinityConfig, AffinityType, AllocationAttribute, AllocationBlock, IPAMConfig} from './model.js'
+import {cidrBaseIP, cidrContainsIP, cidrsOverlap, formatCIDR, formatIP, mustParseCIDR, mustParseIP, parseCIDR, textVersion} from './net.js'
+import type {CIDR, IPVersion} from './net.js'
 import {
   blockCIDRFor,
   blocksIn,
@@ -51,7 +46,10 @@ import {
   selectsNode,
 } from './pools.js'
 import type {IPPoolUse, Pool} from './pools.js'
-import {IPAMStore} from './store.js'
+import {IPAMStore, isConflict, isNotFound} from './store.js'
+import {BlockClaims} from './claims.js'
+import type {ReleaseAffinityOpts} from './claims.js'
+import {HandleCounts} from './handles.js'
 import {computeUtilization} from './utilization.js'
 import type {PoolUtilization} from './utilization.js'
 import {nodeTunnelIPs, workloadIPs} from './check.js'
@@ -60,8 +58,6 @@ import type {Resource} from '../api/resource.js'
 
 /** libcalico-go's datastoreRetries. */
 export const DATASTORE_RETRIES = 100
-/** An empty block claimed by another host may be reclaimed only after this long (EmptyBlockMinReclaimAge). */
-export const EMPTY_BLOCK_MIN_RECLAIM_AGE_MS = 60_000
 /** Used when neither the request nor the IPAM configuration limits blocks per host. */
 export const DEFAULT_MAX_BLOCKS_PER_HOST = 20
 
@@ -159,12 +155,6 @@ export interface IPAMClientOptions {
   retries?: number
 }
 
-interface ReleaseAffinityOpts {
-  requireEmpty?: boolean
-  /** Release only if the block's sequence number is still this one. */
-  requiredBlockSequenceNumber?: number
-}
-
 interface AssignState {
   version: IPVersion
   affinity: AffinityConfig
@@ -175,28 +165,9 @@ interface AssignState {
   reservations: AddrFilter
 }
 
-const isConflict = (e: unknown): boolean => e instanceof ResourceUpdateConflictError && !(e instanceof BadHandleError || e instanceof BadSequenceNumberError)
-const isNotFound = (e: unknown): boolean => e instanceof ResourceDoesNotExistError
-const isAlreadyExists = (e: unknown): boolean => e instanceof ResourceAlreadyExistsError
 
 function affinityFor(host: string, use?: IPPoolUse): AffinityConfig {
   return {affinityType: use === 'LoadBalancer' ? 'virtual' : 'host', host}
-}
-
-function mustParseCIDR(text: string): CIDR {
-  const c = parseCIDR(text)
-  if (!c) throw new IPAMError(`invalid CIDR address: ${text}`)
-  return c
-}
-
-function mustParseIP(text: string): IPAddr {
-  const ip = parseIP(text)
-  if (!ip) throw new IPAMError(`invalid IP address: ${text}`)
-  return ip
-}
-
-function cidrVersion(text: string): IPVersion {
-  return text.includes(':') ? 6 : 4
 }
 
 export class IPAMClient {
@@ -204,12 +175,16 @@ export class IPAMClient {
   private readonly now: () => Date
   private readonly windows: boolean
   private readonly retries: number
+  private readonly claims: BlockClaims
+  private readonly handles: HandleCounts
 
   constructor(backend: Backend, options: IPAMClientOptions = {}) {
     this.store = new IPAMStore(backend)
     this.now = options.now ?? (() => new Date())
     this.windows = options.windows ?? false
     this.retries = options.retries ?? DATASTORE_RETRIES
+    this.claims = new BlockClaims(this.store, this.now)
+    this.handles = new HandleCounts(this.store, this.retries)
   }
 
   // ---------------------------------------------------------------- configuration
@@ -462,7 +437,7 @@ export class IPAMClient {
   private async releaseBlockAffinityQuietly(config: IPAMConfig, affinity: AffinityConfig, cidr: string, opts: ReleaseAffinityOpts): Promise<void> {
     for (let i = 0; i < this.retries; i++) {
       try {
-        await this.releaseBlockAffinity(config, affinity, cidr, opts)
+        await this.claims.releaseBlockAffinity(config, affinity, cidr, opts)
         return
       } catch (e) {
         if (isConflict(e)) continue
@@ -482,12 +457,12 @@ export class IPAMClient {
         let block: KVPair<AllocationBlock>
         try {
           const aff = await this.store.getAffinity(s.affinity, cidr)
-          block = await this.getBlockFromAffinity(aff, cidr, s.hostReserved, s.affinity)
+          block = await this.claims.getBlockFromAffinity(aff, cidr, s.hostReserved, s.affinity)
         } catch (e) {
           if (isConflict(e)) continue
           break
         }
-        if (this.loadBlock(config, block).numFreeAddresses(s.reservations) >= minFree) return {block, newlyClaimed: false}
+        if (this.claims.loadBlock(config, block).numFreeAddresses(s.reservations) >= minFree) return {block, newlyClaimed: false}
         break
       }
     }
@@ -495,167 +470,25 @@ export class IPAMClient {
     if (!config.autoAllocateBlocks) throw new IPAMError('failed to find or claim a block')
 
     for (let i = 0; i < this.retries; i++) {
-      const subnet = await this.findUsableBlock(s.affinity, s.version, s.pools, s.reservations, config)
+      const subnet = await this.claims.findUsableBlock(s.affinity, s.version, s.pools, s.reservations, config)
       for (let j = 0; j < this.retries; j++) {
         let block: KVPair<AllocationBlock>
         try {
-          const pending = await this.getPendingAffinity(s.affinity, subnet)
-          block = await this.getBlockFromAffinity(pending, subnet, s.hostReserved, s.affinity)
+          const pending = await this.claims.getPendingAffinity(s.affinity, subnet)
+          block = await this.claims.getBlockFromAffinity(pending, subnet, s.hostReserved, s.affinity)
         } catch (e) {
           // A concurrent claimer may have replaced or removed what we just read: start over.
           if (isConflict(e) || isNotFound(e)) continue
           if (e instanceof BlockClaimConflictError || e instanceof StaleAffinityError) break
           throw e
         }
-        if (this.loadBlock(config, block).numFreeAddresses(s.reservations) >= minFree) return {block, newlyClaimed: true}
+        if (this.claims.loadBlock(config, block).numFreeAddresses(s.reservations) >= minFree) return {block, newlyClaimed: true}
         // Another process of this host filled the block between our search and claim. Calico fails
         // the request here; looking for another block is what the caller wants.
         break
       }
     }
     throw new MaxRetriesError()
-  }
-
-  /** Reads a block and applies the cooldown garbage collection every reader applies (blockFromBackend). */
-  private loadBlock(config: IPAMConfig, kv: KVPair<AllocationBlock>): Block {
-    const b = Block.fromStored(kv.value)
-    b.garbageCollect(this.now(), config.ipCooldownSeconds)
-    return b
-  }
-
-  /**
-   * The block an affinity points at: created if missing, the affinity deleted if stale, and confirmed
-   * (pending → block touched → confirmed) if it was not yet.
-   */
-  private async getBlockFromAffinity(
-    aff: KVPair<BlockAffinityValue>,
-    cidr: string,
-    reserved: HostReservedAttr | undefined,
-    affinity: AffinityConfig,
-  ): Promise<KVPair<AllocationBlock>> {
-    let block: KVPair<AllocationBlock>
-    try {
-      block = await this.store.getBlock(cidr)
-    } catch (e) {
-      if (!isNotFound(e)) throw e
-      const pending = await this.store.updateAffinity(aff, {...aff.value, state: 'pending'})
-      return this.claimAffineBlock(pending, cidr, reserved, affinity)
-    }
-    if (block.value.affinity !== affinityString(affinity)) {
-      await this.store.deleteAffinity(aff).catch((e: unknown) => {
-        if (!isNotFound(e)) throw e
-      })
-      throw new StaleAffinityError(`Affinity is stale: ${affinityString(affinity)}:${cidr}`)
-    }
-    const state = aff.value.state ?? ''
-    if (state !== 'confirmed' && state !== '') {
-      const pending = await this.store.updateAffinity(aff, {...aff.value, state: 'pending'})
-      // Touching the block invalidates anyone else working from the revision we read.
-      block = await this.store.updateBlock(block)
-      await this.store.updateAffinity(pending, {...pending.value, state: 'confirmed'})
-    }
-    return block
-  }
-
-  /** Creates a pending affinity, or moves an unconfirmed existing one back to pending. */
-  private async getPendingAffinity(affinity: AffinityConfig, cidr: string): Promise<KVPair<BlockAffinityValue>> {
-    try {
-      return await this.store.createAffinity(affinity, cidr, {state: 'pending', deleted: false})
-    } catch (e) {
-      if (!isAlreadyExists(e)) throw e
-    }
-    const aff = await this.store.getAffinity(affinity, cidr)
-    if (aff.value.state === 'confirmed') return aff
-    return this.store.updateAffinity(aff, {...aff.value, state: 'pending'})
-  }
-
-  /** Creates the block for a pending affinity and confirms it; BlockClaimConflictError if another host won. */
-  private async claimAffineBlock(
-    aff: KVPair<BlockAffinityValue>,
-    cidr: string,
-    reserved: HostReservedAttr | undefined,
-    affinity: AffinityConfig,
-  ): Promise<KVPair<AllocationBlock>> {
-    const now = this.now()
-    const value = newBlock(mustParseCIDR(cidr), now, reserved)
-    value.affinity = affinityString(affinity)
-    value.affinity_claim_time = formatTime(now)
-    let created: KVPair<AllocationBlock>
-    try {
-      created = await this.store.createBlock(value)
-    } catch (e) {
-      if (!isAlreadyExists(e)) throw e
-      const existing = await this.store.getBlock(cidr)
-      if (existing.value.affinity === affinityString(affinity)) {
-        await this.confirmAffinity(aff, affinity, cidr)
-        return existing
-      }
-      await this.store.deleteAffinity(aff).catch(() => undefined)
-      throw new BlockClaimConflictError(cidr, existing.value.affinity)
-    }
-    await this.confirmAffinity(aff, affinity, cidr)
-    return created
-  }
-
-  private async confirmAffinity(aff: KVPair<BlockAffinityValue>, affinity: AffinityConfig, cidr: string): Promise<void> {
-    try {
-      await this.store.updateAffinity(aff, {...aff.value, state: 'confirmed'})
-    } catch (e) {
-      const current = await this.store.getAffinity(affinity, cidr).catch(() => undefined)
-      if (current?.value.state === 'confirmed') return
-      throw e
-    }
-  }
-
-  /**
-   * The first block of the pools (in each host's own pseudo-random order) that does not exist yet or
-   * is ours with room; failing that, an empty block of another host claimed long enough ago.
-   */
-  private async findUsableBlock(affinity: AffinityConfig, version: IPVersion, pools: Pool[], reservations: AddrFilter, config: IPAMConfig): Promise<string> {
-    if (pools.length === 0) throw new IPAMError(`no configured Calico pools for ${affinity.affinityType}:${affinity.host}`)
-    interface Info {
-      numFree: number
-      owner: string | null
-      empty: boolean
-      claimTime: Date
-      seq: number
-      affinity: AffinityConfig | undefined
-    }
-    const existing = new Map<string, Info>()
-    for (const kv of await this.store.listBlocks(version)) {
-      const b = this.loadBlock(config, kv)
-      existing.set(formatCIDR(b.cidr), {
-        numFree: b.numFreeAddresses(reservations),
-        owner: kv.value.affinity,
-        empty: b.empty(),
-        claimTime: b.affinityClaimTime(),
-        seq: b.value.sequenceNumber,
-        affinity: b.affinity,
-      })
-    }
-    const mine = affinityString(affinity)
-    const emptyBlocks: [string, Info][] = []
-    for (const pool of pools) {
-      for (const subnet of randomBlocks(pool, affinity.host)) {
-        if (reservations.matchesWholeCIDR(subnet)) continue
-        const cidr = formatCIDR(subnet)
-        const info = existing.get(cidr)
-        if (!info) return cidr
-        if (info.owner === mine && info.numFree !== 0) return cidr
-        if (info.empty && info.numFree !== 0) emptyBlocks.push([cidr, info])
-      }
-    }
-    const now = this.now().getTime()
-    for (const [cidr, info] of emptyBlocks) {
-      if (now - info.claimTime.getTime() < EMPTY_BLOCK_MIN_RECLAIM_AGE_MS || !info.affinity) continue
-      try {
-        await this.releaseBlockAffinity(config, info.affinity, cidr, {requireEmpty: true, requiredBlockSequenceNumber: info.seq})
-        return cidr
-      } catch {
-        continue
-      }
-    }
-    throw new NoFreeBlocksError()
   }
 
   /** Allocates up to num addresses from one block: handle first, then the block CAS (undoing the handle on failure). */
@@ -670,15 +503,15 @@ export class IPAMClient {
     reservations: AddrFilter,
     maxAlloc: number,
   ): Promise<string[]> {
-    const b = this.loadBlock(config, kv)
+    const b = this.claims.loadBlock(config, kv)
     const ips = b.autoAssign(num, handleID, attrs, affinity, affinityCheck, reservations)
     if (ips.length === 0) return []
     // Count what was taken (Calico counts what was asked for, which over-counts a nearly full block).
-    if (handleID !== undefined) await this.incrementHandle(handleID, kv.value.cidr, ips.length, maxAlloc)
+    if (handleID !== undefined) await this.handles.incrementHandle(handleID, kv.value.cidr, ips.length, maxAlloc)
     try {
       await this.store.updateBlock(kv, b.value)
     } catch (e) {
-      if (handleID !== undefined) await this.decrementHandle(handleID, kv.value.cidr, ips.length).catch(() => undefined)
+      if (handleID !== undefined) await this.handles.decrementHandle(handleID, kv.value.cidr, ips.length).catch(() => undefined)
       throw e
     }
     return ips
@@ -686,7 +519,7 @@ export class IPAMClient {
 
   /** The addresses a handle already holds when MaxAllocPerIPVersion stops a new allocation (idempotent retries). */
   private async existingIPsOfHandle(handleID: string, num: number, version: IPVersion): Promise<string[]> {
-    const ips = (await this.ipsByHandle(handleID)).filter((ip) => cidrVersion(ip) === version)
+    const ips = (await this.ipsByHandle(handleID)).filter((ip) => textVersion(ip) === version)
     if (ips.length < num) throw new InsufficientIPsByHandleError(handleID, ips.length, num)
     return ips.slice(0, num).map((ip) => `${ip}/${version === 4 ? 32 : 128}`)
   }
@@ -716,14 +549,14 @@ export class IPAMClient {
         if (!isNotFound(e)) throw e
         config = await this.getIPAMConfig()
         try {
-          const pending = await this.getPendingAffinity(affinity, blockCIDR)
-          kv = await this.claimAffineBlock(pending, blockCIDR, args.hostReservedAttr, affinity)
+          const pending = await this.claims.getPendingAffinity(affinity, blockCIDR)
+          kv = await this.claims.claimAffineBlock(pending, blockCIDR, args.hostReservedAttr, affinity)
         } catch (e2) {
           if (isConflict(e2) || isNotFound(e2) || e2 instanceof BlockClaimConflictError) continue
           throw e2
         }
       }
-      const block = this.loadBlock(config, kv)
+      const block = this.claims.loadBlock(config, kv)
       try {
         block.assign(ip, args.handleID, args.attrs, affinity, config.strictAffinity)
       } catch (e) {
@@ -736,7 +569,7 @@ export class IPAMClient {
       }
       if (args.handleID !== undefined) {
         try {
-          await this.incrementHandle(args.handleID, blockCIDR, 1, maxAlloc)
+          await this.handles.incrementHandle(args.handleID, blockCIDR, 1, maxAlloc)
         } catch (e) {
           if (!(e instanceof MaxAllocReachedError)) throw new IPAMError(`failed to increment handle: ${(e as Error).message}`)
           let held: string[]
@@ -755,7 +588,7 @@ export class IPAMClient {
         await this.store.updateBlock(kv, block.value)
         return
       } catch (e) {
-        if (args.handleID !== undefined) await this.decrementHandle(args.handleID, blockCIDR, 1).catch(() => undefined)
+        if (args.handleID !== undefined) await this.handles.decrementHandle(args.handleID, blockCIDR, 1).catch(() => undefined)
         if (isConflict(e)) continue
         throw e
       }
@@ -826,7 +659,7 @@ export class IPAMClient {
         if (isNotFound(e)) return ips.map((o) => formatIP(mustParseIP(o.address)))
         throw e
       }
-      const b = this.loadBlock(config, kv)
+      const b = this.claims.loadBlock(config, kv)
       const {unallocated, countByHandle} = b.release(ips, this.now(), config.ipCooldownSeconds)
       if (ips.length === unallocated.length) return unallocated
       try {
@@ -838,7 +671,7 @@ export class IPAMClient {
       }
       for (const [handle, count] of countByHandle) {
         // The block write is what releases the address; a handle left over-counted is reported by `ipam check`.
-        await this.decrementHandle(handle, cidr, count).catch(() => undefined)
+        await this.handles.decrementHandle(handle, cidr, count).catch(() => undefined)
       }
       await this.ensureConsistentAffinity(config, b.value).catch(() => undefined)
       return unallocated
@@ -865,7 +698,7 @@ export class IPAMClient {
         if (isNotFound(e)) return
         throw e
       }
-      const b = this.loadBlock(config, kv)
+      const b = this.claims.loadBlock(config, kv)
       const count = b.releaseByHandle(handleID, this.now(), config.ipCooldownSeconds, sequenceNumber)
       if (count === 0) return
       try {
@@ -875,7 +708,7 @@ export class IPAMClient {
         if (isConflict(e)) continue
         if (!isNotFound(e)) throw e
       }
-      await this.decrementHandle(handleID, cidr, count).catch(() => undefined)
+      await this.handles.decrementHandle(handleID, cidr, count).catch(() => undefined)
       await this.ensureConsistentAffinity(config, b.value).catch(() => undefined)
       return
     }
@@ -890,7 +723,7 @@ export class IPAMClient {
     const out: string[] = []
     for (const cidr of Object.keys(handle.value.block ?? {})) {
       try {
-        out.push(...this.loadBlock(config, await this.store.getBlock(cidr)).ipsByHandle(id))
+        out.push(...this.claims.loadBlock(config, await this.store.getBlock(cidr)).ipsByHandle(id))
       } catch {
         continue
       }
@@ -904,7 +737,7 @@ export class IPAMClient {
     const pool = findContainingPool(await this.store.listPools(), ip)
     if (!pool) throw new IPAMError(`The provided IP address ${formatIP(ip)} is not in a configured pool`)
     const config = await this.getIPAMConfig()
-    const attr: AllocationAttribute = this.loadBlock(config, await this.store.getBlock(formatCIDR(blockCIDRFor(ip, pool)))).attributesForIP(ip)
+    const attr: AllocationAttribute = this.claims.loadBlock(config, await this.store.getBlock(formatCIDR(blockCIDRFor(ip, pool)))).attributesForIP(ip)
     const out: AssignmentAttributes = {attrs: attr.secondary ?? {}}
     if (attr.handle_id !== undefined) out.handleID = attr.handle_id
     if (attr.alternateOwnerAttrs) out.alternateOwnerAttrs = attr.alternateOwnerAttrs
@@ -913,96 +746,7 @@ export class IPAMClient {
 
   // ---------------------------------------------------------------- handles
 
-  private async incrementHandle(handleID: string, blockCIDR: string, num: number, maxAlloc: number): Promise<void> {
-    for (let i = 0; i < this.retries; i++) {
-      let kv: KVPair<IPAMHandleValue> | undefined
-      try {
-        kv = await this.store.getHandle(handleID)
-      } catch (e) {
-        if (!isNotFound(e)) throw e
-      }
-      const value: IPAMHandleValue = {block: {...(kv?.value.block ?? {})}, deleted: false}
-      if (maxAlloc > 0) {
-        const version = cidrVersion(blockCIDR)
-        const current = Object.entries(value.block).reduce((n, [c, count]) => (cidrVersion(c) === version ? n + count : n), 0)
-        if (current + num > maxAlloc) throw new MaxAllocReachedError(handleID, current, maxAlloc)
-      }
-      value.block[blockCIDR] = (value.block[blockCIDR] ?? 0) + num
-      try {
-        if (kv) await this.store.updateHandle(kv, value)
-        else await this.store.createHandle(handleID, value)
-        return
-      } catch (e) {
-        if (isConflict(e) || isAlreadyExists(e) || isNotFound(e)) continue
-        throw e
-      }
-    }
-    throw new MaxRetriesError()
-  }
-
-  private async decrementHandle(handleID: string, blockCIDR: string, num: number): Promise<void> {
-    for (let i = 0; i < this.retries; i++) {
-      const kv = await this.store.getHandle(handleID)
-      const value: IPAMHandleValue = {block: {...(kv.value.block ?? {})}, deleted: false}
-      const current = value.block[blockCIDR]
-      if (current === undefined) {
-        throw new IPAMError(`Tried to decrement block ${blockCIDR} by ${num} but it isn't linked to handle ${handleID}`)
-      }
-      if (current - num < 0) {
-        throw new IPAMError(`Tried to decrement block ${blockCIDR} by ${num} but it only has ${current} addresses on handle ${handleID}`)
-      }
-      if (current - num === 0) delete value.block[blockCIDR]
-      else value.block[blockCIDR] = current - num
-      try {
-        if (Object.keys(value.block).length === 0) await this.store.deleteHandle(kv)
-        else await this.store.updateHandle(kv, value)
-        return
-      } catch (e) {
-        if (isConflict(e)) continue
-        if (isNotFound(e)) return
-        throw e
-      }
-    }
-    throw new MaxRetriesError()
-  }
-
   // ---------------------------------------------------------------- affinities
-
-  /**
-   * Releases a block's affinity: pendingDeletion, then the block is deleted if empty or made
-   * unaffine, then the affinity is deleted.
-   */
-  private async releaseBlockAffinity(config: IPAMConfig, affinity: AffinityConfig, cidr: string, opts: ReleaseAffinityOpts): Promise<void> {
-    if (!affinity.host) throw new IPAMError('Hostname must be specified to release block affinity')
-    const aff = await this.store.getAffinity(affinity, cidr)
-    const kv = await this.store.getBlock(cidr)
-    const b = this.loadBlock(config, kv)
-    if (opts.requiredBlockSequenceNumber !== undefined && opts.requiredBlockSequenceNumber !== b.value.sequenceNumber) {
-      throw new IPAMError('IPAM block updated since we last read it')
-    }
-    if (b.value.affinity !== null && b.value.affinity !== affinityString(affinity)) {
-      await this.store.deleteAffinity(aff).catch(() => undefined)
-      throw new BlockClaimConflictError(cidr, b.value.affinity)
-    }
-    if (opts.requireEmpty && !b.empty()) throw new BlockNotEmptyError(cidr)
-    const pendingDeletion = await this.store.updateAffinity(aff, {...aff.value, state: 'pendingDeletion'})
-    if (b.empty()) {
-      try {
-        await this.store.deleteBlock(kv)
-      } catch (e) {
-        if (!isNotFound(e)) throw e
-      }
-    } else {
-      b.value.affinity = null
-      delete b.value.affinity_claim_time
-      await this.store.updateBlock(kv, b.value)
-    }
-    try {
-      await this.store.deleteAffinity(pendingDeletion)
-    } catch (e) {
-      if (!isNotFound(e)) throw e
-    }
-  }
 
   /** After a release: drop the block's affinity if its pool no longer selects the block's node (and it is empty). */
   private async ensureConsistentAffinity(config: IPAMConfig, block: AllocationBlock): Promise<void> {
@@ -1019,7 +763,7 @@ export class IPAMClient {
     const pool = findContainingPool(enabledPools(await this.store.listPools(), cidr.version), cidrBaseIP(cidr))
     if (!pool || selectsNode(pool, labels)) return
     try {
-      await this.releaseBlockAffinity(config, affinity, block.cidr, {requireEmpty: true})
+      await this.claims.releaseBlockAffinity(config, affinity, block.cidr, {requireEmpty: true})
     } catch (e) {
       if (e instanceof BlockClaimConflictError || e instanceof BlockNotEmptyError || isNotFound(e)) return
       throw e
@@ -1039,8 +783,8 @@ export class IPAMClient {
       for (let i = 0; ; i++) {
         if (i >= this.retries) throw new MaxRetriesError()
         try {
-          const pending = await this.getPendingAffinity(affinity, block)
-          await this.claimAffineBlock(pending, block, undefined, affinity)
+          const pending = await this.claims.getPendingAffinity(affinity, block)
+          await this.claims.claimAffineBlock(pending, block, undefined, affinity)
           result.claimed.push(block)
         } catch (e) {
           if (isConflict(e) || isNotFound(e)) continue
@@ -1070,7 +814,7 @@ export class IPAMClient {
   private async releaseIgnoringOthers(config: IPAMConfig, affinity: AffinityConfig, cidr: string, opts: ReleaseAffinityOpts): Promise<void> {
     for (let i = 0; i < this.retries; i++) {
       try {
-        await this.releaseBlockAffinity(config, affinity, cidr, opts)
+        await this.claims.releaseBlockAffinity(config, affinity, cidr, opts)
         return
       } catch (e) {
         if (isConflict(e)) continue
@@ -1087,7 +831,7 @@ export class IPAMClient {
     if (!affinity) return
     const config = await this.getIPAMConfig()
     try {
-      await this.releaseBlockAffinity(config, affinity, block.cidr, {requireEmpty: mustBeEmpty})
+      await this.claims.releaseBlockAffinity(config, affinity, block.cidr, {requireEmpty: mustBeEmpty})
     } catch (e) {
       if (e instanceof BlockClaimConflictError || isNotFound(e)) return
       throw e
@@ -1124,7 +868,7 @@ export class IPAMClient {
         for (let i = 0; ; i++) {
           if (i >= this.retries) throw new MaxRetriesError()
           try {
-            await this.releaseBlockAffinity(config, a, a.cidr, {})
+            await this.claims.releaseBlockAffinity(config, a, a.cidr, {})
           } catch (e) {
             if (isConflict(e)) continue
             if (e instanceof BlockClaimConflictError) retry = true

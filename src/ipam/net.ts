@@ -1,4 +1,5 @@
 // IPv4/IPv6 address and CIDR arithmetic on bigint values, formatted the way Go's net package prints them.
+import {IPAMError} from './errors.js'
 
 export type IPVersion = 4 | 6
 
@@ -182,4 +183,23 @@ export function cidrEquals(a: CIDR, b: CIDR): boolean {
 /** The first address of a network. */
 export function cidrBaseIP(c: CIDR): IPAddr {
   return {version: c.version, value: c.base}
+}
+
+/** parseCIDR for input that must be valid (IPAMError otherwise). */
+export function mustParseCIDR(text: string): CIDR {
+  const c = parseCIDR(text)
+  if (!c) throw new IPAMError(`invalid CIDR address: ${text}`)
+  return c
+}
+
+/** parseIP for input that must be valid (IPAMError otherwise). */
+export function mustParseIP(text: string): IPAddr {
+  const ip = parseIP(text)
+  if (!ip) throw new IPAMError(`invalid IP address: ${text}`)
+  return ip
+}
+
+/** The IP version of an address or CIDR in text form (IPv6 text always contains ':'). */
+export function textVersion(text: string): IPVersion {
+  return text.includes(':') ? 6 : 4
 }

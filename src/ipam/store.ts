@@ -1,13 +1,14 @@
 // Typed access to the IPAM objects (and the pools, reservations and nodes IPAM reads) over a Backend.
 // Every write of an existing object is compare-and-swap on the revision it was read at.
 import type {Backend, KVPair} from '../datastore/backend.js'
-import {ResourceDoesNotExistError} from '../api/errors.js'
+import {ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError} from '../api/errors.js'
 import {resourceId} from '../api/resource.js'
 import type {Resource} from '../api/resource.js'
 import type {Labels} from '../api/selector.js'
 import {reservationFilter} from './addrfilter.js'
 import type {CIDRFilter} from './addrfilter.js'
 import {nextSequenceNumber} from './block.js'
+import {BadHandleError, BadSequenceNumberError} from './errors.js'
 import {
   affinityKey,
   affinityPrefix,
@@ -45,6 +46,19 @@ function goOrder(v: AllocationBlock): AllocationBlock {
   }
   if (v.hostAffinity !== undefined) out.hostAffinity = v.hostAffinity
   return out
+}
+
+/** A compare-and-swap lost to a concurrent writer (not a rejected release, which subclasses the conflict). */
+export function isConflict(e: unknown): boolean {
+  return e instanceof ResourceUpdateConflictError && !(e instanceof BadHandleError || e instanceof BadSequenceNumberError)
+}
+
+export function isNotFound(e: unknown): boolean {
+  return e instanceof ResourceDoesNotExistError
+}
+
+export function isAlreadyExists(e: unknown): boolean {
+  return e instanceof ResourceAlreadyExistsError
 }
 
 /** KDD soft-deletes IPAM objects (`deleted: true` then a hard delete); such rows count as absent. */
