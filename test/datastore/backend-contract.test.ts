@@ -130,6 +130,11 @@ describe.each(cases)('%s backend contract', (_name, makeHarness, skip) => {
 
     await expect(b.update(poolKey('missing'), pool('missing'), v1.revision)).rejects.toBeInstanceOf(ResourceDoesNotExistError)
     await expect(b.update(poolKey('p1'), pool('p1'), 'not-a-number')).rejects.toBeInstanceOf(ValidationError)
+    // Revision 0 never matches: not an existing key, and not a way to create a missing one.
+    await expect(b.update(poolKey('p1'), pool('p1'), '0')).rejects.toBeInstanceOf(ResourceUpdateConflictError)
+    await expect(b.update(poolKey('missing'), pool('missing'), '0')).rejects.toBeInstanceOf(ResourceDoesNotExistError)
+    await expect(b.delete(poolKey('missing'), '0')).rejects.toBeInstanceOf(ResourceDoesNotExistError)
+    await expect(b.get(poolKey('missing'))).rejects.toBeInstanceOf(ResourceDoesNotExistError)
   })
 
   test('a resourceVersion inside the value is never stored: the revision is authoritative', async () => {

@@ -159,7 +159,7 @@ export class EtcdBackend implements Backend {
     const rev = parseRevision(revision)
     const text = encodeValue(key, value)
     const res = await this.call(() =>
-      this.client.if(path, 'Mod', '==', rev).then(this.client.put(path).value(text)).else(this.client.get(path)).commit(),
+      this.ifAtRevision(path, rev).then(this.client.put(path).value(text)).else(this.client.get(path)).commit(),
     )
     if (!res.succeeded) this.throwFailedCondition(key, res)
     return this.written(key, path, text, res)
@@ -182,7 +182,7 @@ export class EtcdBackend implements Backend {
       prev = res[0]
     } else {
       const rev = parseRevision(revision)
-      const res = await this.call(() => this.client.if(path, 'Mod', '==', rev).then(del).else(this.client.get(path)).commit())
+      const res = await this.call(() => this.ifAtRevision(path, rev).then(del).else(this.client.get(path)).commit())
       if (!res.succeeded) this.throwFailedCondition(key, res)
       prev = res.responses[0]?.response_delete_range?.prev_kvs?.[0]
     }
@@ -337,6 +337,11 @@ export class EtcdBackend implements Backend {
     } catch (probe) {
       return probe instanceof Error && COMPACTED.test(probe.message)
     }
+  }
+
+  /** "The key exists at this mod revision". A missing key has mod revision 0, so 0 alone would match it. */
+  private ifAtRevision(path: string, rev: number) {
+    return this.client.if(path, 'Mod', '==', rev).and(path, 'Version', '>', 0)
   }
 
   private throwFailedCondition(key: Key, res: ITxnResponse): never {
