@@ -1,22 +1,9 @@
 import {Flags} from '@oclif/core'
 
+import {parseGoDuration} from '../api/duration.js'
 import {CalicoCommand, UsageError} from '../cli/base-command.js'
 import {StdoutExitError} from '../cli/resourcemgr/session.js'
 import {CLIENT_VERSION, GIT_COMMIT} from '../cli/version.js'
-
-/** Go's time.ParseDuration for the units a poll interval uses; undefined when malformed. */
-export function parsePollDuration(text: string): number | undefined {
-  const units: Record<string, number> = {ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000}
-  if (text === '0') return 0
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy
-  let total = 0
-  let matched = 0
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    total += Number(m[1]) * units[m[2]]
-    matched = re.lastIndex
-  }
-  return matched === text.length && text.length > 0 ? total : undefined
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
@@ -35,8 +22,12 @@ recorded in the datastore. With --poll the cluster version is re-read at that in
   async run(): Promise<void> {
     const {flags} = await this.parse(Version)
     this.applyGlobalFlags(flags)
-    const poll = flags.poll === '' ? 0 : parsePollDuration(flags.poll)
-    if (poll === undefined) throw new UsageError(`invalid poll duration specified: ${flags.poll}`)
+    let poll = 0
+    try {
+      if (flags.poll !== '') poll = Number(parseGoDuration(flags.poll) / 1_000_000n)
+    } catch {
+      throw new UsageError(`invalid poll duration specified: ${flags.poll}`)
+    }
     this.out(`Client Version:    ${CLIENT_VERSION}\nGit commit:        ${GIT_COMMIT}\n`)
     if (flags.client) return
 
