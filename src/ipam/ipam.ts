@@ -29,7 +29,6 @@ import {
   DEFAULT_IPAM_CONFIG,
   parseAffinity,
   sanitizeHandle,
-  VIRTUAL_LOAD_BALANCER,
 } from './model.js'
 import type {AffinityConfig, AffinityType, AllocationAttribute, AllocationBlock, IPAMConfig} from './model.js'
 import {cidrBaseIP, cidrContainsIP, cidrsOverlap, formatCIDR, formatIP, mustParseCIDR, mustParseIP, parseCIDR, textVersion} from './net.js'
@@ -941,4 +940,3 @@ export class IPAMClient {
   }
 }
 
-export {VIRTUAL_LOAD_BALANCER}

@@ -1,0 +1,23 @@
+// Calico IPAM: the public surface used by the CNI plugin, the node agent and `calicoctl ipam`.
+export {IPAMClient, AutoAssignError, partialFulfillmentError, DATASTORE_RETRIES, DEFAULT_MAX_BLOCKS_PER_HOST} from './ipam.js'
+export type {
+  AssignIPArgs,
+  AssignmentAttributes,
+  AutoAssignArgs,
+  AutoAssignResult,
+  ClaimResult,
+  IPAMAssignments,
+  IPAMClientOptions,
+  ReleaseResult,
+} from './ipam.js'
+export type {HostReservedAttr, ReleaseOptions} from './block.js'
+export {EMPTY_BLOCK_MIN_RECLAIM_AGE_MS} from './claims.js'
+export {checkIPAM, formatAttrs, nodeTunnelIPs, validateBlock, workloadIPs} from './check.js'
+export type {CheckAllocation, CheckInput, CheckResult, InUseIP} from './check.js'
+export {computeUtilization, ORPHANED_BLOCKS} from './utilization.js'
+export type {BlockUtilization, PoolUtilization} from './utilization.js'
+export {splitCIDR} from './pools.js'
+export type {IPPoolUse, Pool} from './pools.js'
+export {CNI_HANDLE_PREFIX, DEFAULT_IPAM_CONFIG, sanitizeHandle, VIRTUAL_LOAD_BALANCER, WINDOWS_RESERVED_HANDLE} from './model.js'
+export type {AffinityType, AllocationBlock, IPAMConfig, VMAddressPersistence} from './model.js'
+export * from './errors.js'
