@@ -303,7 +303,15 @@ export class ResourceClient {
     } catch (err) {
       errors.push(err)
     }
+    // Reading first keeps the common case (already initialised) to one list instead of three failed creates.
+    let existing = new Set<string>()
+    try {
+      existing = new Set((await this.list('Tier')).items.map((t) => t.metadata.name ?? ''))
+    } catch (err) {
+      errors.push(err)
+    }
     for (const tier of BUILTIN_TIERS) {
+      if (existing.has(tier.name)) continue
       try {
         await this.create({
           apiVersion: API_VERSION,
