@@ -205,6 +205,24 @@ describe('packet semantics of the rendered table', () => {
     expect(denied.trace.at(-1)).toContain('End of tier default. Drop if no policies passed packet')
   })
 
+  it('anti-spoofing: workload packets failing the RPF check are dropped unless the prefix is allowed', () => {
+    const spoofer: CalcResource = {
+      apiVersion: v3,
+      kind: 'WorkloadEndpoint',
+      metadata: {name: 'w9', namespace: 'fv'},
+      spec: {node: NODE, interfaceName: 'cali9', ipNetworks: ['10.65.0.19/32'], profiles: ['default'], allowSpoofedSourcePrefixes: ['198.51.100.0/24']},
+    }
+    const ev = new TableEvaluator(renderTable(computePolicyState(NODE, [...fvPolicy1.slice(0, 4), spoofer])))
+    const send = (iif: string, src: string, rpfFails: boolean): string =>
+      ev.evaluatePath(['prerouting', 'forward'], tcp(src, '10.65.0.11', 80, {iifname: iif, oifname: 'cali1', rpfFails})).verdict
+    expect(send('cali2', '10.65.0.12', false)).toBe('accept')
+    expect(send('cali2', '10.65.0.10', true)).toBe('drop')
+    expect(send('cali9', '198.51.100.7', true)).toBe('accept')
+    expect(send('cali9', '203.0.113.7', true)).toBe('drop')
+    // Host interfaces are not RPF-checked by us.
+    expect(ev.evaluatePath(['prerouting', 'forward'], tcp('203.0.113.7', '10.65.0.11', 80, {iifname: 'eth0', oifname: 'cali1', rpfFails: true})).verdict).toBe('accept')
+  })
+
   it('workload → host obeys DefaultEndpointToHostAction after egress policy; host → own workload is never policed', () => {
     for (const [action, expected] of [['Drop', 'drop'], ['Accept', 'accept'], ['Return', 'accept']] as const) {
       const t = renderTable(computePolicyState(NODE, [...fvPolicy1.slice(0, 5), fc({ipv6Support: false, defaultEndpointToHostAction: action})]))

@@ -22,7 +22,7 @@ function wep(ns: string, pod: string, iface: string, ips: string[], labels: Reco
       interfaceName: iface,
       ipNetworks: ips,
       profiles,
-      ...(extra.sa ? {serviceAccountName: extra.sa} : {}),
+      ...(extra.sa ? {serviceAccountName: extra.sa, allowSpoofedSourcePrefixes: ['192.0.2.0/24', '2001:db8:2::/48']} : {}),
       ports: [
         {name: 'http', protocol: 'TCP', port: 8080},
         {name: 'dns', protocol: 'UDP', port: 5353},

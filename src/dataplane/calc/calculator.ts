@@ -1,7 +1,7 @@
 // The policy calculation graph (Felix's ActiveRulesCalculator + RuleScanner + label index + PolicyResolver/Sorter)
 // as one incremental index: `update(event)` adjusts policy↔local-endpoint matches and refcounted IP-set members;
 // `state()` reads the desired per-node policy state out of the index.
-import {formatCidr, formatIP, parseCidr, parseIP} from './cidr.js'
+import {formatCidr, formatIP, normalizeCidr, parseCidr, parseIP} from './cidr.js'
 import type {Labels} from '../../api/selector.js'
 import {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, compileMatcher, policySelector, type Matcher} from './endpoint-match.js'
 import {protocolNumber} from './protocol.js'
@@ -52,6 +52,7 @@ interface MemberSource {
   labels: Labels
   local: boolean
   iface: string
+  allowSpoofed: string[]
 }
 
 interface PolicyEntry {
@@ -234,7 +235,9 @@ export class PolicyCalculator {
         if (spec.orchestrator && own[LABEL_ORCHESTRATOR] === undefined) own[LABEL_ORCHESTRATOR] = spec.orchestrator
         if (spec.serviceAccountName && own[LABEL_SERVICE_ACCOUNT] === undefined) own[LABEL_SERVICE_ACCOUNT] = spec.serviceAccountName
         const nets = spec.ipNetworks.map((n) => hostCidr(n))
-        return this.makeSource(sourceKey(r.kind, name, ns), 'workload', nets, spec.ports, own, spec.profiles ?? [], spec.node === this.nodeName, spec.interfaceName ?? '')
+        const src = this.makeSource(sourceKey(r.kind, name, ns), 'workload', nets, spec.ports, own, spec.profiles ?? [], spec.node === this.nodeName, spec.interfaceName ?? '')
+        src.allowSpoofed = (spec.allowSpoofedSourcePrefixes ?? []).map(normalizeCidr)
+        return src
       }
       case 'HostEndpoint': {
         const spec = r.spec ?? {}
@@ -271,7 +274,7 @@ export class PolicyCalculator {
   ): MemberSource {
     const addrs = kind === 'netset' ? [] : nets.map((n) => n.slice(0, n.indexOf('/')))
     const portData = (ports ?? []).map((p) => ({name: p.name, protocol: protocolNumber(p.protocol ?? 'TCP'), port: p.port}))
-    const src: MemberSource = {key, kind, nets, addrs, ports: portData, ownLabels: own, profileIds, labels: {}, local, iface}
+    const src: MemberSource = {key, kind, nets, addrs, ports: portData, ownLabels: own, profileIds, labels: {}, local, iface, allowSpoofed: []}
     src.labels = this.inheritedLabels(src)
     return src
   }
@@ -549,6 +552,7 @@ export class PolicyCalculator {
         iface,
         ipv4Nets: src.nets.filter((n) => !n.includes(':')),
         ipv6Nets: src.nets.filter((n) => n.includes(':')),
+        allowSpoofedSourcePrefixes: [...src.allowSpoofed],
         profileIds: [...src.profileIds],
         tiers: this.tierList(pols, (p) => !p.active.doNotTrack && !p.active.preDNAT, false),
         untrackedTiers: [],

@@ -86,6 +86,8 @@ export interface WorkloadEndpointSpec {
   profiles?: string[]
   serviceAccountName?: string
   ports?: EndpointPort[]
+  /** Source prefixes the workload may send from besides its own addresses (exempt from the RPF check). */
+  allowSpoofedSourcePrefixes?: string[]
 }
 
 export interface HostEndpointSpec {
@@ -245,6 +247,8 @@ export interface LocalEndpoint {
   iface: string
   ipv4Nets: string[]
   ipv6Nets: string[]
+  /** Workload endpoints: canonical CIDRs exempt from the anti-spoofing (RPF) check. */
+  allowSpoofedSourcePrefixes: string[]
   profileIds: string[]
   /** Normal (filter) tiers. Workload endpoints only ever have these. */
   tiers: TierInfo[]

@@ -19,6 +19,8 @@ export interface Packet {
   iifname?: string
   oifname?: string
   ctState: CtState
+  /** The kernel has no route back to saddr via iifname (what `fib saddr . mark . iif oif missing` tests). */
+  rpfFails?: boolean
   /** Conntrack says the flow was DNATed. */
   ctDnat?: boolean
   mark?: number
@@ -177,6 +179,8 @@ export class TableEvaluator {
         const a = parseIP(m.dir === 'saddr' ? p.saddr : p.daddr)!
         return set.has(`${formatIP(a.family, a.addr)},${p.proto}:${port}`) !== m.negate
       }
+      case 'rpf-fail':
+        return p.rpfFails === true
       case 'icmp-types':
         return p.family === m.family && p.proto === (m.family === 4 ? 1 : 58) && p.icmpType !== undefined && m.types.includes(p.icmpType)
       case 'icmp': {

@@ -21,6 +21,8 @@ export type Match =
   /** `ip daddr . meta l4proto . th dport @set`. */
   | {kind: 'ip-port-set'; family: IPFamily; dir: AddrDir; negate: boolean; set: string}
   | {kind: 'icmp'; family: IPFamily; negate: boolean; type: number; code?: number}
+  /** `fib saddr . mark . iif oif missing`: no route back to the source through the input interface (RPF). */
+  | {kind: 'rpf-fail'}
   /** `icmpv6 type { 133, 135 }`. */
   | {kind: 'icmp-types'; family: IPFamily; types: number[]}
 

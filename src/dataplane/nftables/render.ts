@@ -177,14 +177,26 @@ class Builder {
     this.chain(f('cali-failsafe-in'), failsafe(s.failsafeInbound, true))
     this.chain(f('cali-failsafe-out'), failsafe(s.failsafeOutbound, false))
 
-    // raw: untracked (doNotTrack) host endpoint policy. Workload traffic skips it.
+    // raw: anti-spoofing for workloads (strict RPF against their host routes), and untracked (doNotTrack) host
+    // endpoint policy, which workload traffic skips.
     const r = (n: string): string => staticName('raw', n)
     this.chain(r('PREROUTING'), [
       ...v6Skip,
       rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),
+      ...this.wlIfaces('iifname', false).map((m) => rule([m], jump(r('cali-rpf-check')))),
       rule(this.wlIfaces('iifname', true), jump(r('cali-from-host-endpoint'))),
       rule([M.markIs(MARK_ACCEPT)], ACCEPT),
     ], base('prerouting', PRIO_RAW))
+    const rpf: NftRule[] = []
+    for (const ep of this.state.endpoints) {
+      if (ep.kind !== 'workload') continue
+      for (const fam of this.families) {
+        const cidrs = ep.allowSpoofedSourcePrefixes.filter((c) => cidrFamily(c) === fam)
+        if (cidrs.length > 0) rpf.push(rule([{kind: 'iifname', negate: false, name: ep.iface}, {kind: 'addr', family: fam, dir: 'saddr', negate: false, cidrs}], RETURN, 'Allowed spoofed source prefix'))
+      }
+    }
+    rpf.push(rule([{kind: 'rpf-fail'}], DROP, 'Drop workload packets with a source address not routed to their interface'))
+    this.chain(r('cali-rpf-check'), rpf)
     this.chain(r('OUTPUT'), [
       ...v6Skip,
       rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),

@@ -64,6 +64,8 @@ function matchText(m: Match): string {
       return `th ${m.dir} ${op(m.negate)}${list(m.ranges.map((r) => (r.first === r.last ? String(r.first) : `${r.first}-${r.last}`)))}`
     case 'ip-port-set':
       return `${addrPrefix(m.family)} ${m.dir} . meta l4proto . th ${m.dir === 'saddr' ? 'sport' : 'dport'} ${op(m.negate)}@${m.set}`
+    case 'rpf-fail':
+      return 'fib saddr . mark . iif oif missing'
     case 'icmp-types':
       return `${m.family === 4 ? 'icmp' : 'icmpv6'} type ${list(m.types.map(String))}`
     case 'icmp': {
