@@ -84,12 +84,6 @@ export function validateBGPPeerSpec(c: Collector, spec: Obj, path: string): void
   const reachableAddr = isSet(reachableBy) ? parseIP(reachableBy) : undefined
   if (isSet(reachableBy) && !reachableAddr) c.tag(join(path, 'reachableBy'), 'ReachableBy', reachableBy, 'reachableBy')
   crdMaxLength(c, join(path, 'reachableBy'), reachableBy, 64)
-  if (reachableAddr && peerAddr) {
-    const peer = parseIP(peerAddr)
-    if (peer && peer.version !== reachableAddr.version) {
-      c.go(join(path, 'reachableBy'), 'ReachableBy', reachableBy, 'ReachableBy and PeerIP address family mismatched')
-    }
-  }
 
   const filters = strs(c, spec, 'filters', path) ?? []
   filters.forEach((f, i) => {
@@ -103,6 +97,14 @@ export function validateBGPPeerSpec(c: Collector, spec: Obj, path: string): void
   crdEnum(c, join(path, 'nextHopMode'), nextHopMode, ['Auto', 'Self', 'Keep'])
   const keepOriginalNextHop = bool(c, spec, 'keepOriginalNextHop', path) ?? false
   str(c, spec, 'maxRestartTime', path)
+
+  // Spec level (after the field tags): the gateway must be of the peer's address family.
+  if (reachableAddr && peerAddr) {
+    const peer = parseIP(peerAddr)
+    if (peer && peer.version !== reachableAddr.version) {
+      c.go(join(path, 'reachableBy'), 'ReachableBy', reachableBy, 'ReachableBy and PeerIP address family mismatched')
+    }
+  }
 
   cel(c, path, !isSet(node) || !isSet(nodeSelector), 'node and nodeSelector cannot both be set')
   cel(c, path, !isSet(peerIP) || !isSet(peerSelector), 'peerIP and peerSelector cannot both be set')
@@ -171,39 +173,43 @@ export function validateBGPConfigurationSpec(c: Collector, spec: Obj, path: stri
     checkPriority(c, spec, k, name, path)
   }
 
-  const communities = objs(c, spec, 'communities', path)
-  crdItems(c, join(path, 'communities'), arr(c, spec, 'communities', path), undefined, 500)
-  const definedNames = new Set<string>()
-  for (const [cm, i] of communities) {
+  // Field tags of the community and prefix-advertisement entries first, then the spec-level community checks.
+  const communities = objs(c, spec, 'communities', path).map(([cm, i]) => {
     const cp = at(join(path, 'communities'), i)
     const name = str(c, cm, 'name', cp)
     const value = str(c, cm, 'value', cp)
     if (!isSet(name)) c.tag(join(cp, 'name'), 'Name', name, 'required')
     else if (!NAME_RE.test(name)) c.tag(join(cp, 'name'), 'Name', name, 'name')
     if (!isSet(value)) c.tag(join(cp, 'value'), 'Value', value, 'required')
-    if (isSet(name)) definedNames.add(name)
     crdMaxLength(c, join(cp, 'name'), name, 253)
     crdMaxLength(c, join(cp, 'value'), value, 40)
     crdPattern(c, join(cp, 'value'), value, COMMUNITY_PATTERN)
-    if (!isValidCommunity(c, value ?? '', 'Spec.Communities[].Value', join(cp, 'value'))) {
-      c.go(join(cp, 'value'), 'Spec.Communities[].Value', value, 'invalid community value or format used.')
-    }
-  }
-
-  const prefixAds = objs(c, spec, 'prefixAdvertisements', path)
-  crdItems(c, join(path, 'prefixAdvertisements'), arr(c, spec, 'prefixAdvertisements', path), undefined, 500)
-  for (const [pa, i] of prefixAds) {
+    return {name, value, path: join(cp, 'value')}
+  })
+  crdItems(c, join(path, 'communities'), arr(c, spec, 'communities', path), undefined, 500)
+  const prefixAds = objs(c, spec, 'prefixAdvertisements', path).map(([pa, i]) => {
     const pp = at(join(path, 'prefixAdvertisements'), i)
     const cidr = str(c, pa, 'cidr', pp)
     const parsed = isSet(cidr) ? parseCIDROrIP(cidr) : undefined
     if (!isSet(cidr)) c.tag(join(pp, 'cidr'), 'CIDR', cidr, 'required')
     else if (!parsed || !isMasked(parsed)) c.tag(join(pp, 'cidr'), 'CIDR', cidr, 'net')
-    if (!parsed) c.go(join(pp, 'cidr'), 'Spec.PrefixAdvertisement[].CIDR', cidr, 'invalid CIDR value.')
     const used = strs(c, pa, 'communities', pp)
     if (used === undefined) c.tag(join(pp, 'communities'), 'Communities', used, 'required')
     crdItems(c, join(pp, 'communities'), used, undefined, 50)
-    ;(used ?? []).forEach((v, j) => {
-      const vp = at(join(pp, 'communities'), j)
+    return {cidr, valid: parsed !== undefined, used: used ?? [], path: pp}
+  })
+  crdItems(c, join(path, 'prefixAdvertisements'), arr(c, spec, 'prefixAdvertisements', path), undefined, 500)
+
+  const definedNames = new Set(communities.flatMap((cm) => (isSet(cm.name) ? [cm.name] : [])))
+  for (const cm of communities) {
+    if (!isValidCommunity(c, cm.value ?? '', 'Spec.Communities[].Value', cm.path)) {
+      c.go(cm.path, 'Spec.Communities[].Value', cm.value, 'invalid community value or format used.')
+    }
+  }
+  for (const pa of prefixAds) {
+    if (!pa.valid) c.go(join(pa.path, 'cidr'), 'Spec.PrefixAdvertisement[].CIDR', pa.cidr, 'invalid CIDR value.')
+    pa.used.forEach((v, j) => {
+      const vp = at(join(pa.path, 'communities'), j)
       if (!isValidCommunity(c, v, 'Spec.PrefixAdvertisement[].Communities[]', vp) && !definedNames.has(v)) {
         c.go(vp, 'Spec.PrefixAdvertisement[].Communities[]', v, 'community used is invalid or not defined.')
       }

@@ -8,7 +8,7 @@ import {
 import {checkLabelsTag} from './meta.js'
 import type {MetaParts} from './meta.js'
 import {CONTAINER_ID_RE, INTERFACE_RE, isValidPortName} from './names.js'
-import {isMasked, netContainsIP, parseCIDROrIP, parseIP} from './net.js'
+import {netContainsIP, parseCIDROrIP, parseIP} from './net.js'
 import {checkProtocol, supportsPorts} from './ports.js'
 import {validateProfileRules} from './rules.js'
 import {checkIPTag, checkMAC, checkNameList, checkNameTag, isStrictNet} from './tags.js'
@@ -53,6 +53,7 @@ export function validateWorkloadEndpointPort(c: Collector, port: Obj, path: stri
 }
 
 export function validateWorkloadEndpointSpec(c: Collector, spec: Obj, path: string): void {
+  // Field tags and nested structs (ports, NATs) first.
   const nameFields = [
     ['orchestrator', 'Orchestrator'], ['workload', 'Workload'], ['node', 'Node'], ['pod', 'Pod'], ['endpoint', 'Endpoint'],
     ['serviceAccountName', 'ServiceAccountName'],
@@ -60,45 +61,40 @@ export function validateWorkloadEndpointSpec(c: Collector, spec: Obj, path: stri
   for (const [k, goName] of nameFields) checkNameTag(c, join(path, k), goName, str(c, spec, k, path))
   const containerID = str(c, spec, 'containerID', path)
   if (isSet(containerID) && !CONTAINER_ID_RE.test(containerID)) c.tag(join(path, 'containerID'), 'ContainerID', containerID, 'containerID')
+  const ipNetworks = strs(c, spec, 'ipNetworks', path) ?? []
+  ipNetworks.forEach((n, i) => {
+    if (!isStrictNet(n)) c.tag(at(join(path, 'ipNetworks'), i), `IPNetworks[${i}]`, n, 'net')
+  })
+  const nats = objs(c, spec, 'ipNATs', path)
+  for (const [n, i] of nats) validateIPNAT(c, n, at(join(path, 'ipNATs'), i))
+  const gw4 = checkIPTag(c, spec, 'ipv4Gateway', 'IPv4Gateway', path, 4)
+  const gw6 = checkIPTag(c, spec, 'ipv6Gateway', 'IPv6Gateway', path, 6)
+  checkNameList(c, spec, 'profiles', 'Profiles', path)
   const iface = str(c, spec, 'interfaceName', path) ?? ''
   if (!(iface === '*' || INTERFACE_RE.test(iface))) c.tag(join(path, 'interfaceName'), 'InterfaceName', iface, 'interface')
   checkMAC(c, spec, 'mac', 'MAC', path)
-  checkNameList(c, spec, 'profiles', 'Profiles', path)
-  const gw4 = checkIPTag(c, spec, 'ipv4Gateway', 'IPv4Gateway', path, 4)
-  const gw6 = checkIPTag(c, spec, 'ipv6Gateway', 'IPv6Gateway', path, 6)
-  for (const [gw, key, goName] of [[gw4, 'ipv4Gateway', 'IPv4Gateway'], [gw6, 'ipv6Gateway', 'IPv6Gateway']] as const) {
-    if (isSet(gw) && !parseCIDROrIP(gw)) c.go(join(path, key), goName, gw, 'invalid CIDR')
-  }
-  if (isSet(gw4) && parseCIDROrIP(gw4) && parseCIDROrIP(gw4)?.ip.version !== 4) {
-    c.go(join(path, 'ipv4Gateway'), 'IPv4Gateway', gw4, 'invalid IPv4 gateway address specified')
-  }
-  if (isSet(gw6) && parseCIDROrIP(gw6) && parseCIDROrIP(gw6)?.ip.version !== 6) {
-    c.go(join(path, 'ipv6Gateway'), 'IPv6Gateway', gw6, 'invalid IPv6 gateway address specified')
-  }
+  for (const [p, i] of objs(c, spec, 'ports', path)) validateWorkloadEndpointPort(c, p, at(join(path, 'ports'), i))
   ;(strs(c, spec, 'allowSpoofedSourcePrefixes', path) ?? []).forEach((p, i) => {
     if (!parseCIDROrIP(p)) c.tag(at(join(path, 'allowSpoofedSourcePrefixes'), i), `AllowSpoofedSourcePrefixes[${i}]`, p, 'cidr')
   })
-  for (const [p, i] of objs(c, spec, 'ports', path)) validateWorkloadEndpointPort(c, p, at(join(path, 'ports'), i))
 
-  const ipNetworks = strs(c, spec, 'ipNetworks', path) ?? []
+  // Then the WorkloadEndpointSpec struct checks. Endpoints carry single addresses (/32 or /128) only.
   const networks = ipNetworks.map((n, i) => {
-    const np = at(join(path, 'ipNetworks'), i)
     const parsed = parseCIDROrIP(n)
-    if (!parsed || !isMasked(parsed)) c.tag(np, `IPNetworks[${i}]`, n, 'net')
-    if (!parsed) {
-      c.go(np, 'IPNetworks', n, 'invalid CIDR')
-      return undefined
-    }
-    // Endpoints carry single addresses (/32 or /128) only.
-    if (parsed.prefixLength !== (parsed.ip.version === 4 ? 32 : 128)) {
+    if (!parsed) c.go(at(join(path, 'ipNetworks'), i), 'IPNetworks', n, 'invalid CIDR')
+    else if (parsed.prefixLength !== (parsed.ip.version === 4 ? 32 : 128)) {
       c.go(join(path, 'ipNetworks'), 'IPNetworks', ipNetworks, 'IP network contains multiple addresses')
     }
     return parsed
   })
-
-  const nats = objs(c, spec, 'ipNATs', path)
-  for (const [n, i] of nats) validateIPNAT(c, n, at(join(path, 'ipNATs'), i))
+  for (const [gw, key, goName, version] of [[gw4, 'ipv4Gateway', 'IPv4Gateway', 4], [gw6, 'ipv6Gateway', 'IPv6Gateway', 6]] as const) {
+    if (!isSet(gw)) continue
+    const parsed = parseCIDROrIP(gw)
+    if (!parsed) c.go(join(path, key), goName, gw, 'invalid CIDR')
+    else if (parsed.ip.version !== version) c.go(join(path, key), goName, gw, `invalid IPv${version} gateway address specified`)
+  }
   if (nats.length > 0) {
+    // Every NAT's internal address must be one of the endpoint's networks; Go stops at the first that is not.
     let valid = false
     for (const [n, i] of nats) {
       const internal = typeof n.internalIP === 'string' ? parseCIDROrIP(n.internalIP) : undefined
@@ -161,9 +157,6 @@ export function validateNodeSpec(c: Collector, spec: Obj, path: string): void {
   const bgp = obj(c, spec, 'bgp', path)
   if (bgp) {
     const bp = join(path, 'bgp')
-    if (Object.values(bgp).every((v) => v === undefined || v === null || v === '')) {
-      c.go(bp, 'BGP', bgp, 'Spec.BGP should not be empty')
-    }
     const v4 = str(c, bgp, 'ipv4Address', bp)
     const v6 = str(c, bgp, 'ipv6Address', bp)
     if (isSet(v4) && parseCIDROrIP(v4)?.ip.version !== 4) c.tag(join(bp, 'ipv4Address'), 'IPv4Address', v4, 'cidrv4')
@@ -189,6 +182,10 @@ export function validateNodeSpec(c: Collector, spec: Obj, path: string): void {
   }
   for (const [itf, i] of objs(c, spec, 'interfaces', path)) {
     checkNameTag(c, join(at(join(path, 'interfaces'), i), 'name'), 'Name', str(c, itf, 'name', at(join(path, 'interfaces'), i)))
+  }
+  // NodeSpec struct check, after the fields: a bgp section must say something.
+  if (bgp && Object.values(bgp).every((v) => v === undefined || v === null || v === '')) {
+    c.go(join(path, 'bgp'), 'BGP', bgp, 'Spec.BGP should not be empty')
   }
 }
 

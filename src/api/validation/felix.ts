@@ -7,6 +7,7 @@ import {
 } from './collector.js'
 import {isDNS1123Label, INTERFACE_RE} from './names.js'
 import {parseCIDROrIP, parseIP} from './net.js'
+import type {Port} from './ports.js'
 import {checkPort, checkPorts} from './ports.js'
 import {validateProtoPort} from './endpoints.js'
 
@@ -18,6 +19,13 @@ const ROUTE_TABLE_MAX = 0xffffffff
 const ROUTE_TABLE_MAX_DESIGNATED = 0xffff
 const OPENSTACK_REGION_MAX = 63 - 'openstack-region-'.length
 const LOG_SEVERITY = '^(?i)(Trace|Debug|Info|Warning|Error|Fatal)?$'
+
+/** Address fields: JSON name, Go field name, required family. */
+const ADDRESS_FIELDS = [
+  ['natOutgoingAddress', 'NATOutgoingAddress', 4],
+  ['deviceRouteSourceAddress', 'DeviceRouteSourceAddress', 4],
+  ['deviceRouteSourceAddressIPv6', 'DeviceRouteSourceAddressIPv6', 6],
+] as const
 
 type Check =
   | {oneof: readonly string[]}
@@ -207,18 +215,16 @@ function checkRouteTableIDRange(c: Collector, r: Obj, path: string): number {
 }
 
 export function validateFelixConfigurationSpec(c: Collector, spec: Obj, path: string, name?: string): void {
+  const {rawRanges, ports, designated} = felixFields(c, spec, path)
+  felixStruct(c, spec, path, rawRanges, ports, designated)
+  felixSchema(c, spec, path, name)
+}
+
+/** Field tags and nested struct checks (health overrides, ports, route table ranges, failsafe ports). */
+function felixFields(c: Collector, spec: Obj, path: string): {rawRanges?: readonly unknown[]; ports: Port[]; designated: number} {
   for (const [key, goName, check] of GO_TAGS) runGoTag(c, spec, path, key, goName, check)
 
-  for (const [key, allowed] of Object.entries(CRD_ENUMS)) crdEnum(c, join(path, key), str(c, spec, key, path) || undefined, allowed)
-  for (const [key, pattern] of Object.entries(CRD_PATTERNS)) crdPattern(c, join(path, key), str(c, spec, key, path), pattern)
-  for (const [key, [min, max]] of Object.entries(CRD_RANGES)) crdRange(c, join(path, key), num(c, spec, key, path), min, max)
-  for (const key of ['natOutgoingAddress', 'deviceRouteSourceAddress', 'deviceRouteSourceAddressIPv6']) {
-    crdMaxLength(c, join(path, key), str(c, spec, key, path), 45)
-  }
-  crdMaxLength(c, join(path, 'nodeSelector'), str(c, spec, 'nodeSelector', path), 1024)
-
-  const hto = objs(c, spec, 'healthTimeoutOverrides', path)
-  for (const [h, i] of hto) {
+  for (const [h, i] of objs(c, spec, 'healthTimeoutOverrides', path)) {
     const hp = at(join(path, 'healthTimeoutOverrides'), i)
     const hname = str(c, h, 'name', hp) ?? ''
     if (!HTO_NAME_RE.test(hname)) c.go(hp, 'HealthTimeoutOverride.Name', h, `name should match regex ${HTO_NAME_RE.source}`)
@@ -227,18 +233,37 @@ export function validateFelixConfigurationSpec(c: Collector, spec: Obj, path: st
   }
 
   const rawRanges = arr(c, spec, 'kubeNodePortRanges', path)
-  if (rawRanges) {
-    const rp = join(path, 'kubeNodePortRanges')
-    const ports = checkPorts(c, rp, rawRanges)
-    if (rawRanges.length > 7) c.go(rp, 'KubeNodePortRanges', rawRanges, 'node port ranges list is too long (max 7)')
-    if (ports.some((p) => p.name !== '')) c.go(rp, 'KubeNodePortRanges', rawRanges, 'node port ranges should not contain named ports')
-    crdItems(c, rp, rawRanges, undefined, 7)
-  }
-
+  const ports = rawRanges ? checkPorts(c, join(path, 'kubeNodePortRanges'), rawRanges) : []
   // Single numorstring.Port fields get the same struct check as ports in lists.
   for (const key of ['natPortRange', 'bpfPSNATPorts'] as const) {
     const v = spec[key]
     if (v !== undefined && v !== null) checkPort(c, join(path, key), v)
+  }
+
+  const rtr = obj(c, spec, 'routeTableRange', path)
+  if (rtr) checkRouteTableRange(c, rtr, join(path, 'routeTableRange'))
+  let designated = 0
+  for (const [r, i] of objs(c, spec, 'routeTableRanges', path)) {
+    designated += checkRouteTableIDRange(c, r, at(join(path, 'routeTableRanges'), i))
+  }
+
+  const bpfLogFilters = strMap(c, spec, 'bpfLogFilters', path)
+  if (bpfLogFilters && !Object.keys(bpfLogFilters).every((k) => INTERFACE_RE.test(k))) {
+    c.tag(join(path, 'bpfLogFilters'), 'BPFLogFilters', bpfLogFilters, 'bpfLogFilters')
+  }
+  for (const key of ['failsafeInboundHostPorts', 'failsafeOutboundHostPorts'] as const) {
+    for (const [pp, i] of objs(c, spec, key, path)) validateProtoPort(c, pp, at(join(path, key), i))
+  }
+  return {rawRanges, ports, designated}
+}
+
+/** Go's validateFelixConfigSpec (struct level). */
+function felixStruct(c: Collector, spec: Obj, path: string, rawRanges: readonly unknown[] | undefined, ports: Port[], designated: number): void {
+  if (rawRanges) {
+    // iptables multiport takes at most 15 ports and a range uses two.
+    const rp = join(path, 'kubeNodePortRanges')
+    if (rawRanges.length > 7) c.go(rp, 'KubeNodePortRanges', rawRanges, 'node port ranges list is too long (max 7)')
+    if (ports.some((p) => p.name !== '')) c.go(rp, 'KubeNodePortRanges', rawRanges, 'node port ranges should not contain named ports')
   }
 
   for (const [i, cidr] of (strs(c, spec, 'externalNodesList', path) ?? []).entries()) {
@@ -248,44 +273,39 @@ export function validateFelixConfigurationSpec(c: Collector, spec: Obj, path: st
     else if (n.ip.version !== 4) c.go(cp, 'ExternalNodesCIDRList', cidr, 'has invalid IPv6 CIDR')
   }
 
+  // The region becomes part of a namespace name.
   const region = str(c, spec, 'openstackRegion', path) ?? ''
   if (region.length > OPENSTACK_REGION_MAX) c.go(join(path, 'openstackRegion'), 'OpenstackRegion', region, 'is too long')
   else if (region.length > 0 && isDNS1123Label(region).length > 0) {
     c.go(join(path, 'openstackRegion'), 'OpenstackRegion', region, 'must be a valid DNS label')
   }
 
-  const addrChecks = [
-    ['natOutgoingAddress', 'NATOutgoingAddress', 4],
-    ['deviceRouteSourceAddress', 'DeviceRouteSourceAddress', 4],
-    ['deviceRouteSourceAddressIPv6', 'DeviceRouteSourceAddressIPv6', 6],
-  ] as const
-  for (const [key, goName, family] of addrChecks) {
+  for (const [key, goName] of ADDRESS_FIELDS) {
     const v = str(c, spec, key, path)
-    if (!isSet(v)) continue
-    const ip = parseIP(v)
-    if (!ip) c.go(join(path, key), goName, v, 'is not a valid IP address')
-    cel(c, path, ip?.version === family, `${key} must be a valid IPv${family} address`)
+    if (isSet(v) && !parseIP(v)) c.go(join(path, key), goName, v, 'is not a valid IP address')
   }
 
-  const rtr = obj(c, spec, 'routeTableRange', path)
-  if (rtr) checkRouteTableRange(c, rtr, join(path, 'routeTableRange'))
-  const ranges = objs(c, spec, 'routeTableRanges', path)
-  let designated = 0
-  for (const [r, i] of ranges) designated += checkRouteTableIDRange(c, r, at(join(path, 'routeTableRanges'), i))
   if (designated > ROUTE_TABLE_MAX_DESIGNATED) {
     c.go(join(path, 'routeTableRanges'), 'RouteTableRanges', spec.routeTableRanges, 'targets too many tables')
   }
-  cel(c, path, !rtr || spec.routeTableRanges === undefined || spec.routeTableRanges === null,
-    'routeTableRange and routeTableRanges cannot both be set')
+}
 
-  const bpfLogFilters = strMap(c, spec, 'bpfLogFilters', path)
-  if (bpfLogFilters && !Object.keys(bpfLogFilters).every((k) => INTERFACE_RE.test(k))) {
-    c.tag(join(path, 'bpfLogFilters'), 'BPFLogFilters', bpfLogFilters, 'bpfLogFilters')
-  }
+/** CRD enums, patterns, ranges and CEL rules of FelixConfiguration. */
+function felixSchema(c: Collector, spec: Obj, path: string, name: string | undefined): void {
+  for (const [key, allowed] of Object.entries(CRD_ENUMS)) crdEnum(c, join(path, key), str(c, spec, key, path) || undefined, allowed)
+  for (const [key, pattern] of Object.entries(CRD_PATTERNS)) crdPattern(c, join(path, key), str(c, spec, key, path), pattern)
+  for (const [key, [min, max]] of Object.entries(CRD_RANGES)) crdRange(c, join(path, key), num(c, spec, key, path), min, max)
+  for (const [key] of ADDRESS_FIELDS) crdMaxLength(c, join(path, key), str(c, spec, key, path), 45)
+  crdMaxLength(c, join(path, 'nodeSelector'), str(c, spec, 'nodeSelector', path), 1024)
+  crdItems(c, join(path, 'kubeNodePortRanges'), arr(c, spec, 'kubeNodePortRanges', path), undefined, 7)
 
-  for (const key of ['failsafeInboundHostPorts', 'failsafeOutboundHostPorts'] as const) {
-    for (const [pp, i] of objs(c, spec, key, path)) validateProtoPort(c, pp, at(join(path, key), i))
+  for (const [key, , family] of ADDRESS_FIELDS) {
+    const v = str(c, spec, key, path)
+    if (isSet(v)) cel(c, path, parseIP(v)?.version === family, `${key} must be a valid IPv${family} address`)
   }
+  cel(c, path, spec.routeTableRange === undefined || spec.routeTableRange === null ||
+    spec.routeTableRanges === undefined || spec.routeTableRanges === null,
+  'routeTableRange and routeTableRanges cannot both be set')
 
   // A rule on the whole object (it reads metadata.name), so it is reported under the kind, as Calico does.
   if (name !== undefined && (name === 'default' || name.startsWith('node.')) && spec.nodeSelector !== undefined) {

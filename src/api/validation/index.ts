@@ -71,12 +71,12 @@ const KIND_VALIDATORS: Readonly<Record<string, KindValidator>> = {
     if (isObj(res.status)) validateNodeStatus(c, res.status, 'status')
   },
   GlobalNetworkSet: (c, spec, m) => {
-    checkReservedNamespaceLabel(c, m)
     validateNetworkSetSpec(c, spec, 'spec')
+    checkReservedNamespaceLabel(c, m)
   },
   NetworkSet: (c, spec, m) => {
-    checkReservedNamespaceLabel(c, m)
     validateNetworkSetSpec(c, spec, 'spec')
+    checkReservedNamespaceLabel(c, m)
   },
   Profile: (c, spec) => validateProfileSpec(c, spec, 'spec'),
   BlockAffinity: (c, spec) => validateBlockAffinitySpec(c, spec, 'spec'),

@@ -18,13 +18,14 @@ const BUILTIN_TIERS: Readonly<Record<string, {order: number; action: string}>> =
 }
 
 export function validateTier(c: Collector, name: string, spec: Obj, path: string): void {
+  const action = str(c, spec, 'defaultAction', path)
+  if (isSet(action) && action !== 'Deny' && action !== 'Pass') c.oneOf(join(path, 'defaultAction'), 'DefaultAction', action, ['Deny', 'Pass'])
+  // Tier struct check (after the fields): names appear inside policy names, so no dots and at most 63 bytes.
   checkNameLength(c, 'metadata.name', name, DNS1123_LABEL_MAX)
   if (!TIER_NAME_RE.test(name)) {
     c.go('metadata.name', 'Metadata.Name', name,
       `name must consist of lower case alphanumeric characters or '-' (regex: ${NAME_LABEL_FMT})`)
   }
-  const action = str(c, spec, 'defaultAction', path)
-  if (isSet(action) && action !== 'Deny' && action !== 'Pass') c.oneOf(join(path, 'defaultAction'), 'DefaultAction', action, ['Deny', 'Pass'])
   const order = num(c, spec, 'order', path)
   const builtin = BUILTIN_TIERS[name]
   if (!builtin) return

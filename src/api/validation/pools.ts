@@ -25,36 +25,30 @@ export function defaultBlockSize(version: 4 | 6): number {
 export function validateIPPoolSpec(c: Collector, spec: Obj, path: string): void {
   const cidrStr = str(c, spec, 'cidr', path)
   const cidrPath = join(path, 'cidr')
-  let cidr: IPNet | undefined
-  if (cidrStr === undefined || cidrStr === '') {
-    c.go(cidrPath, 'IPpool.CIDR', '', 'IPPool CIDR must be specified')
-    if (cidrStr === undefined) c.schema(cidrPath, 'Required value')
-  }
-  if (cidrStr !== undefined) {
-    cidr = parseCIDROrIP(cidrStr)
-    if (!cidr || !isMasked(cidr)) c.tag(cidrPath, 'CIDR', cidrStr, 'net')
-    if (!cidr) {
-      c.go(cidrPath, 'IPpool.CIDR', cidrStr, 'IPPool CIDR must be a valid subnet')
-    } else if (!isMasked(cidr)) {
-      c.go(cidrPath, 'IPpool.CIDR', cidrStr, 'IP pool CIDR is not strictly masked')
-    }
-    crdMaxLength(c, cidrPath, cidrStr, 48)
-  }
-
+  const cidr = isSet(cidrStr) ? parseCIDROrIP(cidrStr) : undefined
   const allowedUses = strs(c, spec, 'allowedUses', path) ?? []
+  const nodeSelector = str(c, spec, 'nodeSelector', path)
+  const namespaceSelector = str(c, spec, 'namespaceSelector', path)
+
+  // Field tags first, then the IPPoolSpec struct checks, as Go's validator orders them.
+  if (isSet(cidrStr) && (!cidr || !isMasked(cidr))) c.tag(cidrPath, 'CIDR', cidrStr, 'net')
+  checkSelector(c, join(path, 'nodeSelector'), 'NodeSelector', nodeSelector)
+  checkSelector(c, join(path, 'namespaceSelector'), 'NamespaceSelector', namespaceSelector)
+
+  if (!isSet(cidrStr)) c.go(cidrPath, 'IPpool.CIDR', '', 'IPPool CIDR must be specified')
+  else if (!cidr) c.go(cidrPath, 'IPpool.CIDR', cidrStr, 'IPPool CIDR must be a valid subnet')
+  else if (!isMasked(cidr)) c.go(cidrPath, 'IPpool.CIDR', cidrStr, 'IP pool CIDR is not strictly masked')
   for (const u of allowedUses) {
     if (!(ALLOWED_USES as readonly string[]).includes(u)) {
       c.go(join(path, 'allowedUses'), 'IPpool.AllowedUses', allowedUses, `unknown use: ${u}`)
     }
   }
+
+  if (cidrStr === undefined) c.schema(cidrPath, 'Required value')
+  crdMaxLength(c, cidrPath, cidrStr, 48)
   allowedUses.forEach((u, i) => crdEnum(c, at(join(path, 'allowedUses'), i), u, ALLOWED_USES))
   crdItems(c, join(path, 'allowedUses'), allowedUses, undefined, 10)
   crdUniqueSet(c, join(path, 'allowedUses'), allowedUses)
-
-  const nodeSelector = str(c, spec, 'nodeSelector', path)
-  const namespaceSelector = str(c, spec, 'namespaceSelector', path)
-  checkSelector(c, join(path, 'nodeSelector'), 'NodeSelector', nodeSelector)
-  checkSelector(c, join(path, 'namespaceSelector'), 'NamespaceSelector', namespaceSelector)
   crdMaxLength(c, join(path, 'nodeSelector'), nodeSelector, 1024)
   crdMaxLength(c, join(path, 'namespaceSelector'), namespaceSelector, 1024)
 
