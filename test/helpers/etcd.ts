@@ -216,14 +216,21 @@ export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdInstance> {
     },
     etcdctl(args, input) {
       return new Promise((resolve, reject) => {
-        const p = spawn(ETCDCTL, ['--endpoints', endpoints, ...tlsArgs, ...args], {env: {...process.env, ETCDCTL_API: '3'}})
+        const p = spawn(ETCDCTL, ['--endpoints', endpoints, ...tlsArgs, ...args], {
+          env: {...process.env, ETCDCTL_API: '3'},
+          stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        })
         let out = ''
         let err = ''
-        p.stdout.on('data', (d: Buffer) => (out += d.toString()))
-        p.stderr.on('data', (d: Buffer) => (err += d.toString()))
+        p.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+        p.stderr?.on('data', (d: Buffer) => (err += d.toString()))
         p.once('error', reject)
         p.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`etcdctl ${args.join(' ')}: exit ${code}: ${err}`))))
-        p.stdin.end(input ?? '')
+        if (p.stdin) {
+          // etcdctl may exit before reading its input; its exit code reports that, not EPIPE.
+          p.stdin.on('error', () => undefined)
+          p.stdin.end(input)
+        }
       })
     },
   }
