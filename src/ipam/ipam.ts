@@ -218,20 +218,13 @@ export class IPAMClient {
     ]
     for (const [version, num, requested, reserved] of wanted) {
       if (!num) continue
-      const cidrs = (requested ?? []).map(mustParseCIDR)
-      if (cidrs.some((c) => c.version !== version)) {
-        const other = version === 4 ? 'IPv6' : 'IPv4'
-        throw new AutoAssignError(new IPAMError(`provided IPv${version} IPPools list contains one or more ${other} IPPools`), result.v4, result.v6)
-      }
       try {
-        const ia = await this.autoAssignVersion(args, host, version, num, cidrs, reserved, (partial) => {
-          if (version === 4) result.v4 = partial
-          else result.v6 = partial
-        })
-        if (version === 4) result.v4 = ia
-        else result.v6 = ia
+        const cidrs = (requested ?? []).map(mustParseCIDR)
+        if (cidrs.some((c) => c.version !== version)) {
+          throw new IPAMError(`provided IPv${version} IPPools list contains one or more IPv${version === 4 ? 6 : 4} IPPools`)
+        }
+        await this.autoAssignVersion(args, host, version, num, cidrs, reserved, result)
       } catch (e) {
-        if (e instanceof AutoAssignError) throw e
         throw new AutoAssignError(e as Error, result.v4, result.v6)
       }
     }
@@ -245,8 +238,8 @@ export class IPAMClient {
     num: number,
     requested: CIDR[],
     reserved: HostReservedAttr | undefined,
-    publish: (partial: IPAMAssignments) => void,
-  ): Promise<IPAMAssignments> {
+    result: AutoAssignResult,
+  ): Promise<void> {
     if (!args.intendedUse) throw new UseRequiredError()
     const affinity = affinityFor(host, args.intendedUse)
     const config = await this.getIPAMConfig()
@@ -261,7 +254,9 @@ export class IPAMClient {
 
     const ia: IPAMAssignments = {ips: [], ipVersion: version, numRequested: num, msgs: []}
     if (reserved) ia.hostReservedAttr = reserved
-    publish(ia)
+    // Published before any address is taken so a failure still reports what was assigned.
+    if (version === 4) result.v4 = ia
+    else result.v6 = ia
     const addMsg = (m: string) => {
       if (!ia.msgs.includes(m)) ia.msgs.push(m)
     }
@@ -303,7 +298,7 @@ export class IPAMClient {
           if (e instanceof MaxAllocReachedError && args.handleID !== undefined) {
             try {
               ia.ips.push(...(await this.existingIPsOfHandle(args.handleID, num, version)))
-              return ia
+              return
             } catch {
               block = await this.store.getBlock(block.value.cidr)
               continue
@@ -344,7 +339,7 @@ export class IPAMClient {
               if (e instanceof MaxAllocReachedError && args.handleID !== undefined) {
                 try {
                   ia.ips.push(...(await this.existingIPsOfHandle(args.handleID, num, version)))
-                  return ia
+                  return
                 } catch {
                   continue
                 }
@@ -356,7 +351,6 @@ export class IPAMClient {
       }
       if (exhausted.length > 0) addMsg(`No IPs available in pools: [${exhausted.join(' ')}]`)
     }
-    return ia
   }
 
   /**
