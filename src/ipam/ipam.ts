@@ -49,8 +49,8 @@ import {IPAMStore, isConflict, isNotFound} from './store.js'
 import {BlockClaims} from './claims.js'
 import type {ReleaseAffinityOpts} from './claims.js'
 import {HandleCounts} from './handles.js'
-import {computeUtilization} from './utilization.js'
-import type {PoolUtilization} from './utilization.js'
+import {borrowedIPs, computeUtilization} from './utilization.js'
+import type {BorrowedIP, PoolUtilization} from './utilization.js'
 import {nodeTunnelIPs, workloadIPs} from './check.js'
 import type {CheckInput, InUseIP} from './check.js'
 import type {Resource} from '../api/resource.js'
@@ -926,6 +926,11 @@ export class IPAMClient {
       inUse,
       now: this.now(),
     }
+  }
+
+  /** Addresses borrowed from other hosts' blocks (`ipam show --show-borrowed`). */
+  async borrowedIPs(): Promise<{borrowed: BorrowedIP[]; unclassified: number}> {
+    return borrowedIPs((await this.store.listBlocks()).map((kv) => kv.value))
   }
 
   /** Blocks affine to a host (both IP versions), as `ipam show --show-blocks` lists them. */

@@ -123,3 +123,53 @@ export function computeUtilization(
   }
   return rows.map((r) => r.use)
 }
+
+/** An address allocated to a node other than its block's owner (`ipam show --show-borrowed`). */
+export interface BorrowedIP {
+  ip: string
+  borrowingNode: string
+  block: string
+  /** The block's host ('' when unaffine). */
+  blockOwner: string
+  /** `pod`, `vmi`, or the allocation's `type` attribute (tunnel addresses); '' when unknown. */
+  allocationType: string
+  /** `<namespace>/<pod or vmi>`; '' for other allocations. */
+  allocatedTo: string
+}
+
+/**
+ * Borrowed addresses in block order, and how many allocations have no `node` attribute (those
+ * cannot be classified) (show.go getBorrowedIPs).
+ */
+export function borrowedIPs(blocks: readonly AllocationBlock[]): {borrowed: BorrowedIP[]; unclassified: number} {
+  const borrowed: BorrowedIP[] = []
+  let unclassified = 0
+  for (const value of blocks) {
+    const b = Block.fromStored(value)
+    // calicoctl takes what follows the single ':' of `host:<name>`.
+    const parts = (value.affinity ?? '').split(':')
+    const blockOwner = value.affinity ? (parts.length === 2 ? parts[1] : parts[0]) : ''
+    for (const {ip, attribute} of b.allocations()) {
+      const attrs = attribute?.secondary ?? {}
+      if (attrs.node === undefined) {
+        unclassified++
+        continue
+      }
+      if (attrs.node === blockOwner) continue
+      const ns = attrs.namespace ?? ''
+      let allocationType = ''
+      let allocatedTo = ''
+      if (attrs['vmi-name'] !== undefined) {
+        allocationType = 'vmi'
+        allocatedTo = `${ns}/${attrs['vmi-name']}`
+      } else if (attrs.pod !== undefined) {
+        allocationType = 'pod'
+        allocatedTo = `${ns}/${attrs.pod}`
+      } else if (attrs.type !== undefined) {
+        allocationType = attrs.type
+      }
+      borrowed.push({ip, borrowingNode: attrs.node, block: value.cidr, blockOwner, allocationType, allocatedTo})
+    }
+  }
+  return {borrowed, unclassified}
+}

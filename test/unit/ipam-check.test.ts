@@ -6,7 +6,7 @@ import type {AllocationBlock} from '../../src/ipam/model.js'
 import {parseCIDR} from '../../src/ipam/net.js'
 import {poolFromResource, splitCIDR} from '../../src/ipam/pools.js'
 import type {Pool} from '../../src/ipam/pools.js'
-import {computeUtilization, ORPHANED_BLOCKS} from '../../src/ipam/utilization.js'
+import {borrowedIPs, computeUtilization, ORPHANED_BLOCKS} from '../../src/ipam/utilization.js'
 
 const NOW = new Date('2026-03-04T05:06:07Z')
 
@@ -158,5 +158,25 @@ describe('splitCIDR', () => {
     [512, 'the CIDR 10.0.0.0/24 is not large enough to be split into 512 parts'],
   ])('rejects %d parts', (parts, message) => {
     expect(() => splitCIDR('10.0.0.0/24', parts)).toThrow(message)
+  })
+})
+
+describe('borrowedIPs', () => {
+  it('lists allocations whose node is not the block owner', () => {
+    const b = block('10.0.0.0/29', 'n1', [
+      [1, 'a', {node: 'n1', pod: 'mine', namespace: 'ns'}],
+      [1, 'b', {node: 'n2', pod: 'web', namespace: 'ns'}],
+      [1, 'c', {node: 'n3', 'vmi-name': 'vm1', namespace: 'vms'}],
+      [1, 'd', {node: 'n2', type: 'vxlanTunnelAddress'}],
+      [1, 'e'],
+    ])
+    expect(borrowedIPs([b])).toEqual({
+      borrowed: [
+        {ip: '10.0.0.1', borrowingNode: 'n2', block: '10.0.0.0/29', blockOwner: 'n1', allocationType: 'pod', allocatedTo: 'ns/web'},
+        {ip: '10.0.0.2', borrowingNode: 'n3', block: '10.0.0.0/29', blockOwner: 'n1', allocationType: 'vmi', allocatedTo: 'vms/vm1'},
+        {ip: '10.0.0.3', borrowingNode: 'n2', block: '10.0.0.0/29', blockOwner: 'n1', allocationType: 'vxlanTunnelAddress', allocatedTo: ''},
+      ],
+      unclassified: 1,
+    })
   })
 })
