@@ -71,6 +71,21 @@ describe('ports', () => {
   })
 })
 
+describe('IPPool', () => {
+  const pool = (spec: Record<string, unknown>): Resource => ({apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'p'}, spec})
+
+  it('reports a missing CIDR once, and an unmasked one by tag, struct check and schema rule', () => {
+    expect(validateResourceFields(pool({cidr: ''}), {crd: false}).map((f) => f.reason)).toEqual(['IPPool CIDR must be specified'])
+    expect(validateResourceFields(pool({cidr: '10.0.0.1/16'})).map((f) => [f.name, f.path])).toEqual([
+      ['CIDR', 'spec.cidr'], ['IPpool.CIDR', 'spec.cidr'], ['spec', 'spec'],
+    ])
+  })
+
+  it('treats an unset nodeSelector as the all() default for LoadBalancer pools', () => {
+    expect(validateResourceFields(pool({cidr: '10.0.0.0/24', allowedUses: ['LoadBalancer']}))).toEqual([])
+  })
+})
+
 describe('Felix single-port fields', () => {
   it('checks natPortRange like any port', () => {
     expect(validateFragment('FelixConfigurationSpec', {natPortRange: '32768:65535'})).toEqual([])
