@@ -5,7 +5,7 @@
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {computePolicyState, namespaceProfile, type CalcResource} from '../../src/dataplane/calc/index.js'
-import {TableEvaluator, renderFullScript, renderTable, type NftTable} from '../../src/dataplane/nftables/index.js'
+import {TableEvaluator, diffTables, renderFullScript, renderTable, type NftTable} from '../../src/dataplane/nftables/index.js'
 
 function available(): boolean {
   if (process.getuid?.() !== 0) return false
@@ -66,8 +66,9 @@ function resources(policies: CalcResource[]): CalcResource[] {
   ]
 }
 
-function probeAll(table: NftTable): {kernel: Record<string, boolean>; model: Record<string, boolean>} {
-  inNs(NODE_NS, 'nft', ['-f', '-'], renderFullScript(table))
+/** Applies `script` (default: the full start-up script of `table`) in the node, then probes every pod pair. */
+function probeAll(table: NftTable, script = renderFullScript(table)): {kernel: Record<string, boolean>; model: Record<string, boolean>} {
+  if (script !== '') inNs(NODE_NS, 'nft', ['-f', '-'], script)
   const ev = new TableEvaluator(table)
   const kernel: Record<string, boolean> = {}
   const model: Record<string, boolean> = {}
@@ -128,13 +129,16 @@ describe.skipIf(!canRun)('real traffic through the rendered table (private netwo
     }
   })
 
+  let open: NftTable
+
   it('profile only: everything connects', () => {
-    const {kernel, model} = probeAll(renderTable(computePolicyState('kn', resources([]))))
+    open = renderTable(computePolicyState('kn', resources([])))
+    const {kernel, model} = probeAll(open)
     expect(Object.values(kernel).every(Boolean)).toBe(true)
     expect(kernel).toEqual(model)
   })
 
-  it('tiers, Pass, named port, deny: kernel and evaluator agree cell by cell', () => {
+  it('tiers, Pass, named port, deny (applied as a delta): kernel and evaluator agree cell by cell', () => {
     const v3 = 'projectcalico.org/v3'
     const table = renderTable(computePolicyState('kn', resources([
       {apiVersion: v3, kind: 'Tier', metadata: {name: 'sec'}, spec: {order: 10, defaultAction: 'Deny'}},
@@ -143,7 +147,7 @@ describe.skipIf(!canRun)('real traffic through the rendered table (private netwo
       // sec tier: c's egress to port 80 is passed on, everything else from c is denied at the end of the tier.
       {apiVersion: v3, kind: 'GlobalNetworkPolicy', metadata: {name: 'sec.c-out'}, spec: {tier: 'sec', selector: "pod == 'c'", types: ['Egress'], egress: [{action: 'Pass', protocol: 'TCP', destination: {ports: [80]}}]}},
     ])))
-    const {kernel, model} = probeAll(table)
+    const {kernel, model} = probeAll(table, diffTables(open, table).script)
     expect(kernel).toEqual(model)
     expect(kernel).toMatchObject({'b>a:81': true, 'b>a:80': false, 'c>a:81': false, 'c>b:80': true, 'c>b:81': false, 'a>b:81': true})
   })
