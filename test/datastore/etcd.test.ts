@@ -307,6 +307,21 @@ describe.skipIf(skip)('etcd backend over TLS with client certificates', () => {
     expect(await etcd.etcdctl(['get', '/calico/ipam/v2/handle/tls-files', '--print-value-only'])).toBe('{"ok":true}\n')
   })
 
+  it('does not make Node print DEP0123 for an IP-address TLS endpoint, and keeps other warnings', async () => {
+    await open({etcdCACertFile: etcd.tls!.caFile}) // https://127.0.0.1:<port>
+    const seen: string[] = []
+    const listener = (w: Error & {code?: string}) => seen.push(w.code ?? w.message)
+    process.on('warning', listener)
+    try {
+      process.emitWarning('Setting the TLS ServerName to an IP address is not permitted by RFC 6066.', 'DeprecationWarning', 'DEP0123')
+      process.emitWarning('(expected in this test) another warning', {type: 'Warning', code: 'CALICO_TS_TEST'})
+      await new Promise((r) => setImmediate(r))
+      expect(seen).toEqual(['CALICO_TS_TEST'])
+    } finally {
+      process.off('warning', listener)
+    }
+  })
+
   it('connects with inline PEM', async () => {
     const tls = etcd.tls!
     const b = await open({

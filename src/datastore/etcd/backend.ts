@@ -2,6 +2,7 @@
 // transactions (libcalico-model.md §9–§10). The etcd3 package (grpc, protobuf loading) is imported
 // lazily by connect(), so commands that never touch etcd never load it.
 
+import {isIP} from 'node:net'
 import type {Etcd3, IKeyValue, IOptions, ITxnResponse, Watcher as EtcdWatcher} from 'etcd3'
 import {
   CalicoError,
@@ -101,6 +102,25 @@ export function connectionReason(message: string, endpoints: string): string {
   return reason.split('\n')[0]
 }
 
+let ipServernameWarningSilenced = false
+
+/**
+ * grpc-js passes the endpoint host as the TLS server name even when it is an IP address, so Node
+ * prints DEP0123 ("Setting the TLS ServerName to an IP address ...") on every calicoctl run against
+ * https://<ip> endpoints. Certificate checks are unaffected; only that one warning is dropped.
+ */
+function silenceIpServernameWarning(): void {
+  if (ipServernameWarningSilenced) return
+  ipServernameWarningSilenced = true
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void
+  process.emitWarning = ((...args: unknown[]) => {
+    const options = args[1]
+    const code = typeof options === 'object' && options !== null ? (options as {code?: unknown}).code : args[2]
+    if (code === 'DEP0123') return
+    emit(...args)
+  }) as typeof process.emitWarning
+}
+
 export class EtcdBackend implements Backend {
   readonly type = 'etcdv3' as const
   readonly endpoints: string
@@ -126,6 +146,9 @@ export class EtcdBackend implements Backend {
   /** Validates the configuration and creates the client. No request is made until the first operation. */
   static async connect(config: DatastoreConfig, opts: EtcdBackendOptions = {}): Promise<EtcdBackend> {
     const conn = etcdConnection(config)
+    if (conn.hosts.some((h) => isIP(new URL(h).hostname.replace(/^\[|\]$/g, '')) !== 0) && (conn.credentials || conn.hosts.some((h) => h.startsWith('https:')))) {
+      silenceIpServernameWarning()
+    }
     const etcd = await import('etcd3')
     const requestTimeout = opts.requestTimeoutMs ?? 10_000
     const client = new etcd.Etcd3({
