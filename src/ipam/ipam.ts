@@ -7,6 +7,7 @@ import type {Backend, KVPair} from '../datastore/backend.js'
 import {CalicoError, ResourceAlreadyExistsError, ValidationError} from '../api/errors.js'
 import type {Labels} from '../api/selector.js'
 import type {AddrFilter} from './addrfilter.js'
+import {Block} from './block.js'
 import type {HostReservedAttr, ReleaseOptions} from './block.js'
 import {
   BlockClaimConflictError,
@@ -670,6 +671,27 @@ export class IPAMClient {
       return unallocated
     }
     throw new MaxRetriesError()
+  }
+
+  /**
+   * Frees every address whose cooldown has ended, block by block (GarbageCollectColdIPs). Readers
+   * already treat such addresses as free; this persists it. Returns how many blocks were rewritten.
+   */
+  async garbageCollectColdIPs(): Promise<number> {
+    const config = await this.getIPAMConfig()
+    let written = 0
+    for (const kv of await this.store.listBlocks()) {
+      const b = Block.fromStored(kv.value)
+      if (!b.garbageCollect(this.now(), config.ipCooldownSeconds)) continue
+      try {
+        await this.store.updateBlock(kv, b.value)
+        written++
+      } catch (e) {
+        // Whoever changed the block meanwhile ran the same collection on it.
+        if (!isConflict(e) && !isNotFound(e)) throw e
+      }
+    }
+    return written
   }
 
   /** Releases every address of a handle; ResourceDoesNotExistError if the handle does not exist. */

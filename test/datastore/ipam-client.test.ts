@@ -471,7 +471,12 @@ describe.each(harnesses)('IPAM client on %s', (_name, makeHarness) => {
     await ipam.releaseIPs([{address: '10.0.0.2'}])
     expect((await auto({hostname: 'h', num4: 1})).v4?.ips).toHaveLength(0)
     await expect(ipam.getAssignmentAttributes('10.0.0.2')).rejects.toThrow('address 10.0.0.2 is in cooldown')
+    expect(await ipam.garbageCollectColdIPs()).toBe(0)
     clockOffsetMs = 61_000
+    expect(await ipam.garbageCollectColdIPs()).toBe(1)
+    const [stored] = await blocks()
+    expect(stored.unallocated).toEqual([2])
+    expect(stored.attributes).toHaveLength(1)
     expect((await auto({hostname: 'h', num4: 1})).v4?.ips).toEqual(['10.0.0.2/30'])
   })
 
