@@ -2,12 +2,11 @@
 // stack trace), cobra's wording for flag errors, and the datastore session a command may open.
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 
+import {createLogger, isLogLevel, LOG_LEVELS, SILENT, type Logger} from './logger.js'
 import {massage, type Report} from './messages.js'
 import type {Action, CommandResults, ConfigCommandArgs} from './resourcemgr/execute.js'
 import {DatastoreSession, StdoutExitError} from './resourcemgr/session.js'
 
-export const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'info', 'debug'] as const
-export type LogLevel = (typeof LOG_LEVELS)[number]
 
 export const DEFAULT_CONFIG_PATH = '/etc/calico/calicoctl.cfg'
 
@@ -67,22 +66,18 @@ export abstract class CalicoCommand extends Command {
     }),
   }
 
-  protected logLevel: LogLevel = 'panic'
+  protected logger: Logger = SILENT
+  private context?: string
   private session?: DatastoreSession
 
   /** Applies the global flags; every command calls this right after parsing. */
   protected applyGlobalFlags(flags: GlobalFlags): void {
     const level = flags['log-level'].toLowerCase()
-    if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    if (!isLogLevel(level)) {
       throw new UsageError(`unknown log level: ${flags['log-level']}, expected one of: ${LOG_LEVELS.join(', ')}`)
     }
-    this.logLevel = level as LogLevel
-    // calicoctl passes the context to the Kubernetes client through the environment.
-    if (flags.context) process.env.K8S_CURRENT_CONTEXT = flags.context
-  }
-
-  protected debugEnabled(): boolean {
-    return this.logLevel === 'debug' || this.logLevel === 'info'
+    this.logger = createLogger(level)
+    this.context = flags.context
   }
 
   /** The datastore session for this invocation, closed when the command finishes. */
@@ -90,6 +85,8 @@ export abstract class CalicoCommand extends Command {
     this.session ??= new DatastoreSession({
       configPath,
       allowVersionMismatch,
+      context: this.context,
+      logger: this.logger,
       onStoreCreated: (path) => process.stderr.write(`Created a new embedded datastore at ${path}\n`),
     })
     return this.session
@@ -115,7 +112,11 @@ export abstract class CalicoCommand extends Command {
       namespace: flags.namespace,
       ...extra,
     }
-    return executeConfigCommand(action, args, this.datastore(flags.config, flags['allow-version-mismatch']))
+    const results = await executeConfigCommand(action, args, this.datastore(flags.config, flags['allow-version-mismatch']))
+    this.logger.info(
+      `results: action=${action} resources=${results.numResources} handled=${results.numHandled} failed=${results.resErrs.length + (results.err ? 1 : 0)}`,
+    )
+    return results
   }
 
   /** Prints a report: its stdout text, then its error (if any) which fails the command. */
@@ -136,7 +137,7 @@ export abstract class CalicoCommand extends Command {
       process.stdout.write(`${err.message}\n`)
       return
     }
-    if (this.logLevel === 'debug' && err.stack) process.stderr.write(`${err.stack}\n`)
+    if (err.stack) this.logger.debug(err.stack)
     process.stderr.write(`${massage(describe(err))}\n`)
   }
 }

@@ -57,3 +57,17 @@ describe('completion', () => {
     expect(completionScript('zsh', 'calicoctl')).toContain('compdef _calicoctl_complete calicoctl')
   })
 })
+
+describe('logger', () => {
+  it('writes logrus-style lines at or above the level only', async () => {
+    const {createLogger} = await import('../../src/cli/logger.js')
+    const lines: string[] = []
+    const log = createLogger('info', (l) => lines.push(l))
+    log.debug('hidden')
+    log.info('shown "quoted"')
+    log.warn('careful')
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toMatch(/^time="[^"]+" level=info msg="shown \\"quoted\\""\n$/)
+    expect(lines[1]).toContain('level=warning msg="careful"')
+  })
+})

@@ -3,6 +3,7 @@
 import {ResourceDoesNotExistError} from '../../api/errors.js'
 import type {ResourceClient} from '../../datastore/client.js'
 import {CLIENT_VERSION, normaliseVersion} from '../version.js'
+import {SILENT, type Logger} from '../logger.js'
 import type {Session} from './execute.js'
 
 /** An error calicoctl prints on stdout (its direct `fmt.Printf` + `os.Exit(1)` paths). */
@@ -13,6 +14,9 @@ export interface SessionOptions {
   configPath: string
   allowVersionMismatch: boolean
   env?: NodeJS.ProcessEnv
+  /** `--context`: the kubeconfig context (applies when the configuration comes from the environment). */
+  context?: string
+  logger?: Logger
   /** Told where a new embedded store was created (the CLI mentions it once, on stderr). */
   onStoreCreated?: (path: string) => void
 }
@@ -22,7 +26,11 @@ const MISMATCH_HINT = 'Use --allow-version-mismatch to override'
 export class DatastoreSession implements Session {
   private opened?: Promise<ResourceClient>
 
-  constructor(private readonly options: SessionOptions) {}
+  private readonly log: Logger
+
+  constructor(private readonly options: SessionOptions) {
+    this.log = options.logger ?? SILENT
+  }
 
   client(): Promise<ResourceClient> {
     this.opened ??= this.open()
@@ -37,11 +45,12 @@ export class DatastoreSession implements Session {
     ])
     let config
     try {
-      config = await loadConfig({configPath: this.options.configPath, env: this.options.env ?? process.env})
+      config = await loadConfig({configPath: this.options.configPath, env: this.options.env ?? process.env, context: this.options.context})
     } catch (err) {
       if (err instanceof ConfigFileMissingError) throw new StdoutExitError(err.message)
       throw new StdoutExitError(`Failed to create Calico API client: ${(err as Error).message}`)
     }
+    this.log.info(`Loaded client config: datastoreType=${config.datastoreType}`)
     try {
       const {backend, created} = await openBackend(config)
       if (created) this.options.onStoreCreated?.(created)
@@ -56,7 +65,10 @@ export class DatastoreSession implements Session {
    * built (the command then reports that itself), or when the cluster has not recorded a version.
    */
   async checkVersion(): Promise<void> {
-    if (this.options.allowVersionMismatch) return
+    if (this.options.allowVersionMismatch) {
+      this.log.debug('Version mismatch check skipped (--allow-version-mismatch)')
+      return
+    }
     let client: ResourceClient
     try {
       client = await this.client()
