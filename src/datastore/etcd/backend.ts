@@ -33,9 +33,9 @@ type Etcd3Module = typeof import('etcd3')
 export interface EtcdBackendOptions {
   /** Items per range request; keeps every response far below grpc's 4 MiB message limit. */
   pageSize?: number
-  /** Connection establishment timeout. */
+  /** Deadline of the first request, which establishes the connection (default 3 s). */
   dialTimeoutMs?: number
-  /** Deadline for each unary request (not for watch streams). */
+  /** Deadline of every later unary request (default 10 s; watch streams have none). */
   requestTimeoutMs?: number
 }
 
@@ -146,9 +146,9 @@ export class EtcdBackend implements Backend {
   /** Validates the configuration and creates the client. No request is made until the first operation. */
   static async connect(config: DatastoreConfig, opts: EtcdBackendOptions = {}): Promise<EtcdBackend> {
     const conn = etcdConnection(config)
-    if (conn.hosts.some((h) => isIP(new URL(h).hostname.replace(/^\[|\]$/g, '')) !== 0) && (conn.credentials || conn.hosts.some((h) => h.startsWith('https:')))) {
-      silenceIpServernameWarning()
-    }
+    const tls = conn.credentials !== undefined || conn.hosts.some((h) => h.startsWith('https:'))
+    const ipHost = conn.hosts.some((h) => isIP(new URL(h).hostname.replace(/^\[|\]$/g, '')) !== 0)
+    if (tls && ipHost) silenceIpServernameWarning()
     const etcd = await import('etcd3')
     const requestTimeout = opts.requestTimeoutMs ?? 10_000
     const client = new etcd.Etcd3({
