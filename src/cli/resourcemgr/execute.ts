@@ -107,7 +107,8 @@ async function act(action: Action, mgr: ResourceManager | undefined, res: Resour
     validateResource(defaulted)
     return res
   }
-  const m = mgr as ResourceManager
+  if (!mgr) throw new Error(`internal error: ${action} needs a datastore client`)
+  const m = mgr
   switch (action) {
     case 'apply':
       return m.apply(res)
