@@ -111,6 +111,7 @@ export class BlockClaims {
     return created
   }
 
+  /** Marks an affinity confirmed; losing the CAS is fine if someone else already confirmed it. */
   async confirmAffinity(aff: KVPair<BlockAffinityValue>, affinity: AffinityConfig, cidr: string): Promise<void> {
     try {
       await this.store.updateAffinity(aff, {...aff.value, state: 'confirmed'})

@@ -176,9 +176,6 @@ export function nthIP(c: CIDR, n: number | bigint): IPAddr {
   return {version: c.version, value: c.base + BigInt(n)}
 }
 
-export function cidrEquals(a: CIDR, b: CIDR): boolean {
-  return a.version === b.version && a.base === b.base && a.prefix === b.prefix
-}
 
 /** The first address of a network. */
 export function cidrBaseIP(c: CIDR): IPAddr {

@@ -6,7 +6,7 @@ import {parseSelector} from '../api/selector.js'
 import type {Labels} from '../api/selector.js'
 import {IPAMError, NoQualifiedPoolError} from './errors.js'
 import type {HostReservedAttr} from './block.js'
-import {addressBits, cidrContainsCIDR, cidrContainsIP, cidrSize, formatCIDR, maskIP, parseCIDR} from './net.js'
+import {addressBits, cidrContainsIP, cidrSize, formatCIDR, maskIP, parseCIDR} from './net.js'
 import type {CIDR, IPAddr, IPVersion} from './net.js'
 
 export type IPPoolUse = 'Workload' | 'Tunnel' | 'LoadBalancer'
@@ -195,10 +195,6 @@ export function* randomBlocks(pool: Pool, hostname: string): Generator<CIDR> {
   }
 }
 
-/** True when `cidr` is at least one block of `pool` (largerThanOrEqualToBlock) and inside it. */
-export function coversWholeBlocks(pool: Pool, cidr: CIDR): boolean {
-  return cidr.prefix <= pool.blockSize && cidrContainsCIDR(pool.cidr, cidr)
-}
 
 /**
  * The CIDRs `calicoctl ipam split` turns a pool into: `parts` (a power of two, at least 2) equal
