@@ -18,6 +18,8 @@ export interface TableDelta {
 }
 
 function sameChain(a: NftChain, b: NftChain): boolean {
+  // Renders share the rule arrays of unchanged chains: identity settles most comparisons without any text.
+  if (a.rules === b.rules && a.base === b.base) return true
   if (baseChainText(a) !== baseChainText(b) || a.rules.length !== b.rules.length) return false
   for (let i = 0; i < a.rules.length; i++) if (ruleText(a.rules[i]!) !== ruleText(b.rules[i]!)) return false
   return true

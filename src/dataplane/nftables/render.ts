@@ -51,12 +51,17 @@ const RETURN: Verdict = {kind: 'return'}
 /** Rendered policy chains by policy object; rules are never mutated after rendering, so sharing is safe. */
 const renderedPolicies = new WeakMap<ActivePolicy, Map<string, NftRule[]>>()
 
+/** Endpoint chains by (settings, endpoint) signature; bounded, cleared wholesale when full. */
+const endpointChainCache = new Map<string, [string, NftRule[]][]>()
+const ENDPOINT_CACHE_LIMIT = 20_000
+
 class Builder {
   readonly table: NftTable
   /** Rule options for the filter layer; raw/mangle hooks cannot REJECT, so they always DROP. */
   private readonly ruleOpts: RuleRenderOptions
   private readonly dropOpts: RuleRenderOptions
   private readonly families: IPFamily[]
+  private readonly settingsKey: string
   /** Policy and profile chains: the only ones whose rules reference IP sets. */
   private readonly ruleChains: string[] = []
 
@@ -66,6 +71,7 @@ class Builder {
     this.families = s.ipv6Support ? [4, 6] : [4]
     this.ruleOpts = {families: this.families, logPrefix: s.logPrefix, denyAction: s.denyAction}
     this.dropOpts = {...this.ruleOpts, denyAction: 'drop'}
+    this.settingsKey = JSON.stringify(s)
   }
 
   private chain(name: string, rules: NftRule[], base?: NftChain['base']): void {
@@ -264,7 +270,25 @@ class Builder {
   }
 
   // ----------------------------------------------------------------------------------------------------------
+  /**
+   * An endpoint's chains are a pure function of the endpoint and the settings: an unchanged endpoint reuses the
+   * rule arrays of the previous render, so the diff (and its memoised rule text) sees identical objects. The
+   * template still runs, for its side effect of creating the policy and profile chains the endpoint needs.
+   */
   private endpointChains(ep: LocalEndpoint): void {
+    const sig = `${this.settingsKey}\n${JSON.stringify(ep)}`
+    const cached = endpointChainCache.get(sig)
+    const fresh: [string, NftRule[]][] = []
+    this.endpointTemplate(ep, (name, rules) => fresh.push([name, rules]))
+    const chains = cached ?? fresh
+    if (!cached) {
+      if (endpointChainCache.size >= ENDPOINT_CACHE_LIMIT) endpointChainCache.clear()
+      endpointChainCache.set(sig, fresh)
+    }
+    for (const [name, rules] of chains) this.chain(name, rules)
+  }
+
+  private endpointTemplate(ep: LocalEndpoint, emit: (name: string, rules: NftRule[]) => void): void {
     const s = this.state.settings
     const conntrack: NftRule[] = [rule([{kind: 'ct-state', states: ['established', 'related']}], ACCEPT)]
     if (!s.disableConntrackInvalidCheck) conntrack.push(rule([{kind: 'ct-state', states: ['invalid']}], DROP))
@@ -277,12 +301,12 @@ class Builder {
       if (!s.allowIPIPPacketsFromWorkloads) {
         encapDrops.push(rule([{kind: 'l4proto', negate: false, protos: [4]}], DROP, 'Drop IPinIP encapped packets originating in workloads'))
       }
-      this.chain(endpointChainName('filter', 'tw', ep.iface), [
+      emit(endpointChainName('filter', 'tw', ep.iface), [
         ...conntrack, clear,
         ...this.policyPart('filter', ep.tiers, 'in', true),
         ...this.profilePart('filter', ep.profileIds, 'in'),
       ])
-      this.chain(endpointChainName('filter', 'fw', ep.iface), [
+      emit(endpointChainName('filter', 'fw', ep.iface), [
         ...conntrack, clear, ...encapDrops,
         ...this.policyPart('filter', ep.tiers, 'out', true),
         ...this.profilePart('filter', ep.profileIds, 'out'),
@@ -290,32 +314,32 @@ class Builder {
       return
     }
     const f = (n: string): string => staticName('filter', n)
-    this.chain(endpointChainName('filter', 'fh', ep.iface), [
+    emit(endpointChainName('filter', 'fh', ep.iface), [
       ...conntrack, rule([], jump(f('cali-failsafe-in'))), clear,
       ...this.policyPart('filter', ep.tiers, 'in', true),
       ...this.profilePart('filter', ep.profileIds, 'in'),
     ])
-    this.chain(endpointChainName('filter', 'th', ep.iface), [
+    emit(endpointChainName('filter', 'th', ep.iface), [
       ...conntrack, rule([], jump(f('cali-failsafe-out'))), clear,
       ...this.policyPart('filter', ep.tiers, 'out', true),
       ...this.profilePart('filter', ep.profileIds, 'out'),
     ])
     if (ep.forwardTiers.length > 0) {
       // Forwarded traffic: no profiles; what every tier passes is allowed.
-      this.chain(endpointChainName('filter', 'fhfw', ep.iface), [clear, ...this.policyPart('filter', ep.forwardTiers, 'in', true)])
-      this.chain(endpointChainName('filter', 'thfw', ep.iface), [clear, ...this.policyPart('filter', ep.forwardTiers, 'out', true)])
+      emit(endpointChainName('filter', 'fhfw', ep.iface), [clear, ...this.policyPart('filter', ep.forwardTiers, 'in', true)])
+      emit(endpointChainName('filter', 'thfw', ep.iface), [clear, ...this.policyPart('filter', ep.forwardTiers, 'out', true)])
     }
     if (ep.untrackedTiers.length > 0) {
-      this.chain(endpointChainName('raw', 'fh', ep.iface), [clear, ...this.policyPart('raw', ep.untrackedTiers, 'in', false)])
-      this.chain(endpointChainName('raw', 'th', ep.iface), [clear, ...this.policyPart('raw', ep.untrackedTiers, 'out', false)])
+      emit(endpointChainName('raw', 'fh', ep.iface), [clear, ...this.policyPart('raw', ep.untrackedTiers, 'in', false)])
+      emit(endpointChainName('raw', 'th', ep.iface), [clear, ...this.policyPart('raw', ep.untrackedTiers, 'out', false)])
     }
-    this.chain(endpointChainName('mangle', 'th', ep.iface), [
+    emit(endpointChainName('mangle', 'th', ep.iface), [
       ...conntrack, rule([], jump(staticName('mangle', 'cali-failsafe-out'))), clear,
       ...this.policyPart('mangle', ep.tiers, 'out', true),
       ...this.profilePart('mangle', ep.profileIds, 'out'),
     ])
     if (ep.preDnatTiers.length > 0) {
-      this.chain(endpointChainName('mangle', 'fh', ep.iface), [clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
+      emit(endpointChainName('mangle', 'fh', ep.iface), [clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
     }
   }
 
