@@ -140,6 +140,8 @@ describe('selection', () => {
       gnp('p', {ingress: [{action: 'Allow', source: {selector: 'all()'}}]}),
     ])
     expect(s.endpoints.map((e) => e.iface)).toEqual(['cali-local'])
+    const noIface = state([{apiVersion: v3, kind: 'WorkloadEndpoint', metadata: {name: 'x', namespace: 'ns'}, spec: {node: NODE, ipNetworks: ['10.0.0.9/32']}}])
+    expect(noIface.endpoints).toEqual([])
     expect([...s.ipSets.values()][0]!.members).toEqual(['10.0.0.1/32', '10.0.0.2/32'])
   })
 

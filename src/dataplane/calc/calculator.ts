@@ -537,6 +537,8 @@ export class PolicyCalculator {
         claim(src.iface, src, true)
         continue
       }
+      // A workload endpoint without an interface cannot be dispatched to (the CNI has not finished with it yet).
+      if (src.kind !== 'host') continue
       for (const [iface, addrs] of this.hostInterfaces) {
         if (src.addrs.some((a) => addrs.has(a))) claim(iface, src, false)
       }
