@@ -105,6 +105,15 @@ describe.each(harnesses)('IPAM client on %s', (_name, makeHarness) => {
     expect(handle.value).toEqual({block: {[b4.cidr]: 1, [b6.cidr]: 1}, deleted: false})
     expect(await ipam.ipsByHandle('h1')).toEqual([r.v4?.ips[0].split('/')[0], r.v6?.ips[0].split('/')[0]])
     expect(await ipam.getAssignmentAttributes(r.v4?.ips[0].split('/')[0] ?? '')).toEqual({handleID: 'h1', attrs: {pod: 'p', namespace: 'ns'}})
+    // IPv6 affinity names contain the CIDR's colons; listing and releasing must still work.
+    const v6Aff = await backend.get<BlockAffinityValue>({kind: 'BlockAffinity', name: `host:test-host:${b6.cidr}`})
+    expect(v6Aff.value).toEqual({state: 'confirmed', deleted: false})
+    expect((await ipam.hostBlocks('test-host')).sort()).toEqual([b4.cidr, b6.cidr].sort())
+    await ipam.releaseByHandle('h1')
+    await expect(backend.get({kind: 'IPAMHandle', name: 'h1'})).rejects.toBeInstanceOf(ResourceDoesNotExistError)
+    const after = await blocks()
+    expect(after.map((b) => b.allocations.filter((a) => a !== null).length)).toEqual([0, 0])
+    expect(after.map((b) => b.affinity)).toEqual(['host:test-host', 'host:test-host'])
   })
 
   it('1b: tiny (/32) and big (/20) blocks behave the same', async () => {
