@@ -140,6 +140,10 @@ describe('selection', () => {
       gnp('p', {ingress: [{action: 'Allow', source: {selector: 'all()'}}]}),
     ])
     expect(s.endpoints.map((e) => e.iface)).toEqual(['cali-local'])
+    const calc = new PolicyCalculator(NODE)
+    calc.update({type: 'set', resource: wep('a-very-long-interface-name', 'ns', '10.0.0.8/32')})
+    expect(calc.problems().get('WorkloadEndpoint/ns/a-very-long-interface-name')).toMatch(/longer than 15 bytes/)
+    expect(calc.state().endpoints).toEqual([])
     const noIface = state([{apiVersion: v3, kind: 'WorkloadEndpoint', metadata: {name: 'x', namespace: 'ns'}, spec: {node: NODE, ipNetworks: ['10.0.0.9/32']}}])
     expect(noIface.endpoints).toEqual([])
     expect([...s.ipSets.values()][0]!.members).toEqual(['10.0.0.1/32', '10.0.0.2/32'])

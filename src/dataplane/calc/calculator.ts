@@ -272,6 +272,8 @@ export class PolicyCalculator {
     local: boolean,
     iface: string,
   ): MemberSource {
+    // Linux interface names have at most 15 bytes; a longer one could never match and would break the nft map.
+    if (local && kind !== 'netset' && Buffer.byteLength(iface) > 15) throw new Error(`interface name ${JSON.stringify(iface)} is longer than 15 bytes`)
     const addrs = kind === 'netset' ? [] : nets.map((n) => n.slice(0, n.indexOf('/')))
     const portData = (ports ?? []).map((p) => ({name: p.name, protocol: protocolNumber(p.protocol ?? 'TCP'), port: p.port}))
     const src: MemberSource = {key, kind, nets, addrs, ports: portData, ownLabels: own, profileIds, labels: {}, local, iface, allowSpoofed: []}
