@@ -4,7 +4,7 @@
 // datastore never hand out an address twice.
 import {hostname as osHostname} from 'node:os'
 import type {Backend, KVPair} from '../datastore/backend.js'
-import {CalicoError, ResourceAlreadyExistsError, ValidationError} from '../api/errors.js'
+import {CalicoError, ResourceAlreadyExistsError, ResourceDoesNotExistError, ValidationError} from '../api/errors.js'
 import type {Labels} from '../api/selector.js'
 import type {AddrFilter} from './addrfilter.js'
 import {Block} from './block.js'
@@ -749,10 +749,12 @@ export class IPAMClient {
   /** The handle and owner attributes of an allocated address. */
   async getAssignmentAttributes(address: string): Promise<AssignmentAttributes> {
     const ip = mustParseIP(address)
-    const pool = findContainingPool(await this.store.listPools(), ip)
-    if (!pool) throw new IPAMError(`The provided IP address ${formatIP(ip)} is not in a configured pool`)
+    const pool = findContainingPool(enabledPools(await this.store.listPools(), ip.version), ip)
+    // Not-exists, like an unassigned address, so `ipam show --ip` says "is not assigned".
+    if (!pool) throw new ResourceDoesNotExistError(formatIP(ip), 'No valid IPPool')
     const config = await this.getIPAMConfig()
-    const attr: AllocationAttribute = this.claims.loadBlock(config, await this.store.getBlock(formatCIDR(blockCIDRFor(ip, pool)))).attributesForIP(ip)
+    const kv = await this.store.getBlock(formatCIDR(blockCIDRFor(ip, pool)))
+    const attr: AllocationAttribute = this.claims.loadBlock(config, kv).attributesForIP(ip)
     const out: AssignmentAttributes = {attrs: attr.secondary ?? {}}
     if (attr.handle_id !== undefined) out.handleID = attr.handle_id
     if (attr.alternateOwnerAttrs) out.alternateOwnerAttrs = attr.alternateOwnerAttrs

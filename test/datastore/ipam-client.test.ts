@@ -301,6 +301,7 @@ describe.each(harnesses)('IPAM client on %s', (_name, makeHarness) => {
     expect((await ipam.releaseIPs([{address: '10.0.0.1'}, {address: '10.0.0.1'}])).unallocated).toEqual([])
     await ipam.assignIP({ip: '10.0.0.1', hostname: 'test-host'})
     expect(await ipam.getAssignmentAttributes('10.0.0.1')).toEqual({attrs: {}})
+    await expect(ipam.getAssignmentAttributes('99.0.0.1')).rejects.toThrow('resource does not exist: 99.0.0.1 with error: No valid IPPool')
     expect((await auto({hostname: 'test-host', num4: 1})).v4?.ips).toHaveLength(0)
   })
 
