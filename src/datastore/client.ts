@@ -53,6 +53,13 @@ export class ClientError extends CalicoError {}
 export interface ClientOptions {
   /** Clock for creationTimestamp (tests pin it). */
   now?: () => Date
+  /**
+   * Runs after an IPPool was disabled and before it is deleted. Calico releases the pool's block affinities
+   * here (IPAM lives above this layer, so the caller supplies it).
+   */
+  beforePoolDelete?: (pool: Resource) => Promise<void>
+  /** How long a disabled pool is left before deletion so in-flight allocations finish (Calico: 500 ms). */
+  poolDeleteGraceMs?: number
 }
 
 export interface ListOptions {
@@ -152,9 +159,13 @@ export function workloadEndpointName(spec: Spec): string {
 
 export class ResourceClient {
   private readonly now: () => Date
+  private readonly beforePoolDelete?: (pool: Resource) => Promise<void>
+  private readonly poolDeleteGraceMs: number
 
   constructor(readonly backend: Backend, options: ClientOptions = {}) {
     this.now = options.now ?? (() => new Date())
+    this.beforePoolDelete = options.beforePoolDelete
+    this.poolDeleteGraceMs = options.poolDeleteGraceMs ?? 0
   }
 
   async close(): Promise<void> {
@@ -479,14 +490,18 @@ export class ResourceClient {
       translate(err, key)
     }
     if (revision && kv.revision !== revision) throw new ResourceUpdateConflictError(idOf(key))
-    const stored = kv.value
-    if ((stored.spec as Spec | undefined)?.disabled === true) return kv.revision
-    const disabled = {...stored, spec: {...specOf(stored), disabled: true}}
-    try {
-      return (await this.backend.update(key, disabled, kv.revision)).revision
-    } catch (err) {
-      translate(err, key)
+    let current = kv
+    if ((kv.value.spec as Spec | undefined)?.disabled !== true) {
+      const disabled = {...kv.value, spec: {...specOf(kv.value), disabled: true}}
+      try {
+        current = await this.backend.update(key, disabled, kv.revision)
+      } catch (err) {
+        translate(err, key)
+      }
+      if (this.poolDeleteGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, this.poolDeleteGraceMs))
     }
+    await this.beforePoolDelete?.(this.fromStorage(current))
+    return current.revision
   }
 
   private toStorage(res: Resource): Resource {

@@ -152,6 +152,18 @@ describe('per-kind rules', () => {
     expect(deleted.spec).toMatchObject({disabled: true})
   })
 
+  it('IP pool deletion runs the release hook on the disabled pool', async () => {
+    const seen: Resource[] = []
+    const hooked = new ResourceClient(EmbeddedBackend.open({dir}).backend, {beforePoolDelete: async (p) => void seen.push(p)})
+    try {
+      await hooked.create(r('IPPool', 'p', {cidr: '10.9.0.0/16'}))
+      await hooked.delete('IPPool', 'p')
+      expect(seen.map((p) => [p.metadata.name, (p.spec as {disabled?: boolean}).disabled])).toEqual([['p', true]])
+    } finally {
+      await hooked.close()
+    }
+  })
+
   it('workload endpoints: name from identifiers, labels added', async () => {
     const spec = {node: 'node-1', orchestrator: 'k8s', pod: 'p', endpoint: 'eth0', interfaceName: 'cali1', ipNetworks: ['10.0.0.1/32']}
     expect(workloadEndpointName(spec)).toBe('node--1-k8s-p-eth0')

@@ -157,6 +157,27 @@ describe('labelResource', () => {
   })
 })
 
+describe('IP pool deletion through the CLI session', () => {
+  it('releases the block affinities of the pool', async () => {
+    const {IPAMClient} = await import('../../src/ipam/ipam.js')
+    const store = join(dir, 'store')
+    const s = new DatastoreSession({configPath: '/etc/calico/calicoctl.cfg', allowVersionMismatch: true, env: {DATASTORE_PATH: store}})
+    const ipamBackend = EmbeddedBackend.open({dir: store}).backend
+    try {
+      const c = await s.client()
+      await c.create({apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'p'}, spec: {cidr: '10.20.0.0/16'}})
+      const ipam = new IPAMClient(ipamBackend)
+      await ipam.claimAffinity('10.20.0.0/26', 'node1')
+      expect(await ipam.hostBlocks('node1')).toEqual(['10.20.0.0/26'])
+      await c.delete('IPPool', 'p')
+      expect(await ipam.hostBlocks('node1')).toEqual([])
+    } finally {
+      await ipamBackend.close()
+      await s.close()
+    }
+  })
+})
+
 describe('version check', () => {
   it('passes without a recorded version, fails on a different one', async () => {
     const store = join(dir, 'store')

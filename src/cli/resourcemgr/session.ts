@@ -21,6 +21,9 @@ export interface SessionOptions {
   onStoreCreated?: (path: string) => void
 }
 
+/** libcalico-go waits this long between disabling a pool and deleting it, so in-flight assignments finish. */
+const POOL_DELETE_GRACE_MS = 500
+
 const MISMATCH_HINT = 'Use --allow-version-mismatch to override'
 
 export class DatastoreSession implements Session {
@@ -54,7 +57,16 @@ export class DatastoreSession implements Session {
     try {
       const {backend, created} = await openBackend(config)
       if (created) this.options.onStoreCreated?.(created)
-      return new ResourceClient(backend)
+      return new ResourceClient(backend, {
+        poolDeleteGraceMs: POOL_DELETE_GRACE_MS,
+        // As Calico does on IPPool deletion: blocks of the pool stop being affine to any node.
+        beforePoolDelete: async (pool) => {
+          const cidr = (pool.spec as {cidr?: unknown} | undefined)?.cidr
+          if (typeof cidr !== 'string') return
+          const {IPAMClient} = await import('../../ipam/ipam.js')
+          await new IPAMClient(backend).releasePoolAffinities(cidr)
+        },
+      })
     } catch (err) {
       throw new StdoutExitError(`Failed to create Calico API client: ${(err as Error).message}`)
     }
