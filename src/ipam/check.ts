@@ -5,7 +5,7 @@ import type {Resource} from '../api/resource.js'
 import {Block} from './block.js'
 import type {AllocationAttribute, AllocationBlock} from './model.js'
 import {WINDOWS_RESERVED_HANDLE} from './model.js'
-import {cidrContainsIP, formatIP, parseCIDR, parseCIDROrIP, parseIP} from './net.js'
+import {cidrContainsIP, cidrSize, formatIP, parseCIDR, parseCIDROrIP, parseIP} from './net.js'
 import type {CIDR} from './net.js'
 
 /** One allocation as the check report lists it (JSON field names of check.go's Allocation). */
@@ -83,6 +83,9 @@ export function formatAttrs(a: AllocationAttribute | undefined): string {
 /** Structural invariants of a block (check.go validateBlock); the first violation, or undefined. */
 export function validateBlock(value: AllocationBlock, now: Date): string | undefined {
   const b = Block.fromStored(value)
+  // Calico would crash on this one; report it instead.
+  const size = Number(cidrSize(b.cidr))
+  if (b.numAddresses !== size) return `block has ${b.numAddresses} allocation entries but its CIDR holds ${size} addresses`
   const usedAttrs = new Set<number>()
   const allocated = new Set<number>()
   for (let o = 0; o < b.numAddresses; o++) {

@@ -39,6 +39,7 @@ describe('validateBlock', () => {
     ['duplicate free ordinal', (b) => b.unallocated.push(2), 'ordinal 2 appears more than once in Unallocated array'],
     ['allocated and free', (b) => b.unallocated.push(0), 'ordinal 0 is allocated but appears in Unallocated'],
     ['lost ordinal', (b) => b.unallocated.pop(), 'expected 4 addresses in this block, but Unallocated (1) + Allocated (2) = 3'],
+    ['short allocations', (b) => b.allocations.pop(), 'block has 3 allocation entries but its CIDR holds 4 addresses'],
   ])('reports %s', (_name, mutate, message) => {
     const b = good()
     mutate(b)
