@@ -4,7 +4,7 @@ import {isDeepStrictEqual} from 'node:util'
 import {NO_FILTER} from './addrfilter.js'
 import type {AddrFilter} from './addrfilter.js'
 import {BadHandleError, BadSequenceNumberError, IPAMError, IPInCooldownError} from './errors.js'
-import {ResourceAlreadyExistsError, ResourceDoesNotExistError} from '../api/errors.js'
+import {ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError} from '../api/errors.js'
 import {affinityString, formatTime, parseAffinity, sanitizeHandle, WINDOWS_RESERVED_HANDLE} from './model.js'
 import type {AffinityConfig, AllocationAttribute, AllocationBlock} from './model.js'
 import {cidrContainsIP, cidrSize, formatCIDR, formatIP, nthIP, parseCIDR, parseIP} from './net.js'
@@ -24,6 +24,41 @@ export interface ReleaseOptions {
   handle?: string
   /** When set, must equal the allocation's sequence number (protects against release-after-reuse). */
   sequenceNumber?: number
+}
+
+/** A pod (namespace and name) expected to own an allocation; both empty means "no owner". */
+export interface AttributeOwner {
+  namespace: string
+  name: string
+}
+
+/** New owner attributes for an allocation (KubeVirt live migration moves the owner between pods). */
+export interface OwnerAttributeUpdates {
+  activeOwnerAttrs?: Record<string, string>
+  alternateOwnerAttrs?: Record<string, string>
+  clearActiveOwner?: boolean
+  clearAlternateOwner?: boolean
+}
+
+/** Conditions on the current owners that must hold for the update to apply. */
+export interface OwnerAttributePreconditions {
+  expectedActiveOwner?: AttributeOwner
+  expectedAlternateOwner?: AttributeOwner
+  verifyActiveOwnerEmpty?: boolean
+  verifyAlternateOwnerEmpty?: boolean
+}
+
+function ownerMatches(owner: AttributeOwner, attrs: Record<string, string> | undefined): boolean {
+  const a = attrs ?? {}
+  if (owner.namespace === '' && owner.name === '') return Object.keys(a).length === 0
+  return a.pod === owner.name && a.namespace === owner.namespace && a.pod !== undefined && a.namespace !== undefined
+}
+
+function verifyOwner(current: Record<string, string> | undefined, expected: AttributeOwner | undefined, ip: string, field: string): void {
+  if (!expected || ownerMatches(expected, current)) return
+  const err = new ResourceUpdateConflictError(ip)
+  err.cause = `cannot set ${field}: expected pod=${expected.name} namespace=${expected.namespace} but found pod=${current?.pod ?? ''} namespace=${current?.namespace ?? ''}`
+  throw err
 }
 
 /**
@@ -374,6 +409,37 @@ export class Block {
     if (attr.secondary) out.secondary = attr.secondary
     if (attr.alternateOwnerAttrs) out.alternateOwnerAttrs = attr.alternateOwnerAttrs
     return out
+  }
+
+  /**
+   * Changes the active and/or alternate owner of an address allocated to `handleID`, after checking
+   * the preconditions (ipam_block.go setOwnerAttributes). The attribute entry is changed in place, so
+   * every address sharing it changes too, as in Calico.
+   */
+  setOwnerAttributes(ip: IPAddr, handleID: string, updates: OwnerAttributeUpdates, preconditions: OwnerAttributePreconditions = {}): void {
+    const idx = this.value.allocations[this.ipToOrdinal(ip)]
+    const text = formatIP(ip)
+    if (idx === null) throw new ResourceDoesNotExistError(text, 'IP is unassigned')
+    const attr = this.value.attributes[idx]
+    if (attr.handle_id === undefined || sanitizeHandle(attr.handle_id) !== handleID) {
+      throw new IPAMError(`IP ${text} is not assigned to handle ${handleID}`)
+    }
+    const active = updates.activeOwnerAttrs !== undefined || updates.clearActiveOwner === true
+    const alternate = updates.alternateOwnerAttrs !== undefined || updates.clearAlternateOwner === true
+    const empty: AttributeOwner = {namespace: '', name: ''}
+    if (active) verifyOwner(attr.secondary, preconditions.verifyActiveOwnerEmpty ? empty : preconditions.expectedActiveOwner, text, 'ActiveOwnerAttrs')
+    if (alternate) {
+      const expected = preconditions.verifyAlternateOwnerEmpty ? empty : preconditions.expectedAlternateOwner
+      verifyOwner(attr.alternateOwnerAttrs, expected, text, 'AlternateOwnerAttrs')
+    }
+    if (active) {
+      if (updates.clearActiveOwner || !updates.activeOwnerAttrs || Object.keys(updates.activeOwnerAttrs).length === 0) delete attr.secondary
+      else attr.secondary = {...updates.activeOwnerAttrs}
+    }
+    if (alternate) {
+      if (updates.clearAlternateOwner || !updates.alternateOwnerAttrs || Object.keys(updates.alternateOwnerAttrs).length === 0) delete attr.alternateOwnerAttrs
+      else attr.alternateOwnerAttrs = {...updates.alternateOwnerAttrs}
+    }
   }
 
   /** Every allocated ordinal with its attribute (undefined when the index is dangling). */

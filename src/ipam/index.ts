@@ -10,7 +10,7 @@ export type {
   IPAMClientOptions,
   ReleaseResult,
 } from './ipam.js'
-export type {HostReservedAttr, ReleaseOptions} from './block.js'
+export type {AttributeOwner, HostReservedAttr, OwnerAttributePreconditions, OwnerAttributeUpdates, ReleaseOptions} from './block.js'
 export {EMPTY_BLOCK_MIN_RECLAIM_AGE_MS} from './claims.js'
 export {checkIPAM, formatAttrs, nodeTunnelIPs, validateBlock, workloadIPs} from './check.js'
 export type {CheckAllocation, CheckInput, CheckResult, InUseIP} from './check.js'

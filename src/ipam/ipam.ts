@@ -8,7 +8,7 @@ import {CalicoError, ResourceAlreadyExistsError, ResourceDoesNotExistError, Vali
 import type {Labels} from '../api/selector.js'
 import type {AddrFilter} from './addrfilter.js'
 import {Block} from './block.js'
-import type {HostReservedAttr, ReleaseOptions} from './block.js'
+import type {HostReservedAttr, OwnerAttributePreconditions, OwnerAttributeUpdates, ReleaseOptions} from './block.js'
 import {
   BlockClaimConflictError,
   BlockLimitError,
@@ -759,6 +759,48 @@ export class IPAMClient {
     if (attr.handle_id !== undefined) out.handleID = attr.handle_id
     if (attr.alternateOwnerAttrs) out.alternateOwnerAttrs = attr.alternateOwnerAttrs
     return out
+  }
+
+  /**
+   * Changes the owners recorded for an address of `handleID` (KubeVirt live migration); a precondition
+   * that does not hold fails with ResourceUpdateConflictError.
+   */
+  async setOwnerAttributes(
+    address: string,
+    handleID: string,
+    updates: OwnerAttributeUpdates,
+    preconditions: OwnerAttributePreconditions = {},
+  ): Promise<void> {
+    if (updates.clearActiveOwner && updates.activeOwnerAttrs) {
+      throw new IPAMError('cannot set both ClearActiveOwner=true and ActiveOwnerAttrs: these are mutually exclusive')
+    }
+    if (updates.clearAlternateOwner && updates.alternateOwnerAttrs) {
+      throw new IPAMError('cannot set both ClearAlternateOwner=true and AlternateOwnerAttrs: these are mutually exclusive')
+    }
+    if (preconditions.expectedActiveOwner && preconditions.verifyActiveOwnerEmpty) {
+      throw new IPAMError('cannot set both ExpectedActiveOwner and VerifyActiveOwnerEmpty: these are mutually exclusive')
+    }
+    if (preconditions.expectedAlternateOwner && preconditions.verifyAlternateOwnerEmpty) {
+      throw new IPAMError('cannot set both ExpectedAlternateOwner and VerifyAlternateOwnerEmpty: these are mutually exclusive')
+    }
+    const ip = mustParseIP(address)
+    const pool = findContainingPool(enabledPools(await this.store.listPools(), ip.version), ip)
+    if (!pool) throw new IPAMError(`the provided IP address ${formatIP(ip)} is not in a configured pool`)
+    const config = await this.getIPAMConfig()
+    const cidr = formatCIDR(blockCIDRFor(ip, pool))
+    for (let i = 0; i < this.retries; i++) {
+      const kv = await this.store.getBlock(cidr)
+      const block = this.claims.loadBlock(config, kv)
+      block.setOwnerAttributes(ip, sanitizeHandle(handleID), updates, preconditions)
+      try {
+        await this.store.updateBlock(kv, block.value)
+        return
+      } catch (e) {
+        if (isConflict(e)) continue
+        throw e
+      }
+    }
+    throw new MaxRetriesError('max retries hit - excessive concurrent IPAM requests')
   }
 
   // ---------------------------------------------------------------- handles

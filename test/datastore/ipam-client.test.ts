@@ -504,6 +504,23 @@ describe.each(harnesses)('IPAM client on %s', (_name, makeHarness) => {
     )
   })
 
+  it('records a live migration\'s owners on the stored allocation', async () => {
+    await applyNode('h')
+    await applyPool('p', '10.0.0.0/24')
+    const r = await auto({hostname: 'h', num4: 1, handleID: 'vm', attrs: {pod: 'launcher-a', namespace: 'vms'}})
+    const ip = r.v4?.ips[0].split('/')[0] ?? ''
+    await ipam.setOwnerAttributes(ip, 'vm', {alternateOwnerAttrs: {pod: 'launcher-b', namespace: 'vms'}}, {verifyAlternateOwnerEmpty: true})
+    expect(await ipam.getAssignmentAttributes(ip)).toEqual({
+      handleID: 'vm',
+      attrs: {pod: 'launcher-a', namespace: 'vms'},
+      alternateOwnerAttrs: {pod: 'launcher-b', namespace: 'vms'},
+    })
+    await expect(
+      ipam.setOwnerAttributes(ip, 'vm', {alternateOwnerAttrs: {pod: 'launcher-c', namespace: 'vms'}}, {verifyAlternateOwnerEmpty: true}),
+    ).rejects.toThrow(`update conflict: ${ip}`)
+    await expect(ipam.setOwnerAttributes(ip, 'vm', {clearActiveOwner: true, activeOwnerAttrs: {}})).rejects.toThrow(/mutually exclusive/)
+  })
+
   it('releases all affinities of a host, keeping blocks that still hold addresses', async () => {
     await applyNode('h')
     await applyPool('p', '10.0.0.0/24')

@@ -253,3 +253,42 @@ describe('Block.fromStored', () => {
     expect(b.nonAffineAllocations()).toEqual([{ip: '10.0.0.1', host: 'node2'}])
   })
 })
+
+describe('Block.setOwnerAttributes', () => {
+  function vmBlock(): Block {
+    const b = affineBlock('10.0.0.0/30')
+    b.autoAssign(1, 'vm-handle', {pod: 'virt-launcher-a', namespace: 'vms'}, host, true)
+    return b
+  }
+
+  it('moves the owner during a live migration under preconditions', () => {
+    const b = vmBlock()
+    b.setOwnerAttributes(ip('10.0.0.0'), 'vm-handle', {alternateOwnerAttrs: {pod: 'virt-launcher-b', namespace: 'vms'}}, {verifyAlternateOwnerEmpty: true})
+    expect(b.value.attributes[0]).toEqual({
+      handle_id: 'vm-handle',
+      secondary: {pod: 'virt-launcher-a', namespace: 'vms'},
+      alternateOwnerAttrs: {pod: 'virt-launcher-b', namespace: 'vms'},
+    })
+    b.setOwnerAttributes(
+      ip('10.0.0.0'),
+      'vm-handle',
+      {activeOwnerAttrs: {pod: 'virt-launcher-b', namespace: 'vms'}, clearAlternateOwner: true},
+      {expectedActiveOwner: {namespace: 'vms', name: 'virt-launcher-a'}},
+    )
+    expect(b.value.attributes[0]).toEqual({handle_id: 'vm-handle', secondary: {pod: 'virt-launcher-b', namespace: 'vms'}})
+  })
+
+  it('refuses a failed precondition, a wrong handle or a free address', () => {
+    const b = vmBlock()
+    const before = structuredClone(b.value)
+    expect(() =>
+      b.setOwnerAttributes(ip('10.0.0.0'), 'vm-handle', {clearActiveOwner: true}, {expectedActiveOwner: {namespace: 'vms', name: 'other'}}),
+    ).toThrow(ResourceUpdateConflictError)
+    expect(() => b.setOwnerAttributes(ip('10.0.0.0'), 'vm-handle', {clearActiveOwner: true}, {verifyActiveOwnerEmpty: true})).toThrow(
+      ResourceUpdateConflictError,
+    )
+    expect(() => b.setOwnerAttributes(ip('10.0.0.0'), 'other', {clearActiveOwner: true})).toThrow('IP 10.0.0.0 is not assigned to handle other')
+    expect(() => b.setOwnerAttributes(ip('10.0.0.1'), 'vm-handle', {clearActiveOwner: true})).toThrow(ResourceDoesNotExistError)
+    expect(b.value).toEqual(before)
+  })
+})
