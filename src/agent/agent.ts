@@ -1,0 +1,208 @@
+// The node agent's lifecycle (`calicoctl node run`): register the Node, read this node's FelixConfiguration,
+// serve health and metrics, then follow the datastore (snapshot, then changes) into the dataplane until the signal
+// aborts. Stopping leaves the kernel's rules exactly as last programmed: enforcement outlives the process.
+import type {FelixConfigurationSpec} from '../api/types/felix.js'
+import type {CalcEvent} from '../dataplane/calc/index.js'
+import {monitorLinks} from '../dataplane/linux/iproute.js'
+import {ensureSysctl} from '../dataplane/linux/sysctl.js'
+import type {Backend, Key} from '../datastore/backend.js'
+import {watchForever} from '../datastore/sync.js'
+import {Dataplane} from './dataplane.js'
+import {HealthAggregator} from './health.js'
+import {HttpServers, healthRoutes, metricsRoutes, type Endpoint} from './http.js'
+import type {AgentLogger} from './log.js'
+import {AgentMetrics} from './metrics.js'
+import {registerNode, type NodeRegistration} from './registration.js'
+import {AGENT_KINDS, checkStoredValue, deletion, keyText} from './resources.js'
+import {agentSettingsFrom, felixConfigNames, type AgentSettings} from './settings.js'
+
+export interface AgentOptions {
+  backend: Backend
+  registration: NodeRegistration
+  logger: AgentLogger
+  /** Aborting stops the agent (SIGTERM/SIGINT in `node run`). */
+  signal: AbortSignal
+  /** Told the bound health/metrics endpoints once listening (tests use port 0). */
+  onListening?: (endpoints: Endpoint[]) => void
+}
+
+const STARTUP = 'FelixStartup'
+const CALC = 'CalculationGraph'
+const DATAPLANE = 'InternalDataplaneMainLoop'
+/** The main loop reports every 10 s; Felix's DataplaneWatchdogTimeout is 90 s. */
+const REPORT_INTERVAL_MS = 10_000
+const DATAPLANE_TIMEOUT_MS = 90_000
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms)
+    signal.addEventListener('abort', done, {once: true})
+    function done(): void {
+      clearTimeout(t)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+  })
+}
+
+/** Retries `fn` with backoff until it succeeds or the signal aborts (the datastore may come up after the agent). */
+async function untilDone<T>(what: string, fn: () => Promise<T>, opts: AgentOptions): Promise<T | undefined> {
+  let delay = 500
+  while (!opts.signal.aborted) {
+    try {
+      return await fn()
+    } catch (err) {
+      opts.logger.warn(`${what} failed, retrying in ${delay} ms: ${(err as Error).message}`)
+      await sleep(delay, opts.signal)
+      delay = Math.min(delay * 2, 10_000)
+    }
+  }
+  return undefined
+}
+
+export async function runAgent(opts: AgentOptions): Promise<void> {
+  const {backend, logger, signal} = opts
+  const nodeName = opts.registration.name
+  const metrics = new AgentMetrics()
+  const health = new HealthAggregator()
+  health.register({name: STARTUP, timeoutMs: 0})
+  health.register({name: CALC, timeoutMs: 0})
+  health.register({name: DATAPLANE, timeoutMs: DATAPLANE_TIMEOUT_MS})
+  metrics.resyncState.set(1)
+
+  logger.info(`Starting the node agent for node ${nodeName}`)
+  const node = await untilDone('registering the Node resource', () => registerNode(backend, opts.registration), opts)
+  if (!node) return
+  logger.info(`Node ${nodeName} registered: ${JSON.stringify(node.spec?.bgp ?? {})}`)
+
+  // Configuration first, so health and metrics listen where the cluster says before the (possibly long) resync.
+  const felixConfigs = new Map<string, FelixConfigurationSpec>()
+  const configNames = felixConfigNames(nodeName)
+  await untilDone('reading FelixConfiguration', async () => {
+    for (const name of configNames) {
+      const kv = await backend.list<{spec?: FelixConfigurationSpec}>({kind: 'FelixConfiguration', namePrefix: name})
+      for (const item of kv.items) if (item.key.name === name) felixConfigs.set(name, item.value.spec ?? ({} as FelixConfigurationSpec))
+    }
+  }, opts)
+  if (signal.aborted) return
+  const settingsNow = (): AgentSettings => agentSettingsFrom(configNames.flatMap((n) => (felixConfigs.has(n) ? [felixConfigs.get(n)!] : [])))
+  let settings = settingsNow()
+
+  for (const [parts, value] of [[['net', 'ipv4', 'ip_forward'], '1'], [['net', 'ipv6', 'conf', 'all', 'forwarding'], '1']] as const) {
+    if (parts[1] === 'ipv6' && !settings.ipv6Support) continue
+    await ensureSysctl(parts, value).catch((err: Error) => logger.warn(`cannot set ${parts.join('.')}=${value}: ${err.message}`))
+  }
+
+  const servers = new HttpServers()
+  const startServers = async (): Promise<void> => {
+    const bindings: {endpoint: Endpoint; routes: ReturnType<typeof healthRoutes>}[] = []
+    if (settings.healthEnabled) bindings.push({endpoint: {host: settings.healthHost, port: settings.healthPort}, routes: healthRoutes(health)})
+    if (settings.metricsEnabled) bindings.push({endpoint: {host: settings.metricsHost, port: settings.metricsPort}, routes: metricsRoutes(metrics)})
+    try {
+      const bound = await servers.start(bindings)
+      for (const b of bound) logger.info(`listening on ${b.host || '*'}:${b.port}`)
+      opts.onListening?.(bound)
+    } catch (err) {
+      logger.error(`cannot start the health/metrics server: ${(err as Error).message}`)
+    }
+  }
+  await startServers()
+  health.report(STARTUP, {live: true, ready: true})
+
+  const dataplane = new Dataplane({
+    nodeName,
+    logger,
+    metrics,
+    interfacePrefixes: settings.interfacePrefixes,
+    ipv6: settings.ipv6Support,
+    onApplied: (ok) => health.report(DATAPLANE, {live: true, ready: ok && dataplane.ready}),
+  })
+  const reportLoop = setInterval(() => health.report(DATAPLANE, {live: true, ready: dataplane.ready}), REPORT_INTERVAL_MS)
+  const monitor = monitorLinks(() => dataplane.interfacesChanged())
+  let nftTimer: NodeJS.Timeout | undefined
+  let routeTimer: NodeJS.Timeout | undefined
+  const startTimers = (): void => {
+    clearInterval(nftTimer)
+    clearInterval(routeTimer)
+    if (Number.isFinite(settings.nftRefreshMs)) {
+      nftTimer = setInterval(() => void dataplane.refresh().catch((err: Error) => logger.warn(`refresh failed: ${err.message}`)), settings.nftRefreshMs)
+    }
+    if (Number.isFinite(settings.routeRefreshMs)) routeTimer = setInterval(() => dataplane.interfacesChanged(), settings.routeRefreshMs)
+  }
+  startTimers()
+
+  const reported = new Set<string>()
+  const onProblem = (ev: CalcEvent, err: Error): void => {
+    const name = ev.type === 'set' ? `${ev.resource.kind}(${ev.resource.metadata.namespace ? ev.resource.metadata.namespace + '/' : ''}${ev.resource.metadata.name})` : ev.name
+    logger.warn(`Skipping ${name}: ${err.message}`)
+    metrics.validationFailures.inc()
+  }
+  /** Validates one stored value; an invalid one is logged (once per revision) and becomes a deletion. */
+  const toEvent = (key: Key, value: unknown, revision: string): CalcEvent => {
+    const checked = checkStoredValue(key, value)
+    if (checked.ok) return {type: 'set', resource: checked.resource}
+    const id = `${keyText(key)}@${revision}`
+    if (!reported.has(id)) {
+      reported.add(id)
+      logger.warn(`Validation failed for ${keyText(key)}; treating it as deleted: ${checked.reason}`)
+      metrics.validationFailures.inc()
+    }
+    return deletion(key)
+  }
+  const configChanged = async (): Promise<void> => {
+    const next = settingsNow()
+    const prev = settings
+    settings = next
+    const endpointsOf = (s: AgentSettings): string => JSON.stringify([s.healthEnabled, s.healthHost, s.healthPort, s.metricsEnabled, s.metricsHost, s.metricsPort])
+    if (endpointsOf(prev) !== endpointsOf(next)) {
+      logger.info('health/metrics configuration changed; rebinding')
+      await servers.close()
+      await startServers()
+    }
+    if (prev.nftRefreshMs !== next.nftRefreshMs || prev.routeRefreshMs !== next.routeRefreshMs) startTimers()
+    if (JSON.stringify(prev.interfacePrefixes) !== JSON.stringify(next.interfacePrefixes) || prev.ipv6Support !== next.ipv6Support) {
+      dataplane.setRouteOptions(next.interfacePrefixes, next.ipv6Support)
+    }
+  }
+  const trackConfig = (key: Key, ev: CalcEvent): boolean => {
+    if (key.kind !== 'FelixConfiguration' || !configNames.includes(key.name)) return false
+    if (ev.type === 'set') felixConfigs.set(key.name, (ev.resource.spec ?? {}) as FelixConfigurationSpec)
+    else felixConfigs.delete(key.name)
+    return true
+  }
+
+  try {
+    for await (const ev of watchForever(backend, {
+      kinds: [...AGENT_KINDS],
+      signal,
+      onError: (err) => {
+        logger.warn(`datastore: ${err.message}; enforcement stays as programmed while reconnecting`)
+        metrics.resyncState.set(1)
+      },
+    })) {
+      if (ev.type === 'snapshot') {
+        metrics.resyncsStarted.inc()
+        const events = ev.items.map((kv) => toEvent(kv.key, kv.value, kv.revision))
+        felixConfigs.clear()
+        ev.items.forEach((kv, i) => trackConfig(kv.key, events[i]!))
+        await configChanged()
+        logger.info(`datastore in sync: ${ev.items.length} objects at revision ${ev.revision}`)
+        dataplane.replaceAll(events, onProblem)
+        metrics.resyncState.set(3)
+        health.report(CALC, {live: true, ready: true})
+        continue
+      }
+      const calcEvent = ev.type === 'deleted' ? deletion(ev.key) : toEvent(ev.key, ev.value, ev.revision)
+      if (trackConfig(ev.key, calcEvent)) await configChanged()
+      dataplane.update(calcEvent, onProblem)
+    }
+  } finally {
+    logger.info('Stopping the node agent; the programmed rules stay in place')
+    clearInterval(reportLoop)
+    clearInterval(nftTimer)
+    clearInterval(routeTimer)
+    monitor.kill()
+    await dataplane.stop()
+    await servers.close()
+  }
+}

@@ -1,0 +1,255 @@
+// The agent's dataplane driver: holds the policy calculation, and after each burst of changes renders the table and
+// sends the kernel only the delta since the last successful apply, as one atomic `nft -f` transaction. Failed
+// applies are retried as a full replacement (the kernel's state is then unknown), routes follow each apply, and a
+// refresh re-reads the table to repair drift. Nothing reaches the kernel before the first complete snapshot.
+import {PolicyCalculator, type CalcEvent, type PolicyState} from '../dataplane/calc/index.js'
+import {DEFAULT_TABLE_NAME, diffTables, renderFullScript, renderTable, type NftTable} from '../dataplane/nftables/index.js'
+import {Nft} from '../dataplane/linux/nft.js'
+import {RouteManager} from '../dataplane/routing/manager.js'
+import type {AgentLogger} from './log.js'
+import type {AgentMetrics} from './metrics.js'
+
+export interface DataplaneOptions {
+  nodeName: string
+  logger: AgentLogger
+  metrics: AgentMetrics
+  /** Told after every apply attempt: whether the kernel now holds the desired state. */
+  onApplied?: (ok: boolean) => void
+  /** Quiet time that ends a burst of updates before an apply starts (ms). */
+  batchMs?: number
+  /** Minimum time between two applies, so a storm of updates is applied at a bounded rate (ms). */
+  minApplyIntervalMs?: number
+  /** First retry delay after a failed apply; doubles up to 10 s. */
+  retryMs?: number
+  interfacePrefixes: readonly string[]
+  ipv6: boolean
+  tableName?: string
+  nft?: Nft
+}
+
+export interface ApplyStats {
+  full: boolean
+  scriptBytes: number
+  ms: number
+}
+
+export class Dataplane {
+  private calc: PolicyCalculator
+  private readonly nft: Nft
+  private readonly routes: RouteManager
+  private readonly tableName: string
+  /** The table as last applied successfully; undefined means the next apply replaces the whole table. */
+  private applied?: NftTable
+  /** `nft -s list` of our table right after the last apply, to recognise changes made behind our back. */
+  private fingerprint?: string
+  private inSync = false
+  private dirty = false
+  private routesDirty = false
+  private timer?: NodeJS.Timeout
+  private running?: Promise<void>
+  private lastApplyAt = 0
+  private failures = 0
+  private stopped = false
+  private lastState?: PolicyState
+  private firstApplyDone = false
+  private readonly startedAt = Date.now()
+
+  constructor(private readonly opts: DataplaneOptions) {
+    this.calc = new PolicyCalculator(opts.nodeName)
+    this.nft = opts.nft ?? new Nft()
+    this.tableName = opts.tableName ?? DEFAULT_TABLE_NAME
+    this.routes = new RouteManager({
+      interfacePrefixes: opts.interfacePrefixes,
+      ipv6: opts.ipv6,
+      onError: (err) => opts.logger.warn(`route update failed (will retry): ${err.message}`),
+    })
+  }
+
+  /** Interface prefixes or IPv6 support changed (FelixConfiguration); the next reconcile uses them. */
+  setRouteOptions(interfacePrefixes: readonly string[], ipv6: boolean): void {
+    this.routes.setOptions({
+      interfacePrefixes,
+      ipv6,
+      onError: (err) => this.opts.logger.warn(`route update failed (will retry): ${err.message}`),
+    })
+    this.interfacesChanged()
+  }
+
+  get ready(): boolean {
+    return this.firstApplyDone && this.failures === 0
+  }
+
+  /** A complete state from the datastore: replaces everything held so far (Felix's resync). */
+  replaceAll(events: readonly CalcEvent[], onProblem: (ev: CalcEvent, err: Error) => void): void {
+    const calc = new PolicyCalculator(this.opts.nodeName)
+    for (const ev of events) this.feed(calc, ev, onProblem)
+    this.calc = calc
+    this.inSync = true
+    this.markDirty()
+  }
+
+  update(ev: CalcEvent, onProblem: (ev: CalcEvent, err: Error) => void): void {
+    this.feed(this.calc, ev, onProblem)
+    if (this.inSync) this.markDirty()
+  }
+
+  private feed(calc: PolicyCalculator, ev: CalcEvent, onProblem: (ev: CalcEvent, err: Error) => void): void {
+    try {
+      calc.update(ev)
+      this.opts.metrics.calcUpdates.inc()
+    } catch (err) {
+      // The calculation rejects what it cannot interpret; dropping the object keeps the rest consistent.
+      onProblem(ev, err as Error)
+      if (ev.type === 'set') {
+        const m = ev.resource.metadata
+        const del: CalcEvent = {type: 'delete', kind: ev.resource.kind, name: m.name ?? ''}
+        if (m.namespace) del.namespace = m.namespace
+        calc.update(del)
+      }
+    }
+  }
+
+  /** Interfaces changed (link monitor) or the route refresh is due: reconcile routes without re-rendering. */
+  interfacesChanged(): void {
+    this.routesDirty = true
+    this.schedule(this.opts.batchMs ?? 20)
+  }
+
+  /** Reads the table back; reprograms it completely if someone changed or deleted it. */
+  async refresh(): Promise<boolean> {
+    if (!this.applied || this.stopped) return false
+    await this.running
+    const now = await this.nft.list({family: 'inet', name: this.tableName})
+    if (now !== undefined && now === this.fingerprint) return false
+    this.opts.logger.warn(`nftables table ${this.tableName} ${now === undefined ? 'is missing' : 'was changed outside the agent'}; reprogramming it`)
+    this.opts.metrics.driftRepairs.inc()
+    this.applied = undefined
+    this.markDirty()
+    return true
+  }
+
+  private markDirty(): void {
+    this.dirty = true
+    this.schedule(this.opts.batchMs ?? 20)
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped || this.timer) return
+    const throttle = Math.max(0, this.lastApplyAt + (this.opts.minApplyIntervalMs ?? 100) - Date.now())
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      void this.kick()
+    }, Math.max(delay, throttle))
+  }
+
+  /** Runs one apply at a time; changes that arrive meanwhile are picked up by the next. */
+  private async kick(): Promise<void> {
+    if (this.running) {
+      await this.running
+      if (this.dirty || this.routesDirty) this.schedule(0)
+      return
+    }
+    this.running = this.applyOnce()
+    try {
+      await this.running
+    } finally {
+      this.running = undefined
+    }
+  }
+
+  private async applyOnce(): Promise<void> {
+    if (this.stopped) return
+    if (this.dirty && this.inSync) {
+      this.dirty = false
+      const ok = await this.applyPolicy()
+      if (!ok) {
+        this.dirty = true
+        const delay = Math.min((this.opts.retryMs ?? 250) * 2 ** (this.failures - 1), 10_000)
+        this.schedule(delay)
+        this.opts.onApplied?.(false)
+        return
+      }
+      this.routesDirty = true
+      this.opts.onApplied?.(true)
+    }
+    if (this.routesDirty && this.lastState) {
+      this.routesDirty = false
+      const workloads = this.lastState.endpoints.filter((e) => e.kind === 'workload')
+      const delta = await this.routes.reconcile(workloads).catch((err: Error) => {
+        this.opts.logger.warn(`route reconciliation failed (will retry): ${err.message}`)
+        this.routesDirty = true
+        return undefined
+      })
+      if (delta && delta.replace.length + delta.remove.length > 0) {
+        this.opts.logger.info(`routes: ${delta.replace.length} programmed, ${delta.remove.length} removed`)
+      }
+    }
+  }
+
+  private async applyPolicy(): Promise<boolean> {
+    const t0 = performance.now()
+    const state = this.calc.state()
+    const table = renderTable(state, {tableName: this.tableName})
+    const full = this.applied === undefined
+    let script: string
+    try {
+      script = this.applied ? diffTables(this.applied, table).script : renderFullScript(table)
+    } catch (err) {
+      // The delta cannot express this change (e.g. a base chain's hook); replace the table instead.
+      this.opts.logger.info(`delta not possible (${(err as Error).message}); replacing the table`)
+      script = renderFullScript(table)
+    }
+    try {
+      this.opts.metrics.nftCalls.inc()
+      await this.nft.apply(script)
+    } catch (err) {
+      this.failures++
+      this.applied = undefined
+      this.opts.metrics.nftErrors.inc()
+      this.opts.metrics.dataplaneFailures.inc()
+      this.opts.logger.error(`nft transaction failed (attempt ${this.failures}); the kernel keeps its previous rules: ${(err as Error).message}`)
+      return false
+    }
+    this.lastApplyAt = Date.now()
+    const seconds = (performance.now() - t0) / 1000
+    if (!this.firstApplyDone) {
+      this.firstApplyDone = true
+      this.opts.metrics.initialResyncTime.set((Date.now() - this.startedAt) / 1000)
+    } else {
+      this.opts.metrics.applyTime.observe(seconds)
+    }
+    this.failures = 0
+    this.applied = table
+    this.lastState = state
+    this.recordGauges(state, table)
+    if (script !== '') {
+      this.opts.logger.info(`applied ${full ? 'full table' : 'delta'} (${script.length} bytes) in ${(seconds * 1000).toFixed(1)} ms`)
+      this.fingerprint = await this.nft.list({family: 'inet', name: this.tableName}).catch(() => undefined)
+    }
+    return true
+  }
+
+  private recordGauges(state: PolicyState, table: NftTable): void {
+    const m = this.opts.metrics
+    m.activeLocalPolicies.set(state.policies.size)
+    m.activeLocalEndpoints.set(state.endpoints.length)
+    m.activeLocalSelectors.set(state.ipSets.size)
+    m.nftChains.set(table.chains.size)
+    m.nftSets.set(table.sets.size)
+    let rules = 0
+    for (const c of table.chains.values()) rules += c.rules.length
+    m.nftRules.set(rules)
+  }
+
+  /** Waits for work in progress and stops; the kernel keeps whatever was last applied. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    await this.running
+  }
+
+  problems(): ReadonlyMap<string, string> {
+    return this.calc.problems()
+  }
+}

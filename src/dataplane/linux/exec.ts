@@ -1,0 +1,41 @@
+// Runs the kernel tools (nft, ip) as argument arrays, never through a shell, and reports their stderr on failure.
+import {spawn} from 'node:child_process'
+
+export class CommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly args: readonly string[],
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
+    super(`${command} ${args.join(' ')} failed (${code === null ? 'killed' : `exit ${code}`}): ${stderr.trim() || 'no output'}`)
+  }
+}
+
+export interface ExecResult {
+  stdout: string
+  stderr: string
+}
+
+/** Runs `command args…` with `input` on stdin; resolves with its output, rejects with CommandError on non-zero exit. */
+export function run(command: string, args: readonly string[], input?: string): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout?.on('data', (b: Buffer) => out.push(b))
+    child.stderr?.on('data', (b: Buffer) => err.push(b))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      const stdout = Buffer.concat(out).toString('utf8')
+      const stderr = Buffer.concat(err).toString('utf8')
+      if (code === 0) resolve({stdout, stderr})
+      else reject(new CommandError(command, args, code, stderr))
+    })
+    if (input !== undefined) {
+      // A tool that exits early closes its stdin; the exit status then tells what happened.
+      child.stdin?.on('error', () => undefined)
+      child.stdin?.end(input)
+    }
+  })
+}

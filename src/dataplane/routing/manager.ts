@@ -1,0 +1,69 @@
+// Keeps the kernel's workload routes and per-interface sysctls in line with the local endpoints: Felix's endpoint
+// manager's routing half. Called after every policy apply and on the route refresh interval.
+import {deleteDeviceRoute, listLinks, listRoutes, replaceDeviceRoute, type LinkInfo} from '../linux/iproute.js'
+import {ensureSysctl} from '../linux/sysctl.js'
+import {DEVICE_ROUTE_PROTOCOL, desiredRoutes, isWorkloadInterface, routeDelta, type RouteDelta, type WorkloadRouteInput} from './workload-routes.js'
+
+export interface RouteManagerOptions {
+  interfacePrefixes: readonly string[]
+  ipv6: boolean
+  /** Told about each failed kernel write (the next reconcile retries it). */
+  onError?: (err: Error) => void
+}
+
+export class RouteManager {
+  /** Interface index → name, for interfaces whose sysctls are already set (a recreated veth gets a new index). */
+  private configured = new Map<number, string>()
+
+  constructor(private opts: RouteManagerOptions) {}
+
+  setOptions(opts: RouteManagerOptions): void {
+    this.opts = opts
+  }
+
+  /** Brings routes (and the interface settings they depend on) in line with `endpoints`; returns what it changed. */
+  async reconcile(endpoints: readonly WorkloadRouteInput[]): Promise<RouteDelta> {
+    const links = await listLinks()
+    const ours = links.filter((l) => isWorkloadInterface(l.name, this.opts.interfacePrefixes))
+    await this.configureInterfaces(ours)
+    const up = new Set(ours.filter((l) => l.up).map((l) => l.name))
+    const families: (4 | 6)[] = this.opts.ipv6 ? [4, 6] : [4]
+    const kernel = (await Promise.all(families.map((f) => listRoutes(f)))).flat()
+    const wanted = desiredRoutes(endpoints, up).filter((r) => families.includes(r.family))
+    const delta = routeDelta(wanted, kernel, this.opts.interfacePrefixes)
+    for (const r of delta.remove) await this.attempt(() => deleteDeviceRoute(r.family, r.dst, r.dev))
+    for (const r of delta.replace) await this.attempt(() => replaceDeviceRoute(r.family, r.dst, r.dev, DEVICE_ROUTE_PROTOCOL))
+    return delta
+  }
+
+  /** Felix's per-interface settings: proxy ARP answers the pod's 169.254.1.1 gateway, forwarding routes its traffic. */
+  private async configureInterfaces(links: readonly LinkInfo[]): Promise<void> {
+    const present = new Set(links.map((l) => l.index))
+    for (const idx of [...this.configured.keys()]) if (!present.has(idx)) this.configured.delete(idx)
+    for (const l of links) {
+      if (this.configured.get(l.index) === l.name) continue
+      const ok = await this.attempt(async () => {
+        await ensureSysctl(['net', 'ipv4', 'conf', l.name, 'route_localnet'], '1')
+        await ensureSysctl(['net', 'ipv4', 'conf', l.name, 'proxy_arp'], '1')
+        await ensureSysctl(['net', 'ipv4', 'neigh', l.name, 'proxy_delay'], '0')
+        await ensureSysctl(['net', 'ipv4', 'conf', l.name, 'forwarding'], '1')
+        if (this.opts.ipv6) {
+          await ensureSysctl(['net', 'ipv6', 'conf', l.name, 'accept_ra'], '0')
+          await ensureSysctl(['net', 'ipv6', 'conf', l.name, 'proxy_ndp'], '1')
+          await ensureSysctl(['net', 'ipv6', 'conf', l.name, 'forwarding'], '1')
+        }
+      })
+      if (ok) this.configured.set(l.index, l.name)
+    }
+  }
+
+  private async attempt(fn: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await fn()
+      return true
+    } catch (err) {
+      this.opts.onError?.(err as Error)
+      return false
+    }
+  }
+}
