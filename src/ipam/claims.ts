@@ -167,6 +167,7 @@ export class BlockClaims {
         await this.releaseBlockAffinity(config, info.affinity, cidr, {requireEmpty: true, requiredBlockSequenceNumber: info.seq})
         return cidr
       } catch {
+        // Changed, used or reclaimed by someone else since we listed it: try the next one.
         continue
       }
     }

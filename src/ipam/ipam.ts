@@ -291,8 +291,9 @@ export class IPAMClient {
           if (isConflict(e)) {
             try {
               block = await this.store.getBlock(block.value.cidr)
-            } catch {
-              break
+            } catch (e2) {
+              if (isNotFound(e2)) break
+              throw e2
             }
             continue
           }
@@ -300,7 +301,9 @@ export class IPAMClient {
             try {
               ia.ips.push(...(await this.existingIPsOfHandle(args.handleID, num, version)))
               return
-            } catch {
+            } catch (e2) {
+              // Another request on this handle is half-way through: look again.
+              if (!(e2 instanceof InsufficientIPsByHandleError)) throw e2
               block = await this.store.getBlock(block.value.cidr)
               continue
             }
@@ -328,8 +331,10 @@ export class IPAMClient {
             let block: KVPair<AllocationBlock>
             try {
               block = await this.store.getBlock(cidr)
-            } catch {
-              break
+            } catch (e) {
+              // Blocks nobody has claimed yet cannot be borrowed from.
+              if (isNotFound(e)) break
+              throw e
             }
             try {
               const ips = await this.assignFromExistingBlock(config, block, num - ia.ips.length, args.handleID, args.attrs, affinity, false, reservations, maxAlloc)
@@ -341,8 +346,9 @@ export class IPAMClient {
                 try {
                   ia.ips.push(...(await this.existingIPsOfHandle(args.handleID, num, version)))
                   return
-                } catch {
-                  continue
+                } catch (e2) {
+                  if (e2 instanceof InsufficientIPsByHandleError) continue
+                  throw e2
                 }
               }
               break
@@ -569,8 +575,9 @@ export class IPAMClient {
           let held: string[]
           try {
             held = await this.existingIPsOfHandle(args.handleID, 1, ip.version)
-          } catch {
-            continue
+          } catch (e2) {
+            if (e2 instanceof InsufficientIPsByHandleError) continue
+            throw e2
           }
           if (held.some((h) => h.startsWith(`${formatIP(ip)}/`))) return
           throw new IPAMError(
@@ -739,8 +746,9 @@ export class IPAMClient {
     for (const cidr of Object.keys(handle.value.block ?? {})) {
       try {
         out.push(...this.claims.loadBlock(config, await this.store.getBlock(cidr)).ipsByHandle(id))
-      } catch {
-        continue
+      } catch (e) {
+        // The handle may still count a block that has since been deleted.
+        if (!isNotFound(e)) throw e
       }
     }
     return out
