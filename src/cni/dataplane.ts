@@ -1,0 +1,113 @@
+// The container's network plumbing (cni-plugin/pkg/dataplane/linux): a veth pair whose host end is a routed
+// `cali…` interface answering ARP for the fake gateway 169.254.1.1 (proxy ARP), and whose container end gets
+// the /32 (/128) address and a default route through that gateway. All commands go through netlink.ts.
+import * as nl from '../dataplane/linux/netlink.js'
+import {CNI_CODES, CniError} from './errors.js'
+
+/** The host end's fixed MAC: the pod's gateway is always this MAC, whatever veth it is on. */
+export const HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee'
+export const IPV4_GATEWAY = '169.254.1.1'
+/** The link-local address of HOST_VETH_MAC (EUI-64), the pods' IPv6 gateway. */
+export const IPV6_GATEWAY = 'fe80::ecee:eeff:feee:eeee'
+
+export interface WorkloadNetwork {
+  hostVeth: string
+  containerNetns: string
+  containerIface: string
+  mtu: number
+  /** Single-address CIDRs (`10.0.0.5/32`). */
+  addresses: string[]
+}
+
+export interface SetupResult {
+  hostMac: string
+  containerMac: string
+}
+
+/** What the plugin needs from the dataplane; the Linux implementation is below, tests may supply their own. */
+export interface Dataplane {
+  setup(net: WorkloadNetwork): Promise<SetupResult>
+  /** Removes the workload's interfaces; tolerates everything already gone. */
+  teardown(hostVeth: string, containerNetns: string, containerIface: string, hostSideToo: boolean): Promise<void>
+  /** Throws a CniError naming the first thing that differs from `net`. */
+  check(net: WorkloadNetwork): Promise<void>
+}
+
+const family = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4)
+
+export class LinuxDataplane implements Dataplane {
+  async setup(net: WorkloadNetwork): Promise<SetupResult> {
+    // A host veth left by an earlier attempt for the same workload would block the new pair (DoNetworking does the same).
+    if (await nl.getLink(undefined, net.hostVeth)) await nl.deleteLink(undefined, net.hostVeth)
+    try {
+      await nl.createVethPair(net.hostVeth, net.containerIface, net.containerNetns, net.mtu)
+    } catch (err) {
+      if (/netns|namespace|No such file/i.test((err as Error).message)) {
+        throw new CniError(CNI_CODES.unknownContainer, `failed to open netns "${net.containerNetns}"`, (err as Error).message)
+      }
+      throw err
+    }
+    const v4 = net.addresses.some((a) => family(a) === 4)
+    const v6 = net.addresses.some((a) => family(a) === 6)
+    await nl.setLinkMac(undefined, net.hostVeth, HOST_VETH_MAC)
+    await nl.configureHostVethSysctls(net.hostVeth, v4, v6)
+    await nl.setLinkUp(undefined, net.hostVeth)
+
+    const ns = net.containerNetns
+    await nl.setLinkUp(ns, 'lo').catch(() => undefined)
+    await nl.setLinkUp(ns, net.containerIface)
+    for (const cidr of net.addresses) await nl.addAddress(ns, net.containerIface, cidr)
+    if (v4) {
+      await nl.replaceLinkRoute(ns, 4, `${IPV4_GATEWAY}/32`, net.containerIface)
+      await nl.replaceDefaultRoute(ns, 4, IPV4_GATEWAY, net.containerIface)
+    }
+    if (v6) await nl.replaceDefaultRoute(ns, 6, IPV6_GATEWAY, net.containerIface)
+    const container = await nl.getLink(ns, net.containerIface)
+    if (!container) throw new CniError(CNI_CODES.internal, `interface ${net.containerIface} vanished from ${ns}`)
+
+    // The host route last: traffic is only steered to the workload once its side is ready.
+    for (const cidr of net.addresses) await nl.replaceLinkRoute(undefined, family(cidr), cidr, net.hostVeth)
+    return {hostMac: HOST_VETH_MAC, containerMac: container.mac}
+  }
+
+  async teardown(hostVeth: string, containerNetns: string, containerIface: string, hostSideToo: boolean): Promise<void> {
+    // DEL may come without a namespace (the runtime already lost it).
+    if (containerNetns !== '') {
+      try {
+        await nl.deleteLink(containerNetns, containerIface)
+      } catch (err) {
+        // A namespace that no longer exists took its interfaces with it.
+        if (!/No such file|Invalid argument|netns/i.test((err as Error).message)) throw err
+      }
+    }
+    // The host end goes with its peer; deleting it by name covers a lost namespace. Routes via it go with it.
+    if (hostSideToo) await nl.deleteLink(undefined, hostVeth)
+  }
+
+  async check(net: WorkloadNetwork): Promise<void> {
+    const fail = (msg: string): never => {
+      throw new CniError(CNI_CODES.internal, msg)
+    }
+    const host = await nl.getLink(undefined, net.hostVeth)
+    if (!host) fail(`host interface ${net.hostVeth} does not exist`)
+    else if (!host.up) fail(`host interface ${net.hostVeth} is down`)
+    let container: nl.LinkDetails | undefined
+    try {
+      container = await nl.getLink(net.containerNetns, net.containerIface)
+    } catch (err) {
+      throw new CniError(CNI_CODES.unknownContainer, `failed to open netns "${net.containerNetns}"`, (err as Error).message)
+    }
+    if (!container) fail(`interface ${net.containerIface} does not exist in ${net.containerNetns}`)
+    else if (container.kind !== undefined && container.kind !== 'veth') fail(`interface ${net.containerIface} is a ${container.kind}, not a veth`)
+    const have = new Set((await nl.listAddresses(net.containerNetns, net.containerIface)).map((a) => a.cidr))
+    for (const cidr of net.addresses) if (!have.has(cidr)) fail(`interface ${net.containerIface} lacks address ${cidr}`)
+    for (const cidr of net.addresses) {
+      const routes = await nl.listRoutes(undefined, family(cidr), net.hostVeth)
+      if (!routes.some((r) => r.dst === cidr)) fail(`no host route to ${cidr} via ${net.hostVeth}`)
+    }
+    if (net.addresses.some((a) => family(a) === 4)) {
+      const routes = await nl.listRoutes(net.containerNetns, 4)
+      if (!routes.some((r) => r.dst === 'default' && r.gateway === IPV4_GATEWAY)) fail(`no default route via ${IPV4_GATEWAY} in the container`)
+    }
+  }
+}

@@ -1,0 +1,191 @@
+// The two plugins' commands. `calico` (cni-plugin/pkg/plugin, pkg/k8s): ADD assigns addresses, plumbs the veth
+// and writes the WorkloadEndpoint; DEL undoes all of it idempotently; CHECK verifies it against prevResult.
+// `calico-ipam` (pkg/ipamplugin): the same address management as a standalone IPAM plugin. I/O is reached only
+// through PluginDeps, so the orchestration is testable without root.
+import {ResourceDoesNotExistError} from '../api/errors.js'
+import type {Resource} from '../api/resource.js'
+import type {Backend} from '../datastore/backend.js'
+import {ResourceClient} from '../datastore/client.js'
+import type {CniEnv, NetConf} from './config.js'
+import type {Dataplane} from './dataplane.js'
+import {determineMTU, determineNodename} from './datastore.js'
+import {execPlugin, findPlugin} from './delegate.js'
+import {buildWorkloadEndpoint} from './endpoint.js'
+import {CNI_CODES, CniError} from './errors.js'
+import {ipamAdd, ipamCheck, ipamDel} from './ipam.js'
+import type {Logger} from './log.js'
+import {hostVethName, ipamHandleID, wepName, workloadIdentifiers, type WorkloadIdentifiers} from './names.js'
+import {podInfo} from './pods.js'
+import {decodeResult, encodeResult, hostCIDR, type CniIPConfig} from './result.js'
+
+export const CALICO_IPAM = 'calico-ipam'
+
+export interface PluginDeps {
+  openBackend(conf: NetConf): Promise<Backend>
+  dataplane: Dataplane
+  log: Logger
+  /** The raw stdin and environment, for handing to a delegated IPAM plugin unchanged. */
+  stdin: string
+  processEnv: NodeJS.ProcessEnv
+  now?: () => Date
+}
+
+interface Context {
+  conf: NetConf
+  env: CniEnv
+  ids: WorkloadIdentifiers
+  handleID: string
+  backend: Backend
+  deps: PluginDeps
+}
+
+async function withContext<T>(conf: NetConf, env: CniEnv, deps: PluginDeps, fn: (ctx: Context) => Promise<T>): Promise<T> {
+  const ids = workloadIdentifiers(env, determineNodename(conf))
+  const backend = await deps.openBackend(conf)
+  try {
+    return await fn({conf, env, ids, handleID: ipamHandleID(conf.name, env.containerID), backend, deps})
+  } finally {
+    await backend.close().catch(() => undefined)
+  }
+}
+
+// ------------------------------------------------------------------ IPAM (in-process or delegated)
+
+async function assignAddresses(ctx: Context): Promise<CniIPConfig[]> {
+  const {conf, env, deps} = ctx
+  if (conf.ipam.type === CALICO_IPAM) {
+    const req = {conf, ids: ctx.ids, handleID: ctx.handleID, now: deps.now?.() ?? new Date()}
+    return ipamAdd(ctx.backend, env.args.IP ? {...req, requestedIP: env.args.IP} : req, deps.log)
+  }
+  const result = decodeResult(await execPlugin(findPlugin(conf.ipam.type, env.path), 'ADD', deps.processEnv, deps.stdin))
+  if (!result || result.ips.length === 0) throw new CniError(CNI_CODES.internal, `IPAM plugin ${conf.ipam.type} returned no addresses`)
+  return result.ips
+}
+
+async function releaseAddresses(ctx: Context): Promise<void> {
+  const {conf, env, deps} = ctx
+  if (conf.ipam.type === CALICO_IPAM) return ipamDel(ctx.backend, ctx.handleID, deps.log)
+  await execPlugin(findPlugin(conf.ipam.type, env.path), 'DEL', deps.processEnv, deps.stdin)
+}
+
+// ------------------------------------------------------------------ calico
+
+/** ADD: the CNI result, already in the configuration's cniVersion. */
+export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<Record<string, unknown>> {
+  return withContext(conf, env, deps, async (ctx) => {
+    const {ids, backend, deps: {log}} = ctx
+    const pod = await podInfo(conf, ids, backend)
+    const assigned = await assignAddresses(ctx)
+    const addresses = assigned.map((ip) => hostCIDR(ip.address))
+    const hostVeth = hostVethName(ids)
+    log.info('assigned addresses', {workload: wepName(ids), addresses})
+    let plumbed = false
+    try {
+      const mtu = determineMTU(conf)
+      plumbed = true
+      const links = await deps.dataplane.setup({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu, addresses})
+      const wep = buildWorkloadEndpoint(ids, pod, {hostName: hostVeth, mac: links.containerMac, ipNetworks: addresses}, conf.name)
+      await new ResourceClient(backend).apply(wep)
+      return encodeResult(
+        {
+          interfaces: [{name: hostVeth, mac: links.hostMac}, {name: env.ifName, mac: links.containerMac, sandbox: env.netns}],
+          ips: addresses.map((address) => ({address, interface: 1})),
+          dns: {},
+        },
+        conf.cniVersion,
+      )
+    } catch (err) {
+      // Leave nothing behind: the runtime will DEL or retry the ADD, and neither may find half a workload.
+      log.error('ADD failed; cleaning up', {error: String(err)})
+      if (plumbed) await deps.dataplane.teardown(hostVeth, env.netns, env.ifName, true).catch((e) => log.error('cleanup of interfaces failed', {error: String(e)}))
+      await releaseAddresses(ctx).catch((e) => log.error('releasing addresses failed', {error: String(e)}))
+      throw err
+    }
+  })
+}
+
+async function getEndpoint(client: ResourceClient, ids: WorkloadIdentifiers): Promise<Resource | undefined> {
+  try {
+    return await client.get('WorkloadEndpoint', wepName(ids), ids.namespace)
+  } catch (err) {
+    if (err instanceof ResourceDoesNotExistError) return undefined
+    throw err
+  }
+}
+
+/** DEL: idempotent; what is already gone is not an error. */
+export async function cmdDel(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<void> {
+  await withContext(conf, env, deps, async (ctx) => {
+    const {ids, backend, deps: {log}} = ctx
+    const client = new ResourceClient(backend)
+    const wep = await getEndpoint(client, ids)
+    const owner = (wep?.spec as {containerID?: unknown} | undefined)?.containerID
+    // A pod recreated under the same name has a new container: its endpoint and host veth are not ours to remove.
+    const ours = wep === undefined || owner === undefined || owner === '' || owner === env.containerID
+    if (wep !== undefined && ours) {
+      try {
+        await client.delete('WorkloadEndpoint', wep.metadata.name ?? '', ids.namespace, {resourceVersion: wep.metadata.resourceVersion})
+      } catch (err) {
+        if (!(err instanceof ResourceDoesNotExistError)) throw err
+      }
+    } else if (!ours) {
+      log.warning('endpoint belongs to another container; leaving it', {workload: wepName(ids), owner: String(owner)})
+    }
+    await releaseAddresses(ctx)
+    await deps.dataplane.teardown(hostVethName(ids), env.netns, env.ifName, ours)
+  })
+}
+
+function prevResultAddresses(conf: NetConf, env: CniEnv): string[] {
+  if (conf.cniVersion !== '0.4.0' && conf.cniVersion !== '1.0.0') {
+    throw new CniError(CNI_CODES.incompatibleVersion, 'config version does not allow CHECK', `config is "${conf.cniVersion}"`)
+  }
+  const prev = decodeResult(conf.prevResult)
+  if (!prev) throw new CniError(CNI_CODES.invalidNetworkConfig, 'Required prevResult missing')
+  // Addresses of the container's interface (results without interface indexes: all of them).
+  return prev.ips
+    .filter((ip) => ip.interface === undefined || prev.interfaces[ip.interface]?.sandbox === undefined || prev.interfaces[ip.interface]?.name === env.ifName)
+    .map((ip) => ip.address)
+}
+
+/** CHECK: the interfaces, routes, endpoint and IPAM allocation prevResult describes all exist. */
+export async function cmdCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<void> {
+  const expected = prevResultAddresses(conf, env).map(hostCIDR)
+  await withContext(conf, env, deps, async (ctx) => {
+    const {ids} = ctx
+    const hostVeth = hostVethName(ids)
+    await deps.dataplane.check({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu: determineMTU(conf), addresses: expected})
+    const wep = await getEndpoint(new ResourceClient(ctx.backend), ids)
+    if (!wep) throw new CniError(CNI_CODES.internal, `WorkloadEndpoint ${ids.namespace}/${wepName(ids)} does not exist`)
+    const spec = wep.spec as {interfaceName?: unknown; ipNetworks?: unknown}
+    if (spec.interfaceName !== hostVeth) throw new CniError(CNI_CODES.internal, `WorkloadEndpoint interface is ${String(spec.interfaceName)}, expected ${hostVeth}`)
+    const nets = Array.isArray(spec.ipNetworks) ? spec.ipNetworks.map(String) : []
+    for (const cidr of expected) if (!nets.includes(cidr)) throw new CniError(CNI_CODES.internal, `WorkloadEndpoint lacks address ${cidr}`)
+    if (conf.ipam.type === CALICO_IPAM) await ipamCheck(ctx.backend, ctx.handleID, expected)
+    else await execPlugin(findPlugin(conf.ipam.type, env.path), 'CHECK', deps.processEnv, deps.stdin)
+  })
+}
+
+// ------------------------------------------------------------------ calico-ipam
+
+/** calico-ipam ADD: the IPAM result (addresses with their block prefix, a route to each). */
+export async function ipamPluginAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<Record<string, unknown>> {
+  return withContext(conf, env, deps, async (ctx) => {
+    const req = {conf, ids: ctx.ids, handleID: ctx.handleID, now: deps.now?.() ?? new Date()}
+    const ips = await ipamAdd(ctx.backend, env.args.IP ? {...req, requestedIP: env.args.IP} : req, deps.log)
+    return encodeResult({ips, routes: ips.map((ip) => ({dst: ip.address})), dns: {}}, conf.cniVersion)
+  })
+}
+
+export async function ipamPluginDel(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<void> {
+  await withContext(conf, env, deps, (ctx) => ipamDel(ctx.backend, ctx.handleID, deps.log))
+}
+
+export async function ipamPluginCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<void> {
+  if (conf.cniVersion !== '0.4.0' && conf.cniVersion !== '1.0.0') {
+    throw new CniError(CNI_CODES.incompatibleVersion, 'config version does not allow CHECK', `config is "${conf.cniVersion}"`)
+  }
+  const prev = decodeResult(conf.prevResult)
+  if (!prev) throw new CniError(CNI_CODES.invalidNetworkConfig, 'Required prevResult missing')
+  await withContext(conf, env, deps, (ctx) => ipamCheck(ctx.backend, ctx.handleID, prev.ips.map((ip) => ip.address)))
+}
