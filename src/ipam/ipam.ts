@@ -166,6 +166,16 @@ interface AssignState {
 }
 
 
+/** How many blocks releaseIPs works on at once. */
+const RELEASE_PARALLELISM = 8
+
+/** Promise.allSettled over `items`, running at most `width` of them at a time. */
+async function settleInBatches<T, R>(items: T[], width: number, run: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const out: PromiseSettledResult<R>[] = []
+  for (let i = 0; i < items.length; i += width) out.push(...(await Promise.allSettled(items.slice(i, i + width).map(run))))
+  return out
+}
+
 function affinityFor(host: string, use?: IPPoolUse): AffinityConfig {
   return {affinityType: use === 'LoadBalancer' ? 'virtual' : 'host', host}
 }
@@ -634,9 +644,11 @@ export class IPAMClient {
       byBlock.set(cidr, [...(byBlock.get(cidr) ?? []), o])
     }
     const config = await this.getIPAMConfig()
-    const results = await Promise.allSettled(
-      [...byBlock].map(async ([cidr, ips]) => ({ips, unallocated: await this.releaseIPsFromBlock(config, ips, cidr)})),
-    )
+    // Blocks are independent; a few at a time, as Calico bounds its goroutines.
+    const results = await settleInBatches([...byBlock], RELEASE_PARALLELISM, async ([cidr, ips]) => ({
+      ips,
+      unallocated: await this.releaseIPsFromBlock(config, ips, cidr),
+    }))
     const released: ReleaseOptions[] = []
     let firstError: unknown
     for (const r of results) {
