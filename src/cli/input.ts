@@ -154,13 +154,13 @@ async function walk(dir: string, recursive: boolean): Promise<string[]> {
  */
 export async function readResources(filename: string, options: ReadOptions = {}): Promise<SourcedResource[]> {
   let files = [filename]
-  if (filename !== '-') {
-    const info = await stat(filename).catch((err: unknown) => {
-      throw new InputError(`stat ${filename}: ${describeFsError(err)}`, filename)
-    })
-    if (info.isDirectory()) {
-      files = await walk(filename, options.recursive ?? false)
-      if (files.length === 0) throw new InputError(`no resources specified in directory ${filename}`, filename)
+  // Anything that is not a readable directory is opened as a file, which then reports why it cannot be read.
+  const isDir = filename !== '-' && (await stat(filename).then((i) => i.isDirectory(), () => false))
+  if (isDir) {
+    files = await walk(filename, options.recursive ?? false)
+    if (files.length === 0) {
+      if (options.skipEmpty) return []
+      throw new InputError(`no resources specified in directory ${filename}`, filename)
     }
   }
   const out: SourcedResource[] = []

@@ -129,6 +129,7 @@ describe('readResources', () => {
     const d = join(dir, 'nofiles')
     write('nofiles/readme.md', 'x')
     await expect(readResources(d)).rejects.toThrow(`no resources specified in directory ${d}`)
+    await expect(readResources(d, {skipEmpty: true})).resolves.toEqual([])
   })
 
   it('reads stdin for -', async () => {
@@ -145,6 +146,7 @@ describe('readResources', () => {
   })
 
   it('reports a missing file', async () => {
-    await expect(readResources(join(dir, 'missing.yaml'))).rejects.toThrow('no such file or directory')
+    const missing = join(dir, 'missing.yaml')
+    await expect(readResources(missing)).rejects.toThrow(`open ${missing}: no such file or directory`)
   })
 })
