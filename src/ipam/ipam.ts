@@ -3,6 +3,7 @@
 // object was read at, retried a bounded number of times, so allocators on many hosts sharing one
 // datastore never hand out an address twice.
 import {hostname as osHostname} from 'node:os'
+import {isDeepStrictEqual} from 'node:util'
 import type {Backend, KVPair} from '../datastore/backend.js'
 import {CalicoError, ResourceAlreadyExistsError, ResourceDoesNotExistError, ValidationError} from '../api/errors.js'
 import type {Labels} from '../api/selector.js'
@@ -214,7 +215,9 @@ export class IPAMClient {
       throw new IPAMError('MaxBlocksPerHost requires StrictAffinity to be enabled')
     }
     const stored = await this.store.getConfig()
-    await this.store.putConfig(configToStored(config), stored?.revision)
+    const next = configToStored(config)
+    if (stored && isDeepStrictEqual(stored.value, next)) return
+    await this.store.putConfig(next, stored?.revision)
   }
 
   // ---------------------------------------------------------------- auto-assign
