@@ -138,12 +138,12 @@ export abstract class CalicoCommand extends Command {
       return
     }
     if (err.stack) this.logger.debug(err.stack)
-    process.stderr.write(`${massage(describe(err))}\n`)
+    process.stderr.write(`${massage(errorLine(err))}\n`)
   }
 }
 
 /** One line for any error, with oclif's parse errors put in cobra's words. */
-export function describe(err: Error): string {
+export function errorLine(err: Error): string {
   // oclif does not export its parser's error classes; the unknown-flag error is recognised by shape.
   const flags = (err as {flags?: unknown}).flags
   if (err.constructor.name === 'NonExistentFlagsError' && Array.isArray(flags)) {
