@@ -9,6 +9,7 @@ export default class Delete extends CalicoCommand {
 Deleting a resource that does not exist is an error unless --skip-not-exists is given.`
   static override examples = ['<%= config.bin %> delete networkpolicy foo bar', '<%= config.bin %> delete -f ./policy.yaml']
   static override strict = false
+  static override usage = 'delete [KIND [NAME...]] [-f FILE] [-n NS] [--skip-not-exists]'
   static override args = {
     kind: Args.string({description: 'Resource type.'}),
     names: Args.string({description: 'Resource names.'}),

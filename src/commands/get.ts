@@ -28,6 +28,7 @@ go-template=<template>, go-template-file=<path>.`
     '<%= config.bin %> get ippool default-ipv4-ippool -o yaml',
   ]
   static override strict = false
+  static override usage = 'get [KIND [NAME...]] [-f FILE] [-o FORMAT] [-n NS | -A] [--export]'
   static override args = {
     kind: Args.string({description: 'Resource type.'}),
     names: Args.string({description: 'Resource names.'}),

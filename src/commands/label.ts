@@ -12,6 +12,7 @@ An existing label keeps its value unless --overwrite is given.`
     '<%= config.bin %> label nodes node1 cluster --remove',
   ]
   static override strict = false
+  static override usage = 'label KIND NAME (KEY=VALUE [--overwrite] | KEY --remove) [-n NS]'
   static override args = {
     kind: Args.string({description: 'Resource type.'}),
     name: Args.string({description: 'Resource name.'}),

@@ -11,6 +11,7 @@ lists are replaced, null deletes a field. --type is accepted for compatibility; 
     `<%= config.bin %> patch node node-0 --patch '{"spec":{"bgp":{"routeReflectorClusterID":"224.0.0.1"}}}'`,
   ]
   static override strict = false
+  static override usage = 'patch KIND NAME -p PATCH [-n NS]'
   static override args = {
     kind: Args.string({description: 'Resource type.'}),
     name: Args.string({description: 'Resource name.'}),
