@@ -197,3 +197,21 @@ describe('version check', () => {
     await expect(missing.client()).rejects.toThrow(`Error reading config file: ${join(dir, 'absent.cfg')}`)
   })
 })
+
+describe('ResourceManager.update retries', () => {
+  it('re-reads and retries on conflict, then gives up with calicoctl text', async () => {
+    const {ResourceManager} = await import('../../src/cli/resourcemgr/manager.js')
+    const {ResourceUpdateConflictError} = await import('../../src/api/errors.js')
+    await client.create(hep({a: '1'}))
+    let conflicts = 2
+    const flaky = Object.create(client) as ResourceClient
+    flaky.update = async (res: Resource) => {
+      if (conflicts-- > 0) throw new ResourceUpdateConflictError('HostEndpoint(hep1)')
+      return client.update(res)
+    }
+    const mgr = new ResourceManager(flaky, {attempts: 5, delayMs: 1})
+    await expect(mgr.update(hep({b: '2'}))).resolves.toMatchObject({metadata: {labels: {b: '2'}}})
+    conflicts = 10
+    await expect(mgr.update(hep({c: '3'}))).rejects.toThrow('failed to update the resource: %!s(<nil>)')
+  })
+})
