@@ -1,0 +1,405 @@
+// The netns test lab: "nodes" are network namespaces joined by a bridge in a private fabric namespace, "pods"
+// are network namespaces attached by running the real CNI plugin (CNI_* environment, config on stdin) inside
+// their node's namespace. The host namespace is never given a route, address or link: only namespaces named
+// `clab-<pid>-<run>-…` are created, and Lab.destroy() (plus exit/signal hooks) removes them with everything
+// in them, the lab's processes and its temp directory. Dataplane tests (CNI, agent) build on this.
+import {spawn, type ChildProcess} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import type {Resource} from '../../src/api/resource.js'
+import type {Backend} from '../../src/datastore/backend.js'
+import {ResourceClient} from '../../src/datastore/client.js'
+import {openBackend} from '../../src/datastore/factory.js'
+import {IPAMClient} from '../../src/ipam/index.js'
+import {startEtcd, type EtcdInstance} from '../helpers/etcd.js'
+import {NETNS_PREFIX, sweepStaleNamespaces, trackDir, trackNetns, trackProcess, untrackDir, untrackNetns} from './cleanup.js'
+import {pluginCommand, type PluginKind} from './plugin.js'
+import {ECHO_SERVER, PROBE, RELAY_IN_NODE, RELAY_ON_HOST} from './scripts.js'
+
+export type LabDatastore = 'embedded' | 'etcd'
+
+export interface LabOptions {
+  datastore?: LabDatastore
+  /** CNI network name (and so the IPAM handle prefix); Calico's manifests use k8s-pod-network. */
+  network?: string
+  /** Pod MTU written into the CNI config. */
+  mtu?: number
+}
+
+export interface ExecResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface LabNode {
+  /** The Calico node name (Node resource, `nodename` in the CNI config). */
+  name: string
+  netns: string
+  /** The node's address on the fabric (`192.168.77.<n>`). */
+  address: string
+  /** etcd as seen from inside this node (through the relay); undefined for the embedded datastore. */
+  etcdEndpoints?: string
+}
+
+export interface PodSpec {
+  namespace?: string
+  name: string
+  /** Defaults to a fresh 64-hex-digit id, as container runtimes make them. */
+  containerID?: string
+  ifName?: string
+  /** Extra CNI_ARGS pairs (e.g. IP=10.0.0.9). */
+  args?: Record<string, string>
+  /** Overrides merged into the node's CNI config for this call. */
+  conf?: Record<string, unknown>
+}
+
+export interface LabPod {
+  node: LabNode
+  namespace: string
+  name: string
+  containerID: string
+  ifName: string
+  /** Path of the pod's network namespace (CNI_NETNS). */
+  netnsPath: string
+  netns: string
+  /** The addresses from the ADD result, without prefix length. */
+  ips: string[]
+  result: Record<string, unknown>
+}
+
+export interface CniRun {
+  exit: number
+  stdout: string
+  stderr: string
+  /** stdout parsed as JSON (result or CNI error), undefined when empty. */
+  json?: Record<string, unknown>
+}
+
+/** Why the lab cannot run here (undefined when it can). In CI a missing requirement is an error, not a skip. */
+export function labSkipReason(): string | undefined {
+  let reason: string | undefined
+  if (process.platform !== 'linux') reason = 'netns lab tests need Linux'
+  else if (process.getuid?.() !== 0) reason = 'netns lab tests need root (network namespaces, veths); run them as root'
+  if (reason === undefined) return undefined
+  if (process.env.CI === 'true') throw new Error(`${reason} (required in CI)`)
+  console.warn(`skipped: ${reason}`)
+  return reason
+}
+
+/** Runs argv asynchronously (never blocking the event loop the lab's child processes rely on). */
+export function execArgv(argv: readonly string[], input?: string, env?: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv
+    if (cmd === undefined) return reject(new Error('empty argv'))
+    const child = spawn(cmd, args, {stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env, timeout: timeoutMs})
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (b: Buffer) => out.push(b))
+    child.stderr.on('data', (b: Buffer) => err.push(b))
+    child.on('error', reject)
+    child.on('close', (code, signal) =>
+      resolve({code: code ?? (signal ? 128 : -1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8')}),
+    )
+    child.stdin.on('error', () => undefined)
+    child.stdin.end(input ?? '')
+  })
+}
+
+async function must(argv: readonly string[], input?: string): Promise<string> {
+  const r = await execArgv(argv, input)
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} failed (${r.code}): ${r.stderr.trim()}`)
+  return r.stdout
+}
+
+/** Starts a long-running helper and resolves once it printed `ready`. Killed on destroy or exit. */
+function startHelper(argv: readonly string[], what: string, timeoutMs = 15_000): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv
+    const child = spawn(cmd ?? '', args, {stdio: ['pipe', 'pipe', 'pipe']})
+    trackProcess(child)
+    let out = ''
+    let err = ''
+    const t = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`${what} did not start within ${timeoutMs} ms: ${err.trim()}`))
+    }, timeoutMs)
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString()
+      if (out.includes('ready')) {
+        clearTimeout(t)
+        resolve(child)
+      }
+    })
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()))
+    child.on('exit', (code) => {
+      clearTimeout(t)
+      reject(new Error(`${what} exited (${code}): ${err.trim()}`))
+    })
+  })
+}
+
+const FABRIC_SUBNET = '192.168.77'
+const FABRIC_GATEWAY = `${FABRIC_SUBNET}.254`
+const ETCD_PORT_IN_NODE = 2379
+
+export class Lab {
+  readonly backend: Backend
+  readonly client: ResourceClient
+  readonly ipam: IPAMClient
+  readonly nodes: LabNode[] = []
+  readonly pods = new Set<LabPod>()
+  private readonly processes: ChildProcess[] = []
+  private readonly namespaces: string[] = []
+  private podSeq = 0
+  private destroyed = false
+
+  private constructor(
+    /** `clab-<pid>-<run>`: every namespace name starts with it. */
+    readonly prefix: string,
+    readonly dir: string,
+    readonly datastore: LabDatastore,
+    readonly network: string,
+    readonly mtu: number,
+    readonly fabric: string,
+    backend: Backend,
+    private readonly etcd?: EtcdInstance,
+  ) {
+    this.backend = backend
+    this.client = new ResourceClient(backend)
+    this.ipam = new IPAMClient(backend)
+  }
+
+  /** Creates the fabric namespace (a bridge nodes attach to) and the datastore. */
+  static async start(opts: LabOptions = {}): Promise<Lab> {
+    sweepStaleNamespaces()
+    const prefix = `${NETNS_PREFIX}-${process.pid}-${randomBytes(3).toString('hex')}`
+    const dir = mkdtempSync(join(tmpdir(), `${prefix}-`))
+    trackDir(dir)
+    const datastore = opts.datastore ?? 'embedded'
+    let etcd: EtcdInstance | undefined
+    let backend: Backend
+    try {
+      if (datastore === 'etcd') {
+        etcd = await startEtcd()
+        backend = (await openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints})).backend
+      } else {
+        backend = (await openBackend({datastoreType: 'embedded', datastorePath: join(dir, 'datastore')})).backend
+      }
+    } catch (err) {
+      await etcd?.stop()
+      rmSync(dir, {recursive: true, force: true})
+      untrackDir(dir)
+      throw err
+    }
+    const fabric = `${prefix}-fabric`
+    const lab = new Lab(prefix, dir, datastore, opts.network ?? 'k8s-pod-network', opts.mtu ?? 1450, fabric, backend, etcd)
+    try {
+      await lab.addNetns(fabric)
+      await lab.inNs(fabric, ['ip', 'link', 'set', 'lo', 'up'])
+      await lab.inNs(fabric, ['ip', 'link', 'add', 'br0', 'type', 'bridge'])
+      await lab.inNs(fabric, ['ip', 'link', 'set', 'br0', 'up'])
+    } catch (err) {
+      await lab.destroy()
+      throw err
+    }
+    return lab
+  }
+
+  private async addNetns(name: string): Promise<void> {
+    trackNetns(name)
+    this.namespaces.push(name)
+    await must(['ip', 'netns', 'add', name])
+  }
+
+  /** Runs argv inside a namespace (by name); rejects when it fails. */
+  async inNs(netns: string, argv: readonly string[], input?: string): Promise<string> {
+    return must(['ip', 'netns', 'exec', netns, ...argv], input)
+  }
+
+  /** Runs argv inside a namespace; resolves with the outcome whatever it is. */
+  exec(netns: string, argv: readonly string[], input?: string, env?: NodeJS.ProcessEnv): Promise<ExecResult> {
+    return execArgv(['ip', 'netns', 'exec', netns, ...argv], input, env)
+  }
+
+  /**
+   * A node: its namespace with forwarding on, an uplink into the fabric bridge with a default route (so proxy ARP
+   * answers for 169.254.1.1 as on a real host), the Calico Node resource, and, for etcd, a relay that makes the
+   * datastore reachable on the node's own loopback.
+   */
+  async addNode(name: string, labels: Record<string, string> = {}): Promise<LabNode> {
+    const index = this.nodes.length + 1
+    const netns = `${this.prefix}-n${index}`
+    await this.addNetns(netns)
+    const address = `${FABRIC_SUBNET}.${index}`
+    await this.inNs(netns, ['ip', 'link', 'set', 'lo', 'up'])
+    await this.inNs(netns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
+    // Created inside the node, the fabric end is moved straight into the fabric namespace.
+    await this.inNs(netns, ['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `n${index}`, 'netns', this.fabric])
+    await this.inNs(this.fabric, ['ip', 'link', 'set', `n${index}`, 'master', 'br0', 'up'])
+    await this.inNs(netns, ['ip', 'addr', 'add', `${address}/24`, 'dev', 'eth0'])
+    await this.inNs(netns, ['ip', 'link', 'set', 'eth0', 'up'])
+    await this.inNs(netns, ['ip', 'route', 'add', 'default', 'via', FABRIC_GATEWAY, 'dev', 'eth0', 'onlink'])
+    const node: LabNode = {name, netns, address}
+    if (this.etcd) {
+      const port = new URL(this.etcd.endpoints).port
+      const sock = join(this.dir, `etcd-${index}.sock`)
+      this.processes.push(await startHelper([process.execPath, '-e', RELAY_ON_HOST, sock, port], `etcd relay (host side) for ${name}`))
+      this.processes.push(
+        await startHelper(['ip', 'netns', 'exec', netns, process.execPath, '-e', RELAY_IN_NODE, String(ETCD_PORT_IN_NODE), sock], `etcd relay in ${name}`),
+      )
+      node.etcdEndpoints = `http://127.0.0.1:${ETCD_PORT_IN_NODE}`
+    }
+    await this.client.create({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'Node',
+      metadata: {name, labels},
+      spec: {bgp: {ipv4Address: `${address}/24`}},
+    })
+    this.nodes.push(node)
+    return node
+  }
+
+  /** An IPPool (defaults: no encapsulation, no NAT). */
+  async addPool(name: string, cidr: string, spec: Record<string, unknown> = {}): Promise<Resource> {
+    return this.client.create({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'IPPool',
+      metadata: {name},
+      spec: {cidr, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, ...spec},
+    })
+  }
+
+  /** The CNI network configuration a node's kubelet would pass (the plugin entry of manifests/cni's conflist). */
+  netConf(node: LabNode, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    const datastore =
+      this.datastore === 'etcd'
+        ? {datastore_type: 'etcdv3', etcd_endpoints: node.etcdEndpoints}
+        : {datastore_type: 'embedded', datastore_path: join(this.dir, 'datastore')}
+    return {
+      cniVersion: '1.0.0',
+      name: this.network,
+      type: 'calico',
+      log_level: 'warning',
+      ...datastore,
+      nodename: node.name,
+      mtu: this.mtu,
+      ipam: {type: 'calico-ipam'},
+      ...overrides,
+    }
+  }
+
+  /**
+   * Runs a plugin binary inside the node's namespace, as the node's container runtime would. `conf` is sent
+   * verbatim when a string (malformed-config tests), else as JSON.
+   */
+  async cni(
+    node: LabNode,
+    command: string,
+    call: {containerID: string; netnsPath?: string; ifName?: string; args?: Record<string, string>; conf: Record<string, unknown> | string; plugin?: PluginKind; env?: Record<string, string>},
+  ): Promise<CniRun> {
+    const args = {IgnoreUnknown: '1', ...(call.args ?? {})}
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      CNI_COMMAND: command,
+      CNI_CONTAINERID: call.containerID,
+      CNI_NETNS: call.netnsPath ?? '',
+      CNI_IFNAME: call.ifName ?? 'eth0',
+      CNI_PATH: join(this.dir, 'cni-bin'),
+      CNI_ARGS: Object.entries(args)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(';'),
+      ...(call.env ?? {}),
+    }
+    const stdin = typeof call.conf === 'string' ? call.conf : JSON.stringify(call.conf)
+    const r = await execArgv(['ip', 'netns', 'exec', node.netns, ...pluginCommand(call.plugin ?? 'calico')], stdin, env, 120_000)
+    const run: CniRun = {exit: r.code, stdout: r.stdout, stderr: r.stderr}
+    if (r.stdout.trim() !== '') {
+      try {
+        run.json = JSON.parse(r.stdout) as Record<string, unknown>
+      } catch {
+        // Left undefined: the caller sees the raw stdout.
+      }
+    }
+    return run
+  }
+
+  /** Creates a pod namespace and runs CNI ADD for it; throws with the plugin's reply when ADD fails. */
+  async addPod(node: LabNode, spec: PodSpec): Promise<LabPod> {
+    const seq = ++this.podSeq
+    const netns = `${this.prefix}-p${seq}`
+    await this.addNetns(netns)
+    const namespace = spec.namespace ?? 'default'
+    const containerID = spec.containerID ?? randomBytes(32).toString('hex')
+    const ifName = spec.ifName ?? 'eth0'
+    const netnsPath = `/var/run/netns/${netns}`
+    const run = await this.cni(node, 'ADD', {
+      containerID,
+      netnsPath,
+      ifName,
+      args: {K8S_POD_NAMESPACE: namespace, K8S_POD_NAME: spec.name, K8S_POD_INFRA_CONTAINER_ID: containerID, ...(spec.args ?? {})},
+      conf: this.netConf(node, spec.conf),
+    })
+    if (run.exit !== 0 || !run.json) throw new Error(`CNI ADD of ${namespace}/${spec.name} failed (${run.exit}): ${run.stdout}${run.stderr}`)
+    const ips = ((run.json.ips as {address: string}[] | undefined) ?? []).map((i) => i.address.split('/')[0] ?? i.address)
+    const pod: LabPod = {node, namespace, name: spec.name, containerID, ifName, netnsPath, netns, ips, result: run.json}
+    this.pods.add(pod)
+    return pod
+  }
+
+  /** CNI DEL for the pod, then removes its namespace. Returns the plugin's reply. */
+  async deletePod(pod: LabPod, conf: Record<string, unknown> = {}): Promise<CniRun> {
+    const run = await this.cni(pod.node, 'DEL', {
+      containerID: pod.containerID,
+      netnsPath: pod.netnsPath,
+      ifName: pod.ifName,
+      args: {K8S_POD_NAMESPACE: pod.namespace, K8S_POD_NAME: pod.name, K8S_POD_INFRA_CONTAINER_ID: pod.containerID},
+      conf: this.netConf(pod.node, conf),
+    })
+    if (run.exit === 0) {
+      this.pods.delete(pod)
+      await this.removeNetns(pod.netns)
+    }
+    return run
+  }
+
+  /** An empty namespace for a pod whose ADD the test runs itself. */
+  async addPodNetns(): Promise<{netns: string; netnsPath: string}> {
+    const netns = `${this.prefix}-p${++this.podSeq}`
+    await this.addNetns(netns)
+    return {netns, netnsPath: `/var/run/netns/${netns}`}
+  }
+
+  async removeNetns(name: string): Promise<void> {
+    await execArgv(['ip', 'netns', 'delete', name])
+    untrackNetns(name)
+    const i = this.namespaces.indexOf(name)
+    if (i >= 0) this.namespaces.splice(i, 1)
+  }
+
+  /** Starts TCP and UDP echo servers on `port` in the pod; they stop with the lab. */
+  async serve(pod: LabPod, port: number): Promise<void> {
+    this.processes.push(await startHelper(['ip', 'netns', 'exec', pod.netns, process.execPath, '-e', ECHO_SERVER, String(port)], `echo server in ${pod.name}`))
+  }
+
+  /** Probes from inside `from`; one boolean per target, in order. */
+  async probe(from: LabPod, targets: readonly (readonly [string, number, 'tcp' | 'udp'])[], timeoutMs = 2000): Promise<boolean[]> {
+    const out = await this.inNs(from.netns, [process.execPath, '-e', PROBE, JSON.stringify(targets), String(timeoutMs)])
+    return JSON.parse(out) as boolean[]
+  }
+
+  /** Removes everything the lab made. Idempotent; safe after a partial start. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return
+    this.destroyed = true
+    for (const p of this.processes) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
+    for (const ns of [...this.namespaces].reverse()) await this.removeNetns(ns)
+    await this.backend.close().catch(() => undefined)
+    await this.etcd?.stop()
+    rmSync(this.dir, {recursive: true, force: true})
+    untrackDir(this.dir)
+  }
+}
