@@ -1,0 +1,357 @@
+// The Kubernetes datastore (KDD): Calico's kinds as custom resources (crd.projectcalico.org/v1, or
+// projectcalico.org/v3 CRDs when the cluster serves those instead) and views of native objects.
+// resourceVersion is the revision: updates are PUTs carrying it (409 → update conflict), deletes send
+// it as a precondition, and IPAM objects are soft-deleted first as Calico does.
+
+import {DatastoreError, OperationNotSupportedError, ResourceDoesNotExistError, ResourceUpdateConflictError} from '../../api/errors.js'
+import type {Resource} from '../../api/resource.js'
+import type {Backend, Key, KVPair, ListOptions, ListResult, Watcher, WatchOptions} from '../backend.js'
+import {parseRevision} from '../codec.js'
+import type {DatastoreConfig} from '../config.js'
+import {keyId} from '../keys.js'
+import {KubeApiError, KubeClient, type KubeList, type KubeObject} from './client.js'
+import {mergeNodeIntoK8s, V1_GROUP, V3_GROUP, workloadEndpointPodPatch, type CalicoGroup} from './convert.js'
+import {isNotFound, toCalicoError} from './errors.js'
+import {hostnameHash, LABEL_AFFINITY_TYPE, LABEL_HOSTNAME_HASH} from './names.js'
+import {
+  defaultAllowPair, fromObject, KDD_KINDS, mappingFor, objectName, parseWorkloadEndpointName, resourcePath, toObject,
+  type Mapping, type Source,
+} from './resources.js'
+import {KubeWatcher, type WatchTuning} from './watch.js'
+
+export interface KubernetesBackendOptions {
+  /** Items per list page (limit/continue). */
+  pageSize?: number
+  watch?: Partial<WatchTuning>
+  env?: NodeJS.ProcessEnv
+}
+
+type Writable = Mapping & {type: 'crd' | 'ipam'}
+
+function compareKeys(a: KVPair, b: KVPair): number {
+  const x = `${a.key.namespace ?? ''}/${a.key.name}`
+  const y = `${b.key.namespace ?? ''}/${b.key.name}`
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+export class KubernetesBackend implements Backend {
+  readonly type = 'kubernetes' as const
+  private readonly pageSize: number
+  private readonly tuning: WatchTuning
+
+  private constructor(
+    readonly client: KubeClient,
+    /** The CRD group in use (chosen like libcalico-go's UsingV3CRDs). */
+    readonly group: CalicoGroup,
+    opts: KubernetesBackendOptions,
+  ) {
+    this.pageSize = opts.pageSize ?? 500
+    this.tuning = {idleTimeoutMs: 90_000, retryDelayMs: 100, maxRetryDelayMs: 5_000, ...opts.watch}
+  }
+
+  static async connect(config: DatastoreConfig, opts: KubernetesBackendOptions = {}): Promise<KubernetesBackend> {
+    const client = await KubeClient.connect(config, opts.env)
+    const group = await chooseGroup(client, config.calicoAPIGroup)
+    return new KubernetesBackend(client, group, opts)
+  }
+
+  private mapping(kind: string): Mapping {
+    const m = mappingFor(kind, this.group)
+    if (!m) throw new DatastoreError(`the Kubernetes datastore does not store kind ${kind}`)
+    return m
+  }
+
+  private writable(key: Key, operation: string): Writable {
+    const m = this.mapping(key.kind)
+    if (m.type === 'crd' || m.type === 'ipam') return m
+    throw new OperationNotSupportedError(operation, keyId(key))
+  }
+
+  private path(m: Writable, key: Key, withName = true, sub?: string): string {
+    return resourcePath(m.source, m.source.namespaced ? key.namespace : undefined, withName ? objectName(m, key) : undefined, sub)
+  }
+
+  private pair<V>(m: Mapping, source: Source, obj: KubeObject): KVPair<V> {
+    const c = fromObject(m, this.group, source, obj)
+    if (!c.pair) throw new ResourceDoesNotExistError(c.key ? keyId(c.key) : `${source.plural}/${obj.metadata.name ?? ''}`)
+    return c.pair as KVPair<V>
+  }
+
+  private async call<T>(source: Source, key: Key | undefined, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (err) {
+      throw toCalicoError(err, source, key)
+    }
+  }
+
+  async create<V>(key: Key, value: V): Promise<KVPair<V>> {
+    const m = this.mapping(key.kind)
+    if (m.type === 'wep') return this.patchWorkloadEndpoint<V>(key, value as Resource)
+    const w = this.writable(key, 'Create')
+    const body = toObject(w, this.group, key, value)
+    delete body.metadata.resourceVersion
+    const created = await this.call(w.source, key, () => this.client.request<KubeObject>('POST', this.path(w, key, false), {body}))
+    return this.pair<V>(w, w.source, await this.writeStatus(w, key, created, value))
+  }
+
+  async update<V>(key: Key, value: V, revision: string): Promise<KVPair<V>> {
+    const m = this.mapping(key.kind)
+    if (m.type === 'node') return this.updateNode<V>(key, value as Resource, revision)
+    if (m.type === 'wep') return this.patchWorkloadEndpoint<V>(key, value as Resource)
+    const w = this.writable(key, 'Update')
+    parseRevision(revision)
+    const body = toObject(w, this.group, key, value)
+    body.metadata.resourceVersion = revision
+    const updated = await this.call(w.source, key, () => this.client.request<KubeObject>('PUT', this.path(w, key), {body}))
+    return this.pair<V>(w, w.source, await this.writeStatus(w, key, updated, value))
+  }
+
+  /** Kinds with a status subresource ignore status on the main PUT; write it separately when given. */
+  private async writeStatus(m: Writable, key: Key, written: KubeObject, value: unknown): Promise<KubeObject> {
+    if (m.type !== 'crd' || !m.statusSubresource) return written
+    const status = (value as Resource).status
+    if (status === undefined || JSON.stringify(status) === JSON.stringify(written.status)) return written
+    const body = {...written, status}
+    return this.call(m.source, key, () => this.client.request<KubeObject>('PUT', this.path(m, key, true, 'status'), {body}))
+  }
+
+  async apply<V>(key: Key, value: V): Promise<KVPair<V>> {
+    const m = this.mapping(key.kind)
+    if (m.type === 'node' || m.type === 'wep') {
+      const current = await this.get(key)
+      return this.update(key, value, current.revision)
+    }
+    // Create-or-replace with the current revision; a concurrent writer just means another round.
+    for (;;) {
+      const w = this.writable(key, 'Apply')
+      const current = await this.call(w.source, key, () => this.client.request<KubeObject>('GET', this.path(w, key))).catch((err: unknown) => {
+        if (err instanceof ResourceDoesNotExistError) return undefined
+        throw err
+      })
+      try {
+        if (!current) return await this.create(key, value)
+        return await this.update(key, value, current.metadata.resourceVersion ?? '')
+      } catch (err) {
+        if (err instanceof ResourceUpdateConflictError || (err instanceof Error && err.name === 'ResourceAlreadyExistsError')) continue
+        if (err instanceof ResourceDoesNotExistError) continue
+        throw err
+      }
+    }
+  }
+
+  async delete<V>(key: Key, revision?: string): Promise<KVPair<V>> {
+    const m = this.mapping(key.kind)
+    if (m.type === 'wep') return this.deleteWorkloadEndpoint<V>(key)
+    const w = this.writable(key, 'Delete')
+    if (revision !== undefined) parseRevision(revision)
+    const current = await this.call(w.source, key, () => this.client.request<KubeObject>('GET', this.path(w, key)))
+    const previous = fromObject(w, this.group, w.source, current)
+    if (!previous.pair || previous.softDeleted) throw new ResourceDoesNotExistError(keyId(key))
+    if (revision !== undefined && revision !== current.metadata.resourceVersion) throw new ResourceUpdateConflictError(keyId(key))
+    let target = current
+    if (w.type === 'ipam' && w.kind !== 'IPAMConfig') {
+      // Soft delete: mark the row deleted under CAS, so a concurrent update is a conflict, not a lost write.
+      const marked = {...current, spec: {...(current.spec as object), deleted: w.kind === 'BlockAffinity' && this.group === V1_GROUP ? 'true' : true}}
+      target = await this.call(w.source, key, () => this.client.request<KubeObject>('PUT', this.path(w, key), {body: marked}))
+    }
+    await this.hardDelete(w, key, target)
+    return previous.pair as KVPair<V>
+  }
+
+  private async hardDelete(m: Writable, key: Key, obj: KubeObject): Promise<void> {
+    const preconditions = {uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion}
+    await this.call(m.source, key, () => this.client.request('DELETE', this.path(m, key), {body: {kind: 'DeleteOptions', apiVersion: 'v1', preconditions}}))
+  }
+
+  async get<V>(key: Key): Promise<KVPair<V>> {
+    const m = this.mapping(key.kind)
+    switch (m.type) {
+      case 'crd':
+      case 'ipam': {
+        const obj = await this.call(m.source, key, () => this.client.request<KubeObject>('GET', this.path(m, key)))
+        const c = fromObject(m, this.group, m.source, obj)
+        if (!c.pair || c.softDeleted) {
+          // A soft-deleted row: finish the deletion its writer started, then report it gone.
+          await this.hardDelete(m, key, obj).catch(() => undefined)
+          throw new ResourceDoesNotExistError(keyId(key))
+        }
+        return c.pair as KVPair<V>
+      }
+      case 'node':
+      case 'knp': {
+        const path = resourcePath(m.source, key.namespace, key.name)
+        const obj = await this.call(m.source, key, () => this.client.request<KubeObject>('GET', path))
+        return this.pair<V>(m, m.source, obj)
+      }
+      case 'profile':
+        return this.getProfile<V>(m, key)
+      case 'wep': {
+        const pod = await this.podFor(key)
+        const pair = this.pair<V>(m, m.source, pod)
+        if (pair.key.name !== key.name) throw new ResourceDoesNotExistError(keyId(key))
+        return pair
+      }
+    }
+  }
+
+  private async getProfile<V>(m: Mapping & {type: 'profile'}, key: Key): Promise<KVPair<V>> {
+    if (key.name === defaultAllowPair().key.name) return defaultAllowPair() as KVPair<V>
+    const [namespaces, serviceAccounts] = m.sources
+    if (key.name.startsWith('kns.')) {
+      const path = resourcePath(namespaces, undefined, key.name.slice(4))
+      return this.pair<V>(m, namespaces, await this.call(namespaces, key, () => this.client.request<KubeObject>('GET', path)))
+    }
+    const rest = key.name.startsWith('ksa.') ? key.name.slice(4) : ''
+    const dot = rest.indexOf('.')
+    if (dot <= 0) throw new ResourceDoesNotExistError(keyId(key))
+    const path = resourcePath(serviceAccounts, rest.slice(0, dot), rest.slice(dot + 1))
+    return this.pair<V>(m, serviceAccounts, await this.call(serviceAccounts, key, () => this.client.request<KubeObject>('GET', path)))
+  }
+
+  private async podFor(key: Key): Promise<KubeObject> {
+    const m = this.mapping('WorkloadEndpoint')
+    const parts = parseWorkloadEndpointName(key.name)
+    if (!parts || key.namespace === undefined) throw new ResourceDoesNotExistError(keyId(key))
+    const path = resourcePath(m.type === 'wep' ? m.source : {group: '', version: 'v1', plural: 'pods', namespaced: true}, key.namespace, parts.pod)
+    return this.call({group: '', version: 'v1', plural: 'pods', namespaced: true}, key, () => this.client.request<KubeObject>('GET', path))
+  }
+
+  /** CNI's patch mode (workloadendpoint.go): the endpoint's IPs and container ID as pod annotations. */
+  private async patchWorkloadEndpoint<V>(key: Key, value: Resource | undefined): Promise<KVPair<V>> {
+    const m = this.mapping('WorkloadEndpoint')
+    const spec = (value?.spec ?? {}) as {pod?: string}
+    const podName = spec.pod ?? parseWorkloadEndpointName(key.name)?.pod
+    if (!podName || key.namespace === undefined) throw new ResourceDoesNotExistError(keyId(key))
+    const source = m.type === 'wep' ? m.source : ({group: '', version: 'v1', plural: 'pods', namespaced: true} as Source)
+    const path = resourcePath(source, key.namespace, podName, 'status')
+    const pod = await this.call(source, key, () =>
+      this.client.request<KubeObject>('PATCH', path, {body: workloadEndpointPodPatch(value), contentType: 'application/strategic-merge-patch+json'}))
+    return this.pair<V>(m, source, pod)
+  }
+
+  private async deleteWorkloadEndpoint<V>(key: Key): Promise<KVPair<V>> {
+    const previous = await this.get<V>(key)
+    await this.patchWorkloadEndpoint(key, undefined)
+    return previous
+  }
+
+  private async updateNode<V>(key: Key, value: Resource, revision: string): Promise<KVPair<V>> {
+    const m = this.mapping('Node') as Mapping & {type: 'node'}
+    parseRevision(revision)
+    const path = resourcePath(m.source, undefined, key.name)
+    const current = await this.call(m.source, key, () => this.client.request<KubeObject>('GET', path))
+    const merged = mergeNodeIntoK8s(value, current)
+    merged.metadata.resourceVersion = revision
+    const updated = await this.call(m.source, key, () => this.client.request<KubeObject>('PUT', `${path}/status`, {body: merged}))
+    return this.pair<V>(m, m.source, updated)
+  }
+
+  async list<V>(opts: ListOptions): Promise<ListResult<V>> {
+    const m = this.mapping(opts.kind)
+    const sources = m.type === 'profile' ? m.sources : [m.source]
+    const items: KVPair[] = []
+    let revision = 0
+    for (const source of sources) {
+      const ns = source.namespaced ? opts.namespace : undefined
+      const labelSelector = m.type === 'ipam' && m.kind === 'BlockAffinity' ? affinitySelector(opts.namePrefix) : undefined
+      const {objects, resourceVersion} = await this.listAll(source, ns, labelSelector)
+      revision = Math.max(revision, Number(resourceVersion) || 0)
+      for (const obj of objects) {
+        const c = fromObject(m, this.group, source, obj)
+        // Soft-deleted affinities are hidden; blocks and handles are listed as-is (readers filter), as Calico does.
+        if (!c.pair || (c.softDeleted && m.kind === 'BlockAffinity')) continue
+        items.push(c.pair)
+      }
+    }
+    if (m.type === 'profile') items.push(defaultAllowPair())
+    const filtered = items.filter((i) => (opts.namespace === undefined || i.key.namespace === undefined || i.key.namespace === opts.namespace)
+      && (opts.namePrefix === undefined || i.key.name.startsWith(opts.namePrefix)))
+    filtered.sort(compareKeys)
+    return {items: filtered as KVPair<V>[], revision: String(revision)}
+  }
+
+  /** A paged list (limit/continue); an expired continue token restarts the list, as client-go's pager does. */
+  private async listAll(source: Source, namespace: string | undefined, labelSelector?: string): Promise<{objects: KubeObject[]; resourceVersion: string}> {
+    const path = resourcePath(source, namespace)
+    for (;;) {
+      const objects: KubeObject[] = []
+      let token: string | undefined
+      let resourceVersion = ''
+      try {
+        do {
+          const page = await this.client.request<KubeList>('GET', path, {query: {limit: this.pageSize, continue: token, labelSelector}})
+          if (!resourceVersion) resourceVersion = page.metadata.resourceVersion ?? ''
+          objects.push(...page.items)
+          token = page.metadata.continue || undefined
+        } while (token)
+        return {objects, resourceVersion}
+      } catch (err) {
+        if (err instanceof KubeApiError && err.code === 410 && token) continue
+        throw toCalicoError(err, source)
+      }
+    }
+  }
+
+  watch(options: WatchOptions): Watcher {
+    const kinds = options.kinds?.length ? options.kinds : KDD_KINDS
+    const feeds = kinds.flatMap((kind): {mapping: Mapping; source: Source}[] => {
+      const m = this.mapping(kind)
+      return m.type === 'profile' ? m.sources.map((source) => ({mapping: m, source})) : [{mapping: m, source: m.source}]
+    })
+    if (options.fromRevision !== undefined) parseRevision(options.fromRevision)
+    return new KubeWatcher(this.client, this.group, feeds, options.fromRevision, this.tuning)
+  }
+
+  /** Deletes every Calico custom resource (Calico's Clean); native objects are left alone. */
+  async clean(): Promise<void> {
+    for (const kind of KDD_KINDS) {
+      const m = this.mapping(kind)
+      if (m.type !== 'crd' && m.type !== 'ipam') continue
+      let objects: KubeObject[]
+      try {
+        ;({objects} = await this.listAll(m.source, undefined))
+      } catch (err) {
+        if (err instanceof DatastoreError && /not installed/.test(err.message)) continue
+        throw err
+      }
+      for (const obj of objects) {
+        const path = resourcePath(m.source, obj.metadata.namespace, obj.metadata.name)
+        await this.client.request('DELETE', path).catch((err: unknown) => {
+          if (!isNotFound(err)) throw toCalicoError(err, m.source)
+        })
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.close()
+  }
+}
+
+/** `host:<node>:` prefixes select by the hostname-hash label instead of listing every affinity. */
+function affinitySelector(prefix: string | undefined): string | undefined {
+  if (!prefix) return undefined
+  const first = prefix.indexOf(':')
+  const second = first < 0 ? -1 : prefix.indexOf(':', first + 1)
+  if (second < 0) return undefined
+  return `${LABEL_AFFINITY_TYPE}=${prefix.slice(0, first)},${LABEL_HOSTNAME_HASH}=${hostnameHash(prefix.slice(first + 1, second))}`
+}
+
+/**
+ * libcalico-go UsingV3CRDs: an explicit calicoAPIGroup wins; otherwise v3 CRDs only when the cluster
+ * serves projectcalico.org but not crd.projectcalico.org (both means an aggregated API server in
+ * front of v1 CRDs). Discovery failures fall back to v1, as Calico does; the first real request then
+ * reports the problem.
+ */
+async function chooseGroup(client: KubeClient, explicit: string | undefined): Promise<CalicoGroup> {
+  if (explicit) return explicit.toLowerCase() === `${V3_GROUP}/v3` ? V3_GROUP : V1_GROUP
+  try {
+    const list = await client.request<{groups?: {name: string}[]}>('GET', '/apis')
+    const names = new Set((list.groups ?? []).map((g) => g.name))
+    return names.has(V3_GROUP) && !names.has(V1_GROUP) ? V3_GROUP : V1_GROUP
+  } catch {
+    return V1_GROUP
+  }
+}
+

@@ -1,0 +1,321 @@
+// The one place that talks HTTP to a Kubernetes API server. @kubernetes/client-node (imported lazily,
+// here only) resolves the connection like calicoctl's CreateKubernetesClientset: kubeconfig file(s)
+// or inline kubeconfig, context override, then k8sAPIEndpoint/CA/cert/key/token/insecure overrides,
+// and in-cluster service-account config when nothing is given; it also runs exec/auth-provider token
+// plugins. Requests themselves go through node:http(s) on one keep-alive agent: the Calico mapping
+// needs one generic REST path for ~30 resources plus a watch stream whose lifetime we own
+// (client-node's Watch gives up on errors other than 410).
+
+import {readFileSync} from 'node:fs'
+import {Agent as HttpAgent, request as httpRequest, type IncomingMessage} from 'node:http'
+import {Agent as HttpsAgent, request as httpsRequest, type RequestOptions} from 'node:https'
+import {delimiter} from 'node:path'
+import {DatastoreError} from '../../api/errors.js'
+import type {DatastoreConfig} from '../config.js'
+
+/** A Kubernetes object as JSON. */
+export interface KubeObject {
+  apiVersion?: string
+  kind?: string
+  metadata: KubeMeta
+  spec?: unknown
+  status?: unknown
+  [field: string]: unknown
+}
+
+export interface KubeMeta {
+  name?: string
+  namespace?: string
+  uid?: string
+  resourceVersion?: string
+  creationTimestamp?: string
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+  [field: string]: unknown
+}
+
+export interface KubeList {
+  metadata: {resourceVersion?: string; continue?: string}
+  items: KubeObject[]
+}
+
+/** A failed request, classified once from the API server's Status (the raw body is never shown). */
+export class KubeApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    /** Status.details.name: set when the error is about one named object. */
+    readonly objectName?: string,
+  ) {
+    super(message)
+  }
+
+  override get name(): string {
+    return 'KubeApiError'
+  }
+}
+
+export interface WatchLine {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
+  object: KubeObject & {code?: number; reason?: string; message?: string}
+}
+
+export interface WatchStream {
+  /** Ends the stream; the iterator then finishes. */
+  close(): void
+  lines: AsyncIterable<WatchLine>
+}
+
+export interface RequestOptionsExtra {
+  query?: Record<string, string | number | boolean | undefined>
+  body?: unknown
+  contentType?: string
+}
+
+/** The resolved target: base URL and TLS/auth material for requests. */
+export interface KubeConnection {
+  server: string
+  /** For messages: where the settings came from. */
+  source: string
+}
+
+function describeError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return 'file does not exist'
+  return err instanceof Error ? err.message.split('\n')[0] : String(err)
+}
+
+export class KubeClient {
+  private authHeaders: Record<string, string> = {}
+  private authAt = 0
+
+  private constructor(
+    private readonly kc: import('@kubernetes/client-node').KubeConfig,
+    readonly connection: KubeConnection,
+    private readonly agent: HttpAgent | HttpsAgent,
+    private readonly tls: Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>,
+  ) {}
+
+  /** Resolves the configuration; fails with one DatastoreError line that says what to fix. */
+  static async connect(config: DatastoreConfig, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient> {
+    const k8s = await import('@kubernetes/client-node')
+    const kc = new k8s.KubeConfig()
+    let source: string
+    try {
+      if (config.kubeconfigInline) {
+        source = 'the inline kubeconfig'
+        kc.loadFromString(config.kubeconfigInline)
+      } else if (config.kubeconfig) {
+        const files = config.kubeconfig.split(delimiter).filter((f) => f !== '')
+        source = `kubeconfig "${config.kubeconfig}"`
+        let loaded = false
+        for (const file of files) {
+          let text: string
+          try {
+            text = readFileSync(file, 'utf8')
+          } catch (err) {
+            // A list of files tolerates missing members, as client-go's precedence rules do.
+            if (files.length > 1 && (err as NodeJS.ErrnoException).code === 'ENOENT') continue
+            throw new DatastoreError(`cannot load kubeconfig "${file}": ${describeError(err)}; set "kubeconfig" in the calicoctl config or KUBECONFIG to a readable file`)
+          }
+          const part = new k8s.KubeConfig()
+          try {
+            part.loadFromString(text)
+          } catch (err) {
+            throw new DatastoreError(`cannot load kubeconfig "${file}": malformed: ${describeError(err)}`)
+          }
+          if (!loaded) kc.loadFromString(text)
+          else kc.mergeConfig(part, true)
+          loaded = true
+        }
+        if (!loaded) throw new DatastoreError(`cannot load kubeconfig "${config.kubeconfig}": none of the files exist`)
+      } else if (config.k8sAPIEndpoint) {
+        source = 'k8sAPIEndpoint'
+        kc.loadFromClusterAndUser({name: 'calico', server: config.k8sAPIEndpoint, skipTLSVerify: false}, {name: 'calico'})
+      } else if (env.KUBERNETES_SERVICE_HOST) {
+        source = 'the in-cluster service account'
+        kc.loadFromCluster()
+      } else {
+        throw new DatastoreError('no Kubernetes API server configured: set "kubeconfig" or "k8sAPIEndpoint" in the calicoctl config, or KUBECONFIG / K8S_API_ENDPOINT')
+      }
+    } catch (err) {
+      if (err instanceof DatastoreError) throw err
+      throw new DatastoreError(`cannot load ${config.kubeconfigInline ? 'the inline kubeconfig' : `kubeconfig "${config.kubeconfig ?? ''}"`}: malformed: ${describeError(err)}`)
+    }
+
+    if (config.k8sCurrentContext) {
+      if (!kc.getContextObject(config.k8sCurrentContext)) {
+        throw new DatastoreError(`context "${config.k8sCurrentContext}" does not exist in ${source}; available: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`)
+      }
+      kc.setCurrentContext(config.k8sCurrentContext)
+    }
+    const cluster = kc.getCurrentCluster()
+    const user = kc.getCurrentUser()
+    if (!cluster) throw new DatastoreError(`${source} has no cluster for context "${kc.getCurrentContext()}"; check its current-context`)
+
+    // calicoctl's explicit settings override whatever the kubeconfig says.
+    const overridden = Boolean(config.k8sAPIEndpoint || config.k8sCAFile || config.k8sCertFile || config.k8sKeyFile || config.k8sAPIToken || config.k8sInsecureSkipTLSVerify)
+    if (overridden) {
+      const caFile = config.k8sCAFile || cluster.caFile
+      kc.loadFromClusterAndUser(
+        {
+          name: cluster.name,
+          server: config.k8sAPIEndpoint || cluster.server,
+          skipTLSVerify: config.k8sInsecureSkipTLSVerify || cluster.skipTLSVerify,
+          ...(caFile ? {caFile} : cluster.caData && !config.k8sCAFile ? {caData: cluster.caData} : {}),
+          ...(cluster.tlsServerName ? {tlsServerName: cluster.tlsServerName} : {}),
+        },
+        {
+          ...(user ?? {name: 'calico'}),
+          ...(config.k8sCertFile ? {certFile: config.k8sCertFile, certData: undefined} : {}),
+          ...(config.k8sKeyFile ? {keyFile: config.k8sKeyFile, keyData: undefined} : {}),
+          ...(config.k8sAPIToken ? {token: config.k8sAPIToken} : {}),
+        },
+      )
+    }
+    const server = kc.getCurrentCluster()?.server ?? ''
+    let url: URL
+    try {
+      url = new URL(server)
+    } catch {
+      throw new DatastoreError(`invalid Kubernetes API server address "${server}" in ${source}`)
+    }
+    const opts: RequestOptions = {}
+    try {
+      await kc.applyToHTTPSOptions(opts)
+    } catch (err) {
+      throw new DatastoreError(`cannot use the credentials in ${source}: ${describeError(err)}`)
+    }
+    const tls = {ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername}
+    const agent = url.protocol === 'https:'
+      ? new HttpsAgent({keepAlive: true, maxSockets: 64, ...stripUndefined(tls)})
+      : new HttpAgent({keepAlive: true, maxSockets: 64})
+    const client = new KubeClient(kc, {server: server.replace(/\/$/, ''), source}, agent, tls)
+    client.authHeaders = headersOf(opts)
+    client.authAt = Date.now()
+    return client
+  }
+
+  /** Exec and auth-provider tokens expire: refresh them now and then (client-node caches them). */
+  private async headers(): Promise<Record<string, string>> {
+    if (Date.now() - this.authAt > 60_000) {
+      const opts: RequestOptions = {}
+      await this.kc.applyToHTTPSOptions(opts)
+      this.authHeaders = headersOf(opts)
+      this.authAt = Date.now()
+    }
+    return this.authHeaders
+  }
+
+  private async open(method: string, path: string, extra: RequestOptionsExtra): Promise<IncomingMessage> {
+    const url = new URL(this.connection.server + path)
+    for (const [k, v] of Object.entries(extra.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v))
+    const body = extra.body === undefined ? undefined : JSON.stringify(extra.body)
+    const headers: Record<string, string> = {Accept: 'application/json', ...(await this.headers())}
+    if (body !== undefined) {
+      headers['Content-Type'] = extra.contentType ?? 'application/json'
+      headers['Content-Length'] = String(Buffer.byteLength(body))
+    }
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(url, {method, headers, agent: this.agent, ...stripUndefined(this.tls)}, resolve)
+      req.on('error', (err) => reject(this.connectionError(err)))
+      req.end(body)
+    })
+  }
+
+  private connectionError(err: Error): DatastoreError {
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'ECONNREFUSED' ? 'connection refused'
+      : code === 'ENOTFOUND' ? 'host not found'
+      : code === 'ETIMEDOUT' ? 'connection timed out'
+      : code === 'ECONNRESET' ? 'connection reset'
+      : err.message
+    return new DatastoreError(`cannot reach the Kubernetes API server at ${this.connection.server}: ${why}; check that it is running and that ${this.connection.source} points at it`)
+  }
+
+  /** One JSON request; non-2xx answers become KubeApiError. */
+  async request<T>(method: string, path: string, extra: RequestOptionsExtra = {}): Promise<T> {
+    const res = await this.open(method, path, extra)
+    const text = await readAll(res).catch((err: Error) => {
+      throw this.connectionError(err)
+    })
+    const code = res.statusCode ?? 0
+    if (code >= 200 && code < 300) {
+      try {
+        return JSON.parse(text) as T
+      } catch {
+        throw new DatastoreError(`the Kubernetes API server at ${this.connection.server} answered ${method} ${path} with something that is not JSON`)
+      }
+    }
+    throw statusError(code, text)
+  }
+
+  /** Opens a watch; the response is a stream of JSON lines. Non-2xx answers reject with KubeApiError. */
+  async watch(path: string, query: Record<string, string | number | boolean | undefined>): Promise<WatchStream> {
+    const res = await this.open('GET', path, {query: {...query, watch: 1}})
+    const code = res.statusCode ?? 0
+    if (code < 200 || code >= 300) throw statusError(code, await readAll(res).catch(() => ''))
+    res.setEncoding('utf8')
+    return {
+      close: () => res.destroy(),
+      lines: (async function* lines(): AsyncGenerator<WatchLine> {
+        let buffered = ''
+        try {
+          for await (const chunk of res) {
+            buffered += chunk as string
+            let nl: number
+            while ((nl = buffered.indexOf('\n')) >= 0) {
+              const line = buffered.slice(0, nl).trim()
+              buffered = buffered.slice(nl + 1)
+              if (line !== '') yield JSON.parse(line) as WatchLine
+            }
+          }
+        } catch (err) {
+          // A destroyed response (close(), server restart) ends the stream; the caller decides what next.
+          if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET' && (err as Error).message !== 'aborted') throw err
+        }
+      })(),
+    }
+  }
+
+  close(): void {
+    this.agent.destroy()
+  }
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+}
+
+function headersOf(opts: RequestOptions): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(opts.headers ?? {})) {
+    if (typeof v === 'string' || typeof v === 'number') out[k] = String(v)
+    else if (Array.isArray(v)) out[k] = v.join(', ')
+  }
+  if (opts.auth) out.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`
+  return out
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of res) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function statusError(code: number, text: string): KubeApiError {
+  let reason = ''
+  let message = text.trim().split('\n')[0] || `HTTP ${code}`
+  let name: string | undefined
+  try {
+    const s = JSON.parse(text) as {reason?: string; message?: string; details?: {name?: string}}
+    reason = s.reason ?? ''
+    message = s.message ?? message
+    name = s.details?.name || undefined
+  } catch {
+    // Not a Status (a proxy in between, say): keep the first line of the body.
+  }
+  return new KubeApiError(code, reason, message, name)
+}
