@@ -125,8 +125,16 @@ export class BlockClaims {
   /**
    * The first block of the pools (in each host's own pseudo-random order) that does not exist yet or
    * is ours with room; failing that, an empty block of another host claimed long enough ago.
+   * `ours` tells whether the block already belonged to this host (another of its allocators claimed
+   * it since the caller listed its affinities).
    */
-  async findUsableBlock(affinity: AffinityConfig, version: IPVersion, pools: Pool[], reservations: AddrFilter, config: IPAMConfig): Promise<string> {
+  async findUsableBlock(
+    affinity: AffinityConfig,
+    version: IPVersion,
+    pools: Pool[],
+    reservations: AddrFilter,
+    config: IPAMConfig,
+  ): Promise<{cidr: string; ours: boolean}> {
     if (pools.length === 0) throw new IPAMError(`no configured Calico pools for ${affinity.affinityType}:${affinity.host}`)
     interface Info {
       numFree: number
@@ -155,8 +163,8 @@ export class BlockClaims {
         if (reservations.matchesWholeCIDR(subnet)) continue
         const cidr = formatCIDR(subnet)
         const info = existing.get(cidr)
-        if (!info) return cidr
-        if (info.owner === mine && info.numFree !== 0) return cidr
+        if (!info) return {cidr, ours: false}
+        if (info.owner === mine && info.numFree !== 0) return {cidr, ours: true}
         if (info.empty && info.numFree !== 0) emptyBlocks.push([cidr, info])
       }
     }
@@ -165,7 +173,7 @@ export class BlockClaims {
       if (now - info.claimTime.getTime() < EMPTY_BLOCK_MIN_RECLAIM_AGE_MS || !info.affinity) continue
       try {
         await this.releaseBlockAffinity(config, info.affinity, cidr, {requireEmpty: true, requiredBlockSequenceNumber: info.seq})
-        return cidr
+        return {cidr, ours: false}
       } catch {
         // Changed, used or reclaimed by someone else since we listed it: try the next one.
         continue

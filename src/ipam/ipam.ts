@@ -483,7 +483,7 @@ export class IPAMClient {
     if (!config.autoAllocateBlocks) throw new IPAMError('failed to find or claim a block')
 
     for (let i = 0; i < this.retries; i++) {
-      const subnet = await this.claims.findUsableBlock(s.affinity, s.version, s.pools, s.reservations, config)
+      const {cidr: subnet, ours} = await this.claims.findUsableBlock(s.affinity, s.version, s.pools, s.reservations, config)
       for (let j = 0; j < this.retries; j++) {
         let block: KVPair<AllocationBlock>
         try {
@@ -495,7 +495,9 @@ export class IPAMClient {
           if (e instanceof BlockClaimConflictError || e instanceof StaleAffinityError) break
           throw e
         }
-        if (this.claims.loadBlock(config, block).numFreeAddresses(s.reservations) >= minFree) return {block, newlyClaimed: true}
+        // Calico counts every block found here as new; one this host already owned is not, so the
+        // per-host block limit is not reached early when a host's allocators race.
+        if (this.claims.loadBlock(config, block).numFreeAddresses(s.reservations) >= minFree) return {block, newlyClaimed: !ours}
         // Another process of this host filled the block between our search and claim. Calico fails
         // the request here; looking for another block is what the caller wants.
         break
