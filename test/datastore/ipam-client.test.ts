@@ -521,6 +521,34 @@ describe.each(harnesses)('IPAM client on %s', (_name, makeHarness) => {
     await expect(ipam.setOwnerAttributes(ip, 'vm', {clearActiveOwner: true, activeOwnerAttrs: {}})).rejects.toThrow(/mutually exclusive/)
   })
 
+  it('recovers from interrupted claims: confirms a pending affinity, drops a stale one, recreates a missing block', async () => {
+    await applyNode('a')
+    await applyNode('b')
+    await applyPool('p', '10.0.0.0/24')
+    const first = (await auto({hostname: 'a', num4: 1})).v4?.ips[0] ?? ''
+    const [blockA] = await ipam.hostBlocks('a')
+    // A claimer that died between "pending" and "confirmed".
+    const affA = await backend.get<BlockAffinityValue>({kind: 'BlockAffinity', name: `host:a:${blockA}`})
+    await backend.update(affA.key, {state: 'pending', deleted: false}, affA.revision)
+    const again = (await auto({hostname: 'a', num4: 1})).v4?.ips[0] ?? ''
+    expect(again.split('.').slice(0, 3)).toEqual(first.split('.').slice(0, 3))
+    expect((await backend.get<BlockAffinityValue>({kind: 'BlockAffinity', name: `host:a:${blockA}`})).value.state).toBe('confirmed')
+    // An affinity of b pointing at a's block (b lost the race but its affinity survived).
+    await backend.create({kind: 'BlockAffinity', name: `host:b:${blockA}`}, {state: 'confirmed', deleted: false})
+    expect((await auto({hostname: 'b', num4: 1})).v4?.ips).toHaveLength(1)
+    const bBlocks = await ipam.hostBlocks('b')
+    expect(bBlocks).toHaveLength(1)
+    expect(bBlocks).not.toContain(blockA)
+    expect((await blocks()).find((b) => b.cidr === blockA)?.affinity).toBe('host:a')
+    // An affinity whose block vanished (or was never written): the block is created for its host.
+    const taken = (await blocks()).map((b) => b.cidr)
+    const free = ['10.0.0.0/26', '10.0.0.64/26', '10.0.0.128/26', '10.0.0.192/26'].find((c) => !taken.includes(c)) ?? ''
+    await backend.create({kind: 'BlockAffinity', name: `host:a:${free}`}, {state: 'confirmed', deleted: false})
+    // More than blockA has left, so both affine blocks are used whatever their order.
+    await auto({hostname: 'a', num4: 63})
+    expect((await blocks()).find((b) => b.cidr === free)?.affinity).toBe('host:a')
+  })
+
   it('releases all affinities of a host, keeping blocks that still hold addresses', async () => {
     await applyNode('h')
     await applyPool('p', '10.0.0.0/24')
