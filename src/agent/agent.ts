@@ -109,13 +109,19 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   await startServers()
   health.report(STARTUP, {live: true, ready: true})
 
+  let started = false
   const dataplane = new Dataplane({
     nodeName,
     logger,
     metrics,
     interfacePrefixes: settings.interfacePrefixes,
     ipv6: settings.ipv6Support,
-    onApplied: (ok) => health.report(DATAPLANE, {live: true, ready: ok && dataplane.ready}),
+    onApplied: (ok) => {
+      const ready = ok && dataplane.ready
+      if (ready && !started) logger.info('Calico node started successfully')
+      started ||= ready
+      health.report(DATAPLANE, {live: true, ready})
+    },
   })
   const reportLoop = setInterval(() => health.report(DATAPLANE, {live: true, ready: dataplane.ready}), REPORT_INTERVAL_MS)
   const monitor = monitorLinks(() => dataplane.interfacesChanged())

@@ -20,6 +20,14 @@ export interface KernelRoute {
   family: 4 | 6
   dst: string
   dev?: string
+  /** iproute2's protocol name (`kernel`, `boot`, ...) or number. */
+  protocol?: string
+}
+
+/** Routes the kernel maintains by itself on every link (IPv6 link-local and multicast): never ours to remove. */
+function kernelManaged(r: KernelRoute): boolean {
+  if (r.protocol === 'kernel') return true
+  return r.family === 6 && /^(fe[89ab][0-9a-f]|ff[0-9a-f]{2}):/i.test(r.dst)
 }
 
 export interface RouteDelta {
@@ -57,8 +65,8 @@ export function desiredRoutes(endpoints: readonly WorkloadRouteInput[], upInterf
 }
 
 /**
- * Delta from the kernel's routes to the desired ones. Only routes through workload interfaces are ever removed:
- * routes through any other device belong to someone else.
+ * Delta from the kernel's routes to the desired ones. Only routes through workload interfaces are ever removed
+ * (routes through any other device belong to someone else), and never the kernel's own link routes.
  */
 export function routeDelta(desired: readonly DeviceRoute[], kernel: readonly KernelRoute[], prefixes: readonly string[]): RouteDelta {
   const have = new Map<string, KernelRoute>()
@@ -67,7 +75,7 @@ export function routeDelta(desired: readonly DeviceRoute[], kernel: readonly Ker
   const replace = desired.filter((r) => have.get(routeId(r))?.dev !== r.dev)
   const remove: DeviceRoute[] = []
   for (const r of kernel) {
-    if (r.dev === undefined || !isWorkloadInterface(r.dev, prefixes)) continue
+    if (r.dev === undefined || !isWorkloadInterface(r.dev, prefixes) || kernelManaged(r)) continue
     const w = want.get(routeId(r))
     // A route to a wanted destination on the wrong device is fixed by `replace`, which overwrites it.
     if (w === undefined) remove.push({family: r.family, dst: r.dst, dev: r.dev})
