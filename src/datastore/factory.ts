@@ -33,8 +33,10 @@ export async function openBackend(config: DatastoreConfig, opts: OpenOptions = {
       const {EtcdBackend} = await import('./etcd/backend.js')
       return {backend: await EtcdBackend.connect(config, {dialTimeoutMs: opts.etcdDialTimeoutMs})}
     }
-    case 'kubernetes':
-      throw new DatastoreError('the Kubernetes datastore is not available yet; use datastoreType "embedded" or "etcdv3"')
+    case 'kubernetes': {
+      const {KubernetesBackend} = await import('./kubernetes/backend.js')
+      return {backend: await KubernetesBackend.connect(config)}
+    }
     default: {
       const unknown: never = config.datastoreType
       throw new DatastoreError(`unknown datastore type "${String(unknown)}"`)

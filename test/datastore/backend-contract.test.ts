@@ -12,6 +12,7 @@ import type {Resource} from '../../src/api/resource.js'
 import {WatchExpiredError, type Backend, type Key, type WatchEvent, type Watcher} from '../../src/datastore/backend.js'
 import {etcdSkipReason} from '../helpers/etcd.js'
 import {embeddedHarness, etcdHarness, type Harness} from './harness.js'
+import {kubernetesHarness} from './k8s-harness.js'
 
 const etcdSkip = etcdSkipReason()
 
@@ -68,6 +69,7 @@ async function take(watcher: Watcher, n: number, ms = 30_000): Promise<WatchEven
 const cases: [string, () => Promise<Harness>, boolean][] = [
   ['embedded', embeddedHarness, false],
   ['etcd', etcdHarness, etcdSkip !== undefined],
+  ['kubernetes', kubernetesHarness, false],
 ]
 
 describe.each(cases)('%s backend contract', (_name, makeHarness, skip) => {
@@ -96,7 +98,9 @@ describe.each(cases)('%s backend contract', (_name, makeHarness, skip) => {
 
     const got = await b.get<Resource>(poolKey('p1'))
     expect(got.revision).toBe(created.revision)
-    expect(got.value).toEqual({...pool('p1'), metadata: {...pool('p1').metadata, resourceVersion: created.revision}})
+    const uid = h.serverAssignsUid ? got.value.metadata.uid : 'uid-p1'
+    if (h.serverAssignsUid) expect(uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+    expect(got.value).toEqual({...pool('p1'), metadata: {...pool('p1').metadata, uid, resourceVersion: created.revision}})
   })
 
   test('create fails with AlreadyExists when the key exists, leaving the stored value alone', async () => {
@@ -203,7 +207,7 @@ describe.each(cases)('%s backend contract', (_name, makeHarness, skip) => {
     expect(acrossByPrefix.items.map((i) => `${i.key.namespace}/${i.key.name}`).sort()).toEqual(['ns1/np1', 'ns2/np1'])
 
     expect((await b.list({kind: 'NetworkPolicy', namespace: 'ns'})).items).toEqual([])
-    expect((await b.list({kind: 'Profile'})).items).toEqual([])
+    expect((await b.list({kind: 'Profile'})).items.map((i) => i.key.name)).toEqual(h.builtInProfiles ?? [])
   })
 
   test('policy names round-trip and the stored name annotation is not shown to readers', async () => {

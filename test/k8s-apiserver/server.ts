@@ -269,10 +269,9 @@ export class TestApiServer {
     if (method === 'GET' && parts.length === 1 && parts[0] === 'version') {
       return send(res, 200, {major: '1', minor: '32', gitVersion: 'v1.32.0-calico-ts-test', platform: 'linux/amd64'})
     }
-    if (method === 'GET' && (parts[0] === 'openapi' || parts[0] === 'healthz' || parts[0] === 'readyz' || parts[0] === 'livez')) {
-      if (parts[0] !== 'openapi') return sendText(res, 200, 'ok')
-      throw new HttpError(404, 'NotFound', 'the server could not find the requested resource')
-    }
+    if (method === 'GET' && (parts[0] === 'healthz' || parts[0] === 'readyz' || parts[0] === 'livez')) return sendText(res, 200, 'ok')
+    if (method === 'GET' && parts[0] === 'openapi' && parts[1] === 'v3') return send(res, 200, this.openapiV3(parts.slice(2).join('/')))
+    if (method === 'GET' && parts[0] === 'openapi') throw new HttpError(404, 'NotFound', 'the server could not find the requested resource')
     let group: string
     let version: string
     let rest: string[]
@@ -387,6 +386,38 @@ export class TestApiServer {
       }
     }
     return {kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gvOf(group, version), resources}
+  }
+
+  /**
+   * OpenAPI v3, only as far as kubectl reads it: the index of group-versions, and per group-version the
+   * PATCH operations with their GVK and the fieldValidation parameter, which tells kubectl that the
+   * server validates fields itself (so it skips client-side schema validation).
+   */
+  private openapiV3(gvPath: string): Obj {
+    const gvs = new Map<string, ResourceType[]>()
+    for (const t of this.types.values()) {
+      for (const v of t.versions) {
+        const key = t.group === '' ? `api/${v}` : `apis/${t.group}/${v}`
+        gvs.set(key, [...(gvs.get(key) ?? []), t])
+      }
+    }
+    if (gvPath === '') {
+      return {paths: Object.fromEntries([...gvs.keys()].map((k) => [k, {serverRelativeURL: `/openapi/v3/${k}?hash=${this.rev}`}]))}
+    }
+    const types = gvs.get(gvPath)
+    if (!types) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource')
+    const version = gvPath.split('/').pop() ?? ''
+    const paths: Obj = {}
+    for (const t of types) {
+      const prefix = `/${gvPath}${t.namespaced ? '/namespaces/{namespace}' : ''}/${t.plural}/{name}`
+      paths[prefix] = {
+        patch: {
+          'x-kubernetes-group-version-kind': {group: t.group, version, kind: t.kind},
+          parameters: [{name: 'fieldValidation', in: 'query', schema: {type: 'string', uniqueItems: true}}],
+        },
+      }
+    }
+    return {openapi: '3.0.0', info: {title: 'Kubernetes', version: 'v1.32.0'}, paths, components: {schemas: {}}}
   }
 
   // ---- storage operations --------------------------------------------------------------------

@@ -8,7 +8,7 @@ import type {Resource} from '../../api/resource.js'
 import type {Backend, Key, KVPair, ListOptions, ListResult, Watcher, WatchOptions} from '../backend.js'
 import {parseRevision} from '../codec.js'
 import type {DatastoreConfig} from '../config.js'
-import {keyId} from '../keys.js'
+import {keyId, keyToPath} from '../keys.js'
 import {KubeApiError, KubeClient, type KubeList, type KubeObject} from './client.js'
 import {mergeNodeIntoK8s, V1_GROUP, V3_GROUP, workloadEndpointPodPatch, type CalicoGroup} from './convert.js'
 import {isNotFound, toCalicoError} from './errors.js'
@@ -28,10 +28,17 @@ export interface KubernetesBackendOptions {
 
 type Writable = Mapping & {type: 'crd' | 'ipam'}
 
-function compareKeys(a: KVPair, b: KVPair): number {
-  const x = `${a.key.namespace ?? ''}/${a.key.name}`
-  const y = `${b.key.namespace ?? ''}/${b.key.name}`
-  return x < y ? -1 : x > y ? 1 : 0
+/** Lists come back in the etcd key order (the other backends' order), e.g. `host:node1:` before `host:node10:`. */
+function sortKey(k: Key): string {
+  try {
+    return keyToPath(k)
+  } catch {
+    return `${k.kind}/${k.namespace ?? ''}/${k.name}`
+  }
+}
+
+function sortPairs(pairs: KVPair[]): KVPair[] {
+  return pairs.map((p) => [sortKey(p.key), p] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p)
 }
 
 export class KubernetesBackend implements Backend {
@@ -267,8 +274,7 @@ export class KubernetesBackend implements Backend {
     if (m.type === 'profile') items.push(defaultAllowPair())
     const filtered = items.filter((i) => (opts.namespace === undefined || i.key.namespace === undefined || i.key.namespace === opts.namespace)
       && (opts.namePrefix === undefined || i.key.name.startsWith(opts.namePrefix)))
-    filtered.sort(compareKeys)
-    return {items: filtered as KVPair<V>[], revision: String(revision)}
+    return {items: sortPairs(filtered) as KVPair<V>[], revision: String(revision)}
   }
 
   /** A paged list (limit/continue); an expired continue token restarts the list, as client-go's pager does. */

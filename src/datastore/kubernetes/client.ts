@@ -181,9 +181,17 @@ export class KubeClient {
     } catch {
       throw new DatastoreError(`invalid Kubernetes API server address "${server}" in ${source}`)
     }
+    // client-node refuses plain-http clusters unless TLS verification is off; for http (kubectl proxy,
+    // local test servers) TLS settings are moot, so credentials come from a copy marked skip-verify.
+    let authConfig = kc
+    if (url.protocol === 'http:') {
+      const current = kc.getCurrentCluster() as NonNullable<ReturnType<typeof kc.getCurrentCluster>>
+      authConfig = new k8s.KubeConfig()
+      authConfig.loadFromClusterAndUser({...current, skipTLSVerify: true}, kc.getCurrentUser() ?? {name: 'calico'})
+    }
     const opts: RequestOptions = {}
     try {
-      await kc.applyToHTTPSOptions(opts)
+      await authConfig.applyToHTTPSOptions(opts)
     } catch (err) {
       throw new DatastoreError(`cannot use the credentials in ${source}: ${describeError(err)}`)
     }
@@ -191,7 +199,7 @@ export class KubeClient {
     const agent = url.protocol === 'https:'
       ? new HttpsAgent({keepAlive: true, maxSockets: 64, ...stripUndefined(tls)})
       : new HttpAgent({keepAlive: true, maxSockets: 64})
-    const client = new KubeClient(kc, {server: server.replace(/\/$/, ''), source}, agent, tls)
+    const client = new KubeClient(authConfig, {server: server.replace(/\/$/, ''), source}, agent, tls)
     client.authHeaders = headersOf(opts)
     client.authAt = Date.now()
     return client

@@ -1,0 +1,65 @@
+// Test helpers around the in-process API server: start one with Calico's CRDs installed (from the
+// committed manifests, as `kubectl apply -f manifests/crds` would), write kubeconfigs for it, and
+// find kubectl.
+
+import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {load} from 'js-yaml'
+import {TestApiServer, type TestApiServerOptions} from './server.js'
+
+export const MANIFESTS = join(import.meta.dirname, '..', '..', 'manifests', 'crds')
+export const KUBECTL = process.env.KUBECTL_BIN ?? '/usr/bin/kubectl'
+
+/** Why kubectl tests cannot run here, or undefined when they can. */
+export function kubectlSkipReason(): string | undefined {
+  return existsSync(KUBECTL) ? undefined : `kubectl not found at ${KUBECTL} (set KUBECTL_BIN); skipping tests that drive the test API server with kubectl`
+}
+
+/** Posts every CRD manifest in `dir` (the v1 set by default, `v3` for the projectcalico.org/v3 set). */
+export async function installCrds(server: TestApiServer, set: 'v1' | 'v3' = 'v1'): Promise<void> {
+  const dir = set === 'v1' ? MANIFESTS : join(MANIFESTS, 'v3')
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+    const body = load(readFileSync(join(dir, file), 'utf8'))
+    const res = await fetch(`${server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, {
+      method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body),
+    })
+    if (res.status !== 201) throw new Error(`installing ${file}: ${res.status} ${await res.text()}`)
+  }
+}
+
+export async function startServer(opts: TestApiServerOptions & {crds?: 'v1' | 'v3' | 'none'} = {}): Promise<TestApiServer> {
+  const server = await new TestApiServer({bookmarkIntervalMs: 500, ...opts}).start()
+  if (opts.crds !== 'none') await installCrds(server, opts.crds ?? 'v1')
+  return server
+}
+
+export interface KubeconfigOptions {
+  token?: string
+  caFile?: string
+  certFile?: string
+  keyFile?: string
+  /** Extra contexts pointing elsewhere, to test context selection. */
+  extraContexts?: {name: string; server: string}[]
+  currentContext?: string
+}
+
+/** Writes a kubeconfig for `server` into a fresh temp directory and returns its path. */
+export function writeKubeconfig(server: string, opts: KubeconfigOptions = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'calico-ts-kubeconfig-'))
+  const clusters = [{name: 'test', cluster: {server, ...(opts.caFile ? {'certificate-authority': opts.caFile} : {})}}]
+  const users = [{name: 'test', user: {
+    ...(opts.token ? {token: opts.token} : {}),
+    ...(opts.certFile ? {'client-certificate': opts.certFile} : {}),
+    ...(opts.keyFile ? {'client-key': opts.keyFile} : {}),
+  }}]
+  const contexts = [{name: 'test', context: {cluster: 'test', user: 'test'}}]
+  for (const extra of opts.extraContexts ?? []) {
+    clusters.push({name: extra.name, cluster: {server: extra.server}})
+    contexts.push({name: extra.name, context: {cluster: extra.name, user: 'test'}})
+  }
+  const config = {apiVersion: 'v1', kind: 'Config', clusters, users, contexts, 'current-context': opts.currentContext ?? 'test'}
+  const file = join(dir, 'config')
+  writeFileSync(file, JSON.stringify(config, null, 2))
+  return file
+}
