@@ -567,12 +567,27 @@ export class TestApiServer {
     }
     let next: KubeObject
     if (statusOnly) {
-      next = {...current, status: obj.status}
+      next = this.statusUpdate(t, current, obj)
     } else {
       next = {...obj, apiVersion: current.apiVersion, kind: t.kind, metadata: {...obj.metadata}}
       if (t.statusSubresource) next.status = current.status
     }
     return this.replace(t, current, next)
+  }
+
+  /**
+   * A write to /status changes only the status; native kinds' status strategies also keep metadata
+   * labels and annotations from the request (how kubelet and Calico's CNI annotate pods and nodes).
+   */
+  private statusUpdate(t: ResourceType, current: KubeObject, requested: KubeObject): KubeObject {
+    const metadata = {...current.metadata}
+    if (!t.custom) {
+      metadata.labels = requested.metadata.labels
+      metadata.annotations = requested.metadata.annotations
+      if (metadata.labels === undefined) delete metadata.labels
+      if (metadata.annotations === undefined) delete metadata.annotations
+    }
+    return {...current, metadata, status: requested.status}
   }
 
   private replace(t: ResourceType, current: KubeObject, next: KubeObject): KubeObject {
@@ -628,7 +643,7 @@ export class TestApiServer {
     if (!isObject(next.metadata)) next.metadata = {}
     // A resourceVersion carried by the patch is a precondition, like on update.
     this.checkRevision(t, current.metadata.name ?? '', current, next.metadata.resourceVersion === current.metadata.resourceVersion ? undefined : next.metadata.resourceVersion)
-    if (statusOnly) return this.replace(t, current, {...current, metadata: {...current.metadata}, status: next.status})
+    if (statusOnly) return this.replace(t, current, this.statusUpdate(t, current, next))
     if (t.statusSubresource && t.kind !== 'Namespace') next.status = current.status
     return this.replace(t, current, next)
   }

@@ -8,10 +8,10 @@ import type {Resource} from '../../api/resource.js'
 import type {Backend, Key, KVPair, ListOptions, ListResult, Watcher, WatchOptions} from '../backend.js'
 import {parseRevision} from '../codec.js'
 import type {DatastoreConfig} from '../config.js'
-import {keyId, keyToPath} from '../keys.js'
+import {keyToPath} from '../keys.js'
 import {KubeApiError, KubeClient, type KubeList, type KubeObject} from './client.js'
 import {mergeNodeIntoK8s, V1_GROUP, V3_GROUP, workloadEndpointPodPatch, type CalicoGroup} from './convert.js'
-import {isNotFound, toCalicoError} from './errors.js'
+import {idOf, isNotFound, toCalicoError} from './errors.js'
 import {hostnameHash, LABEL_AFFINITY_TYPE, LABEL_HOSTNAME_HASH} from './names.js'
 import {
   defaultAllowPair, fromObject, KDD_KINDS, mappingFor, objectName, parseWorkloadEndpointName, resourcePath, toObject,
@@ -71,7 +71,7 @@ export class KubernetesBackend implements Backend {
   private writable(key: Key, operation: string): Writable {
     const m = this.mapping(key.kind)
     if (m.type === 'crd' || m.type === 'ipam') return m
-    throw new OperationNotSupportedError(operation, keyId(key))
+    throw new OperationNotSupportedError(operation, idOf(key))
   }
 
   private path(m: Writable, key: Key, withName = true, sub?: string): string {
@@ -80,7 +80,7 @@ export class KubernetesBackend implements Backend {
 
   private pair<V>(m: Mapping, source: Source, obj: KubeObject): KVPair<V> {
     const c = fromObject(m, this.group, source, obj)
-    if (!c.pair) throw new ResourceDoesNotExistError(c.key ? keyId(c.key) : `${source.plural}/${obj.metadata.name ?? ''}`)
+    if (!c.pair) throw new ResourceDoesNotExistError(c.key ? idOf(c.key) : `${source.plural}/${obj.metadata.name ?? ''}`)
     return c.pair as KVPair<V>
   }
 
@@ -154,8 +154,8 @@ export class KubernetesBackend implements Backend {
     if (revision !== undefined) parseRevision(revision)
     const current = await this.call(w.source, key, () => this.client.request<KubeObject>('GET', this.path(w, key)))
     const previous = fromObject(w, this.group, w.source, current)
-    if (!previous.pair || previous.softDeleted) throw new ResourceDoesNotExistError(keyId(key))
-    if (revision !== undefined && revision !== current.metadata.resourceVersion) throw new ResourceUpdateConflictError(keyId(key))
+    if (!previous.pair || previous.softDeleted) throw new ResourceDoesNotExistError(idOf(key))
+    if (revision !== undefined && revision !== current.metadata.resourceVersion) throw new ResourceUpdateConflictError(idOf(key))
     let target = current
     if (w.type === 'ipam' && w.kind !== 'IPAMConfig') {
       // Soft delete: mark the row deleted under CAS, so a concurrent update is a conflict, not a lost write.
@@ -181,7 +181,7 @@ export class KubernetesBackend implements Backend {
         if (!c.pair || c.softDeleted) {
           // A soft-deleted row: finish the deletion its writer started, then report it gone.
           await this.hardDelete(m, key, obj).catch(() => undefined)
-          throw new ResourceDoesNotExistError(keyId(key))
+          throw new ResourceDoesNotExistError(idOf(key))
         }
         return c.pair as KVPair<V>
       }
@@ -196,7 +196,7 @@ export class KubernetesBackend implements Backend {
       case 'wep': {
         const pod = await this.podFor(key)
         const pair = this.pair<V>(m, m.source, pod)
-        if (pair.key.name !== key.name) throw new ResourceDoesNotExistError(keyId(key))
+        if (pair.key.name !== key.name) throw new ResourceDoesNotExistError(idOf(key))
         return pair
       }
     }
@@ -211,7 +211,7 @@ export class KubernetesBackend implements Backend {
     }
     const rest = key.name.startsWith('ksa.') ? key.name.slice(4) : ''
     const dot = rest.indexOf('.')
-    if (dot <= 0) throw new ResourceDoesNotExistError(keyId(key))
+    if (dot <= 0) throw new ResourceDoesNotExistError(idOf(key))
     const path = resourcePath(serviceAccounts, rest.slice(0, dot), rest.slice(dot + 1))
     return this.pair<V>(m, serviceAccounts, await this.call(serviceAccounts, key, () => this.client.request<KubeObject>('GET', path)))
   }
@@ -219,7 +219,7 @@ export class KubernetesBackend implements Backend {
   private async podFor(key: Key): Promise<KubeObject> {
     const m = this.mapping('WorkloadEndpoint')
     const parts = parseWorkloadEndpointName(key.name)
-    if (!parts || key.namespace === undefined) throw new ResourceDoesNotExistError(keyId(key))
+    if (!parts || key.namespace === undefined) throw new ResourceDoesNotExistError(idOf(key))
     const path = resourcePath(m.type === 'wep' ? m.source : {group: '', version: 'v1', plural: 'pods', namespaced: true}, key.namespace, parts.pod)
     return this.call({group: '', version: 'v1', plural: 'pods', namespaced: true}, key, () => this.client.request<KubeObject>('GET', path))
   }
@@ -229,7 +229,7 @@ export class KubernetesBackend implements Backend {
     const m = this.mapping('WorkloadEndpoint')
     const spec = (value?.spec ?? {}) as {pod?: string}
     const podName = spec.pod ?? parseWorkloadEndpointName(key.name)?.pod
-    if (!podName || key.namespace === undefined) throw new ResourceDoesNotExistError(keyId(key))
+    if (!podName || key.namespace === undefined) throw new ResourceDoesNotExistError(idOf(key))
     const source = m.type === 'wep' ? m.source : ({group: '', version: 'v1', plural: 'pods', namespaced: true} as Source)
     const path = resourcePath(source, key.namespace, podName, 'status')
     const pod = await this.call(source, key, () =>

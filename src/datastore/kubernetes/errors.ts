@@ -5,9 +5,16 @@ import {
   DatastoreError, ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError, ValidationError,
 } from '../../api/errors.js'
 import type {Key} from '../backend.js'
+import {kindInfo} from '../../api/kinds.js'
+import {resourceId} from '../../api/resource.js'
 import {keyId} from '../keys.js'
 import {KubeApiError} from './client.js'
 import type {Source} from './resources.js'
+
+/** How errors name a key: keys.ts's ids, plus the namespace of KDD-only namespaced kinds. */
+export function idOf(key: Key): string {
+  return key.namespace !== undefined && !kindInfo(key.kind) ? resourceId(key.kind, key.name, key.namespace) : keyId(key)
+}
 
 export function crdName(source: Source): string {
   return `${source.plural}.${source.group}`
@@ -37,7 +44,7 @@ export function isAlreadyExists(err: unknown): boolean {
 /** Maps a failed request about `key` (stored in `source`) to the error calicoctl shows. */
 export function toCalicoError(err: unknown, source: Source, key?: Key): Error {
   if (!(err instanceof KubeApiError)) return err instanceof Error ? err : new Error(String(err))
-  const id = key ? keyId(key) : crdName(source)
+  const id = key ? idOf(key) : crdName(source)
   switch (err.code) {
     case 404:
       if (err.objectName === undefined) {

@@ -1,0 +1,271 @@
+// The Kubernetes backend's storage layout and native-object views, checked against what the test API
+// server holds: Calico's v1 CR layout (metadata annotation, UID conversion, label filtering), IPAM
+// CRDs and soft delete, Nodes/Profiles/WorkloadEndpoints/Kubernetes NetworkPolicies, v3 CRD mode.
+
+import {afterEach, describe, expect, it} from 'vitest'
+import {OperationNotSupportedError, ResourceDoesNotExistError, ResourceUpdateConflictError} from '../../src/api/errors.js'
+import {convertK8sUID} from '../../src/api/k8s-networkpolicy.js'
+import type {Resource} from '../../src/api/resource.js'
+import type {Backend} from '../../src/datastore/backend.js'
+import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
+import {hostnameHash} from '../../src/datastore/kubernetes/names.js'
+import {startServer} from '../k8s-apiserver/helpers.js'
+import type {TestApiServer} from '../k8s-apiserver/server.js'
+
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function setup(crds: 'v1' | 'v3' | 'none' = 'v1', calicoAPIGroup?: string): Promise<{server: TestApiServer; b: KubernetesBackend}> {
+  const server = await startServer({crds})
+  const b = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url, calicoAPIGroup}, {pageSize: 2})
+  cleanups.push(async () => {
+    await b.close()
+    await server.stop()
+  })
+  return {server, b}
+}
+
+/** Writes a native object straight to the server, as kubectl or a kubelet would. */
+async function put(server: TestApiServer, path: string, body: unknown, method = 'POST'): Promise<Record<string, unknown>> {
+  const res = await fetch(`${server.url}${path}`, {method, headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
+  const json = (await res.json()) as Record<string, unknown>
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+const UID = '6f0b3a1c-9d2e-4c4b-8a5f-0e1d2c3b4a59'
+
+describe('crd.projectcalico.org/v1 layout', () => {
+  it('stores a v3 resource as Calico does: metadata annotation, converted UID, only Calico labels on the CR', async () => {
+    const {server, b} = await setup()
+    expect(b.group).toBe('crd.projectcalico.org')
+    const np: Resource = {
+      apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy',
+      metadata: {name: 'allow-dns', namespace: 'ns1', uid: UID, creationTimestamp: '2026-01-01T00:00:00Z',
+        labels: {'projectcalico.org/tier': 'default', app: 'dns'}, annotations: {owner: 'team-a', 'operator.tigera.io/x': 'y'}},
+      spec: {tier: 'default', order: 10, selector: 'all()', types: ['Ingress']},
+    }
+    const created = await b.create<Resource>({kind: 'NetworkPolicy', namespace: 'ns1', name: 'allow-dns'}, np)
+    const cr = server.object('crd.projectcalico.org', 'networkpolicies', 'allow-dns', 'ns1')
+    expect(cr?.apiVersion).toBe('crd.projectcalico.org/v1')
+    expect(cr?.metadata.labels).toEqual({'projectcalico.org/tier': 'default'})
+    expect(cr?.metadata.annotations).toEqual({
+      'operator.tigera.io/x': 'y',
+      'projectcalico.org/metadata': JSON.stringify({
+        name: 'allow-dns', creationTimestamp: '2026-01-01T00:00:00Z',
+        labels: {'projectcalico.org/tier': 'default', app: 'dns'}, annotations: {owner: 'team-a', 'operator.tigera.io/x': 'y'},
+      }),
+    })
+    expect(cr?.spec).toEqual(np.spec)
+    // The API server assigns the CR's UID; Calico shows its bit-reversed form.
+    expect(created.value.metadata.uid).toBe(convertK8sUID(cr?.metadata.uid ?? ''))
+    expect(created.value.metadata.labels).toEqual(np.metadata.labels)
+    expect(created.value.metadata.annotations).toEqual(np.metadata.annotations)
+    expect(created.value.metadata.resourceVersion).toBe(cr?.metadata.resourceVersion)
+  })
+
+  it('reads CRs written without the metadata annotation (kubectl) and legacy default.<name> policies', async () => {
+    const {server, b} = await setup()
+    await put(server, '/apis/crd.projectcalico.org/v1/ippools', {apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPool', metadata: {name: 'pool1', labels: {team: 'a'}}, spec: {cidr: '10.1.0.0/16'}})
+    await put(server, '/apis/crd.projectcalico.org/v1/globalnetworkpolicies', {apiVersion: 'crd.projectcalico.org/v1', kind: 'GlobalNetworkPolicy', metadata: {name: 'default.legacy'}, spec: {tier: 'default', selector: 'all()'}})
+    const pool = await b.get<Resource>({kind: 'IPPool', name: 'pool1'})
+    expect(pool.value).toMatchObject({apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'pool1', labels: {team: 'a'}}, spec: {cidr: '10.1.0.0/16'}})
+    const gnps = await b.list<Resource>({kind: 'GlobalNetworkPolicy'})
+    expect(gnps.items.map((i) => i.value.metadata.name)).toEqual(['legacy'])
+  })
+
+  it('a status given to a kind with a status subresource is written through /status', async () => {
+    const {server, b} = await setup()
+    const kcc: Resource = {apiVersion: 'projectcalico.org/v3', kind: 'KubeControllersConfiguration', metadata: {name: 'default'}, spec: {healthChecks: 'Enabled'}, status: {runningConfig: {healthChecks: 'Enabled'}}}
+    const created = await b.create<Resource>({kind: 'KubeControllersConfiguration', name: 'default'}, kcc)
+    expect(created.value.status).toEqual(kcc.status)
+    expect(server.object('crd.projectcalico.org', 'kubecontrollersconfigurations', 'default')?.status).toEqual(kcc.status)
+  })
+
+  it('names the missing CRD when Calico is not installed', async () => {
+    const {b} = await setup('none')
+    await expect(b.list({kind: 'IPPool'})).rejects.toThrow(
+      'the CustomResourceDefinition ippools.crd.projectcalico.org is not installed in the cluster; install Calico\'s CRDs first (kubectl apply -f manifests/crds)')
+    await expect(b.create({kind: 'Tier', name: 't'}, {apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: {name: 't'}, spec: {}})).rejects.toThrow(/tiers.crd.projectcalico.org is not installed/)
+  })
+})
+
+describe('IPAM objects', () => {
+  it('use Calico\'s CR names, spec shapes and affinity labels', async () => {
+    const {server, b} = await setup()
+    await b.create({kind: 'IPAMBlock', name: 'fd80:24e2::/122'}, {cidr: 'fd80:24e2::/122', affinity: 'host:node1', affinity_claim_time: '2026-01-01T00:00:00Z', allocations: [null], unallocated: [0], attributes: [], deleted: false})
+    await b.create({kind: 'BlockAffinity', name: 'host:node-1:10.0.0.0/26'}, {state: 'confirmed', deleted: false})
+    await b.create({kind: 'IPAMHandle', name: 'k8s-pod-network.ABC'}, {block: {'10.0.0.0/26': 1}, deleted: false})
+    await b.create({kind: 'IPAMConfig', name: 'default'}, {strict_affinity: true, auto_allocate_blocks: true})
+
+    expect(server.object('crd.projectcalico.org', 'ipamblocks', 'fd80-24e2---122')?.spec).toMatchObject({cidr: 'fd80:24e2::/122', affinityClaimTime: '2026-01-01T00:00:00Z'})
+    const aff = server.object('crd.projectcalico.org', 'blockaffinities', 'node-1-10-0-0-0-26')
+    expect(aff?.spec).toEqual({state: 'confirmed', node: 'node-1', type: 'host', cidr: '10.0.0.0/26', deleted: 'false'})
+    expect(aff?.metadata.labels).toEqual({
+      'projectcalico.org/hostname-hash': hostnameHash('node-1'), 'projectcalico.org/affinity-type': 'host', 'projectcalico.org/ip-version': '4',
+    })
+    expect(server.object('crd.projectcalico.org', 'ipamhandles', 'k8s-pod-network.abc')?.spec).toEqual({handleID: 'k8s-pod-network.ABC', block: {'10.0.0.0/26': 1}, deleted: false})
+    expect(server.object('crd.projectcalico.org', 'ipamconfigs', 'default')?.spec).toEqual({strictAffinity: true, autoAllocateBlocks: true})
+
+    expect((await b.get({kind: 'IPAMHandle', name: 'k8s-pod-network.ABC'})).value).toEqual({block: {'10.0.0.0/26': 1}, deleted: false})
+    expect((await b.get({kind: 'IPAMConfig', name: 'default'})).value).toEqual({strict_affinity: true, auto_allocate_blocks: true})
+    // One host's affinities are found by label, not by listing them all.
+    const listed = await b.list({kind: 'BlockAffinity', namePrefix: 'host:node-1:'})
+    expect(listed.items.map((i) => i.key.name)).toEqual(['host:node-1:10.0.0.0/26'])
+    expect(server.requests.some((r) => r.url.includes('labelSelector=') && r.url.includes('hostname-hash'))).toBe(true)
+  })
+
+  it('deletes softly under CAS; a row left marked deleted reads as gone and is cleaned up by the reader', async () => {
+    const {server, b} = await setup()
+    const h = await b.create({kind: 'IPAMHandle', name: 'h1'}, {block: {}, deleted: false})
+    await b.update({kind: 'IPAMHandle', name: 'h1'}, {block: {'10.0.0.0/26': 1}, deleted: false}, h.revision)
+    await expect(b.delete({kind: 'IPAMHandle', name: 'h1'}, h.revision)).rejects.toBeInstanceOf(ResourceUpdateConflictError)
+    await b.delete({kind: 'IPAMHandle', name: 'h1'})
+    expect(server.object('crd.projectcalico.org', 'ipamhandles', 'h1')).toBeUndefined()
+    const modified = server.requests.filter((r) => r.method === 'PUT' && r.url.includes('/ipamhandles/h1'))
+    expect(modified).toHaveLength(2) // the update, then the soft-delete mark
+
+    // A writer that died between marking and deleting leaves the row behind.
+    await put(server, '/apis/crd.projectcalico.org/v1/ipamhandles', {apiVersion: 'crd.projectcalico.org/v1', kind: 'IPAMHandle', metadata: {name: 'h2'}, spec: {handleID: 'h2', block: {}, deleted: true}})
+    await expect(b.get({kind: 'IPAMHandle', name: 'h2'})).rejects.toBeInstanceOf(ResourceDoesNotExistError)
+    expect(server.object('crd.projectcalico.org', 'ipamhandles', 'h2')).toBeUndefined()
+  })
+})
+
+describe('kinds derived from native objects', () => {
+  it('shows a Node with its Calico annotations and writes updates back into them', async () => {
+    const {server, b} = await setup()
+    await put(server, '/api/v1/nodes', {
+      apiVersion: 'v1', kind: 'Node',
+      metadata: {name: 'node1', labels: {'kubernetes.io/hostname': 'node1'}, annotations: {
+        'projectcalico.org/IPv4Address': '192.168.1.10/24', 'projectcalico.org/ASNumber': '64512',
+        'projectcalico.org/IPv4VXLANTunnelAddr': '10.244.0.1', 'projectcalico.org/labels': '{"rack":"r1"}',
+      }},
+      spec: {podCIDRs: ['10.244.0.0/24']},
+    })
+    const node = await b.get<Resource>({kind: 'Node', name: 'node1'})
+    expect(node.value.metadata.labels).toEqual({rack: 'r1', 'kubernetes.io/hostname': 'node1'})
+    expect(node.value.spec).toEqual({
+      bgp: {ipv4Address: '192.168.1.10/24', asNumber: 64512},
+      ipv4VXLANTunnelAddr: '10.244.0.1',
+      addresses: [{address: '192.168.1.10/24', type: 'CalicoNodeIP'}],
+      orchRefs: [{nodeName: 'node1', orchestrator: 'k8s'}],
+    })
+    expect(node.value.status).toEqual({podCIDRs: ['10.244.0.0/24']})
+
+    const updated = structuredClone(node.value)
+    updated.spec = {...updated.spec, bgp: {ipv4Address: '192.168.1.11/24'}, wireguard: {interfaceIPv4Address: '10.244.0.2'}}
+    updated.metadata.labels = {...updated.metadata.labels, zone: 'z1'}
+    await b.update({kind: 'Node', name: 'node1'}, updated, node.revision)
+    const annotations = server.object('', 'nodes', 'node1')?.metadata.annotations
+    expect(annotations).toMatchObject({
+      'projectcalico.org/IPv4Address': '192.168.1.11/24', 'projectcalico.org/IPv4WireguardInterfaceAddr': '10.244.0.2',
+      'projectcalico.org/labels': '{"rack":"r1","zone":"z1"}',
+    })
+    expect(annotations?.['projectcalico.org/ASNumber']).toBeUndefined()
+    await expect(b.update({kind: 'Node', name: 'node1'}, updated, node.revision)).rejects.toBeInstanceOf(ResourceUpdateConflictError)
+    const err = await b.create({kind: 'Node', name: 'n2'}, updated).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(OperationNotSupportedError)
+    expect((err as Error).message).toBe('operation Create is not supported on Node(n2)')
+  })
+
+  it('derives Profiles from Namespaces and ServiceAccounts and refuses to change them', async () => {
+    const {server, b} = await setup()
+    await put(server, '/api/v1/namespaces', {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'ns1', labels: {team: 'a'}}})
+    await put(server, '/api/v1/namespaces/ns1/serviceaccounts', {apiVersion: 'v1', kind: 'ServiceAccount', metadata: {name: 'web', labels: {tier: 'fe'}}})
+    const profiles = await b.list<Resource>({kind: 'Profile'})
+    expect(profiles.items.map((i) => i.key.name)).toEqual(['kns.ns1', 'ksa.ns1.web', 'projectcalico-default-allow'])
+    const kns = profiles.items[0].value
+    expect(kns.spec).toEqual({ingress: [{action: 'Allow'}], egress: [{action: 'Allow'}], labelsToApply: {'pcns.team': 'a', 'pcns.projectcalico.org/name': 'ns1'}})
+    expect(kns.metadata.uid).toBe(convertK8sUID(server.object('', 'namespaces', 'ns1')?.metadata.uid ?? ''))
+    expect(profiles.items[0].revision).toMatch(/^\d+\/$/)
+    expect(profiles.items[1].revision).toMatch(/^\/\d+$/)
+    expect((await b.get<Resource>({kind: 'Profile', name: 'ksa.ns1.web'})).value.spec).toEqual({labelsToApply: {'pcsa.tier': 'fe', 'pcsa.projectcalico.org/name': 'web'}})
+    await expect(b.delete({kind: 'Profile', name: 'kns.ns1'})).rejects.toThrow('operation Delete is not supported on Profile(kns.ns1)')
+    await expect(b.get({kind: 'Profile', name: 'kns.nope'})).rejects.toBeInstanceOf(ResourceDoesNotExistError)
+  })
+
+  it('shows scheduled pods as WorkloadEndpoints and records CNI results as pod annotations', async () => {
+    const {server, b} = await setup()
+    await put(server, '/api/v1/namespaces/ns1/pods', {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {name: 'web-1', labels: {app: 'web'}},
+      spec: {nodeName: 'node-a', serviceAccountName: 'web', containers: [{name: 'c', ports: [{name: 'http', containerPort: 8080}, {containerPort: 9090}]}]},
+    })
+    await put(server, '/api/v1/namespaces/ns1/pods', {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'pending'}, spec: {containers: [{name: 'c'}]}})
+    await put(server, '/api/v1/namespaces/ns1/pods', {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'hostnet'}, spec: {nodeName: 'node-a', hostNetwork: true, containers: [{name: 'c'}]}})
+    const weps = await b.list<Resource>({kind: 'WorkloadEndpoint', namespace: 'ns1'})
+    expect(weps.items.map((i) => i.key.name)).toEqual(['node--a-k8s-web--1-eth0'])
+    const wep = weps.items[0].value
+    expect(wep.metadata.labels).toEqual({app: 'web', 'projectcalico.org/namespace': 'ns1', 'projectcalico.org/orchestrator': 'k8s', 'projectcalico.org/serviceaccount': 'web'})
+    expect(wep.spec).toMatchObject({
+      orchestrator: 'k8s', node: 'node-a', pod: 'web-1', endpoint: 'eth0', ipNetworks: [], profiles: ['kns.ns1', 'ksa.ns1.web'],
+      ports: [{name: 'http', protocol: 'TCP', port: 8080}],
+    })
+    expect(wep.spec?.interfaceName).toMatch(/^cali[0-9a-f]{11}$/)
+
+    const withIPs = structuredClone(wep)
+    withIPs.spec = {...withIPs.spec, ipNetworks: ['10.244.0.5/32'], containerID: 'abc123'}
+    const written = await b.create<Resource>({kind: 'WorkloadEndpoint', namespace: 'ns1', name: 'node--a-k8s-web--1-eth0'}, withIPs)
+    expect(written.value.spec?.ipNetworks).toEqual(['10.244.0.5/32'])
+    expect(server.object('', 'pods', 'web-1', 'ns1')?.metadata.annotations).toEqual({
+      'cni.projectcalico.org/podIP': '10.244.0.5/32', 'cni.projectcalico.org/podIPs': '10.244.0.5/32', 'cni.projectcalico.org/containerID': 'abc123',
+    })
+    await b.delete({kind: 'WorkloadEndpoint', namespace: 'ns1', name: 'node--a-k8s-web--1-eth0'})
+    expect(server.object('', 'pods', 'web-1', 'ns1')?.metadata.annotations?.['cni.projectcalico.org/podIP']).toBe('')
+    await expect(b.get({kind: 'WorkloadEndpoint', namespace: 'ns1', name: 'node--b-k8s-web--1-eth0'})).rejects.toBeInstanceOf(ResourceDoesNotExistError)
+  })
+
+  it('shows Kubernetes NetworkPolicies as read-only KubernetesNetworkPolicy resources', async () => {
+    const {server, b} = await setup()
+    await put(server, '/apis/networking.k8s.io/v1/namespaces/ns1/networkpolicies', {
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: {name: 'web'},
+      spec: {podSelector: {matchLabels: {app: 'web'}}, ingress: [{ports: [{port: 80}]}]},
+    })
+    const [knp] = (await b.list<Resource>({kind: 'KubernetesNetworkPolicy'})).items
+    expect(knp.key).toEqual({kind: 'KubernetesNetworkPolicy', namespace: 'ns1', name: 'web'})
+    expect(knp.value.spec).toEqual({
+      tier: 'default', order: 1000, ingress: [{action: 'Allow', protocol: 'TCP', destination: {ports: [80]}}],
+      selector: "projectcalico.org/orchestrator == 'k8s' && app == 'web'", types: ['Ingress'],
+    })
+    await expect(b.update(knp.key, knp.value, knp.revision)).rejects.toThrow('operation Update is not supported on KubernetesNetworkPolicy(ns1/web)')
+  })
+})
+
+describe('projectcalico.org/v3 CRD mode', () => {
+  it('is chosen when only projectcalico.org is served, and sends objects unchanged', async () => {
+    const {server, b} = await setup('v3')
+    expect(b.group).toBe('projectcalico.org')
+    const pool: Resource = {apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'p1', labels: {team: 'a'}}, spec: {cidr: '10.0.0.0/16'}}
+    await b.create({kind: 'IPPool', name: 'p1'}, pool)
+    const cr = server.object('projectcalico.org', 'ippools', 'p1')
+    expect(cr?.apiVersion).toBe('projectcalico.org/v3')
+    expect(cr?.metadata.labels).toEqual({team: 'a'})
+    expect(cr?.metadata.annotations).toBeUndefined()
+    const got = await b.get<Resource>({kind: 'IPPool', name: 'p1'})
+    expect(got.value.metadata.uid).toBe(cr?.metadata.uid)
+    await b.create({kind: 'BlockAffinity', name: 'host:n1:10.0.0.0/26'}, {state: 'confirmed', deleted: false})
+    expect(server.object('projectcalico.org', 'blockaffinities', 'n1-10-0-0-0-26')?.spec).toMatchObject({deleted: false})
+  })
+
+  it('an explicit calicoAPIGroup wins over discovery', async () => {
+    const {b} = await setup('v1', 'projectcalico.org/v3')
+    expect(b.group).toBe('projectcalico.org')
+    await expect(b.list({kind: 'IPPool'})).rejects.toThrow(/ippools.projectcalico.org is not installed/)
+  })
+})
+
+describe('lists', () => {
+  it('page through limit/continue and read every item', async () => {
+    const {server, b} = await setup()
+    const backend: Backend = b
+    for (let i = 0; i < 5; i++) {
+      await backend.create({kind: 'GlobalNetworkSet', name: `s${i}`}, {apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkSet', metadata: {name: `s${i}`}, spec: {}})
+    }
+    const listed = await backend.list({kind: 'GlobalNetworkSet'})
+    expect(listed.items.map((i) => i.key.name)).toEqual(['s0', 's1', 's2', 's3', 's4'])
+    expect(server.requests.filter((r) => r.url.startsWith('/apis/crd.projectcalico.org/v1/globalnetworksets?') && r.url.includes('continue='))).toHaveLength(2)
+  })
+})
