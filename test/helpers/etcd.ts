@@ -124,7 +124,7 @@ function openssl(args: string[]): void {
 }
 
 /** A CA plus a server certificate for 127.0.0.1 and a client certificate, all EC P-256, valid one day. */
-function makeCertificates(dir: string): EtcdTlsFiles & {serverCert: string; serverKey: string} {
+export function makeCertificates(dir: string): EtcdTlsFiles & {serverCert: string; serverKey: string} {
   const f = (name: string) => join(dir, name)
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
   openssl(['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=calico-ts-test-ca',

@@ -16,21 +16,17 @@ export function kubectlSkipReason(): string | undefined {
   return existsSync(KUBECTL) ? undefined : `kubectl not found at ${KUBECTL} (set KUBECTL_BIN); skipping tests that drive the test API server with kubectl`
 }
 
-/** Posts every CRD manifest in `dir` (the v1 set by default, `v3` for the projectcalico.org/v3 set). */
-export async function installCrds(server: TestApiServer, set: 'v1' | 'v3' = 'v1'): Promise<void> {
+/** Installs every CRD manifest in `dir` (the v1 set by default, `v3` for the projectcalico.org/v3 set). */
+export function installCrds(server: TestApiServer, set: 'v1' | 'v3' = 'v1'): void {
   const dir = set === 'v1' ? MANIFESTS : join(MANIFESTS, 'v3')
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
-    const body = load(readFileSync(join(dir, file), 'utf8'))
-    const res = await fetch(`${server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, {
-      method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body),
-    })
-    if (res.status !== 201) throw new Error(`installing ${file}: ${res.status} ${await res.text()}`)
+    server.seed('apiextensions.k8s.io', 'customresourcedefinitions', load(readFileSync(join(dir, file), 'utf8')))
   }
 }
 
 export async function startServer(opts: TestApiServerOptions & {crds?: 'v1' | 'v3' | 'none'} = {}): Promise<TestApiServer> {
   const server = await new TestApiServer({bookmarkIntervalMs: 500, ...opts}).start()
-  if (opts.crds !== 'none') await installCrds(server, opts.crds ?? 'v1')
+  if (opts.crds !== 'none') installCrds(server, opts.crds ?? 'v1')
   return server
 }
 

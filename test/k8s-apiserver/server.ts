@@ -63,6 +63,7 @@ interface Watcher {
   labels: Matcher
   fields: Matcher
   send(type: string, object: unknown): void
+  end(): void
 }
 
 export interface TestApiServerOptions {
@@ -144,6 +145,7 @@ export class TestApiServer {
   private readonly watchers = new Set<Watcher>()
   private port: number
   private denials: ((info: RequestInfo) => boolean)[] = []
+  private watchesPaused = false
   /** Every request line handled, for tests that check what a client sent. */
   readonly requests: {method: string; url: string}[] = []
 
@@ -209,6 +211,26 @@ export class TestApiServer {
     this.denials.push(pred)
     return () => {
       this.denials = this.denials.filter((p) => p !== pred)
+    }
+  }
+
+  /** Creates an object without going through HTTP or authentication (test setup: CRDs, fixtures). */
+  seed(group: string, plural: string, body: unknown, namespace?: string): KubeObject {
+    const t = this.types.get(`${group}/${plural}`)
+    if (!t) throw new Error(`unknown resource ${plural}.${group}`)
+    return this.create(t, gvOf(group, t.versions[0]), namespace, structuredClone(body))
+  }
+
+  /**
+   * Ends every open watch and answers new ones with 503 until resumed: lets a test write (and
+   * compact) while watchers are disconnected, as during a partial API server outage.
+   */
+  pauseWatches(): () => void {
+    this.watchesPaused = true
+    for (const w of this.watchers) w.end()
+    this.watchers.clear()
+    return () => {
+      this.watchesPaused = false
     }
   }
 
@@ -729,6 +751,7 @@ export class TestApiServer {
     const bookmarks = isTrue(q.get('allowWatchBookmarks'))
     const timeoutSeconds = Number(q.get('timeoutSeconds') ?? 0)
     if (rvParam && !/^\d+$/.test(rvParam)) throw new HttpError(400, 'BadRequest', `invalid resource version ${JSON.stringify(rvParam)}`)
+    if (this.watchesPaused) throw new HttpError(503, 'ServiceUnavailable', 'watches are paused (test fault)')
     res.writeHead(200, {'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache'})
     res.flushHeaders()
     const write = (type: string, object: unknown) => {
@@ -740,7 +763,7 @@ export class TestApiServer {
       res.end()
       return
     }
-    const watcher: Watcher = {typeKey: typeKeyOf(t), namespace, labels, fields, send: write}
+    const watcher: Watcher = {typeKey: typeKeyOf(t), namespace, labels, fields, send: write, end: () => res.destroy()}
     if (from === undefined) {
       // No resourceVersion: "get state and start at most recent", as the real server does.
       for (const o of this.sorted(typeKeyOf(t))) {

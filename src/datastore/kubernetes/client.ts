@@ -226,11 +226,17 @@ export class KubeClient {
       headers['Content-Length'] = String(Buffer.byteLength(body))
     }
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest
-    return new Promise<IncomingMessage>((resolve, reject) => {
+    const attempt = (retried: boolean): Promise<IncomingMessage> => new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(url, {method, headers, agent: this.agent, ...stripUndefined(this.tls)}, resolve)
-      req.on('error', (err) => reject(this.connectionError(err)))
+      req.on('error', (err) => {
+        // A kept-alive connection the server closed (restart) fails before the request reached it: retry once.
+        const code = (err as NodeJS.ErrnoException).code
+        if (!retried && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) resolve(attempt(true))
+        else reject(this.connectionError(err))
+      })
       req.end(body)
     })
+    return attempt(false)
   }
 
   private connectionError(err: Error): DatastoreError {
@@ -270,19 +276,23 @@ export class KubeClient {
       close: () => res.destroy(),
       lines: (async function* lines(): AsyncGenerator<WatchLine> {
         let buffered = ''
-        try {
-          for await (const chunk of res) {
-            buffered += chunk as string
-            let nl: number
-            while ((nl = buffered.indexOf('\n')) >= 0) {
-              const line = buffered.slice(0, nl).trim()
-              buffered = buffered.slice(nl + 1)
-              if (line !== '') yield JSON.parse(line) as WatchLine
-            }
+        const chunks = res[Symbol.asyncIterator]()
+        for (;;) {
+          let next: IteratorResult<unknown>
+          try {
+            next = await chunks.next()
+          } catch {
+            // A broken or destroyed response (close(), server restart) ends the stream; the caller resumes.
+            return
           }
-        } catch (err) {
-          // A destroyed response (close(), server restart) ends the stream; the caller decides what next.
-          if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET' && (err as Error).message !== 'aborted') throw err
+          if (next.done) return
+          buffered += next.value as string
+          let nl: number
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl).trim()
+            buffered = buffered.slice(nl + 1)
+            if (line !== '') yield JSON.parse(line) as WatchLine
+          }
         }
       })(),
     }
