@@ -1,7 +1,6 @@
 // The node agent's lifecycle (`calicoctl node run`): register the Node, read this node's FelixConfiguration,
 // serve health and metrics, then follow the datastore (snapshot, then changes) into the dataplane until the signal
 // aborts. Stopping leaves the kernel's rules exactly as last programmed: enforcement outlives the process.
-import type {FelixConfigurationSpec} from '../api/types/felix.js'
 import type {CalcEvent} from '../dataplane/calc/index.js'
 import {monitorLinks} from '../dataplane/linux/iproute.js'
 import {ensureSysctl} from '../dataplane/linux/sysctl.js'
@@ -14,7 +13,7 @@ import type {AgentLogger} from './log.js'
 import {AgentMetrics} from './metrics.js'
 import {registerNode, type NodeRegistration} from './registration.js'
 import {AGENT_KINDS, checkStoredValue, deletion, keyText} from './resources.js'
-import {agentSettingsFrom, felixConfigNames, type AgentSettings} from './settings.js'
+import {agentSettingsFrom, felixConfigNames, type AgentFelixConfig, type AgentSettings} from './settings.js'
 
 export interface AgentOptions {
   backend: Backend
@@ -76,12 +75,12 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   logger.info(`Node ${nodeName} registered: ${JSON.stringify(node.spec?.bgp ?? {})}`)
 
   // Configuration first, so health and metrics listen where the cluster says before the (possibly long) resync.
-  const felixConfigs = new Map<string, FelixConfigurationSpec>()
+  const felixConfigs = new Map<string, AgentFelixConfig>()
   const configNames = felixConfigNames(nodeName)
   await untilDone('reading FelixConfiguration', async () => {
     for (const name of configNames) {
-      const kv = await backend.list<{spec?: FelixConfigurationSpec}>({kind: 'FelixConfiguration', namePrefix: name})
-      for (const item of kv.items) if (item.key.name === name) felixConfigs.set(name, item.value.spec ?? ({} as FelixConfigurationSpec))
+      const kv = await backend.list<{spec?: AgentFelixConfig}>({kind: 'FelixConfiguration', namePrefix: name})
+      for (const item of kv.items) if (item.key.name === name) felixConfigs.set(name, item.value.spec ?? ({} as AgentFelixConfig))
     }
   }, opts)
   if (signal.aborted) return
@@ -172,7 +171,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   }
   const trackConfig = (key: Key, ev: CalcEvent): boolean => {
     if (key.kind !== 'FelixConfiguration' || !configNames.includes(key.name)) return false
-    if (ev.type === 'set') felixConfigs.set(key.name, (ev.resource.spec ?? {}) as FelixConfigurationSpec)
+    if (ev.type === 'set') felixConfigs.set(key.name, (ev.resource.spec ?? {}) as AgentFelixConfig)
     else felixConfigs.delete(key.name)
     return true
   }

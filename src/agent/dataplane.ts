@@ -5,7 +5,7 @@
 import {PolicyCalculator, type CalcEvent, type PolicyState} from '../dataplane/calc/index.js'
 import {DEFAULT_TABLE_NAME, diffTables, renderFullScript, renderTable, type NftTable} from '../dataplane/nftables/index.js'
 import {Nft} from '../dataplane/linux/nft.js'
-import {RouteManager} from '../dataplane/routing/manager.js'
+import {RouteManager, type RouteReconciler} from '../dataplane/routing/manager.js'
 import type {AgentLogger} from './log.js'
 import type {AgentMetrics} from './metrics.js'
 
@@ -24,7 +24,9 @@ export interface DataplaneOptions {
   interfacePrefixes: readonly string[]
   ipv6: boolean
   tableName?: string
-  nft?: Nft
+  /** Injected in tests; real nft and routes otherwise. */
+  nft?: Pick<Nft, 'apply' | 'list'>
+  routes?: RouteReconciler
 }
 
 export interface ApplyStats {
@@ -35,8 +37,8 @@ export interface ApplyStats {
 
 export class Dataplane {
   private calc: PolicyCalculator
-  private readonly nft: Nft
-  private readonly routes: RouteManager
+  private readonly nft: Pick<Nft, 'apply' | 'list'>
+  private readonly routes: RouteReconciler
   private readonly tableName: string
   /** The table as last applied successfully; undefined means the next apply replaces the whole table. */
   private applied?: NftTable
@@ -58,7 +60,7 @@ export class Dataplane {
     this.calc = new PolicyCalculator(opts.nodeName)
     this.nft = opts.nft ?? new Nft()
     this.tableName = opts.tableName ?? DEFAULT_TABLE_NAME
-    this.routes = new RouteManager({
+    this.routes = opts.routes ?? new RouteManager({
       interfacePrefixes: opts.interfacePrefixes,
       ipv6: opts.ipv6,
       onError: (err) => opts.logger.warn(`route update failed (will retry): ${err.message}`),
@@ -94,19 +96,13 @@ export class Dataplane {
   }
 
   private feed(calc: PolicyCalculator, ev: CalcEvent, onProblem: (ev: CalcEvent, err: Error) => void): void {
-    try {
-      calc.update(ev)
-      this.opts.metrics.calcUpdates.inc()
-    } catch (err) {
-      // The calculation rejects what it cannot interpret; dropping the object keeps the rest consistent.
-      onProblem(ev, err as Error)
-      if (ev.type === 'set') {
-        const m = ev.resource.metadata
-        const del: CalcEvent = {type: 'delete', kind: ev.resource.kind, name: m.name ?? ''}
-        if (m.namespace) del.namespace = m.namespace
-        calc.update(del)
-      }
-    }
+    // The calculation treats what it cannot interpret as absent and records why (key `Kind/[ns/]name`).
+    calc.update(ev)
+    this.opts.metrics.calcUpdates.inc()
+    if (ev.type !== 'set') return
+    const m = ev.resource.metadata
+    const problem = calc.problems().get(m.namespace ? `${ev.resource.kind}/${m.namespace}/${m.name}` : `${ev.resource.kind}/${m.name}`)
+    if (problem !== undefined) onProblem(ev, new Error(problem))
   }
 
   /** Interfaces changed (link monitor) or the route refresh is due: reconcile routes without re-rendering. */
@@ -200,8 +196,10 @@ export class Dataplane {
       script = renderFullScript(table)
     }
     try {
-      this.opts.metrics.nftCalls.inc()
-      await this.nft.apply(script)
+      if (script !== '') {
+        this.opts.metrics.nftCalls.inc()
+        await this.nft.apply(script)
+      }
     } catch (err) {
       this.failures++
       this.applied = undefined

@@ -1,7 +1,21 @@
 // The agent's own settings from FelixConfiguration (`default` overlaid by `node.<name>`): health and metrics
 // endpoints and refresh intervals. Policy-rendering settings are the calculator's (src/dataplane/calc/settings.ts).
 import {durationSeconds} from '../api/duration.js'
-import type {FelixConfigurationSpec} from '../api/types/felix.js'
+
+/** The FelixConfiguration fields the agent itself reads (Calico's JSON names); the full api type is assignable. */
+export interface AgentFelixConfig {
+  healthEnabled?: boolean
+  healthHost?: string
+  healthPort?: number
+  prometheusMetricsEnabled?: boolean
+  prometheusMetricsHost?: string
+  prometheusMetricsPort?: number
+  nftablesRefreshInterval?: string
+  iptablesRefreshInterval?: string
+  routeRefreshInterval?: string
+  interfacePrefix?: string
+  ipv6Support?: boolean
+}
 
 export interface AgentSettings {
   healthEnabled: boolean
@@ -45,7 +59,7 @@ function ms(d: string | undefined): number | undefined {
 }
 
 /** Applies FelixConfiguration specs in increasing precedence. */
-export function agentSettingsFrom(specs: readonly FelixConfigurationSpec[]): AgentSettings {
+export function agentSettingsFrom(specs: readonly AgentFelixConfig[]): AgentSettings {
   const s = defaultAgentSettings()
   for (const c of specs) {
     if (c.healthEnabled !== undefined) s.healthEnabled = c.healthEnabled

@@ -11,7 +11,13 @@ export interface RouteManagerOptions {
   onError?: (err: Error) => void
 }
 
-export class RouteManager {
+/** What the agent needs from a route manager (tests substitute their own). */
+export interface RouteReconciler {
+  reconcile(endpoints: readonly WorkloadRouteInput[]): Promise<RouteDelta>
+  setOptions(opts: RouteManagerOptions): void
+}
+
+export class RouteManager implements RouteReconciler {
   /** Interface index → name, for interfaces whose sysctls are already set (a recreated veth gets a new index). */
   private configured = new Map<number, string>()
 

@@ -1,0 +1,155 @@
+// The dataplane driver against a recording nft and route manager: when it applies, what it sends, and how it
+// recovers. (The same driver against the real kernel: test/dataplane/agent-run.test.ts.)
+import {describe, expect, it} from 'vitest'
+import {Dataplane} from '../../src/agent/dataplane.js'
+import {createAgentLogger} from '../../src/agent/log.js'
+import {AgentMetrics} from '../../src/agent/metrics.js'
+import {namespaceProfile, type CalcEvent, type CalcResource} from '../../src/dataplane/calc/index.js'
+import type {RouteReconciler} from '../../src/dataplane/routing/manager.js'
+import type {WorkloadRouteInput} from '../../src/dataplane/routing/workload-routes.js'
+
+const V3 = 'projectcalico.org/v3'
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+class FakeNft {
+  scripts: string[] = []
+  failNext = 0
+  listing = 'table v1'
+  async apply(script: string): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--
+      throw new Error('Error: Could not process rule')
+    }
+    this.scripts.push(script)
+  }
+  async list(): Promise<string | undefined> {
+    return this.listing
+  }
+}
+
+class FakeRoutes implements RouteReconciler {
+  calls: WorkloadRouteInput[][] = []
+  async reconcile(eps: readonly WorkloadRouteInput[]) {
+    this.calls.push([...eps])
+    return {replace: [], remove: []}
+  }
+  setOptions(): void {}
+}
+
+const wep = (n: number): CalcResource => ({
+  apiVersion: V3, kind: 'WorkloadEndpoint',
+  metadata: {name: `wep${n}`, namespace: 't', labels: {app: `a${n}`}},
+  spec: {node: 'n1', interfaceName: `cali${n}`, ipNetworks: [`10.0.${Math.floor(n / 250)}.${(n % 250) + 1}/32`], profiles: ['kns.t']},
+})
+const policy = (n: number): CalcResource => ({
+  apiVersion: V3, kind: 'NetworkPolicy',
+  metadata: {name: `p${n}`, namespace: 't'},
+  spec: {selector: `app == 'a${n}'`, types: ['Ingress'], ingress: [{action: 'Allow', source: {selector: "app == 'a0'"}}]},
+})
+const set = (resource: CalcResource): CalcEvent => ({type: 'set', resource})
+
+function make(opts: {batchMs?: number; minApplyIntervalMs?: number} = {}) {
+  const nft = new FakeNft()
+  const routes = new FakeRoutes()
+  const applied: boolean[] = []
+  const metrics = new AgentMetrics()
+  const dp = new Dataplane({
+    nodeName: 'n1', logger: createAgentLogger('panic'), metrics, interfacePrefixes: ['cali'], ipv6: false,
+    nft, routes, retryMs: 10, batchMs: opts.batchMs ?? 10, minApplyIntervalMs: opts.minApplyIntervalMs ?? 0,
+    onApplied: (ok) => applied.push(ok),
+  })
+  return {dp, nft, routes, applied, metrics}
+}
+const noProblem = (): void => {
+  throw new Error('unexpected problem')
+}
+
+describe('agent dataplane driver', () => {
+  it('touches nothing before the first complete snapshot, then replaces the whole table once', async () => {
+    const {dp, nft, routes} = make()
+    dp.update(set(wep(1)), noProblem)
+    await sleep(50)
+    expect(nft.scripts).toEqual([])
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await sleep(50)
+    expect(nft.scripts).toHaveLength(1)
+    expect(nft.scripts[0]).toMatch(/^add table inet calico\ndelete table inet calico\n/)
+    expect(routes.calls.at(-1)!.map((e) => e.iface)).toEqual(['cali1'])
+    expect(dp.ready).toBe(true)
+    await dp.stop()
+  })
+
+  it('a burst of updates becomes one delta transaction', async () => {
+    const {dp, nft, metrics} = make({batchMs: 30})
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(0))], noProblem)
+    await sleep(80)
+    for (let i = 1; i <= 50; i++) {
+      dp.update(set(wep(i)), noProblem)
+      dp.update(set(policy(i)), noProblem)
+    }
+    await sleep(150)
+    expect(nft.scripts).toHaveLength(2)
+    expect(nft.scripts[1]).not.toMatch(/delete table/)
+    expect(nft.scripts[1]).toMatch(/add chain inet calico/)
+    expect(metrics.activeLocalEndpoints.get()).toBe(51)
+    expect(metrics.activeLocalPolicies.get()).toBe(50)
+    // Nothing changed: no transaction at all.
+    dp.update(set(wep(3)), noProblem)
+    await sleep(60)
+    expect(nft.scripts).toHaveLength(2)
+    await dp.stop()
+  })
+
+  it('after a failed transaction the retry replaces the whole table (the kernel state is unknown)', async () => {
+    const {dp, nft, applied, metrics} = make()
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await sleep(50)
+    nft.failNext = 2
+    dp.update(set(policy(1)), noProblem)
+    await sleep(200)
+    expect(applied).toEqual([true, false, false, true])
+    expect(nft.scripts).toHaveLength(2)
+    expect(nft.scripts[1]).toMatch(/^add table inet calico\ndelete table inet calico\n/)
+    expect(metrics.dataplaneFailures.get()).toBe(2)
+    expect(dp.ready).toBe(true)
+    await dp.stop()
+  })
+
+  it('not ready while the first program keeps failing', async () => {
+    const {dp, nft} = make()
+    nft.failNext = 1000
+    dp.replaceAll([set(wep(1))], noProblem)
+    await sleep(100)
+    expect(dp.ready).toBe(false)
+    expect(nft.scripts).toEqual([])
+    await dp.stop()
+  })
+
+  it('refresh reprograms the table only when the kernel listing changed', async () => {
+    const {dp, nft, metrics} = make()
+    dp.replaceAll([set(wep(1))], noProblem)
+    await sleep(50)
+    expect(await dp.refresh()).toBe(false)
+    nft.listing = 'table v2 (someone flushed a chain)'
+    expect(await dp.refresh()).toBe(true)
+    await sleep(50)
+    expect(nft.scripts).toHaveLength(2)
+    expect(nft.scripts[1]).toMatch(/^add table inet calico\ndelete table inet calico\n/)
+    expect(metrics.driftRepairs.get()).toBe(1)
+    expect(await dp.refresh()).toBe(false)
+    await dp.stop()
+  })
+
+  it('a resource the calculation rejects is reported and dropped, the rest still applies', async () => {
+    const {dp, nft} = make()
+    const problems: string[] = []
+    const long = {...wep(2), spec: {...wep(2).spec, interfaceName: 'cali0123456789abcdef'}} as CalcResource
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1)), set(long)], (_ev, err) => problems.push(err.message))
+    await sleep(50)
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatch(/longer than 15 bytes/)
+    expect(nft.scripts[0]).toContain('"cali1"')
+    expect(nft.scripts[0]).not.toContain('cali0123456789abcdef')
+    await dp.stop()
+  })
+})
