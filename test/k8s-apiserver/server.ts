@@ -679,12 +679,33 @@ export class TestApiServer {
     if (typeof pre.resourceVersion === 'string' && pre.resourceVersion !== current.metadata.resourceVersion) {
       throw conflict(t, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`)
     }
-    this.bucket(t).delete(objKey(namespace, name))
+    if (t.kind === 'Namespace') return this.terminateNamespace(t, current)
+    return this.remove(t, current)
+  }
+
+  private remove(t: ResourceType, current: KubeObject): KubeObject {
+    this.bucket(t).delete(objKey(current.metadata.namespace, current.metadata.name ?? ''))
     const gone: KubeObject = {...current, metadata: {...current.metadata, resourceVersion: String(this.nextRev())}}
     this.record(t, 'DELETED', gone)
-    if (t.kind === 'Namespace') this.deleteNamespaceContents(name)
     if (t.plural === 'customresourcedefinitions') this.dropCrd(current)
     return gone
+  }
+
+  /** Like the namespace controller: the namespace turns Terminating, its contents go shortly after, then it does. */
+  private terminateNamespace(t: ResourceType, current: KubeObject): KubeObject {
+    if (current.metadata.deletionTimestamp) return current
+    const terminating: KubeObject = {
+      ...current, metadata: {...current.metadata, deletionTimestamp: nowSeconds(), resourceVersion: String(this.nextRev())}, status: {phase: 'Terminating'},
+    }
+    this.bucket(t).set(objKey(undefined, current.metadata.name ?? ''), terminating)
+    this.record(t, 'MODIFIED', terminating)
+    setTimeout(() => {
+      const still = this.bucket(t).get(objKey(undefined, current.metadata.name ?? ''))
+      if (!still) return
+      this.deleteNamespaceContents(current.metadata.name ?? '')
+      this.remove(t, still)
+    }, 200)
+    return terminating
   }
 
   private deleteNamespaceContents(ns: string): void {
