@@ -29,6 +29,14 @@ export class Nft {
     }
   }
 
+  /**
+   * Dry-runs `script` (`nft --check`): the kernel validates the whole transaction and then aborts it, so nothing
+   * changes. Rejects with the kernel's complaint when a feature is missing.
+   */
+  async check(script: string): Promise<void> {
+    await run(this.binary, ['--check', '-f', '-'], script)
+  }
+
   /** `nft --version` output: whether the binary exists and works. */
   async version(): Promise<string> {
     return (await run(this.binary, ['--version'])).stdout.trim()
