@@ -83,6 +83,7 @@ export interface RequestInfo {
   resource: string
   namespace?: string
   name?: string
+  subresource?: string
 }
 
 class HttpError extends Error {
@@ -333,7 +334,7 @@ export class TestApiServer {
     const verb: RequestInfo['verb'] = name === undefined
       ? method === 'GET' ? (isTrue(q.get('watch')) ? 'watch' : 'list') : method === 'POST' ? 'create' : 'delete'
       : method === 'GET' ? 'get' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : 'create'
-    const info: RequestInfo = {verb, group, resource: plural, namespace, name}
+    const info: RequestInfo = {verb, group, resource: plural, namespace, name, ...(sub ? {subresource: sub} : {})}
     if (this.denials.some((d) => d(info))) {
       const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope'
       throw new HttpError(403, 'Forbidden',
