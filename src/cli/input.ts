@@ -47,6 +47,9 @@ export class InputError extends Error {
   }
 }
 
+/** The input held no resources: not a parse failure (calicoctl reports it without its file-error prefix). */
+export class EmptyInputError extends InputError {}
+
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
 const SEPARATOR = '\n---'
 
@@ -160,13 +163,13 @@ export async function readResources(filename: string, options: ReadOptions = {})
     files = await walk(filename, options.recursive ?? false)
     if (files.length === 0) {
       if (options.skipEmpty) return []
-      throw new InputError(`no resources specified in directory ${filename}`, filename)
+      throw new EmptyInputError(`no resources specified in directory ${filename}`, filename)
     }
   }
   const out: SourcedResource[] = []
   for (const file of files) {
     const resources = parseResources(await readResourceText(file, options.stdin), file)
-    if (resources.length === 0 && !options.skipEmpty) throw new InputError(`no resources specified in file ${file}`, file)
+    if (resources.length === 0 && !options.skipEmpty) throw new EmptyInputError(`no resources specified in file ${file}`, file)
     out.push(...resources)
   }
   return out

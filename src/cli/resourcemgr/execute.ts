@@ -7,7 +7,7 @@ import {kindFromAlias, kindInfo} from '../../api/kinds.js'
 import {API_VERSION, type Resource, type ResourceList} from '../../api/resource.js'
 import {validateResource} from '../../api/validate.js'
 import type {ResourceClient} from '../../datastore/client.js'
-import {InputError, readResources, type SourcedResource} from '../input.js'
+import {EmptyInputError, readResources, type SourcedResource} from '../input.js'
 import {ResourceManager, type RetryPolicy} from './manager.js'
 import {exportMetadata} from './metadata.js'
 import {resolveNamespace} from './namespace.js'
@@ -85,7 +85,7 @@ async function gatherInput(args: ConfigCommandArgs): Promise<SourcedResource[] |
     try {
       return await readResources(args.filename, {recursive: args.recursive, skipEmpty: args.skipEmpty, stdin: args.stdin})
     } catch (err) {
-      if (err instanceof InputError && err.message.startsWith('no resources specified in ')) {
+      if (err instanceof EmptyInputError) {
         return emptyResults({err})
       }
       return emptyResults({err: toError(err), fileInvalid: true})
