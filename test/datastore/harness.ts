@@ -12,8 +12,6 @@ export interface Harness {
   readonly name: string
   /** The datastore assigns metadata.uid itself (Kubernetes), so a written uid does not read back. */
   readonly serverAssignsUid?: boolean
-  /** Profiles the datastore always shows (KDD's projectcalico-default-allow). */
-  readonly builtInProfiles?: string[]
   /** A new backend instance on the shared store (several may be open at once). */
   open(): Promise<Backend>
   /** Forgets history at or below `revision`, so watches from before it expire. */

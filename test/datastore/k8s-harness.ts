@@ -16,7 +16,6 @@ export async function kubernetesHarness(): Promise<Harness & {server(): TestApiS
   return {
     name: 'kubernetes',
     serverAssignsUid: true,
-    builtInProfiles: ['projectcalico-default-allow'],
     server: () => server,
     async open() {
       const backend = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url}, {pageSize: 500})

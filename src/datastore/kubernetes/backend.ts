@@ -14,7 +14,7 @@ import {mergeNodeIntoK8s, V1_GROUP, V3_GROUP, workloadEndpointPodPatch, type Cal
 import {idOf, isNotFound, toCalicoError} from './errors.js'
 import {hostnameHash, LABEL_AFFINITY_TYPE, LABEL_HOSTNAME_HASH} from './names.js'
 import {
-  defaultAllowPair, fromObject, KDD_KINDS, mappingFor, objectName, parseWorkloadEndpointName, resourcePath, toObject,
+  fromObject, KDD_KINDS, mappingFor, objectName, parseWorkloadEndpointName, resourcePath, toObject,
   type Mapping, type Source,
 } from './resources.js'
 import {KubeWatcher, type WatchTuning} from './watch.js'
@@ -203,7 +203,6 @@ export class KubernetesBackend implements Backend {
   }
 
   private async getProfile<V>(m: Mapping & {type: 'profile'}, key: Key): Promise<KVPair<V>> {
-    if (key.name === defaultAllowPair().key.name) return defaultAllowPair() as KVPair<V>
     const [namespaces, serviceAccounts] = m.sources
     if (key.name.startsWith('kns.')) {
       const path = resourcePath(namespaces, undefined, key.name.slice(4))
@@ -271,7 +270,6 @@ export class KubernetesBackend implements Backend {
         items.push(c.pair)
       }
     }
-    if (m.type === 'profile') items.push(defaultAllowPair())
     const filtered = items.filter((i) => (opts.namespace === undefined || i.key.namespace === undefined || i.key.namespace === opts.namespace)
       && (opts.namePrefix === undefined || i.key.name.startsWith(opts.namePrefix)))
     return {items: sortPairs(filtered) as KVPair<V>[], revision: String(revision)}

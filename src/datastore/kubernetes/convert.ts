@@ -9,7 +9,7 @@ import {POLICY_KINDS} from '../../api/kinds.js'
 import type {ObjectMeta, OwnerReference, Resource} from '../../api/resource.js'
 import type {KubeMeta, KubeObject} from './client.js'
 import {
-  blockAffinityName, cidrToName, DEFAULT_ALLOW_PROFILE, hostnameHash, LABEL_AFFINITY_TYPE, LABEL_HOSTNAME_HASH,
+  blockAffinityName, cidrToName, hostnameHash, LABEL_AFFINITY_TYPE, LABEL_HOSTNAME_HASH,
   LABEL_IP_VERSION, NAMESPACE_PROFILE_PREFIX, SERVICE_ACCOUNT_PROFILE_PREFIX, vethName, workloadEndpointName,
 } from './names.js'
 
@@ -429,16 +429,6 @@ export function serviceAccountToProfile(sa: KubeObject): Resource {
       resourceVersion: `/${sa.metadata.resourceVersion ?? ''}`,
     },
     spec: {labelsToApply: prefixedLabels('pcsa.', sa.metadata.labels, 'projectcalico.org/name', name)},
-  }
-}
-
-/** The built-in profile every KDD cluster shows (lib/resources/static.go). */
-export function defaultAllowProfile(): Resource {
-  return {
-    apiVersion: 'projectcalico.org/v3',
-    kind: 'Profile',
-    metadata: {name: DEFAULT_ALLOW_PROFILE, resourceVersion: '1'},
-    spec: {ingress: [{action: 'Allow'}], egress: [{action: 'Allow'}]},
   }
 }
 

@@ -57,4 +57,3 @@ export function vethName(namespace: string, pod: string, prefix = 'cali'): strin
 
 export const NAMESPACE_PROFILE_PREFIX = 'kns.'
 export const SERVICE_ACCOUNT_PROFILE_PREFIX = 'ksa.'
-export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'

@@ -7,12 +7,12 @@ import type {Resource} from '../../api/resource.js'
 import type {Key, KVPair} from '../backend.js'
 import type {KubeObject} from './client.js'
 import {
-  apiVersionOf, blockAffinityFromCR, blockAffinityToCR, defaultAllowProfile, fromV1Resource, fromV3Resource,
+  apiVersionOf, blockAffinityFromCR, blockAffinityToCR, fromV1Resource, fromV3Resource,
   ipamBlockFromCR, ipamBlockToCR, ipamConfigFromCR, ipamConfigToCR, ipamHandleFromCR, ipamHandleToCR,
   isSoftDeleted, kubernetesNetworkPolicy, namespaceToProfile, nodeFromK8s, podIsWorkload, podToWorkloadEndpoint,
   serviceAccountToProfile, toV1Resource, toV3Resource, V1_GROUP, type CalicoGroup,
 } from './convert.js'
-import {cidrToName, DEFAULT_ALLOW_PROFILE} from './names.js'
+import {cidrToName} from './names.js'
 
 export interface Source {
   group: string
@@ -188,10 +188,6 @@ export function fromObject(m: Mapping, group: CalicoGroup, source: Source, obj: 
 
 function named(kind: string, r: {name: string; value: unknown}): {name: Key; value: unknown} {
   return {name: {kind, name: r.name}, value: r.value}
-}
-
-export function defaultAllowPair(): KVPair {
-  return {key: {kind: 'Profile', name: DEFAULT_ALLOW_PROFILE}, value: defaultAllowProfile(), revision: '1'}
 }
 
 /** Parses `<node>-k8s-<pod>-<endpoint>` where each part has its `-` doubled. */
