@@ -307,6 +307,24 @@ export class KubernetesBackend implements Backend {
     return new KubeWatcher(this.client, this.group, feeds, options.fromRevision, this.tuning)
   }
 
+  /** Creates or updates Calico's CRDs for the group in use (datastore migrate import does this first). */
+  async installCrds(): Promise<void> {
+    const {calicoCrds} = await import('./crds.js')
+    const source: Source = {group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false}
+    for (const crd of calicoCrds(this.group)) {
+      const path = resourcePath(source, undefined, crd.metadata.name)
+      try {
+        const current = await this.client.request<KubeObject>('GET', path)
+        await this.client.request('PUT', path, {body: {...crd, metadata: {...crd.metadata, resourceVersion: current.metadata.resourceVersion}}})
+      } catch (err) {
+        if (!isNotFound(err)) throw toCalicoError(err, source)
+        await this.client.request('POST', resourcePath(source), {body: crd}).catch((e: unknown) => {
+          throw toCalicoError(e, source)
+        })
+      }
+    }
+  }
+
   /** Deletes every Calico custom resource (Calico's Clean); native objects are left alone. */
   async clean(): Promise<void> {
     for (const kind of KDD_KINDS) {

@@ -1,0 +1,22 @@
+import {CalicoCommand, configFlag} from '../../../cli/base-command.js'
+
+export default class DatastoreMigrateExport extends CalicoCommand {
+  static override summary = 'Export the contents of the etcdv3 datastore to yaml'
+  static override description = `Export the contents of the etcdv3 datastore. Resources will be exported
+in yaml and json format. Save the results of this command to a file for later use with the import command.
+The datastore must be locked first (calicoctl datastore migrate lock).`
+  static override examples = ['<%= config.bin %> datastore migrate export > etcd-data']
+  static override flags = {config: configFlag}
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(DatastoreMigrateExport)
+    this.applyGlobalFlags(flags)
+    const {exportDatastore} = await import('../../../cli/migrate/migrate.js')
+    const client = await this.datastore(flags.config, flags['allow-version-mismatch']).client()
+    try {
+      this.out(await exportDatastore(client))
+    } catch (err) {
+      this.fail((err as Error).message)
+    }
+  }
+}

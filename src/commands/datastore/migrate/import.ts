@@ -1,0 +1,40 @@
+import {readFile} from 'node:fs/promises'
+import {Flags} from '@oclif/core'
+
+import {CalicoCommand, configFlag} from '../../../cli/base-command.js'
+
+export default class DatastoreMigrateImport extends CalicoCommand {
+  static override summary = 'Import the contents of the etcdv3 datastore from the file created by the export command'
+  static override description = `Import the contents of the etcdv3 datastore from the file created by the
+export command into the Kubernetes datastore. Calico's CRDs are installed first, and the datastore is
+locked; unlock it once the migration is verified.`
+  static override examples = ['<%= config.bin %> datastore migrate import -f etcd-data']
+  static override flags = {
+    config: configFlag,
+    filename: Flags.string({char: 'f', required: true, description: 'Filename to use to import resources. If set to "-" loads from stdin.'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(DatastoreMigrateImport)
+    this.applyGlobalFlags(flags)
+    const {importDatastore} = await import('../../../cli/migrate/migrate.js')
+    let text: string
+    try {
+      text = flags.filename === '-' ? await readStdin() : await readFile(flags.filename, 'utf8')
+    } catch (err) {
+      this.fail(`error while reading migration file: ${(err as Error).message}`)
+    }
+    const client = await this.datastore(flags.config, flags['allow-version-mismatch']).client()
+    try {
+      await importDatastore(client, text, flags.filename, (s) => this.out(s))
+    } catch (err) {
+      this.fail((err as Error).message)
+    }
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
