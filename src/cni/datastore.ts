@@ -44,7 +44,13 @@ export function datastoreConfig(conf: NetConf): DatastoreConfig {
   return out
 }
 
+/**
+ * Connection deadline for etcd: kubelet may start many plugins at once on a busy node, and a slow first answer
+ * is not a reason to fail a pod (Calico's plugin allows its IPAM calls 90 s).
+ */
+export const ETCD_DIAL_TIMEOUT_MS = 30_000
+
 export async function openDatastore(conf: NetConf): Promise<Backend> {
   const {openBackend} = await import('../datastore/factory.js')
-  return (await openBackend(datastoreConfig(conf))).backend
+  return (await openBackend(datastoreConfig(conf), {etcdDialTimeoutMs: ETCD_DIAL_TIMEOUT_MS})).backend
 }

@@ -1,5 +1,6 @@
 // CNI errors as the runtime (kubelet, containerd) reads them: the spec's well-known codes and the JSON shape
 // `{cniVersion, code, msg, details}` printed on stdout with a non-zero exit (CNI SPEC.md "Error").
+import {DatastoreError} from '../api/errors.js'
 
 /** Well-known error codes of the CNI specification 1.0.0; 999 is libcni's ErrInternal for any other failure. */
 export const CNI_CODES = {
@@ -44,5 +45,7 @@ export class CniError extends Error {
  */
 export function asCniError(err: unknown): CniError {
   if (err instanceof CniError) return err
+  // An unreachable or busy datastore is transient: the runtime should retry rather than give up on the pod.
+  if (err instanceof DatastoreError) return new CniError(CNI_CODES.tryAgainLater, err.message)
   return new CniError(CNI_CODES.internal, err instanceof Error ? err.message : String(err))
 }

@@ -6,6 +6,7 @@ import type {Backend} from '../datastore/backend.js'
 import {AutoAssignError, IPAMClient, MaxRetriesError, partialFulfillmentError} from '../ipam/index.js'
 import type {AutoAssignResult, IPAMAssignments} from '../ipam/index.js'
 import type {NetConf} from './config.js'
+import {acquireIPAMLock} from './ipam-lock.js'
 import {CNI_CODES, CniError} from './errors.js'
 import type {Logger} from './log.js'
 import type {WorkloadIdentifiers} from './names.js'
@@ -78,6 +79,16 @@ function ipamFailure(err: unknown): CniError {
  * `ip/<block prefix>` the way IPAM hands them out. Nothing stays assigned when this throws.
  */
 export async function ipamAdd(backend: Backend, req: IpamRequest, log: Logger): Promise<CniIPConfig[]> {
+  const lock = await acquireIPAMLock()
+  if (!lock.acquired) log.warning('proceeding without the host IPAM lock')
+  try {
+    return await assign(backend, req, log)
+  } finally {
+    await lock.unlock()
+  }
+}
+
+async function assign(backend: Backend, req: IpamRequest, log: Logger): Promise<CniIPConfig[]> {
   const ipam = new IPAMClient(backend)
   const attrs = allocationAttrs(req.ids, req.now ?? new Date())
   const {conf} = req
@@ -132,6 +143,8 @@ export async function ipamAdd(backend: Backend, req: IpamRequest, log: Logger): 
 /** Releases the container's addresses. Idempotent: an unknown handle is not an error (ipamplugin cmdDel). */
 export async function ipamDel(backend: Backend, handleID: string, log: Logger): Promise<void> {
   const ipam = new IPAMClient(backend)
+  // Releases write the same blocks as assignments, so they take the same lock.
+  const lock = await acquireIPAMLock()
   try {
     await ipam.releaseByHandle(handleID)
   } catch (err) {
@@ -140,6 +153,8 @@ export async function ipamDel(backend: Backend, handleID: string, log: Logger): 
       return
     }
     throw ipamFailure(err)
+  } finally {
+    await lock.unlock()
   }
 }
 

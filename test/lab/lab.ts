@@ -16,7 +16,7 @@ import {openBackend} from '../../src/datastore/factory.js'
 import {IPAMClient} from '../../src/ipam/index.js'
 import {startEtcd, type EtcdInstance} from '../helpers/etcd.js'
 import {NETNS_PREFIX, sweepStaleNamespaces, trackDir, trackNetns, trackProcess, untrackDir, untrackNetns} from './cleanup.js'
-import {pluginCommand, type PluginKind} from './plugin.js'
+import {pluginCommand, warmCommand, type PluginKind} from './plugin.js'
 import {ECHO_SERVER, PROBE, RELAY_IN_NODE, RELAY_ON_HOST} from './scripts.js'
 
 export type LabDatastore = 'embedded' | 'etcd'
@@ -109,6 +109,27 @@ export function execArgv(argv: readonly string[], input?: string, env?: NodeJS.P
   })
 }
 
+/**
+ * Runs `fn` over `items` with at most `limit` in flight, settling every one (like Promise.allSettled). The lab's
+ * stand-in for a node's container runtime starting many pods at once.
+ */
+export async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const out: PromiseSettledResult<R>[] = new Array(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      try {
+        out[i] = {status: 'fulfilled', value: await fn(items[i] as T, i)}
+      } catch (reason) {
+        out[i] = {status: 'rejected', reason}
+      }
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+  return out
+}
+
 async function must(argv: readonly string[], input?: string): Promise<string> {
   const r = await execArgv(argv, input)
   if (r.code !== 0) throw new Error(`${argv.join(' ')} failed (${r.code}): ${r.stderr.trim()}`)
@@ -183,6 +204,8 @@ export class Lab {
     let etcd: EtcdInstance | undefined
     let backend: Backend
     try {
+      const warm = warmCommand()
+      if (warm) await must(warm)
       if (datastore === 'etcd') {
         etcd = await startEtcd()
         backend = (await openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints})).backend

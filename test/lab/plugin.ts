@@ -1,6 +1,7 @@
-// How the lab launches the CNI plugins: the real binaries (bin/calico, bin/calico-ipam over dist/) when dist/ is
-// at least as new as every source file, otherwise the same entry point run from the TypeScript sources, so a
-// stale build is never what a test exercises. CNI_LAB_PLUGIN=dist|source forces one.
+// How the lab launches the CNI plugins. In CI (`npm test` builds first) the real binaries, bin/calico and
+// bin/calico-ipam over dist/. Elsewhere the same entry point from the TypeScript sources, unless dist/ is at least
+// as new as every source file: on a shared work tree dist/ may be stale or being rewritten by someone's build.
+// CNI_LAB_PLUGIN=dist|source forces one.
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -25,13 +26,23 @@ export function pluginMode(): 'dist' | 'source' {
   if (mode) return mode
   const forced = process.env.CNI_LAB_PLUGIN
   if (forced === 'dist' || forced === 'source') return (mode = forced)
+  if (process.env.CI === 'true') return (mode = 'dist')
   const built = join(ROOT, 'dist', 'cni', 'main.js')
   mode = existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(ROOT, 'src')) ? 'dist' : 'source'
   return mode
 }
 
+function sourceCommand(arg: string): string[] {
+  return [process.execPath, '--import', join(ROOT, 'test', 'datastore', 'helpers', 'register.mjs'), join(ROOT, 'test', 'lab', 'plugin-entry.ts'), arg]
+}
+
 /** argv that runs the plugin (to be prefixed with `ip netns exec <node>`). */
 export function pluginCommand(kind: PluginKind): string[] {
   if (pluginMode() === 'dist') return [process.execPath, join(ROOT, 'bin', kind)]
-  return [process.execPath, '--import', join(ROOT, 'test', 'datastore', 'helpers', 'register.mjs'), join(ROOT, 'test', 'lab', 'plugin-entry.ts'), kind]
+  return sourceCommand(kind)
+}
+
+/** In source mode, fills the transpile cache once (a cold cache makes every concurrent plugin load TypeScript). */
+export function warmCommand(): string[] | undefined {
+  return pluginMode() === 'source' ? sourceCommand('warm') : undefined
 }
