@@ -1,0 +1,72 @@
+// calicoctl's resource client and the IPAM client over the Kubernetes backend: initialisation,
+// defaulted writes, conflicts, pool deletion with its affinities, and address assignment, all
+// stored in the test API server the way Calico stores them.
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {ResourceUpdateConflictError} from '../../src/api/errors.js'
+import {ResourceClient} from '../../src/datastore/client.js'
+import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
+import {IPAMClient} from '../../src/ipam/index.js'
+import {startServer} from '../k8s-apiserver/helpers.js'
+import type {TestApiServer} from '../k8s-apiserver/server.js'
+
+describe('resource client over the Kubernetes datastore', () => {
+  let server: TestApiServer
+  let client: ResourceClient
+
+  beforeAll(async () => {
+    server = await startServer()
+    const backend = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url})
+    // Wired as calicoctl's session wires it: deleting a pool releases its blocks' affinities.
+    client = new ResourceClient(backend, {
+      beforePoolDelete: async (pool) => new IPAMClient(backend).releasePoolAffinities(String(pool.spec?.cidr)),
+    })
+  })
+  afterAll(async () => {
+    await client?.close()
+    await server?.stop()
+  })
+
+  it('EnsureInitialized creates the cluster information (cluster type kdd) and the built-in tiers as CRs', async () => {
+    await client.ensureInitialized('v3.31.0', 'k8s')
+    const info = await client.get('ClusterInformation', 'default')
+    expect(info.spec).toMatchObject({calicoVersion: 'v3.31.0', clusterType: 'k8s,kdd', datastoreReady: true})
+    expect(server.objects('crd.projectcalico.org', 'tiers').map((t) => t.metadata.name).sort()).toEqual(['default', 'kube-admin', 'kube-baseline'])
+  })
+
+  it('writes defaulted resources, detects stale updates, and lists them back', async () => {
+    const pool = await client.create({apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'pool1'}, spec: {cidr: '10.20.0.0/16'}})
+    expect(pool.spec).toMatchObject({cidr: '10.20.0.0/16', blockSize: 26, nodeSelector: 'all()'})
+    expect(server.object('crd.projectcalico.org', 'ippools', 'pool1')?.spec).toMatchObject({blockSize: 26})
+    await client.update({...pool, spec: {...pool.spec, natOutgoing: true}})
+    await expect(client.update({...pool, spec: {...pool.spec, disabled: true}})).rejects.toBeInstanceOf(ResourceUpdateConflictError)
+
+    const np = await client.create({apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: {name: 'allow-dns', namespace: 'ns1'}, spec: {selector: 'all()', egress: [{action: 'Allow', protocol: 'UDP', destination: {ports: [53]}}]}})
+    expect(np.metadata.labels).toMatchObject({'projectcalico.org/tier': 'default'})
+    expect((await client.list('NetworkPolicy')).items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`)).toEqual(['ns1/allow-dns'])
+    const profiles = await client.list('Profile')
+    expect(profiles.items.map((p) => p.metadata.name)).toEqual(['projectcalico-default-allow'])
+  })
+
+  it('IPAM assigns from the pool through IPAM CRs and releases by handle', async () => {
+    server.seed('', 'nodes', {metadata: {name: 'node-a'}})
+    const ipam = new IPAMClient(client.backend)
+    const result = await ipam.autoAssign({num4: 3, num6: 0, handleID: 'k8s-pod-network.abc', hostname: 'node-a', intendedUse: 'Workload', attrs: {node: 'node-a', pod: 'web', namespace: 'ns1'}})
+    expect(result.v4?.ips).toHaveLength(3)
+    const blocks = server.objects('crd.projectcalico.org', 'ipamblocks')
+    expect(blocks).toHaveLength(1)
+    expect(blocks[0].spec).toMatchObject({affinity: 'host:node-a'})
+    expect(server.objects('crd.projectcalico.org', 'blockaffinities').map((a) => a.spec)).toEqual([
+      {state: 'confirmed', node: 'node-a', type: 'host', cidr: (blocks[0].spec as {cidr: string}).cidr, deleted: 'false'},
+    ])
+    expect(server.object('crd.projectcalico.org', 'ipamhandles', 'k8s-pod-network.abc')?.spec).toMatchObject({handleID: 'k8s-pod-network.abc'})
+    await ipam.releaseByHandle('k8s-pod-network.abc')
+    expect(server.object('crd.projectcalico.org', 'ipamhandles', 'k8s-pod-network.abc')).toBeUndefined()
+  })
+
+  it('deletes a pool and the affinities of its blocks', async () => {
+    await client.delete('IPPool', 'pool1')
+    expect(server.object('crd.projectcalico.org', 'ippools', 'pool1')).toBeUndefined()
+    expect(server.objects('crd.projectcalico.org', 'blockaffinities')).toEqual([])
+  })
+})
