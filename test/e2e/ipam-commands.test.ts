@@ -1,7 +1,8 @@
 // `calicoctl ipam ...` end to end through the built binary, against the embedded store and a real etcd.
 // Allocations are made in-process through src/ipam beforehand; the expectations are calicoctl's ipam cases
 // (test/fixtures/ipam-cli/ipam-cases.yaml, copied from the reference).
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -15,7 +16,7 @@ import type {DatastoreConfig} from '../../src/datastore/config.js'
 import {openBackend} from '../../src/datastore/factory.js'
 import {IPAMClient} from '../../src/ipam/index.js'
 import {etcdSkipReason, startEtcd, type EtcdInstance} from '../helpers/etcd.js'
-import {builtOrExplain, clean, decode, ROOT, runCalicoctl, type RunResult} from './harness.js'
+import {BIN, builtOrExplain, clean, decode, ROOT, runCalicoctl, type RunResult} from './harness.js'
 
 interface Expect {
   exit?: number
@@ -107,6 +108,34 @@ afterAll(async () => {
 })
 
 const buildProblem = builtOrExplain()
+
+/** util-linux script(1) gives the command a pseudo-terminal, so the confirmation prompt appears. */
+const SCRIPT = '/usr/bin/script'
+
+/** Runs calicoctl on a terminal and types `answer` (plus Enter) once `prompt` has been printed. */
+function runOnTerminal(args: string[], env: NodeJS.ProcessEnv, prompt: string, answer: string): Promise<{output: string; exit: number}> {
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ')
+  return new Promise((resolve, reject) => {
+    const child = spawn(SCRIPT, ['-qec', command, '/dev/null'], {env, stdio: ['pipe', 'pipe', 'pipe']})
+    let output = ''
+    let answered = false
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString()
+      if (!answered && output.includes(prompt)) {
+        answered = true
+        child.stdin.write(`${answer}\r`)
+      }
+    })
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      // Plain text: colours and cursor movement dropped, and the prompt's wrapping at the terminal width undone.
+      resolve({output: output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r?\n/g, ''), exit: code ?? -1})
+    })
+  })
+}
 
 describe.skipIf(buildProblem !== undefined).each(stores)('calicoctl ipam ($name)', (store) => {
   let counter = 0
@@ -338,6 +367,33 @@ describe.skipIf(buildProblem !== undefined).each(stores)('calicoctl ipam ($name)
     const again = run(['ipam', 'release', `--ip=${ip}`])
     expect(again.exit).toBe(1)
     expect(again.stderr).toBe(`IP address ${ip} is not assigned\n`)
+  })
+
+  it.skipIf(!existsSync(SCRIPT))('release --ip on a terminal asks before releasing an address in use', {timeout: 120_000}, async () => {
+    await setup()
+    const ip = await withClients(async (c, ipam) => {
+      await create(c, 'IPPool', 'p', {cidr: '10.65.0.0/16'})
+      await create(c, 'Node', HOST, {})
+      const r = await ipam.autoAssign({num4: 1, num6: 0, hostname: HOST, handleID: 'h', intendedUse: 'Workload'})
+      const addr = (r.v4?.ips[0] ?? '').split('/')[0]
+      await c.create({
+        apiVersion: API,
+        kind: 'WorkloadEndpoint',
+        metadata: {namespace: 'ns'},
+        spec: {node: HOST, orchestrator: 'k8s', pod: 'web', endpoint: 'eth0', interfaceName: 'cali0', ipNetworks: [`${addr}/32`]},
+      })
+      return addr
+    })
+    const owner = `Workload(ns/${HOST.replaceAll('-', '--')}-k8s-web-eth0)`
+    const declined = await runOnTerminal(['ipam', 'release', `--ip=${ip}`], env, '(y/N)', 'n')
+    expect(declined.output).toContain(`IP address ${ip} is in use by ${owner}. Release it anyway? (y/N)`)
+    expect(declined.output).toContain(`IP address ${ip} was not released`)
+    expect(declined.exit).toBe(1)
+    expect(run(['ipam', 'show', `--ip=${ip}`]).stdout).toContain(`IP ${ip} is in use`)
+    const accepted = await runOnTerminal(['ipam', 'release', `--ip=${ip}`], env, '(y/N)', 'y')
+    expect(accepted.output).toContain(`Successfully released IP address ${ip}`)
+    expect(accepted.exit).toBe(0)
+    expect(run(['ipam', 'show', `--ip=${ip}`]).stdout).toBe(`${ip} is not assigned\n`)
   })
 
   it('split (ST test_ipam_split_by_name)', {timeout: 120_000}, async () => {
