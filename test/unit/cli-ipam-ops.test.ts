@@ -186,6 +186,8 @@ describe('ipam release --from-report merging', () => {
     const {report: written} = renderCheck(checkData(), {showAllIPs: false, showProblemIPs: false, version: 'v'})
     expect(parseReport(serializeReport(written))).toEqual(written)
     expect(() => parseReport('[]')).toThrow('not a JSON object')
+    expect(() => parseReport('{"allocations": {"10.0.0.1": [{"inUse": false}]}}')).toThrow("the report's allocations of 10.0.0.1 are malformed")
+    expect(parseReport('{"leakedHandles": [{"ID": "h", "Revision": "3"}, 7]}').leakedHandles).toEqual([{ID: 'h', UID: null, Revision: '3'}])
   })
 })
 

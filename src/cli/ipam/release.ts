@@ -5,7 +5,7 @@ import type {ResourceClient} from '../../datastore/client.js'
 import {nodeTunnelIPs, workloadIPs} from '../../ipam/index.js'
 import type {IPAMClient, ReleaseOptions} from '../../ipam/index.js'
 import {parseIP} from '../../ipam/net.js'
-import type {CheckReport} from './check.js'
+import type {CheckReport, ReportAllocation} from './check.js'
 import {clusterFacts} from './common.js'
 
 /** A refusal of release; the command ends with it as its error. */
@@ -15,16 +15,32 @@ export class ReleaseError extends Error {}
 export function parseReport(text: string): CheckReport {
   const raw: unknown = JSON.parse(text)
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ReleaseError('the report is not a JSON object')
-  const r = raw as Partial<CheckReport>
-  return {
-    version: typeof r.version === 'string' ? r.version : '',
-    clusterGUID: typeof r.clusterGUID === 'string' ? r.clusterGUID : '',
-    datastoreLocked: r.datastoreLocked === true,
-    clusterInformationRevision: typeof r.clusterInformationRevision === 'string' ? r.clusterInformationRevision : '',
-    clusterType: typeof r.clusterType === 'string' ? r.clusterType : '',
-    allocations: typeof r.allocations === 'object' && r.allocations !== null ? r.allocations : {},
-    ...(Array.isArray(r.leakedHandles) ? {leakedHandles: r.leakedHandles} : {}),
+  const r = raw as Record<string, unknown>
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+  const allocations: Record<string, ReportAllocation[]> = {}
+  for (const [ip, list] of Object.entries(isObject(r.allocations) ? r.allocations : {})) {
+    if (!Array.isArray(list) || !list.every((a) => isObject(a) && typeof a.ip === 'string')) {
+      throw new ReleaseError(`the report's allocations of ${ip} are malformed`)
+    }
+    allocations[ip] = list as ReportAllocation[]
   }
+  const report: CheckReport = {
+    version: str(r.version),
+    clusterGUID: str(r.clusterGUID),
+    datastoreLocked: r.datastoreLocked === true,
+    clusterInformationRevision: str(r.clusterInformationRevision),
+    clusterType: str(r.clusterType),
+    allocations,
+  }
+  if (Array.isArray(r.leakedHandles)) {
+    report.leakedHandles = r.leakedHandles.filter(isObject).map((h) => ({
+      ID: str(h.ID),
+      UID: typeof h.UID === 'string' ? h.UID : null,
+      Revision: str(h.Revision),
+    }))
+  }
+  return report
 }
 
 export interface LeakedHandle {
