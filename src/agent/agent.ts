@@ -187,12 +187,14 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     })) {
       if (ev.type === 'snapshot') {
         metrics.resyncsStarted.inc()
+        logger.info(`datastore snapshot received: ${ev.items.length} objects; validating`)
         const events = ev.items.map((kv) => toEvent(kv.key, kv.value, kv.revision))
         felixConfigs.clear()
         ev.items.forEach((kv, i) => trackConfig(kv.key, events[i]!))
         await configChanged()
-        logger.info(`datastore in sync: ${ev.items.length} objects at revision ${ev.revision}`)
+        const t0 = performance.now()
         dataplane.replaceAll(events, onProblem)
+        logger.info(`datastore in sync: ${ev.items.length} objects at revision ${ev.revision} (calculation ${(performance.now() - t0).toFixed(0)} ms)`)
         metrics.resyncState.set(3)
         health.report(CALC, {live: true, ready: true})
         continue

@@ -44,6 +44,8 @@ export class Dataplane {
   private applied?: NftTable
   /** `nft -s list` of our table right after the last apply, to recognise changes made behind our back. */
   private fingerprint?: string
+  /** The read-back after the last apply, still running: readiness does not wait for it, the next apply does. */
+  private fingerprinting?: Promise<void>
   private inSync = false
   private dirty = false
   private routesDirty = false
@@ -115,6 +117,7 @@ export class Dataplane {
   async refresh(): Promise<boolean> {
     if (!this.applied || this.stopped) return false
     await this.running
+    await this.fingerprinting
     const now = await this.nft.list({family: 'inet', name: this.tableName})
     if (now !== undefined && now === this.fingerprint) return false
     this.opts.logger.warn(`nftables table ${this.tableName} ${now === undefined ? 'is missing' : 'was changed outside the agent'}; reprogramming it`)
@@ -183,6 +186,8 @@ export class Dataplane {
   }
 
   private async applyPolicy(): Promise<boolean> {
+    // A read-back still running would otherwise see this apply half-way and report drift.
+    await this.fingerprinting
     const t0 = performance.now()
     const state = this.calc.state()
     const table = renderTable(state, {tableName: this.tableName})
@@ -222,7 +227,14 @@ export class Dataplane {
     this.recordGauges(state, table)
     if (script !== '') {
       this.opts.logger.info(`applied ${full ? 'full table' : 'delta'} (${script.length} bytes) in ${(seconds * 1000).toFixed(1)} ms`)
-      this.fingerprint = await this.nft.list({family: 'inet', name: this.tableName}).catch(() => undefined)
+      this.fingerprinting = this.nft.list({family: 'inet', name: this.tableName}).then(
+        (listing) => {
+          this.fingerprint = listing
+        },
+        () => {
+          this.fingerprint = undefined
+        },
+      )
     }
     return true
   }
