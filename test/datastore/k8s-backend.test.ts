@@ -171,6 +171,18 @@ describe('kinds derived from native objects', () => {
     expect((err as Error).message).toBe('operation Create is not supported on Node(n2)')
   })
 
+  it('with usePodCIDR (host-local IPAM) takes the tunnel address from the pod CIDR', async () => {
+    const server = await startServer()
+    const b = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url, usePodCIDR: true})
+    cleanups.push(async () => {
+      await b.close()
+      await server.stop()
+    })
+    server.seed('', 'nodes', {metadata: {name: 'n1', annotations: {'projectcalico.org/IPv4IPIPTunnelAddr': '10.9.9.9', 'projectcalico.org/WireguardPublicKey': 'k'}}, spec: {podCIDR: '10.244.3.0/24'}})
+    const node = await b.get<Resource>({kind: 'Node', name: 'n1'})
+    expect(node.value.spec).toMatchObject({bgp: {ipv4IPIPTunnelAddr: '10.244.3.1'}, wireguard: {interfaceIPv4Address: '10.244.3.1'}})
+  })
+
   it('derives Profiles from Namespaces and ServiceAccounts and refuses to change them', async () => {
     const {server, b} = await setup()
     await put(server, '/api/v1/namespaces', {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'ns1', labels: {team: 'a'}}})

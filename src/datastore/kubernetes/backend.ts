@@ -15,7 +15,7 @@ import {idOf, isNotFound, toCalicoError} from './errors.js'
 import {hostnameHash, LABEL_AFFINITY_TYPE, LABEL_HOSTNAME_HASH} from './names.js'
 import {
   fromObject, KDD_KINDS, mappingFor, objectName, parseWorkloadEndpointName, resourcePath, toObject,
-  type Mapping, type Source,
+  type ConvertContext, type Mapping, type Source,
 } from './resources.js'
 import {KubeWatcher, type WatchTuning} from './watch.js'
 
@@ -45,13 +45,16 @@ export class KubernetesBackend implements Backend {
   readonly type = 'kubernetes' as const
   private readonly pageSize: number
   private readonly tuning: WatchTuning
+  private readonly ctx: ConvertContext
 
   private constructor(
     readonly client: KubeClient,
     /** The CRD group in use (chosen like libcalico-go's UsingV3CRDs). */
     readonly group: CalicoGroup,
     opts: KubernetesBackendOptions,
+    usePodCIDR: boolean,
   ) {
+    this.ctx = {group, usePodCIDR}
     this.pageSize = opts.pageSize ?? 500
     this.tuning = {idleTimeoutMs: 90_000, retryDelayMs: 100, maxRetryDelayMs: 5_000, ...opts.watch}
   }
@@ -59,7 +62,7 @@ export class KubernetesBackend implements Backend {
   static async connect(config: DatastoreConfig, opts: KubernetesBackendOptions = {}): Promise<KubernetesBackend> {
     const client = await KubeClient.connect(config, opts.env)
     const group = await chooseGroup(client, config.calicoAPIGroup)
-    return new KubernetesBackend(client, group, opts)
+    return new KubernetesBackend(client, group, opts, config.usePodCIDR === true)
   }
 
   private mapping(kind: string): Mapping {
@@ -79,7 +82,7 @@ export class KubernetesBackend implements Backend {
   }
 
   private pair<V>(m: Mapping, source: Source, obj: KubeObject): KVPair<V> {
-    const c = fromObject(m, this.group, source, obj)
+    const c = fromObject(m, this.ctx, source, obj)
     if (!c.pair) throw new ResourceDoesNotExistError(c.key ? idOf(c.key) : `${source.plural}/${obj.metadata.name ?? ''}`)
     return c.pair as KVPair<V>
   }
@@ -153,7 +156,7 @@ export class KubernetesBackend implements Backend {
     const w = this.writable(key, 'Delete')
     if (revision !== undefined) parseRevision(revision)
     const current = await this.call(w.source, key, () => this.client.request<KubeObject>('GET', this.path(w, key)))
-    const previous = fromObject(w, this.group, w.source, current)
+    const previous = fromObject(w, this.ctx, w.source, current)
     if (!previous.pair || previous.softDeleted) throw new ResourceDoesNotExistError(idOf(key))
     if (revision !== undefined && revision !== current.metadata.resourceVersion) throw new ResourceUpdateConflictError(idOf(key))
     let target = current
@@ -177,7 +180,7 @@ export class KubernetesBackend implements Backend {
       case 'crd':
       case 'ipam': {
         const obj = await this.call(m.source, key, () => this.client.request<KubeObject>('GET', this.path(m, key)))
-        const c = fromObject(m, this.group, m.source, obj)
+        const c = fromObject(m, this.ctx, m.source, obj)
         if (!c.pair || c.softDeleted) {
           // A soft-deleted row: finish the deletion its writer started, then report it gone.
           await this.hardDelete(m, key, obj).catch(() => undefined)
@@ -264,7 +267,7 @@ export class KubernetesBackend implements Backend {
       const {objects, resourceVersion} = await this.listAll(source, ns, labelSelector)
       revision = Math.max(revision, Number(resourceVersion) || 0)
       for (const obj of objects) {
-        const c = fromObject(m, this.group, source, obj)
+        const c = fromObject(m, this.ctx, source, obj)
         // Soft-deleted affinities are hidden; blocks and handles are listed as-is (readers filter), as Calico does.
         if (!c.pair || (c.softDeleted && m.kind === 'BlockAffinity')) continue
         items.push(c.pair)
@@ -304,7 +307,7 @@ export class KubernetesBackend implements Backend {
       return m.type === 'profile' ? m.sources.map((source) => ({mapping: m, source})) : [{mapping: m, source: m.source}]
     })
     if (options.fromRevision !== undefined) parseRevision(options.fromRevision)
-    return new KubeWatcher(this.client, this.group, feeds, options.fromRevision, this.tuning)
+    return new KubeWatcher(this.client, this.ctx, feeds, options.fromRevision, this.tuning)
   }
 
   /** Creates or updates Calico's CRDs for the group in use (datastore migrate import does this first). */

@@ -292,7 +292,7 @@ interface NodeStatus {
 }
 
 /** K8sNodeToCalico: the Calico Node view of a Kubernetes Node (its annotations and addresses). */
-export function nodeFromK8s(node: KubeObject): Resource {
+export function nodeFromK8s(node: KubeObject, usePodCIDR = false): Resource {
   const nodeSpec = (node.spec ?? {}) as NodeSpec
   const nodeStatus = (node.status ?? {}) as NodeStatus
   const a = node.metadata.annotations ?? {}
@@ -308,7 +308,11 @@ export function nodeFromK8s(node: KubeObject): Resource {
   if (a[NODE.ipv6]) bgp.ipv6Address = a[NODE.ipv6]
   if (a[NODE.asn] && /^\d+(\.\d+)?$/.test(a[NODE.asn])) bgp.asNumber = asNumber(a[NODE.asn])
   if (a[NODE.rrid]) bgp.routeReflectorClusterID = a[NODE.rrid]
-  if (a[NODE.ipip]) bgp.ipv4IPIPTunnelAddr = a[NODE.ipip]
+  // Host-local IPAM: the tunnel address is the first address of the node's pod CIDR (getStaticTunnelAddress).
+  const podTunnel = usePodCIDR && nodeSpec.podCIDR ? firstHostAddress(nodeSpec.podCIDR) : undefined
+  if (usePodCIDR && nodeSpec.podCIDR) {
+    if (podTunnel) bgp.ipv4IPIPTunnelAddr = podTunnel
+  } else if (a[NODE.ipip]) bgp.ipv4IPIPTunnelAddr = a[NODE.ipip]
   if (Object.keys(bgp).length > 0) spec.bgp = bgp
   if (a[NODE.vxlan4]) spec.ipv4VXLANTunnelAddr = a[NODE.vxlan4]
   if (a[NODE.vxlanMac]) spec.vxlanTunnelMACAddr = a[NODE.vxlanMac]
@@ -322,8 +326,12 @@ export function nodeFromK8s(node: KubeObject): Resource {
   }
   if (addresses.length > 0) spec.addresses = addresses
   const wg: JsonObject = {}
-  if (a[NODE.wg4]) wg.interfaceIPv4Address = a[NODE.wg4]
-  if (a[NODE.wg6]) wg.interfaceIPv6Address = a[NODE.wg6]
+  if (usePodCIDR && nodeSpec.podCIDR) {
+    if (podTunnel && a[NODE.wgKey]) wg.interfaceIPv4Address = podTunnel
+  } else {
+    if (a[NODE.wg4]) wg.interfaceIPv4Address = a[NODE.wg4]
+    if (a[NODE.wg6]) wg.interfaceIPv6Address = a[NODE.wg6]
+  }
   if (Object.keys(wg).length > 0) spec.wireguard = wg
   spec.orchRefs = [{nodeName: node.metadata.name, orchestrator: 'k8s'}]
   if (a[NODE.interfaces]) {
@@ -340,6 +348,13 @@ export function nodeFromK8s(node: KubeObject): Resource {
   const out: Resource = {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata, spec}
   if (Object.keys(status).length > 0) out.status = status
   return out
+}
+
+/** `10.244.1.0/24` → `10.244.1.1`; IPv6 pod CIDRs give no tunnel address (as in Calico). */
+function firstHostAddress(cidr: string): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/\d+$/.exec(cidr)
+  if (!m) return undefined
+  return `${m[1]}.${m[2]}.${m[3]}.${(Number(m[4]) + 1) % 256}`
 }
 
 function asNumber(text: string): number {

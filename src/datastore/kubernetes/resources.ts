@@ -142,8 +142,16 @@ export interface Converted {
   softDeleted?: boolean
 }
 
-/** One Kubernetes object as the Backend's view of it. `path` only labels parse errors. */
-export function fromObject(m: Mapping, group: CalicoGroup, source: Source, obj: KubeObject): Converted {
+/** What conversions need to know about the cluster. */
+export interface ConvertContext {
+  group: CalicoGroup
+  /** Host-local IPAM: node tunnel addresses come from the Node's podCIDR (calicoctl's usePodCIDR). */
+  usePodCIDR?: boolean
+}
+
+/** One Kubernetes object as the Backend's view of it. */
+export function fromObject(m: Mapping, ctx: ConvertContext, source: Source, obj: KubeObject): Converted {
+  const group = ctx.group
   const rv = obj.metadata.resourceVersion ?? ''
   const make = (key: Key, value: unknown, revision = rv): Converted => ({key, pair: {key, value, revision}})
   const path = resourcePath(source, obj.metadata.namespace, obj.metadata.name)
@@ -167,7 +175,7 @@ export function fromObject(m: Mapping, group: CalicoGroup, source: Source, obj: 
       return {...make(key, value), softDeleted: isSoftDeleted(obj)}
     }
     case 'node': {
-      const value = nodeFromK8s(obj)
+      const value = nodeFromK8s(obj, ctx.usePodCIDR)
       return make({kind: 'Node', name: obj.metadata.name ?? ''}, value)
     }
     case 'profile': {

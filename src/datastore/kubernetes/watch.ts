@@ -7,9 +7,8 @@
 import {DatastoreError} from '../../api/errors.js'
 import {WatchExpiredError, type KVPair, type WatchEvent, type Watcher} from '../backend.js'
 import {KubeApiError, type KubeClient, type KubeList, type KubeObject, type WatchStream} from './client.js'
-import type {CalicoGroup} from './convert.js'
 import {toCalicoError} from './errors.js'
-import {fromObject, resourcePath, type Mapping, type Source} from './resources.js'
+import {fromObject, resourcePath, type ConvertContext, type Mapping, type Source} from './resources.js'
 
 export interface WatchTuning {
   /** A stream with neither events nor bookmarks for this long is treated as dead and reopened. */
@@ -36,7 +35,7 @@ export class KubeWatcher implements Watcher {
 
   constructor(
     private readonly client: KubeClient,
-    private readonly group: CalicoGroup,
+    private readonly ctx: ConvertContext,
     feeds: Feed[],
     fromRevision: string | undefined,
     private readonly tuning: WatchTuning,
@@ -153,7 +152,7 @@ export class KubeWatcher implements Watcher {
     const id = `${feed.source.group}/${feed.source.plural}/${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`
     let converted
     try {
-      converted = fromObject(feed.mapping, this.group, feed.source, obj)
+      converted = fromObject(feed.mapping, this.ctx, feed.source, obj)
     } catch (err) {
       return this.fail(err as Error)
     }
