@@ -367,6 +367,8 @@ describe.skipIf(buildProblem !== undefined).each(stores)('calicoctl ipam ($name)
     const again = run(['ipam', 'release', `--ip=${ip}`])
     expect(again.exit).toBe(1)
     expect(again.stderr).toBe(`IP address ${ip} is not assigned\n`)
+    const missing = join(dir, 'missing.json')
+    expect(run(['ipam', 'release', `--from-report=${missing}`]).stderr).toBe(`open ${missing}: no such file or directory\n`)
   })
 
   it.skipIf(!existsSync(SCRIPT))('release --ip on a terminal asks before releasing an address in use', {timeout: 120_000}, async () => {

@@ -4,6 +4,23 @@ import {readFile} from 'node:fs/promises'
 import {CalicoCommand, configFlag} from '../../cli/base-command.js'
 import {CLIENT_VERSION} from '../../cli/version.js'
 
+// Go's os.ReadFile wording for the usual failures.
+const GO_ERRNO: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory',
+}
+
+async function readReport(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? ''
+    const op = code === 'EISDIR' ? 'read' : 'open'
+    throw new Error(GO_ERRNO[code] ? `${op} ${file}: ${GO_ERRNO[code]}` : (err as Error).message)
+  }
+}
+
 export default class IPAMRelease extends CalicoCommand {
   static override summary = 'Release a Calico assigned IP address'
   static override description = `Release one or more Calico-assigned IP addresses. Release a single address
@@ -30,7 +47,7 @@ confirmation when run on a terminal (--yes skips the question).`
 
     const files = flags['from-report'] ?? []
     if (files.length > 0) {
-      const reports = await Promise.all(files.map(async (file) => ({file, text: await readFile(file, 'utf8')})))
+      const reports = await Promise.all(files.map(async (file) => ({file, text: await readReport(file)})))
       await release.releaseFromReports({client, ipam, force: flags.force, reports, version: CLIENT_VERSION, write: (t) => this.out(t)})
       this.out('You may now unlock the data store.\n')
       return
