@@ -3,18 +3,20 @@
 // resourceVersion is the revision: updates are PUTs carrying it (409 → update conflict), deletes send
 // it as a precondition, and IPAM objects are soft-deleted first as Calico does.
 
-import {DatastoreError, OperationNotSupportedError, ResourceDoesNotExistError, ResourceUpdateConflictError} from '../../api/errors.js'
+import {
+  DatastoreError, OperationNotSupportedError, ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError,
+} from '../../api/errors.js'
 import type {Resource} from '../../api/resource.js'
 import type {Backend, Key, KVPair, ListOptions, ListResult, Watcher, WatchOptions} from '../backend.js'
 import {parseRevision} from '../codec.js'
 import type {DatastoreConfig} from '../config.js'
 import {keyToPath} from '../keys.js'
 import {KubeApiError, KubeClient, type KubeList, type KubeObject} from './client.js'
-import {mergeNodeIntoK8s, V1_GROUP, V3_GROUP, workloadEndpointPodPatch, type CalicoGroup} from './convert.js'
+import {mergeNodeIntoK8s, parseProfileName, V1_GROUP, V3_GROUP, workloadEndpointPodPatch, type CalicoGroup} from './convert.js'
 import {idOf, isNotFound, toCalicoError} from './errors.js'
 import {hostnameHash, LABEL_AFFINITY_TYPE, LABEL_HOSTNAME_HASH} from './names.js'
 import {
-  fromObject, KDD_KINDS, mappingFor, objectName, parseWorkloadEndpointName, resourcePath, toObject,
+  fromObject, KDD_KINDS, mappingFor, PODS, objectName, parseWorkloadEndpointName, resourcePath, toObject,
   type ConvertContext, type Mapping, type Source,
 } from './resources.js'
 import {KubeWatcher, type WatchTuning} from './watch.js'
@@ -143,8 +145,8 @@ export class KubernetesBackend implements Backend {
         if (!current) return await this.create(key, value)
         return await this.update(key, value, current.metadata.resourceVersion ?? '')
       } catch (err) {
-        if (err instanceof ResourceUpdateConflictError || (err instanceof Error && err.name === 'ResourceAlreadyExistsError')) continue
-        if (err instanceof ResourceDoesNotExistError) continue
+        // Lost a race with another writer (created, changed or deleted meanwhile): read again.
+        if (err instanceof ResourceUpdateConflictError || err instanceof ResourceAlreadyExistsError || err instanceof ResourceDoesNotExistError) continue
         throw err
       }
     }
@@ -207,36 +209,30 @@ export class KubernetesBackend implements Backend {
 
   private async getProfile<V>(m: Mapping & {type: 'profile'}, key: Key): Promise<KVPair<V>> {
     const [namespaces, serviceAccounts] = m.sources
-    if (key.name.startsWith('kns.')) {
-      const path = resourcePath(namespaces, undefined, key.name.slice(4))
-      return this.pair<V>(m, namespaces, await this.call(namespaces, key, () => this.client.request<KubeObject>('GET', path)))
-    }
-    const rest = key.name.startsWith('ksa.') ? key.name.slice(4) : ''
-    const dot = rest.indexOf('.')
-    if (dot <= 0) throw new ResourceDoesNotExistError(idOf(key))
-    const path = resourcePath(serviceAccounts, rest.slice(0, dot), rest.slice(dot + 1))
-    return this.pair<V>(m, serviceAccounts, await this.call(serviceAccounts, key, () => this.client.request<KubeObject>('GET', path)))
+    const parsed = parseProfileName(key.name)
+    if (!parsed) throw new ResourceDoesNotExistError(idOf(key))
+    const [source, path] = parsed.serviceAccount === undefined
+      ? [namespaces, resourcePath(namespaces, undefined, parsed.namespace)]
+      : [serviceAccounts, resourcePath(serviceAccounts, parsed.namespace, parsed.serviceAccount)]
+    return this.pair<V>(m, source, await this.call(source, key, () => this.client.request<KubeObject>('GET', path)))
   }
 
   private async podFor(key: Key): Promise<KubeObject> {
-    const m = this.mapping('WorkloadEndpoint')
     const parts = parseWorkloadEndpointName(key.name)
     if (!parts || key.namespace === undefined) throw new ResourceDoesNotExistError(idOf(key))
-    const path = resourcePath(m.type === 'wep' ? m.source : {group: '', version: 'v1', plural: 'pods', namespaced: true}, key.namespace, parts.pod)
-    return this.call({group: '', version: 'v1', plural: 'pods', namespaced: true}, key, () => this.client.request<KubeObject>('GET', path))
+    const path = resourcePath(PODS, key.namespace, parts.pod)
+    return this.call(PODS, key, () => this.client.request<KubeObject>('GET', path))
   }
 
   /** CNI's patch mode (workloadendpoint.go): the endpoint's IPs and container ID as pod annotations. */
   private async patchWorkloadEndpoint<V>(key: Key, value: Resource | undefined): Promise<KVPair<V>> {
-    const m = this.mapping('WorkloadEndpoint')
     const spec = (value?.spec ?? {}) as {pod?: string}
     const podName = spec.pod ?? parseWorkloadEndpointName(key.name)?.pod
     if (!podName || key.namespace === undefined) throw new ResourceDoesNotExistError(idOf(key))
-    const source = m.type === 'wep' ? m.source : ({group: '', version: 'v1', plural: 'pods', namespaced: true} as Source)
-    const path = resourcePath(source, key.namespace, podName, 'status')
-    const pod = await this.call(source, key, () =>
+    const path = resourcePath(PODS, key.namespace, podName, 'status')
+    const pod = await this.call(PODS, key, () =>
       this.client.request<KubeObject>('PATCH', path, {body: workloadEndpointPodPatch(value), contentType: 'application/strategic-merge-patch+json'}))
-    return this.pair<V>(m, source, pod)
+    return this.pair<V>(this.mapping('WorkloadEndpoint'), PODS, pod)
   }
 
   private async deleteWorkloadEndpoint<V>(key: Key): Promise<KVPair<V>> {

@@ -24,21 +24,8 @@ export function crdMissingError(source: Source): DatastoreError {
   return new DatastoreError(`the CustomResourceDefinition ${crdName(source)} is not installed in the cluster; install Calico's CRDs first (kubectl apply -f manifests/crds${source.group === 'projectcalico.org' ? '/v3' : ''})`)
 }
 
-/** A 404 about the collection itself (no object name in the Status) means the resource type is unknown. */
-export function isTypeMissing(err: unknown): boolean {
-  return err instanceof KubeApiError && err.code === 404 && err.objectName === undefined
-}
-
 export function isNotFound(err: unknown): boolean {
   return err instanceof KubeApiError && err.code === 404 && err.objectName !== undefined
-}
-
-export function isConflict(err: unknown): boolean {
-  return err instanceof KubeApiError && err.code === 409 && err.reason !== 'AlreadyExists'
-}
-
-export function isAlreadyExists(err: unknown): boolean {
-  return err instanceof KubeApiError && err.code === 409 && err.reason === 'AlreadyExists'
 }
 
 /** Maps a failed request about `key` (stored in `source`) to the error calicoctl shows. */
