@@ -137,6 +137,12 @@ describe('ipam check rendering', () => {
     expect(all).toContain("  orphan doesn't have any active IPs.\n")
     expect(all).toContain('  10.65.79.1 leaked; attrs')
   })
+  it('shows Windows-reserved addresses as in use while listing the block', () => {
+    const data = checkData({blocks: [block('10.65.79.0/30', 'win', [[1, 'windows-reserved-ipam-handle', {}]])], handles: []})
+    const {text, result} = renderCheck(data, {showAllIPs: true, showProblemIPs: false, version: 'v'})
+    expect(text).toContain('  10.65.79.0 belongs to Reserved for Windows\n  10.65.79.0 allocated; attrs Main:windows-reserved-ipam-handle Extra:\n')
+    expect(result.leakedIPs).toEqual([])
+  })
   it('counts LoadBalancer services when the controller is configured', () => {
     const {text, result} = renderCheck(checkData({services: {count: 1, ips: [{ip: '10.65.79.1', owner: 'svc'}]}}), {
       showAllIPs: false,

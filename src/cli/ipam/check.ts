@@ -6,7 +6,6 @@ import type {AssignIPs, KubeControllersConfigurationSpec} from '../../api/types/
 import type {ResourceClient} from '../../datastore/client.js'
 import {checkIPAM, nodeTunnelIPs, workloadIPs} from '../../ipam/index.js'
 import type {AllocationBlock, CheckAllocation, CheckResult, InUseIP, IPAMClient} from '../../ipam/index.js'
-import {WINDOWS_RESERVED_HANDLE} from '../../ipam/index.js'
 import {parseIP} from '../../ipam/net.js'
 import {clusterFacts, type ClusterFacts} from './common.js'
 
@@ -24,6 +23,9 @@ export interface KubeService {
 
 /** Lists every Service of the cluster. */
 export type ServiceLister = () => Promise<KubeService[]>
+
+/** The owner check.go records for addresses of the Windows-reserved handle. */
+const WINDOWS_OWNER = 'Reserved for Windows'
 
 const CALICO_LB_CLASS = 'calico'
 const LB_REQUEST_ANNOTATIONS = ['projectcalico.org/ipv4pools', 'projectcalico.org/ipv6pools', 'projectcalico.org/loadBalancerIPs']
@@ -185,7 +187,8 @@ export function renderCheck(data: CheckData, opts: CheckOptions): CheckOutcome {
     for (const a of byBlock.get(b.cidr) ?? []) {
       numAllocs++
       if (!opts.showAllIPs) continue
-      if (a.attrs.startsWith(`Main:${WINDOWS_RESERVED_HANDLE} `)) say(`  ${a.ip} belongs to Reserved for Windows`)
+      // check.go records a Windows-reserved address as in use while it reads the block.
+      if (result.inUseIPs.get(a.ip)?.includes(WINDOWS_OWNER)) say(`  ${a.ip} belongs to ${WINDOWS_OWNER}`)
       say(`  ${a.ip} allocated; attrs ${a.attrs}`)
     }
   }
