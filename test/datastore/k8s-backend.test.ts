@@ -9,7 +9,7 @@ import type {Resource} from '../../src/api/resource.js'
 import type {Backend} from '../../src/datastore/backend.js'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
 import {hostnameHash} from '../../src/datastore/kubernetes/names.js'
-import {startServer} from '../k8s-apiserver/helpers.js'
+import {installCrds, startServer} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -261,6 +261,14 @@ describe('projectcalico.org/v3 CRD mode', () => {
     expect(got.value.metadata.uid).toBe(cr?.metadata.uid)
     await b.create({kind: 'BlockAffinity', name: 'host:n1:10.0.0.0/26'}, {state: 'confirmed', deleted: false})
     expect(server.object('projectcalico.org', 'blockaffinities', 'n1-10-0-0-0-26')?.spec).toMatchObject({deleted: false})
+  })
+
+  it('stays on crd.projectcalico.org when both groups are served (v3 is then an aggregated API in front of v1)', async () => {
+    const {server} = await setup('v1')
+    installCrds(server, 'v3')
+    const b = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url})
+    cleanups.push(() => b.close())
+    expect(b.group).toBe('crd.projectcalico.org')
   })
 
   it('an explicit calicoAPIGroup wins over discovery', async () => {
