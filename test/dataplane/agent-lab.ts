@@ -4,6 +4,7 @@
 // removed by destroy(), which tests call in afterAll (also on failure). Engineer I's test/lab (real CNI plugin) had
 // not landed when this was written.
 import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {createConnection, createServer, type Server} from 'node:net'
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -64,6 +65,7 @@ export class Lab {
   readonly pods = new Map<string, Pod>()
   private readonly namespaces: string[] = []
   private readonly children: ChildProcess[] = []
+  private readonly servers: Server[] = []
   /** Every agent started, in order (their logs help when a test fails). */
   readonly agents: AgentProcess[] = []
 
@@ -154,7 +156,47 @@ export class Lab {
     return JSON.parse(inNs(this.nodeNs, process.execPath, ['-e', script])) as {status: number; body: string}
   }
 
+  /**
+   * Makes a TCP service of the host namespace's loopback (`127.0.0.1:targetPort`, e.g. a test etcd) reachable inside
+   * the node namespace at `127.0.0.1:<returned port>`, through a Unix socket (filesystem paths cross network
+   * namespaces; no address or route is added anywhere). Stopping the target looks to the agent like an outage.
+   */
+  async bridgeFromNode(targetPort: number): Promise<number> {
+    const sock = join(this.dir, `bridge-${targetPort}.sock`)
+    const hostSide = createServer((c) => {
+      const upstream = createConnection({host: '127.0.0.1', port: targetPort})
+      c.pipe(upstream).pipe(c)
+      const end = (): void => {
+        c.destroy()
+        upstream.destroy()
+      }
+      c.on('error', end)
+      upstream.on('error', end)
+    })
+    await new Promise<void>((resolve) => hostSide.listen(sock, resolve))
+    this.servers.push(hostSide)
+    const script = `
+const net = require('node:net')
+const srv = net.createServer((c) => {
+  const up = net.createConnection(process.argv[1])
+  c.pipe(up).pipe(c)
+  const end = () => { c.destroy(); up.destroy() }
+  c.on('error', end); up.on('error', end)
+})
+srv.listen(0, '127.0.0.1', () => process.stdout.write(String(srv.address().port) + '\\n'))
+`
+    const child = spawn('ip', ['netns', 'exec', this.nodeNs, process.execPath, '-e', script, sock], {stdio: ['ignore', 'pipe', 'inherit']})
+    this.children.push(child)
+    return new Promise<number>((resolve) => child.stdout!.once('data', (b: Buffer) => resolve(Number(b.toString().trim()))))
+  }
+
+  /** Points the agent's config at an etcd (endpoints as seen from inside the node namespace). */
+  useEtcd(endpoints: string): void {
+    writeFileSync(this.configPath, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: etcdv3\n  etcdEndpoints: ${endpoints}\n`)
+  }
+
   destroy(): void {
+    for (const s of this.servers) s.close()
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
     for (const ns of this.namespaces.reverse()) spawnSync('ip', ['netns', 'delete', ns], {stdio: 'ignore'})
     rmSync(this.dir, {recursive: true, force: true})
