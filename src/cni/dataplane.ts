@@ -49,19 +49,21 @@ export class LinuxDataplane implements Dataplane {
     }
     const v4 = net.addresses.some((a) => family(a) === 4)
     const v6 = net.addresses.some((a) => family(a) === 6)
-    await nl.setLinkMac(undefined, net.hostVeth, HOST_VETH_MAC)
     await nl.configureHostVethSysctls(net.hostVeth, v4, v6)
-    await nl.setLinkUp(undefined, net.hostVeth)
+    await nl.setLinkMacUp(undefined, net.hostVeth, HOST_VETH_MAC)
 
+    // The container side in one `ip` process: loopback, the interface, its addresses, the gateway routes.
     const ns = net.containerNetns
-    await nl.setLinkUp(ns, 'lo').catch(() => undefined)
-    await nl.setLinkUp(ns, net.containerIface)
-    for (const cidr of net.addresses) await nl.addAddress(ns, net.containerIface, cidr)
-    if (v4) {
-      await nl.replaceLinkRoute(ns, 4, `${IPV4_GATEWAY}/32`, net.containerIface)
-      await nl.replaceDefaultRoute(ns, 4, IPV4_GATEWAY, net.containerIface)
-    }
-    if (v6) await nl.replaceDefaultRoute(ns, 6, IPV6_GATEWAY, net.containerIface)
+    const dev = net.containerIface
+    const commands: string[][] = [
+      ['link', 'set', 'dev', 'lo', 'up'],
+      ['link', 'set', 'dev', dev, 'up'],
+      ...net.addresses.map((cidr) => ['addr', 'add', cidr, 'dev', dev]),
+    ]
+    // Batch lines take no global options such as -4; iproute2 infers the family from the addresses.
+    if (v4) commands.push(['route', 'replace', `${IPV4_GATEWAY}/32`, 'dev', dev, 'scope', 'link'], ['route', 'replace', 'default', 'via', IPV4_GATEWAY, 'dev', dev])
+    if (v6) commands.push(['route', 'replace', 'default', 'via', IPV6_GATEWAY, 'dev', dev])
+    await nl.ipBatch(ns, commands)
     const container = await nl.getLink(ns, net.containerIface)
     if (!container) throw new CniError(CNI_CODES.internal, `interface ${net.containerIface} vanished from ${ns}`)
 

@@ -74,18 +74,21 @@ async function releaseAddresses(ctx: Context): Promise<void> {
 export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<Record<string, unknown>> {
   return withContext(conf, env, deps, async (ctx) => {
     const {ids, backend, deps: {log}} = ctx
+    const started = Date.now()
     const pod = await podInfo(conf, ids, backend)
     const assigned = await assignAddresses(ctx)
     const addresses = assigned.map((ip) => hostCIDR(ip.address))
     const hostVeth = hostVethName(ids)
-    log.info('assigned addresses', {workload: wepName(ids), addresses})
-    let plumbed = false
+    log.info('assigned addresses', {workload: wepName(ids), addresses, ms: Date.now() - started})
+    let plumbing = false
     try {
       const mtu = determineMTU(conf)
-      plumbed = true
+      plumbing = true
       const links = await deps.dataplane.setup({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu, addresses})
+      log.debug('interfaces ready', {hostVeth, ms: Date.now() - started})
       const wep = buildWorkloadEndpoint(ids, pod, {hostName: hostVeth, mac: links.containerMac, ipNetworks: addresses}, conf.name)
       await new ResourceClient(backend).apply(wep)
+      log.debug('endpoint written', {workload: wep.metadata.name, ms: Date.now() - started})
       return encodeResult(
         {
           interfaces: [{name: hostVeth, mac: links.hostMac}, {name: env.ifName, mac: links.containerMac, sandbox: env.netns}],
@@ -97,7 +100,7 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
     } catch (err) {
       // Leave nothing behind: the runtime will DEL or retry the ADD, and neither may find half a workload.
       log.error('ADD failed; cleaning up', {error: String(err)})
-      if (plumbed) await deps.dataplane.teardown(hostVeth, env.netns, env.ifName, true).catch((e) => log.error('cleanup of interfaces failed', {error: String(e)}))
+      if (plumbing) await deps.dataplane.teardown(hostVeth, env.netns, env.ifName, true).catch((e) => log.error('cleanup of interfaces failed', {error: String(e)}))
       await releaseAddresses(ctx).catch((e) => log.error('releasing addresses failed', {error: String(e)}))
       throw err
     }

@@ -194,6 +194,11 @@ export class Lab {
     this.ipam = new IPAMClient(backend)
   }
 
+  /** The lab's etcd as the host namespace (this process) reaches it; undefined for the embedded datastore. */
+  get hostEtcdEndpoints(): string | undefined {
+    return this.etcd?.endpoints
+  }
+
   /** Creates the fabric namespace (a bridge nodes attach to) and the datastore. */
   static async start(opts: LabOptions = {}): Promise<Lab> {
     sweepStaleNamespaces()

@@ -3,12 +3,20 @@
 // as new as every source file: on a shared work tree dist/ may be stale or being rewritten by someone's build.
 // CNI_LAB_PLUGIN=dist|source forces one.
 import {existsSync, readdirSync, statSync} from 'node:fs'
-import {dirname, join} from 'node:path'
+import {dirname, join, parse} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 export type PluginKind = 'calico' | 'calico-ipam'
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+/** The repository root: the nearest directory above this file with a package.json (also when run compiled from build/). */
+export const ROOT = ((): string => {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json'))) {
+    if (dir === parse(dir).root) throw new Error('test/lab: repository root (package.json) not found')
+    dir = dirname(dir)
+  }
+  return dir
+})()
 
 function newestMtime(dir: string): number {
   let newest = 0

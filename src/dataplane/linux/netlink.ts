@@ -52,8 +52,20 @@ interface RawRoute {
   scope?: string
 }
 
-function ipIn(netns: NetnsPath, args: readonly string[]): Promise<{stdout: string}> {
-  return netns === undefined ? run('ip', args) : run('nsenter', [`--net=${netns}`, 'ip', ...args])
+function ipIn(netns: NetnsPath, args: readonly string[], input?: string): Promise<{stdout: string}> {
+  return netns === undefined ? run('ip', args, input) : run('nsenter', [`--net=${netns}`, 'ip', ...args], input)
+}
+
+/**
+ * Runs several `ip` commands in one process (`ip -batch -`, stopping at the first failure): one process start
+ * instead of one per command. Arguments are words of iproute2's batch syntax, so they may not contain
+ * whitespace, quotes, backslashes or `#`.
+ */
+export async function ipBatch(netns: NetnsPath, commands: readonly (readonly string[])[]): Promise<void> {
+  for (const c of commands) {
+    for (const arg of c) if (arg === '' || /[\s"'\\#]/.test(arg)) throw new Error(`ip batch: unsafe argument ${JSON.stringify(arg)}`)
+  }
+  await ipIn(netns, ['-batch', '-'], commands.map((c) => `${c.join(' ')}\n`).join(''))
 }
 
 /** True when the command failed because the named device does not exist. */
@@ -70,12 +82,9 @@ export async function createVethPair(hostName: string, containerName: string, co
   await run('ip', ['link', 'add', hostName, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', containerName, 'mtu', String(mtu), 'netns', containerNetns])
 }
 
-export async function setLinkMac(netns: NetnsPath, name: string, mac: string): Promise<void> {
-  await ipIn(netns, ['link', 'set', 'dev', name, 'address', mac])
-}
-
-export async function setLinkUp(netns: NetnsPath, name: string): Promise<void> {
-  await ipIn(netns, ['link', 'set', 'dev', name, 'up'])
+/** Sets the MAC and brings the link up in one step. */
+export async function setLinkMacUp(netns: NetnsPath, name: string, mac: string): Promise<void> {
+  await ipIn(netns, ['link', 'set', 'dev', name, 'address', mac, 'up'])
 }
 
 /** Deletes a link (a veth end takes its peer with it); false when it did not exist. */
@@ -111,10 +120,6 @@ export async function getLink(netns: NetnsPath, name: string): Promise<LinkDetai
   return link
 }
 
-export async function addAddress(netns: NetnsPath, dev: string, cidr: string): Promise<void> {
-  await ipIn(netns, ['addr', 'add', cidr, 'dev', dev])
-}
-
 export async function listAddresses(netns: NetnsPath, dev: string): Promise<AddressDetails[]> {
   const {stdout} = await ipIn(netns, ['-j', 'addr', 'show', 'dev', dev])
   const out: AddressDetails[] = []
@@ -126,25 +131,9 @@ export async function listAddresses(netns: NetnsPath, dev: string): Promise<Addr
   return out
 }
 
-/** `ip route replace <dst> dev <dev> scope link`: the device route (host side: pod /32; pod side: gateway /32). */
+/** `ip route replace <dst> dev <dev> scope link`: the host's route to a workload address. */
 export async function replaceLinkRoute(netns: NetnsPath, family: 4 | 6, dst: string, dev: string): Promise<void> {
   await ipIn(netns, [`-${family}`, 'route', 'replace', dst, 'dev', dev, 'scope', 'link'])
-}
-
-/** `ip route replace default via <gateway> dev <dev>`. */
-export async function replaceDefaultRoute(netns: NetnsPath, family: 4 | 6, gateway: string, dev: string): Promise<void> {
-  await ipIn(netns, [`-${family}`, 'route', 'replace', 'default', 'via', gateway, 'dev', dev])
-}
-
-/** Removes a route if present; false when there was none. */
-export async function deleteRoute(netns: NetnsPath, family: 4 | 6, dst: string): Promise<boolean> {
-  try {
-    await ipIn(netns, [`-${family}`, 'route', 'del', dst])
-    return true
-  } catch (err) {
-    if (/No such process|not found/i.test(err instanceof Error ? err.message : String(err))) return false
-    throw err
-  }
 }
 
 export async function listRoutes(netns: NetnsPath, family: 4 | 6, dev?: string): Promise<RouteDetails[]> {
