@@ -635,7 +635,6 @@ export class TestApiServer {
 
   private patch(res: ServerResponse, req: IncomingMessage, t: ResourceType, apiVersion: string, namespace: string | undefined, name: string, body: string, statusOnly: boolean): void {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim()
-    const url = new URL(req.url ?? '/', 'http://localhost')
     const existing = this.bucket(t).get(objKey(namespace, name))
     if (type === 'application/apply-patch+yaml') {
       const applied = loadYaml(body) as Json
@@ -656,7 +655,6 @@ export class TestApiServer {
     } else {
       throw new HttpError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`)
     }
-    void url
     return send(res, 200, this.withVersion(this.replacePatched(t, existing, patched, statusOnly), apiVersion))
   }
 
