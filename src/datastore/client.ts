@@ -161,6 +161,11 @@ export class ResourceClient {
   private readonly now: () => Date
   private readonly beforePoolDelete?: (pool: Resource) => Promise<void>
   private readonly poolDeleteGraceMs: number
+  /**
+   * Tiers this client has seen exist, so a bulk create of policies checks each tier once rather than once per
+   * policy. Calico's check is not transactional either; deleting a tier through this client forgets it.
+   */
+  private readonly knownTiers = new Set<string>()
 
   constructor(readonly backend: Backend, options: ClientOptions = {}) {
     this.now = options.now ?? (() => new Date())
@@ -221,7 +226,7 @@ export class ResourceClient {
         `${DEFAULT_ALLOW_PROFILE} already exists. The profile "${DEFAULT_ALLOW_PROFILE}" is default provided by Calico`,
       )
     }
-    if (POLICY_KINDS.has(res.kind)) await this.get('Tier', tierOf(res))
+    if (POLICY_KINDS.has(res.kind)) await this.requireTier(tierOf(res))
     if (res.kind === 'IPPool') await this.checkNewPool(res)
     if (res.kind === 'Node') await this.ensureInitialized()
     meta.uid ||= randomUUID()
@@ -293,7 +298,10 @@ export class ResourceClient {
         `The profile "${DEFAULT_ALLOW_PROFILE}" is a default provided by Calico and cannot be deleted`,
       )
     }
-    if (i.kind === 'Tier') await this.checkTierDeletable(name)
+    if (i.kind === 'Tier') {
+      await this.checkTierDeletable(name)
+      this.knownTiers.delete(name)
+    }
     let revision = options.resourceVersion || undefined
     if (i.kind === 'IPPool') revision = await this.disablePool(key, revision)
     try {
@@ -388,6 +396,13 @@ export class ResourceClient {
         throw err
       }
     }
+  }
+
+  /** ResourceDoesNotExistError for the tier when it is missing, as Calico's policy create reports it. */
+  private async requireTier(name: string): Promise<void> {
+    if (this.knownTiers.has(name)) return
+    await this.get('Tier', name)
+    this.knownTiers.add(name)
   }
 
   /** Defaults, kind-specific naming and validation, on a copy stamped with apiVersion/kind. */
@@ -504,15 +519,16 @@ export class ResourceClient {
     return current.revision
   }
 
+  /** The stored form: the same object without resourceVersion (backends serialise it; spec is not mutated). */
   private toStorage(res: Resource): Resource {
-    const value = clone(res)
-    delete value.metadata.resourceVersion
-    return value
+    const metadata = {...res.metadata}
+    delete metadata.resourceVersion
+    return {...res, metadata}
   }
 
+  /** Backends decode a fresh value for every read, so only the top level and metadata are copied before stamping. */
   private fromStorage(kv: KVPair<Resource>): Resource {
-    let res = clone(kv.value)
-    res.apiVersion = API_VERSION
+    let res: Resource = {...kv.value, apiVersion: API_VERSION}
     res.metadata = {...res.metadata, resourceVersion: kv.revision}
     delete res.metadata.selfLink
     // Calico applies pool defaults on read too, so rows written by older versions print complete.

@@ -132,6 +132,59 @@ function skipped(err: unknown, args: ConfigCommandArgs): boolean {
   )
 }
 
+type Outcome = {out: Resource | ResourceList} | {failure: ResourceFailure}
+
+/** Requests in flight at once within a run of independent resources: round trips to etcd or an API server overlap. */
+const CONCURRENCY = 32
+
+/**
+ * Kinds whose writes check other objects of the same kind (IPPool overlap, Tier deletion rules, the read-only
+ * ClusterInformation): always one at a time, in input order.
+ */
+const SEQUENTIAL_KINDS = new Set(['IPPool', 'Tier', 'ClusterInformation'])
+
+/**
+ * Splits the input into runs that can be acted on concurrently without changing what calicoctl's one-by-one loop
+ * would do: consecutive resources of one kind, with distinct names, of a kind whose writes do not depend on each
+ * other. A Tier followed by its policies stays ordered because the Tier ends the run. replace and patch keep
+ * calicoctl's "last error" semantics, so they stay sequential.
+ */
+export function independentRuns(action: Action, input: SourcedResource[]): SourcedResource[][] {
+  const runs: SourcedResource[][] = []
+  const parallel = action !== 'replace' && action !== 'patch'
+  let current: SourcedResource[] = []
+  let names = new Set<string>()
+  for (const item of input) {
+    const {kind, metadata} = item.resource
+    const id = `${metadata.namespace ?? ''}/${metadata.name ?? ''}`
+    const joins =
+      parallel && current.length > 0 && current[0].resource.kind === kind && !SEQUENTIAL_KINDS.has(kind) && !names.has(id)
+    if (!joins) {
+      if (current.length > 0) runs.push(current)
+      current = []
+      names = new Set()
+    }
+    current.push(item)
+    names.add(id)
+  }
+  if (current.length > 0) runs.push(current)
+  return runs
+}
+
+/** Maps with at most `limit` calls in flight, keeping the input order in the result. */
+async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i])
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+  return out
+}
+
 export interface ExecuteOptions {
   retry?: RetryPolicy
 }
@@ -173,18 +226,17 @@ export async function executeConfigCommand(
   }
   const exporting = (args.export ?? false) && (args.names ?? []).length > 0
 
-  for (const item of input) {
+  const runOne = async (item: SourcedResource): Promise<Outcome> => {
     const res = structuredClone(item.resource)
-    let out: Resource | ResourceList
     try {
       const info = kindInfo(res.kind)
       if (!info) throw new Error(`resource type '${res.kind}' is not supported`)
       resolveNamespace(res, info, args)
       try {
-        out = await act(action, mgr, res, args)
+        return {out: await act(action, mgr, res, args)}
       } catch (err) {
         if (!skipped(err, args)) throw err
-        out = item.resource
+        return {out: item.resource}
       }
     } catch (err) {
       const failure: ResourceFailure = {error: toError(err), resource: item.resource}
@@ -192,16 +244,26 @@ export async function executeConfigCommand(
         failure.file = item.file
         failure.document = item.document
       }
-      if (action === 'replace' || action === 'patch') {
-        results.err = failure.error
-        results.numHandled++
-      } else {
-        results.resErrs.push(failure)
-      }
-      continue
+      return {failure}
     }
-    results.results.push(exporting && !('items' in out) ? exportMetadata(out) : out)
-    results.numHandled++
+  }
+
+  for (const batch of independentRuns(action, input)) {
+    const outcomes = await mapConcurrent(batch, CONCURRENCY, runOne)
+    for (const outcome of outcomes) {
+      if ('failure' in outcome) {
+        if (action === 'replace' || action === 'patch') {
+          results.err = outcome.failure.error
+          results.numHandled++
+        } else {
+          results.resErrs.push(outcome.failure)
+        }
+        continue
+      }
+      const out = outcome.out
+      results.results.push(exporting && !('items' in out) ? exportMetadata(out) : out)
+      results.numHandled++
+    }
   }
   return results
 }
