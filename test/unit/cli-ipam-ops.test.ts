@@ -4,6 +4,7 @@ import {isCalicoManagedLoadBalancer, renderCheck, serializeReport} from '../../s
 import type {CheckData, CheckReport, KubeService} from '../../src/cli/ipam/check.js'
 import {applyConfigUpdate, configureReport, ConfigureError, parseConfigureFlags, parseGoBool} from '../../src/cli/ipam/configure.js'
 import {mergeReports, parseReport} from '../../src/cli/ipam/release.js'
+import {KUBECONFIG_MISSING, listKubeServices, serviceFromKube, serviceLister} from '../../src/cli/ipam/services.js'
 import {parseSplitNumber, splitPoolName, splitPoolResource, SplitError} from '../../src/cli/ipam/split.js'
 import {Block, newBlock} from '../../src/ipam/block.js'
 import {DEFAULT_IPAM_CONFIG} from '../../src/ipam/index.js'
@@ -222,5 +223,47 @@ describe('ipam split helpers', () => {
       metadata: {name: 'split-p-1', labels: {a: 'b'}},
       spec: {cidr: '10.0.1.64/26', blockSize: 27, nodeSelector: 'all()', disabled: false},
     })
+  })
+})
+
+describe('Kubernetes Services for ipam check', () => {
+  const object = (name: string, spec: Record<string, unknown>, ips: string[] = []) => ({
+    metadata: {name, namespace: 'ns', annotations: {'projectcalico.org/loadBalancerIPs': '["10.0.0.1"]'}},
+    spec,
+    status: {loadBalancer: {ingress: [...ips.map((ip) => ({ip})), {hostname: 'lb.example'}]}},
+  })
+  it('reads the fields the LoadBalancer check needs', () => {
+    expect(serviceFromKube(object('web', {type: 'LoadBalancer', loadBalancerClass: 'calico'}, ['10.0.0.1']))).toEqual({
+      namespace: 'ns',
+      name: 'web',
+      type: 'LoadBalancer',
+      loadBalancerClass: 'calico',
+      annotations: {'projectcalico.org/loadBalancerIPs': '["10.0.0.1"]'},
+      ingressIPs: ['10.0.0.1'],
+    })
+  })
+  it('follows continue tokens across pages', async () => {
+    const calls: unknown[] = []
+    const pages = [
+      {metadata: {continue: 'c1'}, items: [object('a', {type: 'ClusterIP'})]},
+      {metadata: {}, items: [object('b', {type: 'LoadBalancer'}, ['10.0.0.2'])]},
+    ]
+    const kube = {
+      request: async <T>(method: string, path: string, extra?: unknown): Promise<T> => {
+        calls.push([method, path, extra])
+        return pages[calls.length - 1] as T
+      },
+    }
+    expect((await listKubeServices(kube)).map((s) => s.name)).toEqual(['a', 'b'])
+    expect(calls).toEqual([
+      ['GET', '/api/v1/services', {query: {limit: 500, continue: undefined}}],
+      ['GET', '/api/v1/services', {query: {limit: 500, continue: 'c1'}}],
+    ])
+  })
+  it('needs a kubeconfig next to etcd, but not with the embedded store', () => {
+    const backend = (type: string) => ({type}) as unknown as Parameters<typeof serviceLister>[0]
+    expect(() => serviceLister(backend('etcdv3'), '', {})).toThrow(KUBECONFIG_MISSING)
+    expect(() => serviceLister(backend('etcdv3'), '', {KUBECONFIG: '/x'})).not.toThrow()
+    expect(() => serviceLister(backend('embedded'), '', {})).not.toThrow()
   })
 })
