@@ -1,0 +1,135 @@
+// The NetworkPolicy conformance model (test/fixtures/netpol/README.md: 3 namespaces × 3 pods) enforced by the real
+// agent: each step's resources are written to the store while `calicoctl node run` runs in the node namespace, and
+// the 9×9 TCP matrix is measured with real connections until it converges to the expected table.
+// Scope: the Calico cases that use only projectcalico.org/v3 resources (Kubernetes NetworkPolicies are not stored
+// in an etcd-style datastore) and their TCP probes (pods here serve TCP only).
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {namespaceProfile, type CalcResource} from '../../src/dataplane/calc/index.js'
+import {EmbeddedBackend} from '../../src/datastore/embedded/backend.js'
+import {ALL_PODS, POD_CIDR, loadCases, parseTable, podIP, type NetpolCase} from '../unit/nft-netpol-harness.js'
+import {Lab, ROOT, labUnavailable, waitFor} from './agent-lab.js'
+
+const why = labUnavailable()
+if (why && process.env.CI) throw new Error(`agent netpol tests cannot run in CI: ${why}`)
+
+const V3 = 'projectcalico.org/v3'
+const CASES: NetpolCase[] = loadCases(join(ROOT, 'test', 'fixtures', 'netpol', 'calico-cases')).filter(
+  (c) => !JSON.stringify(c.steps).includes('networking.k8s.io'),
+)
+
+function substitute<T>(v: T): T {
+  if (typeof v === 'string') return v.replace(/\{\{\s*podCIDR\s*\}\}/g, POD_CIDR).replace(/\{\{\s*ip\s+([xyz]\/[abc])\s*\}\}/g, (_, p: string) => podIP(p)) as T
+  if (Array.isArray(v)) return v.map(substitute) as T
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x)])) as T
+  return v
+}
+
+type Meta = {name: string; namespace?: string; labels?: Record<string, string>}
+
+describe.skipIf(why !== undefined)('Calico conformance cases enforced by node run (real TCP)', () => {
+  let lab: Lab
+  let store: EmbeddedBackend
+  const podName = (pod: string): string => pod.replace('/', '')
+  const podLabels = new Map<string, Record<string, string>>()
+  /** Policy and tier keys written by the current case, removed before the next. */
+  const written: {kind: string; name: string; namespace?: string}[] = []
+
+  const putPod = async (pod: string): Promise<void> => {
+    const [ns, name] = pod.split('/') as [string, string]
+    const iface = lab.pods.get(podName(pod))!.iface
+    const meta: Meta = {name: `kn-k8s-${name}-eth0`, namespace: ns, labels: {...podLabels.get(pod)!, 'projectcalico.org/namespace': ns, 'projectcalico.org/orchestrator': 'k8s'}}
+    await store.apply({kind: 'WorkloadEndpoint', name: meta.name, namespace: ns}, {
+      apiVersion: V3, kind: 'WorkloadEndpoint', metadata: meta,
+      spec: {orchestrator: 'k8s', node: 'kn', pod: name, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${podIP(pod)}/32`], profiles: [`kns.${ns}`],
+        ports: [80, 81].flatMap((port) => ['tcp', 'udp'].map((p) => ({name: `serve-${port}-${p}`, protocol: p.toUpperCase(), port})))},
+    })
+  }
+
+  /** The measured matrix for one TCP port, self-connections excluded (they never leave the pod). */
+  const matrix = async (port: number): Promise<Map<string, boolean>> => {
+    const out = new Map<string, boolean>()
+    await Promise.all(ALL_PODS.map(async (from) => {
+      const targets = ALL_PODS.filter((to) => to !== from)
+      const res = await lab.probeAsync(podName(from), targets.map((to) => [podName(to), port]))
+      targets.forEach((to, i) => out.set(`${from}>${to}`, res[i]!))
+    }))
+    return out
+  }
+
+  beforeAll(async () => {
+    lab = new Lab()
+    lab.createNode()
+    for (const pod of ALL_PODS) await lab.addPod(podName(pod), podIP(pod), [80, 81])
+    store = EmbeddedBackend.open({dir: lab.storeDir}).backend
+    await store.apply({kind: 'FelixConfiguration', name: 'default'}, {apiVersion: V3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false}})
+    for (const ns of ['x', 'y', 'z']) {
+      const prof = namespaceProfile(ns, {ns, 'kubernetes.io/metadata.name': ns})
+      await store.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
+    }
+    for (const pod of ALL_PODS) {
+      podLabels.set(pod, {pod: pod.split('/')[1]!})
+      await putPod(pod)
+    }
+    lab.startAgent(['--name', 'kn', '--ip', '192.0.2.1/24'])
+    if (!(await waitFor(() => lab.httpGet(19099, '/readiness').status === 200, 30_000))) throw new Error(`agent not ready: ${lab.agents[0]!.log}`)
+  }, 180_000)
+
+  afterAll(async () => {
+    await store?.close()
+    lab?.destroy()
+  })
+
+  it('has cases to run', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(10)
+  })
+
+  for (const c of CASES) {
+    it(c.id, async () => {
+      for (const step of c.steps) {
+        for (const action of step.actions) {
+          const [verb, raw] = Object.entries(action)[0]!
+          const arg = substitute(raw) as Record<string, unknown>
+          if (verb === 'apply') {
+            const r = arg as unknown as CalcResource
+            const key = {kind: r.kind, name: r.metadata.name!, namespace: r.metadata.namespace}
+            await store.apply(key, r)
+            written.push(key)
+          } else if (verb === 'delete') {
+            const d = arg as {kind: string; name: string; namespace?: string}
+            await store.delete({kind: d.kind, name: d.name, namespace: d.namespace}).catch(() => undefined)
+          } else if (verb === 'labelPod' || verb === 'unlabelPod') {
+            const a = arg as {pod: string; labels?: Record<string, string>; keys?: string[]}
+            const labels = {...podLabels.get(a.pod)!, ...(a.labels ?? {})}
+            for (const k of a.keys ?? []) delete labels[k]
+            podLabels.set(a.pod, labels)
+            await putPod(a.pod)
+          } else {
+            throw new Error(`action ${verb} is not supported by this runner`)
+          }
+        }
+        for (const probe of step.probes ?? []) {
+          if (probe.protocol !== 'TCP') continue
+          const want = parseTable(probe.expected)
+          for (const pod of ALL_PODS) want.delete(`${pod}>${pod}`)
+          let got = new Map<string, boolean>()
+          const converged = await waitFor(async () => {
+            got = await matrix(probe.port)
+            return [...want].every(([k, v]) => got.get(k) === v)
+          }, 8000, 100)
+          const diff = [...want].filter(([k, v]) => got.get(k) !== v).map(([k, v]) => `${k} want ${v ? 'open' : 'closed'}`)
+          expect(converged, `${step.name}, TCP ${probe.port}: ${diff.join(', ')}`).toBe(true)
+        }
+      }
+      // Back to the starting state: no policies or tiers, original labels.
+      for (const key of written.splice(0).reverse()) await store.delete(key).catch(() => undefined)
+      for (const pod of ALL_PODS) {
+        const original = {pod: pod.split('/')[1]!}
+        if (JSON.stringify(podLabels.get(pod)) !== JSON.stringify(original)) {
+          podLabels.set(pod, original)
+          await putPod(pod)
+        }
+      }
+    }, 120_000)
+  }
+})
