@@ -218,6 +218,10 @@ describe('kinds derived from native objects', () => {
       ports: [{name: 'http', protocol: 'TCP', port: 8080}],
     })
     expect(wep.spec?.interfaceName).toMatch(/^cali[0-9a-f]{11}$/)
+    // One node's endpoints are listed with a spec.nodeName field selector.
+    expect((await b.list({kind: 'WorkloadEndpoint', namePrefix: 'node--a-k8s-'})).items).toHaveLength(1)
+    expect((await b.list({kind: 'WorkloadEndpoint', namePrefix: 'node--b-k8s-'})).items).toHaveLength(0)
+    expect(server.requests.some((r) => r.url.includes('fieldSelector=spec.nodeName%3Dnode-a'))).toBe(true)
 
     const withIPs = structuredClone(wep)
     withIPs.spec = {...withIPs.spec, ipNetworks: ['10.244.0.5/32'], containerID: 'abc123'}

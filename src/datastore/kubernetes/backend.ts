@@ -16,7 +16,7 @@ import {mergeNodeIntoK8s, parseProfileName, V1_GROUP, V3_GROUP, workloadEndpoint
 import {idOf, isNotFound, toCalicoError} from './errors.js'
 import {hostnameHash, LABEL_AFFINITY_TYPE, LABEL_HOSTNAME_HASH} from './names.js'
 import {
-  fromObject, KDD_KINDS, mappingFor, PODS, objectName, parseWorkloadEndpointName, resourcePath, toObject,
+  fromObject, KDD_KINDS, mappingFor, PODS, splitEscapedName, objectName, parseWorkloadEndpointName, resourcePath, toObject,
   type ConvertContext, type Mapping, type Source,
 } from './resources.js'
 import {KubeWatcher, type WatchTuning} from './watch.js'
@@ -259,8 +259,11 @@ export class KubernetesBackend implements Backend {
     let revision = 0
     for (const source of sources) {
       const ns = source.namespaced ? opts.namespace : undefined
-      const labelSelector = m.type === 'ipam' && m.kind === 'BlockAffinity' ? affinitySelector(opts.namePrefix) : undefined
-      const {objects, resourceVersion} = await this.listAll(source, ns, labelSelector)
+      const selectors = {
+        labelSelector: m.type === 'ipam' && m.kind === 'BlockAffinity' ? affinitySelector(opts.namePrefix) : undefined,
+        fieldSelector: m.type === 'wep' ? nodeSelector(opts.namePrefix) : undefined,
+      }
+      const {objects, resourceVersion} = await this.listAll(source, ns, selectors)
       revision = Math.max(revision, Number(resourceVersion) || 0)
       for (const obj of objects) {
         const c = fromObject(m, this.ctx, source, obj)
@@ -275,7 +278,7 @@ export class KubernetesBackend implements Backend {
   }
 
   /** A paged list (limit/continue); an expired continue token restarts the list, as client-go's pager does. */
-  private async listAll(source: Source, namespace: string | undefined, labelSelector?: string): Promise<{objects: KubeObject[]; resourceVersion: string}> {
+  private async listAll(source: Source, namespace: string | undefined, selectors: {labelSelector?: string; fieldSelector?: string} = {}): Promise<{objects: KubeObject[]; resourceVersion: string}> {
     const path = resourcePath(source, namespace)
     for (;;) {
       const objects: KubeObject[] = []
@@ -283,7 +286,7 @@ export class KubernetesBackend implements Backend {
       let resourceVersion = ''
       try {
         do {
-          const page = await this.client.request<KubeList>('GET', path, {query: {limit: this.pageSize, continue: token, labelSelector}})
+          const page = await this.client.request<KubeList>('GET', path, {query: {limit: this.pageSize, continue: token, ...selectors}})
           if (!resourceVersion) resourceVersion = page.metadata.resourceVersion ?? ''
           objects.push(...page.items)
           token = page.metadata.continue || undefined
@@ -357,6 +360,14 @@ function affinitySelector(prefix: string | undefined): string | undefined {
   const second = first < 0 ? -1 : prefix.indexOf(':', first + 1)
   if (second < 0) return undefined
   return `${LABEL_AFFINITY_TYPE}=${prefix.slice(0, first)},${LABEL_HOSTNAME_HASH}=${hostnameHash(prefix.slice(first + 1, second))}`
+}
+
+/** `<node>-k8s-` prefixes (one node's endpoints) list only that node's pods (spec.nodeName field selector). */
+function nodeSelector(prefix: string | undefined): string | undefined {
+  if (!prefix) return undefined
+  // Only once `-k8s-` follows is the node part complete (a trailing `-` could still be half of `--`).
+  const parts = splitEscapedName(prefix)
+  return parts.length >= 3 && parts[1] === 'k8s' && parts[0] !== '' ? `spec.nodeName=${parts[0]}` : undefined
 }
 
 /**

@@ -200,6 +200,13 @@ function named(kind: string, r: {name: string; value: unknown}): {name: Key; val
 
 /** Parses `<node>-k8s-<pod>-<endpoint>` where each part has its `-` doubled. */
 export function parseWorkloadEndpointName(name: string): {node: string; pod: string; endpoint: string} | undefined {
+  const parts = splitEscapedName(name)
+  if (parts.length !== 4 || parts[1] !== 'k8s') return undefined
+  return {node: parts[0], pod: parts[2], endpoint: parts[3]}
+}
+
+/** Splits a workload endpoint name (or a prefix of one) at single dashes, turning `--` back into `-`. */
+export function splitEscapedName(name: string): string[] {
   const parts: string[] = []
   let cur = ''
   for (let i = 0; i < name.length; i++) {
@@ -212,6 +219,5 @@ export function parseWorkloadEndpointName(name: string): {node: string; pod: str
     } else cur += name[i]
   }
   parts.push(cur)
-  if (parts.length !== 4 || parts[1] !== 'k8s') return undefined
-  return {node: parts[0], pod: parts[2], endpoint: parts[3]}
+  return parts
 }
