@@ -183,6 +183,18 @@ describe('kinds derived from native objects', () => {
     expect(node.value.spec).toMatchObject({bgp: {ipv4IPIPTunnelAddr: '10.244.3.1'}, wireguard: {interfaceIPv4Address: '10.244.3.1'}})
   })
 
+  it('names workload interfaces with the first FELIX_INTERFACEPREFIX entry', async () => {
+    const server = await startServer()
+    const b = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url}, {env: {FELIX_INTERFACEPREFIX: 'tap,cali'}})
+    cleanups.push(async () => {
+      await b.close()
+      await server.stop()
+    })
+    server.seed('', 'pods', {metadata: {name: 'p'}, spec: {nodeName: 'n1', containers: [{name: 'c'}]}}, 'ns1')
+    const [wep] = (await b.list<Resource>({kind: 'WorkloadEndpoint'})).items
+    expect(wep.value.spec?.interfaceName).toMatch(/^tap[0-9a-f]{11}$/)
+  })
+
   it('derives Profiles from Namespaces and ServiceAccounts and refuses to change them', async () => {
     const {server, b} = await setup()
     await put(server, '/api/v1/namespaces', {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'ns1', labels: {team: 'a'}}})

@@ -54,9 +54,9 @@ export class KubernetesBackend implements Backend {
     /** The CRD group in use (chosen like libcalico-go's UsingV3CRDs). */
     readonly group: CalicoGroup,
     opts: KubernetesBackendOptions,
-    usePodCIDR: boolean,
+    ctx: Omit<ConvertContext, 'group'>,
   ) {
-    this.ctx = {group, usePodCIDR}
+    this.ctx = {group, ...ctx}
     this.pageSize = opts.pageSize ?? 500
     this.tuning = {idleTimeoutMs: 90_000, retryDelayMs: 100, maxRetryDelayMs: 5_000, ...opts.watch}
   }
@@ -64,7 +64,9 @@ export class KubernetesBackend implements Backend {
   static async connect(config: DatastoreConfig, opts: KubernetesBackendOptions = {}): Promise<KubernetesBackend> {
     const client = await KubeClient.connect(config, opts.env)
     const group = await chooseGroup(client, config.calicoAPIGroup)
-    return new KubernetesBackend(client, group, opts, config.usePodCIDR === true)
+    // Like Calico's converter, workload interface names use the first FELIX_INTERFACEPREFIX entry.
+    const interfacePrefix = (opts.env ?? process.env).FELIX_INTERFACEPREFIX?.split(',')[0] || 'cali'
+    return new KubernetesBackend(client, group, opts, {usePodCIDR: config.usePodCIDR === true, interfacePrefix})
   }
 
   private mapping(kind: string): Mapping {

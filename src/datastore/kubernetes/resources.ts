@@ -147,6 +147,8 @@ export interface ConvertContext {
   group: CalicoGroup
   /** Host-local IPAM: node tunnel addresses come from the Node's podCIDR (calicoctl's usePodCIDR). */
   usePodCIDR?: boolean
+  /** Workload interface name prefix (the first of FELIX_INTERFACEPREFIX; default `cali`). */
+  interfacePrefix?: string
 }
 
 /** One Kubernetes object as the Backend's view of it. */
@@ -184,7 +186,7 @@ export function fromObject(m: Mapping, ctx: ConvertContext, source: Source, obj:
     }
     case 'wep': {
       if (!podIsWorkload(obj)) return {}
-      const value = podToWorkloadEndpoint(obj)
+      const value = podToWorkloadEndpoint(obj, ctx.interfacePrefix)
       return make({kind: 'WorkloadEndpoint', namespace: obj.metadata.namespace, name: value.metadata.name ?? ''}, value)
     }
     case 'knp': {
