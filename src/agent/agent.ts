@@ -8,6 +8,7 @@ import type {Backend, Key} from '../datastore/backend.js'
 import {watchForever} from '../datastore/sync.js'
 import {Dataplane} from './dataplane.js'
 import {HealthAggregator} from './health.js'
+import {hostInterfaces} from './host.js'
 import {HttpServers, healthRoutes, metricsRoutes, type Endpoint} from './http.js'
 import type {AgentLogger} from './log.js'
 import {AgentMetrics} from './metrics.js'
@@ -123,7 +124,12 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     },
   })
   const reportLoop = setInterval(() => health.report(DATAPLANE, {live: true, ready: dataplane.ready}), REPORT_INTERVAL_MS)
-  const monitor = monitorLinks(() => dataplane.interfacesChanged())
+  const readInterfaces = (): void => {
+    dataplane.setHostInterfaces(new Map(hostInterfaces().map((i) => [i.name, i.addresses.map((a) => a.address)])))
+    dataplane.interfacesChanged()
+  }
+  readInterfaces()
+  const monitor = monitorLinks(readInterfaces)
   let nftTimer: NodeJS.Timeout | undefined
   let routeTimer: NodeJS.Timeout | undefined
   const startTimers = (): void => {
@@ -132,7 +138,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     if (Number.isFinite(settings.nftRefreshMs)) {
       nftTimer = setInterval(() => void dataplane.refresh().catch((err: Error) => logger.warn(`refresh failed: ${err.message}`)), settings.nftRefreshMs)
     }
-    if (Number.isFinite(settings.routeRefreshMs)) routeTimer = setInterval(() => dataplane.interfacesChanged(), settings.routeRefreshMs)
+    if (Number.isFinite(settings.routeRefreshMs)) routeTimer = setInterval(readInterfaces, settings.routeRefreshMs)
   }
   startTimers()
 

@@ -57,6 +57,8 @@ export class Dataplane {
   private lastState?: PolicyState
   private firstApplyDone = false
   private readonly startedAt = Date.now()
+  /** Host interface → addresses, for host endpoints identified by expectedIPs only. */
+  private hostInterfaces = new Map<string, string[]>()
 
   constructor(private readonly opts: DataplaneOptions) {
     this.calc = new PolicyCalculator(opts.nodeName)
@@ -86,6 +88,7 @@ export class Dataplane {
   /** A complete state from the datastore: replaces everything held so far (Felix's resync). */
   replaceAll(events: readonly CalcEvent[], onProblem: (ev: CalcEvent, err: Error) => void): void {
     const calc = new PolicyCalculator(this.opts.nodeName)
+    calc.setHostInterfaces(this.hostInterfaces)
     for (const ev of events) this.feed(calc, ev, onProblem)
     this.calc = calc
     this.inSync = true
@@ -105,6 +108,16 @@ export class Dataplane {
     const m = ev.resource.metadata
     const problem = calc.problems().get(m.namespace ? `${ev.resource.kind}/${m.namespace}/${m.name}` : `${ev.resource.kind}/${m.name}`)
     if (problem !== undefined) onProblem(ev, new Error(problem))
+  }
+
+  /** The host's interfaces and addresses changed: host endpoints given by expectedIPs may move between interfaces. */
+  setHostInterfaces(ifaces: ReadonlyMap<string, readonly string[]>): void {
+    const next = new Map([...ifaces].map(([name, addrs]) => [name, [...addrs].sort()]))
+    const same = next.size === this.hostInterfaces.size && [...next].every(([k, v]) => JSON.stringify(this.hostInterfaces.get(k)) === JSON.stringify(v))
+    if (same) return
+    this.hostInterfaces = next
+    this.calc.setHostInterfaces(next)
+    if (this.inSync) this.markDirty()
   }
 
   /** Interfaces changed (link monitor) or the route refresh is due: reconcile routes without re-rendering. */

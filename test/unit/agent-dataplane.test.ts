@@ -152,4 +152,21 @@ describe('agent dataplane driver', () => {
     expect(nft.scripts[0]).not.toContain('cali0123456789abcdef')
     await dp.stop()
   })
+
+  it('host endpoints given by expectedIPs follow the host interfaces that hold those addresses', async () => {
+    const {dp, nft} = make()
+    const hep: CalcResource = {apiVersion: V3, kind: 'HostEndpoint', metadata: {name: 'h1'}, spec: {node: 'n1', expectedIPs: ['192.0.2.7']}}
+    dp.replaceAll([set(hep)], noProblem)
+    await sleep(50)
+    expect(nft.scripts[0]).not.toContain('"eth7"')
+    dp.setHostInterfaces(new Map([['eth7', ['192.0.2.7']], ['lo', ['127.0.0.1']]]))
+    await sleep(50)
+    expect(nft.scripts).toHaveLength(2)
+    expect(nft.scripts[1]).toContain('"eth7"')
+    // The same interfaces again (any order): no work.
+    dp.setHostInterfaces(new Map([['lo', ['127.0.0.1']], ['eth7', ['192.0.2.7']]]))
+    await sleep(50)
+    expect(nft.scripts).toHaveLength(2)
+    await dp.stop()
+  })
 })

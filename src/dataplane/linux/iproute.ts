@@ -69,11 +69,11 @@ export async function deleteDeviceRoute(family: 4 | 6, dst: string, dev: string)
 }
 
 /**
- * Calls `onChange` whenever a link appears, disappears or changes state (`ip monitor link`), so interface work
+ * Calls `onChange` whenever a link or address appears, disappears or changes (`ip monitor link address`), so interface work
  * does not wait for the next refresh. Returns the monitor process; kill it to stop.
  */
 export function monitorLinks(onChange: () => void): ChildProcess {
-  const child = spawn('ip', ['-o', 'monitor', 'link'], {stdio: ['ignore', 'pipe', 'ignore']})
+  const child = spawn('ip', ['-o', 'monitor', 'link', 'address'], {stdio: ['ignore', 'pipe', 'ignore']})
   child.stdout?.on('data', () => onChange())
   child.on('error', () => undefined)
   return child

@@ -1,7 +1,7 @@
 // Keeps the kernel's workload routes and per-interface sysctls in line with the local endpoints: Felix's endpoint
 // manager's routing half. Called after every policy apply and on the route refresh interval.
 import {deleteDeviceRoute, listLinks, listRoutes, replaceDeviceRoute, type LinkInfo} from '../linux/iproute.js'
-import {ensureSysctl} from '../linux/sysctl.js'
+import {ensureSysctl, readSysctl} from '../linux/sysctl.js'
 import {DEVICE_ROUTE_PROTOCOL, desiredRoutes, isWorkloadInterface, routeDelta, type RouteDelta, type WorkloadRouteInput} from './workload-routes.js'
 
 export interface RouteManagerOptions {
@@ -53,7 +53,8 @@ export class RouteManager implements RouteReconciler {
         await ensureSysctl(['net', 'ipv4', 'conf', l.name, 'proxy_arp'], '1')
         await ensureSysctl(['net', 'ipv4', 'neigh', l.name, 'proxy_delay'], '0')
         await ensureSysctl(['net', 'ipv4', 'conf', l.name, 'forwarding'], '1')
-        if (this.opts.ipv6) {
+        // With IPv6 disabled on the interface (or in the kernel) these files do not exist: nothing to set.
+        if (this.opts.ipv6 && (await readSysctl(['net', 'ipv6', 'conf', l.name, 'forwarding'])) !== undefined) {
           await ensureSysctl(['net', 'ipv6', 'conf', l.name, 'accept_ra'], '0')
           await ensureSysctl(['net', 'ipv6', 'conf', l.name, 'proxy_ndp'], '1')
           await ensureSysctl(['net', 'ipv6', 'conf', l.name, 'forwarding'], '1')
