@@ -12,11 +12,11 @@ import {determineMTU, determineNodename} from './datastore.js'
 import {execPlugin, findPlugin} from './delegate.js'
 import {buildWorkloadEndpoint} from './endpoint.js'
 import {CNI_CODES, CniError} from './errors.js'
-import {ipamAdd, ipamCheck, ipamDel} from './ipam.js'
+import {ipamAdd, ipamCheck, ipamDel, type IpamRequest} from './ipam.js'
 import type {Logger} from './log.js'
 import {hostVethName, ipamHandleID, wepName, workloadIdentifiers, type WorkloadIdentifiers} from './names.js'
 import {podInfo} from './pods.js'
-import {decodeResult, encodeResult, hostCIDR, type CniIPConfig} from './result.js'
+import {decodeResult, encodeResult, hostCIDR, type CniIPConfig, type DecodedResult} from './result.js'
 
 export const CALICO_IPAM = 'calico-ipam'
 
@@ -51,12 +51,17 @@ async function withContext<T>(conf: NetConf, env: CniEnv, deps: PluginDeps, fn: 
 
 // ------------------------------------------------------------------ IPAM (in-process or delegated)
 
+/** Calico IPAM for this container: auto-assignment, or the address CNI_ARGS `IP=` asks for. */
+function calicoIpamAdd(ctx: Context): Promise<CniIPConfig[]> {
+  const {conf, env, deps} = ctx
+  const req: IpamRequest = {conf, ids: ctx.ids, handleID: ctx.handleID, now: deps.now?.() ?? new Date()}
+  if (env.args.IP) req.requestedIP = env.args.IP
+  return ipamAdd(ctx.backend, req, deps.log)
+}
+
 async function assignAddresses(ctx: Context): Promise<CniIPConfig[]> {
   const {conf, env, deps} = ctx
-  if (conf.ipam.type === CALICO_IPAM) {
-    const req = {conf, ids: ctx.ids, handleID: ctx.handleID, now: deps.now?.() ?? new Date()}
-    return ipamAdd(ctx.backend, env.args.IP ? {...req, requestedIP: env.args.IP} : req, deps.log)
-  }
+  if (conf.ipam.type === CALICO_IPAM) return calicoIpamAdd(ctx)
   const result = decodeResult(await execPlugin(findPlugin(conf.ipam.type, env.path), 'ADD', deps.processEnv, deps.stdin))
   if (!result || result.ips.length === 0) throw new CniError(CNI_CODES.internal, `IPAM plugin ${conf.ipam.type} returned no addresses`)
   return result.ips
@@ -139,15 +144,24 @@ export async function cmdDel(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
   })
 }
 
-function prevResultAddresses(conf: NetConf, env: CniEnv): string[] {
+/** CHECK needs a version that has it (0.4.0+) and the result being checked. */
+function requirePrevResult(conf: NetConf): DecodedResult {
   if (conf.cniVersion !== '0.4.0' && conf.cniVersion !== '1.0.0') {
     throw new CniError(CNI_CODES.incompatibleVersion, 'config version does not allow CHECK', `config is "${conf.cniVersion}"`)
   }
   const prev = decodeResult(conf.prevResult)
   if (!prev) throw new CniError(CNI_CODES.invalidNetworkConfig, 'Required prevResult missing')
-  // Addresses of the container's interface (results without interface indexes: all of them).
+  return prev
+}
+
+/** The addresses prevResult gives the container's interface (all of them when interfaces are not indexed). */
+function prevResultAddresses(conf: NetConf, env: CniEnv): string[] {
+  const prev = requirePrevResult(conf)
   return prev.ips
-    .filter((ip) => ip.interface === undefined || prev.interfaces[ip.interface]?.sandbox === undefined || prev.interfaces[ip.interface]?.name === env.ifName)
+    .filter((ip) => {
+      const iface = ip.interface === undefined ? undefined : prev.interfaces[ip.interface]
+      return iface === undefined || iface.name === env.ifName
+    })
     .map((ip) => ip.address)
 }
 
@@ -174,8 +188,7 @@ export async function cmdCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Pr
 /** calico-ipam ADD: the IPAM result (addresses with their block prefix, a route to each). */
 export async function ipamPluginAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<Record<string, unknown>> {
   return withContext(conf, env, deps, async (ctx) => {
-    const req = {conf, ids: ctx.ids, handleID: ctx.handleID, now: deps.now?.() ?? new Date()}
-    const ips = await ipamAdd(ctx.backend, env.args.IP ? {...req, requestedIP: env.args.IP} : req, deps.log)
+    const ips = await calicoIpamAdd(ctx)
     return encodeResult({ips, routes: ips.map((ip) => ({dst: ip.address})), dns: {}}, conf.cniVersion)
   })
 }
@@ -185,10 +198,6 @@ export async function ipamPluginDel(conf: NetConf, env: CniEnv, deps: PluginDeps
 }
 
 export async function ipamPluginCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<void> {
-  if (conf.cniVersion !== '0.4.0' && conf.cniVersion !== '1.0.0') {
-    throw new CniError(CNI_CODES.incompatibleVersion, 'config version does not allow CHECK', `config is "${conf.cniVersion}"`)
-  }
-  const prev = decodeResult(conf.prevResult)
-  if (!prev) throw new CniError(CNI_CODES.invalidNetworkConfig, 'Required prevResult missing')
+  const prev = requirePrevResult(conf)
   await withContext(conf, env, deps, (ctx) => ipamCheck(ctx.backend, ctx.handleID, prev.ips.map((ip) => ip.address)))
 }
