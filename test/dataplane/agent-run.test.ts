@@ -1,13 +1,13 @@
 // `calicoctl node run` end to end: the agent process in a node network namespace against an embedded store, pods as
 // namespaces on cali veths, and real TCP connections deciding whether policy is enforced. Resources are written
 // straight into the store (as another writer would) while the agent runs.
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {chmodSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {EmbeddedBackend} from '../../src/datastore/embedded/backend.js'
-import {Lab, inNs, ip, labUnavailable, waitFor, type AgentProcess} from './agent-lab.js'
+import {CALICOCTL, Lab, inNs, ip, labUnavailable, waitFor, type AgentProcess} from './agent-lab.js'
 
 const why = labUnavailable()
 if (why && process.env.CI) throw new Error(`agent dataplane tests cannot run in CI: ${why}`)
@@ -84,6 +84,12 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
     writeFileSync(nftGate(), '')
     expect(await waitFor(() => lab.httpGet(HEALTH_PORT, '/readiness').status === 200, 15_000)).toBe(true)
     expect(await logged(/Calico node started successfully/)).toBe(true)
+  })
+
+  it('node status sees the running agent', () => {
+    const r = spawnSync(process.execPath, [CALICOCTL, 'node', 'status'], {encoding: 'utf8'})
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^Calico process is running\.\n/)
   })
 
   it('registers its Node with the autodetected address', async () => {

@@ -1,0 +1,21 @@
+import {nodeStatus, processCommandLines, queryBird} from '../../agent/status.js'
+import {CalicoCommand, ReportedError} from '../../cli/base-command.js'
+
+export default class NodeStatus extends CalicoCommand {
+  static override summary = 'Check the status of the Calico node instance.'
+  static override description = `Reports whether a node agent (calicoctl node run, calico-felix or calico-node -felix) is running on this
+host and, when BIRD runs, the state of its BGP peers.`
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(NodeStatus)
+    this.applyGlobalFlags(flags)
+    if (process.getuid?.() !== 0) {
+      // calicoctl says this on stdout and exits 1.
+      this.out('Need super user privileges: Operation not permitted\n')
+      throw new ReportedError('not root')
+    }
+    const {text, running} = await nodeStatus({commandLines: processCommandLines, query: (f) => queryBird(f)})
+    if (!running) this.fail('Calico process is not running.')
+    this.out(text)
+  }
+}
