@@ -69,7 +69,8 @@ async function take(watcher: Watcher, n: number, ms = 30_000): Promise<WatchEven
 const cases: [string, () => Promise<Harness>, boolean][] = [
   ['embedded', embeddedHarness, false],
   ['etcd', etcdHarness, etcdSkip !== undefined],
-  ['kubernetes', kubernetesHarness, false],
+  ['kubernetes', () => kubernetesHarness('v1'), false],
+  ['kubernetes (projectcalico.org/v3 CRDs)', () => kubernetesHarness('v3'), false],
 ]
 
 describe.each(cases)('%s backend contract', (_name, makeHarness, skip) => {
@@ -98,9 +99,9 @@ describe.each(cases)('%s backend contract', (_name, makeHarness, skip) => {
 
     const got = await b.get<Resource>(poolKey('p1'))
     expect(got.revision).toBe(created.revision)
-    const uid = h.serverAssignsUid ? got.value.metadata.uid : 'uid-p1'
-    if (h.serverAssignsUid) expect(uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
-    expect(got.value).toEqual({...pool('p1'), metadata: {...pool('p1').metadata, uid, resourceVersion: created.revision}})
+    const assigned = Object.fromEntries((h.serverAssigned ?? []).map((f) => [f, got.value.metadata[f]]))
+    if (assigned.uid !== undefined) expect(assigned.uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+    expect(got.value).toEqual({...pool('p1'), metadata: {...pool('p1').metadata, ...assigned, resourceVersion: created.revision}})
   })
 
   test('create fails with AlreadyExists when the key exists, leaving the stored value alone', async () => {

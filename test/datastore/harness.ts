@@ -10,8 +10,8 @@ import {startEtcd, type EtcdInstance} from '../helpers/etcd.js'
 
 export interface Harness {
   readonly name: string
-  /** The datastore assigns metadata.uid itself (Kubernetes), so a written uid does not read back. */
-  readonly serverAssignsUid?: boolean
+  /** Metadata the datastore assigns itself (Kubernetes: uid always; more with v3 CRDs), so written values do not read back. */
+  readonly serverAssigned?: readonly ('uid' | 'creationTimestamp' | 'generation')[]
   /** A new backend instance on the shared store (several may be open at once). */
   open(): Promise<Backend>
   /** Forgets history at or below `revision`, so watches from before it expire. */
