@@ -64,6 +64,19 @@ describe.skipIf(skip !== undefined)('kubectl against the test API server', () =>
     expect(names).toContain('customresourcedefinition.apiextensions.k8s.io/networkpolicies.crd.projectcalico.org')
   })
 
+  it('kubectl apply -f manifests/rbac creates the ClusterRoles, bindings and service accounts', async () => {
+    const out = await kubectl('apply', '-f', join(MANIFESTS, '..', 'rbac'))
+    expect(out.trim().split('\n').sort()).toEqual([
+      'clusterrole.rbac.authorization.k8s.io/calico-node created',
+      'clusterrole.rbac.authorization.k8s.io/calicoctl created',
+      'clusterrolebinding.rbac.authorization.k8s.io/calico-node created',
+      'clusterrolebinding.rbac.authorization.k8s.io/calicoctl created',
+      'serviceaccount/calico-node created',
+      'serviceaccount/calicoctl created',
+    ])
+    expect(server.object('', 'serviceaccounts', 'calico-node', 'kube-system')).toBeDefined()
+  })
+
   it('a Calico object applied and patched with kubectl is what the backend reads', async () => {
     await kubectl('apply', '-f', file('pool.yaml', [
       'apiVersion: crd.projectcalico.org/v1', 'kind: IPPool', 'metadata:', '  name: pool-a', '  labels: {team: a}',

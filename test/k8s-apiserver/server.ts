@@ -2,9 +2,12 @@
 // Kubernetes backend and for the real kubectl (discovery, CRD registration, CRUD with
 // resourceVersion/409/404/410 semantics, label and field selectors, paged lists, watch with
 // bookmarks, status subresources, merge/strategic/JSON patch and server-side apply).
+// Built-in kinds: Namespaces (terminating briefly, then taking their contents with them), Nodes,
+// Pods, ServiceAccounts, ConfigMaps, NetworkPolicies, ClusterRoles/Bindings and CRDs.
 // Deliberate gaps, documented so no test relies on them: no schema validation, pruning or defaulting
-// of custom resources, no finalizers or graceful deletion, namespaces need not exist before objects
-// are created in them, and server-side apply merges like a merge patch (no field ownership).
+// of custom resources, no finalizers or graceful pod deletion, no RBAC evaluation (tests inject
+// denials with deny()), namespaces need not exist before objects are created in them, and
+// server-side apply merges like a merge patch (no field ownership).
 
 import {randomUUID} from 'node:crypto'
 import {createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
@@ -104,6 +107,8 @@ const CORE_TYPES: ResourceType[] = [
   {group: '', versions: ['v1'], plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], statusSubresource: false, custom: false},
   {group: '', versions: ['v1'], plural: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'], statusSubresource: false, custom: false},
   {group: 'networking.k8s.io', versions: ['v1'], plural: 'networkpolicies', singular: 'networkpolicy', kind: 'NetworkPolicy', namespaced: true, shortNames: ['netpol'], statusSubresource: false, custom: false},
+  {group: 'rbac.authorization.k8s.io', versions: ['v1'], plural: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false, statusSubresource: false, custom: false},
+  {group: 'rbac.authorization.k8s.io', versions: ['v1'], plural: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', namespaced: false, statusSubresource: false, custom: false},
   {group: 'apiextensions.k8s.io', versions: ['v1'], plural: 'customresourcedefinitions', singular: 'customresourcedefinition', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], statusSubresource: true, custom: false},
 ]
 
