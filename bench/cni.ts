@@ -15,8 +15,9 @@ import {median, percentile} from './lib.js'
 
 const PODS = Number(process.env.BENCH_PODS ?? 200)
 const ALLOCS = Number(process.env.BENCH_ALLOCS ?? 500)
-// The bench measures the shipped binary unless told otherwise.
+// The bench measures the shipped binary (bin/calico over dist/, or an installed copy in CNI_LAB_BIN_DIR).
 process.env.CNI_LAB_PLUGIN ??= 'dist'
+const pluginFrom = process.env.CNI_LAB_BIN_DIR ?? process.env.CNI_LAB_PLUGIN
 
 type Op =
   | {op: 'get'; key: Key}
@@ -91,7 +92,7 @@ async function cniLatency(lab: Lab): Promise<void> {
     if (run.exit !== 0) throw new Error(`DEL failed: ${run.stdout}`)
     del.push(ms)
   }
-  console.log(`CNI on etcd (${lab.datastore}), ${PODS} pods one after another, plugin from ${process.env.CNI_LAB_PLUGIN}:`)
+  console.log(`CNI on etcd (${lab.datastore}), ${PODS} pods one after another, plugin from ${pluginFrom}:`)
   console.log(`  ADD  median ${fmt(median(add))}  p99 ${fmt(percentile(add, 99))}`)
   console.log(`  DEL  median ${fmt(median(del))}  p99 ${fmt(percentile(del, 99))}`)
 }

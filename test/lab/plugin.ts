@@ -1,7 +1,8 @@
 // How the lab launches the CNI plugins. In CI (`npm test` builds first) the real binaries, bin/calico and
 // bin/calico-ipam over dist/. Elsewhere the same entry point from the TypeScript sources, unless dist/ is at least
 // as new as every source file: on a shared work tree dist/ may be stale or being rewritten by someone's build.
-// CNI_LAB_PLUGIN=dist|source forces one.
+// CNI_LAB_PLUGIN=dist|source forces one; CNI_LAB_BIN_DIR=<dir> runs <dir>/calico and <dir>/calico-ipam instead
+// (an installed copy, like a kubelet's CNI bin directory).
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import {dirname, join, parse} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -46,11 +47,13 @@ function sourceCommand(arg: string): string[] {
 
 /** argv that runs the plugin (to be prefixed with `ip netns exec <node>`). */
 export function pluginCommand(kind: PluginKind): string[] {
+  const binDir = process.env.CNI_LAB_BIN_DIR
+  if (binDir) return [process.execPath, join(binDir, kind)]
   if (pluginMode() === 'dist') return [process.execPath, join(ROOT, 'bin', kind)]
   return sourceCommand(kind)
 }
 
 /** In source mode, fills the transpile cache once (a cold cache makes every concurrent plugin load TypeScript). */
 export function warmCommand(): string[] | undefined {
-  return pluginMode() === 'source' ? sourceCommand('warm') : undefined
+  return pluginMode() === 'source' && !process.env.CNI_LAB_BIN_DIR ? sourceCommand('warm') : undefined
 }
