@@ -2,7 +2,15 @@
 // are network namespaces attached by running the real CNI plugin (CNI_* environment, config on stdin) inside
 // their node's namespace. The host namespace is never given a route, address or link: only namespaces named
 // `clab-<pid>-<run>-…` are created, and Lab.destroy() (plus exit/signal hooks) removes them with everything
-// in them, the lab's processes and its temp directory. Dataplane tests (CNI, agent) build on this.
+// in them, the lab's processes and its temp directory. Dataplane tests (CNI, agent) build on this:
+//
+//   const skip = labSkipReason()                       // not root: skip (throws in CI)
+//   const lab = await Lab.start({datastore: 'etcd'})   // or 'embedded' (SQLite file in the lab's temp dir)
+//   await lab.addPool('p', '10.70.0.0/16')
+//   const node = await lab.addNode('node-a')           // netns + uplink + Node resource (+ etcd relay)
+//   const pod = await lab.addPod(node, {namespace: 'ns', name: 'web-0'})   // real CNI ADD
+//   await lab.serve(pod, 8080); await lab.probe(other, [[pod.ips[0], 8080, 'tcp']])
+//   await lab.destroy()                                // in afterAll
 import {spawn, type ChildProcess} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {mkdtempSync, rmSync} from 'node:fs'
