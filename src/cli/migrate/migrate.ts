@@ -142,12 +142,18 @@ async function exportIPAM(backend: Backend, nodeMap: Map<string, string>): Promi
   return out
 }
 
+/** calicoctl refuses an import into anything but the Kubernetes datastore, before it reads the migration file. */
+export function checkImportTarget(client: ResourceClient): void {
+  const type = client.backend.type
+  if (type !== 'kubernetes') {
+    throw new Error(`invalid datastore type: ${type} to import to for datastore migration. Datastore type must be kubernetes`)
+  }
+}
+
 /** Import into the Kubernetes datastore. `print` receives stdout text as it is produced. */
 export async function importDatastore(client: ResourceClient, text: string, filename: string, print: (s: string) => void): Promise<void> {
+  checkImportTarget(client)
   const backend = client.backend
-  if (backend.type !== 'kubernetes') {
-    throw new Error(`invalid datastore type: ${backend.type} to import to for datastore migration. Datastore type must be kubernetes`)
-  }
   const {KubernetesBackend} = await import('../../datastore/kubernetes/backend.js')
   if (!(backend instanceof KubernetesBackend)) throw new Error('the Kubernetes datastore client cannot install CRDs')
   try {

@@ -17,14 +17,19 @@ locked; unlock it once the migration is verified.`
   async run(): Promise<void> {
     const {flags} = await this.parse(DatastoreMigrateImport)
     this.applyGlobalFlags(flags)
-    const {importDatastore} = await import('../../../cli/migrate/migrate.js')
+    const {checkImportTarget, importDatastore} = await import('../../../cli/migrate/migrate.js')
+    const client = await this.datastore(flags.config, flags['allow-version-mismatch']).client()
+    try {
+      checkImportTarget(client)
+    } catch (err) {
+      this.fail((err as Error).message)
+    }
     let text: string
     try {
       text = flags.filename === '-' ? await readStdin() : await readFile(flags.filename, 'utf8')
     } catch (err) {
       this.fail(`error while reading migration file: ${(err as Error).message}`)
     }
-    const client = await this.datastore(flags.config, flags['allow-version-mismatch']).client()
     try {
       await importDatastore(client, text, flags.filename, (s) => this.out(s))
     } catch (err) {
