@@ -1,0 +1,80 @@
+// Engineer I's lab (test/lab) with the real CNI plugin creating the pods and their WorkloadEndpoints, and the agent
+// (`calicoctl node run`) enforcing policy for them inside the same node namespace: the whole node, end to end.
+import {spawn} from 'node:child_process'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {namespaceProfile} from '../../src/dataplane/calc/index.js'
+import {Lab, labSkipReason, type LabNode, type LabPod} from '../lab/lab.js'
+import {AgentProcess, CALICOCTL, labUnavailable, waitFor} from './agent-lab.js'
+
+const why = labUnavailable() ?? labSkipReason()
+if (why && process.env.CI) throw new Error(`agent CNI tests cannot run in CI: ${why}`)
+
+const V3 = 'projectcalico.org/v3'
+
+describe.skipIf(why !== undefined)('node run with pods made by the real CNI plugin', () => {
+  let lab: Lab
+  let node: LabNode
+  let a: LabPod
+  let b: LabPod
+  let agent: AgentProcess
+
+  const health = async (): Promise<number> => {
+    const script = "fetch('http://127.0.0.1:19099/readiness').then((r) => process.stdout.write(String(r.status))).catch(() => process.stdout.write('0'))"
+    return Number(await lab.inNs(node.netns, [process.execPath, '-e', script]))
+  }
+  const reach = async (from: LabPod, to: LabPod): Promise<boolean> => (await lab.probe(from, [[to.ips[0]!, 80, 'tcp']], 500))[0]!
+
+  beforeAll(async () => {
+    lab = await Lab.start()
+    node = await lab.addNode('n1')
+    await lab.addPool('pool1', '10.79.0.0/16')
+    for (const ns of ['na', 'nb']) {
+      const prof = namespaceProfile(ns, {})
+      await lab.backend.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
+    }
+    await lab.client.create({apiVersion: V3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false}})
+    a = await lab.addPod(node, {namespace: 'na', name: 'pod-a'})
+    b = await lab.addPod(node, {namespace: 'nb', name: 'pod-b'})
+    await lab.serve(a, 80)
+    await lab.serve(b, 80)
+    const cfg = join(lab.dir, 'agent.cfg')
+    writeFileSync(cfg, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: embedded\n  datastorePath: ${join(lab.dir, 'datastore')}\n`)
+    agent = new AgentProcess(spawn('ip', ['netns', 'exec', node.netns, process.execPath, CALICOCTL, 'node', 'run', '--name', 'n1', '-c', cfg], {stdio: ['ignore', 'pipe', 'pipe']}))
+  }, 180_000)
+
+  afterAll(async () => {
+    if (agent && agent.child.exitCode === null && agent.child.signalCode === null) {
+      agent.signal('SIGTERM')
+      await agent.exited
+    }
+    await lab?.destroy()
+  })
+
+  it('becomes ready and keeps the addresses the CNI plugin assigned routable', async () => {
+    expect(await waitFor(async () => (await health()) === 200, 30_000), agent.log).toBe(true)
+    expect(a.ips[0]).toMatch(/^10\.79\./)
+    expect(await reach(a, b)).toBe(true)
+    expect(await reach(b, a)).toBe(true)
+  })
+
+  it('enforces a policy over the CNI-created endpoints, and lifts it', async () => {
+    const key = {kind: 'GlobalNetworkPolicy', name: 'na-ingress'}
+    await lab.backend.apply(key, {
+      apiVersion: V3, kind: 'GlobalNetworkPolicy', metadata: {name: 'na-ingress'},
+      spec: {selector: "projectcalico.org/namespace == 'na'", types: ['Ingress'], ingress: [{action: 'Deny', source: {namespaceSelector: "projectcalico.org/name == 'nb'"}}, {action: 'Allow'}]},
+    })
+    expect(await waitFor(async () => !(await reach(b, a)), 10_000, 100)).toBe(true)
+    expect(await reach(a, b)).toBe(true)
+    await lab.backend.delete(key)
+    expect(await waitFor(() => reach(b, a), 10_000, 100)).toBe(true)
+  })
+
+  it('a pod deleted by CNI DEL loses its route', async () => {
+    await lab.deletePod(b)
+    expect(await waitFor(async () => !(await lab.inNs(node.netns, ['ip', '-4', 'route', 'show'])).includes(`${b.ips[0]} `), 10_000, 100)).toBe(true)
+    agent.signal('SIGTERM')
+    expect((await agent.exited).code).toBe(0)
+  })
+})
