@@ -269,12 +269,16 @@ export class ResourceClient {
     }
   }
 
-  /** Create, or update the stored object (keeping its uid and creation time) when it exists. */
+  /**
+   * Create, or update the stored object (keeping its uid and creation time) when it exists or when the
+   * datastore cannot create that kind (as calicoctl's apply: a Kubernetes-datastore Node is an update of
+   * the Kubernetes Node's annotations).
+   */
   async apply(input: Resource): Promise<Resource> {
     try {
       return await this.create({...input, metadata: {...input.metadata, resourceVersion: undefined}})
     } catch (err) {
-      if (!(err instanceof ResourceAlreadyExistsError)) throw err
+      if (!(err instanceof ResourceAlreadyExistsError || err instanceof OperationNotSupportedError)) throw err
     }
     const current = await this.get(input.kind, input.metadata.name ?? '', input.metadata.namespace)
     const {uid, creationTimestamp, resourceVersion} = current.metadata

@@ -64,6 +64,18 @@ describe('resource client over the Kubernetes datastore', () => {
     expect(server.object('crd.projectcalico.org', 'ipamhandles', 'k8s-pod-network.abc')).toBeUndefined()
   })
 
+  it('apply of a Node updates the Kubernetes Node (create is not supported there), as calicoctl apply does', async () => {
+    server.seed('', 'nodes', {metadata: {name: 'node-apply', labels: {'kubernetes.io/hostname': 'node-apply'}}})
+    const node = {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name: 'node-apply', labels: {rack: 'r1'}}, spec: {bgp: {ipv4Address: '10.9.0.1/24', asNumber: 64513}}}
+    await expect(client.create(node)).rejects.toThrow(/not supported/)
+    const applied = await client.apply(node)
+    expect(applied.spec).toMatchObject({bgp: {ipv4Address: '10.9.0.1/24', asNumber: 64513}})
+    expect(applied.metadata.labels).toMatchObject({rack: 'r1'})
+    expect(server.object('', 'nodes', 'node-apply')?.metadata.annotations).toMatchObject({'projectcalico.org/IPv4Address': '10.9.0.1/24', 'projectcalico.org/ASNumber': '64513'})
+    // A Node with no Kubernetes Node behind it stays an error (migrate import warns and skips it).
+    await expect(client.apply({...node, metadata: {name: 'no-such-node'}})).rejects.toThrow(/does not exist/)
+  })
+
   it('deletes a pool and the affinities of its blocks', async () => {
     await client.delete('IPPool', 'pool1')
     expect(server.object('crd.projectcalico.org', 'ippools', 'pool1')).toBeUndefined()

@@ -3,7 +3,7 @@
 // datastore (commands/datastore/migrate/*.go). Messages are calicoctl's.
 
 import {loadAll} from 'js-yaml'
-import {OperationNotSupportedError, ResourceDoesNotExistError} from '../../api/errors.js'
+import {ResourceDoesNotExistError} from '../../api/errors.js'
 import type {Resource, ResourceList} from '../../api/resource.js'
 import type {Backend, KVPair} from '../../datastore/backend.js'
 import type {ResourceClient} from '../../datastore/client.js'
@@ -232,7 +232,7 @@ async function importV3(client: ResourceClient, text: string, print: (s: string)
   const errors: string[] = []
   for (const r of resources) {
     try {
-      await applyResource(client, r)
+      await client.apply(r)
       handled++
     } catch (err) {
       if (r.kind === 'Node' && err instanceof ResourceDoesNotExistError) {
@@ -245,21 +245,6 @@ async function importV3(client: ResourceClient, text: string, print: (s: string)
   if (resources.length > 0 && handled === 0 && errors.length > 0) throw new Error(`failed to import v3 resources: failed to apply any resources: [${errors.join(' ')}]`)
   print(`Successfully applied ${handled} resource(s)\n`)
   if (errors.length > 0) throw new Error(`failed to import v3 resources: hit error(s): [${errors.join(' ')}]`)
-}
-
-/**
- * calicoctl's apply: create, and update when the object exists or the datastore cannot create that kind
- * (Kubernetes nodes: the Calico Node is an update of the Kubernetes Node's annotations).
- */
-async function applyResource(client: ResourceClient, r: Resource): Promise<void> {
-  try {
-    await client.apply(r)
-  } catch (err) {
-    if (!(err instanceof OperationNotSupportedError)) throw err
-    const current = await client.get(r.kind, r.metadata.name ?? '', r.metadata.namespace)
-    const {uid, creationTimestamp, resourceVersion} = current.metadata
-    await client.update({...r, metadata: {...current.metadata, ...r.metadata, uid, creationTimestamp, resourceVersion}})
-  }
 }
 
 /** checkCalicoResourcesNotExist: Kubernetes policies and the built-in tiers do not count. */
