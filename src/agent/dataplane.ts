@@ -195,6 +195,11 @@ export class Dataplane {
       if (delta && delta.replace.length + delta.remove.length > 0) {
         this.opts.logger.info(`routes: ${delta.replace.length} programmed, ${delta.remove.length} removed`)
       }
+      if (delta?.retryAfterMs !== undefined && !this.stopped) {
+        // Unclaimed routes on new interfaces get a grace period; look again once it is over.
+        const t = setTimeout(() => this.interfacesChanged(), delta.retryAfterMs)
+        t.unref()
+      }
     }
   }
 

@@ -152,6 +152,15 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
     expect(await logged(/changed outside the agent; reprogramming/)).toBe(true)
   })
 
+  it('a route the CNI added for a pod the agent does not know yet survives a grace period, then goes', async () => {
+    const d = await lab.addPod('d', '10.77.0.13')
+    ip('-n', lab.nodeNs, 'route', 'add', `${d.ip}/32`, 'dev', d.iface, 'scope', 'link', 'proto', 'boot')
+    const hasRoute = (): boolean => ip('-n', lab.nodeNs, '-4', 'route', 'show').includes(`${d.ip} dev ${d.iface}`)
+    await new Promise((r) => setTimeout(r, 3000))
+    expect(hasRoute()).toBe(true)
+    expect(await waitFor(() => !hasRoute(), 15_000, 250)).toBe(true)
+  }, 30_000)
+
   it('serves Felix-named metrics', () => {
     const {status, body} = lab.httpGet(METRICS_PORT, '/metrics')
     expect(status).toBe(200)

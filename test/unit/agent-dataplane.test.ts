@@ -31,7 +31,7 @@ class FakeRoutes implements RouteReconciler {
   calls: WorkloadRouteInput[][] = []
   async reconcile(eps: readonly WorkloadRouteInput[]) {
     this.calls.push([...eps])
-    return {replace: [], remove: []}
+    return {replace: [], remove: [], deferred: 0}
   }
   setOptions(): void {}
 }

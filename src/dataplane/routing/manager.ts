@@ -9,17 +9,30 @@ export interface RouteManagerOptions {
   ipv6: boolean
   /** Told about each failed kernel write (the next reconcile retries it). */
   onError?: (err: Error) => void
+  /**
+   * A route through a workload interface that no endpoint claims is only removed once the interface has existed
+   * this long: the CNI plugin adds the route before the agent has seen the pod's WorkloadEndpoint (default 10 s).
+   */
+  staleRouteGraceMs?: number
+}
+
+export interface ReconcileResult extends RouteDelta {
+  /** Stale routes kept for now because their interface is new; reconcile again after `retryAfterMs`. */
+  deferred: number
+  retryAfterMs?: number
 }
 
 /** What the agent needs from a route manager (tests substitute their own). */
 export interface RouteReconciler {
-  reconcile(endpoints: readonly WorkloadRouteInput[]): Promise<RouteDelta>
+  reconcile(endpoints: readonly WorkloadRouteInput[]): Promise<ReconcileResult>
   setOptions(opts: RouteManagerOptions): void
 }
 
 export class RouteManager implements RouteReconciler {
   /** Interface index → name, for interfaces whose sysctls are already set (a recreated veth gets a new index). */
   private configured = new Map<number, string>()
+  /** Interface index → when this manager first saw it. */
+  private firstSeen = new Map<number, number>()
 
   constructor(private opts: RouteManagerOptions) {}
 
@@ -28,18 +41,30 @@ export class RouteManager implements RouteReconciler {
   }
 
   /** Brings routes (and the interface settings they depend on) in line with `endpoints`; returns what it changed. */
-  async reconcile(endpoints: readonly WorkloadRouteInput[]): Promise<RouteDelta> {
+  async reconcile(endpoints: readonly WorkloadRouteInput[]): Promise<ReconcileResult> {
     const links = await listLinks()
     const ours = links.filter((l) => isWorkloadInterface(l.name, this.opts.interfacePrefixes))
+    const now = Date.now()
+    const present = new Set(ours.map((l) => l.index))
+    for (const idx of [...this.firstSeen.keys()]) if (!present.has(idx)) this.firstSeen.delete(idx)
+    for (const l of ours) if (!this.firstSeen.has(l.index)) this.firstSeen.set(l.index, now)
+    const ageOf = new Map(ours.map((l) => [l.name, now - this.firstSeen.get(l.index)!]))
     await this.configureInterfaces(ours)
     const up = new Set(ours.filter((l) => l.up).map((l) => l.name))
     const families: (4 | 6)[] = this.opts.ipv6 ? [4, 6] : [4]
     const kernel = (await Promise.all(families.map((f) => listRoutes(f)))).flat()
     const wanted = desiredRoutes(endpoints, up).filter((r) => families.includes(r.family))
-    const delta = routeDelta(wanted, kernel, this.opts.interfacePrefixes)
-    for (const r of delta.remove) await this.attempt(() => deleteDeviceRoute(r.family, r.dst, r.dev))
-    for (const r of delta.replace) await this.attempt(() => replaceDeviceRoute(r.family, r.dst, r.dev, DEVICE_ROUTE_PROTOCOL))
-    return delta
+    const full = routeDelta(wanted, kernel, this.opts.interfacePrefixes)
+    const grace = this.opts.staleRouteGraceMs ?? 10_000
+    // Routes through interfaces that are gone vanish with them; only young interfaces' routes wait.
+    const young = (dev: string): boolean => (ageOf.get(dev) ?? Infinity) < grace
+    const remove = full.remove.filter((r) => !young(r.dev))
+    const kept = full.remove.filter((r) => young(r.dev))
+    for (const r of remove) await this.attempt(() => deleteDeviceRoute(r.family, r.dst, r.dev))
+    for (const r of full.replace) await this.attempt(() => replaceDeviceRoute(r.family, r.dst, r.dev, DEVICE_ROUTE_PROTOCOL))
+    const result: ReconcileResult = {replace: full.replace, remove, deferred: kept.length}
+    if (kept.length > 0) result.retryAfterMs = Math.max(...kept.map((r) => grace - ageOf.get(r.dev)!)) + 50
+    return result
   }
 
   /** Felix's per-interface settings: proxy ARP answers the pod's 169.254.1.1 gateway, forwarding routes its traffic. */
