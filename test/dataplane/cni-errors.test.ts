@@ -122,6 +122,18 @@ describe.skipIf(skip !== undefined)('CNI errors', () => {
     }
   })
 
+  it('DEL after the runtime already removed the pod’s namespace still releases everything', async () => {
+    const conf = lab.netConf(node)
+    const r = await add(conf)
+    expect(r.run.exit, r.run.stdout).toBe(0)
+    await lab.removeNetns(r.ns.netns)
+    const run = await lab.cni(node, 'DEL', {containerID: r.containerID, netnsPath: r.ns.netnsPath, args: {K8S_POD_NAMESPACE: 'err', K8S_POD_NAME: r.name}, conf})
+    expect(run.exit, run.stdout + run.stderr).toBe(0)
+    expect(await lab.inNs(node.netns, ['ip', '-o', 'link', 'show'])).not.toContain('cali')
+    expect((await lab.client.list('WorkloadEndpoint')).items).toEqual([])
+    expect(checkIPAM(await lab.ipam.loadCheckInput()).allocations.size).toBe(0)
+  })
+
   it('malformed configurations and environments get the spec’s codes and touch nothing', async () => {
     const cases: {conf: Record<string, unknown> | string; env?: Record<string, string>; code: number; msg: string}[] = [
       {conf: '{"cniVersion": "1.0.0", "name": ', code: 6, msg: 'decoding version from network config: '},
