@@ -196,9 +196,11 @@ describe('embedded store concurrency and history', () => {
 })
 
 describe('openBackend', () => {
-  it('refuses the Kubernetes datastore with a DatastoreError', async () => {
-    const err = await openBackend({datastoreType: 'kubernetes'}).catch((e: unknown) => e)
+  it('opens the Kubernetes datastore lazily and reports a missing kubeconfig as one DatastoreError line', async () => {
+    const err = await openBackend({datastoreType: 'kubernetes', kubeconfig: '/nonexistent/kubeconfig'}).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(DatastoreError)
-    expect((err as Error).message).toBe('the Kubernetes datastore is not available yet; use datastoreType "embedded" or "etcdv3"')
+    expect((err as Error).message).toBe(
+      'cannot load kubeconfig "/nonexistent/kubeconfig": file does not exist; set "kubeconfig" in the calicoctl config or KUBECONFIG to a readable file',
+    )
   })
 })
