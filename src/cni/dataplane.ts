@@ -58,7 +58,8 @@ export class LinuxDataplane implements Dataplane {
     const commands: string[][] = [
       ['link', 'set', 'dev', 'lo', 'up'],
       ['link', 'set', 'dev', dev, 'up'],
-      ...net.addresses.map((cidr) => ['addr', 'add', cidr, 'dev', dev]),
+      // IPAM made the address unique; duplicate detection on a point-to-point veth would only delay the pod.
+      ...net.addresses.map((cidr) => (family(cidr) === 6 ? ['addr', 'add', cidr, 'dev', dev, 'nodad'] : ['addr', 'add', cidr, 'dev', dev])),
     ]
     // Batch lines take no global options such as -4; iproute2 infers the family from the addresses.
     if (v4) commands.push(['route', 'replace', `${IPV4_GATEWAY}/32`, 'dev', dev, 'scope', 'link'], ['route', 'replace', 'default', 'via', IPV4_GATEWAY, 'dev', dev])

@@ -272,7 +272,8 @@ export class Lab {
     await this.addNetns(netns)
     const address = `${FABRIC_SUBNET}.${index}`
     await this.inNs(netns, ['ip', 'link', 'set', 'lo', 'up'])
-    await this.inNs(netns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
+    // Forwarding is the node agent's global setting (Felix's IPForwarding); the lab node needs it without one.
+    await this.inNs(netns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'])
     // Created inside the node, the fabric end is moved straight into the fabric namespace.
     await this.inNs(netns, ['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `n${index}`, 'netns', this.fabric])
     await this.inNs(this.fabric, ['ip', 'link', 'set', `n${index}`, 'master', 'br0', 'up'])

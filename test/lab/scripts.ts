@@ -2,7 +2,7 @@
 // the datastore relay. Plain CommonJS so they need no build step; every wait has a bound.
 
 /**
- * Echo server on `port` for TCP and UDP (argv[1]); prints `ready` once both listen. A TCP peer gets back what it
+ * Echo server on `port` for TCP and UDP over IPv4 and IPv6 (argv[1]); prints `ready` once both listen. A TCP peer gets back what it
  * sent; a UDP datagram is answered with the same bytes.
  */
 export const ECHO_SERVER = `
@@ -10,10 +10,10 @@ const net = require('node:net'), dgram = require('node:dgram')
 const port = Number(process.argv[1])
 let up = 0
 const ready = () => { if (++up === 2) process.stdout.write('ready\\n') }
-net.createServer((s) => { s.on('data', (d) => s.end(d)); s.on('error', () => s.destroy()) }).listen(port, '0.0.0.0', ready)
-const u = dgram.createSocket('udp4')
+net.createServer((s) => { s.on('data', (d) => s.end(d)); s.on('error', () => s.destroy()) }).listen({port, host: '::', ipv6Only: false}, ready)
+const u = dgram.createSocket({type: 'udp6', ipv6Only: false})
 u.on('message', (m, r) => u.send(m, r.port, r.address))
-u.bind(port, '0.0.0.0', ready)
+u.bind(port, '::', ready)
 process.stdin.on('end', () => process.exit(0)); process.stdin.resume()
 `
 
@@ -37,7 +37,7 @@ const tcp = (host, port) => new Promise((resolve) => {
 })
 const udp = (host, port) => new Promise((resolve) => {
   const token = Buffer.from('probe-' + Math.random())
-  const s = dgram.createSocket('udp4')
+  const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4')
   let tries = 0
   const send = () => { if (tries++ < 3) s.send(token, port, host, () => undefined) }
   const done = (ok) => { clearTimeout(t); clearInterval(i); s.close(); resolve(ok) }
