@@ -1,6 +1,8 @@
 // The container's network plumbing (cni-plugin/pkg/dataplane/linux): a veth pair whose host end is a routed
 // `cali…` interface answering ARP for the fake gateway 169.254.1.1 (proxy ARP), and whose container end gets
 // the /32 (/128) address and a default route through that gateway. All commands go through netlink.ts.
+import {existsSync} from 'node:fs'
+
 import * as nl from '../dataplane/linux/netlink.js'
 import {CNI_CODES, CniError} from './errors.js'
 
@@ -26,6 +28,8 @@ export interface SetupResult {
 
 /** What the plugin needs from the dataplane; the Linux implementation is below, tests may supply their own. */
 export interface Dataplane {
+  /** Fails with CNI code 3 when the container's namespace does not exist (checked before any address is taken). */
+  requireNetns(path: string): Promise<void>
   setup(net: WorkloadNetwork): Promise<SetupResult>
   /** Removes the workload's interfaces; tolerates everything already gone. */
   teardown(hostVeth: string, containerNetns: string, containerIface: string, hostSideToo: boolean): Promise<void>
@@ -36,6 +40,10 @@ export interface Dataplane {
 const family = (cidr: string): 4 | 6 => (cidr.includes(':') ? 6 : 4)
 
 export class LinuxDataplane implements Dataplane {
+  async requireNetns(path: string): Promise<void> {
+    if (!existsSync(path)) throw new CniError(CNI_CODES.unknownContainer, `failed to open netns "${path}"`, 'no such file')
+  }
+
   async setup(net: WorkloadNetwork): Promise<SetupResult> {
     // A host veth left by an earlier attempt for the same workload would block the new pair (DoNetworking does the same).
     if (await nl.getLink(undefined, net.hostVeth)) await nl.deleteLink(undefined, net.hostVeth)

@@ -1,5 +1,6 @@
 // Entry point of both binaries (bin/calico, bin/calico-ipam): read the CNI environment and stdin, run the
 // command, print the result or the CNI error JSON on stdout, and return the exit status (0 or 1).
+// CALICO_CNI_TRACE=1 adds the stack of unexpected (non-CNI) errors to stderr.
 import type {CniEnv, NetConf} from './config.js'
 import {parseCniEnv, parseNetConf, peekCniVersion} from './config.js'
 import {LinuxDataplane} from './dataplane.js'

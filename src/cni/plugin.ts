@@ -80,6 +80,7 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
   return withContext(conf, env, deps, async (ctx) => {
     const {ids, backend, deps: {log}} = ctx
     const started = Date.now()
+    await deps.dataplane.requireNetns(env.netns)
     const pod = await podInfo(conf, ids, backend)
     const assigned = await assignAddresses(ctx)
     const addresses = assigned.map((ip) => hostCIDR(ip.address))

@@ -109,6 +109,21 @@ describe.skipIf(skip !== undefined)('CNI errors', () => {
     await del(b, conf)
   })
 
+  it('ADD into a namespace that does not exist: code 3, before any address is taken', async () => {
+    const containerID = `gone${++seq}`
+    const run = await lab.cni(node, 'ADD', {
+      containerID,
+      netnsPath: `/var/run/netns/${lab.prefix}-missing`,
+      args: {K8S_POD_NAMESPACE: 'err', K8S_POD_NAME: 'nowhere'},
+      conf: lab.netConf(node),
+    })
+    expect(run.exit).toBe(1)
+    expect(run.json).toMatchObject({cniVersion: '1.0.0', code: 3, msg: `failed to open netns "/var/run/netns/${lab.prefix}-missing"`})
+    expect(await lab.inNs(node.netns, ['ip', '-o', 'link', 'show'])).not.toContain('cali')
+    expect((await lab.backend.list({kind: 'IPAMHandle'})).items.map((kv) => kv.key.name)).not.toContain(`k8s-pod-network.${containerID}`)
+    expect(checkIPAM(await lab.ipam.loadCheckInput()).leakedIPs).toEqual([])
+  })
+
   it('DEL of a container nobody knows succeeds silently (with and without a netns)', async () => {
     for (const netnsPath of ['', '/var/run/netns/does-not-exist']) {
       const run = await lab.cni(node, 'DEL', {

@@ -23,6 +23,10 @@ class RecordingDataplane implements Dataplane {
   failCheck?: Error
   teardowns: {hostVeth: string; hostSideToo: boolean}[] = []
 
+  async requireNetns(path: string): Promise<void> {
+    if (path.endsWith('/gone')) throw new CniError(3, `failed to open netns "${path}"`)
+  }
+
   async setup(net: WorkloadNetwork): Promise<SetupResult> {
     this.live.set(net.hostVeth, net)
     if (this.failSetup) throw this.failSetup
@@ -133,6 +137,13 @@ describe('calico ADD', () => {
     const report = await ipamReport()
     expect(report.allocations.size).toBe(0)
     expect(report.handlesWithoutIPs).toEqual([])
+  })
+
+  it('refuses a missing namespace before taking an address', async () => {
+    const r = await run('calico', 'ADD', {env: {CNI_NETNS: '/var/run/netns/gone'}})
+    expect(r.json).toEqual({cniVersion: '1.0.0', code: 3, msg: 'failed to open netns "/var/run/netns/gone"'})
+    expect((await ipamReport()).allocations.size).toBe(0)
+    expect(dataplane.teardowns).toEqual([])
   })
 
   it('reports an IPv4 pool that is not there as an IPAM failure', async () => {
