@@ -2,7 +2,7 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
-import {measure, row} from './lib.js'
+import {measure, rowWithCpu} from './lib.js'
 
 const times = Number(process.env.BENCH_RUNS ?? 20)
 const calicoctl = resolve(import.meta.dirname, '../../bin/calicoctl')
@@ -15,9 +15,9 @@ try {
   const version = measure([calicoctl, 'version', '--client'], times, {env})
   const get = measure([calicoctl, 'get', 'ippools'], times, {env})
   console.log(`cold start, median of ${times} runs`)
-  console.log(row('node -e 0', node.medianMs, node.medianMs, node.maxRssKiB))
-  console.log(row('calicoctl version --client', version.medianMs, node.medianMs, version.maxRssKiB))
-  console.log(row('calicoctl get ippools (embedded)', get.medianMs, node.medianMs, get.maxRssKiB))
+  console.log(rowWithCpu('node -e 0', node, node))
+  console.log(rowWithCpu('calicoctl version --client', version, node))
+  console.log(rowWithCpu('calicoctl get ippools (embedded)', get, node))
 } finally {
   rmSync(store, {recursive: true, force: true})
 }
