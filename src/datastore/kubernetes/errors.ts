@@ -39,9 +39,10 @@ export function toCalicoError(err: unknown, source: Source, key?: Key): Error {
           ? new DatastoreError(`the Kubernetes API server does not serve ${crdName(source)}: ${err.message}`)
           : crdMissingError(source)
       }
-      return key ? new ResourceDoesNotExistError(id) : new DatastoreError(err.message)
+      // Calico wraps the API server's error, so calicoctl prints its text where etcd prints <nil>.
+      return key ? new ResourceDoesNotExistError(id, err.message) : new DatastoreError(err.message)
     case 409:
-      return err.reason === 'AlreadyExists' ? new ResourceAlreadyExistsError(id) : new ResourceUpdateConflictError(id)
+      return err.reason === 'AlreadyExists' ? new ResourceAlreadyExistsError(id, err.message) : new ResourceUpdateConflictError(id)
     case 401:
       return new DatastoreError(`the Kubernetes API server rejected the credentials (401 Unauthorized); check the token or client certificate in the kubeconfig`)
     case 403:
