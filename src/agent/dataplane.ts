@@ -29,12 +29,6 @@ export interface DataplaneOptions {
   routes?: RouteReconciler
 }
 
-export interface ApplyStats {
-  full: boolean
-  scriptBytes: number
-  ms: number
-}
-
 export class Dataplane {
   private calc: PolicyCalculator
   private readonly nft: Pick<Nft, 'apply' | 'list'>
