@@ -46,6 +46,7 @@ describe.skipIf(why !== undefined)('node run against etcd, through an etcd outag
   })
 
   afterAll(async () => {
+    // AGENT_LOG_DUMP=<file> keeps every agent's log of the run for debugging.
     if (process.env.AGENT_LOG_DUMP) (await import('node:fs')).writeFileSync(process.env.AGENT_LOG_DUMP, lab.agents.map((a) => a.log).join('\n---\n'))
     if (agent && agent.child.exitCode === null) {
       agent.signal('SIGTERM')

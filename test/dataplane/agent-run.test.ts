@@ -68,6 +68,7 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
   })
 
   afterAll(async () => {
+    // AGENT_LOG_DUMP=<file> keeps every agent's log of the run for debugging.
     if (process.env.AGENT_LOG_DUMP) writeFileSync(process.env.AGENT_LOG_DUMP, lab.agents.map((a) => a.log).join('\n---\n'))
     await store?.close()
     lab?.destroy()
