@@ -1,6 +1,6 @@
 // Helpers for running the built calicoctl as a child process and checking its output the way Calico's ST
 // suite does (tests/st/utils/utils.py: merged streams, rstrip on success, clean_calico_data).
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -30,6 +30,31 @@ export function runCalicoctl(args: string[], env: NodeJS.ProcessEnv, stdin?: str
   const stdout = r.stdout ?? ''
   const stderr = r.stderr ?? ''
   return {stdout, stderr, output: stdout + stderr, exit: r.status ?? -1}
+}
+
+/**
+ * runCalicoctl without blocking the event loop: needed when the datastore (the test API server) is served
+ * from this process.
+ */
+export function runCalicoctlAsync(args: string[], env: NodeJS.ProcessEnv, stdin?: string, cwd?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {env, cwd, stdio: ['pipe', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    child.on('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({stdout, stderr, output: stdout + stderr, exit: code ?? -1})
+    })
+    child.stdin.on('error', () => undefined)
+    child.stdin.end(stdin ?? '')
+  })
 }
 
 /** Splits a command line like a POSIX shell does for plain words and single/double quotes. */
