@@ -13,7 +13,8 @@ import type {PoolRef} from '../../src/api/validate.js'
 import {
   canonicalPoolCIDR, checkBlockSizeConflict, checkIPPoolUpdate, checkPoolOverlap, validateResourceFields,
 } from '../../src/api/validate.js'
-import {formatCIDR, parseCIDR} from '../../src/api/validation/net.js'
+import {formatCIDR, maskIP} from '../../src/api/net.js'
+import {parseCIDR} from '../../src/api/validation/cnet.js'
 
 interface Step {
   op: string
@@ -62,7 +63,7 @@ class PoolStore {
     const ref = poolRef(pool)
     const net = parseCIDR(ref.cidr)
     if (!net) throw new Error(`bad pool CIDR ${ref.cidr}`)
-    const block = formatCIDR({ip: net.ip, prefixLength: ref.blockSize ?? 26})
+    const block = formatCIDR(maskIP(net.ip, ref.blockSize ?? 26))
     if (!this.blocks.includes(block)) this.blocks.push(block)
   }
 

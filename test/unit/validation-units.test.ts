@@ -9,7 +9,8 @@ import {ValidationError} from '../../src/api/errors.js'
 import {KINDS, kindInfo} from '../../src/api/kinds.js'
 import type {Resource} from '../../src/api/resource.js'
 import {validateFragment, validateResource, validateResourceFields} from '../../src/api/validate.js'
-import {isMasked, netsOverlap, parseCIDR, parseCIDROrIP, parseIP, formatCIDR} from '../../src/api/validation/net.js'
+import {cidrsOverlap, formatCIDR, isMasked} from '../../src/api/net.js'
+import {parseCIDR, parseCIDROrIP, parseIP} from '../../src/api/validation/cnet.js'
 import {isQualifiedName, isValidLabelValue, isValidPortName} from '../../src/api/validation/names.js'
 import {parsePort} from '../../src/api/validation/ports.js'
 
@@ -34,13 +35,13 @@ describe('addresses (Go net semantics)', () => {
 
   it('parses CIDRs and bare addresses, and knows masking and overlap', () => {
     expect(parseCIDR('10.0.0.1')).toBeUndefined()
-    expect(parseCIDROrIP('10.0.0.1')?.prefixLength).toBe(32)
+    expect(parseCIDROrIP('10.0.0.1')?.cidr.prefix).toBe(32)
     expect(parseCIDR('10.0.0.0/33')).toBeUndefined()
     expect(isMasked(parseCIDR('10.0.0.0/8')!)).toBe(true)
     expect(isMasked(parseCIDR('10.0.0.1/8')!)).toBe(false)
-    expect(netsOverlap(parseCIDR('10.0.0.0/8')!, parseCIDR('10.200.0.0/16')!)).toBe(true)
-    expect(netsOverlap(parseCIDR('10.0.0.0/16')!, parseCIDR('10.1.0.0/16')!)).toBe(false)
-    expect(formatCIDR(parseCIDR('2001:db8:0:0:1::1/64')!)).toBe('2001:db8::/64')
+    expect(cidrsOverlap(parseCIDR('10.0.0.0/8')!.cidr, parseCIDR('10.200.0.0/16')!.cidr)).toBe(true)
+    expect(cidrsOverlap(parseCIDR('10.0.0.0/16')!.cidr, parseCIDR('10.1.0.0/16')!.cidr)).toBe(false)
+    expect(formatCIDR(parseCIDR('2001:db8:0:0:1::1/64')!.cidr)).toBe('2001:db8::/64')
   })
 })
 

@@ -5,7 +5,8 @@ import {
   arr, at, bool, cel, Collector, crdEnum, crdItems, crdMaxLength, crdPattern, crdRange, crdRequired, crdUniqueSet, isSet,
   join, num, obj, objs, str, strs,
 } from './collector.js'
-import {isMasked, parseCIDROrIP, parseIP} from './net.js'
+import {isMasked} from '../net.js'
+import {parseCIDROrIP, parseIP} from './cnet.js'
 import {NAME_RE} from './names.js'
 import {checkNameTag} from './tags.js'
 import {checkSelector} from './selectors.js'

@@ -8,7 +8,8 @@ import {
 import {checkLabelsTag} from './meta.js'
 import type {MetaParts} from './meta.js'
 import {CONTAINER_ID_RE, INTERFACE_RE, isValidPortName} from './names.js'
-import {netContainsIP, parseCIDROrIP, parseIP} from './net.js'
+import {cidrContainsIP} from '../net.js'
+import {parseCIDROrIP, parseIP} from './cnet.js'
 import {checkProtocol, supportsPorts} from './ports.js'
 import {validateProfileRules} from './rules.js'
 import {checkIPTag, checkMAC, checkNameList, checkNameTag, isStrictNet} from './tags.js'
@@ -82,7 +83,7 @@ export function validateWorkloadEndpointSpec(c: Collector, spec: Obj, path: stri
   const networks = ipNetworks.map((n, i) => {
     const parsed = parseCIDROrIP(n)
     if (!parsed) c.go(at(join(path, 'ipNetworks'), i), 'IPNetworks', n, 'invalid CIDR')
-    else if (parsed.prefixLength !== (parsed.ip.version === 4 ? 32 : 128)) {
+    else if (parsed.cidr.prefix !== (parsed.ip.version === 4 ? 32 : 128)) {
       c.go(join(path, 'ipNetworks'), 'IPNetworks', ipNetworks, 'IP network contains multiple addresses')
     }
     return parsed
@@ -99,7 +100,7 @@ export function validateWorkloadEndpointSpec(c: Collector, spec: Obj, path: stri
     for (const [n, i] of nats) {
       const internal = typeof n.internalIP === 'string' ? parseCIDROrIP(n.internalIP) : undefined
       if (!internal) c.go(at(join(path, 'ipNATs'), i), 'IPNATs', n.internalIP, 'invalid InternalIP CIDR')
-      valid = internal !== undefined && networks.some((nw) => nw !== undefined && netContainsIP(nw, internal.ip))
+      valid = internal !== undefined && networks.some((nw) => nw !== undefined && cidrContainsIP(nw.cidr, internal.ip))
       if (!valid) break
     }
     if (!valid) c.go(join(path, 'ipNATs'), 'IPNATs', nats.map(([n]) => n), 'NAT is not in the endpoint networks')

@@ -6,7 +6,7 @@ import {
   strMap, strs,
 } from './collector.js'
 import {isDNS1123Label, INTERFACE_RE} from './names.js'
-import {parseCIDROrIP, parseIP} from './net.js'
+import {parseCIDROrIP, parseIP} from './cnet.js'
 import type {Port} from './ports.js'
 import {checkPort, checkPorts} from './ports.js'
 import {validateProtoPort} from './endpoints.js'

@@ -6,7 +6,7 @@ import {
 } from './collector.js'
 import {checkAnnotations, checkLabelsTag, checkNameLength} from './meta.js'
 import {DNS1123_LABEL_MAX, NAME_LABEL_FMT, TIER_NAME_RE} from './names.js'
-import {parseCIDROrIP} from './net.js'
+import {parseCIDROrIP} from './cnet.js'
 import {checkNameTag} from './tags.js'
 import {checkSelector} from './selectors.js'
 

@@ -7,8 +7,9 @@ import {
   at, bool, cel, Collector, crdEnum, crdItems, crdMaxLength, crdRange, crdUniqueSet, goValue, isSet, join, num, str,
   strs,
 } from './collector.js'
-import type {IPNet} from './net.js'
-import {formatCIDR, isMasked, netContainsIP, netsOverlap, parseCIDR, parseCIDROrIP} from './net.js'
+import type {IPNet} from '../net.js'
+import {cidrContainsIP, cidrsOverlap, formatCIDR, isMasked} from '../net.js'
+import {parseCIDR, parseCIDROrIP} from './cnet.js'
 import {checkSelector} from './selectors.js'
 
 const ENCAP_MODES = ['Never', 'Always', 'CrossSubnet'] as const
@@ -84,16 +85,16 @@ export function validateIPPoolSpec(c: Collector, spec: Obj, path: string): void 
   cel(c, path, v !== 6 || !encap(ipipMode), 'IPIP is not supported on IPv6 pools')
   cel(c, path, isMasked(cidr), 'IPPool CIDR must be strictly masked')
   if (v === 4) {
-    cel(c, path, !netContainsIP(LINK_LOCAL_V4, cidr.ip) && !netContainsIP(cidr, LINK_LOCAL_V4.ip),
+    cel(c, path, !cidrContainsIP(LINK_LOCAL_V4.cidr, cidr.ip) && !cidrContainsIP(cidr.cidr, LINK_LOCAL_V4.ip),
       'IPPool CIDR overlaps with IPv4 link local range 169.254.0.0/16')
   } else {
-    cel(c, path, !netContainsIP(LINK_LOCAL_V6, cidr.ip) && !netContainsIP(cidr, LINK_LOCAL_V6.ip),
+    cel(c, path, !cidrContainsIP(LINK_LOCAL_V6.cidr, cidr.ip) && !cidrContainsIP(cidr.cidr, LINK_LOCAL_V6.ip),
       'IPPool CIDR overlaps with IPv6 link local range fe80::/10')
   }
   const bs = blockSize ?? 0
   cel(c, path, bs === 0 || (v === 4 ? bs >= 20 && bs <= 32 : bs >= 116 && bs <= 128),
     'blockSize must be between 20 and 32 for IPv4 pools, and between 116 and 128 for IPv6 pools')
-  cel(c, path, disabled || cidr.prefixLength <= (bs !== 0 ? bs : defaultBlockSize(v)),
+  cel(c, path, disabled || cidr.cidr.prefix <= (bs !== 0 ? bs : defaultBlockSize(v)),
     'IP pool size is too small for use with Calico IPAM. It must be equal to or greater than the block size.')
 }
 
@@ -120,7 +121,7 @@ function field(name: string, value: unknown, reason: string, path: string): Erro
 /** The CIDR as Calico stores it (network address and prefix), or undefined when it does not parse. */
 export function canonicalPoolCIDR(cidr: string): string | undefined {
   const n = parseCIDR(cidr)
-  return n ? formatCIDR(n) : undefined
+  return n ? formatCIDR(n.cidr) : undefined
 }
 
 /** On Create, a pool may not overlap any other pool (a pool with the same name is left to the datastore). */
@@ -131,7 +132,7 @@ export function checkPoolOverlap(pool: PoolRef, others: readonly PoolRef[]): Err
   for (const o of others) {
     if (o.name === pool.name) continue
     const theirs = parseCIDR(o.cidr)
-    if (theirs && netsOverlap(mine, theirs)) {
+    if (theirs && cidrsOverlap(mine.cidr, theirs.cidr)) {
       out.push(field('IPPool.Spec.CIDR', pool.cidr, `IPPool(${pool.name}) CIDR overlaps with IPPool(${o.name}) CIDR ${o.cidr}`, 'spec.cidr'))
     }
   }
@@ -144,8 +145,8 @@ function cidrChangeOK(oldCIDR: string, newCIDR: string): boolean {
   const o = parseCIDR(oldCIDR)
   const n = parseCIDR(newCIDR)
   if (!o || !n) return false
-  const same = o.ip.version === n.ip.version && o.prefixLength === n.prefixLength && formatCIDR(o) === formatCIDR(n)
-  return same && newCIDR === formatCIDR(n)
+  const same = o.ip.version === n.ip.version && o.cidr.prefix === n.cidr.prefix && formatCIDR(o.cidr) === formatCIDR(n.cidr)
+  return same && newCIDR === formatCIDR(n.cidr)
 }
 
 /**
@@ -180,7 +181,7 @@ export function checkBlockSizeConflict(pool: PoolRef, blockCIDRs: readonly strin
   const size = pool.blockSize || defaultBlockSize(mine.ip.version)
   for (const b of blockCIDRs) {
     const block = parseCIDR(b)
-    if (block && block.prefixLength !== size && netsOverlap(block, mine)) {
+    if (block && block.cidr.prefix !== size && cidrsOverlap(block.cidr, mine.cidr)) {
       return [field('IPPool.Spec.BlockSize', pool.blockSize ?? 0, 'IPPool blocksSize conflicts with existing allocations that use a different blockSize', 'spec.blockSize')]
     }
   }

@@ -10,7 +10,7 @@ import {
   str, strMap, strs,
 } from './collector.js'
 import {checkAnnotations} from './meta.js'
-import {parseCIDR} from './net.js'
+import {parseCIDR} from './cnet.js'
 import type {Port, Protocol} from './ports.js'
 import {allPortsAreNamed, checkPorts, checkProtocol, protocolIs, supportsPorts} from './ports.js'
 import {checkSelector, isLoneGlobal, mentionsGlobal} from './selectors.js'
@@ -228,7 +228,7 @@ function checkRuleNets(c: Collector, path: string, ipVersion: number | undefined
       }
       v4 ||= cidr.ip.version === 4
       v6 ||= cidr.ip.version === 6
-      if (negated && ((cidr.ip.version === 4 && n === '0.0.0.0/0') || (cidr.ip.version === 6 && cidr.prefixLength === 0 && cidr.ip.value === 0n))) {
+      if (negated && ((cidr.ip.version === 4 && n === '0.0.0.0/0') || (cidr.ip.version === 6 && cidr.cidr.prefix === 0 && cidr.ip.value === 0n))) {
         c.go(at(join(path, jsonPath), i), name, n, 'catch-all CIDR in negation creates logical contradiction (matches no traffic)')
       }
     })

@@ -3,7 +3,8 @@
 
 import type {Obj} from './collector.js'
 import {at, Collector, isSet, join, str, strs} from './collector.js'
-import {isMasked, parseCIDROrIP, parseIP} from './net.js'
+import {isMasked} from '../net.js'
+import {parseCIDROrIP, parseIP} from './cnet.js'
 import {NAME_RE} from './names.js'
 
 const MAC_RE = /^([0-9A-Fa-f]{2}([-:])){5}[0-9A-Fa-f]{2}$|^([0-9A-Fa-f]{4}\.){2}[0-9A-Fa-f]{4}$/
