@@ -18,6 +18,7 @@ import type {
   K8sNetworkPolicyPort,
   K8sPolicyType,
 } from './k8s-types.js'
+import {formatCIDR, parseCIDR, unmapCIDR} from './net.js'
 import {compareCodePoints} from './selector/ast.js'
 import {LABEL_ORCHESTRATOR} from './selector/scope.js'
 
@@ -403,103 +404,9 @@ function portToWire(p: ParsedPort): ConvertedPort {
 
 /** The masked network in Go's canonical text ("10.1.2.3/16" → "10.1.0.0/16"), or undefined if invalid. */
 export function normaliseCIDR(text: string): string | undefined {
-  const slash = text.indexOf('/')
-  if (slash < 0) return undefined
-  const addrText = text.slice(0, slash)
-  const prefixText = text.slice(slash + 1)
-  if (!ALL_DIGITS.test(prefixText)) return undefined
-  const prefix = Number(prefixText)
-  const v4 = parseIPv4(addrText)
-  const bytes = v4 ?? parseIPv6(addrText)
-  if (!bytes || prefix > bytes.length * 8) return undefined
-  for (let i = 0; i < bytes.length; i++) {
-    const keep = Math.max(0, Math.min(8, prefix - i * 8))
-    bytes[i] &= (0xff << (8 - keep)) & 0xff
-  }
-  if (bytes.length === 4) return `${bytes.join('.')}/${prefix}`
+  const c = parseCIDR(text)
   // Go prints an IPv4-mapped network as IPv4, with the mask cut to its last 32 bits.
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-    return `${[...bytes.slice(12)].join('.')}/${prefix - 96}`
-  }
-  return `${formatIPv6(bytes)}/${prefix}`
-}
-
-function parseIPv4(s: string): Uint8Array | undefined {
-  const parts = s.split('.')
-  if (parts.length !== 4) return undefined
-  const out = new Uint8Array(4)
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]
-    // netip rejects empty octets, leading zeros and values above 255.
-    if (!/^\d{1,3}$/.test(p) || (p.length > 1 && p[0] === '0') || Number(p) > 255) return undefined
-    out[i] = Number(p)
-  }
-  return out
-}
-
-function parseIPv6(s: string): Uint8Array | undefined {
-  if (s.includes('%')) return undefined
-  const ellipsis = s.indexOf('::')
-  if (ellipsis !== s.lastIndexOf('::')) return undefined
-  const head = ellipsis >= 0 ? s.slice(0, ellipsis) : s
-  const tail = ellipsis >= 0 ? s.slice(ellipsis + 2) : ''
-  const headParts = head === '' ? [] : head.split(':')
-  const tailParts = tail === '' ? [] : tail.split(':')
-  if (ellipsis < 0 && headParts.length === 0) return undefined
-  const groupsOf = (parts: string[], mayEndInV4: boolean): number[] | undefined => {
-    const groups: number[] = []
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]
-      if (p.includes('.')) {
-        if (!mayEndInV4 || i !== parts.length - 1) return undefined
-        const v4 = parseIPv4(p)
-        if (!v4) return undefined
-        groups.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3])
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return undefined
-        groups.push(parseInt(p, 16))
-      }
-    }
-    return groups
-  }
-  const hg = groupsOf(headParts, ellipsis < 0)
-  const tg = groupsOf(tailParts, true)
-  if (!hg || !tg) return undefined
-  const total = hg.length + tg.length
-  // Without "::" there must be 8 groups; with it, "::" must stand for at least one zero group.
-  if (ellipsis < 0 ? total !== 8 : total > 7) return undefined
-  const groups = [...hg, ...new Array<number>(8 - total).fill(0), ...tg]
-  const out = new Uint8Array(16)
-  groups.forEach((g, i) => {
-    out[i * 2] = g >> 8
-    out[i * 2 + 1] = g & 0xff
-  })
-  return out
-}
-
-/** RFC 5952 text as Go prints it: lower-case, the first longest run of two or more zero groups as "::". */
-function formatIPv6(bytes: Uint8Array): string {
-  const groups: number[] = []
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1])
-  let bestStart = -1
-  let bestLen = 0
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen) {
-      bestStart = i
-      bestLen = j - i
-    }
-    i = j
-  }
-  if (bestLen < 2) return groups.map((g) => g.toString(16)).join(':')
-  const left = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':')
-  const right = groups.slice(bestStart + bestLen).map((g) => g.toString(16)).join(':')
-  return `${left}::${right}`
+  return c ? formatCIDR(unmapCIDR(c)) : undefined
 }
 
 // ---- UIDs --------------------------------------------------------------------------------------------
