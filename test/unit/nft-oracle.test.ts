@@ -4,7 +4,8 @@
 // the calculator or the renderer.
 import {describe, expect, it} from 'vitest'
 import {entityRuleSelector, parseSelector} from '../../src/api/selector.js'
-import {cidrContainsAddr, parseCidr, parseIP} from '../../src/dataplane/calc/cidr.js'
+import {cidrContainsIP, parseIP} from '../../src/api/net.js'
+import {parseCidr} from '../../src/dataplane/calc/cidr.js'
 import {computePolicyState, namespaceProfile, type CalcResource, type EntityRule, type PolicySpec, type Rule} from '../../src/dataplane/calc/index.js'
 import {TableEvaluator, renderTable, type Packet} from '../../src/dataplane/nftables/index.js'
 
@@ -118,7 +119,7 @@ interface Pkt {
 
 function inNet(ip: string, cidr: string): boolean {
   const a = parseIP(ip)!
-  return cidrContainsAddr(parseCidr(cidr), a.family, a.addr)
+  return cidrContainsIP(parseCidr(cidr), a)
 }
 
 function allLabels(ep: Ep): Record<string, string> {
@@ -131,7 +132,7 @@ class Oracle {
   constructor(private readonly eps: Ep[], private readonly policies: CalcResource[]) {}
 
   private owners(ip: string): Ep[] {
-    return this.eps.filter((e) => e.ips.some((x) => parseIP(x)!.addr === parseIP(ip)!.addr && parseIP(x)!.family === parseIP(ip)!.family))
+    return this.eps.filter((e) => e.ips.some((x) => parseIP(x)!.value === parseIP(ip)!.value && parseIP(x)!.version === parseIP(ip)!.version))
   }
 
   /** Does the address belong to an endpoint matching `sel` (the IP-set semantics)? */
@@ -142,8 +143,8 @@ class Oracle {
 
   private sideMatches(e: EntityRule | undefined, ns: string | undefined, ip: string, port: number | undefined, proto: number, isDst: boolean, family: 4 | 6): boolean {
     if (!e) return true
-    if (e.nets && e.nets.length > 0 && !e.nets.some((n) => parseCidr(n).family === family && inNet(ip, n))) return false
-    if (e.notNets && e.notNets.some((n) => parseCidr(n).family === family && inNet(ip, n))) return false
+    if (e.nets && e.nets.length > 0 && !e.nets.some((n) => parseCidr(n).version === family && inNet(ip, n))) return false
+    if (e.notNets && e.notNets.some((n) => parseCidr(n).version === family && inNet(ip, n))) return false
     const pos = entityRuleSelector(e, ns)
     const neg = e.notSelector
     const folded = pos ? (neg ? `(${pos}) && !(${neg})` : pos) : neg ? `!(${neg})` : 'all()'
@@ -254,8 +255,8 @@ describe('rendered table ≡ reference interpreter on random policies', () => {
         for (const dst of peers) {
           if (src === dst || (!src.local && !dst.local)) continue
           for (const family of [4, 6] as const) {
-            const sip = src.ips.find((ip) => parseIP(ip)!.family === family)
-            const dip = dst.ips.find((ip) => parseIP(ip)!.family === family)
+            const sip = src.ips.find((ip) => parseIP(ip)!.version === family)
+            const dip = dst.ips.find((ip) => parseIP(ip)!.version === family)
             if (!sip || !dip) continue
             for (const [proto, dport] of [[6, 80], [6, 81], [17, 8080], [17, 81], [1, undefined]] as const) {
               if (proto === 1 && family === 6) continue

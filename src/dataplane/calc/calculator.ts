@@ -1,7 +1,8 @@
 // The policy calculation graph (Felix's ActiveRulesCalculator + RuleScanner + label index + PolicyResolver/Sorter)
 // as one incremental index: `update(event)` adjusts policy↔local-endpoint matches and refcounted IP-set members;
 // `state()` reads the desired per-node policy state out of the index.
-import {formatCidr, formatIP, normalizeCidr, parseCidr, parseIP} from './cidr.js'
+import {formatCIDR, formatIP, parseIP} from '../../api/net.js'
+import {normalizeCidr, parseCidr} from './cidr.js'
 import type {Labels} from '../../api/selector.js'
 import {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, compileMatcher, policySelector, type Matcher} from './endpoint-match.js'
 import {protocolNumber} from './protocol.js'
@@ -165,7 +166,7 @@ export class PolicyCalculator {
   setHostInterfaces(ifaces: ReadonlyMap<string, readonly string[]>): void {
     const canonical = (a: string): string[] => {
       const ip = parseIP(a.includes('/') ? a.slice(0, a.indexOf('/')) : a)
-      return ip ? [formatIP(ip.family, ip.addr)] : []
+      return ip ? [formatIP(ip)] : []
     }
     this.hostInterfaces = new Map([...ifaces].map(([name, addrs]) => [name, new Set(addrs.flatMap(canonical))]))
   }
@@ -248,7 +249,7 @@ export class PolicyCalculator {
       }
       case 'NetworkSet':
       case 'GlobalNetworkSet': {
-        const nets = (r.spec?.nets ?? []).map((n) => formatCidr(parseCidr(n)))
+        const nets = (r.spec?.nets ?? []).map((n) => formatCIDR(parseCidr(n)))
         // Namespaced network sets carry their namespace and inherit its labels like pods do.
         const profiles: string[] = []
         if (r.kind === 'NetworkSet' && ns) {
@@ -626,7 +627,7 @@ function sameLabels(a: Record<string, string> | undefined, b: Record<string, str
 function hostCidr(s: string): string {
   // Endpoint addresses are host routes: a wider prefix on an endpoint address still means the one address.
   const ip = parseCidr(s.includes('/') ? s.slice(0, s.indexOf('/')) : s)
-  return formatCidr(ip)
+  return formatCIDR(ip)
 }
 
 /** Full (non-incremental) computation: a fresh index fed every resource. */

@@ -1,7 +1,8 @@
 // A packet simulator over the rendered table model: runs a packet through our base chains at a hook the way the
 // kernel would (jump/goto/return, verdict maps, named sets, marks). Used to check the renderer's semantics without
 // a kernel, and to explain a verdict (the trace lists every rule that matched).
-import {cidrContainsAddr, formatIP, parseCidr, parseIP, type Cidr} from '../calc/cidr.js'
+import {cidrContainsIP, formatIP, parseIP, type CIDR} from '../../api/net.js'
+import {parseCidr} from '../calc/cidr.js'
 import {PORT_PROTOCOLS} from '../calc/protocol.js'
 import type {CtState, Hook, IPFamily, Match, NftChain, NftRule, NftTable, Statement} from './model.js'
 import {ruleText} from './text.js'
@@ -41,7 +42,7 @@ type ChainResult = {kind: 'terminal'; verdict: FinalVerdict} | {kind: 'return'}
 const MAX_DEPTH = 64
 
 export class TableEvaluator {
-  private readonly netSets = new Map<string, Cidr[]>()
+  private readonly netSets = new Map<string, CIDR[]>()
   private readonly ipPortSets = new Map<string, Set<string>>()
 
   constructor(private readonly table: NftTable) {
@@ -155,7 +156,7 @@ export class TableEvaluator {
       case 'addr': {
         if (p.family !== m.family) return false
         const a = parseIP(m.dir === 'saddr' ? p.saddr : p.daddr)!
-        const hit = m.cidrs.some((c) => cidrContainsAddr(parseCidr(c), a.family, a.addr))
+        const hit = m.cidrs.some((c) => cidrContainsIP(parseCidr(c), a))
         return hit !== m.negate
       }
       case 'addr-set': {
@@ -163,7 +164,7 @@ export class TableEvaluator {
         const set = this.netSets.get(m.set)
         if (!set) throw new Error(`unknown set ${m.set}`)
         const a = parseIP(m.dir === 'saddr' ? p.saddr : p.daddr)!
-        return set.some((c) => cidrContainsAddr(c, a.family, a.addr)) !== m.negate
+        return set.some((c) => cidrContainsIP(c, a)) !== m.negate
       }
       case 'port': {
         const port = m.dir === 'sport' ? p.sport : p.dport
@@ -177,7 +178,7 @@ export class TableEvaluator {
         const port = m.dir === 'saddr' ? p.sport : p.dport
         if (!PORT_PROTOCOLS.has(p.proto) || port === undefined) return false
         const a = parseIP(m.dir === 'saddr' ? p.saddr : p.daddr)!
-        return set.has(`${formatIP(a.family, a.addr)},${p.proto}:${port}`) !== m.negate
+        return set.has(`${formatIP(a)},${p.proto}:${port}`) !== m.negate
       }
       case 'rpf-fail':
         return p.rpfFails === true
@@ -196,7 +197,7 @@ function canonicalIpPort(member: string): string {
   const comma = member.lastIndexOf(',')
   const ip = parseIP(member.slice(0, comma))
   if (!ip) throw new Error(`bad ip-port member ${member}`)
-  return `${formatIP(ip.family, ip.addr)}${member.slice(comma)}`
+  return `${formatIP(ip)}${member.slice(comma)}`
 }
 
 /** Convenience: the rules of a chain as text (for assertions on rendered output). */

@@ -1,6 +1,7 @@
 // Desired policy state → the agent's nftables table: static chains, dispatch verdict maps, per-endpoint chains
 // (Felix's endpoint chain template), per-policy/profile chains and named IP sets. Pure.
-import {cidrFamily, parseCidr, suppressOverlaps} from '../calc/cidr.js'
+import {textVersion} from '../../api/net.js'
+import {parseCidr, suppressOverlaps} from '../calc/cidr.js'
 import type {ActivePolicy, ActiveProfile, LocalEndpoint, PolicyState, ProtoPort, TierInfo} from '../calc/types.js'
 import {emptyTable, type BaseChainSpec, type Hook, type IPFamily, type Match, type NftChain, type NftRule, type NftTable, type Verdict} from './model.js'
 import {
@@ -106,7 +107,7 @@ class Builder {
   private ipSets(): void {
     for (const set of this.state.ipSets.values()) {
       for (const fam of this.families) {
-        const members = set.members.filter((m) => (set.type === 'net' ? cidrFamily(m) === fam : memberFamily(m) === fam))
+        const members = set.members.filter((m) => (set.type === 'net' ? textVersion(m) === fam : memberFamily(m) === fam))
         this.table.sets.set(setName(fam, set.id), {
           name: setName(fam, set.id),
           family: fam,
@@ -177,8 +178,8 @@ class Builder {
         const m: Match[] = [{kind: 'l4proto', negate: false, protos: [PROTO_NUM[p.protocol]]}, {kind: 'port', dir: 'dport', negate: false, ranges: [{first: p.port, last: p.port}]}]
         if (!p.net) return [rule(m, ACCEPT)]
         const c = parseCidr(p.net)
-        if (!this.families.includes(c.family)) return []
-        return [rule([...m, {kind: 'addr', family: c.family, dir: inbound ? 'saddr' : 'daddr', negate: false, cidrs: [p.net]}], ACCEPT)]
+        if (!this.families.includes(c.version)) return []
+        return [rule([...m, {kind: 'addr', family: c.version, dir: inbound ? 'saddr' : 'daddr', negate: false, cidrs: [p.net]}], ACCEPT)]
       })
     this.chain(f('cali-failsafe-in'), failsafe(s.failsafeInbound, true))
     this.chain(f('cali-failsafe-out'), failsafe(s.failsafeOutbound, false))
@@ -197,7 +198,7 @@ class Builder {
     for (const ep of this.state.endpoints) {
       if (ep.kind !== 'workload') continue
       for (const fam of this.families) {
-        const cidrs = ep.allowSpoofedSourcePrefixes.filter((c) => cidrFamily(c) === fam)
+        const cidrs = ep.allowSpoofedSourcePrefixes.filter((c) => textVersion(c) === fam)
         if (cidrs.length > 0) rpf.push(rule([{kind: 'iifname', negate: false, name: ep.iface}, {kind: 'addr', family: fam, dir: 'saddr', negate: false, cidrs}], RETURN, 'Allowed spoofed source prefix'))
       }
     }

@@ -1,6 +1,6 @@
 // One Calico rule (ParsedRule) → nft rules: Felix's CalculateRuleMatch order, per IP family, with numeric and
 // named ports OR-ed by emitting one nft rule per alternative (nft has no OR inside a rule).
-import {cidrFamily} from '../calc/cidr.js'
+import {textVersion} from '../../api/net.js'
 import {PORT_PROTOCOLS, PROTO_ICMP, PROTO_ICMPV6} from '../calc/protocol.js'
 import type {ParsedRule, PortRange} from '../calc/types.js'
 import type {AddrDir, IPFamily, Match, NftRule, Statement, Verdict} from './model.js'
@@ -95,7 +95,7 @@ function familyMatches(rule: ParsedRule, fam: IPFamily | undefined): {pre: Match
 
   const nets = (list: string[], dir: AddrDir, negate: boolean, into: Match[]): boolean => {
     if (list.length === 0) return true
-    const mine = list.filter((c) => cidrFamily(c) === fam)
+    const mine = list.filter((c) => textVersion(c) === fam)
     // A positive net list with no address of this family cannot match; a negated one simply does not constrain.
     if (mine.length === 0) return negate
     into.push({kind: 'addr', family: fam!, dir, negate, cidrs: mine})

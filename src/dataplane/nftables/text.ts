@@ -1,6 +1,7 @@
 // The table model printed as `nft -f` input: a full replacement script for start-up, and the text of single
 // rules, set elements and map elements that the delta script (diff.ts) reuses.
-import {formatIP, parseCidr} from '../calc/cidr.js'
+import {addressBits, cidrBaseIP, formatIP} from '../../api/net.js'
+import {parseCidr} from '../calc/cidr.js'
 import type {Match, NftChain, NftMap, NftRule, NftSet, NftTable, Statement, Verdict} from './model.js'
 
 const MAX_COMMENT = 128
@@ -25,8 +26,8 @@ function addrPrefix(family: 4 | 6): string {
 /** `10.0.0.1/32` → `10.0.0.1`; other CIDRs unchanged (canonical). */
 export function netElement(cidr: string): string {
   const c = parseCidr(cidr)
-  const full = c.family === 4 ? 32 : 128
-  return c.prefix === full ? formatIP(c.family, c.addr) : `${formatIP(c.family, c.addr)}/${c.prefix}`
+  const ip = formatIP(cidrBaseIP(c))
+  return c.prefix === addressBits(c.version) ? ip : `${ip}/${c.prefix}`
 }
 
 /** `10.0.0.1,6:80` → `10.0.0.1 . 6 . 80`. */
