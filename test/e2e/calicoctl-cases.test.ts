@@ -3,13 +3,15 @@
 // in-process test API server with Calico's CRDs, a fresh one per case). CALICOCTL_E2E_DATASTORES=embedded,etcd
 // (comma-separated) runs only those.
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import yaml from 'js-yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Resource} from '../../src/api/resource.js'
+import type {Backend as DatastoreBackend} from '../../src/datastore/backend.js'
+import {IPAMClient} from '../../src/ipam/index.js'
 import {CLIENT_VERSION} from '../../src/cli/version.js'
 import {ResourceClient} from '../../src/datastore/client.js'
 import type {DatastoreConfig} from '../../src/datastore/config.js'
@@ -85,8 +87,9 @@ const fixtures: Record<string, unknown> = expandGenerators({
 
 /** Cases whose harness steps this file does not implement yet. */
 const SKIPPED_CASES: Record<string, string> = {
-  'ipam-show-and-ip': 'harness steps (IPAM AutoAssign with attributes, block-relative addresses) not implemented here',
-  'ipam-check-and-release-report': 'harness steps (leaked raw IPAM handles, Kubernetes-only setup) not implemented here',
+  'ipam-check-and-release-report':
+    'harness steps (leaked raw IPAM handles, KubeControllersConfiguration, report fields) not implemented here; ' +
+    'test/e2e/ipam-commands.test.ts runs TestIPAMCleanup on the embedded store and etcd',
 }
 
 /** Command ids of the built CLI (`datastore migrate import`), from the oclif manifest. */
@@ -122,6 +125,8 @@ function skippedStep(step: Step): string | undefined {
 const KDD_DIFFERENCES: Record<string, string> = {
   'version-mismatch': 'creates a Node: Node create is not supported on the Kubernetes datastore',
   'create-exists-and-skip-exists': "the error ends with the API server's AlreadyExists message instead of <nil>",
+  'partial-success-arithmetic': "the error ends with the API server's AlreadyExists message instead of <nil>",
+  'get-delete-multiple-names': "the error ends with the API server's NotFound message instead of <nil>",
   'json-input-output': 'creates a Profile: Profiles are read-only on the Kubernetes datastore (namespaces, service accounts)',
   'file-multi-kinds': 'creates WorkloadEndpoints: only CNI patches of existing pods are supported on the Kubernetes datastore',
   'file-single-list': 'creates WorkloadEndpoints: only CNI patches of existing pods are supported on the Kubernetes datastore',
@@ -157,6 +162,10 @@ const ETCD_STEP_DIFFERENCES: Record<string, Record<string, string>> = {
   'ipam-configure': {'get ipamconfig default -o yaml': 'on etcd the IPAMConfiguration resource is not what ipam configure writes'},
 }
 
+function pool(name: string, spec: Obj): Resource {
+  return {apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name}, spec}
+}
+
 /** A kubeconfig file with one context (`name`) for the test API server at `url`. */
 function writeKubeconfigFile(file: string, url: string, name = 'test'): string {
   const config = {
@@ -176,7 +185,7 @@ async function kubernetesTarget(dir: string, name = 'test'): Promise<{server: Te
   const server = await startServer({crds: 'v1'})
   const kubeconfig = writeKubeconfigFile(join(dir, `kubeconfig-${name}`), server.url, name)
   const env = {...baseEnv(dir), DATASTORE_TYPE: 'kubernetes', KUBECONFIG: kubeconfig}
-  return {server, target: {env, config: {datastoreType: 'kubernetes', kubeconfig}}}
+  return {server, target: {env, config: {datastoreType: 'kubernetes', kubeconfig}, server}}
 }
 
 /** Test API servers of the running case, stopped when it ends. */
@@ -191,6 +200,8 @@ type BackendName = 'embedded' | 'etcd' | 'kubernetes'
 interface Target {
   env: NodeJS.ProcessEnv
   config: DatastoreConfig
+  /** The test API server behind a Kubernetes datastore. */
+  server?: TestApiServer
 }
 
 interface Backend {
@@ -213,6 +224,9 @@ class CaseRun {
 
   private env: NodeJS.ProcessEnv
   private readonly config: DatastoreConfig
+  private readonly server?: TestApiServer
+  /** Address substituted for `<block base + 2>` and `<ip>` (ipam_test.go). */
+  private blockIP?: string
   /** The Kubernetes datastore that `datastore: kdd` steps of a migration case run against. */
   private kdd?: Target
 
@@ -226,6 +240,7 @@ class CaseRun {
   ) {
     this.env = target.env
     this.config = target.config
+    this.server = target.server
     // The ST harness always passes --allow-version-mismatch; the FV tests never do.
     this.allowMismatch = !fv
     writeFileSync(join(dir, 'empty.yaml'), '')
@@ -234,6 +249,15 @@ class CaseRun {
   /** `/tmp/x` in the reference means a file of this case. */
   private local(text: string): string {
     return text.replaceAll('/tmp/', `${this.dir}/`)
+  }
+
+  private async withBackend<T>(fn: (b: DatastoreBackend) => Promise<T>): Promise<T> {
+    const {backend} = await openBackend(this.config)
+    try {
+      return await fn(backend)
+    } finally {
+      await backend.close()
+    }
   }
 
   private async withClient<T>(fn: (c: ResourceClient) => Promise<T>, config = this.config): Promise<T> {
@@ -311,6 +335,24 @@ class CaseRun {
       await this.deleteFixtures(this.migrateFixtures)
     } else if (text.startsWith('KUBECONFIG=<kubectl-config.yaml>:<kubectl-config-second.yaml>')) {
       await this.multiContext()
+    } else if (text.startsWith('create IPPool ipam-test-v4 cidr 10.65.0.0/16 and ipam-test-v6 cidr fd5f:abcd:64::0/48')) {
+      await this.withClient(async (c) => {
+        await c.ensureInitialized()
+        await c.create(pool('ipam-test-v4', {cidr: '10.65.0.0/16'}))
+        await c.create(pool('ipam-test-v6', {cidr: 'fd5f:abcd:64::0/48'}))
+        if (this.server) this.server.seed('', 'nodes', {metadata: {name: hostname(), labels: {'kubernetes.io/hostname': hostname()}}})
+        else await c.create({apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name: hostname()}, spec: {}})
+      })
+      await this.setCalicoVersion(CLIENT_VERSION)
+    } else if (text.startsWith('IPAM AutoAssign Num4=5 Num6=7 attrs {note:')) {
+      await this.withBackend((b) =>
+        new IPAMClient(b).autoAssign({num4: 5, num6: 7, attrs: {note: 'reserved by ipam_test.go'}, intendedUse: 'Workload', hostname: hostname()}),
+      )
+    } else if (text === 'create IPPool ipam-test-v4-b29 10.66.0.0/16 blockSize 29; AutoAssign Num4=11 from it') {
+      await this.withClient((c) => c.create(pool('ipam-test-v4-b29', {cidr: '10.66.0.0/16', blockSize: 29})))
+      await this.withBackend((b) =>
+        new IPAMClient(b).autoAssign({num4: 11, num6: 0, ipv4Pools: ['10.66.0.0/16'], intendedUse: 'Workload', hostname: hostname()}),
+      )
     } else if (text.startsWith('create empty file /tmp/')) {
       writeFileSync(this.local(text.slice('create empty file '.length).trim()), '')
     } else if (text.startsWith('create IPPool ipam-test-v4 (10.65.0.0/16); NetworkPolicy policy1 in firstns')) {
@@ -396,6 +438,7 @@ class CaseRun {
       return
     }
     if (skippedStep(step)) return
+    if (step.args?.includes('<block base + 2>')) step = {...step, args: step.args.replace('<block base + 2>', this.blockBasePlus2())}
     if (this.backend !== 'kubernetes' && step.args !== undefined && ETCD_STEP_DIFFERENCES[this.caseId]?.[step.args]) return
     const args = shellWords(this.local(step.args ?? ''))
     const exp = step.expect ?? {}
@@ -420,7 +463,7 @@ class CaseRun {
     const r = await this.calicoctl(args, stdin, env)
     const label = `calicoctl ${r.argv.join(' ')}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`
     this.check(exp, r, label, args)
-    if (step.capture) this.captured.set(step.capture, {raw: r.output, decoded: r.exit === 0 ? decode(r.stdout) : undefined})
+    if (step.capture) this.captured.set(step.capture, {raw: r.output, decoded: r.exit === 0 ? decodeOrText(r.stdout) : undefined})
   }
 
   private expected(ref: unknown): unknown {
@@ -430,8 +473,19 @@ class CaseRun {
     throw new Error(`expectation not understood: ${JSON.stringify(ref)}`)
   }
 
+  /** ipam_test.go: the third address of the 10.65 block listed by the captured `ipam show --show-blocks`. */
+  private blockBasePlus2(): string {
+    const table = this.captured.get('blocks')?.raw ?? ''
+    const m = /\|\s*Block\s*\|\s*(10\.65\.\d+\.\d+)\/\d+/.exec(table)
+    if (!m) throw new Error(`no 10.65 block in the captured ipam show --show-blocks:\n${table}`)
+    const octets = m[1].split('.').map(Number)
+    octets[3] += 2
+    this.blockIP = octets.join('.')
+    return this.blockIP
+  }
+
   private check(exp: Expect, r: RunResult, label: string, args: string[]): void {
-    const str = (v: unknown): string => this.local(String(v))
+    const str = (v: unknown): string => this.local(String(v)).replace('<ip>', this.blockIP ?? '<ip>')
     const list = (k: string): string[] => ((exp[k] as unknown[] | undefined) ?? []).map(str)
     if (exp.exit !== undefined) {
       if (exp.exit === 'nonzero') expect(r.exit, label).not.toBe(0)
@@ -447,6 +501,10 @@ class CaseRun {
     }
     if (exp.output_equals_exact !== undefined) expect(r.output, label).toBe(str(exp.output_equals_exact))
     if (exp.output_equals_stderr !== undefined) expect(r.stderr, label).toBe(str(exp.output_equals_stderr))
+    for (const words of (exp.line_contains_all as string[][] | undefined) ?? []) {
+      const found = r.output.split('\n').some((line) => words.every((w) => line.includes(w)))
+      expect(found, `${label}\nno line contains all of ${JSON.stringify(words)}`).toBe(true)
+    }
     if (exp.stdout_ends_without_newline) expect(r.stdout.endsWith('\n'), label).toBe(false)
     for (const re of list('output_line_regex')) {
       expect(r.output.split('\n').some((line) => new RegExp(re).test(line)), `${label}\nno line matches ${re}`).toBe(true)
@@ -492,6 +550,15 @@ class CaseRun {
       if ('not_equals_captured' in f) expect(value, what).not.toEqual(this.capturedPath(String(f.not_equals_captured)))
     }
     void args
+  }
+}
+
+/** Captured output: decoded YAML/JSON, or the text itself (tables). */
+function decodeOrText(text: string): unknown {
+  try {
+    return decode(text)
+  } catch {
+    return text
   }
 }
 
