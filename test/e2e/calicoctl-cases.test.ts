@@ -92,32 +92,6 @@ const SKIPPED_CASES: Partial<Record<BackendName, Record<string, string>>> = {
   etcd: {'ipam-check-and-release-report': 'TestIPAMCleanup on this store runs in test/e2e/ipam-commands.test.ts'},
 }
 
-/** Command ids of the built CLI (`datastore migrate import`), from the oclif manifest. */
-const COMMANDS: ReadonlySet<string> = (() => {
-  try {
-    const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>}
-    return new Set(Object.keys(manifest.commands).map((id) => id.replaceAll(':', ' ')))
-  } catch {
-    return new Set<string>()
-  }
-})()
-
-/** Whether the command a step runs exists (the longest known command id its words start with). */
-function commandBuilt(args: string): boolean {
-  const words = shellWords(args).filter((w) => !w.startsWith('-'))
-  if (words.length === 0) return true
-  const topLevel = [...COMMANDS].some((id) => id === words[0] || id.startsWith(`${words[0]} `))
-  if (!topLevel) return false
-  for (let n = Math.min(words.length, 3); n > 0; n--) if (COMMANDS.has(words.slice(0, n).join(' '))) return true
-  return false
-}
-
-/** Single steps skipped inside otherwise supported cases: commands of later phases not built yet. */
-function skippedStep(step: Step): string | undefined {
-  if (step.args !== undefined && !commandBuilt(step.args)) return `calicoctl ${step.args}: command not built yet`
-  return undefined
-}
-
 /**
  * Cases of Calico's etcd suite (datastore: etcdv3) that Calico itself runs differently on the Kubernetes
  * datastore (calicoctl-surface.md §4): they are not run there.
@@ -454,7 +428,6 @@ class CaseRun {
       else expect(a, step.assert).toEqual(b)
       return
     }
-    if (skippedStep(step)) return
     if (step.args?.includes('<block base + 2>')) step = {...step, args: step.args.replace('<block base + 2>', this.blockBasePlus2())}
     if (this.backend !== 'kubernetes' && step.args !== undefined && ETCD_STEP_DIFFERENCES[this.caseId]?.[step.args]) return
     const args = shellWords(this.local(step.args ?? '')).map((w) => (w === '<kubeconfig>' ? String(this.env.KUBECONFIG) : w))
