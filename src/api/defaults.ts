@@ -4,6 +4,7 @@
 // laid out again with Go's omitempty rules, so a default of a zero value (maxBlocksPerHost: 0) is not stored.
 import {decodeResource} from './decode.js'
 import {normalizeGoDuration} from './duration.js'
+import {formatIP, parseIPNet} from './net.js'
 import type {Resource} from './resource.js'
 import {kindSchema, type FieldType, type StructSchema} from './schema/index.js'
 
@@ -33,85 +34,15 @@ function isEmpty(v: unknown): boolean {
   return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)
 }
 
-// --- IP formatting (Go's net.IP.String) for IPPool CIDR canonicalisation -------------------------------------
-
-function parseIPv4(s: string): number[] | undefined {
-  const parts = s.split('.')
-  if (parts.length !== 4) return undefined
-  const out: number[] = []
-  for (const p of parts) {
-    // Go rejects leading zeros ("010") and anything that is not plain decimal.
-    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return undefined
-    out.push(Number(p))
-  }
-  return out
-}
-
-function parseIPv6(s: string): number[] | undefined {
-  // An embedded IPv4 tail ("::ffff:1.2.3.4") stands for the last two groups.
-  const lastColon = s.lastIndexOf(':')
-  const v4Tail = s.slice(lastColon + 1).includes('.') ? parseIPv4(s.slice(lastColon + 1)) : undefined
-  if (s.slice(lastColon + 1).includes('.') && !v4Tail) return undefined
-  const text = v4Tail ? `${s.slice(0, lastColon + 1)}0:0` : s
-  const halves = text.split('::')
-  if (halves.length > 2) return undefined
-  const groups = (h: string): number[] | undefined => {
-    if (h === '') return []
-    const out: number[] = []
-    for (const g of h.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined
-      out.push(parseInt(g, 16))
-    }
-    return out
-  }
-  const head = groups(halves[0])
-  const rest = halves.length === 2 ? groups(halves[1]) : []
-  if (!head || !rest) return undefined
-  const explicit = head.length + rest.length
-  if (halves.length === 1 ? explicit !== 8 : explicit > 7) return undefined
-  const all = [...head, ...Array<number>(8 - explicit).fill(0), ...rest]
-  if (v4Tail) all.splice(6, 2, (v4Tail[0] << 8) | v4Tail[1], (v4Tail[2] << 8) | v4Tail[3])
-  return all
-}
-
-function formatIPv6(g: readonly number[]): string {
-  // Longest run of two or more zero groups becomes "::" (first run wins ties), as Go prints it.
-  let best = -1
-  let bestLen = 0
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && g[j] === 0) j++
-    if (j - i > bestLen && j - i >= 2) {
-      best = i
-      bestLen = j - i
-    }
-    i = j
-  }
-  const hex = g.map((x) => x.toString(16))
-  if (best < 0) return hex.join(':')
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
-}
+// --- IPPool CIDR canonicalisation ----------------------------------------------------------------------------------
 
 /**
  * `IP/len` in Go's canonical text, keeping the host bits (so a non-strictly-masked CIDR is still reported by
  * validation), or undefined when Go's ParseCIDR would reject it.
  */
 export function canonicalCIDR(cidr: string): {text: string; version: 4 | 6} | undefined {
-  const slash = cidr.indexOf('/')
-  if (slash < 0) return undefined
-  const addr = cidr.slice(0, slash)
-  const lenText = cidr.slice(slash + 1)
-  if (!/^\d{1,3}$/.test(lenText)) return undefined
-  const len = Number(lenText)
-  const v4 = parseIPv4(addr)
-  if (v4) return len <= 32 ? {text: `${v4.join('.')}/${len}`, version: 4} : undefined
-  const v6 = addr.includes(':') ? parseIPv6(addr) : undefined
-  if (v6 && len <= 128) return {text: `${formatIPv6(v6)}/${len}`, version: 6}
-  return undefined
+  const n = parseIPNet(cidr)
+  return n ? {text: `${formatIP(n.ip)}/${n.cidr.prefix}`, version: n.ip.version} : undefined
 }
 
 // --- Per-kind client defaulting -----------------------------------------------------------------------------------
