@@ -10,7 +10,8 @@ export const GlobalNetworkPolicySchema = struct('GlobalNetworkPolicy', 'v3', [
   f('spec', 'Spec', obj(() => GlobalNetworkPolicySpecSchema), {keep: true}),
 ])
 
-export const GlobalNetworkPolicySpecSchema = struct('GlobalNetworkPolicySpec', 'v3', [
+// Staged policies carry exactly the enforced policy's fields after stagedAction (Go struct order), so they share the lists.
+const globalNetworkPolicyFields = [
   f('tier', 'Tier', str, {default: 'default'}),
   f('order', 'Order', float, {pointer: true}),
   f('ingress', 'Ingress', list(obj(() => RuleSchema)), {maxItems: 1024}),
@@ -23,7 +24,9 @@ export const GlobalNetworkPolicySpecSchema = struct('GlobalNetworkPolicySpec', '
   f('serviceAccountSelector', 'ServiceAccountSelector', str, {maxLength: 1024}),
   f('namespaceSelector', 'NamespaceSelector', str, {maxLength: 1024}),
   f('performanceHints', 'PerformanceHints', list(named('v3.PolicyPerformanceHint', ['AssumeNeededOnEveryNode']))),
-])
+]
+
+export const GlobalNetworkPolicySpecSchema = struct('GlobalNetworkPolicySpec', 'v3', globalNetworkPolicyFields)
 
 export const NetworkPolicySchema = struct('NetworkPolicy', 'v3', [
   f('kind', 'Kind', str),
@@ -32,7 +35,7 @@ export const NetworkPolicySchema = struct('NetworkPolicy', 'v3', [
   f('spec', 'Spec', obj(() => NetworkPolicySpecSchema), {keep: true}),
 ])
 
-export const NetworkPolicySpecSchema = struct('NetworkPolicySpec', 'v3', [
+const networkPolicyFields = [
   f('tier', 'Tier', str, {default: 'default'}),
   f('order', 'Order', float, {pointer: true}),
   f('ingress', 'Ingress', list(obj(() => RuleSchema)), {maxItems: 1024}),
@@ -41,7 +44,9 @@ export const NetworkPolicySpecSchema = struct('NetworkPolicySpec', 'v3', [
   f('types', 'Types', list(named('v3.PolicyType', ['Ingress', 'Egress'])), {minItems: 1, maxItems: 2}),
   f('serviceAccountSelector', 'ServiceAccountSelector', str, {maxLength: 1024}),
   f('performanceHints', 'PerformanceHints', list(named('v3.PolicyPerformanceHint', ['AssumeNeededOnEveryNode']))),
-])
+]
+
+export const NetworkPolicySpecSchema = struct('NetworkPolicySpec', 'v3', networkPolicyFields)
 
 export const RuleSchema = struct('Rule', 'v3', [
   f('action', 'Action', named('v3.Action', ['Allow', 'Deny', 'Log', 'Pass']), {keep: true}),
@@ -117,21 +122,9 @@ export const StagedGlobalNetworkPolicySchema = struct('StagedGlobalNetworkPolicy
   f('spec', 'Spec', obj(() => StagedGlobalNetworkPolicySpecSchema), {keep: true}),
 ])
 
-export const StagedGlobalNetworkPolicySpecSchema = struct('StagedGlobalNetworkPolicySpec', 'v3', [
-  f('stagedAction', 'StagedAction', named('v3.StagedAction', ['Set', 'Delete', 'Learn', 'Ignore']), {default: 'Set'}),
-  f('tier', 'Tier', str, {default: 'default'}),
-  f('order', 'Order', float, {pointer: true}),
-  f('ingress', 'Ingress', list(obj(() => RuleSchema)), {maxItems: 1024}),
-  f('egress', 'Egress', list(obj(() => RuleSchema)), {maxItems: 1024}),
-  f('selector', 'Selector', str, {maxLength: 1024}),
-  f('types', 'Types', list(named('v3.PolicyType', ['Ingress', 'Egress'])), {minItems: 1, maxItems: 2}),
-  f('doNotTrack', 'DoNotTrack', bool),
-  f('preDNAT', 'PreDNAT', bool),
-  f('applyOnForward', 'ApplyOnForward', bool),
-  f('serviceAccountSelector', 'ServiceAccountSelector', str, {maxLength: 1024}),
-  f('namespaceSelector', 'NamespaceSelector', str, {maxLength: 1024}),
-  f('performanceHints', 'PerformanceHints', list(named('v3.PolicyPerformanceHint', ['AssumeNeededOnEveryNode']))),
-])
+const stagedActionField = f('stagedAction', 'StagedAction', named('v3.StagedAction', ['Set', 'Delete', 'Learn', 'Ignore']), {default: 'Set'})
+
+export const StagedGlobalNetworkPolicySpecSchema = struct('StagedGlobalNetworkPolicySpec', 'v3', [stagedActionField, ...globalNetworkPolicyFields])
 
 export const StagedKubernetesNetworkPolicySchema = struct('StagedKubernetesNetworkPolicy', 'v3', [
   f('kind', 'Kind', str),
@@ -155,17 +148,7 @@ export const StagedNetworkPolicySchema = struct('StagedNetworkPolicy', 'v3', [
   f('spec', 'Spec', obj(() => StagedNetworkPolicySpecSchema), {keep: true}),
 ])
 
-export const StagedNetworkPolicySpecSchema = struct('StagedNetworkPolicySpec', 'v3', [
-  f('stagedAction', 'StagedAction', named('v3.StagedAction', ['Set', 'Delete', 'Learn', 'Ignore']), {default: 'Set'}),
-  f('tier', 'Tier', str, {default: 'default'}),
-  f('order', 'Order', float, {pointer: true}),
-  f('ingress', 'Ingress', list(obj(() => RuleSchema)), {maxItems: 1024}),
-  f('egress', 'Egress', list(obj(() => RuleSchema)), {maxItems: 1024}),
-  f('selector', 'Selector', str, {maxLength: 1024}),
-  f('types', 'Types', list(named('v3.PolicyType', ['Ingress', 'Egress'])), {minItems: 1, maxItems: 2}),
-  f('serviceAccountSelector', 'ServiceAccountSelector', str, {maxLength: 1024}),
-  f('performanceHints', 'PerformanceHints', list(named('v3.PolicyPerformanceHint', ['AssumeNeededOnEveryNode']))),
-])
+export const StagedNetworkPolicySpecSchema = struct('StagedNetworkPolicySpec', 'v3', [stagedActionField, ...networkPolicyFields])
 
 export const TierSchema = struct('Tier', 'v3', [
   f('kind', 'Kind', str),
