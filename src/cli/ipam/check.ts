@@ -113,18 +113,8 @@ export interface CheckReport {
   leakedHandles?: {ID: string; UID: string | null; Revision: string}[]
 }
 
-export interface ReportAllocation {
-  ip: string
-  handle?: string
-  sequenceNumber?: number
-  pod?: string
-  namespace?: string
-  node?: string
-  type?: string
-  creationTimestamp?: string
-  inUse: boolean
-  borrowed?: boolean
-  coolingDown?: boolean
+/** An allocation as the JSON report stores it: the library's view without its internal fields. */
+export type ReportAllocation = Omit<CheckAllocation, 'block' | 'attrs' | 'owners'> & {
   /** null when nothing uses the address (a nil Go slice). */
   owners: string[] | null
 }
