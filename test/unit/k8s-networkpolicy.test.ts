@@ -458,7 +458,7 @@ describe('UID conversion', () => {
     expect(convertK8sUID(UID.replaceAll('-', '').toUpperCase())).toBe('0c8c26a6-c6a6-44c6-adc6-ac2646b46c1c')
   })
 
-  it.each(['not-a-uid', `${UID.slice(0, 35)}g`, `${UID.slice(0, 8)}x${UID.slice(9)}`])('rejects %s', (uid) => {
+  it.each(['not-a-uid', `${UID.slice(0, 35)}g`, `${UID.slice(0, 8)}x${UID.slice(9)}`, `${UID.slice(0, 2)}-${UID.slice(3)}`, `[${UID}]`, `urn:uuix:${UID}`, `{${UID.replaceAll('-', 'a')}}`])('rejects %s', (uid) => {
     expect(() => convertK8sUID(uid)).toThrow(InvalidUIDError)
     const np = knp({})
     np.metadata.uid = uid
