@@ -13,7 +13,7 @@ import {HttpServers, healthRoutes, metricsRoutes, type Endpoint} from './http.js
 import type {AgentLogger} from './log.js'
 import {AgentMetrics} from './metrics.js'
 import {registerNode, type NodeRegistration} from './registration.js'
-import {AGENT_KINDS, checkStoredValue, deletion, keyText} from './resources.js'
+import {agentKinds, checkStoredValue, deletion, keyText} from './resources.js'
 import {agentSettingsFrom, felixConfigNames, type AgentFelixConfig, type AgentSettings} from './settings.js'
 
 export interface AgentOptions {
@@ -152,6 +152,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const toEvent = (key: Key, value: unknown, revision: string): CalcEvent => {
     const checked = checkStoredValue(key, value)
     if (checked.ok) return {type: 'set', resource: checked.resource}
+    if (checked.silent) return deletion(key)
     const id = `${keyText(key)}@${revision}`
     if (!reported.has(id)) {
       reported.add(id)
@@ -184,7 +185,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
 
   try {
     for await (const ev of watchForever(backend, {
-      kinds: [...AGENT_KINDS],
+      kinds: agentKinds(backend.type),
       signal,
       onError: (err) => {
         logger.warn(`datastore: ${err.message}; enforcement stays as programmed while reconnecting`)

@@ -1,14 +1,21 @@
-// The agent's validation filter (Felix's ValidationFilter): every stored object is decoded and validated before
-// the calculation sees it; one that fails is treated as absent (so an update that breaks a resource removes its
-// old effect rather than keeping stale rules) and reported once per revision.
+// What the node agent reads from the datastore and how each stored value becomes a calculation input.
+// - The watched kinds follow Felix's syncer (libcalico-go felixsyncerv1.go), per datastore: the Kubernetes datastore
+//   adds KubernetesNetworkPolicy (networking.k8s.io NetworkPolicies read directly, which on etcd kube-controllers
+//   would have copied in). Profiles and WorkloadEndpoints are watched on every datastore; on Kubernetes the backend
+//   derives them from Namespaces, ServiceAccounts and Pods.
+// - The validation filter (Felix's ValidationFilter): every stored object is decoded and validated before the
+//   calculation sees it; one that fails is treated as absent (so an update that breaks a resource removes its old
+//   effect rather than keeping stale rules) and reported once per revision.
+// - Felix's WorkloadEndpoint update processor drops endpoints without addresses (a pod the CNI plugin has not
+//   networked yet): they are absent for the calculation too, without a warning, until an address arrives.
 import {decodeResource} from '../api/decode.js'
 import {applyDefaults} from '../api/defaults.js'
 import type {Resource} from '../api/resource.js'
 import {validateResource} from '../api/validate.js'
 import {asCalcResource, type CalcEvent, type CalcKind, type CalcResource} from '../dataplane/calc/index.js'
-import type {Key} from '../datastore/backend.js'
+import type {DatastoreType, Key} from '../datastore/backend.js'
 
-/** The kinds the node agent watches: everything the policy calculation reads. */
+/** The kinds the node agent watches on every datastore: everything the policy calculation reads. */
 export const AGENT_KINDS: readonly CalcKind[] = [
   'FelixConfiguration',
   'Tier',
@@ -24,20 +31,55 @@ export const AGENT_KINDS: readonly CalcKind[] = [
   'WorkloadEndpoint',
 ]
 
-export type Checked = {ok: true; resource: CalcResource} | {ok: false; reason: string}
+/**
+ * Kinds only one datastore serves to the agent. Felix also watches KubernetesClusterNetworkPolicy, EndpointSlices
+ * and Services on Kubernetes; the calculation has no use for them yet (no cluster network policies, no `services`
+ * rule matches), so they are not read.
+ */
+const DATASTORE_KINDS: Readonly<Record<DatastoreType, readonly CalcKind[]>> = {
+  embedded: [],
+  etcdv3: [],
+  kubernetes: ['KubernetesNetworkPolicy'],
+}
+
+/** The kinds the agent watches on a datastore of this type. */
+export function agentKinds(datastore: DatastoreType): CalcKind[] {
+  return [...AGENT_KINDS, ...DATASTORE_KINDS[datastore]]
+}
+
+export type Checked =
+  | {ok: true; resource: CalcResource}
+  /** `silent`: absent by design (an endpoint without addresses yet), not a validation failure to report. */
+  | {ok: false; reason: string; silent?: boolean}
+
+/**
+ * The registered type a stored kind's value has. The Kubernetes datastore's KubernetesNetworkPolicy values are
+ * projectcalico.org/v3 NetworkPolicies (libcalico-go K8sNetworkPolicyToCalico) under their own key kind.
+ */
+const VALUE_KIND: Readonly<Partial<Record<string, string>>> = {KubernetesNetworkPolicy: 'NetworkPolicy'}
 
 /** Decodes, defaults and validates one stored value as calicoctl would before writing it. */
 export function checkStoredValue(key: Key, value: unknown): Checked {
+  const valueKind = VALUE_KIND[key.kind] ?? key.kind
   let res: Resource
   try {
-    res = applyDefaults(decodeResource(value))
+    const stored = valueKind === key.kind ? value : asKind(value, valueKind)
+    res = applyDefaults(decodeResource(stored))
     validateResource(res)
   } catch (err) {
     return {ok: false, reason: (err as Error).message}
   }
-  if (res.kind !== key.kind) return {ok: false, reason: `stored under kind ${key.kind} but is a ${res.kind}`}
-  const calc = asCalcResource(res as Resource<object, object>)
+  if (res.kind !== valueKind) return {ok: false, reason: `stored under kind ${key.kind} but is a ${res.kind}`}
+  if (res.kind === 'WorkloadEndpoint' && ((res.spec as {ipNetworks?: string[]} | undefined)?.ipNetworks ?? []).length === 0) {
+    return {ok: false, reason: 'the endpoint has no IP addresses yet', silent: true}
+  }
+  const calc = asCalcResource((valueKind === key.kind ? res : {...res, kind: key.kind}) as Resource<object, object>)
   return calc ? {ok: true, resource: calc} : {ok: false, reason: `kind ${res.kind} is not a policy input`}
+}
+
+/** The value with its `kind` replaced, so the decoder reads it as that registered type. */
+function asKind(value: unknown, kind: string): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? {...value, kind} : value
 }
 
 export function deletion(key: Key): CalcEvent {
