@@ -1,5 +1,6 @@
 // The IPAM client against real backends, reproducing the scenarios of libcalico-go's ipam_test.go
-// (ipam-model.md §11) and checking the stored objects have Calico's shapes.
+// (ipam-model.md §11) and checking the stored objects have Calico's shapes. Runs on every datastore, the
+// Kubernetes one with both CRD groups (ipam_test.go itself runs against etcd and KDD).
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {ResourceAlreadyExistsError, ResourceDoesNotExistError, ValidationError} from '../../src/api/errors.js'
 import type {Backend} from '../../src/datastore/backend.js'
@@ -9,35 +10,25 @@ import type {AutoAssignArgs, AutoAssignResult} from '../../src/ipam/ipam.js'
 import {newBlock} from '../../src/ipam/block.js'
 import type {AllocationBlock, BlockAffinityValue, IPAMHandleValue} from '../../src/ipam/model.js'
 import {parseCIDR} from '../../src/ipam/net.js'
-import {etcdSkipReason} from '../helpers/etcd.js'
-import {embeddedHarness, etcdHarness} from './harness.js'
-import type {Harness} from './harness.js'
-
-const harnesses: [string, () => Promise<Harness>][] = [['embedded', embeddedHarness]]
-if (!etcdSkipReason()) harnesses.push(['etcd', etcdHarness])
-
-const KINDS_USED = ['IPAMBlock', 'BlockAffinity', 'IPAMHandle', 'IPAMConfig', 'IPPool', 'IPReservation', 'Node', 'WorkloadEndpoint']
+import {ipamStores, type IpamStore} from './ipam-harness.js'
 
 const WINDOWS = {startOfBlock: 3, endOfBlock: 1, handle: 'windows-reserved-ipam-handle', note: 'windows'}
 
-describe.each(harnesses)('IPAM client on %s', (_name, makeHarness) => {
-  let harness: Harness
+describe.each(ipamStores())('IPAM client on %s', (_name, makeStore) => {
+  let store: IpamStore
   let backend: Backend
   let clockOffsetMs = 0
   let ipam: IPAMClient
 
   beforeAll(async () => {
-    harness = await makeHarness()
-    backend = await harness.open()
+    store = await makeStore()
   })
   afterAll(async () => {
-    await harness.teardown()
+    await store.teardown()
   })
   beforeEach(async () => {
-    // Emptied through the Backend itself: every test starts from an empty store.
-    for (const kind of KINDS_USED) {
-      for (const kv of (await backend.list({kind})).items) await backend.delete(kv.key)
-    }
+    // Every test starts from an empty store (a fresh directory, an emptied etcd prefix, a new API server).
+    backend = await store.fresh()
     clockOffsetMs = 0
     ipam = new IPAMClient(backend, {now: () => new Date(Date.now() + clockOffsetMs)})
   })
@@ -49,7 +40,7 @@ describe.each(harnesses)('IPAM client on %s', (_name, makeHarness) => {
     await backend.delete({kind: 'IPPool', name})
   }
   async function applyNode(name: string, labels: Record<string, string> = {}): Promise<void> {
-    await backend.apply({kind: 'Node', name}, {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name, labels}, spec: {}})
+    await store.node(name, labels)
   }
   async function reserve(cidrs: string[]): Promise<void> {
     await backend.apply(
@@ -385,21 +376,22 @@ describe.each(harnesses)('IPAM client on %s', (_name, makeHarness) => {
     expect(await ipam.hostBlocks('test-host')).toEqual([])
   })
 
+  // Kubernetes Node names are lowercase (RFC 1123), so ipam_test.go's hostA/hostB are host-a/host-b here.
   it('19: another host reclaims an empty block only once its claim is a minute old', async () => {
-    await applyNode('hostA')
-    await applyNode('hostB')
+    await applyNode('host-a')
+    await applyNode('host-b')
     await applyPool('p', '10.0.0.0/26')
     await ipam.setIPAMConfig({strictAffinity: true, autoAllocateBlocks: true, maxBlocksPerHost: 0, ipCooldownSeconds: 0})
-    const a = await auto({hostname: 'hostA', num4: 1, handleID: 'a'})
+    const a = await auto({hostname: 'host-a', num4: 1, handleID: 'a'})
     expect(a.v4?.ips).toHaveLength(1)
-    expect((await auto({hostname: 'hostB', num4: 1})).v4?.ips).toHaveLength(0)
+    expect((await auto({hostname: 'host-b', num4: 1})).v4?.ips).toHaveLength(0)
     await ipam.releaseByHandle('a')
-    expect((await auto({hostname: 'hostB', num4: 1})).v4?.ips).toHaveLength(0)
+    expect((await auto({hostname: 'host-b', num4: 1})).v4?.ips).toHaveLength(0)
     clockOffsetMs = 61_000
-    const b = await auto({hostname: 'hostB', num4: 1})
+    const b = await auto({hostname: 'host-b', num4: 1})
     expect(b.v4?.ips).toHaveLength(1)
-    expect((await blocks())[0].affinity).toBe('host:hostB')
-    expect(await ipam.hostBlocks('hostA')).toEqual([])
+    expect((await blocks())[0].affinity).toBe('host:host-b')
+    expect(await ipam.hostBlocks('host-a')).toEqual([])
   })
 
   it('20: pool deletion frees affinities; block-size conflicts last until the block is gone', async () => {
@@ -596,6 +588,7 @@ describe.each(harnesses)('IPAM client on %s', (_name, makeHarness) => {
     await reserve(['10.0.0.250'])
     const r = await auto({hostname: 'n1', num4: 3, handleID: 'pod1', attrs: {node: 'n1', pod: 'a', namespace: 'ns'}})
     const [used, leaked] = (r.v4?.ips ?? []).map((ip) => ip.split('/')[0])
+    await store.pod('ns', 'a', 'n1')
     await backend.apply(
       {kind: 'WorkloadEndpoint', name: 'n1-k8s-a-eth0', namespace: 'ns'},
       {apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata: {name: 'n1-k8s-a-eth0', namespace: 'ns'}, spec: {ipNetworks: [`${used}/32`]}},

@@ -11,6 +11,8 @@ import type {AllocationBlock} from '../../src/ipam/model.js'
 import {etcdSkipReason} from '../helpers/etcd.js'
 import {EmbeddedBackend} from '../../src/datastore/embedded/backend.js'
 import {etcdHarness} from './harness.js'
+import {kubernetesNode} from './ipam-harness.js'
+import {kubernetesHarness} from './k8s-harness.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 // Inside node_modules so the compiled modules resolve the project's dependencies.
@@ -23,6 +25,9 @@ let backend
 if (store.startsWith('embedded:')) {
   const {EmbeddedBackend} = await import(build + '/datastore/embedded/backend.js')
   backend = EmbeddedBackend.open({dir: store.slice('embedded:'.length), busyTimeoutMs: 30000}).backend
+} else if (store.startsWith('kubernetes:')) {
+  const {KubernetesBackend} = await import(build + '/datastore/kubernetes/backend.js')
+  backend = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: store.slice('kubernetes:'.length)})
 } else {
   const {EtcdBackend} = await import(build + '/datastore/etcd/backend.js')
   backend = await EtcdBackend.connect({datastoreType: 'etcdv3', etcdEndpoints: store.slice('etcd:'.length)})
@@ -50,7 +55,7 @@ interface Held {
 function compile(): void {
   mkdirSync(BUILD, {recursive: true})
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-  const files = ['src/ipam/ipam.ts', 'src/datastore/embedded/backend.ts', 'src/datastore/etcd/backend.ts'].map((f) => join(ROOT, f))
+  const files = ['src/ipam/ipam.ts', 'src/datastore/embedded/backend.ts', 'src/datastore/etcd/backend.ts', 'src/datastore/kubernetes/backend.ts'].map((f) => join(ROOT, f))
   const flags = ['--outDir', BUILD, '--rootDir', join(ROOT, 'src'), '--module', 'node16', '--moduleResolution', 'node16']
   flags.push('--target', 'es2022', '--skipLibCheck', '--esModuleInterop', '--types', 'node', '--noCheck')
   const r = spawnSync(process.execPath, [tsc, ...flags, ...files], {encoding: 'utf8'})
@@ -78,7 +83,15 @@ interface Store {
   backend: Backend
   /** How a worker process reaches the same store. */
   arg: string
+  /** Creates a node the way the store keeps nodes (KDD: a core/v1 Node). */
+  node(name: string): Promise<void>
   close(): Promise<void>
+}
+
+function calicoNode(backend: Backend): (name: string) => Promise<void> {
+  return async (name) => {
+    await backend.apply({kind: 'Node', name}, {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name}, spec: {}})
+  }
 }
 
 async function embeddedStore(): Promise<Store> {
@@ -87,6 +100,7 @@ async function embeddedStore(): Promise<Store> {
   return {
     backend,
     arg: `embedded:${dir}`,
+    node: calicoNode(backend),
     async close() {
       await backend.close()
       rmSync(dir, {recursive: true, force: true})
@@ -96,11 +110,20 @@ async function embeddedStore(): Promise<Store> {
 
 async function etcdStore(): Promise<Store> {
   const h = await etcdHarness()
-  return {backend: await h.open(), arg: `etcd:${h.etcd.endpoints}`, close: () => h.teardown()}
+  const backend = await h.open()
+  return {backend, arg: `etcd:${h.etcd.endpoints}`, node: calicoNode(backend), close: () => h.teardown()}
+}
+
+/** The test API server with Calico's v1 CRDs: compare-and-swap is resourceVersion on PUT, AlreadyExists on POST. */
+async function kubernetesStore(): Promise<Store> {
+  const h = await kubernetesHarness('v1')
+  const server = h.server()
+  return {backend: await h.open(), arg: `kubernetes:${server.url}`, node: (name) => kubernetesNode(server, name), close: () => h.teardown()}
 }
 
 const stores: [string, () => Promise<Store>][] = [['embedded', embeddedStore]]
 if (!etcdSkipReason()) stores.push(['etcd', etcdStore])
+stores.push(['kubernetes', kubernetesStore])
 
 beforeAll(() => compile(), 120_000)
 afterAll(() => rmSync(BUILD, {recursive: true, force: true}))
@@ -116,9 +139,7 @@ describe.each(stores)('concurrent allocation on %s', (_name, make) => {
   })
 
   async function setup(): Promise<void> {
-    for (const name of ['host-a', 'host-b']) {
-      await store.backend.apply({kind: 'Node', name}, {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name}, spec: {}})
-    }
+    for (const name of ['host-a', 'host-b']) await store.node(name)
     for (const [name, cidr, blockSize] of [['roomy', '10.0.0.0/24', 28], ['tight', '10.1.0.0/26', 29]] as const) {
       await store.backend.apply(
         {kind: 'IPPool', name},

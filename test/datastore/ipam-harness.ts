@@ -1,0 +1,91 @@
+// The stores the IPAM suites run on, and the two things IPAM needs that the datastores keep differently: Nodes
+// (a Calico Node in embedded and etcd; a core/v1 Node in the Kubernetes datastore, whose labels Calico reads) and
+// Pods (the Kubernetes datastore has no WorkloadEndpoint objects: an endpoint is a Pod CNI has annotated).
+import type {Backend} from '../../src/datastore/backend.js'
+import {etcdSkipReason} from '../helpers/etcd.js'
+import type {TestApiServer} from '../k8s-apiserver/server.js'
+import {embeddedHarness, etcdHarness, type Harness} from './harness.js'
+import {kubernetesHarness} from './k8s-harness.js'
+
+export interface IpamStore {
+  readonly name: string
+  /** A backend on an empty store (the previous one is closed). */
+  fresh(): Promise<Backend>
+  /** Creates the node, or sets its labels to `labels` (as `kubectl label` would on a cluster). */
+  node(name: string, labels?: Record<string, string>): Promise<void>
+  /** A scheduled pod (KDD: the Pod object CNI would annotate); nothing on the other stores, where CNI writes the endpoint. */
+  pod(namespace: string, name: string, node: string): Promise<void>
+  teardown(): Promise<void>
+  readonly harness: Harness
+}
+
+function calicoStore(harness: Harness): IpamStore {
+  let backend: Backend | undefined
+  return {
+    name: harness.name,
+    harness,
+    async fresh() {
+      await harness.reset()
+      backend = await harness.open()
+      return backend
+    },
+    async node(name, labels = {}) {
+      if (!backend) throw new Error('fresh() first')
+      await backend.apply({kind: 'Node', name}, {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name, labels}, spec: {}})
+    },
+    async pod() {
+      // Embedded and etcd keep endpoints as objects of their own: nothing to prepare.
+    },
+    teardown: () => harness.teardown(),
+  }
+}
+
+/** Creates or replaces a core/v1 object through the server's REST API (what kubectl apply does). */
+async function upsert(server: TestApiServer, path: string, body: {metadata: Record<string, unknown>} & Record<string, unknown>): Promise<void> {
+  const current = await fetch(`${server.url}${path}/${String(body.metadata.name)}`)
+  const method = current.ok ? 'PUT' : 'POST'
+  if (current.ok) body.metadata.resourceVersion = ((await current.json()) as {metadata: {resourceVersion: string}}).metadata.resourceVersion
+  else await current.body?.cancel()
+  const url = current.ok ? `${server.url}${path}/${String(body.metadata.name)}` : `${server.url}${path}`
+  const res = await fetch(url, {method, headers: {'content-type': 'application/json'}, body: JSON.stringify(body)})
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`)
+  await res.body?.cancel()
+}
+
+export function kubernetesNode(server: TestApiServer, name: string, labels: Record<string, string> = {}): Promise<void> {
+  return upsert(server, '/api/v1/nodes', {apiVersion: 'v1', kind: 'Node', metadata: {name, labels: {'kubernetes.io/hostname': name, ...labels}}})
+}
+
+export function kubernetesPod(server: TestApiServer, namespace: string, name: string, node: string): Promise<void> {
+  return upsert(server, `/api/v1/namespaces/${namespace}/pods`, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {name, namespace},
+    spec: {nodeName: node, containers: [{name: 'c', image: 'busybox'}]},
+  })
+}
+
+function kubernetesStore(harness: Harness & {server(): TestApiServer}, name: string): IpamStore {
+  return {
+    name,
+    harness,
+    async fresh() {
+      await harness.reset()
+      return harness.open()
+    },
+    node: (node, labels = {}) => kubernetesNode(harness.server(), node, labels),
+    pod: (namespace, pod, node) => kubernetesPod(harness.server(), namespace, pod, node),
+    teardown: () => harness.teardown(),
+  }
+}
+
+export type IpamStoreFactory = [name: string, make: () => Promise<IpamStore>]
+
+/** embedded, etcd (when etcd-server is installed), and the Kubernetes datastore with v1 and with v3 CRDs. */
+export function ipamStores(): IpamStoreFactory[] {
+  const out: IpamStoreFactory[] = [['embedded', async () => calicoStore(await embeddedHarness())]]
+  if (!etcdSkipReason()) out.push(['etcd', async () => calicoStore(await etcdHarness())])
+  out.push(['kubernetes (crd.projectcalico.org/v1)', async () => kubernetesStore(await kubernetesHarness('v1'), 'kubernetes-v1')])
+  out.push(['kubernetes (projectcalico.org/v3 CRDs)', async () => kubernetesStore(await kubernetesHarness('v3'), 'kubernetes-v3')])
+  return out
+}
