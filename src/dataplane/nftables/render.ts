@@ -173,9 +173,9 @@ class Builder {
     ])
 
     // Failsafe ports: host endpoint policy can never cut the node off from these.
-    const failsafe = (list: ProtoPort[], inbound: boolean): NftRule[] =>
+    const failsafe = (list: ProtoPort[], inbound: boolean, port: 'dport' | 'sport' = 'dport'): NftRule[] =>
       list.flatMap((p) => {
-        const m: Match[] = [{kind: 'l4proto', negate: false, protos: [PROTO_NUM[p.protocol]]}, {kind: 'port', dir: 'dport', negate: false, ranges: [{first: p.port, last: p.port}]}]
+        const m: Match[] = [{kind: 'l4proto', negate: false, protos: [PROTO_NUM[p.protocol]]}, {kind: 'port', dir: port, negate: false, ranges: [{first: p.port, last: p.port}]}]
         if (!p.net) return [rule(m, ACCEPT)]
         const c = parseCidr(p.net)
         if (!this.families.includes(c.version)) return []
@@ -183,6 +183,16 @@ class Builder {
       })
     this.chain(f('cali-failsafe-in'), failsafe(s.failsafeInbound, true))
     this.chain(f('cali-failsafe-out'), failsafe(s.failsafeOutbound, false))
+    // Untracked and preDNAT host endpoint policy run before filter, so they get the failsafes too (Felix's raw and
+    // mangle failsafe chains): a doNotTrack or preDNAT deny must not cut SSH either. Raw is before conntrack, so it
+    // also lets the other direction's failsafe replies through (source port), to be tracked and accepted in filter.
+    // Emitted only when some host endpoint has such policy: nothing else jumps to them.
+    const hosts = this.state.endpoints.filter((ep) => ep.kind === 'host')
+    if (hosts.some((ep) => ep.untrackedTiers.length > 0)) {
+      this.chain(staticName('raw', 'cali-failsafe-in'), [...failsafe(s.failsafeInbound, true), ...failsafe(s.failsafeOutbound, true, 'sport')])
+      this.chain(staticName('raw', 'cali-failsafe-out'), [...failsafe(s.failsafeOutbound, false), ...failsafe(s.failsafeInbound, false, 'sport')])
+    }
+    if (hosts.some((ep) => ep.preDnatTiers.length > 0)) this.chain(staticName('mangle', 'cali-failsafe-in'), failsafe(s.failsafeInbound, true))
 
     // raw: anti-spoofing for workloads (strict RPF against their host routes), and untracked (doNotTrack) host
     // endpoint policy, which workload traffic skips.
@@ -331,8 +341,8 @@ class Builder {
       emit(endpointChainName('filter', 'thfw', ep.iface), [clear, ...this.policyPart('filter', ep.forwardTiers, 'out', true)])
     }
     if (ep.untrackedTiers.length > 0) {
-      emit(endpointChainName('raw', 'fh', ep.iface), [clear, ...this.policyPart('raw', ep.untrackedTiers, 'in', false)])
-      emit(endpointChainName('raw', 'th', ep.iface), [clear, ...this.policyPart('raw', ep.untrackedTiers, 'out', false)])
+      emit(endpointChainName('raw', 'fh', ep.iface), [rule([], jump(staticName('raw', 'cali-failsafe-in'))), clear, ...this.policyPart('raw', ep.untrackedTiers, 'in', false)])
+      emit(endpointChainName('raw', 'th', ep.iface), [rule([], jump(staticName('raw', 'cali-failsafe-out'))), clear, ...this.policyPart('raw', ep.untrackedTiers, 'out', false)])
     }
     emit(endpointChainName('mangle', 'th', ep.iface), [
       ...conntrack, rule([], jump(staticName('mangle', 'cali-failsafe-out'))), clear,
@@ -340,7 +350,7 @@ class Builder {
       ...this.profilePart('mangle', ep.profileIds, 'out'),
     ])
     if (ep.preDnatTiers.length > 0) {
-      emit(endpointChainName('mangle', 'fh', ep.iface), [clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
+      emit(endpointChainName('mangle', 'fh', ep.iface), [rule([], jump(staticName('mangle', 'cali-failsafe-in'))), clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
     }
   }
 
