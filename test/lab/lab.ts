@@ -13,7 +13,7 @@
 //   await lab.destroy()                                // in afterAll
 import {spawn, type ChildProcess} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -264,9 +264,10 @@ export class Lab {
   /**
    * A node: its namespace with forwarding on, an uplink into the fabric bridge with a default route (so proxy ARP
    * answers for 169.254.1.1 as on a real host), the Calico Node resource, and, for etcd, a relay that makes the
-   * datastore reachable on the node's own loopback.
+   * datastore reachable on the node's own loopback. `register: false` makes a plain machine on the fabric (no Node
+   * resource, no relay): the "remote host" that host endpoint tests send traffic from.
    */
-  async addNode(name: string, labels: Record<string, string> = {}): Promise<LabNode> {
+  async addNode(name: string, labels: Record<string, string> = {}, opts: {register?: boolean} = {}): Promise<LabNode> {
     const index = this.nodes.length + 1
     const netns = `${this.prefix}-n${index}`
     await this.addNetns(netns)
@@ -281,6 +282,10 @@ export class Lab {
     await this.inNs(netns, ['ip', 'link', 'set', 'eth0', 'up'])
     await this.inNs(netns, ['ip', 'route', 'add', 'default', 'via', FABRIC_GATEWAY, 'dev', 'eth0', 'onlink'])
     const node: LabNode = {name, netns, address}
+    if (opts.register === false) {
+      this.nodes.push(node)
+      return node
+    }
     if (this.etcd) {
       const port = new URL(this.etcd.endpoints).port
       const sock = join(this.dir, `etcd-${index}.sock`)
@@ -308,6 +313,20 @@ export class Lab {
       metadata: {name},
       spec: {cidr, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, ...spec},
     })
+  }
+
+  /**
+   * A calicoctl configuration file (CalicoAPIConfig) for the lab's datastore as seen from inside `node` (so also
+   * for `calicoctl node run` there); written into the lab's directory, removed with it.
+   */
+  clientConfig(node: LabNode): string {
+    const path = join(this.dir, `calicoctl-${node.name}.cfg`)
+    const spec =
+      this.datastore === 'etcd'
+        ? `  datastoreType: etcdv3\n  etcdEndpoints: ${node.etcdEndpoints ?? ''}\n`
+        : `  datastoreType: embedded\n  datastorePath: ${join(this.dir, 'datastore')}\n`
+    writeFileSync(path, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n${spec}`)
+    return path
   }
 
   /** The CNI network configuration a node's kubelet would pass (the plugin entry of manifests/cni's conflist). */
@@ -417,15 +436,21 @@ export class Lab {
     if (i >= 0) this.namespaces.splice(i, 1)
   }
 
-  /** Starts TCP and UDP echo servers on `port` in the pod; they stop with the lab. */
-  async serve(pod: LabPod, port: number): Promise<void> {
-    this.processes.push(await startHelper(['ip', 'netns', 'exec', pod.netns, process.execPath, '-e', ECHO_SERVER, String(port)], `echo server in ${pod.name}`))
+  /** Starts TCP and UDP echo servers on `port` in a pod or node namespace; they stop with the lab. */
+  async serve(where: {netns: string; name: string}, port: number): Promise<void> {
+    this.processes.push(await startHelper(['ip', 'netns', 'exec', where.netns, process.execPath, '-e', ECHO_SERVER, String(port)], `echo server in ${where.name}`))
   }
 
-  /** Probes from inside `from`; one boolean per target, in order. */
-  async probe(from: LabPod, targets: readonly (readonly [string, number, 'tcp' | 'udp'])[], timeoutMs = 2000): Promise<boolean[]> {
+  /** Probes from inside a pod or node namespace; one boolean per target, in order. */
+  async probe(from: {netns: string}, targets: readonly (readonly [string, number, 'tcp' | 'udp'])[], timeoutMs = 2000): Promise<boolean[]> {
     const out = await this.inNs(from.netns, [process.execPath, '-e', PROBE, JSON.stringify(targets), String(timeoutMs)])
     return JSON.parse(out) as boolean[]
+  }
+
+  /** Registers a long-running process of the caller's (e.g. a node agent): killed by destroy(), and on exit. */
+  adopt(child: ChildProcess): void {
+    trackProcess(child)
+    this.processes.push(child)
   }
 
   /** Removes everything the lab made. Idempotent; safe after a partial start. */

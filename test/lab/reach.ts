@@ -1,0 +1,47 @@
+// Reachability checks for lab tests: probes from several namespaces at once, and waiting until the measured
+// reachability converges to what a test expects (the agent programs the kernel asynchronously after a datastore
+// change, so a single measurement right after a write could see the previous rules).
+import type {Lab} from './lab.js'
+
+/** From where, to which address and port, over which protocol. */
+export type Probe = readonly [from: {netns: string; name: string}, address: string, port: number, proto: 'tcp' | 'udp']
+
+/** One boolean per probe, in order; probes from the same namespace run in one helper process. */
+export async function measure(lab: Lab, probes: readonly Probe[], timeoutMs = 700): Promise<boolean[]> {
+  const bySource = new Map<string, {from: Probe[0]; indexes: number[]}>()
+  probes.forEach(([from], i) => {
+    const g = bySource.get(from.netns) ?? {from, indexes: []}
+    g.indexes.push(i)
+    bySource.set(from.netns, g)
+  })
+  const out: boolean[] = new Array(probes.length).fill(false)
+  await Promise.all(
+    [...bySource.values()].map(async ({from, indexes}) => {
+      const res = await lab.probe(from, indexes.map((i) => {
+        const [, address, port, proto] = probes[i]!
+        return [address, port, proto] as const
+      }), timeoutMs)
+      indexes.forEach((i, j) => (out[i] = res[j]!))
+    }),
+  )
+  return out
+}
+
+export function describeProbe([from, address, port, proto]: Probe): string {
+  return `${from.name} → ${address}:${port}/${proto}`
+}
+
+/**
+ * Measures until every probe gives the wanted result or `timeoutMs` passes. Returns the mismatches of the last
+ * measurement (empty when it converged), e.g. `remote → 192.168.77.1:22/tcp: want open, got closed`.
+ */
+export async function untilReach(lab: Lab, probes: readonly Probe[], want: readonly boolean[], timeoutMs = 10_000): Promise<string[]> {
+  if (want.length !== probes.length) throw new Error(`untilReach: ${probes.length} probes but ${want.length} expectations`)
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const got = await measure(lab, probes)
+    const diff = probes.flatMap((p, i) => (got[i] === want[i] ? [] : [`${describeProbe(p)}: want ${want[i] ? 'open' : 'closed'}, got ${got[i] ? 'open' : 'closed'}`]))
+    if (diff.length === 0 || Date.now() > end) return diff
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
