@@ -1,8 +1,9 @@
 // calico/node's IP autodetection methods (first-found, can-reach=, interface=, skip-interface=, cidr=), as pure
 // selection over an interface list. The I/O that produces the list and the can-reach probe is in host.ts.
-import {isIP} from 'node:net'
+// Addresses and CIDRs are parsed by src/api/net.ts (Go's net.ParseIP/ParseCIDR rules, as calico/node's).
+import {cidrContainsIP, parseCIDR, parseIP, type CIDR, type IPVersion} from '../api/net.js'
 
-export type Family = 4 | 6
+export type Family = IPVersion
 
 export interface HostAddress {
   address: string
@@ -20,7 +21,7 @@ export type AutodetectMethod =
   | {kind: 'can-reach'; destination: string}
   | {kind: 'interface'; patterns: RegExp[]}
   | {kind: 'skip-interface'; patterns: RegExp[]}
-  | {kind: 'cidr'; cidrs: {base: bigint; bits: number; family: Family}[]}
+  | {kind: 'cidr'; cidrs: CIDR[]}
 
 /** calico/node's DEFAULT_INTERFACES_TO_EXCLUDE: bridges, tunnels and workload interfaces never carry the node IP. */
 export const DEFAULT_INTERFACES_TO_EXCLUDE: readonly RegExp[] = [
@@ -58,7 +59,7 @@ export function parseAutodetectMethod(method: string): AutodetectMethod {
         return {
           kind: 'cidr',
           cidrs: value.split(',').map((c) => {
-            const parsed = parseCidrText(c.trim())
+            const parsed = parseCIDR(c.trim())
             if (!parsed) throw new AutodetectError(`invalid IP autodetection method: ${method}`)
             return parsed
           }),
@@ -68,61 +69,23 @@ export function parseAutodetectMethod(method: string): AutodetectMethod {
   throw new AutodetectError(`invalid IP autodetection method: ${method}`)
 }
 
-export function addressToBigInt(address: string): {value: bigint; family: Family} | undefined {
-  const v = isIP(address)
-  if (v === 4) {
-    const parts = address.split('.').map(Number)
-    return {value: parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n), family: 4}
-  }
-  if (v === 6) {
-    const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined]
-    const groupsOf = (s: string | undefined): string[] => (s ? s.split(':') : [])
-    let h = groupsOf(head)
-    let t = groupsOf(tail)
-    // An embedded IPv4 tail (::ffff:1.2.3.4) counts as two groups.
-    const expand = (g: string[]): string[] =>
-      g.flatMap((x) => {
-        if (!x.includes('.')) return [x]
-        const n = addressToBigInt(x)!.value
-        return [(n >> 16n).toString(16), (n & 0xffffn).toString(16)]
-      })
-    h = expand(h)
-    t = expand(t)
-    const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t]
-    return {value: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g || '0', 16)), 0n), family: 6}
-  }
-  return undefined
-}
-
-function parseCidrText(cidr: string): {base: bigint; bits: number; family: Family} | undefined {
-  const [addr, len] = cidr.split('/')
-  const a = addr === undefined ? undefined : addressToBigInt(addr)
-  if (!a || len === undefined || !/^\d+$/.test(len)) return undefined
-  const bits = Number(len)
-  const width = a.family === 4 ? 32 : 128
-  if (bits > width) return undefined
-  const shift = BigInt(width - bits)
-  return {base: (a.value >> shift) << shift, bits, family: a.family}
-}
-
-function inCidr(address: string, cidr: {base: bigint; bits: number; family: Family}): boolean {
-  const a = addressToBigInt(address)
-  if (!a || a.family !== cidr.family) return false
-  const shift = BigInt((cidr.family === 4 ? 32 : 128) - cidr.bits)
-  return (a.value >> shift) << shift === cidr.base
+/** Whether `address` (as listed on an interface) lies in one of `cidrs`, of its own family. */
+function inAnyCidr(address: string, cidrs: readonly CIDR[]): boolean {
+  const ip = parseIP(address)
+  return ip !== undefined && cidrs.some((c) => cidrContainsIP(c, ip))
 }
 
 /** Addresses that can never be a node's routable IP: loopback, link-local, unspecified, multicast. */
 export function usableAddress(a: HostAddress): boolean {
-  const n = addressToBigInt(a.address)
-  if (!n) return false
-  if (a.family === 4) {
-    const first = Number(n.value >> 24n)
-    const second = Number((n.value >> 16n) & 0xffn)
-    return n.value !== 0n && first !== 127 && !(first === 169 && second === 254) && first < 224
+  const ip = parseIP(a.address)
+  if (!ip || ip.version !== a.family) return false
+  if (ip.version === 4) {
+    const first = Number(ip.value >> 24n)
+    const second = Number((ip.value >> 16n) & 0xffn)
+    return ip.value !== 0n && first !== 127 && !(first === 169 && second === 254) && first < 224
   }
-  const top16 = Number(n.value >> 112n)
-  return n.value !== 0n && n.value !== 1n && (top16 & 0xffc0) !== 0xfe80 && top16 >> 8 !== 0xff
+  const top16 = Number(ip.value >> 112n)
+  return ip.value !== 0n && ip.value !== 1n && (top16 & 0xffc0) !== 0xfe80 && top16 >> 8 !== 0xff
 }
 
 const asCidr = (a: HostAddress): string => `${a.address}/${a.prefixLength}`
@@ -158,7 +121,7 @@ export function selectAddress(
       return firstUsable(ifaces, family, (i) => !excludedByDefault(i.name) && !method.patterns.some((r) => r.test(i.name)))
     case 'cidr':
       for (const i of ifaces) {
-        const a = i.addresses.find((x) => x.family === family && usableAddress(x) && method.cidrs.some((c) => inCidr(x.address, c)))
+        const a = i.addresses.find((x) => x.family === family && usableAddress(x) && inAnyCidr(x.address, method.cidrs))
         if (a) return asCidr(a)
       }
       return undefined

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {NodeRunError, parseASNumber, resolveAddress, type HostFacts} from '../../src/agent/addresses.js'
-import {AutodetectError, addressToBigInt, parseAutodetectMethod, selectAddress, usableAddress, type HostInterface} from '../../src/agent/autodetect.js'
+import {parseCIDR} from '../../src/api/net.js'
+import {AutodetectError, parseAutodetectMethod, selectAddress, usableAddress, type HostInterface} from '../../src/agent/autodetect.js'
 
 const v4 = (address: string, prefixLength = 24) => ({address, prefixLength, family: 4 as const})
 const v6 = (address: string, prefixLength = 64) => ({address, prefixLength, family: 6 as const})
@@ -52,9 +53,24 @@ describe('autodetection methods', () => {
     expect(selectAddress(parseAutodetectMethod('can-reach=1.1.1.1'), 4, IFACES, '203.0.113.9')).toBe('203.0.113.9/32')
   })
 
-  it('address helpers', () => {
-    expect(addressToBigInt('::ffff:1.2.3.4')?.value).toBe(0xffff01020304n)
-    expect(addressToBigInt('2001:db8::1')?.value).toBe(0x20010db8000000000000000000000001n)
+  it('cidr= ranges are parsed as Go\'s net.ParseCIDR does (masked, leading zeros and zones refused)', () => {
+    expect(parseAutodetectMethod('cidr=198.51.100.7/24, 2001:db8::1/48')).toEqual({kind: 'cidr', cidrs: [parseCIDR('198.51.100.0/24'), parseCIDR('2001:db8::/48')]})
+    for (const bad of ['cidr=010.0.0.0/8', 'cidr=fe80::/10%eth0', 'cidr=10.0.0.0/+8', 'cidr=10.0.0.0']) {
+      expect(() => parseAutodetectMethod(bad), bad).toThrow(`invalid IP autodetection method: ${bad}`)
+    }
+    // An embedded IPv4 tail is an IPv6 address here, so an IPv4 range does not contain it.
+    const mapped: HostInterface[] = [{name: 'eth0', addresses: [v6('::ffff:198.51.100.9', 120)]}]
+    expect(selectAddress(parseAutodetectMethod('cidr=198.51.100.0/24'), 6, mapped)).toBeUndefined()
+    expect(selectAddress(parseAutodetectMethod('cidr=::ffff:198.51.100.0/120'), 6, mapped)).toBe('::ffff:198.51.100.9/120')
+  })
+
+  it('unusable addresses', () => {
+    expect(usableAddress(v4('0.0.0.0'))).toBe(false)
+    expect(usableAddress(v4('127.0.0.53'))).toBe(false)
+    expect(usableAddress(v6('::1'))).toBe(false)
+    expect(usableAddress(v6('not-an-address'))).toBe(false)
+    // An address listed under the other family is not trusted.
+    expect(usableAddress(v6('10.1.2.3'))).toBe(false)
     expect(usableAddress(v4('169.254.3.3'))).toBe(false)
     expect(usableAddress(v4('224.0.0.1'))).toBe(false)
     expect(usableAddress(v6('fe80::5'))).toBe(false)
