@@ -1,8 +1,12 @@
 // Creates or updates this node's Node resource with its addresses and AS number, as calico/node does at start-up.
 // Written straight through the Backend with compare-and-swap, keeping fields owned by other writers
-// (IPIP/VXLAN tunnel addresses, orchRefs, wireguard) as they are.
+// (IPIP/VXLAN tunnel addresses, orchRefs, wireguard) as they are. On the Kubernetes datastore the Calico Node is a
+// view of the core Node (its projectcalico.org/* annotations): it can be updated but not created, so a node that
+// kubelet has not registered yet is reported as such (calico/node exits there; the agent's caller retries).
 import {randomUUID} from 'node:crypto'
-import {ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError} from '../api/errors.js'
+import {
+  OperationNotSupportedError, ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError,
+} from '../api/errors.js'
 import type {Node, NodeSpec} from '../api/types/endpoints.js'
 import type {Backend} from '../datastore/backend.js'
 
@@ -23,6 +27,13 @@ export function mergeNodeSpec(current: NodeSpec | undefined, reg: NodeRegistrati
   if (reg.asNumber !== undefined) bgp.asNumber = reg.asNumber
   if (Object.keys(bgp).length > 0) spec.bgp = bgp
   return spec
+}
+
+/** The datastore cannot create Nodes (Kubernetes: only kubelet does) and this one does not exist yet. */
+export class NodeNotRegisteredError extends Error {
+  constructor(readonly nodeName: string) {
+    super(`node "${nodeName}" does not exist in the Kubernetes API: on the Kubernetes datastore the Calico Node is a view of the core Node, which kubelet registers; start kubelet on this node (or check that --name matches the Kubernetes node name)`)
+  }
 }
 
 const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
@@ -46,7 +57,9 @@ export async function registerNode(backend: Backend, reg: NodeRegistration, now:
           metadata: {name: reg.name, uid: randomUUID(), creationTimestamp: rfc3339(now())},
           spec: mergeNodeSpec(undefined, reg),
         }
-        return (await backend.create(key, node)).value
+        return (await backend.create(key, node).catch((err: unknown) => {
+          throw err instanceof OperationNotSupportedError ? new NodeNotRegisteredError(reg.name) : err
+        })).value
       }
       const spec = mergeNodeSpec(current.value.spec, reg)
       if (JSON.stringify(spec) === JSON.stringify(current.value.spec ?? {})) return current.value

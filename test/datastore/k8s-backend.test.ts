@@ -1,14 +1,18 @@
 // The Kubernetes backend's storage layout and native-object views, checked against what the test API
 // server holds: Calico's v1 CR layout (metadata annotation, UID conversion, label filtering), IPAM
-// CRDs and soft delete, Nodes/Profiles/WorkloadEndpoints/Kubernetes NetworkPolicies, v3 CRD mode.
+// CRDs and soft delete, Nodes/Profiles/WorkloadEndpoints/Kubernetes NetworkPolicies, v3 CRD mode; and what the
+// node agent reads: its kinds followed with watchForever (events, resume, re-list after 410) and node registration.
 
 import {afterEach, describe, expect, it} from 'vitest'
+import {registerNode} from '../../src/agent/registration.js'
+import {agentKinds, checkStoredValue} from '../../src/agent/resources.js'
 import {OperationNotSupportedError, ResourceDoesNotExistError, ResourceUpdateConflictError} from '../../src/api/errors.js'
 import {convertK8sUID} from '../../src/api/k8s-networkpolicy.js'
 import type {Resource} from '../../src/api/resource.js'
-import type {Backend} from '../../src/datastore/backend.js'
+import type {Backend, KVPair} from '../../src/datastore/backend.js'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
 import {hostnameHash} from '../../src/datastore/kubernetes/names.js'
+import {watchForever, type SyncEvent} from '../../src/datastore/sync.js'
 import {installCrds, startServer} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 
@@ -304,5 +308,145 @@ describe('lists', () => {
     const listed = await backend.list({kind: 'GlobalNetworkSet'})
     expect(listed.items.map((i) => i.key.name)).toEqual(['s0', 's1', 's2', 's3', 's4'])
     expect(server.requests.filter((r) => r.url.startsWith('/apis/crd.projectcalico.org/v1/globalnetworksets?') && r.url.includes('continue='))).toHaveLength(2)
+  })
+})
+
+describe('the node agent on the Kubernetes datastore', () => {
+  const NS = '/api/v1/namespaces'
+  const pod = (name: string, extra: {labels?: Record<string, string>; nodeName?: string; podIP?: string; hostNetwork?: boolean} = {}) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: {name, labels: extra.labels ?? {app: name}},
+    spec: {containers: [{name: 'c', ports: [{name: 'http', containerPort: 80}]}], ...(extra.nodeName ? {nodeName: extra.nodeName} : {}), ...(extra.hostNetwork ? {hostNetwork: true} : {})},
+    ...(extra.podIP ? {status: {phase: 'Running', podIP: extra.podIP, podIPs: [{ip: extra.podIP}]}} : {}),
+  })
+  const netpol = (name: string, app: string) => ({
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: {name},
+    spec: {podSelector: {matchLabels: {app}}, ingress: [{from: [{namespaceSelector: {matchLabels: {team: 'a'}}}]}]},
+  })
+  /** The agent's view of one change: the key, and whether the validation filter lets it through. */
+  const view = (kv: KVPair) => `${kv.key.kind}:${kv.key.namespace ? `${kv.key.namespace}/` : ''}${kv.key.name}:${checkStoredValue(kv.key, kv.value).ok ? 'ok' : 'absent'}`
+
+  it('watches what Felix watches there: KubernetesNetworkPolicy too, the rest as on etcd', () => {
+    expect(agentKinds('kubernetes')).toEqual([...agentKinds('etcdv3'), 'KubernetesNetworkPolicy'])
+    expect(agentKinds('embedded')).toEqual(agentKinds('etcdv3'))
+    expect(agentKinds('etcdv3')).not.toContain('KubernetesNetworkPolicy')
+  })
+
+  it('follows Pods, Namespaces, ServiceAccounts and NetworkPolicies: snapshot, events, resume, re-list after 410', async () => {
+    const {server, b} = await setup()
+    await put(server, NS, {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'x', labels: {team: 'a'}}})
+    await put(server, `${NS}/x/serviceaccounts`, {apiVersion: 'v1', kind: 'ServiceAccount', metadata: {name: 'default'}})
+    await put(server, `${NS}/x/pods`, pod('web', {nodeName: 'n1', podIP: '10.65.0.10'}))
+    await put(server, `${NS}/x/pods`, pod('unscheduled'))
+    await put(server, `${NS}/x/pods`, pod('starting', {nodeName: 'n1'}))
+    await put(server, `${NS}/x/pods`, pod('hostnet', {nodeName: 'n1', podIP: '192.0.2.1', hostNetwork: true}))
+    await put(server, `${NS}/x/pods`, pod('remote', {nodeName: 'n2', podIP: '10.65.1.10'}))
+    await put(server, '/apis/networking.k8s.io/v1/namespaces/x/networkpolicies', netpol('np1', 'web'))
+
+    const abort = new AbortController()
+    cleanups.push(async () => abort.abort())
+    const errors: Error[] = []
+    const stream = watchForever(b, {kinds: agentKinds(b.type), signal: abort.signal, retryDelayMs: 50, onError: (e) => errors.push(e)})
+    const next = async (): Promise<SyncEvent> => {
+      const r = await stream.next()
+      if (r.done) throw new Error('stream ended')
+      return r.value
+    }
+    /** The next event that is not a repeat of what the agent already holds (a watch may start before a list's revision). */
+    const change = async (): Promise<string> => {
+      const ev = await next()
+      if (ev.type === 'snapshot') return `snapshot ${ev.items.map(view).join(' ')}`
+      return `${ev.type} ${ev.type === 'deleted' ? `${ev.key.kind}:${ev.key.namespace ?? ''}/${ev.key.name}` : view({key: ev.key, value: ev.value, revision: ev.revision})}`
+    }
+
+    // Unscheduled and host-networked pods are no endpoints; one still waiting for its address is, but the agent's
+    // filter keeps it out of the calculation until it has one. Remote pods are there: they feed selector IP sets.
+    expect((await change()).split(' ').sort()).toEqual([
+      'KubernetesNetworkPolicy:x/np1:ok', 'Profile:kns.x:ok', 'Profile:ksa.x.default:ok',
+      'WorkloadEndpoint:x/n1-k8s-starting-eth0:absent', 'WorkloadEndpoint:x/n1-k8s-web-eth0:ok', 'WorkloadEndpoint:x/n2-k8s-remote-eth0:ok', 'snapshot',
+    ])
+
+    // Changes arrive as events of the derived kinds.
+    const starting = server.object('', 'pods', 'starting', 'x')!
+    await put(server, `${NS}/x/pods/starting/status`, {...starting, status: {phase: 'Running', podIP: '10.65.0.11', podIPs: [{ip: '10.65.0.11'}]}}, 'PUT')
+    expect(await change()).toBe('modified WorkloadEndpoint:x/n1-k8s-starting-eth0:ok')
+    const ns = server.object('', 'namespaces', 'x')!
+    await put(server, `${NS}/x`, {...ns, metadata: {...ns.metadata, labels: {team: 'b'}}}, 'PUT')
+    const profile = await next()
+    expect(profile.type === 'modified' && (profile.value as Resource).spec).toMatchObject({labelsToApply: {'pcns.team': 'b'}})
+    await put(server, '/apis/networking.k8s.io/v1/namespaces/x/networkpolicies', netpol('np2', 'other'))
+    expect(await change()).toBe('added KubernetesNetworkPolicy:x/np2:ok')
+    const unscheduled = server.object('', 'pods', 'unscheduled', 'x')!
+    await put(server, `${NS}/x/pods/unscheduled`, {...unscheduled, spec: {...(unscheduled.spec as object), nodeName: 'n1'}}, 'PUT')
+    // Calico reports a pod that becomes an endpoint as the Kubernetes event it was (MODIFIED); the agent applies both alike.
+    expect(await change()).toBe('modified WorkloadEndpoint:x/n1-k8s-unscheduled-eth0:absent')
+    await put(server, '/apis/networking.k8s.io/v1/namespaces/x/networkpolicies/np2', {}, 'DELETE')
+    expect(await change()).toBe('deleted KubernetesNetworkPolicy:x/np2')
+    await put(server, `${NS}/x/pods/remote`, {}, 'DELETE')
+    expect(await change()).toBe('deleted WorkloadEndpoint:x/n2-k8s-remote-eth0')
+
+    // Watches cut and resumed from their last revision: what changed meanwhile arrives as events, not a re-list.
+    let resume = server.pauseWatches()
+    await put(server, `${NS}/x/pods`, pod('late', {nodeName: 'n1', podIP: '10.65.0.12'}))
+    resume()
+    expect(await change()).toBe('added WorkloadEndpoint:x/n1-k8s-late-eth0:ok')
+
+    // History compacted while disconnected: 410 Gone, then a fresh snapshot holding the current state.
+    resume = server.pauseWatches()
+    await put(server, '/apis/networking.k8s.io/v1/namespaces/x/networkpolicies/np1', {}, 'DELETE')
+    await put(server, `${NS}/x/pods`, pod('later', {nodeName: 'n1', podIP: '10.65.0.13'}))
+    server.compact(server.resourceVersion)
+    resume()
+    expect((await change()).split(' ').sort()).toEqual([
+      'Profile:kns.x:ok', 'Profile:ksa.x.default:ok', 'WorkloadEndpoint:x/n1-k8s-late-eth0:ok', 'WorkloadEndpoint:x/n1-k8s-later-eth0:ok',
+      'WorkloadEndpoint:x/n1-k8s-starting-eth0:ok', 'WorkloadEndpoint:x/n1-k8s-unscheduled-eth0:absent', 'WorkloadEndpoint:x/n1-k8s-web-eth0:ok', 'snapshot',
+    ])
+    expect(errors.map((e) => e.constructor.name)).toContain('WatchExpiredError')
+    abort.abort()
+    await stream.return(undefined)
+  })
+
+  it('a Profile list is complete up to the older of its two sources, so a watch from it misses neither', async () => {
+    const {server, b} = await setup()
+    await put(server, NS, {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'x'}})
+    // A namespace created after the namespaces were listed but before the service accounts were.
+    let raced = false
+    server.deny((r) => {
+      if (r.resource === 'serviceaccounts' && r.verb === 'list' && !raced) {
+        raced = true
+        server.seed('', 'namespaces', {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'late'}})
+      }
+      return false
+    })
+    const listed = await b.list({kind: 'Profile'})
+    expect(raced).toBe(true)
+    expect(listed.items.map((i) => i.key.name)).toEqual(['kns.x'])
+    const w = b.watch({kinds: ['Profile'], fromRevision: listed.revision})
+    cleanups.push(async () => w.close())
+    const first = (async () => {
+      for await (const ev of w) return [ev.type, ev.key.name]
+      return undefined
+    })()
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve('no event within 5 s'), 5000)))
+    expect(await Promise.race([first, timeout])).toEqual(['added', 'kns.late'])
+    clearTimeout(timer)
+  })
+
+  it('registers the agent\'s Node into the core Node kubelet created, and says what is wrong when there is none', async () => {
+    const {server, b} = await setup()
+    const err = await registerNode(b, {name: 'kn', ipv4Address: '192.0.2.1/24'}).catch((e: unknown) => e)
+    expect((err as Error).message).toBe(
+      'node "kn" does not exist in the Kubernetes API: on the Kubernetes datastore the Calico Node is a view of the core Node, which kubelet registers; start kubelet on this node (or check that --name matches the Kubernetes node name)')
+    await put(server, '/api/v1/nodes', {apiVersion: 'v1', kind: 'Node', metadata: {name: 'kn', labels: {'kubernetes.io/hostname': 'kn'}}, status: {addresses: [{type: 'InternalIP', address: '192.0.2.1'}]}})
+    const node = await registerNode(b, {name: 'kn', ipv4Address: '192.0.2.1/24', asNumber: 64512})
+    expect(node.spec?.bgp).toEqual({ipv4Address: '192.0.2.1/24', asNumber: 64512})
+    const stored = server.object('', 'nodes', 'kn')!
+    expect(stored.metadata.annotations).toEqual({'projectcalico.org/IPv4Address': '192.0.2.1/24', 'projectcalico.org/ASNumber': '64512'})
+    expect(stored.metadata.labels).toEqual({'kubernetes.io/hostname': 'kn'})
+    expect(stored.status).toEqual({addresses: [{type: 'InternalIP', address: '192.0.2.1'}]})
+    // Nothing to change: no write.
+    const revision = stored.metadata.resourceVersion
+    await registerNode(b, {name: 'kn', ipv4Address: '192.0.2.1/24'})
+    expect(server.object('', 'nodes', 'kn')?.metadata.resourceVersion).toBe(revision)
   })
 })

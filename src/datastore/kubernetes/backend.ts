@@ -258,7 +258,9 @@ export class KubernetesBackend implements Backend {
     const m = this.mapping(opts.kind)
     const sources = m.type === 'profile' ? m.sources : [m.source]
     const items: KVPair[] = []
-    let revision = 0
+    // Profiles come from two resources listed one after the other: the list is only complete up to the older of
+    // the two revisions (a watch from the newer one would miss a namespace written between the two lists).
+    let revision = Infinity
     for (const source of sources) {
       const ns = source.namespaced ? opts.namespace : undefined
       const selectors = {
@@ -266,7 +268,7 @@ export class KubernetesBackend implements Backend {
         fieldSelector: m.type === 'wep' ? nodeSelector(opts.namePrefix) : undefined,
       }
       const {objects, resourceVersion} = await this.listAll(source, ns, selectors)
-      revision = Math.max(revision, Number(resourceVersion) || 0)
+      revision = Math.min(revision, Number(resourceVersion) || 0)
       for (const obj of objects) {
         const c = fromObject(m, this.ctx, source, obj)
         // Soft-deleted affinities are hidden; blocks and handles are listed as-is (readers filter), as Calico does.
