@@ -62,7 +62,8 @@ export function parseTable(text: string): Map<string, boolean> {
   return out
 }
 
-function substitute<T>(v: T): T {
+/** Fills a manifest's `{{podCIDR}}` and `{{ip x/b}}` placeholders (fixture README). */
+export function substitute<T>(v: T): T {
   if (typeof v === 'string') {
     return v.replace(/\{\{\s*podCIDR\s*\}\}/g, POD_CIDR).replace(/\{\{\s*ip\s+([xyz]\/[abc])\s*\}\}/g, (_, p: string) => podIP(p)) as T
   }
