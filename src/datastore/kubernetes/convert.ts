@@ -85,58 +85,89 @@ export function toV1Resource(crKind: string, value: Resource, name: string, name
   return out
 }
 
-/** The v3 view of a v1 CR (ConvertK8sResourceToCalicoResource). */
+/**
+ * The v3 view of a v1 CR (ConvertK8sResourceToCalicoResource). Every object of a list goes through
+ * here, so it builds the metadata once, field by field, rather than copying and deleting.
+ */
 export function fromV1Resource(kind: string, cr: KubeObject, path: string): Resource {
   const crm = cr.metadata
-  const annotations = {...crm.annotations}
-  const raw = annotations[METADATA_ANNOTATION]
-  delete annotations[METADATA_ANNOTATION]
-  let stored: ObjectMeta = {}
-  if (raw !== undefined) {
-    try {
-      const parsed: unknown = JSON.parse(raw)
-      if (isObject(parsed)) stored = parsed as ObjectMeta
-    } catch (err) {
-      throw new ParsingDatastoreEntryError(path, `annotation "${METADATA_ANNOTATION}" contained invalid JSON: ${(err as Error).message}`)
-    }
-  }
+  const raw = crm.annotations?.[METADATA_ANNOTATION]
   const spec = isObject(cr.spec) ? cr.spec : undefined
-  let name = stored.name || crm.name || ''
-  if (!stored.name && POLICY_KINDS.has(kind)) {
-    const tier = typeof spec?.tier === 'string' ? spec.tier : ''
-    if ((tier === '' || tier === 'default') && name.startsWith('default.')) name = name.slice('default.'.length)
+  const metadata = raw === undefined ? unannotatedMetadata(kind, crm, spec) : annotatedMetadata(kind, crm, spec, parseStoredMetadata(raw, path))
+  const out: Resource = {apiVersion: 'projectcalico.org/v3', kind, metadata}
+  if (cr.spec !== undefined) out.spec = cr.spec as Record<string, unknown>
+  if (cr.status !== undefined) out.status = cr.status as Record<string, unknown>
+  return out
+}
+
+function parseStoredMetadata(raw: string, path: string): ObjectMeta {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch (err) {
+    throw new ParsingDatastoreEntryError(path, `annotation "${METADATA_ANNOTATION}" contained invalid JSON: ${(err as Error).message}`)
   }
-  const metadata: ObjectMeta = raw === undefined
-    ? {...(crm as ObjectMeta), name}
-    : {
-        name,
-        ...(stored.generateName ? {generateName: stored.generateName} : {}),
-        ...(crm.namespace !== undefined ? {namespace: crm.namespace} : {}),
-      }
+  return isObject(parsed) ? (parsed as ObjectMeta) : {}
+}
+
+/** The v3 name: the stored one, else the CR's, without the `default.` prefix old policy CRs carry. */
+function v3Name(kind: string, crm: KubeMeta, spec: JsonObject | undefined, storedName: string | undefined): string {
+  if (storedName) return storedName
+  const name = crm.name || ''
+  if (!POLICY_KINDS.has(kind) || !name.startsWith('default.')) return name
+  const tier = typeof spec?.tier === 'string' ? spec.tier : ''
+  return tier === '' || tier === 'default' ? name.slice('default.'.length) : name
+}
+
+/** Metadata from the projectcalico.org/metadata annotation, in Go's ObjectMeta field order. */
+function annotatedMetadata(kind: string, crm: KubeMeta, spec: JsonObject | undefined, stored: ObjectMeta): ObjectMeta {
+  const metadata: ObjectMeta = {name: v3Name(kind, crm, spec, stored.name)}
+  if (stored.generateName) metadata.generateName = stored.generateName
+  if (crm.namespace !== undefined) metadata.namespace = crm.namespace
+  const uid = tryConvertUID(crm.uid)
+  if (uid) metadata.uid = uid
+  metadata.resourceVersion = crm.resourceVersion
+  if (stored.generation) metadata.generation = stored.generation
+  metadata.creationTimestamp = stored.creationTimestamp || crm.creationTimestamp
+  if (stored.deletionTimestamp) metadata.deletionTimestamp = stored.deletionTimestamp
+  const labels = merged(crm.labels, stored.labels, undefined)
+  if (labels) metadata.labels = labels
+  // The CR's own annotations (Calico's) come first, the stored ones win; the metadata annotation itself is dropped.
+  const annotations = merged(crm.annotations, stored.annotations, METADATA_ANNOTATION)
+  if (annotations) metadata.annotations = annotations
+  const refs = convertOwnerRefs(stored.ownerReferences, `${V1_GROUP}/v1`, 'projectcalico.org/v3')
+  if (refs?.length) metadata.ownerReferences = refs
+  if (stored.finalizers?.length) metadata.finalizers = stored.finalizers
+  return metadata
+}
+
+/** A CR written by something other than Calico (no metadata annotation): its own metadata, v3-converted. */
+function unannotatedMetadata(kind: string, crm: KubeMeta, spec: JsonObject | undefined): ObjectMeta {
+  const metadata: ObjectMeta = {...(crm as ObjectMeta), name: v3Name(kind, crm, spec, undefined)}
   if (crm.namespace !== undefined) metadata.namespace = crm.namespace
   const uid = tryConvertUID(crm.uid)
   if (uid) metadata.uid = uid
   else delete metadata.uid
   metadata.resourceVersion = crm.resourceVersion
-  if (raw !== undefined) {
-    if (stored.generation) metadata.generation = stored.generation
-    metadata.creationTimestamp = stored.creationTimestamp || crm.creationTimestamp
-    if (stored.deletionTimestamp) metadata.deletionTimestamp = stored.deletionTimestamp
-    const labels = {...crm.labels, ...stored.labels}
-    if (Object.keys(labels).length > 0) metadata.labels = labels
-    const merged = {...annotations, ...stored.annotations}
-    if (Object.keys(merged).length > 0) metadata.annotations = merged
-    const refs = convertOwnerRefs(stored.ownerReferences, `${V1_GROUP}/v1`, 'projectcalico.org/v3')
-    if (refs?.length) metadata.ownerReferences = refs
-    if (stored.finalizers?.length) metadata.finalizers = stored.finalizers
-  } else if (Object.keys(annotations).length > 0) {
-    metadata.annotations = annotations
-  } else {
-    delete metadata.annotations
+  const annotations = merged(crm.annotations, undefined, METADATA_ANNOTATION)
+  if (annotations) metadata.annotations = annotations
+  else delete metadata.annotations
+  return metadata
+}
+
+/** `{...base, ...over}` without `skip`, or undefined when that is empty. */
+function merged(base: Record<string, string> | undefined, over: Record<string, string> | undefined, skip: string | undefined): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined
+  for (const from of [base, over]) {
+    if (!from) continue
+    for (const k of Object.keys(from)) {
+      if (k === skip) continue
+      out ??= {}
+      // A `__proto__` key (JSON.parse makes it an own property) must stay data, as spreading keeps it.
+      if (k === '__proto__') Object.defineProperty(out, k, {value: from[k], enumerable: true, writable: true, configurable: true})
+      else out[k] = from[k]
+    }
   }
-  const out: Resource = {apiVersion: 'projectcalico.org/v3', kind, metadata}
-  if (cr.spec !== undefined) out.spec = cr.spec as Record<string, unknown>
-  if (cr.status !== undefined) out.status = cr.status as Record<string, unknown>
   return out
 }
 
