@@ -24,15 +24,19 @@ const STARTED = 'Calico node started successfully'
  * is an error, not a skip.
  */
 export function agentSkipReason(): string | undefined {
-  let reason: string | undefined
-  if (process.platform !== 'linux') reason = 'the node agent lab needs Linux'
-  else if (process.getuid?.() !== 0) reason = 'the node agent lab needs root (network namespaces, nftables)'
-  else if (spawnSync('nft', ['--version'], {stdio: 'ignore'}).status !== 0) reason = 'the node agent lab needs the nft tool (Debian package nftables)'
-  else if (spawnSync('ip', ['-V'], {stdio: 'ignore'}).status !== 0) reason = 'the node agent lab needs the ip tool (iproute2)'
-  else if (!existsSync(join(ROOT, 'dist', 'commands', 'node', 'run.js'))) reason = 'dist/ is missing: run `npm run build` first (npm test does)'
-  if (reason === undefined) return undefined
-  if (process.env.CI === 'true') throw new Error(`${reason} (required in CI)`)
+  const reason = agentLabMissing()
+  if (reason !== undefined && process.env.CI === 'true') throw new Error(`${reason} (required in CI)`)
   return reason
+}
+
+/** What this machine lacks for an agent lab (undefined when nothing), without the CI policy of agentSkipReason. */
+export function agentLabMissing(): string | undefined {
+  if (process.platform !== 'linux') return 'the node agent lab needs Linux'
+  if (process.getuid?.() !== 0) return 'the node agent lab needs root (network namespaces, nftables)'
+  if (spawnSync('nft', ['--version'], {stdio: 'ignore'}).status !== 0) return 'the node agent lab needs the nft tool (Debian package nftables)'
+  if (spawnSync('ip', ['-V'], {stdio: 'ignore'}).status !== 0) return 'the node agent lab needs the ip tool (iproute2)'
+  if (!existsSync(join(ROOT, 'dist', 'commands', 'node', 'run.js'))) return 'dist/ is missing: run `npm run build` first (npm test does)'
+  return undefined
 }
 
 export interface LabAgent {
