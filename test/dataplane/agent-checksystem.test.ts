@@ -1,19 +1,22 @@
 // `calicoctl node checksystem` as root in a fresh network namespace: every probe reaches the kernel, nothing is left.
 import {spawnSync} from 'node:child_process'
-import {afterAll, describe, expect, it} from 'vitest'
-import {CALICOCTL, inNs, ip, labUnavailable} from './agent-lab.js'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {NetnsRun, inNs} from '../helpers/netns.js'
+import {CALICOCTL, labUnavailable} from './agent-lab.js'
 
 const why = labUnavailable()
 if (why && process.env.CI) throw new Error(`agent dataplane tests cannot run in CI: ${why}`)
 
 describe.skipIf(why !== undefined)('node checksystem in a network namespace', () => {
-  const ns = `jc${process.pid % 100000}${Math.random().toString(36).slice(2, 5)}`
-  afterAll(() => {
-    spawnSync('ip', ['netns', 'delete', ns], {stdio: 'ignore'})
+  let run: NetnsRun
+  let ns = ''
+  beforeAll(() => {
+    run = new NetnsRun('jc')
+    ns = run.addNetns('node')
   })
+  afterAll(() => run?.destroy())
 
   it('reports every nftables feature OK and programs nothing', () => {
-    ip('netns', 'add', ns)
     const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, CALICOCTL, 'node', 'checksystem'], {encoding: 'utf8'})
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^Checking kernel version\.\.\.\n/)

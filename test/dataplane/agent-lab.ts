@@ -1,53 +1,32 @@
-// A minimal node-and-pods lab for the agent tests and bench: a "node" network namespace with an uplink, and pods as
+// A minimal node-and-pods lab for the agent tests: a "node" network namespace with an uplink, and pods as
 // namespaces attached by cali* veths with the CNI's in-pod plumbing (169.254.1.1 gateway). The host side gets no
-// route or sysctl here: programming those is the agent's job. Everything is named with a per-run prefix and
-// removed by destroy(), which tests call in afterAll (also on failure). Engineer I's test/lab (real CNI plugin) had
-// not landed when this was written.
-import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process'
+// route or sysctl here: programming those is the agent's job. The namespaces and processes belong to a NetnsRun
+// (test/helpers/netns.ts: per-run prefix, removed by destroy(), which tests call in afterAll, and on exit).
+// test/lab is the fuller lab that runs the real CNI plugin; this one stays because the agent tests need pods the
+// agent learns about from WorkloadEndpoints they write themselves.
+import type {ChildProcess} from 'node:child_process'
 import {createConnection, createServer, type Server} from 'node:net'
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {NetnsRun, inNs, netnsUnavailable} from '../helpers/netns.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const CALICOCTL = join(ROOT, 'bin', 'calicoctl')
 
-/** Why the kernel tests cannot run here, or undefined when they can. */
+/** TCP probe timeout: pods share one node, so an accepted connection answers in well under this. */
+const PROBE_TIMEOUT_MS = 400
+
+/** Why the agent tests cannot run here, or undefined when they can. */
 export function labUnavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces and nftables)'
-  for (const [cmd, arg] of [['nft', '--version'], ['ip', '-V']] as const) {
-    if (spawnSync(cmd, [arg], {stdio: 'ignore'}).status !== 0) return `needs the ${cmd} tool`
-  }
+  const why = netnsUnavailable()
+  if (why) return why
   if (!existsSync(join(ROOT, 'dist', 'commands', 'node', 'run.js')) || !existsSync(join(ROOT, 'oclif.manifest.json'))) {
     return 'dist/ is missing: run `npm run build` first (npm test does)'
   }
   return undefined
 }
-
-export function ip(...args: string[]): string {
-  return execFileSync('ip', args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
-}
-
-export function inNs(ns: string, cmd: string, args: string[], input?: string): string {
-  return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], {encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe']})
-}
-
-const LISTEN = `
-const net = require('node:net')
-for (const port of process.argv[1].split(',').map(Number)) net.createServer((s) => s.end()).listen(port, '0.0.0.0')
-process.stdout.write('up\\n')
-`
-
-const PROBE = `
-const net = require('node:net')
-const targets = JSON.parse(process.argv[1])
-Promise.all(targets.map(([host, port]) => new Promise((resolve) => {
-  const s = net.connect({host, port, timeout: 400})
-  const done = (ok) => { s.destroy(); resolve(ok) }
-  s.on('connect', () => done(true)); s.on('timeout', () => done(false)); s.on('error', () => done(false))
-}))).then((r) => process.stdout.write(JSON.stringify(r)))
-`
 
 export interface Pod {
   name: string
@@ -57,14 +36,13 @@ export interface Pod {
 }
 
 export class Lab {
-  readonly prefix = `ja${process.pid % 100000}${Math.random().toString(36).slice(2, 5)}`
+  private readonly run = new NetnsRun('ja')
+  readonly prefix = this.run.prefix
   readonly nodeNs = `${this.prefix}-node`
   readonly dir = mkdtempSync(join(tmpdir(), 'agent-lab-'))
   readonly configPath = join(this.dir, 'calicoctl.cfg')
   readonly storeDir = join(this.dir, 'store')
   readonly pods = new Map<string, Pod>()
-  private readonly namespaces: string[] = []
-  private readonly children: ChildProcess[] = []
   private readonly servers: Server[] = []
   /** Every agent started, in order (their logs help when a test fails). */
   readonly agents: AgentProcess[] = []
@@ -78,73 +56,39 @@ export class Lab {
 
   /** The node namespace with loopback and an uplink holding `192.0.2.1/24` and a default route (as a real node). */
   createNode(): void {
-    ip('netns', 'add', this.nodeNs)
-    this.namespaces.push(this.nodeNs)
-    ip('-n', this.nodeNs, 'link', 'set', 'lo', 'up')
-    // Proxy ARP only answers for 169.254.1.1 when the node has a route to it through another interface.
-    ip('-n', this.nodeNs, 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up1')
-    ip('-n', this.nodeNs, 'link', 'set', 'up0', 'up')
-    ip('-n', this.nodeNs, 'link', 'set', 'up1', 'up')
-    ip('-n', this.nodeNs, 'addr', 'add', '192.0.2.1/24', 'dev', 'up0')
-    ip('-n', this.nodeNs, 'route', 'add', 'default', 'via', '192.0.2.254', 'dev', 'up0', 'onlink')
+    this.run.addNode('node')
   }
 
   /** A pod namespace on a cali veth, listening on `ports` (TCP). */
   async addPod(name: string, podIP: string, ports: number[] = []): Promise<Pod> {
-    const ns = `${this.prefix}-${name}`
     const iface = `cali${this.prefix.slice(-5)}${name}`.slice(0, 15)
-    ip('netns', 'add', ns)
-    this.namespaces.push(ns)
-    ip('-n', this.nodeNs, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns)
-    ip('-n', this.nodeNs, 'link', 'set', iface, 'up')
-    ip('-n', ns, 'link', 'set', 'lo', 'up')
-    ip('-n', ns, 'link', 'set', 'eth0', 'up')
-    ip('-n', ns, 'addr', 'add', `${podIP}/32`, 'dev', 'eth0')
-    ip('-n', ns, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link')
-    ip('-n', ns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0')
-    if (ports.length > 0) {
-      const l = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', LISTEN, ports.join(',')], {stdio: ['ignore', 'pipe', 'inherit']})
-      this.children.push(l)
-      await new Promise<void>((resolve) => l.stdout!.once('data', () => resolve()))
-    }
+    const ns = this.run.addPod(this.nodeNs, {suffix: name, iface, address: podIP})
+    if (ports.length > 0) await this.run.listen(ns, ports)
     const pod = {name, ns, iface, ip: podIP}
     this.pods.set(name, pod)
     return pod
   }
 
+  private targets(targets: [string, number][]): [string, number][] {
+    return targets.map(([to, port]) => [this.pods.get(to)!.ip, port])
+  }
+
   /** TCP connects from `from` to each (pod, port); true where the connection was accepted. */
   probe(from: string, targets: [string, number][]): boolean[] {
-    const src = this.pods.get(from)!
-    const addrs = targets.map(([to, port]) => [this.pods.get(to)!.ip, port])
-    return JSON.parse(inNs(src.ns, process.execPath, ['-e', PROBE, JSON.stringify(addrs)])) as boolean[]
+    return this.run.probe(this.pods.get(from)!.ns, this.targets(targets), PROBE_TIMEOUT_MS)
   }
 
   /** As probe(), without blocking the event loop (for probing while other things happen). */
   probeAsync(from: string, targets: [string, number][]): Promise<boolean[]> {
-    const src = this.pods.get(from)!
-    const addrs = targets.map(([to, port]) => [this.pods.get(to)!.ip, port])
-    return new Promise((resolve, reject) => {
-      const c = spawn('ip', ['netns', 'exec', src.ns, process.execPath, '-e', PROBE, JSON.stringify(addrs)], {stdio: ['ignore', 'pipe', 'inherit']})
-      let out = ''
-      c.stdout!.on('data', (b: Buffer) => (out += b.toString()))
-      c.on('error', reject)
-      c.on('close', () => {
-        try {
-          resolve(JSON.parse(out) as boolean[])
-        } catch (err) {
-          reject(err as Error)
-        }
-      })
-    })
+    return this.run.probeAsync(this.pods.get(from)!.ns, this.targets(targets), PROBE_TIMEOUT_MS)
   }
 
   /** Starts `calicoctl node run` inside the node namespace; stderr is collected in `log`. */
   startAgent(args: string[], env: NodeJS.ProcessEnv = process.env): AgentProcess {
-    const child = spawn('ip', ['netns', 'exec', this.nodeNs, process.execPath, CALICOCTL, 'node', 'run', '-c', this.configPath, ...args], {
+    const child = this.run.spawnIn(this.nodeNs, [process.execPath, CALICOCTL, 'node', 'run', '-c', this.configPath, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env,
     })
-    this.children.push(child)
     const agent = new AgentProcess(child)
     this.agents.push(agent)
     return agent
@@ -185,8 +129,7 @@ const srv = net.createServer((c) => {
 })
 srv.listen(0, '127.0.0.1', () => process.stdout.write(String(srv.address().port) + '\\n'))
 `
-    const child = spawn('ip', ['netns', 'exec', this.nodeNs, process.execPath, '-e', script, sock], {stdio: ['ignore', 'pipe', 'inherit']})
-    this.children.push(child)
+    const child = this.run.spawnIn(this.nodeNs, [process.execPath, '-e', script, sock])
     return new Promise<number>((resolve) => child.stdout!.once('data', (b: Buffer) => resolve(Number(b.toString().trim()))))
   }
 
@@ -197,8 +140,7 @@ srv.listen(0, '127.0.0.1', () => process.stdout.write(String(srv.address().port)
 
   destroy(): void {
     for (const s of this.servers) s.close()
-    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-    for (const ns of this.namespaces.reverse()) spawnSync('ip', ['netns', 'delete', ns], {stdio: 'ignore'})
+    this.run.destroy()
     rmSync(this.dir, {recursive: true, force: true})
   }
 }

@@ -7,7 +7,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {EmbeddedBackend} from '../../src/datastore/embedded/backend.js'
-import {CALICOCTL, Lab, inNs, ip, labUnavailable, waitFor, type AgentProcess} from './agent-lab.js'
+import {inNs, ip} from '../helpers/netns.js'
+import {CALICOCTL, Lab, labUnavailable, waitFor, type AgentProcess} from './agent-lab.js'
 
 const why = labUnavailable()
 if (why && process.env.CI) throw new Error(`agent dataplane tests cannot run in CI: ${why}`)

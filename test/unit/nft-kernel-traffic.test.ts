@@ -2,56 +2,22 @@
 // workload namespaces attached by cali* veths (the CNI's plumbing: /32 routes, proxy ARP, 169.254.1.1 gateway).
 // Every probe is also judged by the table evaluator, so the evaluator's model of nft is checked against the kernel.
 // All namespaces are created here with a per-run prefix and deleted in afterAll, also on failure.
-import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {computePolicyState, namespaceProfile, type CalcResource} from '../../src/dataplane/calc/index.js'
 import {TableEvaluator, diffTables, renderFullScript, renderTable, type NftTable} from '../../src/dataplane/nftables/index.js'
+import {NetnsRun, inNs, netnsUnavailable, type ProbeTarget} from '../helpers/netns.js'
 
-function available(): boolean {
-  if (process.getuid?.() !== 0) return false
-  try {
-    execFileSync('nft', ['--version'], {stdio: 'ignore'})
-    execFileSync('ip', ['-V'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-}
-
-const canRun = available()
-const prefix = `hk${process.pid % 100000}${Math.random().toString(36).slice(2, 5)}`
-const NODE_NS = `${prefix}-node`
+const canRun = netnsUnavailable() === undefined
 const PODS = ['a', 'b', 'c'] as const
-const podNs = (p: string): string => `${prefix}-${p}`
+const PORTS = [80, 81]
+/** Pods share one node: an accepted connection answers in well under this. */
+const PROBE_TIMEOUT_MS = 400
+let run: NetnsRun | undefined
+let nodeNs = ''
+const podNs = new Map<string, string>()
 const podIP = (p: string): string => `10.66.0.${10 + PODS.indexOf(p as 'a')}`
-const podIface = (p: string): string => `cali${prefix.slice(-4)}${p}`
-const created: string[] = []
-const listeners: ChildProcess[] = []
-
-function ip(...args: string[]): void {
-  execFileSync('ip', args, {stdio: ['ignore', 'ignore', 'pipe']})
-}
-
-function inNs(ns: string, cmd: string, args: string[], input?: string): string {
-  return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], {encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe']})
-}
-
-const LISTEN = `
-const net = require('node:net')
-for (const port of [80, 81]) net.createServer((s) => s.end()).listen(port, '0.0.0.0')
-setTimeout(() => process.exit(0), 120000)
-process.stdout.write('up\\n')
-`
-
-const PROBE = `
-const net = require('node:net')
-const targets = JSON.parse(process.argv[1])
-Promise.all(targets.map(([host, port]) => new Promise((resolve) => {
-  const s = net.connect({host, port, timeout: 400})
-  const done = (ok) => { s.destroy(); resolve(ok) }
-  s.on('connect', () => done(true)); s.on('timeout', () => done(false)); s.on('error', () => done(false))
-}))).then((r) => process.stdout.write(JSON.stringify(r)))
-`
+// Interface names are per node namespace, so they need not carry the run prefix.
+const podIface = (p: string): string => `cali${p}`
 
 function resources(policies: CalcResource[]): CalcResource[] {
   return [
@@ -68,13 +34,13 @@ function resources(policies: CalcResource[]): CalcResource[] {
 
 /** Applies `script` (default: the full start-up script of `table`) in the node, then probes every pod pair. */
 function probeAll(table: NftTable, script = renderFullScript(table)): {kernel: Record<string, boolean>; model: Record<string, boolean>} {
-  if (script !== '') inNs(NODE_NS, 'nft', ['-f', '-'], script)
+  if (script !== '') inNs(nodeNs, 'nft', ['-f', '-'], script)
   const ev = new TableEvaluator(table)
   const kernel: Record<string, boolean> = {}
   const model: Record<string, boolean> = {}
   for (const from of PODS) {
-    const targets = PODS.filter((t) => t !== from).flatMap((t) => [80, 81].map((port) => [podIP(t), port] as const))
-    const res = JSON.parse(inNs(podNs(from), process.execPath, ['-e', PROBE, JSON.stringify(targets)])) as boolean[]
+    const targets = PODS.filter((t) => t !== from).flatMap((t) => PORTS.map((port): ProbeTarget => [podIP(t), port]))
+    const res = run!.probe(podNs.get(from)!, targets, PROBE_TIMEOUT_MS)
     targets.forEach(([host, port], i) => {
       const to = PODS[Number(host.split('.')[3]) - 10]!
       const key = `${from}>${to}:${port}`
@@ -88,46 +54,16 @@ function probeAll(table: NftTable, script = renderFullScript(table)): {kernel: R
 
 describe.skipIf(!canRun)('real traffic through the rendered table (private network namespaces)', () => {
   beforeAll(async () => {
-    ip('netns', 'add', NODE_NS)
-    created.push(NODE_NS)
-    inNs(NODE_NS, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
-    ip('-n', NODE_NS, 'link', 'set', 'lo', 'up')
-    // An uplink with an address and a default route: proxy ARP only answers for 169.254.1.1 when the node has a
-    // route to it through another interface, as a real node does.
-    ip('-n', NODE_NS, 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up1')
-    ip('-n', NODE_NS, 'link', 'set', 'up0', 'up')
-    ip('-n', NODE_NS, 'link', 'set', 'up1', 'up')
-    ip('-n', NODE_NS, 'addr', 'add', '192.0.2.1/24', 'dev', 'up0')
-    ip('-n', NODE_NS, 'route', 'add', 'default', 'via', '192.0.2.254', 'dev', 'up0', 'onlink')
+    run = new NetnsRun('hk')
+    nodeNs = run.addNode('node', {forwarding: true})
     for (const p of PODS) {
-      const ns = podNs(p)
-      ip('netns', 'add', ns)
-      created.push(ns)
-      ip('-n', NODE_NS, 'link', 'add', podIface(p), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns)
-      ip('-n', NODE_NS, 'link', 'set', podIface(p), 'up')
-      inNs(NODE_NS, 'sysctl', ['-qw', `net.ipv4.conf.${podIface(p)}.proxy_arp=1`, `net.ipv4.neigh.${podIface(p)}.proxy_delay=0`])
-      ip('-n', NODE_NS, 'route', 'add', `${podIP(p)}/32`, 'dev', podIface(p))
-      ip('-n', ns, 'link', 'set', 'lo', 'up')
-      ip('-n', ns, 'link', 'set', 'eth0', 'up')
-      ip('-n', ns, 'addr', 'add', `${podIP(p)}/32`, 'dev', 'eth0')
-      ip('-n', ns, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link')
-      ip('-n', ns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0')
-      const l = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', LISTEN], {stdio: ['ignore', 'pipe', 'inherit']})
-      listeners.push(l)
-      await new Promise<void>((resolve) => l.stdout!.once('data', () => resolve()))
+      const ns = run.addPod(nodeNs, {suffix: p, iface: podIface(p), address: podIP(p), hostSide: true})
+      podNs.set(p, ns)
+      await run.listen(ns, PORTS)
     }
   })
 
-  afterAll(() => {
-    for (const l of listeners) l.kill()
-    for (const ns of created.reverse()) {
-      try {
-        ip('netns', 'delete', ns)
-      } catch {
-        // already gone
-      }
-    }
-  })
+  afterAll(() => run?.destroy())
 
   let open: NftTable
 

@@ -1,35 +1,25 @@
 // The rendered scripts against the real nft parser and kernel, inside a network namespace this test creates
 // (per-run name, removed in afterAll even on failure). Skipped when not root or nft/ip are missing.
-import {execFileSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {computePolicyState} from '../../src/dataplane/calc/index.js'
 import {diffTables, renderFullScript, renderTable, type NftTable} from '../../src/dataplane/nftables/index.js'
+import {NetnsRun, inNs, netnsUnavailable} from '../helpers/netns.js'
 import {NetpolWorld, loadCases} from './nft-netpol-harness.js'
 import {RICH_NODE, richResources} from './nft-rich-fixture.js'
 
-function available(): boolean {
-  if (process.getuid?.() !== 0) return false
-  try {
-    execFileSync('nft', ['--version'], {stdio: 'ignore'})
-    execFileSync('ip', ['-V'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-}
-
-const canRun = available()
-const nsName = `hnft-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+const canRun = netnsUnavailable() === undefined
+let run: NetnsRun | undefined
+let nsName = ''
 let dir = ''
 
 function nft(script: string, ...args: string[]): string {
   const file = join(dir, `s-${Math.random().toString(36).slice(2)}.nft`)
   writeFileSync(file, script)
   try {
-    return execFileSync('ip', ['netns', 'exec', nsName, 'nft', ...args, '-f', file], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
+    return inNs(nsName, 'nft', [...args, '-f', file])
   } catch (err) {
     const e = err as {stderr?: string}
     throw new Error(`nft ${args.join(' ')} failed:\n${e.stderr ?? String(err)}\n--- script ---\n${script.split('\n').slice(0, 400).join('\n')}`)
@@ -41,7 +31,7 @@ function nft(script: string, ...args: string[]): string {
  * order follows creation order, which is not semantic); rule order within a chain is kept.
  */
 function dump(): Record<string, unknown> {
-  const out = execFileSync('ip', ['netns', 'exec', nsName, 'nft', '-j', 'list', 'table', 'inet', 'calico'], {encoding: 'utf8'})
+  const out = inNs(nsName, 'nft', ['-j', 'list', 'table', 'inet', 'calico'])
   const doc = JSON.parse(out) as {nftables: Record<string, Record<string, unknown>>[]}
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip)
@@ -64,11 +54,12 @@ function dump(): Record<string, unknown> {
 describe.skipIf(!canRun)('nft scripts against the kernel (in a private netns)', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'hnft-'))
-    execFileSync('ip', ['netns', 'add', nsName])
+    run = new NetnsRun('hnft')
+    nsName = run.addNetns('nft')
   })
   afterAll(() => {
     try {
-      execFileSync('ip', ['netns', 'delete', nsName], {stdio: 'ignore'})
+      run?.destroy()
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }
@@ -80,7 +71,7 @@ describe.skipIf(!canRun)('nft scripts against the kernel (in a private netns)', 
 
   it('the full start-up script of a feature-rich state is accepted and reproduces the model', () => {
     nft(renderFullScript(rich1))
-    const listed = execFileSync('ip', ['netns', 'exec', nsName, 'nft', 'list', 'table', 'inet', 'calico'], {encoding: 'utf8'})
+    const listed = inNs(nsName, 'nft', ['list', 'table', 'inet', 'calico'])
     expect(listed).toContain('End of tier default. Drop if no policies passed packet')
     expect(listed).toContain('NetworkPolicy prod/web ingress')
     // Re-applying the full script replaces the table atomically (no duplicate rules).
