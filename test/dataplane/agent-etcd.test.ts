@@ -17,7 +17,8 @@ describe.skipIf(why !== undefined)('node run against etcd, through an etcd outag
   let agent: AgentProcess
   const connect = (): Promise<EtcdBackend> => EtcdBackend.connect({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints})
   const reach = async (from: string, to: string): Promise<boolean> => (await lab.probeAsync(from, [[to, 80]]))[0]!
-  const eventually = (from: string, to: string, want: boolean): Promise<boolean> => waitFor(async () => (await reach(from, to)) === want, 10_000, 50)
+  const eventually = (from: string, to: string, want: boolean, timeoutMs = 10_000): Promise<boolean> =>
+    waitFor(async () => (await reach(from, to)) === want, timeoutMs, 50)
   const health = (path: string): number => lab.httpGet(19099, path).status
 
   beforeAll(async () => {
@@ -77,7 +78,9 @@ describe.skipIf(why !== undefined)('node run against etcd, through an etcd outag
     const store = await connect()
     await store.delete({kind: 'NetworkPolicy', name: 'a-in', namespace: 't'})
     await store.close()
-    expect(await eventually('b', 'a', true)).toBe(true)
+    // The agent's watch comes back on the client's reconnect backoff (the resync's own backoff is capped at 30 s),
+    // so a quick etcd restart can leave it waiting several seconds more than a change on a live connection.
+    expect(await eventually('b', 'a', true, 45_000), agent.log).toBe(true)
     agent.signal('SIGTERM')
     expect((await agent.exited).code).toBe(0)
   }, 120_000)
