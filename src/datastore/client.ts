@@ -209,6 +209,21 @@ export class ResourceClient {
   }
 
   async create(input: Resource): Promise<Resource> {
+    return this.createResource(input, true)
+  }
+
+  /**
+   * libcalico-go's IPPools().UnsafeCreate, for `calicoctl ipam split` only: creates an IPPool with create()'s
+   * defaults, validation and metadata rules but without the checks that need other objects, namely that its CIDR
+   * overlaps no other pool and that no existing block inside it has a different size. The pools a split creates lie
+   * inside the pool they replace (disabled, still stored until unsafeDeletePool) and take over its blocks.
+   */
+  async unsafeCreatePool(input: Resource): Promise<Resource> {
+    if (info(input.kind).kind !== 'IPPool') throw new ClientError(`unsafe create is only for IPPools, not ${input.kind}`)
+    return this.createResource(input, false)
+  }
+
+  private async createResource(input: Resource, poolChecks: boolean): Promise<Resource> {
     const i = info(input.kind)
     const res = this.prepare(input, i)
     const meta = res.metadata
@@ -227,7 +242,7 @@ export class ResourceClient {
       )
     }
     if (POLICY_KINDS.has(res.kind)) await this.requireTier(tierOf(res))
-    if (res.kind === 'IPPool') await this.checkNewPool(res)
+    if (res.kind === 'IPPool' && poolChecks) await this.checkNewPool(res)
     if (res.kind === 'Node') await this.ensureInitialized()
     meta.uid ||= randomUUID()
     meta.creationTimestamp ||= timestamp(this.now())
@@ -307,7 +322,22 @@ export class ResourceClient {
       this.knownTiers.delete(name)
     }
     let revision = options.resourceVersion || undefined
-    if (i.kind === 'IPPool') revision = await this.disablePool(key, revision)
+    if (i.kind === 'IPPool') revision = await this.disablePool(key, revision, true)
+    try {
+      return this.fromStorage(await this.backend.delete<Resource>(key, revision))
+    } catch (err) {
+      translate(err, key)
+    }
+  }
+
+  /**
+   * libcalico-go's IPPools().UnsafeDelete, for `calicoctl ipam split` only: deletes an IPPool, disabling it first
+   * when it is enabled, but neither waits for in-flight allocations nor releases the pool's block affinities
+   * (ClientOptions.beforePoolDelete): after a split those blocks belong to the pools that replaced it.
+   */
+  async unsafeDeletePool(name: string, options: DeleteOptions = {}): Promise<Resource> {
+    const key: Key = {kind: 'IPPool', name}
+    const revision = await this.disablePool(key, options.resourceVersion || undefined, false)
     try {
       return this.fromStorage(await this.backend.delete<Resource>(key, revision))
     } catch (err) {
@@ -498,10 +528,11 @@ export class ResourceClient {
   }
 
   /**
-   * Calico disables a pool before deleting it so that no new addresses are handed out from it meanwhile.
-   * Returns the revision the delete must match.
+   * Calico disables a pool before deleting it so that no new addresses are handed out from it meanwhile; a normal
+   * delete (`release`) then waits out in-flight allocations and releases the pool's affinities. Returns the
+   * revision the delete must match.
    */
-  private async disablePool(key: Key, revision: string | undefined): Promise<string | undefined> {
+  private async disablePool(key: Key, revision: string | undefined, release: boolean): Promise<string | undefined> {
     let kv: KVPair<Resource>
     try {
       kv = await this.backend.get<Resource>(key)
@@ -517,9 +548,9 @@ export class ResourceClient {
       } catch (err) {
         translate(err, key)
       }
-      if (this.poolDeleteGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, this.poolDeleteGraceMs))
+      if (release && this.poolDeleteGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, this.poolDeleteGraceMs))
     }
-    await this.beforePoolDelete?.(this.fromStorage(current))
+    if (release) await this.beforePoolDelete?.(this.fromStorage(current))
     return current.revision
   }
 

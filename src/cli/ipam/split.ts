@@ -1,11 +1,8 @@
 // `calicoctl ipam split NUMBER` (commands/ipam/split.go): replaces a pool by NUMBER equal pools covering its
 // CIDR. The datastore must be locked (no allocations meanwhile). The new pools overlap the old, disabled one
-// until it is removed, so they are written without the overlap check (Calico's UnsafeCreate/UnsafeDelete).
-import {randomUUID} from 'node:crypto'
-
-import {applyDefaults} from '../../api/defaults.js'
+// until it is removed, so they are written with the client's unsafe pool operations, as Calico's UnsafeCreate and
+// UnsafeDelete: no overlap check on create, no affinity release on delete.
 import type {Resource} from '../../api/resource.js'
-import {validateResource} from '../../api/validate.js'
 import type {ResourceClient} from '../../datastore/client.js'
 import {splitCIDR} from '../../ipam/index.js'
 import {clusterFacts} from './common.js'
@@ -42,15 +39,6 @@ export function splitPoolResource(old: Resource, name: string, cidr: string): Re
     metadata: {name, ...(labels ? {labels: {...labels}} : {}), ...(annotations ? {annotations: {...annotations}} : {})},
     spec: {...structuredClone(specOf(old)), cidr, disabled: false},
   }
-}
-
-/** Writes a pool as the resource client's create would, minus the overlap check (UnsafeCreate). */
-async function unsafeCreatePool(client: ResourceClient, input: Resource): Promise<void> {
-  const res = applyDefaults(structuredClone(input))
-  validateResource(res)
-  res.metadata.uid = randomUUID()
-  res.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
-  await client.backend.create({kind: 'IPPool', name: res.metadata.name ?? ''}, res)
 }
 
 export interface SplitArgs {
@@ -110,15 +98,15 @@ export async function splitPool(client: ResourceClient, args: SplitArgs): Promis
   for (const [i, cidr] of cidrs.entries()) {
     const name = splitPoolName(oldName, i)
     try {
-      await unsafeCreatePool(client, splitPoolResource(disabled, name, cidr))
+      await client.unsafeCreatePool(splitPoolResource(disabled, name, cidr))
     } catch (err) {
       throw new SplitError(`error using unsafe create to make split pool with cidr ${cidr}: ${(err as Error).message}`)
     }
     created.push({name, cidr})
   }
   try {
-    // UnsafeDelete: the old pool's blocks now belong to the new pools, so no affinity is released.
-    await client.backend.delete({kind: 'IPPool', name: oldName}, disabled.metadata.resourceVersion)
+    // The old pool's blocks now belong to the new pools, so its affinities stay.
+    await client.unsafeDeletePool(oldName)
   } catch (err) {
     throw new SplitError(`error removing the IP pool that was split ${oldName}: ${(err as Error).message}`)
   }
