@@ -31,6 +31,14 @@ export interface IpamConf {
   assignIPv6: boolean
 }
 
+/** `feature_control`: annotation-driven features Calico keeps off unless the network configuration enables them. */
+export interface FeatureControl {
+  /** `cni.projectcalico.org/ipAddrsNoIpam`: addresses taken from the pod annotation without IPAM. */
+  ipAddrsNoIpam: boolean
+  /** `cni.projectcalico.org/floatingIPs`: DNAT addresses for the pod. */
+  floatingIPs: boolean
+}
+
 export interface CniLabel {
   key: string
   value: string
@@ -47,6 +55,18 @@ export interface NetConf {
   etcdCertFile?: string
   etcdKeyFile?: string
   kubeconfig?: string
+  /** `kubernetes.k8s_api_root` (else `policy.k8s_api_root`), with any legacy `/api/...` suffix cut off. */
+  k8sAPIRoot?: string
+  /** `policy.k8s_auth_token`, `k8s_client_certificate`, `k8s_client_key`, `k8s_certificate_authority`. */
+  k8sAuthToken?: string
+  k8sClientCertificate?: string
+  k8sClientKey?: string
+  k8sCertificateAuthority?: string
+  /** `calico_api_group`: which Calico CRD group the Kubernetes datastore uses (default: discovered). */
+  calicoAPIGroup?: string
+  /** `policy.type`; `k8s` makes Kubernetes pods' labels, profiles and annotations come from the API server. */
+  policyType?: string
+  featureControl: FeatureControl
   nodename?: string
   nodenameFile?: string
   /** 0 means: read the MTU file Calico's node agent writes, else 1500. */
@@ -150,6 +170,14 @@ function optFlag(o: Json, key: string, fallback: boolean): boolean {
   throw invalid(`ipam.${key} must be "true" or "false"`)
 }
 
+/** A JSON boolean flag (Go bool fields: absent is false). */
+function optBool(o: Json, key: string, where: string): boolean {
+  const v = o[key]
+  if (v === undefined || v === null) return false
+  if (typeof v !== 'boolean') throw invalid(`${where}${key} must be true or false`)
+  return v
+}
+
 /** The cniVersion a configuration asks for, for error replies before the whole config is known to be valid. */
 export function peekCniVersion(stdin: string): string {
   try {
@@ -210,6 +238,10 @@ export function parseNetConf(stdin: string): NetConf {
 
   const k8s = doc.kubernetes ?? {}
   if (!isObject(k8s)) throw invalid('kubernetes must be an object')
+  const policy = doc.policy ?? {}
+  if (!isObject(policy)) throw invalid('policy must be an object')
+  const features = doc.feature_control ?? {}
+  if (!isObject(features)) throw invalid('feature_control must be an object')
 
   const conf: NetConf = {
     cniVersion: version as CniVersion,
@@ -220,6 +252,7 @@ export function parseNetConf(stdin: string): NetConf {
     ipam,
     logLevel,
     labels: parseLabels(doc.args),
+    featureControl: {ipAddrsNoIpam: optBool(features, 'ip_addrs_no_ipam', 'feature_control.'), floatingIPs: optBool(features, 'floating_ips', 'feature_control.')},
     raw: doc,
   }
   const set = <K extends keyof NetConf>(k: K, v: NetConf[K] | undefined) => {
@@ -231,6 +264,14 @@ export function parseNetConf(stdin: string): NetConf {
   set('etcdCertFile', optString(doc, 'etcd_cert_file'))
   set('etcdKeyFile', optString(doc, 'etcd_key_file'))
   set('kubeconfig', optString(k8s, 'kubeconfig', 'kubernetes.'))
+  // Early configurations gave the API root as a full `https://host:6443/api/v1/` URL (getK8sRestConfig).
+  set('k8sAPIRoot', (optString(k8s, 'k8s_api_root', 'kubernetes.') ?? optString(policy, 'k8s_api_root', 'policy.'))?.split('/api/')[0])
+  set('k8sAuthToken', optString(policy, 'k8s_auth_token', 'policy.'))
+  set('k8sClientCertificate', optString(policy, 'k8s_client_certificate', 'policy.'))
+  set('k8sClientKey', optString(policy, 'k8s_client_key', 'policy.'))
+  set('k8sCertificateAuthority', optString(policy, 'k8s_certificate_authority', 'policy.'))
+  set('policyType', optString(policy, 'type', 'policy.'))
+  set('calicoAPIGroup', optString(doc, 'calico_api_group'))
   set('nodename', optString(doc, 'nodename'))
   set('nodenameFile', optString(doc, 'nodename_file'))
   if (doc.prevResult !== undefined) conf.prevResult = doc.prevResult

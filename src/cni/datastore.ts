@@ -41,6 +41,14 @@ export function datastoreConfig(conf: NetConf): DatastoreConfig {
   if (conf.etcdCertFile !== undefined) out.etcdCertFile = conf.etcdCertFile
   if (conf.etcdKeyFile !== undefined) out.etcdKeyFile = conf.etcdKeyFile
   if (conf.kubeconfig !== undefined) out.kubeconfig = conf.kubeconfig
+  // utils.CreateClient hands these to the Calico client as K8S_API_ENDPOINT, K8S_API_TOKEN and CALICO_API_GROUP;
+  // the client certificate settings reach only its pod reads, which here share the datastore's connection.
+  if (conf.k8sAPIRoot !== undefined) out.k8sAPIEndpoint = conf.k8sAPIRoot
+  if (conf.k8sAuthToken !== undefined) out.k8sAPIToken = conf.k8sAuthToken
+  if (conf.k8sClientCertificate !== undefined) out.k8sCertFile = conf.k8sClientCertificate
+  if (conf.k8sClientKey !== undefined) out.k8sKeyFile = conf.k8sClientKey
+  if (conf.k8sCertificateAuthority !== undefined) out.k8sCAFile = conf.k8sCertificateAuthority
+  if (conf.calicoAPIGroup !== undefined) out.calicoAPIGroup = conf.calicoAPIGroup
   return out
 }
 

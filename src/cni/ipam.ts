@@ -16,8 +16,8 @@ export interface IpamRequest {
   conf: NetConf
   ids: WorkloadIdentifiers
   handleID: string
-  /** CNI_ARGS `IP=`: a specific address instead of auto-assignment. */
-  requestedIP?: string
+  /** Specific addresses instead of auto-assignment (CNI_ARGS `IP=`, or the pod's `ipAddrs` annotation). */
+  requestedIPs?: readonly string[]
   now?: Date
 }
 
@@ -55,9 +55,13 @@ export function resolvePools(requested: readonly string[], pools: readonly Resou
   })
 }
 
-/** Releases whatever a failed auto-assignment left assigned; the original failure is what the caller reports. */
+/** Releases whatever a failed assignment left assigned; the original failure is what the caller reports. */
 async function releaseAssigned(ipam: IPAMClient, log: Logger, ...sets: (IPAMAssignments | undefined)[]): Promise<void> {
-  const addresses = sets.flatMap((s) => s?.ips ?? []).map((ip) => ({address: ip.split('/')[0] ?? ip}))
+  await releaseIPs(ipam, log, sets.flatMap((s) => s?.ips ?? []))
+}
+
+async function releaseIPs(ipam: IPAMClient, log: Logger, ips: readonly string[]): Promise<void> {
+  const addresses = ips.map((ip) => ({address: ip.split('/')[0] ?? ip}))
   if (addresses.length === 0) return
   try {
     await ipam.releaseIPs(addresses)
@@ -92,14 +96,18 @@ async function assign(backend: Backend, req: IpamRequest, log: Logger): Promise<
   const ipam = new IPAMClient(backend)
   const attrs = allocationAttrs(req.ids, req.now ?? new Date())
   const {conf} = req
-  if (req.requestedIP !== undefined) {
-    const ip = req.requestedIP
+  if (req.requestedIPs !== undefined) {
+    const assigned: string[] = []
     try {
-      await ipam.assignIP({ip, handleID: req.handleID, attrs, hostname: req.ids.node, intendedUse: 'Workload'})
+      for (const ip of req.requestedIPs) {
+        await ipam.assignIP({ip, handleID: req.handleID, attrs, hostname: req.ids.node, intendedUse: 'Workload'})
+        assigned.push(ip)
+      }
     } catch (err) {
+      await releaseIPs(ipam, log, assigned)
       throw ipamFailure(err)
     }
-    return [{address: `${ip}/${ip.includes(':') ? 128 : 32}`}]
+    return assigned.map((ip) => ({address: `${ip}/${ip.includes(':') ? 128 : 32}`}))
   }
   const num4 = conf.ipam.assignIPv4 ? 1 : 0
   const num6 = conf.ipam.assignIPv6 ? 1 : 0
@@ -153,6 +161,24 @@ export async function ipamDel(backend: Backend, handleID: string, log: Logger): 
       return
     }
     throw ipamFailure(err)
+  } finally {
+    await lock.unlock()
+  }
+}
+
+/**
+ * Releases addresses whatever handle holds them: the pod's earlier addresses before its `ipAddrs` annotation asks
+ * for fixed ones (k8s releaseIPAddrs). Addresses IPAM does not hold are not an error.
+ */
+export async function ipamReleaseIPs(backend: Backend, ips: readonly string[], log: Logger): Promise<void> {
+  if (ips.length === 0) return
+  const ipam = new IPAMClient(backend)
+  const lock = await acquireIPAMLock()
+  try {
+    const {unallocated} = await ipam.releaseIPs(ips.map((ip) => ({address: ip.split('/')[0] ?? ip})))
+    if (unallocated.length > 0) log.warning('asked to release addresses IPAM does not hold', {addresses: unallocated})
+  } catch (err) {
+    throw new CniError(CNI_CODES.internal, `failed to release ipAddrs: ${err instanceof Error ? err.message : String(err)}`)
   } finally {
     await lock.unlock()
   }

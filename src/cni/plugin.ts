@@ -1,21 +1,24 @@
-// The two plugins' commands. `calico` (cni-plugin/pkg/plugin, pkg/k8s): ADD assigns addresses, plumbs the veth
-// and writes the WorkloadEndpoint; DEL undoes all of it idempotently; CHECK verifies it against prevResult.
+// The two plugins' commands. `calico` (cni-plugin/pkg/plugin, pkg/k8s): ADD assigns addresses (for a Kubernetes pod
+// on the Kubernetes datastore as the Pod's and Namespace's annotations direct), plumbs the veth and writes the
+// WorkloadEndpoint (on that datastore: annotates the Pod, whose view the endpoint is); DEL undoes all of it
+// idempotently; CHECK verifies it against prevResult.
 // `calico-ipam` (pkg/ipamplugin): the same address management as a standalone IPAM plugin. I/O is reached only
 // through PluginDeps, so the orchestration is testable without root.
 import {ResourceDoesNotExistError} from '../api/errors.js'
 import type {Resource} from '../api/resource.js'
 import type {Backend} from '../datastore/backend.js'
 import {ResourceClient} from '../datastore/client.js'
+import {addressSource, checkFloatingIPs, ipamForPod, type AddressSource} from './annotations.js'
 import type {CniEnv, NetConf} from './config.js'
 import type {Dataplane} from './dataplane.js'
 import {determineMTU, determineNodename} from './datastore.js'
 import {execPlugin, findPlugin} from './delegate.js'
 import {buildWorkloadEndpoint} from './endpoint.js'
 import {CNI_CODES, CniError} from './errors.js'
-import {ipamAdd, ipamCheck, ipamDel, type IpamRequest} from './ipam.js'
+import {ipamAdd, ipamCheck, ipamDel, ipamReleaseIPs, type IpamRequest} from './ipam.js'
 import type {Logger} from './log.js'
 import {hostVethName, ipamHandleID, wepName, workloadIdentifiers, type WorkloadIdentifiers} from './names.js'
-import {podInfo} from './pods.js'
+import {podFacts, podReaderFor} from './pods.js'
 import {decodeResult, encodeResult, hostCIDR, type CniIPConfig, type DecodedResult} from './result.js'
 
 export const CALICO_IPAM = 'calico-ipam'
@@ -51,11 +54,12 @@ async function withContext<T>(conf: NetConf, env: CniEnv, deps: PluginDeps, fn: 
 
 // ------------------------------------------------------------------ IPAM (in-process or delegated)
 
-/** Calico IPAM for this container: auto-assignment, or the address CNI_ARGS `IP=` asks for. */
-function calicoIpamAdd(ctx: Context): Promise<CniIPConfig[]> {
+/** Calico IPAM for this container: auto-assignment, or the addresses given (CNI_ARGS `IP=`, the `ipAddrs` annotation). */
+function calicoIpamAdd(ctx: Context, requestedIPs?: readonly string[]): Promise<CniIPConfig[]> {
   const {conf, env, deps} = ctx
   const req: IpamRequest = {conf, ids: ctx.ids, handleID: ctx.handleID, now: deps.now?.() ?? new Date()}
-  if (env.args.IP) req.requestedIP = env.args.IP
+  if (requestedIPs !== undefined) req.requestedIPs = requestedIPs
+  else if (env.args.IP) req.requestedIPs = [env.args.IP]
   return ipamAdd(ctx.backend, req, deps.log)
 }
 
@@ -65,6 +69,29 @@ async function assignAddresses(ctx: Context): Promise<CniIPConfig[]> {
   const result = decodeResult(await execPlugin(findPlugin(conf.ipam.type, env.path), 'ADD', deps.processEnv, deps.stdin))
   if (!result || result.ips.length === 0) throw new CniError(CNI_CODES.internal, `IPAM plugin ${conf.ipam.type} returned no addresses`)
   return result.ips
+}
+
+/**
+ * The pod's addresses from where its annotations say (k8s CmdAddK8s): IPAM as configured, the `ipAddrs` addresses
+ * through Calico IPAM (after releasing what the pod's endpoint held before), or the `ipAddrsNoIpam` ones as given.
+ */
+async function podAddresses(ctx: Context, source: AddressSource): Promise<CniIPConfig[]> {
+  switch (source.kind) {
+    case 'ipam':
+      return assignAddresses(ctx)
+    case 'noIpam':
+      return source.ips.map((ip) => ({address: hostCIDR(ip)}))
+    case 'ipAddrs': {
+      const previous = await getEndpoint(new ResourceClient(ctx.backend), ctx.ids)
+      const nets = (previous?.spec as {ipNetworks?: unknown} | undefined)?.ipNetworks
+      if (Array.isArray(nets)) await ipamReleaseIPs(ctx.backend, nets.map(String), ctx.deps.log)
+      try {
+        return await calicoIpamAdd(ctx, source.ips)
+      } catch (err) {
+        throw new CniError(err instanceof CniError ? err.code : CNI_CODES.internal, `error getting IP from IPAM: ${(err as Error).message}`)
+      }
+    }
+  }
 }
 
 async function releaseAddresses(ctx: Context): Promise<void> {
@@ -77,21 +104,27 @@ async function releaseAddresses(ctx: Context): Promise<void> {
 
 /** ADD: the CNI result, already in the configuration's cniVersion. */
 export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<Record<string, unknown>> {
-  return withContext(conf, env, deps, async (ctx) => {
-    const {ids, backend, deps: {log}} = ctx
+  return withContext(conf, env, deps, async (base) => {
+    const {ids, backend, deps: {log}} = base
     const started = Date.now()
     await deps.dataplane.requireNetns(env.netns)
-    const pod = await podInfo(conf, ids, backend)
-    const assigned = await assignAddresses(ctx)
+    const pod = await podFacts(conf, ids, await podReaderFor(backend))
+    // Everything the annotations decide is checked before an address is taken, so a refusal leaves nothing to undo.
+    const ctx: Context = {...base, conf: {...conf, ipam: ipamForPod(conf.ipam, pod.namespaceAnnotations, pod.annotations)}}
+    const source = addressSource(ctx.conf, pod.annotations)
+    checkFloatingIPs(ctx.conf, pod.annotations)
+    const assigned = await podAddresses(ctx, source)
     const addresses = assigned.map((ip) => hostCIDR(ip.address))
     const hostVeth = hostVethName(ids)
-    log.info('assigned addresses', {workload: wepName(ids), addresses, ms: Date.now() - started})
+    log.info('assigned addresses', {workload: wepName(ids), addresses, source: source.kind, ms: Date.now() - started})
     let plumbing = false
     try {
       const mtu = determineMTU(conf)
       plumbing = true
       const links = await deps.dataplane.setup({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu, addresses})
       log.debug('interfaces ready', {hostVeth, ms: Date.now() - started})
+      // On the Kubernetes datastore this write is a patch of the Pod's annotations (podIP, podIPs, containerID):
+      // the endpoint itself is derived from the Pod.
       const wep = buildWorkloadEndpoint(ids, pod, {hostName: hostVeth, mac: links.containerMac, ipNetworks: addresses}, conf.name)
       await new ResourceClient(backend).apply(wep)
       log.debug('endpoint written', {workload: wep.metadata.name, ms: Date.now() - started})
@@ -107,7 +140,7 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
       // Leave nothing behind: the runtime will DEL or retry the ADD, and neither may find half a workload.
       log.error('ADD failed; cleaning up', {error: String(err)})
       if (plumbing) await deps.dataplane.teardown(hostVeth, env.netns, env.ifName, true).catch((e) => log.error('cleanup of interfaces failed', {error: String(e)}))
-      await releaseAddresses(ctx).catch((e) => log.error('releasing addresses failed', {error: String(e)}))
+      if (source.kind !== 'noIpam') await releaseAddresses(ctx).catch((e) => log.error('releasing addresses failed', {error: String(e)}))
       throw err
     }
   })

@@ -1,65 +1,94 @@
-// Where pod labels and the service account come from. With the Kubernetes datastore, from the Pod: through the
-// backend's `readPod` when it offers one, else through the WorkloadEndpoint the backend derives from the Pod
-// (libcalico-model.md §11.3: pod labels plus Calico's, spec.serviceAccountName). Otherwise from the network
-// configuration's `args.cni.labels`, with Kubernetes' default service account.
-import {ResourceDoesNotExistError} from '../api/errors.js'
-import type {Resource} from '../api/resource.js'
+// What the plugin knows about the pod it wires up. For a Kubernetes pod on the Kubernetes datastore it asks the API
+// server, as Calico's plugin does (cni-plugin/pkg/k8s getK8sPodInfo, getK8sNSInfo): the Pod's labels, service
+// account and annotations, and its Namespace's annotations, read over the datastore's own API connection. Otherwise
+// the labels come from the network configuration's `args.cni.labels`, with Kubernetes' default service account.
 import type {Backend} from '../datastore/backend.js'
+import type {KubernetesBackend} from '../datastore/kubernetes/backend.js'
+import type {KubeObject} from '../datastore/kubernetes/client.js'
 import type {NetConf} from './config.js'
 import type {PodInfo} from './endpoint.js'
 import {labelsFromArgs} from './endpoint.js'
 import {CNI_CODES, CniError} from './errors.js'
 import type {WorkloadIdentifiers} from './names.js'
-import {wepName} from './names.js'
 
 /** Kubernetes runs pods without an explicit service account as `default`. */
 export const DEFAULT_SERVICE_ACCOUNT = 'default'
-/** Labels Calico adds to endpoints itself; never taken as pod labels. */
-const CALICO_LABEL_PREFIX = 'projectcalico.org/'
 
-/** The pod facts a backend that mirrors Kubernetes can supply. */
+/** The pod facts the API server supplies. */
 export interface KubernetesPod {
-  labels?: Record<string, string>
-  serviceAccountName?: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  serviceAccountName: string
 }
 
-/** Implemented by a Backend that can read core/v1 Pods directly. */
+/** Reads pods and namespaces; failures (a missing pod included) are CniErrors with the API server's message. */
 export interface PodReader {
-  readPod(namespace: string, name: string): Promise<KubernetesPod | undefined>
+  readPod(namespace: string, name: string): Promise<KubernetesPod>
+  readNamespaceAnnotations(namespace: string): Promise<Record<string, string>>
 }
 
+/** Everything ADD uses about the pod: the endpoint's labels and account, and the annotations Calico acts on. */
+export interface PodFacts extends PodInfo {
+  annotations: Record<string, string>
+  namespaceAnnotations: Record<string, string>
+}
+
+/** Implemented by test doubles standing in for the API server. */
 export function hasPodReader(backend: Backend): backend is Backend & PodReader {
-  return typeof (backend as Partial<PodReader>).readPod === 'function'
+  const r = backend as Partial<PodReader>
+  return typeof r.readPod === 'function' && typeof r.readNamespaceAnnotations === 'function'
 }
 
-function podNotFound(ids: WorkloadIdentifiers): CniError {
-  return new CniError(CNI_CODES.internal, `pods "${ids.pod}" not found`)
+const stringMap = (v: unknown): Record<string, string> =>
+  typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : {}
+
+/** The API server reads over the Kubernetes backend's client (the module is loaded already when that backend is). */
+async function apiServerReader(backend: KubernetesBackend): Promise<PodReader> {
+  const {KubeApiError} = await import('../datastore/kubernetes/client.js')
+  const get = async (path: string): Promise<KubeObject> => {
+    try {
+      return await backend.client.request<KubeObject>('GET', path)
+    } catch (err) {
+      // kubelet retries a failed ADD; the message is the API server's own (`pods "web-0" not found`).
+      if (err instanceof KubeApiError) throw new CniError(CNI_CODES.internal, err.message)
+      throw err
+    }
+  }
+  const ns = encodeURIComponent
+  return {
+    async readPod(namespace, name) {
+      const pod = await get(`/api/v1/namespaces/${ns(namespace)}/pods/${ns(name)}`)
+      const spec = (pod.spec ?? {}) as {serviceAccountName?: unknown}
+      return {
+        labels: stringMap(pod.metadata.labels),
+        annotations: stringMap(pod.metadata.annotations),
+        serviceAccountName: typeof spec.serviceAccountName === 'string' ? spec.serviceAccountName : '',
+      }
+    },
+    async readNamespaceAnnotations(namespace) {
+      return stringMap((await get(`/api/v1/namespaces/${ns(namespace)}`)).metadata.annotations)
+    },
+  }
 }
 
-async function podFromDatastore(ids: WorkloadIdentifiers, backend: Backend): Promise<KubernetesPod> {
-  if (hasPodReader(backend)) {
-    const pod = await backend.readPod(ids.namespace, ids.pod)
-    if (pod === undefined) throw podNotFound(ids)
-    return pod
-  }
-  let wep: Resource
-  try {
-    wep = (await backend.get<Resource>({kind: 'WorkloadEndpoint', name: wepName(ids), namespace: ids.namespace})).value
-  } catch (err) {
-    if (err instanceof ResourceDoesNotExistError) throw podNotFound(ids)
-    throw err
-  }
-  const labels = Object.fromEntries(Object.entries(wep.metadata.labels ?? {}).filter(([k]) => !k.startsWith(CALICO_LABEL_PREFIX)))
-  const sa = (wep.spec as {serviceAccountName?: unknown} | undefined)?.serviceAccountName
-  return typeof sa === 'string' ? {labels, serviceAccountName: sa} : {labels}
+/** Who answers pod questions for this datastore: the API server on KDD, nobody elsewhere. */
+export async function podReaderFor(backend: Backend): Promise<PodReader | undefined> {
+  if (hasPodReader(backend)) return backend
+  if (backend.type === 'kubernetes') return apiServerReader(backend as KubernetesBackend)
+  return undefined
 }
 
-export async function podInfo(conf: NetConf, ids: WorkloadIdentifiers, backend: Backend): Promise<PodInfo> {
-  const fromArgs = labelsFromArgs(conf.labels)
-  if (ids.orchestrator !== 'k8s') return {labels: fromArgs, serviceAccountName: ''}
-  if (conf.datastoreType === 'kubernetes') {
-    const pod = await podFromDatastore(ids, backend)
-    return {labels: {...(pod.labels ?? {})}, serviceAccountName: pod.serviceAccountName || DEFAULT_SERVICE_ACCOUNT}
+export async function podFacts(conf: NetConf, ids: WorkloadIdentifiers, reader: PodReader | undefined): Promise<PodFacts> {
+  const none = {annotations: {}, namespaceAnnotations: {}}
+  if (ids.orchestrator !== 'k8s') return {labels: labelsFromArgs(conf.labels), serviceAccountName: '', ...none}
+  if (reader === undefined) return {labels: labelsFromArgs(conf.labels), serviceAccountName: DEFAULT_SERVICE_ACCOUNT, ...none}
+  // The namespace first, as Calico does: a pod in a namespace that is gone fails on the namespace.
+  const namespaceAnnotations = await reader.readNamespaceAnnotations(ids.namespace)
+  const pod = await reader.readPod(ids.namespace, ids.pod)
+  return {
+    labels: pod.labels,
+    serviceAccountName: pod.serviceAccountName || DEFAULT_SERVICE_ACCOUNT,
+    annotations: pod.annotations,
+    namespaceAnnotations,
   }
-  return {labels: fromArgs, serviceAccountName: DEFAULT_SERVICE_ACCOUNT}
 }

@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
 import {parseCniArgs, parseCniEnv, parseNetConf, peekCniVersion} from '../../src/cni/config.js'
+import {datastoreConfig} from '../../src/cni/datastore.js'
 import {CniError} from '../../src/cni/errors.js'
 
 function codeOf(fn: () => unknown): {code: number; msg: string; details: string} {
@@ -112,6 +113,34 @@ describe('network configuration', () => {
     })
   })
 
+  it('reads the Kubernetes connection, policy type and feature switches, and hands the connection to the datastore', () => {
+    const conf = parseNetConf(
+      JSON.stringify({
+        ...BASE,
+        datastore_type: 'kubernetes',
+        kubernetes: {kubeconfig: '/etc/cni/net.d/calico-kubeconfig', k8s_api_root: 'https://10.96.0.1:443/api/v1/'},
+        policy: {type: 'k8s', k8s_auth_token: 't0k', k8s_client_certificate: '/c', k8s_client_key: '/k', k8s_certificate_authority: '/ca'},
+        feature_control: {ip_addrs_no_ipam: true},
+        calico_api_group: 'projectcalico.org/v3',
+      }),
+    )
+    expect(conf).toMatchObject({k8sAPIRoot: 'https://10.96.0.1:443', policyType: 'k8s', featureControl: {ipAddrsNoIpam: true, floatingIPs: false}})
+    expect(datastoreConfig(conf)).toEqual({
+      datastoreType: 'kubernetes',
+      etcdEndpoints: 'http://127.0.0.1:2379',
+      kubeconfig: '/etc/cni/net.d/calico-kubeconfig',
+      k8sAPIEndpoint: 'https://10.96.0.1:443',
+      k8sAPIToken: 't0k',
+      k8sCertFile: '/c',
+      k8sKeyFile: '/k',
+      k8sCAFile: '/ca',
+      calicoAPIGroup: 'projectcalico.org/v3',
+    })
+    // policy.k8s_api_root is the older spelling; kubernetes.k8s_api_root wins when both are given.
+    expect(parseNetConf(JSON.stringify({...BASE, policy: {k8s_api_root: 'https://old:6443'}})).k8sAPIRoot).toBe('https://old:6443')
+    expect(parseNetConf(JSON.stringify(BASE)).featureControl).toEqual({ipAddrsNoIpam: false, floatingIPs: false})
+  })
+
   it('reports undecodable input with code 6 and bad versions with code 1', () => {
     expect(codeOf(() => parseNetConf('{'))).toMatchObject({code: 6})
     expect(codeOf(() => parseNetConf('[]'))).toMatchObject({code: 6})
@@ -135,6 +164,8 @@ describe('network configuration', () => {
       [{ipam: {type: 'calico-ipam', ipv4_pools: 'p'}}, 'ipam.ipv4_pools must be a list of strings'],
       [{log_level: 'loud'}, 'invalid log_level "loud"'],
       [{args: {cni: {labels: {app: 'x'}}}}, 'args.cni.labels must be a list'],
+      [{policy: 'k8s'}, 'policy must be an object'],
+      [{feature_control: {floating_ips: 'yes'}}, 'feature_control.floating_ips must be true or false'],
     ]
     for (const [patch, msg] of bad) expect(codeOf(() => parseNetConf(JSON.stringify({...BASE, ...patch})))).toMatchObject({code: 7, msg})
   })

@@ -7,8 +7,6 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import type {Resource} from '../../src/api/resource.js'
-import type {Dataplane, SetupResult, WorkloadNetwork} from '../../src/cni/dataplane.js'
-import {CniError} from '../../src/cni/errors.js'
 import {acquireIPAMLock} from '../../src/cni/ipam-lock.js'
 import {silentLogger} from '../../src/cni/log.js'
 import {runPlugin, type PluginKind} from '../../src/cni/main.js'
@@ -16,35 +14,7 @@ import type {Backend} from '../../src/datastore/backend.js'
 import {ResourceClient} from '../../src/datastore/client.js'
 import {openBackend} from '../../src/datastore/factory.js'
 import {checkIPAM, IPAMClient} from '../../src/ipam/index.js'
-
-class RecordingDataplane implements Dataplane {
-  readonly live = new Map<string, WorkloadNetwork>()
-  failSetup?: Error
-  failCheck?: Error
-  teardowns: {hostVeth: string; hostSideToo: boolean}[] = []
-
-  async requireNetns(path: string): Promise<void> {
-    if (path.endsWith('/gone')) throw new CniError(3, `failed to open netns "${path}"`)
-  }
-
-  async setup(net: WorkloadNetwork): Promise<SetupResult> {
-    this.live.set(net.hostVeth, net)
-    if (this.failSetup) throw this.failSetup
-    return {hostMac: 'ee:ee:ee:ee:ee:ee', containerMac: '02:00:00:00:00:01'}
-  }
-
-  async teardown(hostVeth: string, _netns: string, _iface: string, hostSideToo: boolean): Promise<void> {
-    this.teardowns.push({hostVeth, hostSideToo})
-    if (hostSideToo) this.live.delete(hostVeth)
-  }
-
-  async check(net: WorkloadNetwork): Promise<void> {
-    if (this.failCheck) throw this.failCheck
-    const have = this.live.get(net.hostVeth)
-    if (!have) throw new CniError(999, `host interface ${net.hostVeth} does not exist`)
-    for (const a of net.addresses) if (!have.addresses.includes(a)) throw new CniError(999, `interface ${net.containerIface} lacks address ${a}`)
-  }
-}
+import {RecordingDataplane} from './cni-recording-dataplane.js'
 
 let dir: string
 let backend: Backend

@@ -1,63 +1,92 @@
-// Pod labels and service account: from the Kubernetes datastore (readPod, or the Pod-derived endpoint) or from
-// the network configuration's args.cni.labels.
+// Pod facts: from the API server for a Kubernetes pod on the Kubernetes datastore (namespace first, as Calico), from
+// the network configuration's args.cni.labels otherwise.
 import {describe, expect, it} from 'vitest'
 
-import {ResourceDoesNotExistError} from '../../src/api/errors.js'
 import type {CniEnv} from '../../src/cni/config.js'
 import {parseNetConf} from '../../src/cni/config.js'
+import {CniError} from '../../src/cni/errors.js'
 import {workloadIdentifiers} from '../../src/cni/names.js'
-import {podInfo} from '../../src/cni/pods.js'
-import type {Backend, Key, KVPair} from '../../src/datastore/backend.js'
+import {podFacts, podReaderFor, type KubernetesPod, type PodReader} from '../../src/cni/pods.js'
+import type {Backend} from '../../src/datastore/backend.js'
 
 const env: CniEnv = {command: 'ADD', containerID: 'c1', netns: '/x', ifName: 'eth0', args: {K8S_POD_NAMESPACE: 'web', K8S_POD_NAME: 'api-0'}, path: []}
-const ids = workloadIdentifiers(env, 'node-1')
+const k8sPod = workloadIdentifiers(env, 'node-1')
+const cniWorkload = workloadIdentifiers({...env, args: {}}, 'node-1')
 const kdd = parseNetConf(JSON.stringify({cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'calico', datastore_type: 'kubernetes', ipam: {type: 'calico-ipam'}, args: {cni: {labels: [{key: 'ignored', value: 'x'}]}}}))
 const etcd = parseNetConf(JSON.stringify({cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'calico', etcd_endpoints: 'http://e:2379', ipam: {type: 'calico-ipam'}, args: {cni: {labels: [{key: 'app', value: 'api'}]}}}))
 
-function backendWith(get: (key: Key) => unknown, extra: object = {}): Backend {
+/** An API server stand-in holding one namespace and its pods; records what was read, in order. */
+function reader(pods: Record<string, KubernetesPod>, namespaceAnnotations: Record<string, string> = {}): PodReader & {reads: string[]} {
+  const reads: string[] = []
+  return {
+    reads,
+    async readNamespaceAnnotations(namespace) {
+      reads.push(`namespaces/${namespace}`)
+      if (namespace !== 'web') throw new CniError(999, `namespaces "${namespace}" not found`)
+      return namespaceAnnotations
+    },
+    async readPod(namespace, name) {
+      reads.push(`pods/${namespace}/${name}`)
+      const pod = pods[name]
+      if (!pod) throw new CniError(999, `pods "${name}" not found`)
+      return pod
+    },
+  }
+}
+
+function backendOfType(type: Backend['type'], extra: object = {}): Backend {
   const unused = () => Promise.reject(new Error('not used'))
   return {
-    type: 'kubernetes',
+    type,
     create: unused,
     update: unused,
     apply: unused,
     delete: unused,
     list: unused,
+    get: unused,
     watch: () => {
       throw new Error('not used')
     },
     close: () => Promise.resolve(),
-    get: async <V,>(key: Key): Promise<KVPair<V>> => ({key, value: get(key) as V, revision: '1'}),
     ...extra,
   }
 }
 
-describe('pod info', () => {
-  it('takes labels from args.cni.labels and the default service account without a Kubernetes datastore', async () => {
-    expect(await podInfo(etcd, ids, backendWith(() => undefined))).toEqual({labels: {app: 'api'}, serviceAccountName: 'default'})
+describe('pod facts', () => {
+  it('reads the namespace, then the pod, from the API server', async () => {
+    const api = reader({'api-0': {labels: {app: 'api'}, annotations: {'cni.projectcalico.org/ipv4pools': '["p"]'}, serviceAccountName: 'api-sa'}}, {owner: 'team-a'})
+    expect(await podFacts(kdd, k8sPod, api)).toEqual({
+      labels: {app: 'api'},
+      serviceAccountName: 'api-sa',
+      annotations: {'cni.projectcalico.org/ipv4pools': '["p"]'},
+      namespaceAnnotations: {owner: 'team-a'},
+    })
+    expect(api.reads).toEqual(['namespaces/web', 'pods/web/api-0'])
   })
 
-  it('reads the Pod through the Kubernetes backend’s endpoint view, dropping Calico’s own labels', async () => {
-    const seen: Key[] = []
-    const backend = backendWith((key) => {
-      seen.push(key)
-      return {
-        apiVersion: 'projectcalico.org/v3',
-        kind: 'WorkloadEndpoint',
-        metadata: {name: 'node--1-k8s-api--0-eth0', namespace: 'web', labels: {app: 'api', tier: 'be', 'projectcalico.org/namespace': 'web'}},
-        spec: {serviceAccountName: 'api-sa'},
-      }
-    })
-    expect(await podInfo(kdd, ids, backend)).toEqual({labels: {app: 'api', tier: 'be'}, serviceAccountName: 'api-sa'})
-    expect(seen).toEqual([{kind: 'WorkloadEndpoint', name: 'node--1-k8s-api--0-eth0', namespace: 'web'}])
+  it('gives a pod without a service account Kubernetes\' default one', async () => {
+    const api = reader({'api-0': {labels: {}, annotations: {}, serviceAccountName: ''}})
+    expect((await podFacts(kdd, k8sPod, api)).serviceAccountName).toBe('default')
   })
 
-  it('prefers a backend’s readPod and reports a missing pod', async () => {
-    const withReader = backendWith(() => undefined, {readPod: async (ns: string, name: string) => (name === 'api-0' && ns === 'web' ? {labels: {a: 'b'}} : undefined)})
-    expect(await podInfo(kdd, ids, withReader)).toEqual({labels: {a: 'b'}, serviceAccountName: 'default'})
-    const missing = backendWith(() => {
-      throw new ResourceDoesNotExistError('WorkloadEndpoint(web/x)')
-    })
-    await expect(podInfo(kdd, ids, missing)).rejects.toMatchObject({code: 999, message: 'pods "api-0" not found'})
+  it('fails with the API server\'s message when the pod or its namespace is missing', async () => {
+    await expect(podFacts(kdd, k8sPod, reader({}))).rejects.toMatchObject({code: 999, message: 'pods "api-0" not found'})
+    const elsewhere = workloadIdentifiers({...env, args: {K8S_POD_NAMESPACE: 'gone', K8S_POD_NAME: 'api-0'}}, 'node-1')
+    await expect(podFacts(kdd, elsewhere, reader({}))).rejects.toMatchObject({message: 'namespaces "gone" not found'})
+  })
+
+  it('takes labels from args.cni.labels without an API server, and plain CNI workloads never ask one', async () => {
+    expect(await podFacts(etcd, k8sPod, undefined)).toEqual({labels: {app: 'api'}, serviceAccountName: 'default', annotations: {}, namespaceAnnotations: {}})
+    const api = reader({})
+    expect(await podFacts(etcd, cniWorkload, api)).toEqual({labels: {app: 'api'}, serviceAccountName: '', annotations: {}, namespaceAnnotations: {}})
+    expect(api.reads).toEqual([])
+  })
+
+  it('asks the API server only on the Kubernetes datastore', async () => {
+    expect(await podReaderFor(backendOfType('etcdv3'))).toBeUndefined()
+    expect(await podReaderFor(backendOfType('embedded'))).toBeUndefined()
+    // A stand-in that answers pod questions itself (as these tests' readers do) is used as it is.
+    const standIn = backendOfType('kubernetes', reader({}))
+    expect(await podReaderFor(standIn)).toBe(standIn)
   })
 })

@@ -1,0 +1,199 @@
+// The plugins on the Kubernetes datastore, in-process against the test API server (real HTTP, Calico's CRDs) with a
+// recording dataplane: ADD reads the Pod and its Namespace, takes addresses as their annotations say and annotates
+// the Pod instead of writing an endpoint object; DEL releases by handle and clears the address annotations.
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import type {Resource} from '../../src/api/resource.js'
+import {silentLogger} from '../../src/cni/log.js'
+import {runPlugin, type PluginKind} from '../../src/cni/main.js'
+import type {Backend} from '../../src/datastore/backend.js'
+import {ResourceClient} from '../../src/datastore/client.js'
+import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
+import {checkIPAM, IPAMClient} from '../../src/ipam/index.js'
+import {startServer} from '../k8s-apiserver/helpers.js'
+import type {KubeObject, TestApiServer} from '../k8s-apiserver/server.js'
+import {RecordingDataplane} from './cni-recording-dataplane.js'
+
+const POD_IP = 'cni.projectcalico.org/podIP'
+const POD_IPS = 'cni.projectcalico.org/podIPs'
+const CONTAINER_ID = 'cni.projectcalico.org/containerID'
+
+let server: TestApiServer
+let backend: Backend
+let dataplane: RecordingDataplane
+
+beforeEach(async () => {
+  server = await startServer({crds: 'v1'})
+  backend = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url})
+  const client = new ResourceClient(backend)
+  for (const [name, cidr] of [['pool-a', '10.60.0.0/24'], ['pool-b', '10.61.0.0/24']]) {
+    await client.create({apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name}, spec: {cidr, blockSize: 28, ipipMode: 'Never', vxlanMode: 'Never'}})
+  }
+  server.seed('', 'nodes', {metadata: {name: 'node1'}})
+  namespace('web')
+  dataplane = new RecordingDataplane()
+})
+
+afterEach(async () => {
+  await backend.close()
+  await server.stop()
+})
+
+function namespace(name: string, annotations: Record<string, string> = {}): void {
+  server.seed('', 'namespaces', {metadata: {name, annotations}})
+}
+
+function pod(name: string, extra: {labels?: Record<string, string>; annotations?: Record<string, string>; serviceAccountName?: string; namespace?: string} = {}): void {
+  server.seed('', 'pods', {
+    metadata: {name, namespace: extra.namespace ?? 'web', labels: extra.labels ?? {}, annotations: extra.annotations ?? {}},
+    spec: {nodeName: 'node1', serviceAccountName: extra.serviceAccountName, containers: [{name: 'c', image: 'busybox'}]},
+  }, extra.namespace ?? 'web')
+}
+
+function storedPod(name: string, ns = 'web'): KubeObject {
+  const p = server.object('', 'pods', name, ns)
+  if (!p) throw new Error(`pod ${ns}/${name} is gone`)
+  return p
+}
+
+function conf(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'calico', datastore_type: 'kubernetes', kubernetes: {k8s_api_root: server.url},
+    policy: {type: 'k8s'}, nodename: 'node1', mtu: 1400, ipam: {type: 'calico-ipam'}, ...extra,
+  }
+}
+
+async function run(kind: PluginKind, command: string, opts: {containerID?: string; pod?: string; namespace?: string; conf?: Record<string, unknown>} = {}) {
+  let out = ''
+  const containerID = opts.containerID ?? 'cid1'
+  const code = await runPlugin(kind, {
+    env: {
+      CNI_COMMAND: command,
+      CNI_CONTAINERID: containerID,
+      CNI_NETNS: '/var/run/netns/test',
+      CNI_IFNAME: 'eth0',
+      CNI_PATH: '/nonexistent',
+      CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${opts.namespace ?? 'web'};K8S_POD_NAME=${opts.pod ?? 'pod-1'};K8S_POD_INFRA_CONTAINER_ID=${containerID}`,
+    },
+    stdin: JSON.stringify(opts.conf ?? conf()),
+    write: (t) => (out += t),
+    deps: {log: silentLogger, dataplane},
+  })
+  return {code, out, json: out === '' ? undefined : (JSON.parse(out) as Record<string, unknown>)}
+}
+
+const addressOf = (r: {json?: Record<string, unknown>}): string => ((r.json?.ips as {address: string}[] | undefined)?.[0]?.address ?? '')
+
+async function ipamReport() {
+  return checkIPAM(await new IPAMClient(backend).loadCheckInput())
+}
+
+async function endpoint(name = 'node1-k8s-pod--1-eth0'): Promise<Resource> {
+  return new ResourceClient(backend).get('WorkloadEndpoint', name, 'web')
+}
+
+describe('calico ADD on the Kubernetes datastore', () => {
+  it('annotates the Pod with its addresses and container; the endpoint is the Pod\'s view', async () => {
+    pod('pod-1', {labels: {app: 'web'}, serviceAccountName: 'web-sa'})
+    const before = new Set(server.objects('crd.projectcalico.org', 'ipamhandles').map((o) => o.metadata.name))
+    const r = await run('calico', 'ADD')
+    expect(r.code, r.out).toBe(0)
+    const address = addressOf(r)
+    expect(address).toMatch(/^10\.6[01]\.0\.\d+\/32$/)
+    expect(storedPod('pod-1').metadata.annotations).toEqual({[POD_IP]: address, [POD_IPS]: address, [CONTAINER_ID]: 'cid1'})
+
+    const wep = await endpoint()
+    expect(wep.metadata.labels).toEqual({app: 'web', 'projectcalico.org/namespace': 'web', 'projectcalico.org/orchestrator': 'k8s', 'projectcalico.org/serviceaccount': 'web-sa'})
+    expect(wep.spec).toMatchObject({ipNetworks: [address], interfaceName: 'calie530c3868a5', containerID: 'cid1', profiles: ['kns.web', 'ksa.web.web-sa']})
+    expect(dataplane.live.get('calie530c3868a5')?.addresses).toEqual([address])
+
+    // Only IPAM objects were created: no endpoint resource exists apart from the Pod.
+    const handles = server.objects('crd.projectcalico.org', 'ipamhandles').map((o) => o.metadata.name).filter((n) => !before.has(n))
+    expect(handles).toEqual(['k8s-pod-network.cid1'])
+    const ipam = new IPAMClient(backend)
+    expect(await ipam.getAssignmentAttributes(address.split('/')[0] ?? '')).toMatchObject({handleID: 'k8s-pod-network.cid1', attrs: {node: 'node1', pod: 'pod-1', namespace: 'web'}})
+    expect((await ipamReport()).problems).toBe(0)
+    expect((await run('calico', 'CHECK', {conf: conf({prevResult: r.json})})).code).toBe(0)
+  })
+
+  it('takes the pools the namespace names, unless the pod names its own', async () => {
+    namespace('team', {'cni.projectcalico.org/ipv4pools': '["pool-b"]'})
+    pod('from-ns', {namespace: 'team'})
+    pod('from-pod', {namespace: 'team', annotations: {'cni.projectcalico.org/ipv4pools': '["10.60.0.0/24"]'}})
+    expect(addressOf(await run('calico', 'ADD', {namespace: 'team', pod: 'from-ns', containerID: 'c-ns'}))).toMatch(/^10\.61\.0\./)
+    expect(addressOf(await run('calico', 'ADD', {namespace: 'team', pod: 'from-pod', containerID: 'c-pod'}))).toMatch(/^10\.60\.0\./)
+  })
+
+  it('assigns the ipAddrs address through IPAM, under the container\'s handle', async () => {
+    pod('pod-1', {annotations: {'cni.projectcalico.org/ipAddrs': '["10.61.0.77"]'}})
+    const r = await run('calico', 'ADD')
+    expect(r.code, r.out).toBe(0)
+    expect(addressOf(r)).toBe('10.61.0.77/32')
+    expect(await new IPAMClient(backend).ipsByHandle('k8s-pod-network.cid1')).toEqual(['10.61.0.77'])
+    expect(storedPod('pod-1').metadata.annotations?.[POD_IP]).toBe('10.61.0.77/32')
+  })
+
+  it('uses ipAddrsNoIpam addresses as given, only when the feature is on', async () => {
+    pod('pod-1', {annotations: {'cni.projectcalico.org/ipAddrsNoIpam': '["192.0.2.10"]'}})
+    const refused = await run('calico', 'ADD')
+    expect(refused).toMatchObject({code: 1, json: {code: 999, msg: 'requested feature is not enabled: ip_addrs_no_ipam'}})
+    expect(dataplane.live.size).toBe(0)
+    const r = await run('calico', 'ADD', {conf: conf({feature_control: {ip_addrs_no_ipam: true}})})
+    expect(r.code, r.out).toBe(0)
+    expect(addressOf(r)).toBe('192.0.2.10/32')
+    expect((await ipamReport()).allocations.size).toBe(0)
+    expect(storedPod('pod-1').metadata.annotations?.[POD_IPS]).toBe('192.0.2.10/32')
+  })
+
+  it('fails on a missing pod or namespace before taking an address', async () => {
+    expect(await run('calico', 'ADD', {pod: 'ghost'})).toMatchObject({code: 1, json: {code: 999, msg: 'pods "ghost" not found'}})
+    expect(await run('calico', 'ADD', {namespace: 'gone', pod: 'x'})).toMatchObject({code: 1, json: {code: 999, msg: 'namespaces "gone" not found'}})
+    const report = await ipamReport()
+    expect(report.allocations.size).toBe(0)
+    expect(report.handlesWithoutIPs).toEqual([])
+  })
+
+  it('rolls back when annotating the Pod fails', async () => {
+    pod('pod-1')
+    const lift = server.deny((info) => info.resource === 'pods' && info.verb === 'patch')
+    const r = await run('calico', 'ADD')
+    lift()
+    expect(r.code).toBe(1)
+    expect(dataplane.teardowns).toEqual([{hostVeth: 'calie530c3868a5', hostSideToo: true}])
+    expect((await ipamReport()).allocations.size).toBe(0)
+    expect(storedPod('pod-1').metadata.annotations ?? {}).toEqual({})
+  })
+})
+
+describe('calico DEL on the Kubernetes datastore', () => {
+  it('releases by handle and empties the address annotations, keeping the container ID', async () => {
+    pod('pod-1')
+    expect((await run('calico', 'ADD')).code).toBe(0)
+    expect((await run('calico', 'DEL')).code).toBe(0)
+    expect(storedPod('pod-1').metadata.annotations).toEqual({[POD_IP]: '', [POD_IPS]: '', [CONTAINER_ID]: 'cid1'})
+    expect((await endpoint()).spec).toMatchObject({ipNetworks: []})
+    const report = await ipamReport()
+    expect(report.allocations.size).toBe(0)
+    expect(report.problems).toBe(0)
+    expect((await run('calico', 'DEL')).code).toBe(0)
+  })
+
+  it('leaves a newer sandbox\'s annotations alone but releases the old container\'s addresses', async () => {
+    pod('pod-1')
+    expect((await run('calico', 'ADD', {containerID: 'old'})).code).toBe(0)
+    const current = addressOf(await run('calico', 'ADD', {containerID: 'new'}))
+    expect((await run('calico', 'DEL', {containerID: 'old'})).code).toBe(0)
+    expect(storedPod('pod-1').metadata.annotations).toMatchObject({[POD_IP]: current, [CONTAINER_ID]: 'new'})
+    expect(await new IPAMClient(backend).ipsByHandle('k8s-pod-network.new')).toEqual([current.split('/')[0]])
+    await expect(new IPAMClient(backend).ipsByHandle('k8s-pod-network.old')).rejects.toThrow()
+  })
+
+  it('still releases the addresses when the Pod is already gone', async () => {
+    pod('pod-1')
+    expect((await run('calico', 'ADD')).code).toBe(0)
+    const res = await fetch(`${server.url}/api/v1/namespaces/web/pods/pod-1`, {method: 'DELETE'})
+    expect(res.ok).toBe(true)
+    expect((await run('calico', 'DEL')).code).toBe(0)
+    expect((await ipamReport()).allocations.size).toBe(0)
+  })
+})
