@@ -6,6 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ResourceUpdateConflictError} from '../../src/api/errors.js'
 import {ResourceClient} from '../../src/datastore/client.js'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
+import {KubeClient} from '../../src/datastore/kubernetes/client.js'
 import {IPAMClient} from '../../src/ipam/index.js'
 import {startServer} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
@@ -80,5 +81,60 @@ describe('resource client over the Kubernetes datastore', () => {
     await client.delete('IPPool', 'pool1')
     expect(server.object('crd.projectcalico.org', 'ippools', 'pool1')).toBeUndefined()
     expect(server.objects('crd.projectcalico.org', 'blockaffinities')).toEqual([])
+  })
+})
+
+describe('paged lists (KubeClient.listPaged)', () => {
+  let server: TestApiServer
+  let kube: KubeClient
+  const POOLS = '/apis/crd.projectcalico.org/v1/ippools'
+
+  beforeAll(async () => {
+    server = await startServer()
+    for (let i = 0; i < 7; i++) server.seed('crd.projectcalico.org', 'ippools', {metadata: {name: `pool${i}`}, spec: {cidr: `10.${i}.0.0/16`}})
+    kube = await KubeClient.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url})
+  })
+  afterAll(async () => {
+    kube?.close()
+    await server?.stop()
+  })
+
+  const listRequests = (from: number) => server.requests.slice(from).filter((r) => r.url.startsWith(POOLS)).map((r) => new URL(r.url, 'http://x').searchParams)
+
+  it('follows continue tokens page by page, converting and dropping objects as it goes', async () => {
+    const before = server.requests.length
+    const {items, resourceVersion} = await kube.listPaged(POOLS, {}, 3, (o) => (o.metadata.name === 'pool4' ? undefined : o.metadata.name))
+    expect(items).toEqual(['pool0', 'pool1', 'pool2', 'pool3', 'pool5', 'pool6'])
+    expect(Number(resourceVersion)).toBeGreaterThan(0)
+    const pages = listRequests(before)
+    expect(pages.map((q) => q.get('limit'))).toEqual(['3', '3', '3'])
+    expect(pages.map((q) => q.has('continue'))).toEqual([false, true, true])
+  })
+
+  it('falls back to one unpaged list when a continue token expires, keeping nothing from the stale pages', async () => {
+    const before = server.requests.length
+    let seen = 0
+    const {items} = await kube.listPaged(POOLS, {}, 3, (o) => {
+      // The first page is in hand and the second already requested: expire every continue token now.
+      if (seen++ === 0) server.compact(Number.MAX_SAFE_INTEGER)
+      return o.metadata.name
+    })
+    expect(items).toEqual(['pool0', 'pool1', 'pool2', 'pool3', 'pool4', 'pool5', 'pool6'])
+    expect(listRequests(before).map((q) => [q.get('limit'), q.has('continue')])).toEqual([['3', false], ['3', true], [null, false]])
+  })
+
+  it('passes a failed page on; a conversion failure leaves no unhandled rejection from the prefetched page', async () => {
+    let lists = 0
+    const lift = server.deny((info) => info.verb === 'list' && info.resource === 'ippools' && ++lists % 2 === 0)
+    try {
+      await expect(kube.listPaged(POOLS, {}, 3, (o) => o)).rejects.toMatchObject({code: 403})
+      // The second page (already requested when the first is converted) fails too; vitest reports unhandled rejections.
+      await expect(kube.listPaged(POOLS, {}, 3, () => {
+        throw new Error('cannot convert')
+      })).rejects.toThrow('cannot convert')
+      await new Promise((r) => setTimeout(r, 100))
+    } finally {
+      lift()
+    }
   })
 })

@@ -11,7 +11,7 @@ import type {Backend, Key, KVPair, ListOptions, ListResult, Watcher, WatchOption
 import {parseRevision} from '../codec.js'
 import type {DatastoreConfig} from '../config.js'
 import {keyToPath} from '../keys.js'
-import {KubeApiError, KubeClient, type KubeList, type KubeObject} from './client.js'
+import {KubeClient, type KubeObject} from './client.js'
 import {mergeNodeIntoK8s, parseProfileName, V1_GROUP, V3_GROUP, workloadEndpointPodPatch, type CalicoGroup} from './convert.js'
 import {idOf, isNotFound, toCalicoError} from './errors.js'
 import {hostnameHash, LABEL_AFFINITY_TYPE, LABEL_HOSTNAME_HASH} from './names.js'
@@ -267,39 +267,26 @@ export class KubernetesBackend implements Backend {
         labelSelector: m.type === 'ipam' && m.kind === 'BlockAffinity' ? affinitySelector(opts.namePrefix) : undefined,
         fieldSelector: m.type === 'wep' ? nodeSelector(opts.namePrefix) : undefined,
       }
-      const {objects, resourceVersion} = await this.listAll(source, ns, selectors)
-      revision = Math.min(revision, Number(resourceVersion) || 0)
-      for (const obj of objects) {
+      const listed = await this.listAll(source, ns, selectors, (obj) => {
         const c = fromObject(m, this.ctx, source, obj)
         // Soft-deleted affinities are hidden; blocks and handles are listed as-is (readers filter), as Calico does.
-        if (!c.pair || (c.softDeleted && m.kind === 'BlockAffinity')) continue
-        items.push(c.pair)
-      }
+        if (!c.pair || (c.softDeleted && m.kind === 'BlockAffinity')) return undefined
+        const k = c.pair.key
+        if (opts.namespace !== undefined && k.namespace !== undefined && k.namespace !== opts.namespace) return undefined
+        return opts.namePrefix === undefined || k.name.startsWith(opts.namePrefix) ? c.pair : undefined
+      })
+      revision = Math.min(revision, Number(listed.resourceVersion) || 0)
+      for (const pair of listed.items) items.push(pair)
     }
-    const filtered = items.filter((i) => (opts.namespace === undefined || i.key.namespace === undefined || i.key.namespace === opts.namespace)
-      && (opts.namePrefix === undefined || i.key.name.startsWith(opts.namePrefix)))
-    return {items: sortPairs(filtered) as KVPair<V>[], revision: String(revision)}
+    return {items: sortPairs(items) as KVPair<V>[], revision: String(revision)}
   }
 
-  /** A paged list (limit/continue); an expired continue token restarts the list, as client-go's pager does. */
-  private async listAll(source: Source, namespace: string | undefined, selectors: {labelSelector?: string; fieldSelector?: string} = {}): Promise<{objects: KubeObject[]; resourceVersion: string}> {
-    const path = resourcePath(source, namespace)
-    for (;;) {
-      const objects: KubeObject[] = []
-      let token: string | undefined
-      let resourceVersion = ''
-      try {
-        do {
-          const page = await this.client.request<KubeList>('GET', path, {query: {limit: this.pageSize, continue: token, ...selectors}})
-          if (!resourceVersion) resourceVersion = page.metadata.resourceVersion ?? ''
-          objects.push(...page.items)
-          token = page.metadata.continue || undefined
-        } while (token)
-        return {objects, resourceVersion}
-      } catch (err) {
-        if (err instanceof KubeApiError && err.code === 410 && token) continue
-        throw toCalicoError(err, source)
-      }
+  /** A paged list, each object converted (or dropped) as its page arrives (KubeClient.listPaged). */
+  private async listAll<T>(source: Source, namespace: string | undefined, selectors: {labelSelector?: string; fieldSelector?: string}, convert: (obj: KubeObject) => T | undefined): Promise<{items: T[]; resourceVersion: string}> {
+    try {
+      return await this.client.listPaged(resourcePath(source, namespace), selectors, this.pageSize, convert)
+    } catch (err) {
+      throw toCalicoError(err, source)
     }
   }
 
@@ -338,7 +325,7 @@ export class KubernetesBackend implements Backend {
       if (m.type !== 'crd' && m.type !== 'ipam') continue
       let objects: KubeObject[]
       try {
-        ;({objects} = await this.listAll(m.source, undefined))
+        ;({items: objects} = await this.listAll(m.source, undefined, {}, (obj) => obj))
       } catch (err) {
         if (err instanceof DatastoreError && /not installed/.test(err.message)) continue
         throw err

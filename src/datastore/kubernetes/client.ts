@@ -266,6 +266,44 @@ export class KubeClient {
     throw statusError(code, text)
   }
 
+  /**
+   * A whole list in pages of `pageSize` (limit/continue), converted object by object (`convert` returns
+   * undefined to drop one). Each page is converted while the next is already being fetched, so the
+   * server's work overlaps ours, and the raw objects of a page become garbage young instead of all
+   * surviving to the end. When a continue token expires (410 Gone on page two or later) the list falls
+   * back to one unpaged request, as client-go's pager does (FullListIfExpired), so it always ends.
+   */
+  async listPaged<T>(path: string, query: Record<string, string | undefined>, pageSize: number, convert: (obj: KubeObject) => T | undefined): Promise<{items: T[]; resourceVersion: string}> {
+    const items: T[] = []
+    const take = (page: KubeList): void => {
+      for (const obj of page.items) {
+        const v = convert(obj)
+        if (v !== undefined) items.push(v)
+      }
+    }
+    const fetch = (token: string | undefined) => this.request<KubeList>('GET', path, {query: {...query, limit: pageSize, continue: token}})
+    let page = await fetch(undefined)
+    let resourceVersion = page.metadata.resourceVersion ?? ''
+    try {
+      for (;;) {
+        const token = page.metadata.continue || undefined
+        const next = token === undefined ? undefined : fetch(token)
+        // If convert throws, nobody awaits the prefetched page: its failure must not be unhandled.
+        next?.catch(() => undefined)
+        take(page)
+        if (!next) break
+        page = await next
+      }
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.code === 410)) throw err
+      items.length = 0
+      page = await this.request<KubeList>('GET', path, {query})
+      resourceVersion = page.metadata.resourceVersion ?? ''
+      take(page)
+    }
+    return {items, resourceVersion}
+  }
+
   /** Opens a watch; the response is a stream of JSON lines. Non-2xx answers reject with KubeApiError. */
   async watch(path: string, query: Record<string, string | number | boolean | undefined>): Promise<WatchStream> {
     const res = await this.open('GET', path, {query: {...query, watch: 1}})
