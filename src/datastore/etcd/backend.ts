@@ -26,6 +26,7 @@ import {decodeValue, encodeValue, parseRevision} from '../codec.js'
 import type {DatastoreConfig} from '../config.js'
 import {CALICO_ROOT, keyId, keyMatches, keyToPath, listRanges, pathToKey, watchPrefix} from '../keys.js'
 import {WatchQueue} from '../watch-queue.js'
+import {PutBatcher, type ConditionalPut, type PutResult} from './batch.js'
 import {describeEndpoints, etcdConnection, type EtcdConnection} from './options.js'
 
 type Etcd3Module = typeof import('etcd3')
@@ -37,7 +38,15 @@ export interface EtcdBackendOptions {
   dialTimeoutMs?: number
   /** Deadline of every later unary request (default 10 s; watch streams have none). */
   requestTimeoutMs?: number
+  /**
+   * Most operations per transaction when concurrent writes are batched: etcd's --max-txn-ops (default 128).
+   * A server configured lower is detected and the batches shrink.
+   */
+  maxTxnOps?: number
 }
+
+/** Request bytes per batched transaction, well below etcd's default --max-request-bytes of 1.5 MiB. */
+const MAX_TXN_BYTES = 1024 * 1024
 
 const COMPACTED = /required revision has been compacted/
 
@@ -131,6 +140,8 @@ export class EtcdBackend implements Backend {
   private ready: Promise<void> | undefined
   /** The last connection failure, to explain later fail-fast rejections by the client's circuit breaker. */
   private lastConnectError: string | undefined
+  /** Creates and updates issued in the same event-loop turn share one transaction (see batch.ts). */
+  private readonly puts: PutBatcher
 
   private constructor(
     private readonly etcd: Etcd3Module,
@@ -141,6 +152,10 @@ export class EtcdBackend implements Backend {
     this.endpoints = describeEndpoints(conn)
     this.pageSize = opts.pageSize ?? 500
     this.dialTimeoutMs = opts.dialTimeoutMs ?? 3_000
+    this.puts = new PutBatcher((batch) => this.call(() => this.commitPuts(batch)), {
+      maxOps: opts.maxTxnOps ?? 128,
+      maxBytes: MAX_TXN_BYTES,
+    })
   }
 
   /** Validates the configuration and creates the client. No request is made until the first operation. */
@@ -170,22 +185,18 @@ export class EtcdBackend implements Backend {
   async create<V>(key: Key, value: V): Promise<KVPair<V>> {
     const path = keyToPath(key)
     const text = encodeValue(key, value)
-    const res = await this.call(() =>
-      this.client.if(path, 'Version', '==', 0).then(this.client.put(path).value(text)).else(this.client.get(path)).commit(),
-    )
-    if (!res.succeeded) throw new ResourceAlreadyExistsError(keyId(key))
-    return this.written(key, path, text, res)
+    const res = await this.puts.submit({key: Buffer.from(path), value: Buffer.from(text)})
+    if (!res.written) throw new ResourceAlreadyExistsError(keyId(key))
+    return this.written(key, path, text, res.revision)
   }
 
   async update<V>(key: Key, value: V, revision: string): Promise<KVPair<V>> {
     const path = keyToPath(key)
-    const rev = parseRevision(revision)
+    const modRevision = parseRevision(revision)
     const text = encodeValue(key, value)
-    const res = await this.call(() =>
-      this.ifAtRevision(path, rev).then(this.client.put(path).value(text)).else(this.client.get(path)).commit(),
-    )
-    if (!res.succeeded) this.throwFailedCondition(key, res)
-    return this.written(key, path, text, res)
+    const res = await this.puts.submit({key: Buffer.from(path), value: Buffer.from(text), modRevision})
+    if (!res.written) this.throwFailedCondition(key, res)
+    return this.written(key, path, text, res.revision)
   }
 
   async apply<V>(key: Key, value: V): Promise<KVPair<V>> {
@@ -206,7 +217,7 @@ export class EtcdBackend implements Backend {
     } else {
       const rev = parseRevision(revision)
       const res = await this.call(() => this.ifAtRevision(path, rev).then(del).else(this.client.get(path)).commit())
-      if (!res.succeeded) this.throwFailedCondition(key, res)
+      if (!res.succeeded) this.throwFailedCondition(key, {written: false, current: res.responses[0]?.response_range?.kvs?.[0]})
       prev = res.responses[0]?.response_delete_range?.prev_kvs?.[0]
     }
     if (!prev) throw new ResourceDoesNotExistError(keyId(key))
@@ -367,14 +378,31 @@ export class EtcdBackend implements Backend {
     return this.client.if(path, 'Mod', '==', rev).and(path, 'Version', '>', 0)
   }
 
-  private throwFailedCondition(key: Key, res: ITxnResponse): never {
-    const current = res.responses[0]?.response_range?.kvs ?? []
-    if (current.length === 0) throw new ResourceDoesNotExistError(keyId(key))
+  /**
+   * One transaction for a batch of conditional puts: If every condition holds, every put; else a get of
+   * every key, so the batcher learns which conditions failed.
+   */
+  private commitPuts(batch: readonly ConditionalPut[]): Promise<ITxnResponse> {
+    const [first, ...rest] = batch.flatMap((p): Array<[Buffer, 'Version' | 'Mod', '==' | '>', number]> => {
+      if (p.modRevision === undefined) return [[p.key, 'Version', '==', 0]]
+      // A missing key has mod revision 0, so revision 0 alone would match it.
+      if (p.modRevision === 0) return [[p.key, 'Mod', '==', 0], [p.key, 'Version', '>', 0]]
+      return [[p.key, 'Mod', '==', p.modRevision]]
+    })
+    const txn = this.client.if(...first)
+    for (const compare of rest) txn.and(...compare)
+    return txn
+      .then(...batch.map((p) => ({request_put: {key: p.key, value: p.value}})))
+      .else(...batch.map((p) => ({request_range: {key: p.key}})))
+      .commit()
+  }
+
+  private throwFailedCondition(key: Key, res: PutResult & {written: false}): never {
+    if (!res.current) throw new ResourceDoesNotExistError(keyId(key))
     throw new ResourceUpdateConflictError(keyId(key))
   }
 
-  private written<V>(key: Key, path: string, text: string, res: ITxnResponse): KVPair<V> {
-    const revision = String(res.header.revision)
+  private written<V>(key: Key, path: string, text: string, revision: string): KVPair<V> {
     return {key: pathToKey(path) ?? key, value: decodeValue(key, text, revision, path) as V, revision}
   }
 

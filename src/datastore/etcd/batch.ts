@@ -1,0 +1,185 @@
+// Micro-batching of conditional puts (creates and compare-and-swap updates) into etcd transactions.
+//
+// A bulk `calicoctl apply` issues thousands of independent conditional writes; one transaction each costs a
+// round trip and a raft commit apiece. Writes submitted in the same event-loop turn are committed together as
+// one transaction (If: every write's condition; Then: every put; Else: a get of every key). When the
+// transaction fails, the gets tell exactly which conditions failed, at the same revision: those writes get
+// their own answer (with the stored object, for the caller's error), and the rest are committed again as a
+// new batch. Every write therefore sees exactly the outcome a transaction of its own would have had at some
+// point between submission and answer, which is all a concurrent caller could observe anyway.
+
+import type {IKeyValue, ITxnResponse} from 'etcd3'
+import {DatastoreError} from '../../api/errors.js'
+
+/** One conditional put. */
+export interface ConditionalPut {
+  key: Buffer
+  value: Buffer
+  /** The mod revision the key must have; undefined when the key must not exist (a create). */
+  modRevision?: number
+}
+
+/** The outcome of one write: its revision, or the stored object (absent when there is none) when the condition failed. */
+export type PutResult = {written: true; revision: string} | {written: false; current?: IKeyValue}
+
+export interface BatchLimits {
+  /** Most compares, puts or gets in one transaction: etcd's --max-txn-ops (default 128). */
+  maxOps: number
+  /** Most request bytes per transaction, below etcd's --max-request-bytes (default 1.5 MiB). */
+  maxBytes: number
+}
+
+/**
+ * Commits one transaction for `puts` (If every condition: every put; else a get of every key, in order).
+ * Errors should come back as Errors whose message carries etcd's text.
+ */
+export type CommitPuts = (puts: readonly ConditionalPut[]) => Promise<ITxnResponse>
+
+/** etcd's refusals of a transaction that is too large; such a batch is split and retried. */
+const TOO_LARGE = /too many operations in txn request|request is too large/
+
+interface Pending {
+  put: ConditionalPut
+  resolve: (result: PutResult) => void
+  reject: (err: unknown) => void
+}
+
+/** The compares one put needs: an update at revision 0 also needs "exists", as a missing key has mod revision 0. */
+export function comparesOf(put: ConditionalPut): number {
+  return put.modRevision === 0 ? 2 : 1
+}
+
+/** Bytes a put adds to the request: its key in a compare, a put and a get, its value, and framing. */
+function bytesOf(put: ConditionalPut): number {
+  return put.key.length * 3 + put.value.length + 32
+}
+
+/** Writes for one transaction; `afterPrevious` when it must wait for the transactions before it. */
+export interface Batch<T> {
+  items: T[]
+  afterPrevious: boolean
+}
+
+/**
+ * Splits writes, in order, into transactions within the limits. A key already in the current transaction
+ * starts a new one that waits for the earlier ones (etcd rejects a transaction that puts one key twice, and
+ * two writes of one key keep their order). A write larger than the limits on its own still goes alone, so
+ * etcd reports that error for it, as it would without batching.
+ */
+export function splitBatches<T extends {put: ConditionalPut}>(items: readonly T[], limits: BatchLimits): Batch<T>[] {
+  const out: Batch<T>[] = []
+  let current: Batch<T> = {items: [], afterPrevious: false}
+  let compares = 0
+  let bytes = 0
+  let keys = new Set<string>()
+  const seen = new Set<string>()
+  for (const item of items) {
+    const c = comparesOf(item.put)
+    const b = bytesOf(item.put)
+    const id = item.put.key.toString('latin1')
+    const repeated = keys.has(id)
+    if (current.items.length > 0 && (repeated || compares + c > limits.maxOps || bytes + b > limits.maxBytes)) {
+      out.push(current)
+      current = {items: [], afterPrevious: repeated}
+      compares = 0
+      bytes = 0
+      keys = new Set()
+    }
+    // A key written by an earlier transaction of this flush: this one waits for it.
+    if (seen.has(id)) current.afterPrevious = true
+    current.items.push(item)
+    compares += c
+    bytes += b
+    keys.add(id)
+    seen.add(id)
+  }
+  if (current.items.length > 0) out.push(current)
+  return out
+}
+
+/** Whether `put`'s condition holds against the stored object `current` (undefined: no such key). */
+function holds(put: ConditionalPut, current: IKeyValue | undefined): boolean {
+  if (put.modRevision === undefined) return current === undefined
+  return current !== undefined && Number(current.mod_revision) === put.modRevision
+}
+
+export class PutBatcher {
+  private pending: Pending[] = []
+  private scheduled = false
+  private readonly limits: BatchLimits
+
+  constructor(
+    private readonly commit: CommitPuts,
+    limits: BatchLimits,
+  ) {
+    this.limits = {...limits}
+  }
+
+  /** Queues a write for the next transaction, sent once the current event-loop turn is over. */
+  submit(put: ConditionalPut): Promise<PutResult> {
+    return new Promise<PutResult>((resolve, reject) => {
+      this.pending.push({put, resolve, reject})
+      if (!this.scheduled) {
+        this.scheduled = true
+        // setImmediate, not a microtask: callers resumed by one response (and by others read in the same
+        // I/O poll) all get to submit their next write before the batch is cut.
+        setImmediate(() => this.flush())
+      }
+    })
+  }
+
+  private flush(): void {
+    const pending = this.pending
+    this.pending = []
+    this.scheduled = false
+    let started: Promise<void>[] = []
+    for (const batch of splitBatches(pending, this.limits)) {
+      if (batch.afterPrevious) {
+        const earlier = Promise.all(started)
+        started = [earlier.then(() => this.run(batch.items))]
+      } else {
+        started.push(this.run(batch.items))
+      }
+    }
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    let res: ITxnResponse
+    try {
+      res = await this.commit(batch.map((p) => p.put))
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      if (batch.length > 1 && TOO_LARGE.test(message)) {
+        // The server's limits are lower than ours: halve and remember, so later batches fit at once.
+        const ops = batch.reduce((n, p) => n + comparesOf(p.put), 0)
+        const bytes = batch.reduce((n, p) => n + bytesOf(p.put), 0)
+        if (/too many operations/.test(message)) this.limits.maxOps = Math.max(1, Math.floor(ops / 2))
+        else this.limits.maxBytes = Math.max(1, Math.floor(bytes / 2))
+        const half = Math.ceil(batch.length / 2)
+        await Promise.all([this.run(batch.slice(0, half)), this.run(batch.slice(half))])
+        return
+      }
+      for (const p of batch) p.reject(err)
+      return
+    }
+    if (res.succeeded) {
+      const revision = String(res.header.revision)
+      for (const p of batch) p.resolve({written: true, revision})
+      return
+    }
+    // The gets ran at the revision where the compares were evaluated, so they say exactly which failed.
+    const again: Pending[] = []
+    batch.forEach((p, i) => {
+      const current = res.responses[i]?.response_range?.kvs?.[0]
+      if (holds(p.put, current)) again.push(p)
+      else p.resolve({written: false, current})
+    })
+    if (again.length === batch.length) {
+      // Cannot happen with etcd's atomic compare-then-get; refusing beats retrying forever.
+      const err = new DatastoreError('etcd rejected a transaction whose conditions all held')
+      for (const p of batch) p.reject(err)
+      return
+    }
+    if (again.length > 0) await this.run(again)
+  }
+}
