@@ -56,31 +56,68 @@ function describe(v: unknown, withLiteral = false): string {
   return 'object'
 }
 
-/** Where the decoder is: Go's error context (innermost struct + JSON field stack) and our precise path. */
+/**
+ * Where the decoder is, as a chain of steps back to the document root. Go's error context (innermost struct and
+ * JSON field stack) and our precise path are only spelled out when an error needs them: building them eagerly for
+ * every value was a large share of decoding a bulk input.
+ */
 interface Frame {
-  struct?: string
-  fields: readonly string[]
-  path: string
+  readonly parent?: Frame
+  /** The struct whose field this step enters; undefined for list and map elements (they inherit it). */
+  readonly struct?: string
+  /** The field's JSON name, pushed on Go's field stack; undefined for list and map elements. */
+  readonly field?: string
+  /** This step of the precise path: a key as written in the input, or a list index. */
+  readonly step: string | number
+}
+
+const ROOT: Frame = {step: ''}
+
+/** The precise path: `spec.ingress[0].action` (empty at the root). */
+function pathOf(at: Frame): string {
+  const steps: Array<string | number> = []
+  for (let f: Frame | undefined = at; f?.parent; f = f.parent) steps.push(f.step)
+  let path = ''
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const step = steps[i]
+    path = typeof step === 'number' ? `${path}[${step}]` : path ? `${path}.${step}` : step
+  }
+  return path
+}
+
+/** Go's error context: the innermost struct and the JSON field names from the root. */
+function goContextOf(at: Frame): {struct?: string; fields: string[]} {
+  const fields: string[] = []
+  let struct: string | undefined
+  for (let f: Frame | undefined = at; f; f = f.parent) {
+    if (f.field !== undefined) fields.push(f.field)
+    struct ??= f.struct
+  }
+  return {struct, fields: fields.reverse()}
 }
 
 class Decoder {
   /** Go's decodeState.saveError: the first type/unknown-field error is kept while decoding carries on. */
   saved?: DecodeError
 
+  /** With `schemaDefaults`, every decoded struct also gets the CRD defaults of its absent fields (see applyDefaults). */
+  constructor(private readonly schemaDefaults = false) {}
+
   private save(err: DecodeError): void {
     this.saved ??= err
   }
 
   private typeError(value: string, goType: string, at: Frame): void {
-    const into = at.struct !== undefined || at.fields.length > 0
-      ? `Go struct field ${at.struct ?? ''}.${at.fields.join('.')}`
-      : 'Go value'
-    this.save(jsonError(`json: cannot unmarshal ${value} into ${into} of type ${goType}`, at.path))
+    // Only the first error is reported, so later ones are not worth spelling out.
+    if (this.saved) return
+    const {struct, fields} = goContextOf(at)
+    const into = struct !== undefined || fields.length > 0 ? `Go struct field ${struct ?? ''}.${fields.join('.')}` : 'Go value'
+    this.save(jsonError(`json: cannot unmarshal ${value} into ${into} of type ${goType}`, pathOf(at)))
   }
 
   /** Errors returned by a type's own UnmarshalJSON abort decoding immediately, as in Go. */
   private hardError(reason: string, at: Frame): never {
-    throw new DecodeError(JSON_WRAPPER + reason, at.path, reason)
+    throw new DecodeError(JSON_WRAPPER + reason, pathOf(at), reason)
   }
 
   struct(value: unknown, schema: StructSchema, at: Frame): JsonObject | undefined {
@@ -89,17 +126,26 @@ class Decoder {
       return undefined
     }
     const decoded = new Map<Field, unknown>()
-    for (const [key, raw] of Object.entries(value)) {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue
+      const raw = value[key]
       const field = schema.byJson.get(key) ?? schema.byFoldedJson.get(key.toLowerCase())
-      const path = at.path ? `${at.path}.${key}` : key
       if (!field) {
-        this.save(jsonError(`json: unknown field ${JSON.stringify(key)}`, path))
+        if (!this.saved) this.save(jsonError(`json: unknown field ${JSON.stringify(key)}`, pathOf({parent: at, step: key})))
         continue
       }
       // JSON null leaves a Go value untouched; so does a value that failed to decode.
       if (raw === null) continue
-      const v = this.value(raw, field.type, {struct: schema.name, fields: [...at.fields, field.json], path})
+      const v = this.value(raw, field.type, {parent: at, struct: schema.name, field: field.json, step: key})
       if (v !== undefined) decoded.set(field, v)
+    }
+    if (this.schemaDefaults) {
+      for (const field of schema.fields) {
+        // As OpenAPI defaulting on the JSON object: a default fills a field absent under its exact name.
+        if (field.default === undefined || value[field.json] !== undefined) continue
+        const v = this.value(field.default, field.type, {parent: at, struct: schema.name, field: field.json, step: field.json})
+        if (v !== undefined) decoded.set(field, v)
+      }
     }
     return shapeStruct(schema, decoded)
   }
@@ -152,7 +198,7 @@ class Decoder {
         }
         // A list element that fails to decode keeps its zero value, as Go leaves it.
         return v.map((item, i) => {
-          const el = this.value(item, t.items, {...at, path: `${at.path}[${i}]`})
+          const el = this.value(item, t.items, {parent: at, step: i})
           return el === undefined ? zeroOf(t.items) : el
         })
       }
@@ -164,7 +210,7 @@ class Decoder {
         // Go marshals maps with sorted keys.
         const out: JsonObject = {}
         for (const key of Object.keys(v).sort()) {
-          const el = v[key] === null ? zeroOf(t.values) : this.value(v[key], t.values, {...at, path: `${at.path}.${key}`})
+          const el = v[key] === null ? zeroOf(t.values) : this.value(v[key], t.values, {parent: at, step: key})
           out[key] = el === undefined ? zeroOf(t.values) : el
         }
         return out
@@ -343,12 +389,12 @@ function targetOf(tm: TypeMeta): Target {
 
 function decodeTarget(doc: unknown, target: Target, dec: Decoder): Resource[] {
   if (!target.list) {
-    const res = dec.struct(doc, target.schema, {fields: [], path: ''})
+    const res = dec.struct(doc, target.schema, ROOT)
     return res ? [res as unknown as Resource] : []
   }
   // `<Kind>List` is decoded strictly as Go's typed list, then expanded into its items.
   const listSchema = listStructFor(target.item)
-  const list = dec.struct(doc, listSchema, {fields: [], path: ''})
+  const list = dec.struct(doc, listSchema, ROOT)
   const items = Array.isArray(list?.items) ? (list.items as JsonObject[]) : []
   // Items are dispatched as the list's item kind, whatever TypeMeta they carry themselves.
   return items.map(({kind: _k, apiVersion: _v, ...rest}) => ({kind: target.kind, apiVersion: API_VERSION, ...rest}) as unknown as Resource)
@@ -377,12 +423,20 @@ function finish(dec: Decoder, out: Resource[]): Resource[] {
   return out
 }
 
+export interface DecodeOptions {
+  /**
+   * Also fill absent fields of every decoded struct with their CRD schema defaults (what the etcd-mode validator
+   * writes back), in the same pass: applyDefaults uses it instead of defaulting a copy and decoding that.
+   */
+  schemaDefaults?: boolean
+}
+
 /** Strictly decodes one parsed YAML/JSON object into a v3 resource (not a list). Throws DecodeError. */
-export function decodeResource(doc: unknown): Resource {
+export function decodeResource(doc: unknown, options: DecodeOptions = {}): Resource {
   const tm = typeMetaOf(doc, false)
   const target = targetOf(tm)
   if (target.list) throw unknownType(tm)
-  const dec = new Decoder()
+  const dec = new Decoder(options.schemaDefaults)
   const [res] = finish(dec, decodeTarget(doc, target, dec))
   if (!res) throw unknownType(tm)
   return res

@@ -102,11 +102,17 @@ function defaultFelixConfiguration(res: Resource): void {
 function defaultKubeControllersConfiguration(res: Resource): void {
   const spec = specOf(res)
   spec.prometheusMetricsPort ??= 9094
-  const controllers = child(spec, 'controllers')
-  const node = controllers && child(controllers, 'node')
-  if (node) node.leakGracePeriod ??= normalizeGoDuration('15m')
-  const lb = controllers && child(controllers, 'loadBalancer')
-  if (lb && isEmpty(lb.assignIPs)) lb.assignIPs = 'AllServices'
+  const input = child(spec, 'controllers')
+  if (!input) return
+  // The nested objects are copied before they are changed: only the spec itself is the caller's copy.
+  const controllers = {...input}
+  spec.controllers = controllers
+  const node = child(controllers, 'node')
+  if (node && (node.leakGracePeriod === undefined || node.leakGracePeriod === null)) {
+    controllers.node = {...node, leakGracePeriod: normalizeGoDuration('15m')}
+  }
+  const lb = child(controllers, 'loadBalancer')
+  if (lb && isEmpty(lb.assignIPs)) controllers.loadBalancer = {...lb, assignIPs: 'AllServices'}
 }
 
 const CLIENT_DEFAULTS: Readonly<Record<string, (res: Resource) => void>> = {
@@ -139,20 +145,28 @@ function applyTypeDefaults(v: unknown, t: FieldType): void {
 
 /**
  * Returns a new resource with the defaults Calico applies on write (etcd datastore): client defaulting, then CRD
- * schema defaults, then Go's marshal layout. Kinds without defaults come back as an equal copy.
+ * schema defaults, then Go's marshal layout. Kinds without defaults come back as an equal copy. The input is not
+ * changed.
  */
 export function applyDefaults(res: Resource): Resource {
+  const ks = kindSchema(res.kind)
+  if (ks) {
+    // Client defaults change only top-level spec fields and metadata.labels (and copy anything deeper they
+    // touch), so a copy of those two levels protects the input; decoding then builds the whole result afresh,
+    // adding the schema defaults and re-laying it out as Go stores it (dropping defaulted zero values of
+    // omitempty fields, ordering keys) in one pass.
+    const out: Resource = {...res, metadata: {...res.metadata}}
+    if (isObject(res.spec)) out.spec = {...res.spec}
+    CLIENT_DEFAULTS[out.kind]?.(out)
+    try {
+      return decodeResource(out, {schemaDefaults: true})
+    } catch {
+      // Not decodable (e.g. a hand-built object with extra fields): defaulted below but otherwise untouched.
+    }
+  }
   const out = structuredClone(res)
   out.metadata ??= {}
   CLIENT_DEFAULTS[out.kind]?.(out)
-  const ks = kindSchema(out.kind)
-  if (!ks) return out
-  applySchemaDefaults(out as unknown as JsonObject, ks.resource)
-  try {
-    // Re-lay the object out as Go stores it (drops defaulted zero values of omitempty fields, orders keys).
-    return decodeResource(out)
-  } catch {
-    // Not decodable (e.g. a hand-built object with extra fields): return it defaulted but otherwise untouched.
-    return out
-  }
+  if (ks) applySchemaDefaults(out as unknown as JsonObject, ks.resource)
+  return out
 }

@@ -76,6 +76,32 @@ describe('applyDefaults per kind', () => {
     expect(out.metadata.labels).toEqual({app: 'x', 'projectcalico.org/tier': 'a'})
   })
 
+  it('returns an object that shares nothing with its input', () => {
+    const input = res('KubeControllersConfiguration', {controllers: {node: {hostEndpoint: {autoCreate: 'Enabled'}}, loadBalancer: {}}}, {
+      name: 'default',
+      labels: {a: 'b'},
+    })
+    const snapshot = structuredClone(input)
+    const out = applyDefaults(input)
+    const objects = (v: unknown, acc: unknown[] = []): unknown[] => {
+      if (typeof v === 'object' && v !== null) {
+        acc.push(v)
+        for (const x of Object.values(v)) objects(x, acc)
+      }
+      return acc
+    }
+    const outside = new Set(objects(input))
+    expect(objects(out).filter((o) => outside.has(o))).toEqual([])
+    expect(input).toEqual(snapshot)
+  })
+
+  it('still defaults an object that does not decode, leaving its extra fields alone', () => {
+    const input = {apiVersion: V3, kind: 'Tier', metadata: {name: 't'}, spec: {extra: 1}} as unknown as Resource
+    const out = applyDefaults(input)
+    expect(out.spec).toEqual({extra: 1, order: 1000000, defaultAction: 'Deny'})
+    expect(input.spec).toEqual({extra: 1})
+  })
+
   it('is idempotent for every kind it defaults', () => {
     for (const kind of ['IPPool', 'NetworkPolicy', 'Tier', 'FelixConfiguration', 'KubeControllersConfiguration', 'BGPConfiguration', 'IPAMConfiguration']) {
       const once = applyDefaults(res(kind, kind === 'IPPool' ? {cidr: '10.1.0.0/16'} : {}))

@@ -136,6 +136,11 @@ type Outcome = {out: Resource | ResourceList} | {failure: ResourceFailure}
 
 /** Requests in flight at once within a run of independent resources: round trips to etcd or an API server overlap. */
 const CONCURRENCY = 32
+/**
+ * On etcd, writes issued together are committed as transactions of up to 128 (etcd/batch.ts): enough in flight
+ * for two full transactions, so one is committed while the next is being prepared.
+ */
+const ETCD_CONCURRENCY = 256
 
 /**
  * Kinds whose writes check other objects of the same kind (IPPool overlap, Tier deletion rules, the read-only
@@ -218,8 +223,10 @@ export async function executeConfigCommand(
   })
 
   let mgr: ResourceManager | undefined
+  let concurrency = CONCURRENCY
   if (action !== 'validate') {
     const client = await session.client()
+    if (client.backend.type === 'etcdv3') concurrency = ETCD_CONCURRENCY
     mgr = new ResourceManager(client, options.retry)
     // Writes first make sure ClusterInformation and the built-in tiers exist; failure is not fatal here.
     if (action === 'apply' || action === 'create' || action === 'replace') await client.ensureInitialized().catch(() => undefined)
@@ -227,7 +234,8 @@ export async function executeConfigCommand(
   const exporting = (args.export ?? false) && (args.names ?? []).length > 0
 
   const runOne = async (item: SourcedResource): Promise<Outcome> => {
-    const res = structuredClone(item.resource)
+    // Only the namespace is set here; everything below that changes a resource works on its own copy.
+    const res: Resource = {...item.resource, metadata: {...item.resource.metadata}}
     try {
       const info = kindInfo(res.kind)
       if (!info) throw new Error(`resource type '${res.kind}' is not supported`)
@@ -249,7 +257,7 @@ export async function executeConfigCommand(
   }
 
   for (const batch of independentRuns(action, input)) {
-    const outcomes = await mapConcurrent(batch, CONCURRENCY, runOne)
+    const outcomes = await mapConcurrent(batch, concurrency, runOne)
     for (const outcome of outcomes) {
       if ('failure' in outcome) {
         if (action === 'replace' || action === 'patch') {
