@@ -117,8 +117,11 @@ describe('splitPool', () => {
       'IP Pool p was successfully split into 2 smaller pools.Created split-p-0 with CIDR 10.0.1.0/25.\n' +
         'Created split-p-1 with CIDR 10.0.1.128/25.\nPlease refer to the documentation for final steps.',
     )
-    const pools = (await client.list('IPPool')).items.map((x) => [x.metadata.name, (x.spec as {cidr: string; disabled: boolean; natOutgoing: boolean})])
-    expect(pools.map(([n, s]) => [n, s.cidr, s.disabled === true, s.natOutgoing])).toEqual([
+    const pools = (await client.list('IPPool')).items.map((x) => {
+      const spec = x.spec as {cidr: string; disabled?: boolean; natOutgoing?: boolean}
+      return [x.metadata.name, spec.cidr, spec.disabled === true, spec.natOutgoing]
+    })
+    expect(pools).toEqual([
       ['split-p-0', '10.0.1.0/25', false, true],
       ['split-p-1', '10.0.1.128/25', false, true],
     ])
