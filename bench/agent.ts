@@ -1,113 +1,60 @@
-// Node agent start-up at scale: 1,000 policies (5 selector rules each) and 200 local endpoints (plus 800 remote
-// ones feeding the IP sets). Measures `calicoctl node run` from spawn to readiness inside a private network
-// namespace, against `nft -f` of the same rendered ruleset in a second namespace, in the same run. Root only.
-// Run: npm run build && npm run bench:build && node build/bench/agent.js
-import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join, resolve} from 'node:path'
-import {computePolicyState, namespaceProfile, type CalcResource} from '../src/dataplane/calc/index.js'
+// Node agent start-up at scale (issue 4 target a: within 1.5x of `nft -f`): 1,000 policies (5 selector rules each)
+// and 200 local endpoints (plus 800 remote ones feeding the IP sets). Measures `calicoctl node run` from spawn to
+// readiness inside a private network namespace, against `nft -f` of the same rendered ruleset in a second
+// namespace, in the same run. Root only. Run: npm run build && npm run bench:build && node build/bench/agent.js
+import {execFileSync} from 'node:child_process'
+import {computePolicyState} from '../src/dataplane/calc/index.js'
 import {renderFullScript, renderTable} from '../src/dataplane/nftables/index.js'
-import {EmbeddedBackend} from '../src/datastore/embedded/backend.js'
+import {NetnsRun} from '../test/helpers/netns.js'
+import {BenchStore, NODE, requireRoot, scaleFromEnv, scaleResources, startAgent, type RunningAgent} from './agent-scale.js'
 
-const POLICIES = Number(process.env.BENCH_POLICIES ?? 1000)
-const LOCAL = Number(process.env.BENCH_LOCAL_ENDPOINTS ?? 200)
-const REMOTE = Number(process.env.BENCH_REMOTE_ENDPOINTS ?? 800)
-const V3 = 'projectcalico.org/v3'
-const calicoctl = resolve(import.meta.dirname, '../../bin/calicoctl')
+requireRoot('bench/agent')
+const scale = scaleFromEnv({policies: 1000, local: 200, remote: 800})
 
-if (process.getuid?.() !== 0) {
-  console.log('bench/agent: needs root (network namespaces, nftables); skipped')
-  process.exit(0)
-}
-
-const prefix = `jb${process.pid % 100000}`
-const nodeNs = `${prefix}-node`
-const nftNs = `${prefix}-nft`
-const dir = mkdtempSync(join(tmpdir(), 'agent-bench-'))
-const cleanup = (): void => {
-  for (const ns of [nodeNs, nftNs]) spawnSync('ip', ['netns', 'delete', ns], {stdio: 'ignore'})
-  rmSync(dir, {recursive: true, force: true})
-}
-process.on('SIGINT', () => {
-  cleanup()
-  process.exit(130)
-})
-
-function resources(): CalcResource[] {
-  const out: CalcResource[] = [namespaceProfile('bench', {})]
-  for (let i = 0; i < LOCAL + REMOTE; i++) {
-    out.push({
-      apiVersion: V3, kind: 'WorkloadEndpoint',
-      metadata: {name: `wep-${i}`, namespace: 'bench', labels: {app: `app${i % 50}`, tier: `t${i % 7}`, 'projectcalico.org/namespace': 'bench'}},
-      spec: {
-        node: i < LOCAL ? 'kn' : `remote${i % 20}`, orchestrator: 'k8s', pod: `pod-${i}`, endpoint: 'eth0',
-        interfaceName: `cali${i.toString(16).padStart(11, '0')}`, ipNetworks: [`10.${60 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`], profiles: ['kns.bench'],
-      },
-    })
-  }
-  for (let p = 0; p < POLICIES; p++) {
-    const rules = Array.from({length: 5}, (_, r) => ({
-      action: 'Allow', protocol: 'TCP',
-      source: {selector: `app == 'app${(p + r) % 50}' && tier == 't${r}'`},
-      destination: {ports: [8000 + r]},
-    }))
-    out.push({apiVersion: V3, kind: 'NetworkPolicy', metadata: {name: `pol-${p}`, namespace: 'bench'}, spec: {order: p, selector: `app == 'app${p % 50}'`, types: ['Ingress'], ingress: rules}})
-  }
-  return out
-}
-
-function ip(...args: string[]): void {
-  execFileSync('ip', args, {stdio: 'ignore'})
-}
-
-async function main(): Promise<void> {
-  const all = resources()
-  const store = EmbeddedBackend.open({dir: join(dir, 'store')}).backend
-  for (const r of all) await store.apply({kind: r.kind, name: r.metadata.name!, namespace: r.metadata.namespace}, r)
-  await store.close()
-  writeFileSync(join(dir, 'calicoctl.cfg'), `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: embedded\n  datastorePath: ${join(dir, 'store')}\n`)
+async function main(run: NetnsRun, store: BenchStore): Promise<void> {
+  const all = scaleResources(scale)
+  await store.seed(all)
 
   // Same ruleset, rendered and loaded directly: the floor the agent's start-up is compared against.
   const tRender = performance.now()
-  const script = renderFullScript(renderTable(computePolicyState('kn', all)))
+  const script = renderFullScript(renderTable(computePolicyState(NODE, all)))
   const renderMs = performance.now() - tRender
-  ip('netns', 'add', nftNs)
+  const nftNs = run.addNetns('nft')
   const tNft = performance.now()
   execFileSync('ip', ['netns', 'exec', nftNs, 'nft', '-f', '-'], {input: script, stdio: ['pipe', 'ignore', 'inherit']})
   const nftMs = performance.now() - tNft
 
-  ip('netns', 'add', nodeNs)
-  ip('-n', nodeNs, 'link', 'set', 'lo', 'up')
-  const t0 = Date.now()
-  const agent = spawn('ip', ['netns', 'exec', nodeNs, process.execPath, calicoctl, 'node', 'run', '--name', 'kn', '--ip', '192.0.2.1/24', '-c', join(dir, 'calicoctl.cfg')], {stdio: ['ignore', 'ignore', 'pipe']})
-  let log = ''
-  const ready = await new Promise<number>((resolvePromise, reject) => {
-    agent.stderr!.on('data', (b: Buffer) => {
-      log += b.toString()
-      const m = /time="([^"]+)" level=info msg="Calico node started successfully"/.exec(log)
-      if (m) resolvePromise(Date.parse(m[1]!) - t0)
-    })
-    agent.on('exit', (code) => reject(new Error(`agent exited ${code}: ${log.slice(-2000)}`)))
-    setTimeout(() => reject(new Error(`agent not ready after 120 s: ${log.slice(-2000)}`)), 120_000)
-  })
+  const nodeNs = run.addNetns('node')
+  let agent: RunningAgent | undefined
+  try {
+    agent = await startAgent(run, nodeNs, store)
+  } finally {
+    await agent?.stop()
+  }
+  const log = agent.log()
+  const started = Date.parse(/time="([^"]+)"/.exec(log)?.[1] ?? '')
+  const at = (re: RegExp): number => Date.parse(re.exec(log)?.[1] ?? '') - started
   const applyMs = Number(/applied full table \(\d+ bytes\) in ([\d.]+) ms/.exec(log)?.[1] ?? NaN)
-  const syncAt = Date.parse(/time="([^"]+)" level=info msg="datastore snapshot received/.exec(log)?.[1] ?? '') - t0
+  const snapshotAt = at(/time="([^"]+)" level=info msg="datastore snapshot received/)
+  const syncAt = at(/time="([^"]+)" level=info msg="datastore in sync/)
   if (process.env.BENCH_VERBOSE) process.stderr.write(log)
-  agent.kill('SIGTERM')
-  await new Promise((r) => agent.once('exit', r))
 
   const kb = (script.length / 1024).toFixed(0)
-  console.log(`agent start-up: ${POLICIES} policies x 5 selector rules, ${LOCAL} local + ${REMOTE} remote endpoints (${kb} KiB ruleset)`)
-  console.log(`  render (calc + nft text) in-process        ${renderMs.toFixed(1).padStart(9)} ms`)
-  console.log(`  nft -f of the same ruleset (baseline)      ${nftMs.toFixed(1).padStart(9)} ms`)
-  console.log(`  node run: spawn → datastore snapshot       ${syncAt.toFixed(1).padStart(9)} ms`)
-  console.log(`  node run: first apply (calc+render+nft)    ${applyMs.toFixed(1).padStart(9)} ms`)
-  console.log(`  node run: spawn → ready                    ${ready.toFixed(1).padStart(9)} ms  (${(ready / nftMs).toFixed(2)}x nft -f)`)
+  const row = (label: string, ms: number): string => `  ${label.padEnd(44)} ${ms.toFixed(1).padStart(9)} ms`
+  console.log(`agent start-up: ${scale.policies} policies x 5 selector rules, ${scale.local} local + ${scale.remote} remote endpoints (${kb} KiB ruleset)`)
+  console.log(row('render (calc + nft text) in-process', renderMs))
+  console.log(row('nft -f of the same ruleset (baseline)', nftMs))
+  console.log(row('node run: first log line → snapshot', snapshotAt))
+  console.log(row('node run: snapshot → in sync (validate+calc)', syncAt - snapshotAt))
+  console.log(row('node run: first apply (render+nft)', applyMs))
+  console.log(`${row('node run: spawn → ready', agent.readyMs)}  (${(agent.readyMs / nftMs).toFixed(2)}x nft -f)`)
 }
 
+const run = new NetnsRun('jb')
+const store = new BenchStore()
 try {
-  await main()
+  await main(run, store)
 } finally {
-  cleanup()
+  run.destroy()
+  store.remove()
 }

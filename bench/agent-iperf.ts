@@ -1,0 +1,85 @@
+// Pod-to-pod throughput with 1,000 policies enforced (issue 4 target c: at least 0.9x of no policy). Two real pods
+// on cali veths in a node namespace; the server pod (app=app0) is selected by 1/50 of the policies, which are
+// ordered before the one allowing the client, so every new flow is checked against all of them. The agent programs
+// the table and is stopped (the rules stay); then iperf3 runs alternately without our table and with the agent's
+// table restored from its own listing, ROUNDS times each, and the medians are compared. Root and iperf3 only.
+// Run: npm run build && npm run bench:build && node build/bench/agent-iperf.js
+import {spawnSync} from 'node:child_process'
+import {median} from './lib.js'
+import {BenchStore, NAMESPACE, NODE, V3, requireRoot, scaleFromEnv, scaleResources, startAgent, workloadEndpoint, type RunningAgent} from './agent-scale.js'
+import {NetnsRun, inNs} from '../test/helpers/netns.js'
+import {DEFAULT_TABLE_NAME} from '../src/dataplane/nftables/index.js'
+
+requireRoot('bench/agent-iperf')
+if (spawnSync('iperf3', ['--version'], {stdio: 'ignore'}).status !== 0) {
+  console.log('bench/agent-iperf: needs iperf3 (apt-get install -y --no-install-recommends iperf3); skipped')
+  process.exit(0)
+}
+
+const scale = scaleFromEnv({policies: 1000, local: 200, remote: 800})
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
+const PORT = 5201
+
+/** One iperf3 run from the client pod; bits per second received. */
+function iperf(clientNs: string, server: string): number {
+  const out = inNs(clientNs, 'iperf3', ['-c', server, '-p', String(PORT), '-t', String(SECONDS), '-J'])
+  const report = JSON.parse(out) as {end: {sum_received: {bits_per_second: number}}}
+  return report.end.sum_received.bits_per_second
+}
+
+async function main(run: NetnsRun, store: BenchStore): Promise<void> {
+  const nodeNs = run.addNode('node', {forwarding: true})
+  const server = {name: 'srv', iface: `calii${run.prefix.slice(-6)}s`, address: '10.70.0.2'}
+  const client = {name: 'cli', iface: `calii${run.prefix.slice(-6)}c`, address: '10.70.0.1'}
+  // Host side programmed up front, so the runs without our table route the same way.
+  const serverNs = run.addPod(nodeNs, {suffix: 'srv', iface: server.iface, address: server.address, hostSide: true})
+  const clientNs = run.addPod(nodeNs, {suffix: 'cli', iface: client.iface, address: client.address, hostSide: true})
+  const iperfServer = run.spawnIn(serverNs, ['iperf3', '-s', '-p', String(PORT)], {stdio: ['ignore', 'ignore', 'inherit']})
+  await new Promise((r) => setTimeout(r, 300))
+  if (iperfServer.exitCode !== null) throw new Error('iperf3 server exited')
+
+  const resources = scaleResources({...scale, local: Math.max(0, scale.local - 2)})
+  resources.push(workloadEndpoint({...server, node: NODE, labels: {app: 'app0', tier: 'server'}}))
+  resources.push(workloadEndpoint({...client, node: NODE, labels: {app: 'client', role: 'client'}}))
+  resources.push({
+    apiVersion: V3,
+    kind: 'NetworkPolicy',
+    metadata: {name: 'iperf-allow', namespace: NAMESPACE},
+    spec: {order: 100_000, selector: "app == 'app0'", types: ['Ingress'], ingress: [{action: 'Allow', protocol: 'TCP', source: {selector: "role == 'client'"}, destination: {ports: [PORT]}}]},
+  })
+  await store.seed(resources)
+
+  let agent: RunningAgent | undefined
+  try {
+    agent = await startAgent(run, nodeNs, store)
+  } finally {
+    await agent?.stop()
+  }
+  const table = inNs(nodeNs, 'nft', ['-s', 'list', 'table', 'inet', DEFAULT_TABLE_NAME])
+  const rules = (table.match(/\n\t\t[^\n]*(accept|drop|return|jump|goto)/g) ?? []).length
+  const removeTable = (): void => void inNs(nodeNs, 'nft', ['delete', 'table', 'inet', DEFAULT_TABLE_NAME])
+  const restoreTable = (): void => void inNs(nodeNs, 'nft', ['-f', '-'], table)
+
+  const without: number[] = []
+  const withPolicy: number[] = []
+  for (let i = 0; i < ROUNDS; i++) {
+    removeTable()
+    without.push(iperf(clientNs, server.address))
+    restoreTable()
+    withPolicy.push(iperf(clientNs, server.address))
+  }
+  const gbit = (b: number): string => `${(b / 1e9).toFixed(2)} Gbit/s`
+  console.log(`pod-to-pod TCP throughput (iperf3, ${SECONDS} s x ${ROUNDS} rounds, alternating): ${scale.policies} policies, ${scale.local} local + ${scale.remote} remote endpoints, ~${rules} rules`)
+  console.log(`  no Calico table (baseline)   median ${gbit(median(without))}  [${without.map(gbit).join(', ')}]`)
+  console.log(`  agent's table                median ${gbit(median(withPolicy))}  [${withPolicy.map(gbit).join(', ')}]  ratio ${(median(withPolicy) / median(without)).toFixed(3)}`)
+}
+
+const run = new NetnsRun('ji')
+const store = new BenchStore()
+try {
+  await main(run, store)
+} finally {
+  run.destroy()
+  store.remove()
+}
