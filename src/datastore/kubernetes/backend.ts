@@ -40,7 +40,12 @@ function sortKey(k: Key): string {
 }
 
 function sortPairs(pairs: KVPair[]): KVPair[] {
-  return pairs.map((p) => [sortKey(p.key), p] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p)
+  const keys = pairs.map((p) => sortKey(p.key))
+  // The API server answers in its own key order, which is already ours for most lists: then nothing moves.
+  let sorted = true
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] <= keys[i]
+  if (sorted) return pairs
+  return keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0)).map((i) => pairs[i])
 }
 
 export class KubernetesBackend implements Backend {
