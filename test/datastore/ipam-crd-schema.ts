@@ -56,8 +56,10 @@ export function schemaProblems(schema: Schema, value: unknown, path = ''): strin
   }
   if (typeof value !== 'object' || Array.isArray(value)) return schema.type === 'object' ? [`${at}: expected an object`] : []
   const obj = value as Record<string, unknown>
-  const problems = (schema.required ?? []).filter((k) => !(k in obj)).map((k) => `${at}: required field ${k} is missing`)
+  const problems = (schema.required ?? []).filter((k) => obj[k] === undefined).map((k) => `${at}: required field ${k} is missing`)
   for (const [k, v] of Object.entries(obj)) {
+    // An undefined property is not in the JSON that goes over the wire.
+    if (v === undefined) continue
     const sub = `${path === '' ? '' : `${path}.`}${k}`
     const declared = schema.properties?.[k]
     if (declared) problems.push(...schemaProblems(declared, v, sub))

@@ -192,7 +192,6 @@ function rename(o: JsonObject, names: Record<string, string>): JsonObject {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [names[k] ?? k, v]))
 }
 
-const BLOCK_TO_CRD = {affinity_claim_time: 'affinityClaimTime'}
 const BLOCK_FROM_CRD = {affinityClaimTime: 'affinity_claim_time'}
 const CONFIG_TO_CRD = {strict_affinity: 'strictAffinity', auto_allocate_blocks: 'autoAllocateBlocks'}
 const CONFIG_FROM_CRD = {strictAffinity: 'strict_affinity', autoAllocateBlocks: 'auto_allocate_blocks'}
@@ -201,14 +200,28 @@ function crMeta(name: string, labels?: Record<string, string>): KubeMeta {
   return labels ? {name, labels} : {name}
 }
 
+/**
+ * The IPAMBlock CR spec in Go's IPAMBlockSpec field order, `affinity`/`affinityClaimTime` only when set, and the
+ * deprecated `strictAffinity` always: Calico's CRDs require it (and the lists), so the API server rejects a block
+ * without it. Other fields are written as given, so a block reads back as it was written.
+ */
 export function ipamBlockToCR(group: CalicoGroup, cidr: string, value: unknown): KubeObject {
-  const spec = rename(isObject(value) ? value : {}, BLOCK_TO_CRD)
-  return {apiVersion: apiVersionOf(group), kind: 'IPAMBlock', metadata: crMeta(cidrToName(cidr)), spec: {...spec, cidr}}
+  const v = isObject(value) ? value : {}
+  const spec: JsonObject = {cidr}
+  if (v.affinity !== undefined && v.affinity !== null) spec.affinity = v.affinity
+  if (v.affinity_claim_time !== undefined && v.affinity_claim_time !== null) spec.affinityClaimTime = v.affinity_claim_time
+  spec.allocations = v.allocations ?? []
+  spec.unallocated = v.unallocated ?? []
+  spec.attributes = v.attributes ?? []
+  for (const k of ['sequenceNumber', 'sequenceNumberForAllocation', 'deleted']) if (v[k] !== undefined) spec[k] = v[k]
+  spec.strictAffinity = false
+  return {apiVersion: apiVersionOf(group), kind: 'IPAMBlock', metadata: crMeta(cidrToName(cidr)), spec}
 }
 
+/** The etcd-model block: `affinity` null when the CR has none, and no deprecated `strictAffinity`. */
 export function ipamBlockFromCR(cr: KubeObject): {name: string; value: JsonObject} {
-  const spec = isObject(cr.spec) ? cr.spec : {}
-  return {name: String(spec.cidr ?? ''), value: rename(spec, BLOCK_FROM_CRD)}
+  const {cidr, affinity, strictAffinity: _deprecated, ...rest} = rename(isObject(cr.spec) ? cr.spec : {}, BLOCK_FROM_CRD)
+  return {name: String(cidr ?? ''), value: {cidr, affinity: affinity ?? null, ...rest}}
 }
 
 export function ipamHandleToCR(group: CalicoGroup, id: string, value: unknown): KubeObject {
@@ -258,13 +271,18 @@ export function blockAffinityFromCR(cr: KubeObject): {name: string; value: JsonO
   }
 }
 
+/** IPAMConfigSpec's two bools are not omitempty, and Calico's CRDs require them: absent in the model means false. */
 export function ipamConfigToCR(group: CalicoGroup, value: unknown): KubeObject {
-  const spec = rename(isObject(value) ? value : {}, CONFIG_TO_CRD)
+  const v = isObject(value) ? value : {}
+  const spec = {...rename(v, CONFIG_TO_CRD), strictAffinity: v.strict_affinity === true, autoAllocateBlocks: v.auto_allocate_blocks === true}
   return {apiVersion: apiVersionOf(group), kind: group === V1_GROUP ? 'IPAMConfig' : 'IPAMConfiguration', metadata: crMeta('default'), spec}
 }
 
+/** The model's bools are omitempty (absent is false), so the false ones the CR must carry are left out. */
 export function ipamConfigFromCR(cr: KubeObject): JsonObject {
-  return rename(isObject(cr.spec) ? cr.spec : {}, CONFIG_FROM_CRD)
+  const out = rename(isObject(cr.spec) ? cr.spec : {}, CONFIG_FROM_CRD)
+  for (const k of ['strict_affinity', 'auto_allocate_blocks']) if (out[k] === false) delete out[k]
+  return out
 }
 
 /** IPAM soft delete: a CR marked deleted is gone for readers (design/ipam "Soft vs hard delete"). */
