@@ -46,7 +46,7 @@ export function renderMatrix(pods: readonly string[], reach: Reachability, paint
     })
     lines.push(`  ${from.padEnd(width)}  ${cells.join('  ')}`.trimEnd())
   }
-  const legend = `  ${OPEN} connection accepted   ${CLOSED} refused by policy   ${SELF} itself${before ? '   * changed' : ''}`
+  const legend = `  ${OPEN} connected   ${CLOSED} blocked (no connection within the timeout)   ${SELF} itself${before ? '   * changed' : ''}`
   lines.push(paint.dim(legend))
   return lines.join('\n')
 }
