@@ -15,6 +15,9 @@ class FakeNft {
   scripts: string[] = []
   failNext = 0
   listing = 'table v1'
+  lists = 0
+  /** While set, list() waits for it (a slow read-back of a large table). */
+  listGate?: Promise<void>
   async apply(script: string): Promise<void> {
     if (this.failNext > 0) {
       this.failNext--
@@ -23,7 +26,10 @@ class FakeNft {
     this.scripts.push(script)
   }
   async list(): Promise<string | undefined> {
-    return this.listing
+    this.lists++
+    const listing = this.listing
+    await this.listGate
+    return listing
   }
 }
 
@@ -48,14 +54,14 @@ const policy = (n: number): CalcResource => ({
 })
 const set = (resource: CalcResource): CalcEvent => ({type: 'set', resource})
 
-function make(opts: {batchMs?: number; minApplyIntervalMs?: number} = {}) {
+function make(opts: {batchMs?: number; minApplyIntervalMs?: number; fingerprintDelayMs?: number} = {}) {
   const nft = new FakeNft()
   const routes = new FakeRoutes()
   const applied: boolean[] = []
   const metrics = new AgentMetrics()
   const dp = new Dataplane({
     nodeName: 'n1', logger: createAgentLogger('panic'), metrics, interfacePrefixes: ['cali'], ipv6: false,
-    nft, routes, retryMs: 10, batchMs: opts.batchMs ?? 10, minApplyIntervalMs: opts.minApplyIntervalMs ?? 0,
+    nft, routes, retryMs: 10, batchMs: opts.batchMs ?? 10, minApplyIntervalMs: opts.minApplyIntervalMs ?? 0, fingerprintDelayMs: opts.fingerprintDelayMs ?? 10,
     onApplied: (ok) => applied.push(ok),
   })
   return {dp, nft, routes, applied, metrics}
@@ -137,6 +143,35 @@ describe('agent dataplane driver', () => {
     expect(nft.scripts[1]).toMatch(/^add table inet calico\ndelete table inet calico\n/)
     expect(metrics.driftRepairs.get()).toBe(1)
     expect(await dp.refresh()).toBe(false)
+    await dp.stop()
+  })
+
+  it('the read-back waits for a quiet table and never holds up an apply', async () => {
+    const until = async (cond: () => boolean): Promise<void> => {
+      for (let i = 0; i < 200 && !cond(); i++) await sleep(10)
+      expect(cond()).toBe(true)
+    }
+    const {dp, nft} = make({fingerprintDelayMs: 300})
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await until(() => nft.scripts.length === 1)
+    // An update within the quiet time: still no listing.
+    dp.update(set(wep(2)), noProblem)
+    await until(() => nft.scripts.length === 2)
+    expect(nft.lists).toBe(0)
+    // A slow listing in progress: the next apply goes ahead, and the listing (which may predate it) is discarded.
+    let release!: () => void
+    nft.listGate = new Promise((r) => (release = r))
+    await until(() => nft.lists === 1)
+    dp.update(set(wep(3)), noProblem)
+    await until(() => nft.scripts.length === 3)
+    nft.listing = 'table v2 (after the third apply)'
+    release()
+    nft.listGate = undefined
+    // The refresh finds no reference for the current table, takes one, and reports no drift; the next compares.
+    expect(await dp.refresh()).toBe(false)
+    expect(await dp.refresh()).toBe(false)
+    nft.listing = 'table v3 (someone flushed a chain)'
+    expect(await dp.refresh()).toBe(true)
     await dp.stop()
   })
 
