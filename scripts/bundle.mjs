@@ -1,0 +1,79 @@
+// Bundles calicoctl (run by `npm run build` after tsc): dist/commands/**, the CLI and @oclif/core into one
+// CommonJS file, dist/calicoctl.cjs, that bin/calicoctl loads with V8's code cache (src/cli/launch.ts).
+// One file instead of ~180 is most of calicoctl's cold-start cost on Node 20 (BENCHMARKS.md, cold start).
+//
+// The bundle exports `runCalicoctl` and `COMMANDS`, oclif's explicit command registry (package.json
+// `oclif.commands`). The registry is generated here from dist/commands with oclif's pattern rules (a file's path
+// is its id, `index` names its topic), so a new command file needs no registration. Each entry is a getter that
+// requires its module on first use: esbuild keeps a required module's evaluation lazy, so `calicoctl get` runs
+// only the get command's modules, while `oclif manifest` (which lists every entry) still sees them all.
+import {build} from 'esbuild'
+import {readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname, join, relative} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const commandsDir = join(root, 'dist', 'commands')
+const outfile = join(root, 'dist', 'calicoctl.cjs')
+
+// Left to Node's loader, as without the bundle: the native SQLite binding, and the datastore clients and the
+// prompt library that only some commands load (lazily, so the embedded path never pays for them). typescript and
+// ts-node are what oclif would use to run TypeScript sources in development; calicoctl never asks for that.
+const EXTERNAL = ['better-sqlite3', 'etcd3', '@kubernetes/client-node', '@inquirer/prompts', 'typescript', 'ts-node']
+
+function commandFiles(dir) {
+  return readdirSync(dir, {withFileTypes: true})
+    .flatMap((e) => (e.isDirectory() ? commandFiles(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []))
+    .sort()
+}
+
+function commandId(file) {
+  const parts = relative(commandsDir, file).replace(/\.js$/, '').split(/[\\/]/)
+  if (parts.at(-1) === 'index') parts.pop()
+  return parts.join(':')
+}
+
+const entries = commandFiles(commandsDir).map((file) => {
+  const specifier = `./${relative(root, file).replaceAll('\\', '/')}`
+  return `  get ${JSON.stringify(commandId(file))}() { return require(${JSON.stringify(specifier)}).default },`
+})
+const entry = `module.exports = {
+  runCalicoctl: require('./dist/cli/main.js').runCalicoctl,
+  COMMANDS: {
+${entries.join('\n')}
+  },
+}
+`
+
+const result = await build({
+  stdin: {contents: entry, resolveDir: root, sourcefile: 'calicoctl-entry.cjs', loader: 'js'},
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: EXTERNAL,
+  // The bundle runs through vm.Script (for the code cache), where Node 20 offers import() only behind
+  // --experimental-vm-modules; the externals are loaded with require instead (etcd3 is CommonJS, and Node
+  // >= 20.19 requires the ES-module-only ones).
+  supported: {'dynamic-import': false},
+  // Class names are behaviour here (oclif's error classes are recognised by name, CalicoError names itself).
+  keepNames: true,
+  // ASCII only, so the launcher can decode the file as latin1.
+  charset: 'ascii',
+  write: false,
+  metafile: true,
+  logLevel: 'error',
+})
+
+const dynamicImports = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.kind === 'dynamic-import'))
+if (dynamicImports.length > 0) {
+  throw new Error(`the bundle would keep import() of ${dynamicImports.map((i) => i.path).join(', ')}; it cannot run under vm.Script`)
+}
+
+// Replace atomically (a concurrent run sees the old bundle or the new one), and drop the old bundle's cache:
+// scripts/code-cache.mjs writes the new one.
+const temp = `${outfile}.${process.pid}.tmp`
+writeFileSync(temp, result.outputFiles[0].contents)
+renameSync(temp, outfile)
+rmSync(`${outfile}.cache`, {force: true})
+process.stdout.write(`bundled ${entries.length} commands into ${relative(root, outfile)} (${result.outputFiles[0].contents.length} bytes)\n`)

@@ -1,0 +1,37 @@
+// Writes dist/calicoctl.cjs.cache (run by `npm run build` after the bundle and the oclif manifest): loads the
+// bundle the way bin/calicoctl does, runs `calicoctl get ippools` on a throw-away embedded store, and saves the
+// code V8 compiled for that run. Commands share most of that path (oclif, flag parsing, config, the resource
+// manager, a datastore, output); what a command needs beyond it compiles lazily as usual.
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {loadBundle, writeCodeCache} from '../dist/cli/launch.js'
+
+const bundle = fileURLToPath(new URL('../dist/calicoctl.cjs', import.meta.url))
+const bin = fileURLToPath(new URL('../bin/calicoctl', import.meta.url))
+const store = mkdtempSync(join(tmpdir(), 'calicoctl-code-cache-'))
+try {
+  // An explicit config, so neither /etc/calico/calicoctl.cfg nor the environment can point this run elsewhere.
+  const config = join(store, 'calicoctl.cfg')
+  writeFileSync(
+    config,
+    `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: embedded\n  datastorePath: ${JSON.stringify(store)}\n`,
+  )
+  const loaded = loadBundle(bundle)
+  // Its output is not wanted (only the compiled code is), except stderr when the run fails.
+  const [stdout, stderr] = [process.stdout.write, process.stderr.write]
+  let errors = ''
+  process.stdout.write = () => true
+  process.stderr.write = (chunk) => ((errors += String(chunk)), true)
+  try {
+    await loaded.exports.runCalicoctl(['get', 'ippools', '--config', config], bin)
+  } finally {
+    ;[process.stdout.write, process.stderr.write] = [stdout, stderr]
+  }
+  if (process.exitCode) throw new Error(`calicoctl get ippools failed while warming the code cache: ${errors}`)
+  const bytes = writeCodeCache(loaded, bundle)
+  process.stdout.write(`wrote the code cache for dist/calicoctl.cjs (${bytes} bytes)\n`)
+} finally {
+  rmSync(store, {recursive: true, force: true})
+}

@@ -1,0 +1,92 @@
+// The built calicoctl bundle (dist/calicoctl.cjs, scripts/bundle.mjs): every command file is registered, the
+// build's code cache matches the bundle, and the embedded path never loads the etcd or Kubernetes clients.
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, relative} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+
+import {BIN, ROOT, builtOrExplain} from './harness.js'
+
+const BUNDLE = join(ROOT, 'dist', 'calicoctl.cjs')
+const skip = builtOrExplain()
+const dir = mkdtempSync(join(tmpdir(), 'calico-bundle-'))
+afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+/** Runs a module script in a plain node (no vitest flags or hooks) from the repository root. */
+function node(args: string[], env: NodeJS.ProcessEnv = process.env): {stdout: string; stderr: string; status: number | null} {
+  const r = spawnSync(process.execPath, args, {cwd: ROOT, env, encoding: 'utf8', timeout: 60_000})
+  if (r.error) throw r.error
+  return {stdout: r.stdout, stderr: r.stderr, status: r.status}
+}
+
+/** oclif's pattern rule, which the bundle's generated registry follows: the path is the id, `index` its topic. */
+function sourceCommandIds(dir: string): string[] {
+  return readdirSync(dir, {withFileTypes: true}).flatMap((e) => {
+    if (e.isDirectory()) return sourceCommandIds(join(dir, e.name))
+    const parts = relative(join(ROOT, 'src', 'commands'), join(dir, e.name)).replace(/\.ts$/, '').split(/[\\/]/)
+    if (parts.at(-1) === 'index') parts.pop()
+    return [parts.join(':')]
+  })
+}
+
+/** node_modules files a calicoctl run required, from a preload hook on Node's CommonJS loader. */
+function modulesLoaded(args: string[]): string[] {
+  const hook = join(dir, 'trace.cjs')
+  const out = join(dir, `loaded-${Math.random().toString(36).slice(2)}.json`)
+  writeFileSync(
+    hook,
+    `const Module = require('node:module')
+const load = Module._load
+const seen = new Set()
+Module._load = function (request, parent, isMain) {
+  try { seen.add(Module._resolveFilename(request, parent, isMain)) } catch {}
+  return load.apply(this, arguments)
+}
+process.on('exit', () => require('node:fs').writeFileSync(process.env.TRACE_OUT, JSON.stringify([...seen])))
+`,
+  )
+  node(['--require', hook, BIN, ...args], {...process.env, TRACE_OUT: out})
+  return (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((f) => f.includes('node_modules'))
+}
+
+describe.skipIf(skip !== undefined)('calicoctl bundle', () => {
+  it('registers exactly the command files, as the manifest lists them', () => {
+    const script = `
+      const {COMMANDS} = require(${JSON.stringify(BUNDLE)})
+      console.log(JSON.stringify(Object.entries(COMMANDS).map(([id, c]) => [id, typeof c.prototype.run])))
+    `
+    const r = node(['-e', script])
+    expect(r.stderr).toBe('')
+    const registered = JSON.parse(r.stdout) as [string, string][]
+    expect(registered.every(([, run]) => run === 'function')).toBe(true)
+    const ids = registered.map(([id]) => id).sort()
+    expect(ids).toEqual(sourceCommandIds(join(ROOT, 'src', 'commands')).sort())
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>}
+    expect(Object.keys(manifest.commands).sort()).toEqual(ids)
+  })
+
+  it('starts from the code cache the build wrote', () => {
+    const script = `
+      import {loadBundle} from './dist/cli/launch.js'
+      console.log(JSON.stringify(loadBundle(${JSON.stringify(BUNDLE)}).cacheUsed))
+    `
+    expect(node(['--input-type=module', '-e', script]).stdout.trim()).toBe('true')
+  })
+
+  it('never loads etcd3, grpc or the Kubernetes client on the embedded store (positive control: etcd does)', () => {
+    // Config files, so neither /etc/calico/calicoctl.cfg nor the environment can choose another store.
+    const config = (spec: string): string => {
+      const path = join(dir, `${Math.random().toString(36).slice(2)}.cfg`)
+      writeFileSync(path, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n${spec}`)
+      return path
+    }
+    const isClient = (f: string): boolean => /node_modules\/(etcd3|@grpc|@kubernetes)\//.test(f)
+    const embedded = modulesLoaded(['get', 'ippools', '--config', config(`  datastoreType: embedded\n  datastorePath: ${join(dir, 'store')}\n`)])
+    expect(embedded.some((f) => f.includes('node_modules/better-sqlite3/'))).toBe(true)
+    expect(embedded.filter(isClient)).toEqual([])
+    // Nothing listens on port 9 of loopback: the command fails after loading the client, which is all this needs.
+    const etcd = modulesLoaded(['get', 'ippools', '--config', config('  datastoreType: etcdv3\n  etcdEndpoints: http://127.0.0.1:9\n')])
+    expect(etcd.some((f) => f.includes('node_modules/etcd3/'))).toBe(true)
+  })
+})
