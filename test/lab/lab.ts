@@ -5,9 +5,10 @@
 // in them, the lab's processes and its temp directory. Dataplane tests (CNI, agent) build on this:
 //
 //   const skip = labSkipReason()                       // not root: skip (throws in CI)
-//   const lab = await Lab.start({datastore: 'etcd'})   // or 'embedded' (SQLite file in the lab's temp dir)
+//   const lab = await Lab.start({datastore: 'etcd'})   // or 'embedded' (SQLite file in the lab's temp dir), or
+//                                                      // 'kubernetes' (test API server; Nodes, Pods are core/v1)
 //   await lab.addPool('p', '10.70.0.0/16')
-//   const node = await lab.addNode('node-a')           // netns + uplink + Node resource (+ etcd relay)
+//   const node = await lab.addNode('node-a')           // netns + uplink + Node resource (+ datastore relay)
 //   const pod = await lab.addPod(node, {namespace: 'ns', name: 'web-0'})   // real CNI ADD
 //   await lab.serve(pod, 8080); await lab.probe(other, [[pod.ips[0], 8080, 'tcp']])
 //   await lab.destroy()                                // in afterAll
@@ -23,11 +24,13 @@ import {ResourceClient} from '../../src/datastore/client.js'
 import {openBackend} from '../../src/datastore/factory.js'
 import {IPAMClient} from '../../src/ipam/index.js'
 import {startEtcd, type EtcdInstance} from '../helpers/etcd.js'
+import {startServer} from '../k8s-apiserver/helpers.js'
+import type {TestApiServer} from '../k8s-apiserver/server.js'
 import {NETNS_PREFIX, sweepStaleNamespaces, trackDir, trackNetns, trackProcess, untrackDir, untrackNetns} from './cleanup.js'
 import {pluginCommand, warmCommand, type PluginKind} from './plugin.js'
 import {ECHO_SERVER, PROBE, RELAY_IN_NODE, RELAY_ON_HOST} from './scripts.js'
 
-export type LabDatastore = 'embedded' | 'etcd'
+export type LabDatastore = 'embedded' | 'etcd' | 'kubernetes'
 
 export interface LabOptions {
   datastore?: LabDatastore
@@ -51,6 +54,8 @@ export interface LabNode {
   address: string
   /** etcd as seen from inside this node (through the relay); undefined for the embedded datastore. */
   etcdEndpoints?: string
+  /** Kubernetes datastore: a kubeconfig for the API server as seen from inside this node (through the relay). */
+  kubeconfig?: string
 }
 
 export interface PodSpec {
@@ -174,6 +179,7 @@ function startHelper(argv: readonly string[], what: string, timeoutMs = 15_000):
 const FABRIC_SUBNET = '192.168.77'
 const FABRIC_GATEWAY = `${FABRIC_SUBNET}.254`
 const ETCD_PORT_IN_NODE = 2379
+const API_PORT_IN_NODE = 6443
 
 export class Lab {
   readonly backend: Backend
@@ -196,6 +202,8 @@ export class Lab {
     readonly fabric: string,
     backend: Backend,
     private readonly etcd?: EtcdInstance,
+    /** The Kubernetes datastore's API server (tests create Pods and Namespaces in it). */
+    readonly apiServer?: TestApiServer,
   ) {
     this.backend = backend
     this.client = new ResourceClient(backend)
@@ -215,6 +223,7 @@ export class Lab {
     trackDir(dir)
     const datastore = opts.datastore ?? 'embedded'
     let etcd: EtcdInstance | undefined
+    let apiServer: TestApiServer | undefined
     let backend: Backend
     try {
       const warm = warmCommand()
@@ -222,17 +231,21 @@ export class Lab {
       if (datastore === 'etcd') {
         etcd = await startEtcd()
         backend = (await openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints})).backend
+      } else if (datastore === 'kubernetes') {
+        apiServer = await startServer({crds: 'v1'})
+        backend = (await openBackend({datastoreType: 'kubernetes', k8sAPIEndpoint: apiServer.url})).backend
       } else {
         backend = (await openBackend({datastoreType: 'embedded', datastorePath: join(dir, 'datastore')})).backend
       }
     } catch (err) {
       await etcd?.stop()
+      await apiServer?.stop()
       rmSync(dir, {recursive: true, force: true})
       untrackDir(dir)
       throw err
     }
     const fabric = `${prefix}-fabric`
-    const lab = new Lab(prefix, dir, datastore, opts.network ?? 'k8s-pod-network', opts.mtu ?? 1450, fabric, backend, etcd)
+    const lab = new Lab(prefix, dir, datastore, opts.network ?? 'k8s-pod-network', opts.mtu ?? 1450, fabric, backend, etcd, apiServer)
     try {
       await lab.addNetns(fabric)
       await lab.inNs(fabric, ['ip', 'link', 'set', 'lo', 'up'])
@@ -286,21 +299,30 @@ export class Lab {
       this.nodes.push(node)
       return node
     }
-    if (this.etcd) {
-      const port = new URL(this.etcd.endpoints).port
-      const sock = join(this.dir, `etcd-${index}.sock`)
-      this.processes.push(await startHelper([process.execPath, '-e', RELAY_ON_HOST, sock, port], `etcd relay (host side) for ${name}`))
+    const remote = this.etcd ? {url: this.etcd.endpoints, inNode: ETCD_PORT_IN_NODE} : this.apiServer ? {url: this.apiServer.url, inNode: API_PORT_IN_NODE} : undefined
+    if (remote) {
+      const sock = join(this.dir, `datastore-${index}.sock`)
+      this.processes.push(await startHelper([process.execPath, '-e', RELAY_ON_HOST, sock, new URL(remote.url).port], `datastore relay (host side) for ${name}`))
       this.processes.push(
-        await startHelper(['ip', 'netns', 'exec', netns, process.execPath, '-e', RELAY_IN_NODE, String(ETCD_PORT_IN_NODE), sock], `etcd relay in ${name}`),
+        await startHelper(['ip', 'netns', 'exec', netns, process.execPath, '-e', RELAY_IN_NODE, String(remote.inNode), sock], `datastore relay in ${name}`),
       )
-      node.etcdEndpoints = `http://127.0.0.1:${ETCD_PORT_IN_NODE}`
     }
-    await this.client.create({
-      apiVersion: 'projectcalico.org/v3',
-      kind: 'Node',
-      metadata: {name, labels},
-      spec: {bgp: {ipv4Address: `${address}/24`}},
-    })
+    if (this.etcd) node.etcdEndpoints = `http://127.0.0.1:${ETCD_PORT_IN_NODE}`
+    if (this.apiServer) {
+      // On the Kubernetes datastore the Node is the cluster's; Calico keeps its BGP address in an annotation.
+      node.kubeconfig = join(this.dir, `kubeconfig-${name}`)
+      const cluster = {name: 'lab', cluster: {server: `http://127.0.0.1:${API_PORT_IN_NODE}`}}
+      const kubeconfig = {apiVersion: 'v1', kind: 'Config', clusters: [cluster], users: [{name: 'lab', user: {}}], contexts: [{name: 'lab', context: {cluster: 'lab', user: 'lab'}}], 'current-context': 'lab'}
+      writeFileSync(node.kubeconfig, JSON.stringify(kubeconfig))
+      this.apiServer.seed('', 'nodes', {metadata: {name, labels, annotations: {'projectcalico.org/IPv4Address': `${address}/24`}}})
+    } else {
+      await this.client.create({
+        apiVersion: 'projectcalico.org/v3',
+        kind: 'Node',
+        metadata: {name, labels},
+        spec: {bgp: {ipv4Address: `${address}/24`}},
+      })
+    }
     this.nodes.push(node)
     return node
   }
@@ -324,7 +346,9 @@ export class Lab {
     const spec =
       this.datastore === 'etcd'
         ? `  datastoreType: etcdv3\n  etcdEndpoints: ${node.etcdEndpoints ?? ''}\n`
-        : `  datastoreType: embedded\n  datastorePath: ${join(this.dir, 'datastore')}\n`
+        : this.datastore === 'kubernetes'
+          ? `  datastoreType: kubernetes\n  kubeconfig: ${node.kubeconfig ?? ''}\n`
+          : `  datastoreType: embedded\n  datastorePath: ${join(this.dir, 'datastore')}\n`
     writeFileSync(path, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n${spec}`)
     return path
   }
@@ -334,7 +358,9 @@ export class Lab {
     const datastore =
       this.datastore === 'etcd'
         ? {datastore_type: 'etcdv3', etcd_endpoints: node.etcdEndpoints}
-        : {datastore_type: 'embedded', datastore_path: join(this.dir, 'datastore')}
+        : this.datastore === 'kubernetes'
+          ? {datastore_type: 'kubernetes', kubernetes: {kubeconfig: node.kubeconfig}, policy: {type: 'k8s'}}
+          : {datastore_type: 'embedded', datastore_path: join(this.dir, 'datastore')}
     return {
       cniVersion: '1.0.0',
       name: this.network,
@@ -461,6 +487,7 @@ export class Lab {
     for (const ns of [...this.namespaces].reverse()) await this.removeNetns(ns)
     await this.backend.close().catch(() => undefined)
     await this.etcd?.stop()
+    await this.apiServer?.stop()
     rmSync(this.dir, {recursive: true, force: true})
     untrackDir(this.dir)
   }

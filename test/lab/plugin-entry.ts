@@ -8,6 +8,7 @@ const kind = process.argv[2]
 if (kind === 'warm') {
   await import('../../src/datastore/etcd/backend.js')
   await import('../../src/datastore/embedded/backend.js')
+  await import('../../src/datastore/kubernetes/backend.js')
   process.exit(0)
 }
 if (kind !== 'calico' && kind !== 'calico-ipam') {
