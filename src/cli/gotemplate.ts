@@ -15,6 +15,9 @@
 // as null). A missing key prints `<no value>` as on a Go map, null prints `<nil>`, and objects are
 // truthy like Go structs. Numbers print as integers when integral (Go types are not known).
 // Errors carry the template name, line and column as Go's do: `template: get:1:9: ...`.
+//
+// execute() can also run the template as google/safetext's yamltemplate runs its rewritten copy (see
+// src/cli/yamltemplate.ts): every value an output action prints is first deep-copied with its strings mapped.
 
 import {GoFloat, formatNumber, goSprint} from './output/gofmt.js'
 
@@ -494,6 +497,23 @@ interface Scope {
   vars: Array<[string, unknown]>
 }
 
+/**
+ * The function whose arguments safetext leaves as they are (it is the identity): a template marks with it data that
+ * is meant to shape the output, e.g. `{{StructuralData .Spec.Snippet}}`.
+ */
+export const STRUCTURAL_DATA = 'StructuralData'
+
+/** safetext's DeepCopyMutateStrings: a deep copy of a view value with every string replaced by `f(string)`. */
+export function mapStrings(v: unknown, f: (s: string) => string): unknown {
+  if (typeof v === 'string') return f(v)
+  if (Array.isArray(v)) return v.map((e) => mapStrings(e, f))
+  // Map keys and struct field names are not data (text/template cannot change them): only values are mapped.
+  if (v !== null && typeof v === 'object' && !(v instanceof GoFloat)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapStrings(x, f)]))
+  }
+  return v
+}
+
 class Exec {
   out = ''
 
@@ -501,6 +521,8 @@ class Exec {
     private readonly src: string,
     private readonly name: string,
     private readonly funcs: Record<string, TemplateFunc>,
+    /** When set, operands of output actions are passed through mapStrings with it (safetext's walked template). */
+    private readonly paste?: (s: string) => string,
   ) {}
 
   fail(pos: number, at: string, msg: string): never {
@@ -515,7 +537,8 @@ class Exec {
           this.out += n.text
           break
         case 'action': {
-          const v = this.evalPipe(n.pipe, dot, scope)
+          // Only output actions are rewritten; declarations and assignments keep the data as it is.
+          const v = this.evalPipe(n.pipe, dot, scope, n.pipe.decl.length === 0)
           if (n.pipe.decl.length === 0) this.out += printValue(v)
           break
         }
@@ -574,10 +597,11 @@ class Exec {
     scope.vars.length = mark
   }
 
-  private evalPipe(pipe: Pipe, dot: unknown, scope: Scope): unknown {
+  /** `pasted`: the pipeline's value is printed, so with `paste` set its data operands are mapped. */
+  private evalPipe(pipe: Pipe, dot: unknown, scope: Scope, pasted = false): unknown {
     let value: unknown
     pipe.cmds.forEach((cmd, i) => {
-      value = this.evalCommand(cmd, dot, scope, i > 0, value)
+      value = this.evalCommand(cmd, dot, scope, i > 0, value, pasted && this.paste !== undefined)
     })
     if (pipe.decl.length === 1) {
       const name = pipe.decl[0]
@@ -590,11 +614,17 @@ class Exec {
     return value
   }
 
-  private evalCommand(cmd: Command, dot: unknown, scope: Scope, hasFinal: boolean, final: unknown): unknown {
+  /**
+   * `mapped`: operands are mapped as safetext's rewrite does (common.applyPipeCmds): a data operand (`.`, a field,
+   * a variable) is mapped unless it is the head of a command with arguments or an argument of StructuralData; a
+   * parenthesized pipeline is rewritten inside; a field of a parenthesized pipeline is left alone.
+   */
+  private evalCommand(cmd: Command, dot: unknown, scope: Scope, hasFinal: boolean, final: unknown, mapped = false): unknown {
     const [first, ...rest] = cmd.args
     if (first.kind === 'ident') {
       const fn = this.funcs[first.name]
-      const thunks: Array<() => unknown> = rest.map((a) => () => this.evalArg(a, dot, scope, cmd))
+      const mapArgs = mapped && first.name !== STRUCTURAL_DATA
+      const thunks: Array<() => unknown> = rest.map((a) => () => (mapArgs ? this.evalMapped(a, dot, scope, cmd) : this.evalArg(a, dot, scope, cmd)))
       if (hasFinal) thunks.push(() => final)
       try {
         if (first.name === 'and' || first.name === 'or') return this.logic(first.name, thunks, cmd)
@@ -607,7 +637,13 @@ class Exec {
     if (rest.length > 0 || hasFinal) {
       this.fail(cmd.pos, cmd.text, `can't give argument to non-function ${cmd.text.split(' ')[0]}`)
     }
-    return this.evalArg(first, dot, scope, cmd)
+    return mapped ? this.evalMapped(first, dot, scope, cmd) : this.evalArg(first, dot, scope, cmd)
+  }
+
+  private evalMapped(arg: Arg, dot: unknown, scope: Scope, cmd: Command): unknown {
+    if (arg.kind === 'dot' || arg.kind === 'field' || arg.kind === 'var') return mapStrings(this.evalArg(arg, dot, scope, cmd), this.paste!)
+    if (arg.kind === 'pipe' && arg.chain.length === 0) return this.evalPipe(arg.pipe, dot, {vars: [...scope.vars]}, true)
+    return this.evalArg(arg, dot, scope, cmd)
   }
 
   private logic(op: 'and' | 'or', thunks: Array<() => unknown>, cmd: Command): unknown {
@@ -834,7 +870,11 @@ function builtins(): Record<string, TemplateFunc> {
 }
 
 export interface CompiledTemplate {
-  execute(data: unknown): string
+  /**
+   * Runs the template on `data`. With `paste`, every value an output action prints is mapped through mapStrings
+   * with it first (safetext's baseline and mutation runs).
+   */
+  execute(data: unknown, paste?: (s: string) => string): string
 }
 
 /** Parses a template; parse errors (including unknown functions) are thrown as TemplateError. */
@@ -846,8 +886,8 @@ export function compileTemplate(
   const funcs = {...builtins(), ...opts.funcs}
   const tree = new Parser(src, name, new Set(Object.keys(funcs))).parse()
   return {
-    execute(data: unknown): string {
-      const exec = new Exec(src, name, funcs)
+    execute(data: unknown, paste?: (s: string) => string): string {
+      const exec = new Exec(src, name, funcs, paste)
       exec.walk(tree, data, {vars: [['$', data]]})
       return exec.out
     },

@@ -5,7 +5,8 @@ import {Chalk} from 'chalk'
 import {readFile} from 'node:fs/promises'
 import {orderResourceFields, toGoView} from '../../api/decode.js'
 import type {Resource, ResourceList} from '../../api/resource.js'
-import {compileTemplate, type TemplateFunc} from '../gotemplate.js'
+import type {TemplateFunc} from '../gotemplate.js'
+import {compileYAMLTemplate} from '../yamltemplate.js'
 import {GoFloat} from './gofmt.js'
 import {joinAndTruncate, kindColumns, type CellContext} from './columns.js'
 import {isList, toGoJSONShape, type FieldOrderer, type Result} from './goshape.js'
@@ -218,7 +219,8 @@ async function formatTemplate(results: Result[], template: string, ctx: FormatCo
       throw new Error('unhandled config type')
     },
   }
-  const tmpl = compileTemplate(template, {name: 'get', funcs})
+  // calicoctl's engine is safetext's yamltemplate: output the data would restructure is refused.
+  const tmpl = compileYAMLTemplate(template, {name: 'get', funcs})
   if (/\bconfig\b/.test(template)) await asn.resolve()
   const baseView = ctx.toGoView ?? toGoView
   const view = (r: Resource): unknown => markFloats(baseView(r))
