@@ -6,7 +6,6 @@ import {readFile} from 'node:fs/promises'
 import {orderResourceFields, toGoView} from '../../api/decode.js'
 import type {Resource, ResourceList} from '../../api/resource.js'
 import type {TemplateFunc} from '../gotemplate.js'
-import {compileYAMLTemplate} from '../yamltemplate.js'
 import {GoFloat} from './gofmt.js'
 import {joinAndTruncate, kindColumns, type CellContext} from './columns.js'
 import {isList, toGoJSONShape, type FieldOrderer, type Result} from './goshape.js'
@@ -219,7 +218,9 @@ async function formatTemplate(results: Result[], template: string, ctx: FormatCo
       throw new Error('unhandled config type')
     },
   }
-  // calicoctl's engine is safetext's yamltemplate: output the data would restructure is refused.
+  // calicoctl's engine is safetext's yamltemplate: output the data would restructure is refused. Loaded on demand,
+  // since it brings a YAML parser no other output format needs.
+  const {compileYAMLTemplate} = await import('../yamltemplate.js')
   const tmpl = compileYAMLTemplate(template, {name: 'get', funcs})
   if (/\bconfig\b/.test(template)) await asn.resolve()
   const baseView = ctx.toGoView ?? toGoView
