@@ -249,6 +249,17 @@ export function cidrsOverlap(a: CIDR, b: CIDR): boolean {
   return a.version === b.version && a.base <= cidrLast(b) && b.base <= cidrLast(a)
 }
 
+/**
+ * Orders addresses given as text: IPv4 before IPv6, then numerically (as IPAM reports list them). When either is not
+ * an address the texts are compared as strings.
+ */
+export function compareAddressText(a: string, b: string): number {
+  const x = parseIP(a)
+  const y = parseIP(b)
+  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0
+  return x.version !== y.version ? x.version - y.version : x.value < y.value ? -1 : x.value > y.value ? 1 : 0
+}
+
 /** The IP version of an address or CIDR known to be well-formed (IPv6 text always contains ':'). */
 export function textVersion(text: string): IPVersion {
   return text.includes(':') ? 6 : 4

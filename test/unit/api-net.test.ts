@@ -4,6 +4,7 @@ import {describe, expect, it} from 'vitest'
 import {
   canonicalCIDR,
   cidrContainsCIDR,
+  compareAddressText,
   cidrContainsIP,
   cidrsOverlap,
   formatCIDR,
@@ -93,5 +94,16 @@ describe('formatting and arithmetic', () => {
     expect(cidrContainsCIDR(parseCIDR('10.1.0.0/16')!, ten)).toBe(false)
     expect(cidrsOverlap(parseCIDR('10.1.0.0/16')!, ten)).toBe(true)
     expect(cidrsOverlap(parseCIDR('10.0.0.0/16')!, parseCIDR('10.1.0.0/16')!)).toBe(false)
+  })
+})
+
+describe('compareAddressText', () => {
+  it('sorts IPv4 before IPv6 and numerically, not by text', () => {
+    const sorted = ['fd00::10', '10.0.0.10', 'fd00::9', '10.0.0.9', '9.255.255.255', '::1'].sort(compareAddressText)
+    expect(sorted).toEqual(['9.255.255.255', '10.0.0.9', '10.0.0.10', '::1', 'fd00::9', 'fd00::10'])
+    expect(compareAddressText('10.0.0.1', '10.0.0.1')).toBe(0)
+    // Anything that is not an address compares as text.
+    expect(compareAddressText('b', '10.0.0.1')).toBeGreaterThan(0)
+    expect(compareAddressText('a', 'b')).toBeLessThan(0)
   })
 })
