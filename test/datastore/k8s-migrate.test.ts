@@ -4,6 +4,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Resource} from '../../src/api/resource.js'
 import {exportDatastore, importDatastore, isLocked, NOT_LOCKED, setDatastoreReady} from '../../src/cli/migrate/migrate.js'
+import {INITIAL_PROGRESS, reduceProgress, type ProgressEvent} from '../../src/cli/migrate/progress.js'
 import {ResourceClient} from '../../src/datastore/client.js'
 import {EtcdBackend} from '../../src/datastore/etcd/backend.js'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
@@ -56,7 +57,13 @@ describe.skipIf(skip !== undefined)('datastore migrate from etcd to Kubernetes',
     await source.backend.create({kind: 'IPAMHandle', name: 'vxlan-tunnel-addr-k8s-node1'}, {block: {'10.0.0.0/26': 1}, deleted: false})
     await setDatastoreReady(source, false)
 
-    exported = await exportDatastore(source)
+    const events: ProgressEvent[] = []
+    exported = await exportDatastore(source, (e) => events.push(e))
+    // Progress: every kind is one step, and the counts match what was written.
+    expect(events.filter((e) => e.type === 'stage').map((e) => e.type === 'stage' && [e.stage, e.total])).toEqual([['export', 17], ['export-ipam', 4]])
+    const done = events.reduce(reduceProgress, INITIAL_PROGRESS)
+    expect([...done.resources]).toEqual([['IPPool', 1], ['Tier', 3], ['NetworkPolicy', 1], ['Node', 1], ['FelixConfiguration', 1]])
+    expect(done.ipam).toBe(3)
     const [v3, info, ipam] = exported.split('===\n')
     expect(v3).toContain('kind: IPPoolList')
     expect(v3).toContain('name: k8s-node1')
@@ -74,7 +81,12 @@ describe.skipIf(skip !== undefined)('datastore migrate from etcd to Kubernetes',
 
   it('imports the file into the Kubernetes datastore: CRDs, resources, node annotations, IPAM, cluster identity', async () => {
     const printed: string[] = []
-    await importDatastore(target, exported, 'etcd-data', (s) => printed.push(s))
+    const events: ProgressEvent[] = []
+    await importDatastore(target, exported, 'etcd-data', (s) => printed.push(s), (e) => events.push(e))
+    expect(events.filter((e) => e.type === 'stage').map((e) => e.type === 'stage' && e.stage)).toEqual(['prepare', 'import', 'import-ipam'])
+    const done = events.reduce(reduceProgress, INITIAL_PROGRESS)
+    expect(Object.fromEntries(done.resources)).toMatchObject({IPPool: 1, NetworkPolicy: 1, Node: 1, FelixConfiguration: 1})
+    expect([done.ipam, done.skipped, done.failed]).toEqual([3, 0, 0])
     const out = printed.join('')
     expect(out).toMatch(/^Successfully applied \d+ resource\(s\)\nImporting IPAM resources\nSuccessfully applied 3 IPAM resource\(s\)\n/)
     expect(out.endsWith('Datastore information successfully imported. Please refer to the datastore migration documentation for next steps.\n')).toBe(true)

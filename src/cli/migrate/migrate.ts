@@ -1,6 +1,7 @@
 // calicoctl datastore migrate: lock/unlock (ClusterInformation spec.datastoreReady), export of an
 // etcd datastore (v3 YAML lists, cluster information, IPAM rows) and import into the Kubernetes
-// datastore (commands/datastore/migrate/*.go). Messages are calicoctl's.
+// datastore (commands/datastore/migrate/*.go). Messages are calicoctl's; progress goes to an optional
+// listener (progress.ts shows it on a terminal).
 
 import {loadAll} from 'js-yaml'
 import {ResourceDoesNotExistError} from '../../api/errors.js'
@@ -9,6 +10,7 @@ import type {Backend, KVPair} from '../../datastore/backend.js'
 import type {ResourceClient} from '../../datastore/client.js'
 import {keyToPath, pathToKey} from '../../datastore/keys.js'
 import {formatResources} from '../output/index.js'
+import type {ProgressListener} from './progress.js'
 
 export const NOT_LOCKED = 'datastore is not locked. Run the `calicoctl datastore migrate lock` command in order to begin migration'
 
@@ -66,8 +68,10 @@ interface IPAMRow {
   TTL: number
 }
 
+const ignore: ProgressListener = () => undefined
+
 /** Export of an etcd datastore: the text calicoctl prints on stdout. */
-export async function exportDatastore(client: ResourceClient): Promise<string> {
+export async function exportDatastore(client: ResourceClient, progress: ProgressListener = ignore): Promise<string> {
   const backend = client.backend
   if (backend.type !== 'etcdv3') {
     throw new Error(`invalid datastore type: ${backend.type} to export from for datastore migration. Datastore type must be etcdv3`)
@@ -76,7 +80,9 @@ export async function exportDatastore(client: ResourceClient): Promise<string> {
   let out = ''
   // etcd node name → Kubernetes node name, applied to per-node configuration and IPAM rows.
   const nodeMap = new Map<string, string>()
+  progress({type: 'stage', stage: 'export', total: EXPORT_KINDS.length})
   for (const kind of EXPORT_KINDS) {
+    progress({type: 'working', kind})
     const list = await client.list(kind)
     let items = list.items.map(cleanMetadata)
     if (kind === 'NetworkPolicy') items = items.filter((p) => !(p.metadata.name ?? '').startsWith('knp.default.'))
@@ -98,21 +104,29 @@ export async function exportDatastore(client: ResourceClient): Promise<string> {
     const shaped: ResourceList = {...list, items}
     out += await formatResources([shaped], 'yaml')
     out += '---\n'
+    progress({type: 'step', kind, count: items.length})
   }
   out += '===\n'
   const info = cleanMetadata(await client.get('ClusterInformation', 'default'))
   out += `${JSON.stringify(info, null, 2)}\n`
   out += '===\n'
-  out += `${JSON.stringify(await exportIPAM(backend, nodeMap), null, 2)}\n`
+  out += `${JSON.stringify(await exportIPAM(backend, nodeMap, progress), null, 2)}\n`
   return out
 }
 
 const TUNNEL_HANDLE_PREFIXES = ['ipip-tunnel-addr-', 'vxlan-tunnel-addr-', 'wireguard-tunnel-addr-']
 
-async function exportIPAM(backend: Backend, nodeMap: Map<string, string>): Promise<Record<string, unknown>> {
+async function exportIPAM(backend: Backend, nodeMap: Map<string, string>, progress: ProgressListener): Promise<Record<string, unknown>> {
   const row = (kv: KVPair): IPAMRow => ({Key: keyToPath(kv.key), Value: kv.value, TTL: 0})
   const renameHost = (host: string) => nodeMap.get(host) ?? host
-  const blocks = (await backend.list<Record<string, unknown>>({kind: 'IPAMBlock'})).items.map((kv) => {
+  const list = async <V>(kind: string): Promise<KVPair<V>[]> => {
+    progress({type: 'working', kind})
+    const {items} = await backend.list<V>({kind})
+    progress({type: 'step', kind, count: items.length})
+    return items
+  }
+  progress({type: 'stage', stage: 'export-ipam', total: 4})
+  const blocks = (await list<Record<string, unknown>>('IPAMBlock')).map((kv) => {
     const block = structuredClone(kv.value)
     const affinity = typeof block.affinity === 'string' && block.affinity.startsWith('host:') ? block.affinity.slice(5) : undefined
     if (affinity) block.affinity = `host:${renameHost(affinity)}`
@@ -125,20 +139,22 @@ async function exportIPAM(backend: Backend, nodeMap: Map<string, string>): Promi
     }
     return row({...kv, value: block})
   })
-  const affinities = (await backend.list({kind: 'BlockAffinity'})).items.map((kv) => {
+  const affinities = (await list('BlockAffinity')).map((kv) => {
     const [type, host, ...cidr] = kv.key.name.split(':')
     return row({...kv, key: {...kv.key, name: [type, type === 'host' ? renameHost(host) : host, ...cidr].join(':')}})
   })
-  const handles = (await backend.list({kind: 'IPAMHandle'})).items.map(row)
+  const handles = (await list('IPAMHandle')).map(row)
   const out: Record<string, unknown> = {}
   if (affinities.length) out.block_affinities = affinities
   if (blocks.length) out.blocks = blocks
   if (handles.length) out.handles = handles
+  progress({type: 'working', kind: 'IPAMConfig'})
   try {
     out.config = row(await backend.get({kind: 'IPAMConfig', name: 'default'}))
   } catch (err) {
     if (!(err instanceof ResourceDoesNotExistError)) throw err
   }
+  progress({type: 'step', kind: 'IPAMConfig', count: out.config ? 1 : 0})
   return out
 }
 
@@ -151,35 +167,48 @@ export function checkImportTarget(client: ResourceClient): void {
 }
 
 /** Import into the Kubernetes datastore. `print` receives stdout text as it is produced. */
-export async function importDatastore(client: ResourceClient, text: string, filename: string, print: (s: string) => void): Promise<void> {
+export async function importDatastore(client: ResourceClient, text: string, filename: string, print: (s: string) => void, progress: ProgressListener = ignore): Promise<void> {
   checkImportTarget(client)
   const backend = client.backend
   const {KubernetesBackend} = await import('../../datastore/kubernetes/backend.js')
   if (!(backend instanceof KubernetesBackend)) throw new Error('the Kubernetes datastore client cannot install CRDs')
-  try {
-    await backend.installCrds()
-  } catch (err) {
-    throw new Error(`error applying the CRDs necessary to begin datastore import: ${(err as Error).message}`)
+  const prepare = async (what: string, work: () => Promise<void>): Promise<void> => {
+    progress({type: 'working', kind: what})
+    await work()
+    progress({type: 'step', kind: what, count: 0})
   }
-  const existing = await findCalicoResources(client)
-  if (existing) throw new Error(`datastore already has Calico resources: ${existing}. Clear out all Calico resources by deleting all Calico CRDs`)
-  try {
-    await client.ensureInitialized()
-  } catch (err) {
-    throw new Error(`unable to initialize cluster information for the datastore migration: ${(err as Error).message}`)
-  }
-  if (!(await isLocked(client))) {
+  progress({type: 'stage', stage: 'prepare', total: 4})
+  await prepare('installing CRDs', async () => {
+    try {
+      await backend.installCrds()
+    } catch (err) {
+      throw new Error(`error applying the CRDs necessary to begin datastore import: ${(err as Error).message}`)
+    }
+  })
+  await prepare('looking for Calico resources', async () => {
+    const existing = await findCalicoResources(client)
+    if (existing) throw new Error(`datastore already has Calico resources: ${existing}. Clear out all Calico resources by deleting all Calico CRDs`)
+  })
+  await prepare('initializing', async () => {
+    try {
+      await client.ensureInitialized()
+    } catch (err) {
+      throw new Error(`unable to initialize cluster information for the datastore migration: ${(err as Error).message}`)
+    }
+  })
+  await prepare('locking', async () => {
+    if (await isLocked(client)) return
     try {
       await setDatastoreReady(client, false)
     } catch (err) {
       throw new Error(`error while attempting to lock the datastore for import: ${(err as Error).message}`)
     }
-  }
+  })
   const parts = text.split('===\n')
   if (parts.length !== 3) throw new Error(`imported file: ${filename} is improperly formatted. Try recreating with 'calicoctl export'`)
   const [v3, clusterInfo, ipam] = parts
 
-  await importV3(client, v3, print)
+  await importV3(client, v3, print, progress)
   try {
     const exported = JSON.parse(clusterInfo) as Resource
     const current = await client.get('ClusterInformation', 'default')
@@ -200,14 +229,18 @@ export async function importDatastore(client: ResourceClient, text: string, file
   if (rows.length === 0) throw new Error('no IPAM resources specified in file')
   const errors: string[] = []
   let handled = 0
+  progress({type: 'stage', stage: 'import-ipam', total: rows.length})
   for (const r of rows) {
     const key = pathToKey(r.Key)
+    const kind = key?.kind ?? 'IPAM'
     try {
       if (!key) throw new Error(`unrecognised IPAM key ${r.Key}`)
       await backend.apply(key, r.Value)
       handled++
+      progress({type: 'step', kind, count: 1})
     } catch (err) {
       errors.push((err as Error).message)
+      progress({type: 'step', kind, count: 1, outcome: 'failed'})
       break
     }
   }
@@ -220,7 +253,7 @@ export async function importDatastore(client: ResourceClient, text: string, file
   print('Datastore information successfully imported. Please refer to the datastore migration documentation for next steps.\n')
 }
 
-async function importV3(client: ResourceClient, text: string, print: (s: string) => void): Promise<void> {
+async function importV3(client: ResourceClient, text: string, print: (s: string) => void, progress: ProgressListener): Promise<void> {
   const resources: Resource[] = []
   for (const doc of loadAll(text)) {
     if (!doc || typeof doc !== 'object') continue
@@ -230,16 +263,20 @@ async function importV3(client: ResourceClient, text: string, print: (s: string)
   }
   let handled = 0
   const errors: string[] = []
+  progress({type: 'stage', stage: 'import', total: resources.length})
   for (const r of resources) {
     try {
       await client.apply(r)
       handled++
+      progress({type: 'step', kind: r.kind, count: 1})
     } catch (err) {
       if (r.kind === 'Node' && err instanceof ResourceDoesNotExistError) {
         print(`[WARNING] Attempted to import node ${err.identifier} from etcd that references a nonexistent Kubernetes node. Skipping that node. Non-Kubernetes nodes are not supported in the Kubernetes datastore and will be skipped.`)
+        progress({type: 'step', kind: r.kind, count: 1, outcome: 'skipped'})
         continue
       }
       errors.push((err as Error).message)
+      progress({type: 'step', kind: r.kind, count: 1, outcome: 'failed'})
     }
   }
   if (resources.length > 0 && handled === 0 && errors.length > 0) throw new Error(`failed to import v3 resources: failed to apply any resources: [${errors.join(' ')}]`)
