@@ -1,12 +1,12 @@
 // `calicoctl ipam check` (commands/ipam/check.go): gathers blocks, pools, nodes, LoadBalancer services,
 // workload endpoints and handles, runs the consistency check of src/ipam, and renders calicoctl's progress
 // text and its JSON report. Gathering does I/O; rendering (renderCheck) is pure.
+import {compareAddressText} from '../../api/net.js'
 import type {Resource} from '../../api/resource.js'
 import type {AssignIPs, KubeControllersConfigurationSpec} from '../../api/types/cluster.js'
 import type {ResourceClient} from '../../datastore/client.js'
 import {checkIPAM, nodeTunnelIPs, workloadIPs} from '../../ipam/index.js'
 import type {AllocationBlock, CheckAllocation, CheckResult, InUseIP, IPAMClient} from '../../ipam/index.js'
-import {parseIP} from '../../ipam/net.js'
 import {clusterFacts, type ClusterFacts} from './common.js'
 
 /** The parts of a Kubernetes Service the LoadBalancer check reads. */
@@ -125,14 +125,6 @@ export interface CheckOutcome {
   result: CheckResult
 }
 
-function byAddress(a: string, b: string): number {
-  const x = parseIP(a)
-  const y = parseIP(b)
-  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0
-  if (x.version !== y.version) return x.version - y.version
-  return x.value < y.value ? -1 : x.value > y.value ? 1 : 0
-}
-
 function reportAllocation(a: CheckAllocation): ReportAllocation {
   // Spread in the report's field order; Go's omitempty leaves out empty strings and false flags.
   return {
@@ -234,7 +226,7 @@ export function renderCheck(data: CheckData, opts: CheckOptions): CheckOutcome {
   say('Scanning for IPs that are in use by a workload or node but not allocated in IPAM...')
   const notInPools = new Set(result.notInActivePools)
   const notAllocated = new Set(result.inUseNotAllocated)
-  for (const ip of [...result.inUseIPs.keys()].sort(byAddress)) {
+  for (const ip of [...result.inUseIPs.keys()].sort(compareAddressText)) {
     if (!showProblems) break
     const owners = result.inUseIPs.get(ip) ?? []
     if (owners.length > 1) say(`  ${ip} has multiple owners.`)

@@ -1,10 +1,10 @@
 // `calicoctl ipam release` (commands/ipam/release.go): releasing one address, and releasing what `ipam check`
 // reports found leaked, with calicoctl's safety checks (same cluster, current report, locked datastore).
 import {ResourceDoesNotExistError, ResourceUpdateConflictError} from '../../api/errors.js'
+import {compareAddressText} from '../../api/net.js'
 import type {ResourceClient} from '../../datastore/client.js'
 import {nodeTunnelIPs, workloadIPs} from '../../ipam/index.js'
 import type {IPAMClient, ReleaseOptions} from '../../ipam/index.js'
-import {parseIP} from '../../ipam/net.js'
 import type {CheckReport, ReportAllocation} from './check.js'
 import {clusterFacts} from './common.js'
 
@@ -78,14 +78,8 @@ export function mergeReports(reports: readonly CheckReport[]): {ips: ReleaseOpti
     }
     handles = nextHandles
   }
-  const byAddress = (a: ReleaseOptions, b: ReleaseOptions) => {
-    const x = parseIP(a.address)
-    const y = parseIP(b.address)
-    if (!x || !y) return a.address < b.address ? -1 : 1
-    return x.version !== y.version ? x.version - y.version : x.value < y.value ? -1 : x.value > y.value ? 1 : 0
-  }
   return {
-    ips: [...(ips?.values() ?? [])].sort(byAddress),
+    ips: [...(ips?.values() ?? [])].sort((a, b) => compareAddressText(a.address, b.address)),
     handles: [...(handles?.values() ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
   }
 }

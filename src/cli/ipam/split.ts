@@ -26,10 +26,6 @@ export function splitPoolName(oldName: string, i: number): string {
   return name.length > 253 ? `split-${oldName.slice(0, 245)}-${i}` : name
 }
 
-function specOf(pool: Resource): Record<string, unknown> {
-  return (pool.spec ?? {}) as Record<string, unknown>
-}
-
 /** The copy of `old` for one part: same labels, annotations and spec, the part's CIDR, enabled. */
 export function splitPoolResource(old: Resource, name: string, cidr: string): Resource {
   const {labels, annotations} = old.metadata
@@ -37,7 +33,7 @@ export function splitPoolResource(old: Resource, name: string, cidr: string): Re
     apiVersion: old.apiVersion,
     kind: 'IPPool',
     metadata: {name, ...(labels ? {labels: {...labels}} : {}), ...(annotations ? {annotations: {...annotations}} : {})},
-    spec: {...structuredClone(specOf(old)), cidr, disabled: false},
+    spec: {...structuredClone(old.spec), cidr, disabled: false},
   }
 }
 
@@ -73,11 +69,11 @@ export async function splitPool(client: ResourceClient, args: SplitArgs): Promis
     } catch {
       throw new SplitError(`unable to list IP pools to find the pool specified by ${args.cidr}`)
     }
-    old = pools.filter((p) => specOf(p).cidr === args.cidr).at(-1)
+    old = pools.filter((p) => p.spec?.cidr === args.cidr).at(-1)
   }
   if (!old) throw new SplitError(`unable to find IP pool ${args.name} covering the specified CIDR ${args.cidr}`)
   const oldName = old.metadata.name ?? ''
-  const oldCIDR = String(specOf(old).cidr ?? '')
+  const oldCIDR = String(old.spec?.cidr ?? '')
 
   // calicoctl disables the pool before validating the split and leaves it disabled when the split is
   // refused; validating first keeps a refused split from changing anything.
@@ -89,7 +85,7 @@ export async function splitPool(client: ResourceClient, args: SplitArgs): Promis
   }
   let disabled: Resource
   try {
-    disabled = await client.update({...old, spec: {...specOf(old), disabled: true}})
+    disabled = await client.update({...old, spec: {...old.spec, disabled: true}})
   } catch {
     throw new SplitError(`error disabling IP pool ${args.cidr}`)
   }
