@@ -1,0 +1,182 @@
+// The real CNI plugin on the Kubernetes datastore, as a kubelet runs it: the network configuration names
+// datastore_type kubernetes and a kubeconfig, Pods exist as API objects before ADD, and ADD reads them (labels,
+// service account, the namespace's and pod's IPAM annotations), wires the pod and annotates it rather than writing
+// an endpoint object. The endpoints calicoctl shows are the Pods' view; DEL releases by handle, clears the
+// address annotations and leaves IPAM clean. The API server is the in-process test server, relayed into the node.
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {k8sHostVethName} from '../../src/cni/names.js'
+import {checkIPAM} from '../../src/ipam/index.js'
+import type {TestApiServer} from '../k8s-apiserver/server.js'
+import {Lab, labSkipReason, type LabNode, type LabPod} from '../lab/lab.js'
+import {ROOT} from '../lab/plugin.js'
+
+const skip = labSkipReason()
+const PORT = 7100
+const POD_IP = 'cni.projectcalico.org/podIP'
+const POD_IPS = 'cni.projectcalico.org/podIPs'
+const CONTAINER_ID = 'cni.projectcalico.org/containerID'
+
+interface PodObject {
+  namespace: string
+  name: string
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+  serviceAccountName?: string
+}
+
+const PODS: PodObject[] = [
+  ...[0, 1, 2, 3].map((i) => ({namespace: 'web', name: `web-${i}`, labels: {app: 'web', shard: `s${i % 2}`}, serviceAccountName: 'web-sa'})),
+  // The namespace's ipv4pools annotation picks pool-b for every pod in it.
+  {namespace: 'pinned', name: 'db-0', labels: {app: 'db'}},
+  // A fixed address through Calico IPAM.
+  {namespace: 'web', name: 'fixed', annotations: {'cni.projectcalico.org/ipAddrs': '["10.71.200.9"]'}},
+]
+
+function inCIDR(ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/') as [string, string]
+  const n = (a: string) => a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0)
+  const size = 2 ** (32 - Number(bits))
+  return Math.floor(n(ip) / size) === Math.floor(n(base) / size)
+}
+
+describe.skipIf(skip !== undefined)('CNI on the Kubernetes datastore', () => {
+  let lab: Lab
+  let api: TestApiServer
+  let node: LabNode
+  const pods: LabPod[] = []
+
+  const podObject = (p: {namespace: string; name: string}) => api.object('', 'pods', p.name, p.namespace)
+
+  /** calicoctl inside the node, on the node's kubeconfig (as an operator on that host would run it). */
+  async function calicoctl(...args: string[]): Promise<string> {
+    const r = await lab.exec(node.netns, [process.execPath, join(ROOT, 'bin', 'calicoctl'), ...args, '--config', lab.clientConfig(node)])
+    if (r.code !== 0) throw new Error(`calicoctl ${args.join(' ')} failed (${r.code}): ${r.stdout}${r.stderr}`)
+    return r.stdout
+  }
+
+  beforeAll(async () => {
+    lab = await Lab.start({datastore: 'kubernetes'})
+    api = lab.apiServer as TestApiServer
+    await lab.addPool('pool-a', '10.71.0.0/16', {blockSize: 26})
+    await lab.addPool('pool-b', '10.72.0.0/24', {blockSize: 28})
+    node = await lab.addNode('node-a')
+    // What calico-node and kube-controllers create at startup (neither runs here); calicoctl ipam check reads both.
+    await lab.client.create({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'ClusterInformation',
+      metadata: {name: 'default'},
+      spec: {clusterGUID: 'c0ffee00c0ffee00c0ffee00c0ffee00', clusterType: 'k8s,kdd', datastoreReady: true},
+    })
+    await lab.client.create({apiVersion: 'projectcalico.org/v3', kind: 'KubeControllersConfiguration', metadata: {name: 'default'}, spec: {controllers: {}}})
+    api.seed('', 'namespaces', {metadata: {name: 'web'}})
+    api.seed('', 'namespaces', {metadata: {name: 'pinned', annotations: {'cni.projectcalico.org/ipv4pools': '["pool-b"]'}}})
+    for (const p of PODS) {
+      api.seed('', 'pods', {
+        metadata: {name: p.name, namespace: p.namespace, labels: p.labels ?? {}, annotations: p.annotations ?? {}},
+        spec: {nodeName: 'node-a', serviceAccountName: p.serviceAccountName, containers: [{name: 'c', image: 'busybox', ports: [{name: 'echo', containerPort: PORT}]}]},
+      }, p.namespace)
+    }
+    for (const p of PODS) pods.push(await lab.addPod(node, {namespace: p.namespace, name: p.name}))
+    for (const p of pods) await lab.serve(p, PORT)
+  }, 300_000)
+
+  afterAll(async () => {
+    await lab?.destroy()
+  })
+
+  it('takes addresses as the pool annotations and ipAddrs say', async () => {
+    const byName = new Map(pods.map((p) => [p.name, p.ips[0] ?? '']))
+    for (const p of pods.filter((x) => x.namespace === 'web' && x.name !== 'fixed')) expect(inCIDR(byName.get(p.name) ?? '', '10.71.0.0/16'), p.name).toBe(true)
+    expect(inCIDR(byName.get('db-0') ?? '', '10.72.0.0/24')).toBe(true)
+    expect(byName.get('fixed')).toBe('10.71.200.9')
+    expect(new Set(byName.values()).size).toBe(pods.length)
+    const fixed = pods.find((p) => p.name === 'fixed') as LabPod
+    expect(await lab.ipam.ipsByHandle(`k8s-pod-network.${fixed.containerID}`)).toEqual(['10.71.200.9'])
+  })
+
+  it('annotates each Pod with its addresses and container instead of writing an endpoint object', async () => {
+    for (const p of pods) {
+      expect(podObject(p)?.metadata.annotations, p.name).toMatchObject({[POD_IP]: `${p.ips[0]}/32`, [POD_IPS]: `${p.ips[0]}/32`, [CONTAINER_ID]: p.containerID})
+    }
+    // Besides the Pods, the plugin wrote IPAM objects only: one handle per container.
+    expect(api.objects('crd.projectcalico.org', 'ipamhandles').map((h) => (h.spec as {handleID: string}).handleID).sort()).toEqual(
+      pods.map((p) => `k8s-pod-network.${p.containerID}`).sort(),
+    )
+  })
+
+  it('lets the pods reach each other over TCP and UDP', async () => {
+    const failures: string[] = []
+    for (const from of pods) {
+      const targets = pods.filter((p) => p !== from).flatMap((p) => [[p.ips[0] ?? '', PORT, 'tcp'] as const, [p.ips[0] ?? '', PORT, 'udp'] as const])
+      const res = await lab.probe(from, targets, 3000)
+      res.forEach((ok, i) => {
+        if (!ok) failures.push(`${from.name} -> ${targets[i]?.[0]}/${targets[i]?.[2]}`)
+      })
+    }
+    expect(failures).toEqual([])
+  }, 120_000)
+
+  it('shows every pod\'s endpoint through calicoctl get workloadendpoints', async () => {
+    const list = JSON.parse(await calicoctl('get', 'workloadendpoints', '--all-namespaces', '-o', 'json')) as {items: {metadata: {name: string; namespace: string; labels: Record<string, string>}; spec: Record<string, unknown>}[]}
+    expect(list.items.map((w) => `${w.metadata.namespace}/${w.metadata.name}`).sort()).toEqual(
+      pods.map((p) => `${p.namespace}/node--a-k8s-${p.name.replaceAll('-', '--')}-eth0`).sort(),
+    )
+    const web1 = pods.find((p) => p.name === 'web-1') as LabPod
+    const wep = list.items.find((w) => w.metadata.name === 'node--a-k8s-web--1-eth0')
+    expect(wep?.metadata.labels).toEqual({
+      app: 'web',
+      shard: 's1',
+      'projectcalico.org/namespace': 'web',
+      'projectcalico.org/orchestrator': 'k8s',
+      'projectcalico.org/serviceaccount': 'web-sa',
+    })
+    expect(wep?.spec).toMatchObject({
+      orchestrator: 'k8s',
+      node: 'node-a',
+      pod: 'web-1',
+      endpoint: 'eth0',
+      containerID: web1.containerID,
+      interfaceName: k8sHostVethName('web', 'web-1'),
+      ipNetworks: [`${web1.ips[0]}/32`],
+      profiles: ['kns.web', 'ksa.web.web-sa'],
+      ports: [{name: 'echo', port: PORT, protocol: 'TCP'}],
+    })
+    const table = await calicoctl('get', 'workloadendpoints', '-n', 'pinned')
+    expect(table).toMatch(/^NAMESPACE\s+WORKLOAD\s+NODE\s+NETWORKS\s+INTERFACE\s*\n/)
+    const db = pods.find((p) => p.name === 'db-0') as LabPod
+    expect(table).toMatch(new RegExp(`^pinned\\s+db-0\\s+node-a\\s+${(db.ips[0] ?? '').replaceAll('.', '\\.')}/32\\s+${k8sHostVethName('pinned', 'db-0')}\\s*$`, 'm'))
+  })
+
+  it('passes CHECK for a running pod', async () => {
+    const pod = pods[0] as LabPod
+    const call = {containerID: pod.containerID, netnsPath: pod.netnsPath, args: {K8S_POD_NAMESPACE: pod.namespace, K8S_POD_NAME: pod.name}}
+    const run = await lab.cni(node, 'CHECK', {...call, conf: lab.netConf(node, {prevResult: pod.result})})
+    expect(run.exit, run.stdout + run.stderr).toBe(0)
+  })
+
+  it('finds IPAM consistent while the pods run', async () => {
+    expect(await calicoctl('ipam', 'check')).toContain('Check complete; found 0 problems.')
+  })
+
+  it('DEL releases by handle and clears the address annotations; calicoctl ipam check is clean', async () => {
+    for (const p of [...pods]) {
+      const run = await lab.deletePod(p)
+      expect(run.exit, run.stdout + run.stderr).toBe(0)
+      // Calico keeps the container ID so that a repeated DEL can tell which sandbox it is about.
+      expect(podObject(p)?.metadata.annotations, p.name).toMatchObject({[POD_IP]: '', [POD_IPS]: '', [CONTAINER_ID]: p.containerID})
+    }
+    expect((await lab.inNs(node.netns, ['ip', '-o', 'link', 'show'])).match(/cali/g)).toBeNull()
+    expect(api.objects('crd.projectcalico.org', 'ipamhandles')).toEqual([])
+    const report = checkIPAM(await lab.ipam.loadCheckInput())
+    expect(report.allocations.size).toBe(0)
+    expect(report.problems).toBe(0)
+    const out = await calicoctl('ipam', 'check')
+    expect(out).toContain('Found 0 workload IPs.')
+    expect(out).toContain('Check complete; found 0 problems.')
+    // The endpoints are still listed (the Pods exist) but hold no addresses.
+    const list = JSON.parse(await calicoctl('get', 'workloadendpoints', '--all-namespaces', '-o', 'json')) as {items: {spec: {ipNetworks?: string[]}}[]}
+    expect(list.items.map((w) => w.spec.ipNetworks ?? [])).toEqual(pods.map(() => []))
+  }, 120_000)
+})
