@@ -86,17 +86,54 @@ function decodeError(err: unknown, file: string, document: number): InputError {
   return new InputError(message, file, document, path)
 }
 
+/** Every string literal of a JSON text, and whether it is an object key (followed by `:`). */
+const JSON_STRING = /"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?/g
+
+function countKeys(v: unknown): number {
+  if (Array.isArray(v)) return v.reduce((n: number, x) => n + countKeys(x), 0)
+  if (typeof v !== 'object' || v === null) return 0
+  let n = 0
+  for (const k in v) if (Object.hasOwn(v, k)) n += 1 + countKeys((v as Record<string, unknown>)[k])
+  return n
+}
+
+/**
+ * A document that is plain JSON, parsed with JSON.parse: the YAML parser gives the same value for it (JSON is
+ * YAML's flow style) at many times the cost, which dominates reading a large generated file. Only used when the
+ * result is certain to be the same: the text is an object or array without tabs (which YAML treats differently
+ * from JSON in places), and no object repeats a key (YAML rejects that; JSON.parse would keep the last one),
+ * checked by counting the keys in the text against those parsed. Anything else goes to the YAML parser.
+ */
+export function parseJSONDocument(doc: string): {value: unknown} | undefined {
+  const start = doc.trimStart()[0]
+  if ((start !== '{' && start !== '[') || doc.includes('\t')) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(doc)
+  } catch {
+    return undefined
+  }
+  let keys = 0
+  for (const m of doc.matchAll(JSON_STRING)) if (m[1] !== undefined) keys++
+  return keys === countKeys(value) ? {value} : undefined
+}
+
 /** Parses and decodes the documents of one file's text. Empty documents (only comments/whitespace) are skipped. */
 export function parseResources(text: string, file: string): SourcedResource[] {
   const out: SourcedResource[] = []
   splitDocuments(text).forEach((doc, i) => {
     const document = i + 1
     let parsed: unknown
-    try {
-      // CORE schema: timestamps stay strings, as Go's YAML-to-JSON conversion leaves them.
-      parsed = yaml.load(doc, {schema: yaml.CORE_SCHEMA, filename: file})
-    } catch (err) {
-      throw new InputError(yamlMessage(err), file, document)
+    const json = parseJSONDocument(doc)
+    if (json) {
+      parsed = json.value
+    } else {
+      try {
+        // CORE schema: timestamps stay strings, as Go's YAML-to-JSON conversion leaves them.
+        parsed = yaml.load(doc, {schema: yaml.CORE_SCHEMA, filename: file})
+      } catch (err) {
+        throw new InputError(yamlMessage(err), file, document)
+      }
     }
     if (parsed === undefined || parsed === null) return
     let resources: Resource[]

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {InputError, parseResources, readResources, splitDocuments} from '../../src/cli/input.js'
+import {InputError, parseJSONDocument, parseResources, readResources, splitDocuments} from '../../src/cli/input.js'
 
 const POOL = `apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -99,6 +99,43 @@ describe('parseResources', () => {
     expect(err).toBeInstanceOf(InputError)
     expect((err as InputError).message).toContain('bogus')
     expect((err as InputError).document).toBe(1)
+  })
+
+  it('reads JSON documents to the same values as the YAML parser would', () => {
+    const doc = JSON.stringify({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'GlobalNetworkPolicy',
+      metadata: {
+        name: 'p',
+        labels: {'k\u00e9y': 'v:1', quote: 'say "hi"'},
+        annotations: {json: '{"a": [1, 2]}', slash: 'a\\b/c', empty: '', ':': 'x'},
+      },
+      spec: {order: 1e21, selector: "a == 'b' && c in {'d', 'e'}", types: ['Ingress'], ingress: [{action: 'Allow', destination: {ports: [80, '8080:8090']}}]},
+    }).replace('"order":1e+21', '"order": 1E2 ')
+    // A leading comment makes the same text go through the YAML parser.
+    const viaYAML = parseResources(`# yaml\n${doc}`, 'f')
+    const viaJSON = parseResources(`\n  ${doc}\n`, 'f')
+    expect(viaJSON).toEqual(viaYAML)
+    expect(viaJSON[0].resource.spec).toMatchObject({order: 100})
+  })
+
+  it('takes the JSON path only for JSON objects and arrays without tabs or repeated keys', () => {
+    expect(parseJSONDocument(' {"a": {"b": "x\\":"}, "c": [{"b": 1}]}\n')).toEqual({value: {a: {b: 'x":'}, c: [{b: 1}]}})
+    expect(parseJSONDocument('[1, "a"]')).toEqual({value: [1, 'a']})
+    expect(parseJSONDocument('{"a": 1, "a": 2}')).toBeUndefined()
+    expect(parseJSONDocument('{"a": {"b": 1, "b": 1}}')).toBeUndefined()
+    expect(parseJSONDocument('{"a":\t1}')).toBeUndefined()
+    expect(parseJSONDocument('a: 1')).toBeUndefined()
+    expect(parseJSONDocument('"a"')).toBeUndefined()
+    expect(parseJSONDocument('{a: 1}')).toBeUndefined()
+  })
+
+  it('rejects a repeated key in a JSON document, as the YAML parser does', () => {
+    const doc = '{"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "a", "name": "b"}}'
+    expect(() => parseResources(doc, 'dup.json')).toThrow(/^error converting YAML to JSON: yaml: line 1: duplicated mapping key/)
+    // The same key in different objects is fine.
+    const ok = '{"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "a", "labels": {"name": "x"}}}'
+    expect(parseResources(ok, 'ok.json')[0].resource.metadata).toEqual({name: 'a', labels: {name: 'x'}})
   })
 
   it('rejects an unknown apiVersion with calicoctl text', () => {

@@ -11,21 +11,32 @@ function isObject(v: unknown): v is JsonObject {
 }
 
 function orderValue(v: unknown, t: FieldType): unknown {
-  if (t.kind === 'object' && isObject(v)) return orderStruct(v, t.schema())
-  if (t.kind === 'list' && Array.isArray(v)) return v.map((x) => orderValue(x, t.items))
-  if (t.kind === 'map' && isObject(v)) {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, orderValue(v[k], t.values)]))
+  switch (t.kind) {
+    case 'object':
+      return isObject(v) ? orderStruct(v, t.schema()) : v
+    case 'list':
+      return Array.isArray(v) ? v.map((x) => orderValue(x, t.items)) : v
+    case 'map': {
+      if (!isObject(v)) return v
+      const out: JsonObject = {}
+      for (const k of Object.keys(v).sort()) out[k] = orderValue(v[k], t.values)
+      return out
+    }
+    default:
+      return v
   }
-  return v
 }
 
 function orderStruct(v: JsonObject, schema: StructSchema): JsonObject {
   const out: JsonObject = {}
   for (const field of schema.fields) {
-    if (field.json in v && v[field.json] !== undefined) out[field.json] = orderValue(v[field.json], field.type)
+    const x = v[field.json]
+    if (x !== undefined && Object.hasOwn(v, field.json)) out[field.json] = orderValue(x, field.type)
   }
   // Keys the schema does not know (a row written by another tool) are kept, after the known ones.
-  for (const [k, x] of Object.entries(v)) if (!(k in out) && x !== undefined) out[k] = x
+  for (const k in v) {
+    if (!schema.byJson.has(k) && Object.hasOwn(v, k) && v[k] !== undefined) out[k] = v[k]
+  }
   return out
 }
 
