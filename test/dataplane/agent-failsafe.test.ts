@@ -2,7 +2,9 @@
 // a "remote" machine and an "outsider" on the same fabric, and real TCP/UDP packets between them. Whatever host
 // endpoint policy says (none, a deny-all, an untracked deny-all, a preDNAT deny-all), the FelixConfiguration
 // failsafe ports stay open in both directions (Calico's defaults: in TCP 22, UDP 68, ...; out UDP 53, TCP 2379, ...),
-// and a changed FailsafeInboundHostPorts/FailsafeOutboundHostPorts (with a source net) replaces them.
+// and a changed FailsafeInboundHostPorts/FailsafeOutboundHostPorts (with a source net) replaces them. The node runs
+// with Felix's defaults (no FelixConfiguration until the last cases), so IPv4 and IPv6 are both policed; the fabric
+// carries both.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
@@ -31,6 +33,9 @@ describe.skipIf(why !== undefined)('failsafe ports on a host endpoint, enforced 
   /** remote → node inbound probes and node → remote outbound probes. */
   const inbound = (ports: [number, 'tcp' | 'udp'][]): Probe[] => ports.map(([p, proto]) => [remote, node.address, p, proto])
   const outbound = (ports: [number, 'tcp' | 'udp'][]): Probe[] => ports.map(([p, proto]) => [node, remote.address, p, proto])
+  /** The same over IPv6. */
+  const inbound6 = (ports: [number, 'tcp' | 'udp'][]): Probe[] => ports.map(([p, proto]) => [remote, node.address6!, p, proto])
+  const outbound6 = (ports: [number, 'tcp' | 'udp'][]): Probe[] => ports.map(([p, proto]) => [node, remote.address6!, p, proto])
   const check = async (probes: Probe[], want: boolean[], what: string): Promise<void> => {
     const diff = await untilReach(lab, probes, want)
     expect(diff, `${what}:\n${diff.join('\n')}\n--- agent log ---\n${agent.log()}`).toEqual([])
@@ -38,13 +43,12 @@ describe.skipIf(why !== undefined)('failsafe ports on a host endpoint, enforced 
 
   beforeAll(async () => {
     lab = await Lab.start()
-    node = await lab.addNode('hep-node')
-    remote = await lab.addNode('remote', {}, {register: false})
-    outsider = await lab.addNode('outsider', {}, {register: false})
+    node = await lab.addNode('hep-node', {}, {ipv6: true})
+    remote = await lab.addNode('remote', {}, {register: false, ipv6: true})
+    outsider = await lab.addNode('outsider', {}, {register: false, ipv6: true})
     // Host services in the node namespace (its own sockets: the machine's sshd is not involved), and on the remote.
     for (const port of [22, 68, 8022, 8080]) await lab.serve(node, port)
     for (const port of [53, 2379, 8081]) await lab.serve(remote, port)
-    await put('FelixConfiguration', 'default', {ipv6Support: false})
     agent = startAgent(lab, node)
     await agent.ready()
   }, 120_000)
@@ -55,7 +59,11 @@ describe.skipIf(why !== undefined)('failsafe ports on a host endpoint, enforced 
   })
 
   it('without a host endpoint the node is open both ways', async () => {
-    await check([...inbound([[22, 'tcp'], [8080, 'tcp']]), ...outbound([[2379, 'tcp'], [8081, 'tcp']])], [true, true, true, true], 'no host endpoint')
+    await check(
+      [...inbound([[22, 'tcp'], [8080, 'tcp']]), ...outbound([[2379, 'tcp'], [8081, 'tcp']]), ...inbound6([[8080, 'tcp']]), ...outbound6([[8081, 'tcp']])],
+      [true, true, true, true, true, true],
+      'no host endpoint',
+    )
   })
 
   it('a host endpoint with no policy: only the default failsafe ports pass, in and out', async () => {
@@ -67,11 +75,16 @@ describe.skipIf(why !== undefined)('failsafe ports on a host endpoint, enforced 
     )
   })
 
-  it('a deny-all policy on the host endpoint still accepts SSH (failsafe) and blocks other ports', async () => {
+  it('a deny-all policy on the host endpoint still accepts SSH (failsafe) and blocks other ports, over IPv4 and IPv6', async () => {
     await denyAll()
     await check(
-      [...inbound([[22, 'tcp'], [68, 'udp'], [8080, 'tcp']]), ...outbound([[53, 'udp'], [2379, 'tcp'], [8081, 'tcp']])],
-      [true, true, false, true, true, false],
+      [
+        ...inbound([[22, 'tcp'], [68, 'udp'], [8080, 'tcp']]),
+        ...outbound([[53, 'udp'], [2379, 'tcp'], [8081, 'tcp']]),
+        ...inbound6([[22, 'tcp'], [8080, 'tcp']]),
+        ...outbound6([[2379, 'tcp'], [8081, 'tcp']]),
+      ],
+      [true, true, false, true, true, false, true, false, true, false],
       'deny-all policy',
     )
     expect(await agent.table()).toContain('hep-deny-all')
@@ -94,7 +107,6 @@ describe.skipIf(why !== undefined)('failsafe ports on a host endpoint, enforced 
   it('changed FailsafeInboundHostPorts/FailsafeOutboundHostPorts replace the defaults, with a source net', async () => {
     await denyAll()
     await put('FelixConfiguration', 'default', {
-      ipv6Support: false,
       failsafeInboundHostPorts: [{protocol: 'TCP', port: 8022, net: `${remote.address}/32`}],
       failsafeOutboundHostPorts: [{protocol: 'TCP', port: 8081}],
     })
@@ -103,8 +115,11 @@ describe.skipIf(why !== undefined)('failsafe ports on a host endpoint, enforced 
         ...inbound([[22, 'tcp'], [8022, 'tcp'], [8080, 'tcp']]),
         [outsider, node.address, 8022, 'tcp'],
         ...outbound([[2379, 'tcp'], [53, 'udp'], [8081, 'tcp']]),
+        // The source net is IPv4: the rule has no IPv6 counterpart. The outbound port has no net: both families.
+        ...inbound6([[8022, 'tcp']]),
+        ...outbound6([[8081, 'tcp']]),
       ],
-      [false, true, false, false, false, false, true],
+      [false, true, false, false, false, false, true, false, true],
       'custom failsafe ports',
     )
   })

@@ -52,6 +52,8 @@ export interface LabNode {
   netns: string
   /** The node's address on the fabric (`192.168.77.<n>`). */
   address: string
+  /** The node's IPv6 address on the fabric (`fd00:77::<n>`), when it was added with `ipv6: true`. */
+  address6?: string
   /** etcd as seen from inside this node (through the relay); undefined for the embedded datastore. */
   etcdEndpoints?: string
   /** Kubernetes datastore: a kubeconfig for the API server as seen from inside this node (through the relay). */
@@ -178,6 +180,7 @@ function startHelper(argv: readonly string[], what: string, timeoutMs = 15_000):
 
 const FABRIC_SUBNET = '192.168.77'
 const FABRIC_GATEWAY = `${FABRIC_SUBNET}.254`
+const FABRIC_SUBNET6 = 'fd00:77::'
 const ETCD_PORT_IN_NODE = 2379
 const API_PORT_IN_NODE = 6443
 
@@ -278,9 +281,10 @@ export class Lab {
    * A node: its namespace with forwarding on, an uplink into the fabric bridge with a default route (so proxy ARP
    * answers for 169.254.1.1 as on a real host), the Calico Node resource, and, for etcd, a relay that makes the
    * datastore reachable on the node's own loopback. `register: false` makes a plain machine on the fabric (no Node
-   * resource, no relay): the "remote host" that host endpoint tests send traffic from.
+   * resource, no relay): the "remote host" that host endpoint tests send traffic from. `ipv6: true` also gives the
+   * uplink `fd00:77::<n>/64` (on-link only, no IPv6 default route), for host-to-host IPv6 between such nodes.
    */
-  async addNode(name: string, labels: Record<string, string> = {}, opts: {register?: boolean} = {}): Promise<LabNode> {
+  async addNode(name: string, labels: Record<string, string> = {}, opts: {register?: boolean; ipv6?: boolean} = {}): Promise<LabNode> {
     const index = this.nodes.length + 1
     const netns = `${this.prefix}-n${index}`
     await this.addNetns(netns)
@@ -295,6 +299,11 @@ export class Lab {
     await this.inNs(netns, ['ip', 'link', 'set', 'eth0', 'up'])
     await this.inNs(netns, ['ip', 'route', 'add', 'default', 'via', FABRIC_GATEWAY, 'dev', 'eth0', 'onlink'])
     const node: LabNode = {name, netns, address}
+    if (opts.ipv6) {
+      node.address6 = `${FABRIC_SUBNET6}${index}`
+      // No duplicate address detection: the address is usable at once, and it is unique on the lab's fabric.
+      await this.inNs(netns, ['ip', '-6', 'addr', 'add', `${node.address6}/64`, 'dev', 'eth0', 'nodad'])
+    }
     if (opts.register === false) {
       this.nodes.push(node)
       return node
