@@ -12,6 +12,7 @@ import {
   ValidationError,
   type ErroredField,
 } from '../api/errors.js'
+import {metav1Time} from '../api/gotime.js'
 import {kindInfo, POLICY_KINDS, type KindInfo} from '../api/kinds.js'
 import {API_VERSION, resourceId, type Resource, type ResourceList} from '../api/resource.js'
 import {checkBlockSizeConflict, checkIPPoolUpdate, checkPoolOverlap, validateResource, type PoolRef} from '../api/validate.js'
@@ -93,11 +94,6 @@ function keyOf(res: Resource): Key {
 
 function idOf(key: Key): string {
   return resourceId(key.kind, key.name, key.namespace)
-}
-
-/** Go's RFC 3339 form with second precision, as metav1.Time marshals. */
-function timestamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 function validation(name: string, reason: string, value?: unknown): ValidationError {
@@ -245,7 +241,7 @@ export class ResourceClient {
     if (res.kind === 'IPPool' && poolChecks) await this.checkNewPool(res)
     if (res.kind === 'Node') await this.ensureInitialized()
     meta.uid ||= randomUUID()
-    meta.creationTimestamp ||= timestamp(this.now())
+    meta.creationTimestamp ||= metav1Time(this.now())
     const key = keyOf(res)
     try {
       return this.fromStorage(await this.backend.create(key, this.toStorage(res)))
