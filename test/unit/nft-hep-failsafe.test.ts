@@ -1,0 +1,52 @@
+// Failsafe ports against untracked (doNotTrack, raw) and preDNAT (mangle) host endpoint policy, on the rendered table
+// through the evaluator: Felix jumps to its failsafe chains from those chains too, so neither kind of policy can cut
+// the node off from SSH, and raw lets failsafe replies through to be tracked. The same with real packets through the
+// agent: test/dataplane/agent-failsafe.test.ts.
+import {describe, expect, it} from 'vitest'
+
+import {computePolicyState, type CalcResource, type PolicySpec} from '../../src/dataplane/calc/index.js'
+import {TableEvaluator, renderTable, type Packet} from '../../src/dataplane/nftables/index.js'
+
+const V3 = 'projectcalico.org/v3'
+const NODE = 'n1'
+const HOST = '192.168.1.10'
+const REMOTE = '192.168.1.20'
+
+const hep: CalcResource = {apiVersion: V3, kind: 'HostEndpoint', metadata: {name: 'h', labels: {hostep: 'true'}}, spec: {node: NODE, interfaceName: 'eth0', expectedIPs: [HOST]}}
+const gnp = (spec: PolicySpec): CalcResource => ({apiVersion: V3, kind: 'GlobalNetworkPolicy', metadata: {name: 'deny-all'}, spec: {selector: "hostep == 'true'", ...spec}})
+const fc: CalcResource = {apiVersion: V3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {ipv6Support: false}}
+
+const inbound = (dport: number, extra: Partial<Packet> = {}): Packet => ({family: 4, saddr: REMOTE, daddr: HOST, proto: 6, sport: 40000, dport, iifname: 'eth0', ctState: 'new', ...extra})
+const outbound = (dport: number, extra: Partial<Packet> = {}): Packet => ({family: 4, saddr: HOST, daddr: REMOTE, proto: 6, sport: 40000, dport, oifname: 'eth0', ctState: 'new', ...extra})
+
+function evaluator(policy: PolicySpec): TableEvaluator {
+  return new TableEvaluator(renderTable(computePolicyState(NODE, [hep, gnp(policy), fc])))
+}
+
+describe('failsafe ports under untracked and preDNAT host endpoint policy', () => {
+  const untracked = {doNotTrack: true, applyOnForward: true, types: ['Ingress', 'Egress'], ingress: [{action: 'Deny' as const}], egress: [{action: 'Deny' as const}]}
+
+  it('an untracked deny-all drops in raw, except failsafe ports in both directions', () => {
+    const ev = evaluator(untracked)
+    expect(ev.evaluatePath(['prerouting', 'input'], inbound(8080)).verdict).toBe('drop')
+    expect(ev.evaluatePath(['prerouting', 'input'], inbound(22))).toMatchObject({verdict: 'accept', notrack: false})
+    expect(ev.evaluatePath(['output', 'postrouting'], outbound(8080)).verdict).toBe('drop')
+    expect(ev.evaluatePath(['output', 'postrouting'], outbound(2379))).toMatchObject({verdict: 'accept', notrack: false})
+  })
+
+  it('raw lets the replies of failsafe connections through (source port), to be accepted as tracked in filter', () => {
+    const ev = evaluator(untracked)
+    // The reply of the node's own connection to etcd (outbound failsafe 2379) and of an SSH session (inbound 22).
+    expect(ev.evaluatePath(['prerouting', 'input'], {...inbound(40000), sport: 2379, ctState: 'established'}).verdict).toBe('accept')
+    expect(ev.evaluatePath(['output', 'postrouting'], {...outbound(40000), sport: 22, ctState: 'established'}).verdict).toBe('accept')
+    // Another reply is still subject to the untracked deny.
+    expect(ev.evaluatePath(['prerouting', 'input'], {...inbound(40000), sport: 8080, ctState: 'established'}).verdict).toBe('drop')
+  })
+
+  it('a preDNAT deny-all drops in mangle, except inbound failsafe ports', () => {
+    const ev = evaluator({preDNAT: true, applyOnForward: true, types: ['Ingress'], ingress: [{action: 'Deny'}]})
+    expect(ev.evaluatePath(['prerouting', 'input'], inbound(8080)).verdict).toBe('drop')
+    expect(ev.evaluatePath(['prerouting', 'input'], inbound(22)).verdict).toBe('accept')
+    expect(ev.evaluatePath(['prerouting', 'input'], inbound(68, {proto: 17})).verdict).toBe('accept')
+  })
+})
