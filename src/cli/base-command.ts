@@ -1,6 +1,6 @@
 // The base of every calicoctl command: the global flags, one-line errors on stderr with exit status 1 (never a
 // stack trace), cobra's wording for flag errors, and the datastore session a command may open.
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {Args, Command, Errors, Flags, type Interfaces} from '@oclif/core'
 
 import {createLogger, isLogLevel, LOG_LEVELS, SILENT, type Logger} from './logger.js'
 import {massage, type Report} from './messages.js'
@@ -23,6 +23,15 @@ export const namespaceFlag = Flags.string({
   default: '',
   description: 'Namespace of the resource. Only applicable to NetworkPolicy, NetworkSet, and WorkloadEndpoint.',
 })
+
+/**
+ * A positional argument, taken from the command line only, as cobra does. oclif would otherwise fill a missing
+ * argument from stdin whenever stdin is not a terminal: `calicoctl get -f -` lost its input that way, `echo x |
+ * calicoctl get ippools` read `x` as a name, and every run without the argument waited up to 10 ms for stdin.
+ */
+export function positional(description: string) {
+  return Args.string({description, ignoreStdin: true})
+}
 
 /** The input flags shared by create, apply, replace, delete, get and validate. */
 export const fileFlags = {

@@ -7,7 +7,8 @@ export default class Completion extends CalicoCommand {
   static override summary = 'Print a shell completion script (bash or zsh).'
   static override description = `Completes commands, flags, resource kinds and, from the configured datastore, resource names.`
   static override examples = ['source <(<%= config.bin %> completion bash)', 'source <(<%= config.bin %> completion zsh)']
-  static override args = {shell: Args.string({description: 'bash or zsh', default: 'bash'})}
+  // Never from stdin (see positional in base-command.ts).
+  static override args = {shell: Args.string({description: 'bash or zsh', default: 'bash', ignoreStdin: true})}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Completion)

@@ -1,6 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
-import {CalicoCommand, fileFlags} from '../cli/base-command.js'
+import {CalicoCommand, fileFlags, positional} from '../cli/base-command.js'
 import {reportDelete} from '../cli/messages.js'
 
 export default class Delete extends CalicoCommand {
@@ -11,8 +11,8 @@ Deleting a resource that does not exist is an error unless --skip-not-exists is 
   static override strict = false
   static override usage = 'delete [KIND [NAME...]] [-f FILE] [-n NS] [--skip-not-exists]'
   static override args = {
-    kind: Args.string({description: 'Resource type.'}),
-    names: Args.string({description: 'Resource names.'}),
+    kind: positional('Resource type.'),
+    names: positional('Resource names.'),
   }
   static override flags = {
     ...fileFlags,

@@ -1,8 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {ResourceDoesNotExistError} from '../api/errors.js'
 import type {Resource} from '../api/resource.js'
-import {CalicoCommand, fileFlags} from '../cli/base-command.js'
+import {CalicoCommand, fileFlags, positional} from '../cli/base-command.js'
 import type {DatastoreSession} from '../cli/resourcemgr/session.js'
 import {getCommandError, getResourceErrors} from '../cli/messages.js'
 
@@ -30,8 +30,8 @@ go-template=<template>, go-template-file=<path>.`
   static override strict = false
   static override usage = 'get [KIND [NAME...]] [-f FILE] [-o FORMAT] [-n NS | -A] [--export]'
   static override args = {
-    kind: Args.string({description: 'Resource type.'}),
-    names: Args.string({description: 'Resource names.'}),
+    kind: positional('Resource type.'),
+    names: positional('Resource names.'),
   }
   static override flags = {
     ...fileFlags,

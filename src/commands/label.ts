@@ -1,6 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
-import {CalicoCommand, configFlag, namespaceFlag, UsageError} from '../cli/base-command.js'
+import {CalicoCommand, configFlag, namespaceFlag, positional, UsageError} from '../cli/base-command.js'
 
 export default class Label extends CalicoCommand {
   static override summary = 'Add or update labels of resources.'
@@ -14,9 +14,9 @@ An existing label keeps its value unless --overwrite is given.`
   static override strict = false
   static override usage = 'label KIND NAME (KEY=VALUE [--overwrite] | KEY --remove) [-n NS]'
   static override args = {
-    kind: Args.string({description: 'Resource type.'}),
-    name: Args.string({description: 'Resource name.'}),
-    label: Args.string({description: 'key=value to set, or key to remove.'}),
+    kind: positional('Resource type.'),
+    name: positional('Resource name.'),
+    label: positional('key=value to set, or key to remove.'),
   }
   static override flags = {
     config: configFlag,

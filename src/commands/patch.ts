@@ -1,6 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
-import {CalicoCommand, configFlag, namespaceFlag, UsageError} from '../cli/base-command.js'
+import {CalicoCommand, configFlag, namespaceFlag, positional, UsageError} from '../cli/base-command.js'
 import {reportPatch} from '../cli/messages.js'
 
 export default class Patch extends CalicoCommand {
@@ -13,8 +13,8 @@ lists are replaced, null deletes a field. --type is accepted for compatibility; 
   static override strict = false
   static override usage = 'patch KIND NAME -p PATCH [-n NS]'
   static override args = {
-    kind: Args.string({description: 'Resource type.'}),
-    name: Args.string({description: 'Resource name.'}),
+    kind: positional('Resource type.'),
+    name: positional('Resource name.'),
   }
   static override flags = {
     config: configFlag,

@@ -1,6 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
-import {CalicoCommand, configFlag, UsageError} from '../../cli/base-command.js'
+import {CalicoCommand, configFlag, positional, UsageError} from '../../cli/base-command.js'
 
 export default class IPAMSplit extends CalicoCommand {
   static override summary = 'Split an IP pool into the specified number of smaller IP pools'
@@ -12,7 +12,7 @@ locked first (calicoctl datastore migrate lock).`
   static override strict = false
   static override usage = 'ipam split NUMBER [--cidr CIDR | --name POOL]'
   static override args = {
-    number: Args.string({description: 'Number of pools to split into (a power of 2).'}),
+    number: positional('Number of pools to split into (a power of 2).'),
   }
   static override flags = {
     config: configFlag,
