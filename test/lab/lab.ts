@@ -11,6 +11,9 @@
 //   const node = await lab.addNode('node-a')           // netns + uplink + Node resource (+ datastore relay)
 //   const pod = await lab.addPod(node, {namespace: 'ns', name: 'web-0'})   // real CNI ADD
 //   await lab.serve(pod, 8080); await lab.probe(other, [[pod.ips[0], 8080, 'tcp']])
+//   const remote = await lab.addNode('remote', {}, {register: false})   // a plain machine on the fabric
+//   const agent = startAgent(lab, node); await agent.ready()           // `calicoctl node run` (./agent.ts)
+//   await untilReach(lab, [[remote, node.address, 22, 'tcp']], [true])  // converged reachability (./reach.ts)
 //   await lab.destroy()                                // in afterAll
 import {spawn, type ChildProcess} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
