@@ -83,6 +83,8 @@ interface SetEntry {
   matcher: Matcher
   refs: number
   members: Map<string, number>
+  /** The set as state() last reported it, until its members change: consumers may memoise by identity. */
+  output?: IPSetState
 }
 
 const STAGED_KINDS: ReadonlySet<string> = new Set(['StagedNetworkPolicy', 'StagedGlobalNetworkPolicy', 'StagedKubernetesNetworkPolicy'])
@@ -149,6 +151,12 @@ export class PolicyCalculator {
   private readonly sets = new Map<string, SetEntry>()
   private readonly errors = new Map<string, string>()
   private policyRank: Map<string, number> | undefined
+  /**
+   * Each local endpoint's entry in the last state(), by endpoint key, while nothing it depends on changed: its
+   * policy links (per endpoint), policy ranks and tiers (all endpoints). Reusing the object lets consumers memoise
+   * by identity, and saves sorting every endpoint's policies after each change.
+   */
+  private endpointOutputs = new Map<string, {ep: LocalEndpoint; policyKeys: string[]}>()
   /** The host's interfaces and their addresses (canonical IPs), for host endpoints given by expectedIPs only. */
   private hostInterfaces = new Map<string, Set<string>>()
 
@@ -169,6 +177,7 @@ export class PolicyCalculator {
       return ip ? [formatIP(ip)] : []
     }
     this.hostInterfaces = new Map([...ifaces].map(([name, addrs]) => [name, new Set(addrs.flatMap(canonical))]))
+    this.endpointOutputs.clear()
   }
 
   update(ev: CalcEvent): void {
@@ -200,7 +209,7 @@ export class PolicyCalculator {
       case 'Profile':
         return this.setProfile(name, r?.kind === 'Profile' ? r : undefined)
       case 'Tier':
-        this.policyRank = undefined
+        this.rankChanged()
         if (r?.kind === 'Tier') {
           const da = (r.spec?.defaultAction ?? 'Deny').toLowerCase()
           if (da !== 'deny' && da !== 'pass') throw new Error(`invalid tier defaultAction ${r.spec?.defaultAction}`)
@@ -297,6 +306,7 @@ export class PolicyCalculator {
 
   private addSource(src: MemberSource): void {
     this.sources.set(src.key, src)
+    this.endpointOutputs.delete(src.key)
     if (src.local && src.kind !== 'netset') this.localEndpoints.set(src.key, src)
     for (const p of src.profileIds) {
       let users = this.profileUsers.get(p)
@@ -312,6 +322,7 @@ export class PolicyCalculator {
 
   private removeSource(src: MemberSource): void {
     this.sources.delete(src.key)
+    this.endpointOutputs.delete(src.key)
     this.localEndpoints.delete(src.key)
     for (const p of src.profileIds) {
       const users = this.profileUsers.get(p)
@@ -340,6 +351,7 @@ export class PolicyCalculator {
     let pols = this.endpointPolicies.get(ek)
     if (!pols) this.endpointPolicies.set(ek, (pols = new Set()))
     pols.add(pk)
+    this.endpointOutputs.delete(ek)
     if (!wasActive) for (const d of this.policies.get(pk)!.sets) this.refSet(d, +1)
   }
 
@@ -347,6 +359,7 @@ export class PolicyCalculator {
     const eps = this.policyMatches.get(pk)
     if (!eps?.delete(ek)) return
     this.endpointPolicies.get(ek)?.delete(pk)
+    this.endpointOutputs.delete(ek)
     if (eps.size === 0) {
       this.policyMatches.delete(pk)
       const pol = this.policies.get(pk)
@@ -373,8 +386,13 @@ export class PolicyCalculator {
     if (!set.matcher(src.labels)) return
     const bump = (m: string): void => {
       const n = (set.members.get(m) ?? 0) + delta
-      if (n <= 0) set.members.delete(m)
-      else set.members.set(m, n)
+      // Only a member appearing or disappearing changes the output; a refcount change does not.
+      if (n <= 0) {
+        if (set.members.delete(m)) set.output = undefined
+      } else {
+        if (n === 1 && delta > 0) set.output = undefined
+        set.members.set(m, n)
+      }
     }
     if (set.def.type === 'net') {
       for (const n of src.nets) bump(n)
@@ -439,19 +457,30 @@ export class PolicyCalculator {
     // Staged policies live under their own key so that they can never displace an enforced one.
     const key = staged ? `staged:${policyKey(short, name, namespace)}` : policyKey(short, name, namespace)
     const prev = this.policies.get(key)
+    const entry = r ? this.policyEntry(kind, key, name, namespace, staged, (r.spec ?? {}) as PolicySpec) : undefined
+    // Hold the new version's IP sets while the old one is unlinked: a set both use is kept, not dropped and rebuilt.
+    const hold = entry && !entry.staged && prev ? entry.sets : []
+    for (const d of hold) this.refSet(d, +1)
     if (prev) this.removePolicy(prev)
-    if (!r) return
-    const entry = this.policyEntry(kind, key, name, namespace, staged, (r.spec ?? {}) as PolicySpec)
-    this.policies.set(key, entry)
-    this.policyRank = undefined
-    if (entry.staged) return
-    for (const src of this.localEndpoints.values()) if (entry.matcher(src.labels)) this.link(key, src.key)
+    if (entry) {
+      this.policies.set(key, entry)
+      this.policyRank = undefined
+      // Only the endpoints linked (or unlinked) here see a different policy list: link/unlink drop their outputs.
+      if (!entry.staged) for (const src of this.localEndpoints.values()) if (entry.matcher(src.labels)) this.link(key, src.key)
+    }
+    for (const d of hold) this.refSet(d, -1)
   }
 
   private removePolicy(p: PolicyEntry): void {
     for (const ek of [...(this.policyMatches.get(p.key) ?? [])]) this.unlink(p.key, ek)
     this.policies.delete(p.key)
     this.policyRank = undefined
+  }
+
+  /** Tier order or default action changed: every endpoint's tier list may differ. */
+  private rankChanged(): void {
+    this.policyRank = undefined
+    this.endpointOutputs.clear()
   }
 
   private policyEntry(kind: PolicyKind, key: string, name: string, namespace: string | undefined, staged: boolean, spec: PolicySpec): PolicyEntry {
@@ -524,7 +553,6 @@ export class PolicyCalculator {
   // Output
 
   state(): PolicyState {
-    const rank = this.rank()
     const endpoints: LocalEndpoint[] = []
     const policies = new Map<string, ActivePolicy>()
     const byIface = new Map<string, {src: MemberSource; byName: boolean}>()
@@ -547,6 +575,13 @@ export class PolicyCalculator {
       }
     }
     for (const [iface, {src}] of [...byIface].sort(([a], [b]) => compareStrings(a, b))) {
+      const cached = this.endpointOutputs.get(src.key)
+      if (cached && cached.ep.iface === iface) {
+        for (const k of cached.policyKeys) policies.set(k, this.policies.get(k)!.active)
+        endpoints.push(cached.ep)
+        continue
+      }
+      const rank = this.rank()
       const pols = [...(this.endpointPolicies.get(src.key) ?? [])]
         .map((k) => this.policies.get(k)!)
         .sort((a, b) => rank.get(a.key)! - rank.get(b.key)!)
@@ -569,6 +604,7 @@ export class PolicyCalculator {
         ep.preDnatTiers = this.tierList(pols, (p) => p.active.preDNAT && !p.active.doNotTrack, true)
         ep.forwardTiers = this.tierList(pols, (p) => p.active.applyOnForward && !p.active.doNotTrack && !p.active.preDNAT, false)
       }
+      this.endpointOutputs.set(src.key, {ep, policyKeys: pols.map((p) => p.key)})
       endpoints.push(ep)
     }
     const profiles = new Map<string, ActiveProfile>()
@@ -580,7 +616,8 @@ export class PolicyCalculator {
     const ipSets = new Map<string, IPSetState>()
     for (const id of [...this.sets.keys()].sort()) {
       const s = this.sets.get(id)!
-      ipSets.set(id, {id, type: s.def.type, members: [...s.members.keys()].sort()})
+      s.output ??= {id, type: s.def.type, members: [...s.members.keys()].sort()}
+      ipSets.set(id, s.output)
     }
     const configs: FelixConfigurationSpec[] = []
     const global = this.felixConfigs.get('default')

@@ -27,6 +27,16 @@ function sameChain(a: NftChain, b: NftChain): boolean {
 
 const keysSorted = <T>(m: Map<string, T>): string[] => [...m.keys()].sort()
 
+/** Sorted names of `next`'s chains that are new or differ from `prev`'s (sorting only those keeps a delta cheap). */
+function touchedChains(prev: NftTable, next: NftTable): string[] {
+  const out: string[] = []
+  for (const [name, n] of next.chains) {
+    const p = prev.chains.get(name)
+    if (!p || !sameChain(p, n)) out.push(name)
+  }
+  return out.sort()
+}
+
 /**
  * Delta from `prev` (what the kernel holds, as last applied) to `next`. Both must describe the same table.
  * Passing `undefined` for `prev` is a start-up: use renderFullScript instead to also sweep unknown leftovers.
@@ -50,6 +60,8 @@ export function diffTables(prev: NftTable, next: NftTable): TableDelta {
       throw new Error(`set ${name} changed type; re-render the full table`)
     }
     if (!p) head.push(addSetText(id, n))
+    // Renders share unchanged sets: identity settles them without comparing elements.
+    if (p === n) continue
     const before = new Set(p?.elements ?? [])
     const after = new Set(n.elements)
     const removed = [...before].filter((e) => !after.has(e))
@@ -63,7 +75,7 @@ export function diffTables(prev: NftTable, next: NftTable): TableDelta {
   for (const name of keysSorted(next.maps)) if (!prev.maps.has(name)) head.push(addMapText(id, next.maps.get(name)!))
 
   const changedBase: string[] = []
-  for (const name of keysSorted(next.chains)) {
+  for (const name of touchedChains(prev, next)) {
     const n = next.chains.get(name)!
     const p = prev.chains.get(name)
     if (!p) {
@@ -72,7 +84,6 @@ export function diffTables(prev: NftTable, next: NftTable): TableDelta {
       stats.chainsAdded++
       continue
     }
-    if (sameChain(p, n)) continue
     stats.chainsChanged++
     if (baseChainText(p) !== baseChainText(n)) changedBase.push(name)
     // 2. Changed chains: flush and refill (Felix's nft table does the same).
@@ -103,7 +114,7 @@ export function diffTables(prev: NftTable, next: NftTable): TableDelta {
 
   // 4. Removals last: flush every removed chain before deleting any (they may jump to each other), then maps and
   // sets, which no remaining rule references any more.
-  const goneChains = keysSorted(prev.chains).filter((c) => !next.chains.has(c))
+  const goneChains = [...prev.chains.keys()].filter((c) => !next.chains.has(c)).sort()
   for (const c of goneChains) tail.push(`flush chain ${id} ${c}`)
   for (const c of goneChains) tail.push(`delete chain ${id} ${c}`)
   stats.chainsDeleted = goneChains.length

@@ -25,9 +25,19 @@ const SAFE_NAME = /^[A-Za-z0-9_./-]+$/
 export function limitedName(prefix: string, suffix: string, max = MAX_NAME_LENGTH): string {
   const plain = prefix + suffix
   if (plain.length <= max && SAFE_NAME.test(suffix)) return plain
-  const hash = createHash('sha256').update(suffix).digest('base64url')
-  return (prefix + '_' + hash).slice(0, max)
+  // Hashed names recur on every render (each IP set's, each time): remember them.
+  const key = `${max}\n${plain}`
+  let name = hashedNames.get(key)
+  if (name === undefined) {
+    name = (prefix + '_' + createHash('sha256').update(suffix).digest('base64url')).slice(0, max)
+    if (hashedNames.size >= HASHED_NAMES_LIMIT) hashedNames.clear()
+    hashedNames.set(key, name)
+  }
+  return name
 }
+
+const hashedNames = new Map<string, string>()
+const HASHED_NAMES_LIMIT = 100_000
 
 export function policyChainName(layer: Layer, direction: 'in' | 'out', policyKey: string): string {
   return limitedName(`${layer}-cali-p${direction === 'in' ? 'i' : 'o'}-`, policyKey)

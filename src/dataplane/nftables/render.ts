@@ -2,8 +2,8 @@
 // (Felix's endpoint chain template), per-policy/profile chains and named IP sets. Pure.
 import {textVersion} from '../../api/net.js'
 import {parseCidr, suppressOverlaps} from '../calc/cidr.js'
-import type {ActivePolicy, ActiveProfile, LocalEndpoint, PolicyState, ProtoPort, TierInfo} from '../calc/types.js'
-import {emptyTable, type BaseChainSpec, type Hook, type IPFamily, type Match, type NftChain, type NftRule, type NftTable, type Verdict} from './model.js'
+import type {ActivePolicy, ActiveProfile, IPSetState, LocalEndpoint, PolicyState, ProtoPort, TierInfo} from '../calc/types.js'
+import {emptyTable, type BaseChainSpec, type Hook, type IPFamily, type Match, type NftChain, type NftRule, type NftSet, type NftTable, type Verdict} from './model.js'
 import {
   MARK_ACCEPT,
   MARK_ALL,
@@ -49,12 +49,43 @@ const ACCEPT: Verdict = {kind: 'accept'}
 const DROP: Verdict = {kind: 'drop'}
 const RETURN: Verdict = {kind: 'return'}
 
-/** Rendered policy chains by policy object; rules are never mutated after rendering, so sharing is safe. */
+// Renders are memoised across calls, because the agent re-renders the whole table after every change while the
+// calculator hands out the same objects for whatever did not change. Rules are never mutated after rendering, so
+// sharing them is safe, and the diff recognises shared arrays by identity.
+
+/** Rendered policy chains by policy object, then by direction and rule options. */
 const renderedPolicies = new WeakMap<ActivePolicy, Map<string, NftRule[]>>()
+/** Rendered profile chains, likewise. */
+const renderedProfiles = new WeakMap<ActiveProfile, Map<string, NftRule[]>>()
+/** Set contents by IP set object, then by the families rendered. */
+const renderedSets = new WeakMap<IPSetState, Map<string, NftSet[]>>()
+/** The set names a rule chain references (for pruning unused sets). */
+const referencedSets = new WeakMap<NftRule[], string[]>()
+
+/** Short stand-ins for long cache-key parts (rule options), so per-chain cache lookups hash a few characters. */
+const internedKeys = new Map<string, string>()
+function internKey(long: string): string {
+  let short = internedKeys.get(long)
+  if (short === undefined) internedKeys.set(long, (short = `k${internedKeys.size}`))
+  return short
+}
+
+/** A policy or profile chain an endpoint chain jumps to: recorded with the endpoint chains so a cache hit recreates it. */
+type ChainRef =
+  | {type: 'policy'; layer: Layer; name: string; key: string; dir: 'in' | 'out'}
+  | {type: 'profile'; layer: Layer; name: string; profile: string; dir: 'in' | 'out'}
+
+/** An endpoint's own chains and the policy/profile chains they jump to. */
+interface EndpointChains {
+  chains: [string, NftRule[]][]
+  refs: ChainRef[]
+}
 
 /** Endpoint chains by (settings, endpoint) signature; bounded, cleared wholesale when full. */
-const endpointChainCache = new Map<string, [string, NftRule[]][]>()
+const endpointChainCache = new Map<string, EndpointChains>()
 const ENDPOINT_CACHE_LIMIT = 20_000
+/** The same by endpoint object (the calculator reuses unchanged ones), which spares building the signature. */
+const endpointChainsByObject = new WeakMap<LocalEndpoint, {settingsKey: string; entry: EndpointChains}>()
 
 class Builder {
   readonly table: NftTable
@@ -63,8 +94,13 @@ class Builder {
   private readonly dropOpts: RuleRenderOptions
   private readonly families: IPFamily[]
   private readonly settingsKey: string
+  /** Cache keys of the rule options per layer kind. */
+  private readonly ruleOptsKey: string
+  private readonly dropOptsKey: string
   /** Policy and profile chains: the only ones whose rules reference IP sets. */
   private readonly ruleChains: string[] = []
+  /** While an endpoint's chains are rendered: the policy and profile chains they jump to. */
+  private recording?: ChainRef[]
 
   constructor(private readonly state: PolicyState, opts: RenderOptions) {
     this.table = emptyTable(opts.tableName ?? DEFAULT_TABLE_NAME)
@@ -73,6 +109,8 @@ class Builder {
     this.ruleOpts = {families: this.families, logPrefix: s.logPrefix, denyAction: s.denyAction}
     this.dropOpts = {...this.ruleOpts, denyAction: 'drop'}
     this.settingsKey = JSON.stringify(s)
+    this.ruleOptsKey = internKey(JSON.stringify(this.ruleOpts))
+    this.dropOptsKey = internKey(JSON.stringify(this.dropOpts))
   }
 
   private chain(name: string, rules: NftRule[], base?: NftChain['base']): void {
@@ -105,17 +143,25 @@ class Builder {
 
   // ----------------------------------------------------------------------------------------------------------
   private ipSets(): void {
+    const familiesKey = this.families.join()
     for (const set of this.state.ipSets.values()) {
-      for (const fam of this.families) {
-        const members = set.members.filter((m) => (set.type === 'net' ? textVersion(m) === fam : memberFamily(m) === fam))
-        this.table.sets.set(setName(fam, set.id), {
-          name: setName(fam, set.id),
-          family: fam,
-          kind: set.type,
-          // nft interval sets reject overlapping elements (Felix's MemberOverlapSuppressor).
-          elements: set.type === 'net' ? suppressOverlaps(members) : [...members].sort(),
+      let perFamilies = renderedSets.get(set)
+      if (!perFamilies) renderedSets.set(set, (perFamilies = new Map()))
+      let sets = perFamilies.get(familiesKey)
+      if (!sets) {
+        sets = this.families.map((fam) => {
+          const members = set.members.filter((m) => (set.type === 'net' ? textVersion(m) === fam : memberFamily(m) === fam))
+          return {
+            name: setName(fam, set.id),
+            family: fam,
+            kind: set.type,
+            // nft interval sets reject overlapping elements (Felix's MemberOverlapSuppressor).
+            elements: set.type === 'net' ? suppressOverlaps(members) : [...members].sort(),
+          }
         })
+        perFamilies.set(familiesKey, sets)
       }
+      for (const nftSet of sets) this.table.sets.set(nftSet.name, nftSet)
     }
   }
 
@@ -283,20 +329,41 @@ class Builder {
   // ----------------------------------------------------------------------------------------------------------
   /**
    * An endpoint's chains are a pure function of the endpoint and the settings: an unchanged endpoint reuses the
-   * rule arrays of the previous render, so the diff (and its memoised rule text) sees identical objects. The
-   * template still runs, for its side effect of creating the policy and profile chains the endpoint needs.
+   * rule arrays of the previous render, so the diff (and its memoised rule text) sees identical objects. The policy
+   * and profile chains it jumps to are recorded by name and recreated from the current state (their contents
+   * change with their policy, not with the endpoint).
    */
   private endpointChains(ep: LocalEndpoint): void {
-    const sig = `${this.settingsKey}\n${JSON.stringify(ep)}`
-    const cached = endpointChainCache.get(sig)
-    const fresh: [string, NftRule[]][] = []
-    this.endpointTemplate(ep, (name, rules) => fresh.push([name, rules]))
-    const chains = cached ?? fresh
-    if (!cached) {
-      if (endpointChainCache.size >= ENDPOINT_CACHE_LIMIT) endpointChainCache.clear()
-      endpointChainCache.set(sig, fresh)
+    const known = endpointChainsByObject.get(ep)
+    if (known?.settingsKey === this.settingsKey) {
+      for (const ref of known.entry.refs) this.referencedChain(ref)
+      for (const [name, rules] of known.entry.chains) this.chain(name, rules)
+      return
     }
-    for (const [name, rules] of chains) this.chain(name, rules)
+    const sig = `${this.settingsKey}\n${JSON.stringify(ep)}`
+    let entry = endpointChainCache.get(sig)
+    if (entry) {
+      for (const ref of entry.refs) this.referencedChain(ref)
+    } else {
+      const chains: [string, NftRule[]][] = []
+      this.recording = []
+      try {
+        this.endpointTemplate(ep, (name, rules) => chains.push([name, rules]))
+        entry = {chains, refs: this.recording}
+      } finally {
+        this.recording = undefined
+      }
+      if (endpointChainCache.size >= ENDPOINT_CACHE_LIMIT) endpointChainCache.clear()
+      endpointChainCache.set(sig, entry)
+    }
+    endpointChainsByObject.set(ep, {settingsKey: this.settingsKey, entry})
+    for (const [name, rules] of entry.chains) this.chain(name, rules)
+  }
+
+  private referencedChain(ref: ChainRef): void {
+    this.recording?.push(ref)
+    if (ref.type === 'policy') this.policyChain(ref.layer, ref.name, ref.key, ref.dir)
+    else this.profileChain(ref.layer, ref.name, ref.profile, ref.dir)
   }
 
   private endpointTemplate(ep: LocalEndpoint, emit: (name: string, rules: NftRule[]) => void): void {
@@ -363,7 +430,7 @@ class Builder {
       out.push(rule([], undefined, `Start of tier ${t.name}`, [{kind: 'mark-clear', bits: MARK_PASS}]))
       for (const key of pols) {
         const chain = policyChainName(layer, dir, key)
-        this.policyChain(layer, chain, this.state.policies.get(key), dir)
+        this.referencedChain({type: 'policy', layer, name: chain, key, dir})
         out.push(rule([M.markClear(MARK_PASS)], jump(chain)))
         // Untracked allow: skip conntrack for the flow, then leave the raw chain with Accept set.
         out.push(rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted', tracked ? [] : [{kind: 'notrack'}]))
@@ -380,7 +447,7 @@ class Builder {
     const out: NftRule[] = []
     for (const name of profileIds) {
       const chain = profileChainName(layer, dir, name)
-      this.profileChain(layer, chain, this.state.profiles.get(name), name, dir)
+      this.referencedChain({type: 'profile', layer, name: chain, profile: name, dir})
       out.push(rule([], jump(chain)))
       out.push(rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if profile accepted'))
     }
@@ -388,14 +455,15 @@ class Builder {
     return out
   }
 
-  private policyChain(layer: Layer, name: string, pol: ActivePolicy | undefined, dir: 'in' | 'out'): void {
+  private policyChain(layer: Layer, name: string, key: string, dir: 'in' | 'out'): void {
     if (this.table.chains.has(name)) return
+    const pol = this.state.policies.get(key)
     if (!pol) throw new Error(`policy chain ${name}: policy missing from state`)
     // The calculator hands out the same ActivePolicy object until the policy changes: reuse its rendering.
     let perPolicy = renderedPolicies.get(pol)
     if (!perPolicy) renderedPolicies.set(pol, (perPolicy = new Map()))
     const opts = this.optsFor(layer)
-    const cacheKey = `${dir}|${JSON.stringify(opts)}`
+    const cacheKey = `${dir}|${layer === 'filter' ? this.ruleOptsKey : this.dropOptsKey}`
     let rules = perPolicy.get(cacheKey)
     if (!rules) {
       rules = this.ruleChain(opts, dir === 'in' ? pol.inbound : pol.outbound, `${pol.description} ${dir === 'in' ? 'ingress' : 'egress'}`)
@@ -405,11 +473,23 @@ class Builder {
     this.ruleChains.push(name)
   }
 
-  private profileChain(layer: Layer, name: string, prof: ActiveProfile | undefined, profName: string, dir: 'in' | 'out'): void {
+  private profileChain(layer: Layer, name: string, profName: string, dir: 'in' | 'out'): void {
     if (this.table.chains.has(name)) return
-    const rules = prof ? (dir === 'in' ? prof.inbound : prof.outbound) : []
-    const what = prof?.missing ? ' (missing: fail closed)' : ''
-    this.chain(name, this.ruleChain(this.optsFor(layer), rules, `Profile ${profName} ${dir === 'in' ? 'ingress' : 'egress'}${what}`))
+    const prof = this.state.profiles.get(profName)
+    const render = (): NftRule[] => {
+      const rules = prof ? (dir === 'in' ? prof.inbound : prof.outbound) : []
+      const what = prof?.missing ? ' (missing: fail closed)' : ''
+      return this.ruleChain(this.optsFor(layer), rules, `Profile ${profName} ${dir === 'in' ? 'ingress' : 'egress'}${what}`)
+    }
+    let rules: NftRule[]
+    if (prof) {
+      let perProfile = renderedProfiles.get(prof)
+      if (!perProfile) renderedProfiles.set(prof, (perProfile = new Map()))
+      const cacheKey = `${dir}|${layer === 'filter' ? this.ruleOptsKey : this.dropOptsKey}`
+      rules = perProfile.get(cacheKey) ?? render()
+      perProfile.set(cacheKey, rules)
+    } else rules = render()
+    this.chain(name, rules)
     this.ruleChains.push(name)
   }
 
@@ -432,7 +512,14 @@ class Builder {
   private pruneUnreferenced(): void {
     const used = new Set<string>()
     for (const name of this.ruleChains) {
-      for (const r of this.table.chains.get(name)!.rules) for (const m of r.matches) if (m.kind === 'addr-set' || m.kind === 'ip-port-set') used.add(m.set)
+      const rules = this.table.chains.get(name)!.rules
+      let names = referencedSets.get(rules)
+      if (!names) {
+        names = []
+        for (const r of rules) for (const m of r.matches) if (m.kind === 'addr-set' || m.kind === 'ip-port-set') names.push(m.set)
+        referencedSets.set(rules, names)
+      }
+      for (const n of names) used.add(n)
     }
     for (const name of [...this.table.sets.keys()]) {
       if (!used.has(name)) this.table.sets.delete(name)
