@@ -331,6 +331,20 @@ describe('the node agent on the Kubernetes datastore', () => {
     expect(agentKinds('etcdv3')).not.toContain('KubernetesNetworkPolicy')
   })
 
+  it('the validation filter reads a KubernetesNetworkPolicy as the NetworkPolicy it holds; endpoints wait for an address quietly', async () => {
+    const {server, b} = await setup()
+    await put(server, '/apis/networking.k8s.io/v1/namespaces/x/networkpolicies', netpol('np1', 'web'))
+    await put(server, `${NS}/x/pods`, pod('starting', {nodeName: 'n1'}))
+    const [knp] = (await b.list({kind: 'KubernetesNetworkPolicy'})).items
+    const checked = checkStoredValue(knp.key, knp.value)
+    expect(checked.ok && checked.resource.kind).toBe('KubernetesNetworkPolicy')
+    expect(checked.ok && checked.resource.spec).toMatchObject({tier: 'default', order: 1000, types: ['Ingress']})
+    // The same value under the wrong key kind is refused, as any kind mismatch is.
+    expect(checkStoredValue({...knp.key, kind: 'GlobalNetworkPolicy'}, knp.value)).toMatchObject({ok: false})
+    const [wep] = (await b.list({kind: 'WorkloadEndpoint'})).items
+    expect(checkStoredValue(wep.key, wep.value)).toEqual({ok: false, reason: 'the endpoint has no IP addresses yet', silent: true})
+  })
+
   it('follows Pods, Namespaces, ServiceAccounts and NetworkPolicies: snapshot, events, resume, re-list after 410', async () => {
     const {server, b} = await setup()
     await put(server, NS, {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'x', labels: {team: 'a'}}})
