@@ -18,6 +18,8 @@ export interface IpamRequest {
   handleID: string
   /** Specific addresses instead of auto-assignment (CNI_ARGS `IP=`, or the pod's `ipAddrs` annotation). */
   requestedIPs?: readonly string[]
+  /** The pod's namespace labels, for IP pools' namespaceSelector (absent: no labels). */
+  namespaceLabels?: Record<string, string>
   now?: Date
 }
 
@@ -129,6 +131,7 @@ async function assign(backend: Backend, req: IpamRequest, log: Logger): Promise<
       ipv4Pools,
       ipv6Pools,
       intendedUse: 'Workload',
+      ...(req.namespaceLabels ? {namespaceLabels: req.namespaceLabels} : {}),
     })
   } catch (err) {
     if (err instanceof AutoAssignError) await releaseAssigned(ipam, log, err.v4, err.v6)

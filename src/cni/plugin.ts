@@ -40,6 +40,8 @@ interface Context {
   handleID: string
   backend: Backend
   deps: PluginDeps
+  /** The pod's namespace labels when the API server was asked (IP pools' namespaceSelector). */
+  namespaceLabels?: Record<string, string>
 }
 
 async function withContext<T>(conf: NetConf, env: CniEnv, deps: PluginDeps, fn: (ctx: Context) => Promise<T>): Promise<T> {
@@ -58,6 +60,7 @@ async function withContext<T>(conf: NetConf, env: CniEnv, deps: PluginDeps, fn: 
 function calicoIpamAdd(ctx: Context, requestedIPs?: readonly string[]): Promise<CniIPConfig[]> {
   const {conf, env, deps} = ctx
   const req: IpamRequest = {conf, ids: ctx.ids, handleID: ctx.handleID, now: deps.now?.() ?? new Date()}
+  if (ctx.namespaceLabels !== undefined) req.namespaceLabels = ctx.namespaceLabels
   if (requestedIPs !== undefined) req.requestedIPs = requestedIPs
   else if (env.args.IP) req.requestedIPs = [env.args.IP]
   return ipamAdd(ctx.backend, req, deps.log)
@@ -111,6 +114,7 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
     const pod = await podFacts(conf, ids, await podReaderFor(backend))
     // Everything the annotations decide is checked before an address is taken, so a refusal leaves nothing to undo.
     const ctx: Context = {...base, conf: {...conf, ipam: ipamForPod(conf.ipam, pod.namespaceAnnotations, pod.annotations)}}
+    if (pod.namespaceLabels !== undefined) ctx.namespaceLabels = pod.namespaceLabels
     const source = addressSource(ctx.conf, pod.annotations)
     checkFloatingIPs(ctx.conf, pod.annotations)
     const assigned = await podAddresses(ctx, source)
@@ -222,6 +226,9 @@ export async function cmdCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Pr
 /** calico-ipam ADD: the IPAM result (addresses with their block prefix, a route to each). */
 export async function ipamPluginAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<Record<string, unknown>> {
   return withContext(conf, env, deps, async (ctx) => {
+    // Standalone, calico-ipam asks for the namespace itself (its labels pick IP pools by namespaceSelector).
+    const reader = ctx.ids.orchestrator === 'k8s' ? await podReaderFor(ctx.backend) : undefined
+    if (reader) ctx.namespaceLabels = (await reader.readNamespace(ctx.ids.namespace)).labels
     const ips = await calicoIpamAdd(ctx)
     return encodeResult({ips, routes: ips.map((ip) => ({dst: ip.address})), dns: {}}, conf.cniVersion)
   })

@@ -1,6 +1,7 @@
 // What the plugin knows about the pod it wires up. For a Kubernetes pod on the Kubernetes datastore it asks the API
 // server, as Calico's plugin does (cni-plugin/pkg/k8s getK8sPodInfo, getK8sNSInfo): the Pod's labels, service
-// account and annotations, and its Namespace's annotations, read over the datastore's own API connection. Otherwise
+// account and annotations, and its Namespace's labels and annotations (ipamplugin's getNamespace: IP pools'
+// namespaceSelector), read over the datastore's own API connection. Otherwise
 // the labels come from the network configuration's `args.cni.labels`, with Kubernetes' default service account.
 import type {Backend} from '../datastore/backend.js'
 import type {KubernetesBackend} from '../datastore/kubernetes/backend.js'
@@ -21,22 +22,30 @@ export interface KubernetesPod {
   serviceAccountName: string
 }
 
+/** The namespace facts Calico uses: labels for IP pools' namespaceSelector, annotations for IPAM settings. */
+export interface KubernetesNamespace {
+  labels: Record<string, string>
+  annotations: Record<string, string>
+}
+
 /** Reads pods and namespaces; failures (a missing pod included) are CniErrors with the API server's message. */
 export interface PodReader {
   readPod(namespace: string, name: string): Promise<KubernetesPod>
-  readNamespaceAnnotations(namespace: string): Promise<Record<string, string>>
+  readNamespace(namespace: string): Promise<KubernetesNamespace>
 }
 
 /** Everything ADD uses about the pod: the endpoint's labels and account, and the annotations Calico acts on. */
 export interface PodFacts extends PodInfo {
   annotations: Record<string, string>
   namespaceAnnotations: Record<string, string>
+  /** Undefined when no API server was asked (IPAM then matches namespace selectors against no labels). */
+  namespaceLabels?: Record<string, string>
 }
 
 /** Implemented by test doubles standing in for the API server. */
 export function hasPodReader(backend: Backend): backend is Backend & PodReader {
   const r = backend as Partial<PodReader>
-  return typeof r.readPod === 'function' && typeof r.readNamespaceAnnotations === 'function'
+  return typeof r.readPod === 'function' && typeof r.readNamespace === 'function'
 }
 
 const stringMap = (v: unknown): Record<string, string> =>
@@ -65,8 +74,9 @@ async function apiServerReader(backend: KubernetesBackend): Promise<PodReader> {
         serviceAccountName: typeof spec.serviceAccountName === 'string' ? spec.serviceAccountName : '',
       }
     },
-    async readNamespaceAnnotations(namespace) {
-      return stringMap((await get(`/api/v1/namespaces/${ns(namespace)}`)).metadata.annotations)
+    async readNamespace(namespace) {
+      const {metadata} = await get(`/api/v1/namespaces/${ns(namespace)}`)
+      return {labels: stringMap(metadata.labels), annotations: stringMap(metadata.annotations)}
     },
   }
 }
@@ -83,12 +93,13 @@ export async function podFacts(conf: NetConf, ids: WorkloadIdentifiers, reader: 
   if (ids.orchestrator !== 'k8s') return {labels: labelsFromArgs(conf.labels), serviceAccountName: '', ...none}
   if (reader === undefined) return {labels: labelsFromArgs(conf.labels), serviceAccountName: DEFAULT_SERVICE_ACCOUNT, ...none}
   // The namespace first, as Calico does: a pod in a namespace that is gone fails on the namespace.
-  const namespaceAnnotations = await reader.readNamespaceAnnotations(ids.namespace)
+  const namespace = await reader.readNamespace(ids.namespace)
   const pod = await reader.readPod(ids.namespace, ids.pod)
   return {
     labels: pod.labels,
     serviceAccountName: pod.serviceAccountName || DEFAULT_SERVICE_ACCOUNT,
     annotations: pod.annotations,
-    namespaceAnnotations,
+    namespaceAnnotations: namespace.annotations,
+    namespaceLabels: namespace.labels,
   }
 }

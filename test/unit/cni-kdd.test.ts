@@ -39,8 +39,8 @@ afterEach(async () => {
   await server.stop()
 })
 
-function namespace(name: string, annotations: Record<string, string> = {}): void {
-  server.seed('', 'namespaces', {metadata: {name, annotations}})
+function namespace(name: string, annotations: Record<string, string> = {}, labels: Record<string, string> = {}): void {
+  server.seed('', 'namespaces', {metadata: {name, annotations, labels}})
 }
 
 function pod(name: string, extra: {labels?: Record<string, string>; annotations?: Record<string, string>; serviceAccountName?: string; namespace?: string} = {}): void {
@@ -122,6 +122,27 @@ describe('calico ADD on the Kubernetes datastore', () => {
     pod('from-pod', {namespace: 'team', annotations: {'cni.projectcalico.org/ipv4pools': '["10.60.0.0/24"]'}})
     expect(addressOf(await run('calico', 'ADD', {namespace: 'team', pod: 'from-ns', containerID: 'c-ns'}))).toMatch(/^10\.61\.0\./)
     expect(addressOf(await run('calico', 'ADD', {namespace: 'team', pod: 'from-pod', containerID: 'c-pod'}))).toMatch(/^10\.60\.0\./)
+  })
+
+  // Pools with a namespaceSelector serve workloads only (Calico's validation).
+  it('picks IP pools by their namespaceSelector against the Namespace\'s labels, in both plugins', async () => {
+    const client = new ResourceClient(backend)
+    await client.create({
+      apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'red-only'},
+      spec: {cidr: '10.62.0.0/24', blockSize: 28, ipipMode: 'Never', vxlanMode: 'Never', allowedUses: ['Workload'], namespaceSelector: "team == 'red'"},
+    })
+    for (const name of ['pool-a', 'pool-b']) {
+      const current = await client.get('IPPool', name)
+      await client.update({...current, spec: {...(current.spec as object), allowedUses: ['Workload'], namespaceSelector: "team != 'red'"}})
+    }
+    namespace('red', {}, {team: 'red'})
+    pod('r1', {namespace: 'red'})
+    pod('w1')
+    expect(addressOf(await run('calico', 'ADD', {namespace: 'red', pod: 'r1', containerID: 'c-red'}))).toMatch(/^10\.62\.0\./)
+    expect(addressOf(await run('calico', 'ADD', {pod: 'w1', containerID: 'c-web'}))).toMatch(/^10\.6[01]\.0\./)
+    const ipamOnly = await run('calico-ipam', 'ADD', {namespace: 'red', pod: 'r1', containerID: 'c-red-2'})
+    expect(ipamOnly.code, ipamOnly.out).toBe(0)
+    expect(addressOf(ipamOnly)).toMatch(/^10\.62\.0\.\d+\/28$/)
   })
 
   it('assigns the ipAddrs address through IPAM, under the container\'s handle', async () => {

@@ -6,7 +6,7 @@ import type {CniEnv} from '../../src/cni/config.js'
 import {parseNetConf} from '../../src/cni/config.js'
 import {CniError} from '../../src/cni/errors.js'
 import {workloadIdentifiers} from '../../src/cni/names.js'
-import {podFacts, podReaderFor, type KubernetesPod, type PodReader} from '../../src/cni/pods.js'
+import {podFacts, podReaderFor, type KubernetesNamespace, type KubernetesPod, type PodReader} from '../../src/cni/pods.js'
 import type {Backend} from '../../src/datastore/backend.js'
 
 const env: CniEnv = {command: 'ADD', containerID: 'c1', netns: '/x', ifName: 'eth0', args: {K8S_POD_NAMESPACE: 'web', K8S_POD_NAME: 'api-0'}, path: []}
@@ -16,14 +16,14 @@ const kdd = parseNetConf(JSON.stringify({cniVersion: '1.0.0', name: 'k8s-pod-net
 const etcd = parseNetConf(JSON.stringify({cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'calico', etcd_endpoints: 'http://e:2379', ipam: {type: 'calico-ipam'}, args: {cni: {labels: [{key: 'app', value: 'api'}]}}}))
 
 /** An API server stand-in holding one namespace and its pods; records what was read, in order. */
-function reader(pods: Record<string, KubernetesPod>, namespaceAnnotations: Record<string, string> = {}): PodReader & {reads: string[]} {
+function reader(pods: Record<string, KubernetesPod>, namespace: KubernetesNamespace = {labels: {}, annotations: {}}): PodReader & {reads: string[]} {
   const reads: string[] = []
   return {
     reads,
-    async readNamespaceAnnotations(namespace) {
-      reads.push(`namespaces/${namespace}`)
-      if (namespace !== 'web') throw new CniError(999, `namespaces "${namespace}" not found`)
-      return namespaceAnnotations
+    async readNamespace(name) {
+      reads.push(`namespaces/${name}`)
+      if (name !== 'web') throw new CniError(999, `namespaces "${name}" not found`)
+      return namespace
     },
     async readPod(namespace, name) {
       reads.push(`pods/${namespace}/${name}`)
@@ -54,12 +54,16 @@ function backendOfType(type: Backend['type'], extra: object = {}): Backend {
 
 describe('pod facts', () => {
   it('reads the namespace, then the pod, from the API server', async () => {
-    const api = reader({'api-0': {labels: {app: 'api'}, annotations: {'cni.projectcalico.org/ipv4pools': '["p"]'}, serviceAccountName: 'api-sa'}}, {owner: 'team-a'})
+    const api = reader(
+      {'api-0': {labels: {app: 'api'}, annotations: {'cni.projectcalico.org/ipv4pools': '["p"]'}, serviceAccountName: 'api-sa'}},
+      {labels: {team: 'a'}, annotations: {owner: 'team-a'}},
+    )
     expect(await podFacts(kdd, k8sPod, api)).toEqual({
       labels: {app: 'api'},
       serviceAccountName: 'api-sa',
       annotations: {'cni.projectcalico.org/ipv4pools': '["p"]'},
       namespaceAnnotations: {owner: 'team-a'},
+      namespaceLabels: {team: 'a'},
     })
     expect(api.reads).toEqual(['namespaces/web', 'pods/web/api-0'])
   })
