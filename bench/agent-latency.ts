@@ -102,7 +102,7 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
     prober.kill()
     if (process.env.BENCH_VERBOSE) process.stderr.write(agent.log())
 
-    const applies = [...agent.log().matchAll(/applied delta \((\d+) bytes\) in ([\d.]+) ms/g)].map((m) => ({bytes: Number(m[1]), ms: Number(m[2])}))
+    const applies = [...agent.log().matchAll(/applied delta \((\d+) bytes\) in ([\d.]+) ms \(nft ([\d.]+) ms\)/g)].map((m) => ({bytes: Number(m[1]), ms: Number(m[2]), nftMs: Number(m[3])}))
     console.log(`policy change latency: ${scale.policies} policies x 5 selector rules, ${scale.local} local + ${scale.remote} remote endpoints, ${CHANGES} changes`)
     if (latencies.length > 0) {
       console.log(`  write → new verdict seen by a probe   median ${median(latencies).toFixed(1)} ms, p90 ${percentile(latencies, 90).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`)
@@ -110,7 +110,9 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
     if (timeouts > 0) console.log(`  ${timeouts} changes not seen within ${CHANGE_TIMEOUT_MS} ms`)
     if (applies.length > 0) {
       const ms = applies.map((a) => a.ms)
-      console.log(`  agent delta applies: ${applies.length}, median ${median(ms).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms (render + diff + nft -f), median ${median(applies.map((a) => a.bytes))} bytes`)
+      const nft = applies.map((a) => a.nftMs)
+      console.log(`  agent delta applies: ${applies.length}, median ${median(ms).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms (calc + render + diff + nft -f), median ${median(applies.map((a) => a.bytes))} bytes`)
+      console.log(`    of which nft -f: median ${median(nft).toFixed(1)} ms, p99 ${percentile(nft, 99).toFixed(1)} ms`)
     }
     console.log(`  probe resolution ${PROBE_INTERVAL_MS} ms`)
   } finally {

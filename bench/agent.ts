@@ -34,7 +34,9 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
   const log = agent.log()
   const started = Date.parse(/time="([^"]+)"/.exec(log)?.[1] ?? '')
   const at = (re: RegExp): number => Date.parse(re.exec(log)?.[1] ?? '') - started
-  const applyMs = Number(/applied full table \(\d+ bytes\) in ([\d.]+) ms/.exec(log)?.[1] ?? NaN)
+  const applied = /applied full table \(\d+ bytes\) in ([\d.]+) ms \(nft ([\d.]+) ms\)/.exec(log)
+  const applyMs = Number(applied?.[1] ?? NaN)
+  const applyNftMs = Number(applied?.[2] ?? NaN)
   const snapshotAt = at(/time="([^"]+)" level=info msg="datastore snapshot received/)
   const syncAt = at(/time="([^"]+)" level=info msg="datastore in sync/)
   if (process.env.BENCH_VERBOSE) process.stderr.write(log)
@@ -47,6 +49,7 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
   console.log(row('node run: first log line → snapshot', snapshotAt))
   console.log(row('node run: snapshot → in sync (validate+calc)', syncAt - snapshotAt))
   console.log(row('node run: first apply (render+nft)', applyMs))
+  console.log(row('  of which nft -f', applyNftMs))
   console.log(`${row('node run: spawn → ready', agent.readyMs)}  (${(agent.readyMs / nftMs).toFixed(2)}x nft -f)`)
 }
 

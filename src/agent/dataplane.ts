@@ -224,6 +224,7 @@ export class Dataplane {
       this.opts.logger.info(`delta not possible (${(err as Error).message}); replacing the table`)
       script = renderFullScript(table)
     }
+    const tNft = performance.now()
     try {
       if (script !== '') {
         this.opts.metrics.nftCalls.inc()
@@ -239,6 +240,7 @@ export class Dataplane {
     }
     this.lastApplyAt = Date.now()
     const seconds = (performance.now() - t0) / 1000
+    const nftMs = performance.now() - tNft
     if (!this.firstApplyDone) {
       this.firstApplyDone = true
       this.opts.metrics.initialResyncTime.set((Date.now() - this.startedAt) / 1000)
@@ -250,7 +252,7 @@ export class Dataplane {
     this.lastState = state
     this.recordGauges(state, table)
     if (script !== '') {
-      this.opts.logger.info(`applied ${full ? 'full table' : 'delta'} (${script.length} bytes) in ${(seconds * 1000).toFixed(1)} ms`)
+      this.opts.logger.info(`applied ${full ? 'full table' : 'delta'} (${script.length} bytes) in ${(seconds * 1000).toFixed(1)} ms (nft ${nftMs.toFixed(1)} ms)`)
       this.generation++
       this.scheduleFingerprint()
     }
