@@ -403,9 +403,10 @@ class Builder {
       ...this.profilePart('filter', ep.profileIds, 'out'),
     ])
     if (ep.forwardTiers.length > 0) {
-      // Forwarded traffic: no profiles; what every tier passes is allowed.
-      emit(endpointChainName('filter', 'fhfw', ep.iface), [clear, ...this.policyPart('filter', ep.forwardTiers, 'in', true)])
-      emit(endpointChainName('filter', 'thfw', ep.iface), [clear, ...this.policyPart('filter', ep.forwardTiers, 'out', true)])
+      // Forwarded traffic: no profiles; what every tier passes is allowed. Tracked, as Felix's forward chains are:
+      // the replies of an allowed connection pass whatever the policy says about their own direction.
+      emit(endpointChainName('filter', 'fhfw', ep.iface), [...conntrack, clear, ...this.policyPart('filter', ep.forwardTiers, 'in', true)])
+      emit(endpointChainName('filter', 'thfw', ep.iface), [...conntrack, clear, ...this.policyPart('filter', ep.forwardTiers, 'out', true)])
     }
     if (ep.untrackedTiers.length > 0) {
       emit(endpointChainName('raw', 'fh', ep.iface), [rule([], jump(staticName('raw', 'cali-failsafe-in'))), clear, ...this.policyPart('raw', ep.untrackedTiers, 'in', false)])
