@@ -122,6 +122,31 @@ describe.skipIf(why !== undefined)('host endpoints enforced by node run (real pa
     await check([toPod(80), toPod(81), toNode(8080)], [false, true, false], 'policy with applyOnForward')
   })
 
+  it('applyOnForward between two host endpoints: an allowed connection works both ways (its replies are tracked)', async () => {
+    // A second network behind the node (eth1 → a server namespace), routed for the remote through the node.
+    const server = await lab.addPodNetns()
+    await lab.inNs(node.netns, ['ip', 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', server.netns])
+    await lab.inNs(node.netns, ['ip', 'addr', 'add', '192.168.88.1/24', 'dev', 'eth1'])
+    await lab.inNs(node.netns, ['ip', 'link', 'set', 'eth1', 'up'])
+    for (const argv of [['ip', 'link', 'set', 'lo', 'up'], ['ip', 'addr', 'add', '192.168.88.2/24', 'dev', 'eth0'], ['ip', 'link', 'set', 'eth0', 'up'], ['ip', 'route', 'add', 'default', 'via', '192.168.88.1']]) {
+      await lab.inNs(server.netns, argv)
+    }
+    await lab.inNs(remote.netns, ['ip', 'route', 'add', '192.168.88.0/24', 'via', node.address])
+    for (const port of [80, 81]) await lab.serve({netns: server.netns, name: 'server'}, port)
+    const toServer = (port: number): Probe => [remote, '192.168.88.2', port, 'tcp']
+    await check([toServer(80), toServer(81)], [true, true], 'no host endpoints')
+    const eth1 = {kind: 'HostEndpoint', name: 'hep-node-eth1'}
+    await put(eth1.kind, eth1.name, {node: 'hep-node', interfaceName: 'eth1'}, {role: 'hep'})
+    try {
+      await hep({interfaceName: 'eth0'})
+      const port80 = [{action: 'Allow', protocol: 'TCP', destination: {ports: [80]}}]
+      await policy({applyOnForward: true, types: ['Ingress', 'Egress'], ingress: port80, egress: port80})
+      await check([toServer(80), toServer(81)], [true, false], 'forward policy allowing port 80 through both endpoints')
+    } finally {
+      await lab.backend.delete(eth1)
+    }
+  })
+
   it('preDNAT: a policy sees the NodePort before DNAT, which a forward policy cannot', async () => {
     await hep({interfaceName: 'eth0'})
     const denyNodePort = {types: ['Ingress'], applyOnForward: true, ingress: [{action: 'Deny', protocol: 'TCP', destination: {ports: [NODE_PORT]}}, {action: 'Allow'}]}

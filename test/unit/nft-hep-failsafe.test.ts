@@ -1,7 +1,8 @@
 // Failsafe ports against untracked (doNotTrack, raw) and preDNAT (mangle) host endpoint policy, on the rendered table
 // through the evaluator: Felix jumps to its failsafe chains from those chains too, so neither kind of policy can cut
 // the node off from SSH, and raw lets failsafe replies through to be tracked. The same with real packets through the
-// agent: test/dataplane/agent-failsafe.test.ts.
+// agent: test/dataplane/agent-failsafe.test.ts. Also: forward (applyOnForward) host endpoint chains are tracked, as
+// Felix's are, so the replies of an allowed forwarded connection pass (agent-hep.test.ts has it with real packets).
 import {describe, expect, it} from 'vitest'
 
 import {computePolicyState, type CalcResource, type PolicySpec} from '../../src/dataplane/calc/index.js'
@@ -48,5 +49,20 @@ describe('failsafe ports under untracked and preDNAT host endpoint policy', () =
     expect(ev.evaluatePath(['prerouting', 'input'], inbound(8080)).verdict).toBe('drop')
     expect(ev.evaluatePath(['prerouting', 'input'], inbound(22)).verdict).toBe('accept')
     expect(ev.evaluatePath(['prerouting', 'input'], inbound(68, {proto: 17})).verdict).toBe('accept')
+  })
+})
+
+describe('applyOnForward host endpoint chains', () => {
+  it('accept the replies of an allowed forwarded connection, whatever the policy says about their direction', () => {
+    const eth1: CalcResource = {apiVersion: V3, kind: 'HostEndpoint', metadata: {name: 'h1', labels: {hostep: 'true'}}, spec: {node: NODE, interfaceName: 'eth1', expectedIPs: ['192.168.88.1']}}
+    const port80 = [{action: 'Allow' as const, protocol: 'TCP' as const, destination: {ports: [80]}}]
+    const ev = new TableEvaluator(renderTable(computePolicyState(NODE, [hep, eth1, gnp({applyOnForward: true, types: ['Ingress', 'Egress'], ingress: port80, egress: port80}), fc])))
+    const request: Packet = {family: 4, saddr: REMOTE, daddr: '192.168.88.2', proto: 6, sport: 40000, dport: 80, iifname: 'eth0', oifname: 'eth1', ctState: 'new'}
+    const reply: Packet = {family: 4, saddr: '192.168.88.2', daddr: REMOTE, proto: 6, sport: 80, dport: 40000, iifname: 'eth1', oifname: 'eth0', ctState: 'established'}
+    expect(ev.evaluatePath(['prerouting', 'forward', 'postrouting'], request).verdict).toBe('accept')
+    expect(ev.evaluatePath(['prerouting', 'forward', 'postrouting'], reply).verdict).toBe('accept')
+    // A new connection in the reply's direction is still policed, and so is the request to another port.
+    expect(ev.evaluatePath(['prerouting', 'forward', 'postrouting'], {...reply, ctState: 'new'}).verdict).toBe('drop')
+    expect(ev.evaluatePath(['prerouting', 'forward', 'postrouting'], {...request, dport: 81}).verdict).toBe('drop')
   })
 })
