@@ -1,8 +1,9 @@
 // Host endpoints through the real agent, with real packets: `calicoctl node run` in a lab node whose uplink (eth0)
 // becomes a host endpoint, a pod on the node attached by the CNI plugin, and a "remote" machine on the fabric that
-// routes the pod network through the node. Covered: a host endpoint by interface name and by expected IP,
-// policy opening it, DefaultEndpointToHostAction for pod → host traffic, and applyOnForward, preDNAT (with a
-// kube-proxy-like DNAT) and doNotTrack policies having their effect. Failsafe ports: agent-failsafe.test.ts.
+// routes the pod network through the node. Covered: a host endpoint by interface name, by expected IP and for all
+// interfaces (`*`), policy opening it, DefaultEndpointToHostAction for pod → host traffic, and applyOnForward,
+// preDNAT (with a kube-proxy-like DNAT) and doNotTrack policies having their effect. Failsafe ports:
+// agent-failsafe.test.ts.
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {namespaceProfile} from '../../src/dataplane/calc/index.js'
@@ -51,7 +52,7 @@ describe.skipIf(why !== undefined)('host endpoints enforced by node run (real pa
     await felix()
     pod = await lab.addPod(node, {namespace: 'hep', name: 'pod-a'})
     for (const port of [80, 81]) await lab.serve(pod, port)
-    for (const port of [8080, 8081]) await lab.serve(node, port)
+    for (const port of [22, 8080, 8081]) await lab.serve(node, port)
     await lab.serve(remote, 8082)
     // The remote reaches the pod network through the node, as a router on the node's subnet would.
     await lab.inNs(remote.netns, ['ip', 'route', 'add', POOL, 'via', node.address])
@@ -90,6 +91,15 @@ describe.skipIf(why !== undefined)('host endpoints enforced by node run (real pa
     await check([toNode(8080)], [true], 'host endpoint on eth9')
     await hep({expectedIPs: [node.address]})
     await check([toNode(8080)], [false], 'host endpoint by expected IP')
+  })
+
+  it("an all-interfaces ('*') host endpoint polices the uplink but never the pods' interfaces", async () => {
+    await hep({interfaceName: '*'})
+    await check(
+      [toNode(8080), toNode(22), toPod(80), [pod, remote.address, 8082, 'tcp']],
+      [false, true, true, true],
+      "host endpoint '*', no policy",
+    )
   })
 
   for (const [action, open] of [['Drop', false], ['Accept', true], ['Return', true]] as const) {
