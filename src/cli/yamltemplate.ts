@@ -18,6 +18,7 @@
 import yaml from 'js-yaml'
 
 import {compileTemplate, STRUCTURAL_DATA, TemplateError, type CompiledTemplate, type TemplateFunc} from './gotemplate.js'
+import {parseIntBase0} from './strconv.js'
 
 /** safetext's ErrYAMLInjection text. */
 export const YAML_INJECTION = 'YAML Injection Detected'
@@ -44,17 +45,6 @@ const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 const UINT64_MAX = 2n ** 64n - 1n
 
-/** strconv.ParseInt/ParseUint with base 0 on text with underscores removed; undefined when not an integer. */
-function goInteger(text: string): bigint | undefined {
-  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)$/.exec(text)
-  if (!m) return undefined
-  let digits = m[2]!
-  // A leading 0 alone means octal in Go's base-0 parsing.
-  if (/^0[0-7]+$/.test(digits)) digits = `0o${digits.slice(1)}`
-  const v = BigInt(digits)
-  return m[1] === '-' ? -v : v
-}
-
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
 const SPECIAL_FLOATS: Readonly<Record<string, number>> = Object.fromEntries([
   ...['.nan', '.NaN', '.NAN'].map((t) => [t, NaN]),
@@ -70,7 +60,8 @@ function resolvePlain(text: string): unknown {
   if (text in SPECIAL_FLOATS) return SPECIAL_FLOATS[text]
   if (!/^[-+.0-9]/.test(text)) return text
   const plain = text.replaceAll('_', '')
-  const int = goInteger(plain)
+  // strconv.ParseInt, then ParseUint, with base 0 (yaml.v3 strips every underscore first).
+  const int = parseIntBase0(plain)
   if (int !== undefined && int >= INT64_MIN && int <= INT64_MAX) return int
   if (int !== undefined && int >= 0n && int <= UINT64_MAX) return new Uint64(int)
   if (YAML_STYLE_FLOAT.test(plain)) {

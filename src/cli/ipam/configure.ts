@@ -1,6 +1,7 @@
 // `calicoctl ipam configure` (commands/ipam/configure.go): flag parsing with Go's strconv rules and
 // calicoctl's messages, the change applied to the current configuration, and the success lines.
 import type {IPAMConfig, VMAddressPersistence} from '../../ipam/index.js'
+import {atoi, parseBool} from '../strconv.js'
 
 /** The settings a configure invocation changes; absent fields stay as they are. */
 export interface ConfigUpdate {
@@ -21,31 +22,17 @@ export interface ConfigureFlags {
 /** The refusals configure prints; the command reports them as errors. */
 export class ConfigureError extends Error {}
 
-/** strconv.ParseBool. */
-export function parseGoBool(s: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false
-  return undefined
-}
-
-/** strconv.Atoi, limited to integers JavaScript holds exactly. */
-export function parseGoInt(s: string): number | undefined {
-  if (!/^[+-]?\d+$/.test(s)) return undefined
-  const n = Number(s)
-  return Number.isSafeInteger(n) ? n : undefined
-}
-
 export function parseConfigureFlags(flags: ConfigureFlags): ConfigUpdate {
   const update: ConfigUpdate = {}
   if (flags.strictaffinity !== '') {
-    const v = parseGoBool(flags.strictaffinity)
+    const v = parseBool(flags.strictaffinity)
     if (v === undefined) throw new ConfigureError('invalid value. Use true or false to set strictaffinity')
     update.strictAffinity = v
   }
   if (flags['max-blocks-per-host'] !== '') {
-    const v = parseGoInt(flags['max-blocks-per-host'])
-    if (v === undefined) throw new ConfigureError('invalid value for maxblockhost. Use a valid number')
-    update.maxBlocksPerHost = v
+    const v = atoi(flags['max-blocks-per-host'])
+    if (!v.ok) throw new ConfigureError('invalid value for maxblockhost. Use a valid number')
+    update.maxBlocksPerHost = v.value
   }
   const persistence = flags['kubevirt-ip-persistence']
   if (persistence !== '') {

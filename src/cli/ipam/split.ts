@@ -5,6 +5,7 @@
 import type {Resource} from '../../api/resource.js'
 import type {ResourceClient} from '../../datastore/client.js'
 import {splitCIDR} from '../../ipam/index.js'
+import {atoi, atoiError} from '../strconv.js'
 import {clusterFacts} from './common.js'
 
 /** A refusal or failure of split, with calicoctl's message. */
@@ -12,12 +13,9 @@ export class SplitError extends Error {}
 
 /** strconv.Atoi on the NUMBER argument. */
 export function parseSplitNumber(arg: string): number {
-  const n = /^[+-]?\d+$/.test(arg) ? Number(arg) : NaN
-  if (!Number.isSafeInteger(n)) {
-    const why = /^[+-]?\d+$/.test(arg) ? 'value out of range' : 'invalid syntax'
-    throw new SplitError(`error reading number to split IP pools into. ${arg} is not a valid number: strconv.Atoi: parsing ${JSON.stringify(arg)}: ${why}`)
-  }
-  return n
+  const n = atoi(arg)
+  if (!n.ok) throw new SplitError(`error reading number to split IP pools into. ${arg} is not a valid number: ${atoiError(arg, n.reason)}`)
+  return n.value
 }
 
 /** Names of the new pools: `split-<old>-<i>`, the old name cut so the result stays a valid name. */
