@@ -8,7 +8,7 @@
 //    any policy, after `calicoctl apply -f examples/02-policy.yaml`, and after quarantining a pod with a label.
 //    Everything is removed at the end, also on failure or Ctrl-C (test/lab/cleanup.ts hooks).
 // Colour only on a terminal and never with NO_COLOR. Exit status 0 when every step ran.
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 
@@ -181,6 +181,7 @@ async function enforcement(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (!existsSync(join(ROOT, 'dist', 'commands'))) throw new Error('calicoctl is not built: run `npm run build` first')
   await mainJob()
   await enforcement()
 }
