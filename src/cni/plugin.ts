@@ -4,7 +4,7 @@
 // idempotently; CHECK verifies it against prevResult.
 // `calico-ipam` (pkg/ipamplugin): the same address management as a standalone IPAM plugin. I/O is reached only
 // through PluginDeps, so the orchestration is testable without root.
-import {ResourceDoesNotExistError} from '../api/errors.js'
+import {ResourceDoesNotExistError, ResourceUpdateConflictError} from '../api/errors.js'
 import type {Resource} from '../api/resource.js'
 import type {Backend} from '../datastore/backend.js'
 import {ResourceClient} from '../datastore/client.js'
@@ -162,24 +162,45 @@ async function getEndpoint(client: ResourceClient, ids: WorkloadIdentifiers): Pr
 /** DEL: idempotent; what is already gone is not an error. */
 export async function cmdDel(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<void> {
   await withContext(conf, env, deps, async (ctx) => {
-    const {ids, backend, deps: {log}} = ctx
-    const client = new ResourceClient(backend)
-    const wep = await getEndpoint(client, ids)
-    const owner = (wep?.spec as {containerID?: unknown} | undefined)?.containerID
-    // A pod recreated under the same name has a new container: its endpoint and host veth are not ours to remove.
-    const ours = wep === undefined || owner === undefined || owner === '' || owner === env.containerID
-    if (wep !== undefined && ours) {
-      try {
-        await client.delete('WorkloadEndpoint', wep.metadata.name ?? '', ids.namespace, {resourceVersion: wep.metadata.resourceVersion})
-      } catch (err) {
-        if (!(err instanceof ResourceDoesNotExistError)) throw err
-      }
-    } else if (!ours) {
-      log.warning('endpoint belongs to another container; leaving it', {workload: wepName(ids), owner: String(owner)})
-    }
+    const {ids} = ctx
+    const ours = await deleteEndpoint(ctx)
     await releaseAddresses(ctx)
     await deps.dataplane.teardown(hostVethName(ids), env.netns, env.ifName, ours)
   })
+}
+
+/** A conditional delete that keeps losing to other writers gives up after this many tries (k8s CmdDelK8s). */
+const ENDPOINT_DELETE_ATTEMPTS = 6
+
+/**
+ * Deletes the container's endpoint when it is this container's, conditional on the revision read (on the
+ * Kubernetes datastore: empties the Pod's address annotations if the Pod is still the one read). A concurrent
+ * change means reading again. Returns whether the endpoint was ours (or gone): only then is the host veth ours.
+ */
+async function deleteEndpoint(ctx: Context): Promise<boolean> {
+  const {ids, env, deps: {log}} = ctx
+  const client = new ResourceClient(ctx.backend)
+  for (let attempt = 1; ; attempt++) {
+    const wep = await getEndpoint(client, ids)
+    if (wep === undefined) return true
+    const owner = (wep.spec as {containerID?: unknown} | undefined)?.containerID
+    // A pod recreated under the same name has a new container: its endpoint and host veth are not ours to remove.
+    if (owner !== undefined && owner !== '' && owner !== env.containerID) {
+      log.warning('endpoint belongs to another container; leaving it', {workload: wepName(ids), owner: String(owner)})
+      return false
+    }
+    try {
+      await client.delete('WorkloadEndpoint', wep.metadata.name ?? '', ids.namespace, {resourceVersion: wep.metadata.resourceVersion})
+      return true
+    } catch (err) {
+      if (err instanceof ResourceDoesNotExistError) return true
+      if (!(err instanceof ResourceUpdateConflictError)) throw err
+      if (attempt === ENDPOINT_DELETE_ATTEMPTS) {
+        throw new CniError(CNI_CODES.tryAgainLater, `error deleting endpoint: endpoint was modified before it could be deleted: ${err.message}`)
+      }
+      log.info('endpoint changed before it could be deleted; reading it again', {workload: wepName(ids), attempt})
+    }
+  }
 }
 
 /** CHECK needs a version that has it (0.4.0+) and the result being checked. */

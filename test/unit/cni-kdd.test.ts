@@ -6,7 +6,8 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {Resource} from '../../src/api/resource.js'
 import {silentLogger} from '../../src/cni/log.js'
 import {runPlugin, type PluginKind} from '../../src/cni/main.js'
-import type {Backend} from '../../src/datastore/backend.js'
+import {ResourceUpdateConflictError} from '../../src/api/errors.js'
+import type {Backend, Key, KVPair} from '../../src/datastore/backend.js'
 import {ResourceClient} from '../../src/datastore/client.js'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
 import {checkIPAM, IPAMClient} from '../../src/ipam/index.js'
@@ -63,7 +64,11 @@ function conf(extra: Record<string, unknown> = {}): Record<string, unknown> {
   }
 }
 
-async function run(kind: PluginKind, command: string, opts: {containerID?: string; pod?: string; namespace?: string; conf?: Record<string, unknown>} = {}) {
+async function run(
+  kind: PluginKind,
+  command: string,
+  opts: {containerID?: string; pod?: string; namespace?: string; conf?: Record<string, unknown>; openBackend?: () => Promise<Backend>} = {},
+) {
   let out = ''
   const containerID = opts.containerID ?? 'cid1'
   const code = await runPlugin(kind, {
@@ -77,7 +82,7 @@ async function run(kind: PluginKind, command: string, opts: {containerID?: strin
     },
     stdin: JSON.stringify(opts.conf ?? conf()),
     write: (t) => (out += t),
-    deps: {log: silentLogger, dataplane},
+    deps: {log: silentLogger, dataplane, ...(opts.openBackend ? {openBackend: opts.openBackend} : {})},
   })
   return {code, out, json: out === '' ? undefined : (JSON.parse(out) as Record<string, unknown>)}
 }
@@ -86,6 +91,17 @@ const addressOf = (r: {json?: Record<string, unknown>}): string => ((r.json?.ips
 
 async function ipamReport() {
   return checkIPAM(await new IPAMClient(backend).loadCheckInput())
+}
+
+/** A change to the Pod by someone else (kubelet, a controller): a new resourceVersion. */
+async function touchPod(name: string): Promise<void> {
+  const res = await fetch(`${server.url}/api/v1/namespaces/web/pods/${name}`, {
+    method: 'PATCH',
+    headers: {'content-type': 'application/merge-patch+json'},
+    body: JSON.stringify({metadata: {labels: {touched: String(Date.now())}}}),
+  })
+  expect(res.ok).toBe(true)
+  await res.body?.cancel()
 }
 
 async function endpoint(name = 'node1-k8s-pod--1-eth0'): Promise<Resource> {
@@ -207,6 +223,32 @@ describe('calico DEL on the Kubernetes datastore', () => {
     expect(storedPod('pod-1').metadata.annotations).toMatchObject({[POD_IP]: current, [CONTAINER_ID]: 'new'})
     expect(await new IPAMClient(backend).ipsByHandle('k8s-pod-network.new')).toEqual([current.split('/')[0]])
     await expect(new IPAMClient(backend).ipsByHandle('k8s-pod-network.old')).rejects.toThrow()
+  })
+
+  it('empties the annotations only on the Pod revision it read, reading again after a concurrent change', async () => {
+    pod('pod-1')
+    expect((await run('calico', 'ADD')).code).toBe(0)
+    const stale = await endpoint()
+    await touchPod('pod-1')
+    const key = {kind: 'WorkloadEndpoint', name: stale.metadata.name ?? '', namespace: 'web'}
+    await expect(backend.delete(key, stale.metadata.resourceVersion)).rejects.toBeInstanceOf(ResourceUpdateConflictError)
+    expect(storedPod('pod-1').metadata.annotations?.[POD_IP]).not.toBe('')
+
+    // The Pod changes between DEL's read and its delete: the first delete conflicts, the second succeeds.
+    let deletes = 0 // endpoint deletes (IPAM's own deletes go through the same backend)
+    const racing = async (): Promise<Backend> => {
+      const inner = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url})
+      return Object.assign(Object.create(inner) as Backend, {
+        async delete<V>(k: Key, revision?: string): Promise<KVPair<V>> {
+          if (k.kind === 'WorkloadEndpoint' && ++deletes === 1) await touchPod('pod-1')
+          return inner.delete<V>(k, revision)
+        },
+      })
+    }
+    expect((await run('calico', 'DEL', {openBackend: racing})).code).toBe(0)
+    expect(deletes).toBe(2)
+    expect(storedPod('pod-1').metadata.annotations).toMatchObject({[POD_IP]: '', [POD_IPS]: ''})
+    expect((await ipamReport()).allocations.size).toBe(0)
   })
 
   it('still releases the addresses when the Pod is already gone', async () => {

@@ -161,7 +161,7 @@ export class KubernetesBackend implements Backend {
 
   async delete<V>(key: Key, revision?: string): Promise<KVPair<V>> {
     const m = this.mapping(key.kind)
-    if (m.type === 'wep') return this.deleteWorkloadEndpoint<V>(key)
+    if (m.type === 'wep') return this.deleteWorkloadEndpoint<V>(key, revision)
     const w = this.writable(key, 'Delete')
     if (revision !== undefined) parseRevision(revision)
     const current = await this.call(w.source, key, () => this.client.request<KubeObject>('GET', this.path(w, key)))
@@ -231,20 +231,26 @@ export class KubernetesBackend implements Backend {
     return this.call(PODS, key, () => this.client.request<KubeObject>('GET', path))
   }
 
-  /** CNI's patch mode (workloadendpoint.go): the endpoint's IPs and container ID as pod annotations. */
-  private async patchWorkloadEndpoint<V>(key: Key, value: Resource | undefined): Promise<KVPair<V>> {
+  /**
+   * CNI's patch mode (workloadendpoint.go): the endpoint's IPs and container ID as pod annotations. A
+   * resourceVersion or uid in the patch is a precondition: a Pod changed or recreated since is a conflict.
+   */
+  private async patchWorkloadEndpoint<V>(key: Key, value: Resource | undefined, preconditions: {resourceVersion?: string; uid?: string} = {}): Promise<KVPair<V>> {
     const spec = (value?.spec ?? {}) as {pod?: string}
     const podName = spec.pod ?? parseWorkloadEndpointName(key.name)?.pod
     if (!podName || key.namespace === undefined) throw new ResourceDoesNotExistError(idOf(key))
     const path = resourcePath(PODS, key.namespace, podName, 'status')
-    const pod = await this.call(PODS, key, () =>
-      this.client.request<KubeObject>('PATCH', path, {body: workloadEndpointPodPatch(value), contentType: 'application/strategic-merge-patch+json'}))
+    const patch = workloadEndpointPodPatch(value)
+    const body = {metadata: {...patch.metadata, ...preconditions}}
+    const pod = await this.call(PODS, key, () => this.client.request<KubeObject>('PATCH', path, {body, contentType: 'application/strategic-merge-patch+json'}))
     return this.pair<V>(this.mapping('WorkloadEndpoint'), PODS, pod)
   }
 
-  private async deleteWorkloadEndpoint<V>(key: Key): Promise<KVPair<V>> {
+  /** CNI DEL's delete: the address annotations emptied, on the Pod instance (uid) and revision it read. */
+  private async deleteWorkloadEndpoint<V>(key: Key, revision: string | undefined): Promise<KVPair<V>> {
     const previous = await this.get<V>(key)
-    await this.patchWorkloadEndpoint(key, undefined)
+    const uid = (previous.value as Resource).metadata.uid
+    await this.patchWorkloadEndpoint(key, undefined, {...(revision ? {resourceVersion: revision} : {}), ...(uid ? {uid} : {})})
     return previous
   }
 
