@@ -64,6 +64,9 @@ describe.skipIf(skip !== undefined)('calicoctl bundle', () => {
     expect(ids).toEqual(sourceCommandIds(join(ROOT, 'src', 'commands')).sort())
     const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>}
     expect(Object.keys(manifest.commands).sort()).toEqual(ids)
+    // The bundled oclif sorts command ids by code unit instead of localeCompare (scripts/bundle.mjs): the same
+    // order for these ids.
+    expect([...ids].sort((a, b) => a.localeCompare(b))).toEqual(ids)
   })
 
   it('starts from the code cache the build wrote', () => {
