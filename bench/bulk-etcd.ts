@@ -4,7 +4,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {startEtcd} from '../test/helpers/etcd.js'
-import {median, row, run, type Run} from './lib.js'
+import {median, rowWithCpu, run, type Measured, type Run} from './lib.js'
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 5000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
@@ -61,25 +61,41 @@ try {
   const etcdctl = ['/usr/bin/etcdctl', '--endpoints', etcd.endpoints]
   const wipe = () => run([...etcdctl, 'del', '--prefix', '/calico/'], {env})
 
-  const rawWrite: number[] = []
+  const rawWrite: Run[] = []
   const ctlWrite: Run[] = []
-  const rawRead: number[] = []
+  const ctlUpdate: Run[] = []
+  const rawRead: Run[] = []
   const ctlRead: Run[] = []
   for (let r = 0; r < RUNS; r++) {
     wipe()
-    rawWrite.push(batches.reduce((ms, input) => ms + run([...etcdctl, 'txn'], {env, input}).ms, 0))
-    rawRead.push(run([...etcdctl, 'get', '--prefix', PREFIX], {env}).ms)
+    const txns = batches.map((input) => run([...etcdctl, 'txn'], {env, input}))
+    rawWrite.push({
+      ms: txns.reduce((n, t) => n + t.ms, 0),
+      cpuMs: txns.reduce((n, t) => n + t.cpuMs, 0),
+      maxRssKiB: Math.max(...txns.map((t) => t.maxRssKiB)),
+      status: 0,
+    })
+    rawRead.push(run([...etcdctl, 'get', '--prefix', PREFIX], {env}))
     wipe()
     ctlWrite.push(run([calicoctl, 'apply', '-f', file], {env}))
+    // Every policy exists now: apply takes calicoctl's update path (a failed create, a read, an update).
+    ctlUpdate.push(run([calicoctl, 'apply', '-f', file], {env}))
     ctlRead.push(run([calicoctl, 'get', 'globalnetworkpolicies', '-o', 'yaml'], {env}))
   }
-  const rw = median(rawWrite)
-  const rr = median(rawRead)
-  console.log(`bulk: ${COUNT} GlobalNetworkPolicies on etcd, median of ${RUNS} runs`)
-  console.log(row(`etcdctl txn writes (${batches.length} x <=128 puts)`, rw, rw))
-  console.log(row('calicoctl apply -f', median(ctlWrite.map((x) => x.ms)), rw, Math.max(...ctlWrite.map((x) => x.maxRssKiB))))
-  console.log(row('etcdctl get --prefix', rr, rr))
-  console.log(row('calicoctl get gnp -o yaml', median(ctlRead.map((x) => x.ms)), rr, Math.max(...ctlRead.map((x) => x.maxRssKiB))))
+  const med = (runs: Run[]): Measured => ({
+    medianMs: median(runs.map((x) => x.ms)),
+    medianCpuMs: median(runs.map((x) => x.cpuMs)),
+    maxRssKiB: Math.max(...runs.map((x) => x.maxRssKiB)),
+  })
+  const rw = med(rawWrite)
+  const rr = med(rawRead)
+  // CPU is the client's own (user + system); etcd's work is in the wall time of both sides.
+  console.log(`bulk: ${COUNT} GlobalNetworkPolicies on etcd, median of ${RUNS} runs (wall, then client CPU)`)
+  console.log(rowWithCpu(`etcdctl txn writes (${batches.length} x <=128 puts)`, rw, rw))
+  console.log(rowWithCpu('calicoctl apply -f (creates)', med(ctlWrite), rw))
+  console.log(rowWithCpu('calicoctl apply -f (all exist: updates)', med(ctlUpdate), rw))
+  console.log(rowWithCpu('etcdctl get --prefix', rr, rr))
+  console.log(rowWithCpu('calicoctl get gnp -o yaml', med(ctlRead), rr))
 } finally {
   await etcd.stop()
   rmSync(dir, {recursive: true, force: true})

@@ -1,6 +1,6 @@
-// Concurrent creates and updates on etcd are committed together as transactions (src/datastore/etcd/batch.ts):
-// each write still gets exactly the answer a transaction of its own would give, batches respect etcd's
-// per-transaction limits, and a server with lower limits than the client assumes is handled.
+// Concurrent creates, updates and reads on etcd are committed together as transactions (src/datastore/etcd/batch.ts):
+// each still gets exactly the answer a request of its own would give, batches respect etcd's per-transaction
+// limits, and a server with lower limits than the client assumes is handled.
 
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {
@@ -132,6 +132,39 @@ describe.skipIf(skip)('batched writes against a real etcd', () => {
     const written = await Promise.all(Array.from({length: 12}, (_, i) => b.create(handle(`big-${i}`), {big, i})))
     expect(new Set(written.map((w) => w.revision)).size).toBeGreaterThan(1)
     expect((await b.list({kind: 'IPAMHandle'})).items).toHaveLength(12)
+  })
+
+  /** Requests etcd has answered for one KV method, from its Prometheus metrics. */
+  const handled = async (method: 'Range' | 'Txn'): Promise<number> => {
+    const text = await (await fetch(`${etcd.endpoints}/metrics`)).text()
+    let n = 0
+    for (const line of text.split('\n')) {
+      if (line.startsWith('grpc_server_handled_total{') && line.includes(`grpc_method="${method}"`)) n += Number(line.split(' ').pop())
+    }
+    return n
+  }
+
+  it('reads issued together share a transaction, one read per distinct key', async () => {
+    const b = await connect()
+    for (const name of ['a', 'b', 'c']) await b.create(handle(name), {name})
+    const [ranges, txns] = [await handled('Range'), await handled('Txn')]
+    const results = await Promise.allSettled(['a', 'b', 'a', 'missing', 'c'].map((name) => b.get(handle(name))))
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.value : (r.reason as Error).constructor))).toEqual([
+      {name: 'a'},
+      {name: 'b'},
+      {name: 'a'},
+      ResourceDoesNotExistError,
+      {name: 'c'},
+    ])
+    expect(await handled('Txn')).toBe(txns + 1)
+    expect(await handled('Range')).toBe(ranges)
+
+    // More distinct keys than one transaction may hold: 128 + 128 + 44.
+    await Promise.all(Array.from({length: 300}, (_, i) => b.create(handle(`r-${i}`), {i})))
+    const before = await handled('Txn')
+    const read = await Promise.all(Array.from({length: 300}, (_, i) => b.get<{i: number}>(handle(`r-${i}`))))
+    expect(read.map((kv) => kv.value.i)).toEqual(Array.from({length: 300}, (_, i) => i))
+    expect(await handled('Txn')).toBe(before + 3)
   })
 
   it('shrinks its batches when the server allows fewer operations per transaction', async () => {

@@ -26,7 +26,7 @@ import {decodeValue, encodeValue, parseRevision} from '../codec.js'
 import type {DatastoreConfig} from '../config.js'
 import {CALICO_ROOT, keyId, keyMatches, keyToPath, listRanges, pathToKey, watchPrefix} from '../keys.js'
 import {WatchQueue} from '../watch-queue.js'
-import {PutBatcher, type ConditionalPut, type PutResult} from './batch.js'
+import {GetBatcher, PutBatcher, type ConditionalPut, type PutResult} from './batch.js'
 import {describeEndpoints, etcdConnection, type EtcdConnection} from './options.js'
 
 type Etcd3Module = typeof import('etcd3')
@@ -142,6 +142,8 @@ export class EtcdBackend implements Backend {
   private lastConnectError: string | undefined
   /** Creates and updates issued in the same event-loop turn share one transaction (see batch.ts). */
   private readonly puts: PutBatcher
+  /** So do single-key reads. */
+  private readonly gets: GetBatcher
 
   private constructor(
     private readonly etcd: Etcd3Module,
@@ -152,10 +154,9 @@ export class EtcdBackend implements Backend {
     this.endpoints = describeEndpoints(conn)
     this.pageSize = opts.pageSize ?? 500
     this.dialTimeoutMs = opts.dialTimeoutMs ?? 3_000
-    this.puts = new PutBatcher((batch) => this.call(() => this.commitPuts(batch)), {
-      maxOps: opts.maxTxnOps ?? 128,
-      maxBytes: MAX_TXN_BYTES,
-    })
+    const maxOps = opts.maxTxnOps ?? 128
+    this.puts = new PutBatcher((batch) => this.call(() => this.commitPuts(batch)), {maxOps, maxBytes: MAX_TXN_BYTES})
+    this.gets = new GetBatcher((keys) => this.call(() => this.commitGets(keys)), maxOps)
   }
 
   /** Validates the configuration and creates the client. No request is made until the first operation. */
@@ -225,9 +226,7 @@ export class EtcdBackend implements Backend {
   }
 
   async get<V>(key: Key): Promise<KVPair<V>> {
-    const path = keyToPath(key)
-    const res = await this.call(() => this.client.get(path).exec())
-    const kv = res.kvs[0]
+    const kv = await this.gets.get(Buffer.from(keyToPath(key)))
     if (!kv) throw new ResourceDoesNotExistError(keyId(key))
     return this.pair<V>(kv)
   }
@@ -395,6 +394,11 @@ export class EtcdBackend implements Backend {
       .then(...batch.map((p) => ({request_put: {key: p.key, value: p.value}})))
       .else(...batch.map((p) => ({request_range: {key: p.key}})))
       .commit()
+  }
+
+  /** One transaction reading each key (no conditions, so it always takes the Then branch). */
+  private commitGets(keys: readonly Buffer[]): Promise<ITxnResponse> {
+    return this.client.kv.txn({compare: [], success: keys.map((key) => ({request_range: {key}})), failure: []})
   }
 
   private throwFailedCondition(key: Key, res: PutResult & {written: false}): never {

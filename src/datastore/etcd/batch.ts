@@ -7,6 +7,9 @@
 // their own answer (with the stored object, for the caller's error), and the rest are committed again as a
 // new batch. Every write therefore sees exactly the outcome a transaction of its own would have had at some
 // point between submission and answer, which is all a concurrent caller could observe anyway.
+//
+// Reads are batched the same way (a transaction of ranges, no conditions): the update path of a bulk apply
+// reads every stored object before writing it.
 
 import type {IKeyValue, ITxnResponse} from 'etcd3'
 import {DatastoreError} from '../../api/errors.js'
@@ -103,9 +106,32 @@ function holds(put: ConditionalPut, current: IKeyValue | undefined): boolean {
   return current !== undefined && Number(current.mod_revision) === put.modRevision
 }
 
-export class PutBatcher {
-  private pending: Pending[] = []
+/**
+ * Collects what is submitted during one event-loop turn and hands it over in one piece. setImmediate, not a
+ * microtask: callers resumed by one response (and by others read in the same I/O poll) all get to submit their
+ * next request before the batch is cut.
+ */
+class TurnQueue<T> {
+  private pending: T[] = []
   private scheduled = false
+
+  constructor(private readonly flush: (items: T[]) => void) {}
+
+  push(item: T): void {
+    this.pending.push(item)
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => {
+      const items = this.pending
+      this.pending = []
+      this.scheduled = false
+      this.flush(items)
+    })
+  }
+}
+
+export class PutBatcher {
+  private readonly queue = new TurnQueue<Pending>((items) => this.flush(items))
   private readonly limits: BatchLimits
 
   constructor(
@@ -117,21 +143,10 @@ export class PutBatcher {
 
   /** Queues a write for the next transaction, sent once the current event-loop turn is over. */
   submit(put: ConditionalPut): Promise<PutResult> {
-    return new Promise<PutResult>((resolve, reject) => {
-      this.pending.push({put, resolve, reject})
-      if (!this.scheduled) {
-        this.scheduled = true
-        // setImmediate, not a microtask: callers resumed by one response (and by others read in the same
-        // I/O poll) all get to submit their next write before the batch is cut.
-        setImmediate(() => this.flush())
-      }
-    })
+    return new Promise<PutResult>((resolve, reject) => this.queue.push({put, resolve, reject}))
   }
 
-  private flush(): void {
-    const pending = this.pending
-    this.pending = []
-    this.scheduled = false
+  private flush(pending: Pending[]): void {
     let started: Promise<void>[] = []
     for (const batch of splitBatches(pending, this.limits)) {
       if (batch.afterPrevious) {
@@ -181,5 +196,65 @@ export class PutBatcher {
       return
     }
     if (again.length > 0) await this.run(again)
+  }
+}
+
+/** Reads the given keys in one transaction; response i holds key i. */
+export type CommitGets = (keys: readonly Buffer[]) => Promise<ITxnResponse>
+
+interface PendingGet {
+  key: Buffer
+  resolve: (kv: IKeyValue | undefined) => void
+  reject: (err: unknown) => void
+}
+
+/** Batches single-key reads issued in the same turn into transactions of ranges; one read per distinct key. */
+export class GetBatcher {
+  private readonly queue = new TurnQueue<PendingGet>((items) => this.flush(items))
+  private maxOps: number
+
+  constructor(
+    private readonly commit: CommitGets,
+    maxOps: number,
+  ) {
+    this.maxOps = maxOps
+  }
+
+  /** The stored key-value, or undefined when the key does not exist. */
+  get(key: Buffer): Promise<IKeyValue | undefined> {
+    return new Promise((resolve, reject) => this.queue.push({key, resolve, reject}))
+  }
+
+  private flush(pending: PendingGet[]): void {
+    const byKey = new Map<string, PendingGet[]>()
+    for (const p of pending) {
+      const id = p.key.toString('latin1')
+      const same = byKey.get(id)
+      if (same) same.push(p)
+      else byKey.set(id, [p])
+    }
+    const groups = [...byKey.values()]
+    for (let i = 0; i < groups.length; i += this.maxOps) void this.run(groups.slice(i, i + this.maxOps))
+  }
+
+  private async run(groups: PendingGet[][]): Promise<void> {
+    let res: ITxnResponse
+    try {
+      res = await this.commit(groups.map((g) => g[0].key))
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      if (groups.length > 1 && TOO_LARGE.test(message)) {
+        this.maxOps = Math.max(1, Math.floor(groups.length / 2))
+        const half = Math.ceil(groups.length / 2)
+        await Promise.all([this.run(groups.slice(0, half)), this.run(groups.slice(half))])
+        return
+      }
+      for (const g of groups) for (const p of g) p.reject(err)
+      return
+    }
+    groups.forEach((g, i) => {
+      const kv = res.responses[i]?.response_range?.kvs?.[0]
+      for (const p of g) p.resolve(kv)
+    })
   }
 }
