@@ -11,7 +11,8 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = join(ROOT, 'bin', 'calicoctl')
 
 export function builtOrExplain(): string | undefined {
-  return existsSync(join(ROOT, 'dist', 'commands', 'get.js')) && existsSync(join(ROOT, 'oclif.manifest.json'))
+  // bin/calicoctl runs the bundle (dist/calicoctl.cjs); the manifest and the bundle are written after tsc.
+  return ['dist/commands/get.js', 'dist/calicoctl.cjs', 'oclif.manifest.json'].every((f) => existsSync(join(ROOT, f)))
     ? undefined
     : 'dist/ is missing: run `npm run build` first (npm test does)'
 }
