@@ -5,6 +5,7 @@ import {formatCIDR, formatIP, parseIP} from '../../api/net.js'
 import {normalizeCidr, parseCidr} from './cidr.js'
 import type {Labels} from '../../api/selector.js'
 import {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, compileMatcher, policySelector, type Matcher} from './endpoint-match.js'
+import {DEFAULT_ALLOW_PROFILE, defaultAllowProfile} from './profiles.js'
 import {protocolNumber} from './protocol.js'
 import {parseRule, type IPSetDef} from './rules.js'
 import {settingsFrom} from './settings.js'
@@ -160,7 +161,10 @@ export class PolicyCalculator {
   /** The host's interfaces and their addresses (canonical IPs), for host endpoints given by expectedIPs only. */
   private hostInterfaces = new Map<string, Set<string>>()
 
-  constructor(readonly nodeName: string) {}
+  constructor(readonly nodeName: string) {
+    // Calico's datastores always serve the built-in default-allow profile (our backends leave it to the client).
+    this.setProfile(DEFAULT_ALLOW_PROFILE, defaultAllowProfile())
+  }
 
   /** Resources ignored because they could not be interpreted, with the reason (key `Kind/[ns/]name`). */
   problems(): ReadonlyMap<string, string> {
@@ -207,6 +211,8 @@ export class PolicyCalculator {
       case 'GlobalNetworkSet':
         return this.setSource(sourceKey(kind, name, namespace), r ? this.sourceFrom(r) : undefined)
       case 'Profile':
+        // The built-in profile cannot be replaced or removed (Calico's clients refuse; its backends ignore a stored one).
+        if (name === DEFAULT_ALLOW_PROFILE) return
         return this.setProfile(name, r?.kind === 'Profile' ? r : undefined)
       case 'Tier':
         this.rankChanged()

@@ -1,5 +1,6 @@
 // The profiles Calico synthesises for Kubernetes (libcalico-go k8s/conversion): one per namespace (`kns.<ns>`)
-// and per service account (`ksa.<ns>.<sa>`), carrying their labels to endpoints with a `pcns.`/`pcsa.` prefix.
+// and per service account (`ksa.<ns>.<sa>`), carrying their labels to endpoints with a `pcns.`/`pcsa.` prefix; and
+// the built-in `projectcalico-default-allow` that every Calico datastore serves without storing it.
 import {NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX} from './endpoint-match.js'
 import type {CalcResource, ProfileSpec} from './types.js'
 
@@ -28,4 +29,12 @@ export function serviceAccountProfile(namespace: string, serviceAccount: string,
     metadata: {name: `ksa.${namespace}.${serviceAccount}`},
     spec: {labelsToApply: prefixed(SERVICE_ACCOUNT_LABEL_PREFIX, all)},
   }
+}
+
+/** Calico's built-in profile (libcalico-go resources.DefaultAllowProfile), e.g. for host endpoints meant to be open. */
+export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
+
+/** Allows all traffic both ways; Calico's backends list it in every snapshot and refuse to store another. */
+export function defaultAllowProfile(): ProfileResource {
+  return {apiVersion: 'projectcalico.org/v3', kind: 'Profile', metadata: {name: DEFAULT_ALLOW_PROFILE}, spec: {ingress: [{action: 'Allow'}], egress: [{action: 'Allow'}]}}
 }
