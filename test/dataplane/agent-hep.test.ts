@@ -86,6 +86,13 @@ describe.skipIf(why !== undefined)('host endpoints enforced by node run (real pa
     await check([[node, remote.address, 8082, 'tcp']], [false], 'node → remote without egress policy')
   })
 
+  it("a host endpoint with Calico's built-in projectcalico-default-allow profile is open; policy still applies first", async () => {
+    await hep({interfaceName: 'eth0', profiles: ['projectcalico-default-allow']})
+    await check([toNode(8080), toNode(8081), [node, remote.address, 8082, 'tcp']], [true, true, true], 'default-allow profile')
+    await policy({types: ['Ingress'], ingress: [{action: 'Deny', protocol: 'TCP', destination: {ports: [8081]}}]})
+    await check([toNode(8080), toNode(8081)], [false, false], 'a policy selecting the endpoint ends in its tier: the profile is not reached')
+  })
+
   it('a host endpoint for another interface leaves eth0 alone; one by expected IP finds eth0', async () => {
     await hep({interfaceName: 'eth9'})
     await check([toNode(8080)], [true], 'host endpoint on eth9')

@@ -2,7 +2,8 @@
 // through the evaluator: Felix jumps to its failsafe chains from those chains too, so neither kind of policy can cut
 // the node off from SSH, and raw lets failsafe replies through to be tracked. The same with real packets through the
 // agent: test/dataplane/agent-failsafe.test.ts. Also: forward (applyOnForward) host endpoint chains are tracked, as
-// Felix's are, so the replies of an allowed forwarded connection pass (agent-hep.test.ts has it with real packets).
+// Felix's are, so the replies of an allowed forwarded connection pass (agent-hep.test.ts has it with real packets);
+// and the built-in projectcalico-default-allow profile opens a host endpoint.
 import {describe, expect, it} from 'vitest'
 
 import {computePolicyState, type CalcResource, type PolicySpec} from '../../src/dataplane/calc/index.js'
@@ -64,5 +65,20 @@ describe('applyOnForward host endpoint chains', () => {
     // A new connection in the reply's direction is still policed, and so is the request to another port.
     expect(ev.evaluatePath(['prerouting', 'forward', 'postrouting'], {...reply, ctState: 'new'}).verdict).toBe('drop')
     expect(ev.evaluatePath(['prerouting', 'forward', 'postrouting'], {...request, dport: 81}).verdict).toBe('drop')
+  })
+})
+
+describe("Calico's built-in projectcalico-default-allow profile", () => {
+  it('opens a host endpoint that names it, although no datastore stores it; a stored copy cannot close it', () => {
+    const open: CalcResource = {...hep, spec: {...hep.spec, profiles: ['projectcalico-default-allow']}}
+    const stored: CalcResource = {apiVersion: V3, kind: 'Profile', metadata: {name: 'projectcalico-default-allow'}, spec: {ingress: [{action: 'Deny'}]}}
+    for (const resources of [[open, fc], [open, stored, fc]]) {
+      const ev = new TableEvaluator(renderTable(computePolicyState(NODE, resources)))
+      expect(ev.evaluatePath(['prerouting', 'input'], inbound(8080)).verdict).toBe('accept')
+      expect(ev.evaluatePath(['output', 'postrouting'], outbound(8080)).verdict).toBe('accept')
+    }
+    // Another profile the datastore lacks still fails closed.
+    const missing: CalcResource = {...hep, spec: {...hep.spec, profiles: ['no-such-profile']}}
+    expect(new TableEvaluator(renderTable(computePolicyState(NODE, [missing, fc]))).evaluatePath(['prerouting', 'input'], inbound(8080)).verdict).toBe('drop')
   })
 })
