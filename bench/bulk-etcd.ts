@@ -3,13 +3,18 @@
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
+import yaml from 'js-yaml'
 import {startEtcd} from '../test/helpers/etcd.js'
 import {median, rowWithCpu, run, type Measured, type Run} from './lib.js'
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 5000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+/** The input file's form: `json` documents (the default, as generated manifests often are) or block-style `yaml`. */
+const INPUT = process.env.BENCH_INPUT ?? 'json'
 const PREFIX = '/calico/resources/v3/projectcalico.org/globalnetworkpolicies/'
 const calicoctl = resolve(import.meta.dirname, '../../bin/calicoctl')
+/** Optionally another build's bin/calicoctl (e.g. a checkout of an earlier commit), measured in the same runs. */
+const before = process.env.BENCH_CALICOCTL_BEFORE
 
 function policy(i: number) {
   return {
@@ -50,7 +55,8 @@ const dir = mkdtempSync(join(tmpdir(), 'calico-bench-bulk-'))
 const etcd = await startEtcd()
 try {
   const file = join(dir, 'gnps.yaml')
-  writeFileSync(file, Array.from({length: COUNT}, (_, i) => JSON.stringify(policy(i))).join('\n---\n'))
+  const doc = INPUT === 'yaml' ? (i: number) => yaml.dump(policy(i)) : (i: number) => JSON.stringify(policy(i))
+  writeFileSync(file, Array.from({length: COUNT}, (_, i) => doc(i)).join('\n---\n'))
   // etcdctl txn takes at most 128 operations per transaction (etcd's default --max-txn-ops).
   const batches: string[] = []
   for (let i = 0; i < COUNT; i += 128) {
@@ -61,11 +67,10 @@ try {
   const etcdctl = ['/usr/bin/etcdctl', '--endpoints', etcd.endpoints]
   const wipe = () => run([...etcdctl, 'del', '--prefix', '/calico/'], {env})
 
+  const binaries = [...(before ? [{label: 'before: ', path: before}] : []), {label: '', path: calicoctl}]
   const rawWrite: Run[] = []
-  const ctlWrite: Run[] = []
-  const ctlUpdate: Run[] = []
   const rawRead: Run[] = []
-  const ctlRead: Run[] = []
+  const ctl = binaries.map(() => ({write: [] as Run[], update: [] as Run[], read: [] as Run[]}))
   for (let r = 0; r < RUNS; r++) {
     wipe()
     const txns = batches.map((input) => run([...etcdctl, 'txn'], {env, input}))
@@ -76,11 +81,13 @@ try {
       status: 0,
     })
     rawRead.push(run([...etcdctl, 'get', '--prefix', PREFIX], {env}))
-    wipe()
-    ctlWrite.push(run([calicoctl, 'apply', '-f', file], {env}))
-    // Every policy exists now: apply takes calicoctl's update path (a failed create, a read, an update).
-    ctlUpdate.push(run([calicoctl, 'apply', '-f', file], {env}))
-    ctlRead.push(run([calicoctl, 'get', 'globalnetworkpolicies', '-o', 'yaml'], {env}))
+    binaries.forEach((bin, i) => {
+      wipe()
+      ctl[i].write.push(run([bin.path, 'apply', '-f', file], {env}))
+      // Every policy exists now: apply takes calicoctl's update path (a failed create, a read, an update).
+      ctl[i].update.push(run([bin.path, 'apply', '-f', file], {env}))
+      ctl[i].read.push(run([bin.path, 'get', 'globalnetworkpolicies', '-o', 'yaml'], {env}))
+    })
   }
   const med = (runs: Run[]): Measured => ({
     medianMs: median(runs.map((x) => x.ms)),
@@ -90,12 +97,14 @@ try {
   const rw = med(rawWrite)
   const rr = med(rawRead)
   // CPU is the client's own (user + system); etcd's work is in the wall time of both sides.
-  console.log(`bulk: ${COUNT} GlobalNetworkPolicies on etcd, median of ${RUNS} runs (wall, then client CPU)`)
+  console.log(`bulk: ${COUNT} GlobalNetworkPolicies (${INPUT} input) on etcd, median of ${RUNS} runs (wall, then client CPU)`)
   console.log(rowWithCpu(`etcdctl txn writes (${batches.length} x <=128 puts)`, rw, rw))
-  console.log(rowWithCpu('calicoctl apply -f (creates)', med(ctlWrite), rw))
-  console.log(rowWithCpu('calicoctl apply -f (all exist: updates)', med(ctlUpdate), rw))
+  binaries.forEach((bin, i) => {
+    console.log(rowWithCpu(`${bin.label}calicoctl apply -f (creates)`, med(ctl[i].write), rw))
+    console.log(rowWithCpu(`${bin.label}calicoctl apply -f (all exist)`, med(ctl[i].update), rw))
+  })
   console.log(rowWithCpu('etcdctl get --prefix', rr, rr))
-  console.log(rowWithCpu('calicoctl get gnp -o yaml', med(ctlRead), rr))
+  binaries.forEach((bin, i) => console.log(rowWithCpu(`${bin.label}calicoctl get gnp -o yaml`, med(ctl[i].read), rr)))
 } finally {
   await etcd.stop()
   rmSync(dir, {recursive: true, force: true})
