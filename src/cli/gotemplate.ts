@@ -8,7 +8,8 @@
 //   `{{range p}}...{{else}}...{{end}}`, `{{range $i, $e := p}}`, `{{break}}`, `{{continue}}`
 //   variables `{{$x := p}}` and `{{$x = p}}`, scoped to the enclosing control structure
 //   functions: and, or (short-circuit), not, len, index, slice, print, printf, println,
-//   eq, ne, lt, le, gt, ge, plus any caller-supplied ones (calicoctl adds join, joinAndTruncate, config).
+//   eq, ne, lt, le, gt, ge, plus any caller-supplied ones (calicoctl adds join, joinAndTruncate, config, and
+//   yamltemplate.ts adds safetext's StructuralData).
 // Not supported: define/template/block, method calls, range over channels, complex numbers.
 //
 // Data is plain JS keyed by Go field names (src/api toGoView: zero values filled in, nil pointers
