@@ -87,7 +87,8 @@ function describeError(err: unknown): string {
 }
 
 export class KubeClient {
-  private authHeaders: Record<string, string> = {}
+  /** Accept plus the credentials' headers, built once per credential refresh rather than per request. */
+  private baseHeaders: Record<string, string> = {Accept: 'application/json'}
   private authAt = 0
 
   private constructor(
@@ -199,35 +200,39 @@ export class KubeClient {
     const agent = url.protocol === 'https:'
       ? new HttpsAgent({keepAlive: true, maxSockets: 64, ...stripUndefined(tls)})
       : new HttpAgent({keepAlive: true, maxSockets: 64})
-    const client = new KubeClient(authConfig, {server: server.replace(/\/$/, ''), source}, agent, tls)
-    client.authHeaders = headersOf(opts)
+    const client = new KubeClient(authConfig, {server: server.replace(/\/$/, ''), source}, agent, stripUndefined(tls))
+    client.baseHeaders = {Accept: 'application/json', ...headersOf(opts)}
     client.authAt = Date.now()
     return client
   }
 
   /** Exec and auth-provider tokens expire: refresh them now and then (client-node caches them). */
-  private async headers(): Promise<Record<string, string>> {
-    if (Date.now() - this.authAt > 60_000) {
-      const opts: RequestOptions = {}
-      await this.kc.applyToHTTPSOptions(opts)
-      this.authHeaders = headersOf(opts)
-      this.authAt = Date.now()
-    }
-    return this.authHeaders
+  private async refreshHeaders(): Promise<void> {
+    const opts: RequestOptions = {}
+    await this.kc.applyToHTTPSOptions(opts)
+    this.baseHeaders = {Accept: 'application/json', ...headersOf(opts)}
+    this.authAt = Date.now()
   }
 
   private async open(method: string, path: string, extra: RequestOptionsExtra): Promise<IncomingMessage> {
-    const url = new URL(this.connection.server + path)
-    for (const [k, v] of Object.entries(extra.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v))
-    const body = extra.body === undefined ? undefined : JSON.stringify(extra.body)
-    const headers: Record<string, string> = {Accept: 'application/json', ...(await this.headers())}
-    if (body !== undefined) {
-      headers['Content-Type'] = extra.contentType ?? 'application/json'
-      headers['Content-Length'] = String(Buffer.byteLength(body))
+    // Every list page and get comes through here: the common case (fresh credentials, no body) stays
+    // synchronous up to the request and shares one headers object.
+    if (Date.now() - this.authAt > 60_000) await this.refreshHeaders()
+    let url = this.connection.server + path
+    if (extra.query) {
+      const params = new URLSearchParams()
+      for (const [k, v] of Object.entries(extra.query)) if (v !== undefined && v !== '') params.set(k, String(v))
+      const q = params.toString()
+      if (q !== '') url += `${path.includes('?') ? '&' : '?'}${q}`
     }
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest
+    const body = extra.body === undefined ? undefined : JSON.stringify(extra.body)
+    let headers = this.baseHeaders
+    if (body !== undefined) {
+      headers = {...headers, 'Content-Type': extra.contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(body))}
+    }
+    const request = url.startsWith('https:') ? httpsRequest : httpRequest
     const attempt = (retried: boolean): Promise<IncomingMessage> => new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(url, {method, headers, agent: this.agent, ...stripUndefined(this.tls)}, resolve)
+      const req = request(url, {method, headers, agent: this.agent, ...this.tls}, resolve)
       req.on('error', (err) => {
         // A kept-alive connection the server closed (restart) fails before the request reached it: retry once.
         const code = (err as NodeJS.ErrnoException).code
@@ -355,10 +360,18 @@ function headersOf(opts: RequestOptions): Record<string, string> {
   return out
 }
 
-async function readAll(res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const c of res) chunks.push(c as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+/** The whole body (events rather than async iteration: cheaper per response, and every response comes here). */
+function readAll(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    res.on('data', (c: Buffer) => chunks.push(c))
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    res.on('error', reject)
+    // A connection lost mid-body closes the response without 'end' (and not always with 'error').
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('the connection closed before the response was complete'))
+    })
+  })
 }
 
 function statusError(code: number, text: string): KubeApiError {
