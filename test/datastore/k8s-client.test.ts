@@ -138,3 +138,23 @@ describe('paged lists (KubeClient.listPaged)', () => {
     }
   })
 })
+
+describe('KubeClient requests', () => {
+  it('fails, rather than hangs, when the connection drops in the middle of a response body', async () => {
+    const {createServer} = await import('node:http')
+    const server = createServer((_req, res) => {
+      res.writeHead(200, {'Content-Type': 'application/json', 'Content-Length': '1000'})
+      res.write('{"items": [')
+      setTimeout(() => res.socket?.destroy(), 20)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const {port} = server.address() as {port: number}
+    const kube = await KubeClient.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: `http://127.0.0.1:${port}`})
+    try {
+      await expect(kube.request('GET', '/api/v1/namespaces')).rejects.toThrow(/^cannot reach the Kubernetes API server at http:\/\/127\.0\.0\.1:\d+: /)
+    } finally {
+      kube.close()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})

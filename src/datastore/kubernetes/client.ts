@@ -367,7 +367,7 @@ function readAll(res: IncomingMessage): Promise<string> {
     res.on('data', (c: Buffer) => chunks.push(c))
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
     res.on('error', reject)
-    // A connection lost mid-body closes the response without 'end' (and not always with 'error').
+    // A connection lost mid-body gives 'error' (aborted); a response destroyed without one still closes without 'end'.
     res.on('close', () => {
       if (!res.complete) reject(new Error('the connection closed before the response was complete'))
     })
