@@ -35,12 +35,8 @@ describe.skipIf(why !== undefined)('node run against etcd, through an etcd outag
     const prof = namespaceProfile('t', {})
     await put('Profile', prof.metadata.name!, prof)
     for (const p of ['a', 'b']) {
-      const pod = lab.pods.get(p)!
-      await put('WorkloadEndpoint', `kn-k8s-${p}-eth0`, {
-        apiVersion: V3, kind: 'WorkloadEndpoint',
-        metadata: {name: `kn-k8s-${p}-eth0`, namespace: 't', labels: {pod: p, 'projectcalico.org/namespace': 't', 'projectcalico.org/orchestrator': 'k8s'}},
-        spec: {orchestrator: 'k8s', node: 'kn', pod: p, endpoint: 'eth0', interfaceName: pod.iface, ipNetworks: [`${pod.ip}/32`], profiles: ['kns.t']},
-      }, 't')
+      const wep = lab.workloadEndpoint(p, {node: 'kn', namespace: 't', labels: {pod: p}})
+      await put(wep.kind, wep.metadata.name!, wep, 't')
     }
     await put('NetworkPolicy', 'a-in', {apiVersion: V3, kind: 'NetworkPolicy', metadata: {name: 'a-in', namespace: 't'}, spec: {selector: "pod == 'a'", types: ['Ingress'], ingress: [{action: 'Deny', source: {selector: "pod == 'b'"}}]}}, 't')
     await store.close()

@@ -10,6 +10,8 @@ import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import type {Resource} from '../../src/api/resource.js'
+import {workloadEndpointName} from '../../src/datastore/client.js'
 import {NetnsRun, inNs, netnsUnavailable} from '../helpers/netns.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -33,6 +35,17 @@ export interface Pod {
   ns: string
   iface: string
   ip: string
+}
+
+export interface EndpointOptions {
+  /** The Calico node the pod runs on. */
+  node: string
+  /** The pod's Kubernetes namespace (its profile is `kns.<namespace>`). */
+  namespace: string
+  /** The Kubernetes pod name; defaults to the lab pod's name. */
+  k8sPod?: string
+  labels?: Record<string, string>
+  ports?: {name: string; protocol: string; port: number}[]
 }
 
 export class Lab {
@@ -67,6 +80,29 @@ export class Lab {
     const pod = {name, ns, iface, ip: podIP}
     this.pods.set(name, pod)
     return pod
+  }
+
+  /**
+   * The WorkloadEndpoint the Calico CNI plugin writes for lab pod `name` (Kubernetes orchestrator, eth0, the
+   * namespace's profile, the namespace and orchestrator labels Calico adds); tests store it as another writer would.
+   */
+  workloadEndpoint(name: string, opts: EndpointOptions): Resource {
+    const pod = this.pods.get(name)
+    if (!pod) throw new Error(`no lab pod ${name}`)
+    const spec = {
+      orchestrator: 'k8s', node: opts.node, pod: opts.k8sPod ?? name, endpoint: 'eth0', interfaceName: pod.iface,
+      ipNetworks: [`${pod.ip}/32`], profiles: [`kns.${opts.namespace}`], ...(opts.ports ? {ports: opts.ports} : {}),
+    }
+    return {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'WorkloadEndpoint',
+      metadata: {
+        name: workloadEndpointName(spec),
+        namespace: opts.namespace,
+        labels: {...opts.labels, 'projectcalico.org/namespace': opts.namespace, 'projectcalico.org/orchestrator': 'k8s'},
+      },
+      spec,
+    }
   }
 
   private targets(targets: [string, number][]): [string, number][] {

@@ -25,8 +25,6 @@ function substitute<T>(v: T): T {
   return v
 }
 
-type Meta = {name: string; namespace?: string; labels?: Record<string, string>}
-
 describe.skipIf(why !== undefined)('Calico conformance cases enforced by node run (real TCP)', () => {
   let lab: Lab
   let store: EmbeddedBackend
@@ -37,13 +35,11 @@ describe.skipIf(why !== undefined)('Calico conformance cases enforced by node ru
 
   const putPod = async (pod: string): Promise<void> => {
     const [ns, name] = pod.split('/') as [string, string]
-    const iface = lab.pods.get(podName(pod))!.iface
-    const meta: Meta = {name: `kn-k8s-${name}-eth0`, namespace: ns, labels: {...podLabels.get(pod)!, 'projectcalico.org/namespace': ns, 'projectcalico.org/orchestrator': 'k8s'}}
-    await store.apply({kind: 'WorkloadEndpoint', name: meta.name, namespace: ns}, {
-      apiVersion: V3, kind: 'WorkloadEndpoint', metadata: meta,
-      spec: {orchestrator: 'k8s', node: 'kn', pod: name, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${podIP(pod)}/32`], profiles: [`kns.${ns}`],
-        ports: [80, 81].flatMap((port) => ['tcp', 'udp'].map((p) => ({name: `serve-${port}-${p}`, protocol: p.toUpperCase(), port})))},
+    const wep = lab.workloadEndpoint(podName(pod), {
+      node: 'kn', namespace: ns, k8sPod: name, labels: podLabels.get(pod)!,
+      ports: [80, 81].flatMap((port) => ['tcp', 'udp'].map((p) => ({name: `serve-${port}-${p}`, protocol: p.toUpperCase(), port}))),
     })
+    await store.apply({kind: wep.kind, name: wep.metadata.name!, namespace: ns}, wep)
   }
 
   /** The measured matrix for one TCP port, self-connections excluded (they never leave the pod). */

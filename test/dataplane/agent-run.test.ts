@@ -60,11 +60,8 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
     const prof = namespaceProfile('t', {})
     await store.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
     for (const p of Object.keys(POD_IPS)) {
-      const pod = lab.pods.get(p)!
-      await put('WorkloadEndpoint', `kn-k8s-pod--${p}-eth0`, {
-        orchestrator: 'k8s', node: 'kn', pod: `pod-${p}`, endpoint: 'eth0', interfaceName: pod.iface,
-        ipNetworks: [`${pod.ip}/32`], profiles: ['kns.t'],
-      }, 't', {'projectcalico.org/namespace': 't', 'projectcalico.org/orchestrator': 'k8s', pod: p})
+      const wep = lab.workloadEndpoint(p, {node: 'kn', namespace: 't', k8sPod: `pod-${p}`, labels: {pod: p}})
+      await store.apply({kind: wep.kind, name: wep.metadata.name!, namespace: 't'}, wep)
     }
   })
 
