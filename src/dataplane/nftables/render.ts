@@ -418,7 +418,8 @@ class Builder {
       ...this.profilePart('mangle', ep.profileIds, 'out'),
     ])
     if (ep.preDnatTiers.length > 0) {
-      emit(endpointChainName('mangle', 'fh', ep.iface), [rule([], jump(staticName('mangle', 'cali-failsafe-in'))), clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
+      // Tracked like Felix's preDNAT chain: an invalid packet is dropped before failsafes and policy.
+      emit(endpointChainName('mangle', 'fh', ep.iface), [...conntrack, rule([], jump(staticName('mangle', 'cali-failsafe-in'))), clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
     }
   }
 
