@@ -50,6 +50,12 @@ describe('failsafe ports under untracked and preDNAT host endpoint policy', () =
     expect(ev.evaluatePath(['prerouting', 'input'], inbound(8080)).verdict).toBe('drop')
     expect(ev.evaluatePath(['prerouting', 'input'], inbound(22)).verdict).toBe('accept')
     expect(ev.evaluatePath(['prerouting', 'input'], inbound(68, {proto: 17})).verdict).toBe('accept')
+    // Conntrack first, as in Felix's preDNAT chain: an invalid packet is dropped even to a failsafe port, also when
+    // it is forwarded (the failsafe would accept it in mangle, and filter's forward path has no endpoint chain here).
+    const forwarded = {daddr: '10.20.0.1', oifname: 'eth1'}
+    expect(ev.evaluatePath(['prerouting', 'forward'], {...inbound(22), ...forwarded}).verdict).toBe('accept')
+    expect(ev.evaluatePath(['prerouting', 'forward'], {...inbound(22, {ctState: 'invalid'}), ...forwarded}).verdict).toBe('drop')
+    expect(ev.evaluatePath(['prerouting', 'input'], inbound(22, {ctState: 'invalid'})).verdict).toBe('drop')
   })
 })
 
