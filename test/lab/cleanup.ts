@@ -5,6 +5,8 @@
 import {execFileSync, type ChildProcess} from 'node:child_process'
 import {rmSync} from 'node:fs'
 
+import {sweepStaleNetns} from '../helpers/netns.js'
+
 export const NETNS_PREFIX = 'clab'
 
 const netnsNames = new Set<string>()
@@ -68,32 +70,10 @@ export function untrackDir(dir: string): void {
   dirs.delete(dir)
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/** Deletes `clab-<pid>-…` namespaces whose creating process no longer exists (a previous run was killed). */
+/**
+ * Deletes `clab-<pid>-…` namespaces whose creating process no longer exists (a previous run was killed); the shared
+ * sweep of test/helpers/netns.ts, whose `<tag>-<pid>-<hex6>-` names the lab's follow.
+ */
 export function sweepStaleNamespaces(): string[] {
-  let names: string[]
-  try {
-    names = execFileSync('ip', ['netns', 'list'], {encoding: 'utf8'})
-      .split('\n')
-      .map((l) => l.split(' ')[0] ?? '')
-  } catch {
-    return []
-  }
-  const swept: string[] = []
-  for (const name of names) {
-    const m = new RegExp(`^${NETNS_PREFIX}-(\\d+)-`).exec(name)
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) {
-      deleteNetnsSync(name)
-      swept.push(name)
-    }
-  }
-  return swept
+  return sweepStaleNetns()
 }
