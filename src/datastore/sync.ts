@@ -64,7 +64,8 @@ export async function* watchForever(backend: Backend, opts: SyncOptions): AsyncG
       const from = revisions.length > 0 ? Math.min(...revisions) : 0
       if (opts.signal?.aborted) return
       watcher = backend.watch({kinds: opts.kinds, fromRevision: String(from)})
-      yield {type: 'snapshot', items, revision: String(revisions.length > 0 ? Math.max(...revisions) : 0)}
+      // splice(0) hands the listing over: this frame lives as long as the watch and must not keep it alive.
+      yield {type: 'snapshot', items: items.splice(0), revision: String(revisions.length > 0 ? Math.max(...revisions) : 0)}
       delay = base
       for await (const ev of watcher) {
         if (Number(ev.revision) <= (listedAt.get(ev.key.kind) ?? 0)) continue
