@@ -12,7 +12,7 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
 import {vethName} from '../../src/datastore/kubernetes/names.js'
@@ -64,7 +64,9 @@ describe.skipIf(why !== undefined)('NetworkPolicy conformance by node run on the
   let agent: ChildProcess
   let agentLog = ''
   let hostRelay: ChildProcess | undefined
-  const dir = mkdtempSync(join(tmpdir(), 'agent-kdd-'))
+  let dir: string
+  /** In its own temp directory (writeKubeconfig makes one). */
+  let kubeconfig: string | undefined
   const podNs = new Map<string, string>()
   /** Calico objects written by the current case, removed before the next. */
   const calicoWritten: {kind: string; name: string; namespace?: string}[] = []
@@ -77,15 +79,12 @@ describe.skipIf(why !== undefined)('NetworkPolicy conformance by node run on the
     return json
   }
 
-  /** Create or replace (whole object), as `kubectl apply` does for these manifests. */
-  const applyObject = async (path: string, m: Manifest): Promise<void> => {
-    const current = server.object(...objectRef(path, m.metadata.name))
-    if (!current) await kube('POST', path, m)
-    else await kube('PUT', `${path}/${m.metadata.name}`, {...m, metadata: {...m.metadata, resourceVersion: current.metadata.resourceVersion}})
-  }
-  const objectRef = (path: string, name: string): [string, string, string, string | undefined] => {
-    const m = /^\/apis?\/(?:([^/]+)\/)?v1\/(?:namespaces\/([^/]+)\/)?([a-z]+)$/.exec(path)!
-    return [m[1] === undefined ? '' : m[1], m[3]!, name, m[2]]
+  /** Create or replace (the whole object), as `kubectl apply` does for these manifests. */
+  const applyNetworkPolicy = async (m: Manifest): Promise<void> => {
+    const ns = m.metadata.namespace ?? 'default'
+    const current = server.object('networking.k8s.io', 'networkpolicies', m.metadata.name, ns)
+    if (!current) await kube('POST', netpolPath(ns), m)
+    else await kube('PUT', netpolPath(ns, m.metadata.name), {...m, metadata: {...m.metadata, resourceVersion: current.metadata.resourceVersion}})
   }
 
   const relabel = async (path: string, change: {labels?: Record<string, string>; keys?: string[]}): Promise<void> => {
@@ -105,7 +104,7 @@ describe.skipIf(why !== undefined)('NetworkPolicy conformance by node run on the
     switch (verb) {
       case 'apply': {
         const m = arg as unknown as Manifest
-        if (m.apiVersion === NETPOL) return applyObject(netpolPath(m.metadata.namespace ?? 'default'), m)
+        if (m.apiVersion === NETPOL) return applyNetworkPolicy(m)
         const key = {kind: m.kind, name: m.metadata.name, ...(m.metadata.namespace ? {namespace: m.metadata.namespace} : {})}
         await calico.apply(key, m)
         calicoWritten.push(key)
@@ -175,10 +174,10 @@ describe.skipIf(why !== undefined)('NetworkPolicy conformance by node run on the
     }
   }
 
-  const sock = join(dir, 'apiserver.sock')
+  const socketPath = (): string => join(dir, 'apiserver.sock')
   /** Makes the API server reachable at 127.0.0.1:6443 inside `netns` (through the host relay's socket). */
   const relayInto = async (netns: string): Promise<void> => {
-    const relay = run.spawnIn(netns, [process.execPath, '-e', RELAY_IN_NODE, '6443', sock])
+    const relay = run.spawnIn(netns, [process.execPath, '-e', RELAY_IN_NODE, '6443', socketPath()])
     await new Promise((resolve) => relay.stdout!.once('data', resolve))
   }
 
@@ -190,6 +189,7 @@ describe.skipIf(why !== undefined)('NetworkPolicy conformance by node run on the
   const namespaceLabels = (ns: string): Record<string, string> => ({'kubernetes.io/metadata.name': ns, ns})
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'agent-kdd-'))
     server = await startServer()
     calico = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url})
     run = new NetnsRun('kdd')
@@ -197,10 +197,10 @@ describe.skipIf(why !== undefined)('NetworkPolicy conformance by node run on the
 
     // The API server as the node sees it: 127.0.0.1:6443 inside the node namespace, relayed over a Unix socket.
     const port = new URL(server.url).port
-    hostRelay = spawn(process.execPath, ['-e', RELAY_ON_HOST, sock, port], {stdio: ['pipe', 'pipe', 'inherit']})
+    hostRelay = spawn(process.execPath, ['-e', RELAY_ON_HOST, socketPath(), port], {stdio: ['pipe', 'pipe', 'inherit']})
     await new Promise((resolve) => hostRelay!.stdout!.once('data', resolve))
     await relayInto(node)
-    const kubeconfig = writeKubeconfig('http://127.0.0.1:6443')
+    kubeconfig = writeKubeconfig('http://127.0.0.1:6443')
     const config = join(dir, 'calicoctl.cfg')
     writeFileSync(config, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: kubernetes\n  kubeconfig: ${kubeconfig}\n`)
 
@@ -244,7 +244,8 @@ describe.skipIf(why !== undefined)('NetworkPolicy conformance by node run on the
     hostRelay?.kill('SIGKILL')
     await calico?.close()
     await server?.stop()
-    rmSync(dir, {recursive: true, force: true})
+    if (dir) rmSync(dir, {recursive: true, force: true})
+    if (kubeconfig) rmSync(dirname(kubeconfig), {recursive: true, force: true})
   })
 
   it('registers the node into the core Node and reads every pod as an endpoint', async () => {

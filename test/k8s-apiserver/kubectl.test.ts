@@ -3,9 +3,9 @@
 // NetworkPolicies) and check that what kubectl stores is what our Kubernetes backend reads, and back.
 
 import {execFile} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ResourceDoesNotExistError} from '../../src/api/errors.js'
@@ -52,6 +52,8 @@ describe.skipIf(skip !== undefined)('kubectl against the test API server', () =>
   afterAll(async () => {
     await b?.close()
     await server?.stop()
+    if (dir) rmSync(dir, {recursive: true, force: true})
+    if (kubeconfig) rmSync(dirname(kubeconfig), {recursive: true, force: true})
   })
 
   it('kubectl apply -f manifests/crds installs every CRD, and a second apply changes nothing', async () => {
