@@ -343,6 +343,10 @@ describe('the node agent on the Kubernetes datastore', () => {
     expect(checkStoredValue({...knp.key, kind: 'GlobalNetworkPolicy'}, knp.value)).toMatchObject({ok: false})
     const [wep] = (await b.list({kind: 'WorkloadEndpoint'})).items
     expect(checkStoredValue(wep.key, wep.value)).toEqual({ok: false, reason: 'the endpoint has no IP addresses yet', silent: true})
+    // The CNI plugin records the address as the cni.projectcalico.org/podIP annotation before kubelet's status has it.
+    const networked = await b.update<Resource>(wep.key, {...(wep.value as Resource), spec: {...(wep.value as Resource).spec, ipNetworks: ['10.65.0.11/32']}}, wep.revision)
+    expect(server.object('', 'pods', 'starting', 'x')?.status).not.toHaveProperty('podIP')
+    expect(checkStoredValue(networked.key, networked.value)).toMatchObject({ok: true, resource: {spec: {ipNetworks: ['10.65.0.11/32']}}})
   })
 
   it('follows Pods, Namespaces, ServiceAccounts and NetworkPolicies: snapshot, events, resume, re-list after 410', async () => {
