@@ -11,10 +11,21 @@ export const LABEL_SERVICE_ACCOUNT = 'projectcalico.org/serviceaccount'
 /** Kubernetes label values are at most 63 characters; a longer account name is not put in a label. */
 const MAX_LABEL_VALUE = 63
 
-/** What the plugin knows about the pod besides its identifiers. */
+/** A WorkloadEndpoint port (a container's named or host port). */
+export interface EndpointPort {
+  name: string
+  protocol: string
+  port: number
+  hostPort?: number
+  hostIP?: string
+}
+
+/** What the plugin knows about the pod besides its identifiers (ports and generateName only from an API server). */
 export interface PodInfo {
   labels: Record<string, string>
   serviceAccountName: string
+  ports?: EndpointPort[]
+  generateName?: string
 }
 
 export interface EndpointInterface {
@@ -63,10 +74,8 @@ export function buildWorkloadEndpoint(ids: WorkloadIdentifiers, pod: PodInfo, if
     interfaceName: iface.hostName,
     mac: iface.mac,
   })
-  return {
-    apiVersion: API_VERSION,
-    kind: 'WorkloadEndpoint',
-    metadata: {name: wepName(ids), namespace: ids.namespace, labels},
-    spec,
-  }
+  if (pod.ports !== undefined && pod.ports.length > 0) spec.ports = pod.ports.map((p) => ({...p}))
+  const metadata: Resource['metadata'] = {name: wepName(ids), namespace: ids.namespace, labels}
+  if (pod.generateName !== undefined) metadata.generateName = pod.generateName
+  return {apiVersion: API_VERSION, kind: 'WorkloadEndpoint', metadata, spec}
 }

@@ -18,7 +18,7 @@ import {CNI_CODES, CniError} from './errors.js'
 import {ipamAdd, ipamCheck, ipamDel, ipamReleaseIPs, type IpamRequest} from './ipam.js'
 import type {Logger} from './log.js'
 import {hostVethName, ipamHandleID, wepName, workloadIdentifiers, type WorkloadIdentifiers} from './names.js'
-import {podFacts, podReaderFor} from './pods.js'
+import {openPodReader, podFacts, type PodFacts} from './pods.js'
 import {decodeResult, encodeResult, hostCIDR, type CniIPConfig, type DecodedResult} from './result.js'
 
 export const CALICO_IPAM = 'calico-ipam'
@@ -105,13 +105,23 @@ async function releaseAddresses(ctx: Context): Promise<void> {
 
 // ------------------------------------------------------------------ calico
 
+/** The pod's facts, from the API server when this invocation has one (see pods.ts). */
+async function readPodFacts(conf: NetConf, ctx: Context): Promise<PodFacts> {
+  const open = ctx.ids.orchestrator === 'k8s' ? await openPodReader(conf, ctx.backend) : undefined
+  try {
+    return await podFacts(conf, ctx.ids, open?.reader)
+  } finally {
+    open?.close()
+  }
+}
+
 /** ADD: the CNI result, already in the configuration's cniVersion. */
 export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<Record<string, unknown>> {
   return withContext(conf, env, deps, async (base) => {
     const {ids, backend, deps: {log}} = base
     const started = Date.now()
     await deps.dataplane.requireNetns(env.netns)
-    const pod = await podFacts(conf, ids, await podReaderFor(backend))
+    const pod = await readPodFacts(conf, base)
     // Everything the annotations decide is checked before an address is taken, so a refusal leaves nothing to undo.
     const ctx: Context = {...base, conf: {...conf, ipam: ipamForPod(conf.ipam, pod.namespaceAnnotations, pod.annotations)}}
     if (pod.namespaceLabels !== undefined) ctx.namespaceLabels = pod.namespaceLabels
@@ -248,8 +258,12 @@ export async function cmdCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Pr
 export async function ipamPluginAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<Record<string, unknown>> {
   return withContext(conf, env, deps, async (ctx) => {
     // Standalone, calico-ipam asks for the namespace itself (its labels pick IP pools by namespaceSelector).
-    const reader = ctx.ids.orchestrator === 'k8s' ? await podReaderFor(ctx.backend) : undefined
-    if (reader) ctx.namespaceLabels = (await reader.readNamespace(ctx.ids.namespace)).labels
+    const open = ctx.ids.orchestrator === 'k8s' ? await openPodReader(conf, ctx.backend) : undefined
+    try {
+      if (open) ctx.namespaceLabels = (await open.reader.readNamespace(ctx.ids.namespace)).labels
+    } finally {
+      open?.close()
+    }
     const ips = await calicoIpamAdd(ctx)
     return encodeResult({ips, routes: ips.map((ip) => ({dst: ip.address})), dns: {}}, conf.cniVersion)
   })

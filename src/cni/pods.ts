@@ -1,13 +1,16 @@
-// What the plugin knows about the pod it wires up. For a Kubernetes pod on the Kubernetes datastore it asks the API
-// server, as Calico's plugin does (cni-plugin/pkg/k8s getK8sPodInfo, getK8sNSInfo): the Pod's labels, service
-// account and annotations, and its Namespace's labels and annotations (ipamplugin's getNamespace: IP pools'
-// namespaceSelector), read over the datastore's own API connection. Otherwise
-// the labels come from the network configuration's `args.cni.labels`, with Kubernetes' default service account.
+// What the plugin knows about the pod it wires up. For a Kubernetes pod it asks the API server, as Calico's plugin
+// does (cni-plugin/pkg/k8s getK8sPodInfo, getK8sNSInfo): the Pod's labels, service account, named ports and
+// annotations, and its Namespace's labels and annotations (ipamplugin's getNamespace: IP pools' namespaceSelector).
+// On the Kubernetes datastore over the datastore's own API connection; on another datastore when the configuration
+// says `policy.type: k8s`, over a connection of its own (Calico's NewK8sClient: the kubeconfig and the API root and
+// credential overrides). Otherwise the labels come from the network configuration's `args.cni.labels`, with
+// Kubernetes' default service account.
 import type {Backend} from '../datastore/backend.js'
 import type {KubernetesBackend} from '../datastore/kubernetes/backend.js'
-import type {KubeObject} from '../datastore/kubernetes/client.js'
+import type {KubeClient, KubeObject} from '../datastore/kubernetes/client.js'
 import type {NetConf} from './config.js'
-import type {PodInfo} from './endpoint.js'
+import {datastoreConfig} from './datastore.js'
+import type {EndpointPort, PodInfo} from './endpoint.js'
 import {labelsFromArgs} from './endpoint.js'
 import {CNI_CODES, CniError} from './errors.js'
 import type {WorkloadIdentifiers} from './names.js'
@@ -20,6 +23,9 @@ export interface KubernetesPod {
   labels: Record<string, string>
   annotations: Record<string, string>
   serviceAccountName: string
+  /** The containers' named and host ports, as the Pod's endpoint lists them. */
+  ports: EndpointPort[]
+  generateName?: string
 }
 
 /** The namespace facts Calico uses: labels for IP pools' namespaceSelector, annotations for IPAM settings. */
@@ -32,6 +38,12 @@ export interface KubernetesNamespace {
 export interface PodReader {
   readPod(namespace: string, name: string): Promise<KubernetesPod>
   readNamespace(namespace: string): Promise<KubernetesNamespace>
+}
+
+/** A reader and the connection it may have opened for itself. */
+export interface OpenPodReader {
+  reader: PodReader
+  close(): void
 }
 
 /** Everything ADD uses about the pod: the endpoint's labels and account, and the annotations Calico acts on. */
@@ -51,12 +63,12 @@ export function hasPodReader(backend: Backend): backend is Backend & PodReader {
 const stringMap = (v: unknown): Record<string, string> =>
   typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : {}
 
-/** The API server reads over the Kubernetes backend's client (the module is loaded already when that backend is). */
-async function apiServerReader(backend: KubernetesBackend): Promise<PodReader> {
-  const {KubeApiError} = await import('../datastore/kubernetes/client.js')
+/** Pod and Namespace reads over an API client (the Kubernetes modules are loaded only on this path). */
+async function apiServerReader(client: KubeClient): Promise<PodReader> {
+  const [{KubeApiError}, {podToWorkloadEndpoint}] = await Promise.all([import('../datastore/kubernetes/client.js'), import('../datastore/kubernetes/convert.js')])
   const get = async (path: string): Promise<KubeObject> => {
     try {
-      return await backend.client.request<KubeObject>('GET', path)
+      return await client.request<KubeObject>('GET', path)
     } catch (err) {
       // kubelet retries a failed ADD; the message is the API server's own (`pods "web-0" not found`).
       if (err instanceof KubeApiError) throw new CniError(CNI_CODES.internal, err.message)
@@ -68,11 +80,17 @@ async function apiServerReader(backend: KubernetesBackend): Promise<PodReader> {
     async readPod(namespace, name) {
       const pod = await get(`/api/v1/namespaces/${ns(namespace)}/pods/${ns(name)}`)
       const spec = (pod.spec ?? {}) as {serviceAccountName?: unknown}
-      return {
+      // The ports as the Pod's endpoint view has them (Calico's getK8sPodInfo converts the Pod the same way).
+      const view = podToWorkloadEndpoint(pod)
+      const ports = (view.spec as {ports?: EndpointPort[]}).ports ?? []
+      const out: KubernetesPod = {
         labels: stringMap(pod.metadata.labels),
         annotations: stringMap(pod.metadata.annotations),
         serviceAccountName: typeof spec.serviceAccountName === 'string' ? spec.serviceAccountName : '',
+        ports,
       }
+      if (typeof pod.metadata.generateName === 'string' && pod.metadata.generateName !== '') out.generateName = pod.metadata.generateName
+      return out
     },
     async readNamespace(namespace) {
       const {metadata} = await get(`/api/v1/namespaces/${ns(namespace)}`)
@@ -81,11 +99,17 @@ async function apiServerReader(backend: KubernetesBackend): Promise<PodReader> {
   }
 }
 
-/** Who answers pod questions for this datastore: the API server on KDD, nobody elsewhere. */
-export async function podReaderFor(backend: Backend): Promise<PodReader | undefined> {
-  if (hasPodReader(backend)) return backend
-  if (backend.type === 'kubernetes') return apiServerReader(backend as KubernetesBackend)
-  return undefined
+/**
+ * Who answers pod questions for this invocation: a stand-in the backend provides (tests), the Kubernetes datastore's
+ * API connection, a connection of its own when `policy.type` is k8s on another datastore, or nobody.
+ */
+export async function openPodReader(conf: NetConf, backend: Backend): Promise<OpenPodReader | undefined> {
+  if (hasPodReader(backend)) return {reader: backend, close: () => undefined}
+  if (backend.type === 'kubernetes') return {reader: await apiServerReader((backend as KubernetesBackend).client), close: () => undefined}
+  if (conf.policyType !== 'k8s') return undefined
+  const {KubeClient} = await import('../datastore/kubernetes/client.js')
+  const client = await KubeClient.connect({...datastoreConfig(conf), datastoreType: 'kubernetes'})
+  return {reader: await apiServerReader(client), close: () => client.close()}
 }
 
 export async function podFacts(conf: NetConf, ids: WorkloadIdentifiers, reader: PodReader | undefined): Promise<PodFacts> {
@@ -95,11 +119,14 @@ export async function podFacts(conf: NetConf, ids: WorkloadIdentifiers, reader: 
   // The namespace first, as Calico does: a pod in a namespace that is gone fails on the namespace.
   const namespace = await reader.readNamespace(ids.namespace)
   const pod = await reader.readPod(ids.namespace, ids.pod)
-  return {
+  const facts: PodFacts = {
     labels: pod.labels,
     serviceAccountName: pod.serviceAccountName || DEFAULT_SERVICE_ACCOUNT,
+    ports: pod.ports,
     annotations: pod.annotations,
     namespaceAnnotations: namespace.annotations,
     namespaceLabels: namespace.labels,
   }
+  if (pod.generateName !== undefined) facts.generateName = pod.generateName
+  return facts
 }

@@ -1,6 +1,10 @@
 // The plugins on the Kubernetes datastore, in-process against the test API server (real HTTP, Calico's CRDs) with a
 // recording dataplane: ADD reads the Pod and its Namespace, takes addresses as their annotations say and annotates
-// the Pod instead of writing an endpoint object; DEL releases by handle and clears the address annotations.
+// the Pod instead of writing an endpoint object; DEL releases by handle and clears the address annotations. Also
+// the same Pod reads on another datastore when the configuration says policy type k8s.
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import type {Resource} from '../../src/api/resource.js'
@@ -9,6 +13,7 @@ import {runPlugin, type PluginKind} from '../../src/cni/main.js'
 import {ResourceUpdateConflictError} from '../../src/api/errors.js'
 import type {Backend, Key, KVPair} from '../../src/datastore/backend.js'
 import {ResourceClient} from '../../src/datastore/client.js'
+import {openBackend} from '../../src/datastore/factory.js'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
 import {checkIPAM, IPAMClient} from '../../src/ipam/index.js'
 import {startServer} from '../k8s-apiserver/helpers.js'
@@ -258,5 +263,56 @@ describe('calico DEL on the Kubernetes datastore', () => {
     expect(res.ok).toBe(true)
     expect((await run('calico', 'DEL')).code).toBe(0)
     expect((await ipamReport()).allocations.size).toBe(0)
+  })
+})
+
+describe('calico ADD on another datastore with policy type k8s', () => {
+  // Calico reads the Pod from the API server (kubeconfig, k8s_api_root) whatever the datastore; the endpoint it
+  // writes then carries the Pod's labels, service account, ports and generateName (the test server keeps no
+  // generateName, so cni-model checks that one).
+  let dir: string
+  let store: Backend
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cni-kdd-test-'))
+    store = (await openBackend({datastoreType: 'embedded', datastorePath: join(dir, 'ds')})).backend
+    const client = new ResourceClient(store)
+    await client.create({apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name: 'node1'}, spec: {}})
+    for (const [name, cidr] of [['pool-a', '10.60.0.0/24'], ['pool-b', '10.61.0.0/24']]) {
+      await client.create({apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name}, spec: {cidr, blockSize: 28, ipipMode: 'Never', vxlanMode: 'Never'}})
+    }
+  })
+  afterEach(async () => {
+    await store.close()
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  const embedded = (extra: Record<string, unknown> = {}) => ({
+    ...conf(),
+    datastore_type: 'embedded',
+    datastore_path: join(dir, 'ds'),
+    ...extra,
+  })
+
+  it('writes an endpoint built from the Pod, and follows its annotations', async () => {
+    server.seed('', 'pods', {
+      metadata: {name: 'pod-1', namespace: 'web', labels: {app: 'web'}, annotations: {'cni.projectcalico.org/ipv4pools': '["pool-b"]'}},
+      spec: {nodeName: 'node1', serviceAccountName: 'web-sa', containers: [{name: 'c', image: 'busybox', ports: [{name: 'http', containerPort: 8080}]}]},
+    }, 'web')
+    const r = await run('calico', 'ADD', {conf: embedded()})
+    expect(r.code, r.out).toBe(0)
+    expect(addressOf(r)).toMatch(/^10\.61\.0\./)
+    const wep = await new ResourceClient(store).get('WorkloadEndpoint', 'node1-k8s-pod--1-eth0', 'web')
+    expect(wep.metadata).toMatchObject({labels: {app: 'web', 'projectcalico.org/serviceaccount': 'web-sa'}})
+    expect(wep.spec).toMatchObject({profiles: ['kns.web', 'ksa.web.web-sa'], ports: [{name: 'http', protocol: 'TCP', port: 8080}]})
+    // The Pod itself is not annotated: the endpoint lives in the datastore.
+    expect(storedPod('pod-1').metadata.annotations).toEqual({'cni.projectcalico.org/ipv4pools': '["pool-b"]'})
+  })
+
+  it('keeps to args.cni.labels without policy type k8s', async () => {
+    const r = await run('calico', 'ADD', {pod: 'not-in-the-api', conf: embedded({policy: {}, args: {cni: {labels: [{key: 'app', value: 'cli'}]}}})})
+    expect(r.code, r.out).toBe(0)
+    const wep = await new ResourceClient(store).get('WorkloadEndpoint', 'node1-k8s-not--in--the--api-eth0', 'web')
+    expect(wep.metadata.labels).toMatchObject({app: 'cli'})
   })
 })

@@ -77,6 +77,16 @@ describe('WorkloadEndpoint', () => {
     expect((wep.spec as {profiles: string[]}).profiles).toEqual(['kns.web', `ksa.web.${sa}`])
   })
 
+  it('adds the ports and generateName an API server gave for the pod', () => {
+    const ports = [{name: 'http', protocol: 'TCP', port: 8080}, {name: '', protocol: 'UDP', port: 53, hostPort: 5353, hostIP: '10.0.0.1'}]
+    const wep = buildWorkloadEndpoint(ids, {labels: {}, serviceAccountName: 'default', ports, generateName: 'front-'}, iface, 'k8s-pod-network')
+    expect(wep.metadata.generateName).toBe('front-')
+    expect((wep.spec as {ports: unknown}).ports).toEqual(ports)
+    const plain = buildWorkloadEndpoint(ids, {labels: {}, serviceAccountName: 'default', ports: []}, iface, 'k8s-pod-network')
+    expect(plain.spec).not.toHaveProperty('ports')
+    expect(plain.metadata).not.toHaveProperty('generateName')
+  })
+
   it('gives plain CNI workloads the network’s profile', () => {
     const wep = buildWorkloadEndpoint(workloadIdentifiers(env({}), 'n1'), {labels: {}, serviceAccountName: ''}, iface, 'mynet')
     expect(wep.metadata).toMatchObject({name: 'n1-cni-a1b2c3d4e5f6a7b8-eth0', namespace: 'default'})

@@ -6,7 +6,7 @@ import type {CniEnv} from '../../src/cni/config.js'
 import {parseNetConf} from '../../src/cni/config.js'
 import {CniError} from '../../src/cni/errors.js'
 import {workloadIdentifiers} from '../../src/cni/names.js'
-import {podFacts, podReaderFor, type KubernetesNamespace, type KubernetesPod, type PodReader} from '../../src/cni/pods.js'
+import {openPodReader, podFacts, type KubernetesNamespace, type KubernetesPod, type PodReader} from '../../src/cni/pods.js'
 import type {Backend} from '../../src/datastore/backend.js'
 
 const env: CniEnv = {command: 'ADD', containerID: 'c1', netns: '/x', ifName: 'eth0', args: {K8S_POD_NAMESPACE: 'web', K8S_POD_NAME: 'api-0'}, path: []}
@@ -55,12 +55,14 @@ function backendOfType(type: Backend['type'], extra: object = {}): Backend {
 describe('pod facts', () => {
   it('reads the namespace, then the pod, from the API server', async () => {
     const api = reader(
-      {'api-0': {labels: {app: 'api'}, annotations: {'cni.projectcalico.org/ipv4pools': '["p"]'}, serviceAccountName: 'api-sa'}},
+      {'api-0': {labels: {app: 'api'}, annotations: {'cni.projectcalico.org/ipv4pools': '["p"]'}, serviceAccountName: 'api-sa', ports: [{name: 'http', protocol: 'TCP', port: 80}], generateName: 'api-'}},
       {labels: {team: 'a'}, annotations: {owner: 'team-a'}},
     )
     expect(await podFacts(kdd, k8sPod, api)).toEqual({
       labels: {app: 'api'},
       serviceAccountName: 'api-sa',
+      ports: [{name: 'http', protocol: 'TCP', port: 80}],
+      generateName: 'api-',
       annotations: {'cni.projectcalico.org/ipv4pools': '["p"]'},
       namespaceAnnotations: {owner: 'team-a'},
       namespaceLabels: {team: 'a'},
@@ -69,7 +71,7 @@ describe('pod facts', () => {
   })
 
   it('gives a pod without a service account Kubernetes\' default one', async () => {
-    const api = reader({'api-0': {labels: {}, annotations: {}, serviceAccountName: ''}})
+    const api = reader({'api-0': {labels: {}, annotations: {}, serviceAccountName: '', ports: []}})
     expect((await podFacts(kdd, k8sPod, api)).serviceAccountName).toBe('default')
   })
 
@@ -86,11 +88,11 @@ describe('pod facts', () => {
     expect(api.reads).toEqual([])
   })
 
-  it('asks the API server only on the Kubernetes datastore', async () => {
-    expect(await podReaderFor(backendOfType('etcdv3'))).toBeUndefined()
-    expect(await podReaderFor(backendOfType('embedded'))).toBeUndefined()
+  it('asks an API server on the Kubernetes datastore, elsewhere only with policy type k8s', async () => {
+    expect(await openPodReader(etcd, backendOfType('etcdv3'))).toBeUndefined()
+    expect(await openPodReader(etcd, backendOfType('embedded'))).toBeUndefined()
     // A stand-in that answers pod questions itself (as these tests' readers do) is used as it is.
     const standIn = backendOfType('kubernetes', reader({}))
-    expect(await podReaderFor(standIn)).toBe(standIn)
+    expect((await openPodReader(kdd, standIn))?.reader).toBe(standIn)
   })
 })
