@@ -31,6 +31,35 @@ describe('orderResourceFields', () => {
     expect(Object.keys((out.spec?.ingress as object[])[0])).toEqual(['action', 'protocol', 'destination'])
   })
 
+  it('shares parts already in order and copies only the path to a part that is not, leaving the input alone', () => {
+    const ordered = decodeResource({
+      apiVersion: V3, kind: 'GlobalNetworkPolicy', metadata: {name: 'g', labels: {a: '1', b: '2'}},
+      spec: {ingress: [{action: 'Allow', protocol: 'TCP'}, {action: 'Deny'}], egress: [{action: 'Allow'}], types: ['Ingress', 'Egress']},
+    })
+    expect(orderResourceFields(ordered)).toBe(ordered)
+
+    const mixed = structuredClone(ordered)
+    const rules = mixed.spec?.ingress as Array<Record<string, unknown>>
+    rules[1] = {destination: {ports: [80]}, action: 'Deny'}
+    const snapshot = structuredClone(mixed)
+    const out = orderResourceFields(mixed)
+    expect(out).not.toBe(mixed)
+    expect(Object.keys((out.spec?.ingress as object[])[1])).toEqual(['action', 'destination'])
+    expect((out.spec?.ingress as object[])[0]).toBe(rules[0])
+    expect(out.spec?.egress).toBe(mixed.spec?.egress)
+    expect(out.metadata).toBe(mixed.metadata)
+    expect(mixed).toEqual(snapshot)
+    expect(Object.keys(rules[1])).toEqual(['destination', 'action'])
+  })
+
+  it('drops undefined values and sorts an unsorted map inside an otherwise ordered object', () => {
+    const res = {kind: 'Tier', apiVersion: V3, metadata: {name: 't', labels: {b: '1', a: '2'}}, spec: {order: undefined, defaultAction: 'Pass'}}
+    const out = orderResourceFields(res as unknown as Resource)
+    expect(Object.keys(out.metadata.labels ?? {})).toEqual(['a', 'b'])
+    expect(Object.keys(out.spec ?? {})).toEqual(['defaultAction'])
+    expect(Object.keys(res.metadata.labels)).toEqual(['b', 'a'])
+  })
+
   it('returns unknown kinds unchanged', () => {
     const odd = {kind: 'IPAMBlock', apiVersion: V3, metadata: {name: 'b'}, spec: {z: 1, a: 2}} as unknown as Resource
     expect(orderResourceFields(odd)).toBe(odd)

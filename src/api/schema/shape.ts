@@ -3,31 +3,90 @@
 import type {Resource} from '../resource.js'
 import type {FieldType, StructSchema} from './dsl.js'
 import {kindSchema} from './index.js'
+import {isObject, type JsonObject} from '../json.js'
 
-type JsonObject = Record<string, unknown>
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
+// Ordering copies only what is out of order: objects read back from storage are mostly laid out already (they
+// were decoded into Go order before being written), and for thousands of them the copies were most of the work.
 
 function orderValue(v: unknown, t: FieldType): unknown {
   switch (t.kind) {
     case 'object':
       return isObject(v) ? orderStruct(v, t.schema()) : v
     case 'list':
-      return Array.isArray(v) ? v.map((x) => orderValue(x, t.items)) : v
-    case 'map': {
-      if (!isObject(v)) return v
-      const out: JsonObject = {}
-      for (const k of Object.keys(v).sort()) out[k] = orderValue(v[k], t.values)
-      return out
-    }
+      return Array.isArray(v) ? orderList(v, t.items) : v
+    case 'map':
+      return isObject(v) ? orderMap(v, t.values) : v
     default:
       return v
   }
 }
 
+function orderList(v: unknown[], items: FieldType): unknown[] {
+  let out: unknown[] | undefined
+  for (let i = 0; i < v.length; i++) {
+    const x = orderValue(v[i], items)
+    if (x !== v[i]) out ??= v.slice(0, i)
+    out?.push(x)
+  }
+  return out ?? v
+}
+
+/** Go marshals maps with sorted keys. */
+function orderMap(v: JsonObject, values: FieldType): JsonObject {
+  const keys = Object.keys(v)
+  let changed = false
+  const ordered: unknown[] = []
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && keys[i - 1] > keys[i]) changed = true
+    const x = orderValue(v[keys[i]], values)
+    if (x !== v[keys[i]]) changed = true
+    ordered.push(x)
+  }
+  if (!changed) return v
+  const byKey = new Map(keys.map((k, i) => [k, ordered[i]]))
+  const out: JsonObject = {}
+  for (const k of keys.sort()) out[k] = byKey.get(k)
+  return out
+}
+
+const fieldIndexes = new WeakMap<StructSchema, ReadonlyMap<string, number>>()
+
+function fieldIndex(schema: StructSchema): ReadonlyMap<string, number> {
+  let m = fieldIndexes.get(schema)
+  if (!m) {
+    m = new Map(schema.fields.map((f, i) => [f.json, i]))
+    fieldIndexes.set(schema, m)
+  }
+  return m
+}
+
+/** Whether `v` is already laid out: known keys in field order, unknown keys after them, no undefined values. */
+function inFieldOrder(v: JsonObject, schema: StructSchema): boolean {
+  const index = fieldIndex(schema)
+  let last = -1
+  let unknownSeen = false
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue
+    if (v[k] === undefined) return false
+    const i = index.get(k)
+    if (i === undefined) unknownSeen = true
+    else if (unknownSeen || i < last) return false
+    else last = i
+  }
+  return true
+}
+
 function orderStruct(v: JsonObject, schema: StructSchema): JsonObject {
+  if (inFieldOrder(v, schema)) {
+    let out: JsonObject | undefined
+    for (const field of schema.fields) {
+      const x = v[field.json]
+      if (x === undefined || !Object.hasOwn(v, field.json)) continue
+      const y = orderValue(x, field.type)
+      if (y !== x) (out ??= {...v})[field.json] = y
+    }
+    return out ?? v
+  }
   const out: JsonObject = {}
   for (const field of schema.fields) {
     const x = v[field.json]
@@ -42,7 +101,8 @@ function orderStruct(v: JsonObject, schema: StructSchema): JsonObject {
 
 /**
  * The resource with keys in Go struct order (kind, apiVersion, metadata, spec, status; ObjectMeta order inside
- * metadata; map keys sorted), as calicoctl's `-o json` prints it. Unknown kinds are returned unchanged.
+ * metadata; map keys sorted), as calicoctl's `-o json` prints it. Unknown kinds are returned unchanged. Parts
+ * already in order are shared with the input, not copied: treat the result as read-only.
  */
 export function orderResourceFields<R extends Resource>(res: R): R {
   const ks = kindSchema(res.kind)
