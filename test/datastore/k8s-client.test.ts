@@ -158,3 +158,46 @@ describe('KubeClient requests', () => {
     }
   })
 })
+
+describe('KubeClient.listPaged pipelining', () => {
+  it('sends the request for the next page before converting the current one', async () => {
+    const {spawn} = await import('node:child_process')
+    const {existsSync, mkdtempSync, rmSync} = await import('node:fs')
+    const {tmpdir} = await import('node:os')
+    const {join} = await import('node:path')
+    const {createInterface} = await import('node:readline')
+    const dir = mkdtempSync(join(tmpdir(), 'calico-listpaged-'))
+    const marker = join(dir, 'page2-requested')
+    // A separate process, so it can take the second request while this one is busy converting the first page.
+    const source = `
+      const {createServer} = require('node:http'); const {writeFileSync} = require('node:fs')
+      const s = createServer((req, res) => {
+        const page2 = new URL(req.url, 'http://x').searchParams.has('continue')
+        if (page2) writeFileSync(${JSON.stringify(marker)}, '')
+        res.setHeader('Content-Type', 'application/json')
+        res.end(JSON.stringify({metadata: {resourceVersion: '1', continue: page2 ? undefined : 'next'}, items: [{metadata: {name: page2 ? 'b' : 'a'}}]}))
+      })
+      s.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + s.address().port))`
+    const child = spawn(process.execPath, ['-e', source], {stdio: ['ignore', 'pipe', 'inherit']})
+    try {
+      const url = await new Promise<string>((resolve) => createInterface({input: child.stdout}).once('line', resolve))
+      const kube = await KubeClient.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: url.trim()})
+      const seenDuringFirstPage: boolean[] = []
+      const {items} = await kube.listPaged('/apis/crd.projectcalico.org/v1/ippools', {}, 1, (o) => {
+        if (o.metadata.name === 'a') {
+          // Blocks this event loop: only a request already on the wire can reach the server meanwhile.
+          const deadline = Date.now() + 5000
+          while (!existsSync(marker) && Date.now() < deadline);
+          seenDuringFirstPage.push(existsSync(marker))
+        }
+        return o.metadata.name
+      })
+      kube.close()
+      expect(items).toEqual(['a', 'b'])
+      expect(seenDuringFirstPage).toEqual([true])
+    } finally {
+      child.kill('SIGTERM')
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})

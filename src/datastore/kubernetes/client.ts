@@ -295,6 +295,9 @@ export class KubeClient {
         const next = token === undefined ? undefined : fetch(token)
         // If convert throws, nobody awaits the prefetched page: its failure must not be unhandled.
         next?.catch(() => undefined)
+        // Node writes a request to its socket on a later tick: let that happen before converting, or the
+        // server would only see the request once this page is done and nothing would overlap.
+        if (next) await new Promise<void>((resolve) => setImmediate(resolve))
         take(page)
         if (!next) break
         page = await next
