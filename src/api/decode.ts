@@ -8,6 +8,7 @@ import {
   f, goTypeOf, INT_RANGES, kindSchema, list, obj, str, struct, type Field, type FieldType, type StructSchema,
 } from './schema/index.js'
 import {ListMetaSchema} from './schema/meta.js'
+import {isObject, type JsonObject} from './json.js'
 
 export {orderResourceFields, toGoView} from './schema/shape.js'
 
@@ -39,12 +40,6 @@ function jsonError(reason: string, path: string): DecodeError {
   const m = /^json: unknown field "(.*)"$/.exec(reason)
   const message = m ? `field in document is not recognized or is in the wrong location: ${m[1]}` : JSON_WRAPPER + reason
   return new DecodeError(message, path, reason)
-}
-
-type JsonObject = Record<string, unknown>
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 /** Go's description of a JSON value in UnmarshalTypeError (`string`, `number`, `number 1.5`, `object`, ...). */

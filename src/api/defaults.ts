@@ -7,17 +7,12 @@ import {normalizeGoDuration} from './duration.js'
 import {formatIP, parseIPNet} from './net.js'
 import type {Resource} from './resource.js'
 import {kindSchema, type FieldType, type StructSchema} from './schema/index.js'
-
-type JsonObject = Record<string, unknown>
+import {isObject, type JsonObject} from './json.js'
 
 export const TIER_LABEL = 'projectcalico.org/tier'
 export const DEFAULT_TIER = 'default'
 /** Order given to tiers without one (api/.../v3 tier.go DefaultTierOrder). */
 export const DEFAULT_TIER_ORDER = 1_000_000
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function child(parent: JsonObject, key: string): JsonObject | undefined {
   const v = parent[key]

@@ -8,16 +8,13 @@ import {convertK8sNetworkPolicy, type K8sNetworkPolicy} from '../api/k8s-network
 import type {Resource, ResourceList} from '../api/resource.js'
 import {validateResource} from '../api/validate.js'
 import {readResourceText, splitDocuments} from './input.js'
+import {isObject} from '../api/json.js'
 
 const K8S_NETWORKING = 'networking.k8s.io/v1'
 
 export interface ConvertOptions {
   ignoreValidation?: boolean
   stdin?: () => Promise<string>
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 /** The objects of a manifest: documents, top-level arrays and `<Kind>List`/`List` items, in order. */

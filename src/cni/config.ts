@@ -2,6 +2,7 @@
 // CNI_ARGS (`K=V;K=V`), and the network configuration on stdin with Calico's keys (cni-plugin/pkg/types).
 // Every problem is a CniError carrying the code a runtime expects.
 import {CNI_CODES, CniError} from './errors.js'
+import {isObject, type JsonObject} from '../api/json.js'
 
 /** Versions whose result format this plugin can write (libcni's PluginSupports list of Calico). */
 export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0'] as const
@@ -137,24 +138,18 @@ export function parseCniEnv(env: NodeJS.ProcessEnv): CniEnv {
   }
 }
 
-type Json = Record<string, unknown>
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
 function invalid(msg: string): CniError {
   return new CniError(CNI_CODES.invalidNetworkConfig, msg)
 }
 
-function optString(o: Json, key: string, where = ''): string | undefined {
+function optString(o: JsonObject, key: string, where = ''): string | undefined {
   const v = o[key]
   if (v === undefined || v === null || v === '') return undefined
   if (typeof v !== 'string') throw invalid(`${where}${key} must be a string`)
   return v
 }
 
-function stringList(o: Json, key: string, where: string): string[] {
+function stringList(o: JsonObject, key: string, where: string): string[] {
   const v = o[key]
   if (v === undefined || v === null) return []
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalid(`${where}${key} must be a list of strings`)
@@ -162,7 +157,7 @@ function stringList(o: Json, key: string, where: string): string[] {
 }
 
 /** Calico reads assign_ipv4/assign_ipv6 as the strings "true"/"false"; JSON booleans are accepted too. */
-function optFlag(o: Json, key: string, fallback: boolean): boolean {
+function optFlag(o: JsonObject, key: string, fallback: boolean): boolean {
   const v = o[key]
   if (v === undefined || v === null) return fallback
   if (v === true || v === 'true') return true
@@ -171,7 +166,7 @@ function optFlag(o: Json, key: string, fallback: boolean): boolean {
 }
 
 /** A JSON boolean flag (Go bool fields: absent is false). */
-function optBool(o: Json, key: string, where: string): boolean {
+function optBool(o: JsonObject, key: string, where: string): boolean {
   const v = o[key]
   if (v === undefined || v === null) return false
   if (typeof v !== 'boolean') throw invalid(`${where}${key} must be true or false`)
@@ -181,7 +176,7 @@ function optBool(o: Json, key: string, where: string): boolean {
 /** The cniVersion a configuration asks for, for error replies before the whole config is known to be valid. */
 export function peekCniVersion(stdin: string): string {
   try {
-    const v = (JSON.parse(stdin) as Json).cniVersion
+    const v = (JSON.parse(stdin) as JsonObject).cniVersion
     return typeof v === 'string' && v !== '' ? v : '0.1.0'
   } catch {
     return '1.0.0'

@@ -7,15 +7,10 @@ import {POLICY_KINDS} from '../api/kinds.js'
 import type {ObjectMeta} from '../api/resource.js'
 import type {Key} from './backend.js'
 import {IPAM_KINDS} from './keys.js'
+import {isObject} from '../api/json.js'
 
 /** Holds the name a policy was created with, so reads can undo legacy tier-prefixed storage names. */
 export const POLICY_NAME_ANNOTATION = 'projectcalico.org/metadata'
-
-type JsonObject = Record<string, unknown>
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** Serialises a value for storage under `key`. */
 export function encodeValue(key: Key, value: unknown): string {

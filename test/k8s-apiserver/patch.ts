@@ -3,15 +3,12 @@
 // client-side apply produces: maps merge, `null` deletes, lists of objects merge by their merge key
 // (for the native fields that declare one), other lists are replaced, and the `$patch`,
 // `$setElementOrder/`, `$retainKeys` and `$deleteFromPrimitiveList/` directives are honoured.
+import {isObject} from '../../src/api/json.js'
 
 export type Json = null | boolean | number | string | Json[] | {[k: string]: Json}
 type JsonObject = {[k: string]: Json}
 
 export class PatchError extends Error {}
-
-function isObject(v: Json | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 export function mergePatch(target: Json | undefined, patch: Json): Json {
   if (!isObject(patch)) return patch

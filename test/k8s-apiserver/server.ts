@@ -16,6 +16,7 @@ import type {AddressInfo, Socket} from 'node:net'
 import {load as loadYaml} from 'js-yaml'
 import {jsonPatch, mergePatch, PatchError, strategicMerge, type Json} from './patch.js'
 import {fieldValue, parseFieldSelector, parseLabelSelector, SelectorError, type Matcher} from './selectors.js'
+import {isObject} from '../../src/api/json.js'
 
 type Obj = {[k: string]: Json}
 interface Meta {
@@ -117,10 +118,6 @@ const typeKeyOf = (t: {group: string; plural: string}) => `${t.group}/${t.plural
 const objKey = (ns: string | undefined, name: string) => `${ns ?? ''}/${name}`
 const gvOf = (group: string, version: string) => (group === '' ? version : `${group}/${version}`)
 const qualified = (t: ResourceType) => (t.group === '' ? t.plural : `${t.plural}.${t.group}`)
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function status(code: number, reason: string, message: string, details?: Record<string, unknown>): Obj {
   return {

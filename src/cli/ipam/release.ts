@@ -1,6 +1,7 @@
 // `calicoctl ipam release` (commands/ipam/release.go): releasing one address, and releasing what `ipam check`
 // reports found leaked, with calicoctl's safety checks (same cluster, current report, locked datastore).
 import {ResourceDoesNotExistError, ResourceUpdateConflictError} from '../../api/errors.js'
+import {isObject} from '../../api/json.js'
 import {compareAddressText} from '../../api/net.js'
 import type {ResourceClient} from '../../datastore/client.js'
 import {nodeTunnelIPs, workloadIPs} from '../../ipam/index.js'
@@ -14,10 +15,9 @@ export class ReleaseError extends Error {}
 /** Reads a report written by `ipam check -o`; only the fields release relies on are checked. */
 export function parseReport(text: string): CheckReport {
   const raw: unknown = JSON.parse(text)
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ReleaseError('the report is not a JSON object')
-  const r = raw as Record<string, unknown>
+  if (!isObject(raw)) throw new ReleaseError('the report is not a JSON object')
+  const r = raw
   const str = (v: unknown): string => (typeof v === 'string' ? v : '')
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
   const allocations: Record<string, ReportAllocation[]> = {}
   for (const [ip, list] of Object.entries(isObject(r.allocations) ? r.allocations : {})) {
     if (!Array.isArray(list) || !list.every((a) => isObject(a) && typeof a.ip === 'string')) {

@@ -5,14 +5,11 @@
 //   - a `null` value deletes the key;
 //   - the directive `$patch: replace` inside an object replaces that object instead of merging,
 //     `$patch: delete` removes it.
+import {isObject} from '../../api/json.js'
 
 export type Json = null | boolean | number | string | Json[] | {[key: string]: Json}
 
 export class PatchError extends Error {}
-
-function isObject(v: unknown): v is {[key: string]: Json} {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function withoutDirective(obj: {[key: string]: Json}): {[key: string]: Json} {
   const copy = {...obj}
@@ -52,7 +49,7 @@ function stripNulls(v: Json): Json {
 
 /** Applies a patch document (JSON text) to an object; throws PatchError on malformed patches. */
 export function strategicMergePatch(original: {[key: string]: Json}, patchText: string): {[key: string]: Json} {
-  let patch: unknown
+  let patch: Json
   try {
     patch = JSON.parse(patchText)
   } catch (err) {

@@ -12,17 +12,12 @@ import {
   blockAffinityName, cidrToName, hostnameHash, LABEL_AFFINITY_TYPE, LABEL_HOSTNAME_HASH,
   LABEL_IP_VERSION, NAMESPACE_PROFILE_PREFIX, SERVICE_ACCOUNT_PROFILE_PREFIX, vethName, workloadEndpointName,
 } from './names.js'
+import {isObject, type JsonObject} from '../../api/json.js'
 
 export const METADATA_ANNOTATION = 'projectcalico.org/metadata'
 export const V1_GROUP = 'crd.projectcalico.org'
 export const V3_GROUP = 'projectcalico.org'
 export type CalicoGroup = typeof V1_GROUP | typeof V3_GROUP
-
-type JsonObject = Record<string, unknown>
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** Labels and annotations Calico keeps on the CR itself in v1 mode (resources.go isOurs). */
 function isOurs(key: string): boolean {
