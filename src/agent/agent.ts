@@ -15,6 +15,7 @@ import {AgentMetrics} from './metrics.js'
 import {registerNode, type NodeRegistration} from './registration.js'
 import {agentKinds, checkStoredValue, deletion, keyText} from './resources.js'
 import {agentSettingsFrom, felixConfigNames, type AgentFelixConfig, type AgentSettings} from './settings.js'
+import {sleep} from '../lib/sleep.js'
 
 export interface AgentOptions {
   backend: Backend
@@ -32,18 +33,6 @@ const DATAPLANE = 'InternalDataplaneMainLoop'
 /** The main loop reports every 10 s; Felix's DataplaneWatchdogTimeout is 90 s. */
 const REPORT_INTERVAL_MS = 10_000
 const DATAPLANE_TIMEOUT_MS = 90_000
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms)
-    signal.addEventListener('abort', done, {once: true})
-    function done(): void {
-      clearTimeout(t)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-  })
-}
 
 /** Retries `fn` with backoff until it succeeds or the signal aborts (the datastore may come up after the agent). */
 async function untilDone<T>(what: string, fn: () => Promise<T>, opts: AgentOptions): Promise<T | undefined> {

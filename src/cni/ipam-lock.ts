@@ -5,6 +5,7 @@
 // holder exits however it exits (no stale lock files), and it is scoped to the network namespace, which is
 // what "the host" means for a CNI plugin.
 import {createServer, type Server} from 'node:net'
+import {sleep} from '../lib/sleep.js'
 
 export const IPAM_LOCK_NAME = 'calico-ipam-lock'
 
@@ -21,8 +22,6 @@ function tryBind(name: string): Promise<Server | undefined> {
     server.listen(`\0${name}`, () => resolve(server))
   })
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * Waits for the lock; after `timeoutMs` (or if abstract sockets are unavailable) proceeds without it, since the

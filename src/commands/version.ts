@@ -4,10 +4,7 @@ import {parseGoDuration} from '../api/duration.js'
 import {CalicoCommand, UsageError} from '../cli/base-command.js'
 import {StdoutExitError} from '../cli/resourcemgr/session.js'
 import {CLIENT_VERSION, GIT_COMMIT} from '../cli/version.js'
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
+import {sleep} from '../lib/sleep.js'
 
 export default class Version extends CalicoCommand {
   static override summary = 'Display the version of this binary.'

@@ -5,6 +5,7 @@
 
 import {DatastoreError} from '../api/errors.js'
 import {WatchExpiredError, type Backend, type KVPair, type WatchEvent, type Watcher} from './backend.js'
+import {sleep} from '../lib/sleep.js'
 
 /** The complete current state of the watched kinds; replaces whatever the consumer held before. */
 export interface SnapshotEvent {
@@ -25,18 +26,6 @@ export interface SyncOptions {
   maxRetryDelayMs?: number
   /** Told about every error the loop recovers from (for logs and health reporting). */
   onError?: (err: Error) => void
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, {once: true})
-    function done(): void {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }
 
 /**

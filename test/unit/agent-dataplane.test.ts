@@ -7,9 +7,9 @@ import {AgentMetrics} from '../../src/agent/metrics.js'
 import {namespaceProfile, type CalcEvent, type CalcResource} from '../../src/dataplane/calc/index.js'
 import type {RouteReconciler} from '../../src/dataplane/routing/manager.js'
 import type {WorkloadRouteInput} from '../../src/dataplane/routing/workload-routes.js'
+import {sleep} from '../../src/lib/sleep.js'
 
 const V3 = 'projectcalico.org/v3'
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 class FakeNft {
   scripts: string[] = []

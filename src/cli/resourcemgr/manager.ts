@@ -11,6 +11,7 @@ import {resourceId, type Resource, type ResourceList} from '../../api/resource.j
 import type {ResourceClient} from '../../datastore/client.js'
 import {mergeMetadataForUpdate, prepareMetadataForCreate} from './metadata.js'
 import {strategicMergePatch, type Json} from './patch.js'
+import {sleep} from '../../lib/sleep.js'
 
 /** How often replace re-reads and retries after a concurrent update, and how long it waits between tries. */
 export interface RetryPolicy {
@@ -20,10 +21,6 @@ export interface RetryPolicy {
 
 const DEFAULT_RETRY: RetryPolicy = {attempts: 5, delayMs: 1000}
 const CLUSTER_INFO = 'ClusterInformation'
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
 
 function nameOf(res: Resource): string {
   return res.metadata.name ?? ''
