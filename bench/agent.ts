@@ -2,7 +2,7 @@
 // and 200 local endpoints (plus 800 remote ones feeding the IP sets). Measures `calicoctl node run` from spawn to
 // readiness inside a private network namespace, against `nft -f` of the same rendered ruleset in a second
 // namespace, in the same run. Root only. Run: npm run build && npm run bench:build && node build/bench/agent.js
-import {execFileSync} from 'node:child_process'
+import {run as timed} from './lib.js'
 import {computePolicyState} from '../src/dataplane/calc/index.js'
 import {renderFullScript, renderTable} from '../src/dataplane/nftables/index.js'
 import {NetnsRun} from '../test/helpers/netns.js'
@@ -20,9 +20,8 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
   const script = renderFullScript(renderTable(computePolicyState(NODE, all)))
   const renderMs = performance.now() - tRender
   const nftNs = run.addNetns('nft')
-  const tNft = performance.now()
-  execFileSync('ip', ['netns', 'exec', nftNs, 'nft', '-f', '-'], {input: script, stdio: ['pipe', 'ignore', 'inherit']})
-  const nftMs = performance.now() - tNft
+  const nft = timed(['ip', 'netns', 'exec', nftNs, 'nft', '-f', '-'], {input: script})
+  const nftMs = nft.ms
 
   const nodeNs = run.addNetns('node')
   let agent: RunningAgent | undefined
@@ -51,6 +50,9 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
   console.log(row('node run: first apply (render+nft)', applyMs))
   console.log(row('  of which nft -f', applyNftMs))
   console.log(`${row('node run: spawn → ready', agent.readyMs)}  (${(agent.readyMs / nftMs).toFixed(2)}x nft -f)`)
+  // CPU time is steadier than wall time on a busy machine; the agent's includes its nft child's.
+  console.log(row('CPU: nft -f (user+sys, baseline)', nft.cpuMs))
+  console.log(`${row('CPU: node run until ready (incl. its nft)', agent.readyCpuMs)}  (${(agent.readyCpuMs / nft.cpuMs).toFixed(2)}x nft -f)`)
 }
 
 const run = new NetnsRun('jb')
