@@ -379,7 +379,7 @@ export class EtcdBackend implements Backend {
 
   /**
    * One transaction for a batch of conditional puts: If every condition holds, every put; else a get of
-   * every key, so the batcher learns which conditions failed.
+   * every key (without its value), so the batcher learns which conditions failed.
    */
   private commitPuts(batch: readonly ConditionalPut[]): Promise<ITxnResponse> {
     const [first, ...rest] = batch.flatMap((p): Array<[Buffer, 'Version' | 'Mod', '==' | '>', number]> => {
@@ -392,7 +392,8 @@ export class EtcdBackend implements Backend {
     for (const compare of rest) txn.and(...compare)
     return txn
       .then(...batch.map((p) => ({request_put: {key: p.key, value: p.value}})))
-      .else(...batch.map((p) => ({request_range: {key: p.key}})))
+      // Keys only: the revisions tell which condition failed; the values are not needed for that.
+      .else(...batch.map((p) => ({request_range: {key: p.key, keys_only: true}})))
       .commit()
   }
 

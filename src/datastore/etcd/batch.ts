@@ -4,7 +4,7 @@
 // round trip and a raft commit apiece. Writes submitted in the same event-loop turn are committed together as
 // one transaction (If: every write's condition; Then: every put; Else: a get of every key). When the
 // transaction fails, the gets tell exactly which conditions failed, at the same revision: those writes get
-// their own answer (with the stored object, for the caller's error), and the rest are committed again as a
+// their own answer (whether the key exists, for the caller's error), and the rest are committed again as a
 // new batch. Every write therefore sees exactly the outcome a transaction of its own would have had at some
 // point between submission and answer, which is all a concurrent caller could observe anyway.
 //
@@ -22,7 +22,10 @@ export interface ConditionalPut {
   modRevision?: number
 }
 
-/** The outcome of one write: its revision, or the stored object (absent when there is none) when the condition failed. */
+/**
+ * The outcome of one write: its revision, or when the condition failed the stored key's metadata (absent when
+ * there is no such key; the value itself is not read).
+ */
 export type PutResult = {written: true; revision: string} | {written: false; current?: IKeyValue}
 
 export interface BatchLimits {
