@@ -7,6 +7,7 @@ import yaml from 'js-yaml'
 
 import {decodeDocument} from '../api/decode.js'
 import type {Resource} from '../api/resource.js'
+import {readStdin} from '../lib/stdin.js'
 
 /** A decoded resource and where it came from, so that errors can point at it. */
 export interface SourcedResource {
@@ -165,12 +166,6 @@ function describeFsError(err: unknown): string {
   if (code === 'EACCES') return 'permission denied'
   if (code === 'EISDIR') return 'is a directory'
   return (err as Error).message
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
 }
 
 /** Files of a directory in lexical order (Go's filepath.Walk order), descending only when recursive. */

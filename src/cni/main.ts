@@ -10,6 +10,7 @@ import {createLogger} from './log.js'
 import {cmdAdd, cmdCheck, cmdDel, ipamPluginAdd, ipamPluginCheck, ipamPluginDel} from './plugin.js'
 import type {PluginDeps} from './plugin.js'
 import {versionInfo} from './result.js'
+import {readStdin} from '../lib/stdin.js'
 
 export type PluginKind = 'calico' | 'calico-ipam'
 
@@ -68,18 +69,15 @@ export async function runPlugin(kind: PluginKind, io: PluginIO): Promise<number>
   }
 }
 
-async function readStdin(): Promise<string> {
-  // A terminal on stdin means no configuration was piped (VERSION needs none).
-  if (process.stdin.isTTY) return ''
-  const chunks: Buffer[] = []
-  for await (const c of process.stdin) chunks.push(c as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+/** The network configuration piped on stdin; a terminal on stdin means none was piped (VERSION needs none). */
+async function readConfig(): Promise<string> {
+  return process.stdin.isTTY ? '' : readStdin()
 }
 
 /** Runs as a process: stdout is flushed before exiting, so the runtime always reads the whole reply. */
 export async function main(kind: PluginKind): Promise<void> {
   let out = ''
-  const code = await runPlugin(kind, {env: process.env, stdin: await readStdin(), write: (t) => (out += t)})
+  const code = await runPlugin(kind, {env: process.env, stdin: await readConfig(), write: (t) => (out += t)})
   // Exit explicitly: a datastore client (grpc) may hold timers that would keep the process alive.
   process.stdout.write(out, () => process.exit(code))
 }

@@ -2,6 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {Flags} from '@oclif/core'
 
 import {CalicoCommand, configFlag} from '../../../cli/base-command.js'
+import {readStdin} from '../../../lib/stdin.js'
 
 export default class DatastoreMigrateImport extends CalicoCommand {
   static override summary = 'Import the contents of the etcdv3 datastore from the file created by the export command'
@@ -40,10 +41,4 @@ locked; unlock it once the migration is verified. When stderr is a terminal, pro
     }
     progress?.finish(true)
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const c of process.stdin) chunks.push(c as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
 }
