@@ -67,9 +67,18 @@ interface PolicyEntry {
   namespace: string
   ingress: boolean
   egress: boolean
+  /** Canonical selector text: policies sharing it share one SelectorGroup. */
+  selector: string
   matcher: Matcher
   active: ActivePolicy
   sets: IPSetDef[]
+}
+
+/** Enforced policies with one selector, and the local endpoints it matches (evaluated once, not once per policy). */
+interface SelectorGroup {
+  matcher: Matcher
+  policies: Set<string>
+  endpoints: Set<string>
 }
 
 interface ProfileEntry {
@@ -140,6 +149,8 @@ export class PolicyCalculator {
   private readonly localEndpoints = new Map<string, MemberSource>()
   private readonly profileUsers = new Map<string, Set<string>>()
   private readonly policies = new Map<string, PolicyEntry>()
+  /** Enforced policies grouped by selector: clusters have far fewer distinct selectors than policies. */
+  private readonly policyGroups = new Map<string, SelectorGroup>()
   private readonly profiles = new Map<string, ProfileEntry>()
   private readonly tiers = new Map<string, {order: number | undefined; defaultAction: TierDefaultAction}>()
   private readonly felixConfigs = new Map<string, FelixConfigurationSpec>()
@@ -340,12 +351,15 @@ export class PolicyCalculator {
       for (const p of src.profileIds) this.refProfile(p, -1)
       for (const pk of this.endpointPolicies.get(src.key) ?? []) this.unlink(pk, src.key)
       this.endpointPolicies.delete(src.key)
+      for (const g of this.policyGroups.values()) g.endpoints.delete(src.key)
     }
   }
 
   private matchEndpoint(src: MemberSource): void {
-    for (const pol of this.policies.values()) {
-      if (!pol.staged && pol.matcher(src.labels)) this.link(pol.key, src.key)
+    for (const g of this.policyGroups.values()) {
+      if (!g.matcher(src.labels)) continue
+      g.endpoints.add(src.key)
+      for (const pk of g.policies) this.link(pk, src.key)
     }
   }
 
@@ -472,13 +486,24 @@ export class PolicyCalculator {
       this.policies.set(key, entry)
       this.policyRank = undefined
       // Only the endpoints linked (or unlinked) here see a different policy list: link/unlink drop their outputs.
-      if (!entry.staged) for (const src of this.localEndpoints.values()) if (entry.matcher(src.labels)) this.link(key, src.key)
+      if (!entry.staged) {
+        let g = this.policyGroups.get(entry.selector)
+        if (!g) {
+          g = {matcher: entry.matcher, policies: new Set(), endpoints: new Set()}
+          for (const src of this.localEndpoints.values()) if (g.matcher(src.labels)) g.endpoints.add(src.key)
+          this.policyGroups.set(entry.selector, g)
+        }
+        g.policies.add(key)
+        for (const ek of g.endpoints) this.link(key, ek)
+      }
     }
     for (const d of hold) this.refSet(d, -1)
   }
 
   private removePolicy(p: PolicyEntry): void {
     for (const ek of [...(this.policyMatches.get(p.key) ?? [])]) this.unlink(p.key, ek)
+    const g = this.policyGroups.get(p.selector)
+    if (g?.policies.delete(p.key) && g.policies.size === 0) this.policyGroups.delete(p.selector)
     this.policies.delete(p.key)
     this.policyRank = undefined
   }
@@ -494,7 +519,8 @@ export class PolicyCalculator {
     const namespaced = short !== 'gnp'
     const ns = namespaced ? namespace ?? 'default' : undefined
     const types = policyTypes(spec)
-    const matcher = compileMatcher(policySelector(spec, ns))
+    const selector = policySelector(spec, ns)
+    const matcher = compileMatcher(selector)
     const sets: IPSetDef[] = []
     const rules = (list: Rule[] | undefined): ParsedRule[] => (list ?? []).map((x) => parseRule(x, ns, (d) => sets.push(d)))
     const tier = spec.tier && spec.tier !== '' ? spec.tier : DEFAULT_TIER
@@ -521,6 +547,7 @@ export class PolicyCalculator {
       namespace: ns ?? '',
       ingress: types.ingress,
       egress: types.egress,
+      selector,
       matcher,
       active,
       sets,
