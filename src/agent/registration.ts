@@ -7,6 +7,7 @@ import {randomUUID} from 'node:crypto'
 import {
   OperationNotSupportedError, ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError,
 } from '../api/errors.js'
+import {metav1Time} from '../api/gotime.js'
 import type {Node, NodeSpec} from '../api/types/endpoints.js'
 import type {Backend} from '../datastore/backend.js'
 
@@ -36,8 +37,6 @@ export class NodeNotRegisteredError extends Error {
   }
 }
 
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
-
 /** Returns the stored Node after the write (or unchanged, when nothing differed). */
 export async function registerNode(backend: Backend, reg: NodeRegistration, now: () => Date = () => new Date()): Promise<Node> {
   const key = {kind: 'Node', name: reg.name}
@@ -54,7 +53,7 @@ export async function registerNode(backend: Backend, reg: NodeRegistration, now:
         const node: Node = {
           apiVersion: 'projectcalico.org/v3',
           kind: 'Node',
-          metadata: {name: reg.name, uid: randomUUID(), creationTimestamp: rfc3339(now())},
+          metadata: {name: reg.name, uid: randomUUID(), creationTimestamp: metav1Time(now())},
           spec: mergeNodeSpec(undefined, reg),
         }
         return (await backend.create(key, node).catch((err: unknown) => {

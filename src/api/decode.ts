@@ -8,6 +8,7 @@ import {
   f, goTypeOf, INT_RANGES, kindSchema, list, obj, str, struct, type Field, type FieldType, type StructSchema,
 } from './schema/index.js'
 import {ListMetaSchema} from './schema/meta.js'
+import {metav1Time} from './gotime.js'
 import {isObject, type JsonObject} from './json.js'
 
 export {orderResourceFields, toGoView} from './schema/shape.js'
@@ -277,7 +278,7 @@ class Decoder {
     if (!m || Number.isNaN(ms)) {
       this.hardError(`parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse as RFC 3339`, at)
     }
-    return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+    return metav1Time(new Date(ms))
   }
 }
 

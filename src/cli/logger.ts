@@ -1,4 +1,5 @@
 // calicoctl's logging: logrus-style text lines on stderr, silent unless -l/--log-level asks for them.
+import {metav1Time} from '../api/gotime.js'
 
 export const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'info', 'debug'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -19,7 +20,7 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
   const rank = LOG_LEVELS.indexOf(level)
   const emit = (at: LogLevel, msg: string): void => {
     if (LOG_LEVELS.indexOf(at) > rank) return
-    const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+    const time = metav1Time(new Date())
     write(`time="${time}" level=${at === 'warn' ? 'warning' : at} msg=${JSON.stringify(msg)}\n`)
   }
   return {

@@ -1,6 +1,7 @@
 // calico-ipam: address assignment for one container over Calico IPAM (cni-plugin/pkg/ipamplugin). The
 // `calico` plugin calls these in-process; the `calico-ipam` binary wraps them in the IPAM plugin protocol.
 import {ResourceDoesNotExistError} from '../api/errors.js'
+import {goTimeString} from '../api/gotime.js'
 import type {Resource} from '../api/resource.js'
 import type {Backend} from '../datastore/backend.js'
 import {AutoAssignError, IPAMClient, MaxRetriesError, partialFulfillmentError} from '../ipam/index.js'
@@ -21,13 +22,6 @@ export interface IpamRequest {
   /** The pod's namespace labels, for IP pools' namespaceSelector (absent: no labels). */
   namespaceLabels?: Record<string, string>
   now?: Date
-}
-
-/** Go's time.Time.String() in UTC (`2026-11-27 14:42:02.123 +0000 UTC`), the form Calico stores in `timestamp`. */
-export function goTimeString(d: Date): string {
-  const iso = d.toISOString() // 2026-11-27T14:42:02.123Z
-  const frac = iso.slice(20, 23).replace(/0+$/, '')
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac === '' ? '' : `.${frac}`} +0000 UTC`
 }
 
 /** The owner attributes Calico stores with each allocation. */

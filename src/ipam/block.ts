@@ -5,7 +5,8 @@ import {NO_FILTER} from './addrfilter.js'
 import type {AddrFilter} from './addrfilter.js'
 import {BadHandleError, BadSequenceNumberError, IPAMError, IPInCooldownError} from './errors.js'
 import {ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError} from '../api/errors.js'
-import {affinityString, formatTime, parseAffinity, sanitizeHandle, WINDOWS_RESERVED_HANDLE} from './model.js'
+import {metav1Time} from '../api/gotime.js'
+import {affinityString, parseAffinity, sanitizeHandle, WINDOWS_RESERVED_HANDLE} from './model.js'
 import type {AffinityConfig, AllocationAttribute, AllocationBlock} from './model.js'
 import {cidrContainsIP, cidrSize, formatCIDR, formatIP, nthIP, parseCIDR, parseIP} from './net.js'
 import type {CIDR, IPAddr} from './net.js'
@@ -279,7 +280,7 @@ export class Block {
   }
 
   private addCooldownAttribute(now: Date): number {
-    this.value.attributes.push({releasedAt: formatTime(now)})
+    this.value.attributes.push({releasedAt: metav1Time(now)})
     return this.value.attributes.length - 1
   }
 

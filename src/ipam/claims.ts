@@ -6,7 +6,8 @@ import type {AddrFilter} from './addrfilter.js'
 import {Block, newBlock} from './block.js'
 import type {HostReservedAttr} from './block.js'
 import {BlockClaimConflictError, BlockNotEmptyError, IPAMError, NoFreeBlocksError, StaleAffinityError} from './errors.js'
-import {affinityString, formatTime} from './model.js'
+import {metav1Time} from '../api/gotime.js'
+import {affinityString} from './model.js'
 import type {AffinityConfig, AllocationBlock, BlockAffinityValue, IPAMConfig} from './model.js'
 import {formatCIDR, mustParseCIDR} from './net.js'
 import type {IPVersion} from './net.js'
@@ -93,7 +94,7 @@ export class BlockClaims {
     const now = this.now()
     const value = newBlock(mustParseCIDR(cidr), now, reserved)
     value.affinity = affinityString(affinity)
-    value.affinity_claim_time = formatTime(now)
+    value.affinity_claim_time = metav1Time(now)
     let created: KVPair<AllocationBlock>
     try {
       created = await this.store.createBlock(value)

@@ -158,11 +158,6 @@ export function configToStored(c: IPAMConfig): IPAMConfigValue {
   return out
 }
 
-/** Go metav1.Time JSON: RFC 3339 with second precision, UTC. */
-export function formatTime(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
 /** Handle ids are cut at the first carriage return (ipam_block.go sanitizeHandle). */
 export function sanitizeHandle(handleID: string): string {
   const cr = handleID.indexOf('\r')

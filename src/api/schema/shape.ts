@@ -4,6 +4,7 @@ import type {Resource} from '../resource.js'
 import type {FieldType, StructSchema} from './dsl.js'
 import {kindSchema} from './index.js'
 import {isObject, type JsonObject} from '../json.js'
+import {goTimeString} from '../gotime.js'
 
 // Ordering copies only what is out of order: objects read back from storage are mostly laid out already (they
 // were decoded into Go order before being written), and for thousands of them the copies were most of the work.
@@ -110,18 +111,15 @@ export function orderResourceFields<R extends Resource>(res: R): R {
   return orderStruct(res as unknown as JsonObject, ks.resource) as unknown as R
 }
 
-/** Go's time.Time.String() for a UTC instant: `2026-01-01 00:00:00 +0000 UTC` (what templates print for a metav1.Time). */
-function goTimeString(rfc3339: string): string {
+/** What templates print for a metav1.Time: Go's time.Time.String(); text that is not a time stays as it is. */
+function templateTime(rfc3339: string): string {
   const ms = Date.parse(rfc3339)
-  if (Number.isNaN(ms)) return rfc3339
-  const iso = new Date(ms).toISOString()
-  const frac = iso.slice(20, 23).replace(/0+$/, '')
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac ? `.${frac}` : ''} +0000 UTC`
+  return Number.isNaN(ms) ? rfc3339 : goTimeString(new Date(ms))
 }
 
 /** A Go value as text/template sees it: non-pointer fields always exist (zero value), nil pointers are null. */
 function goValue(v: unknown, t: FieldType, pointer: boolean): unknown {
-  if (t.kind === 'time' && typeof v === 'string') return goTimeString(v)
+  if (t.kind === 'time' && typeof v === 'string') return templateTime(v)
   if (v === undefined || v === null) {
     if (pointer) return null
     switch (t.kind) {
