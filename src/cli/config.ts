@@ -14,6 +14,7 @@ import path from 'node:path'
 import yaml from 'js-yaml'
 import type {DatastoreType} from '../datastore/backend.js'
 import type {DatastoreConfig} from '../datastore/config.js'
+import {parseBool, parseIntBase0} from './strconv.js'
 
 export const DEFAULT_CONFIG_PATH = '/etc/calico/calicoctl.cfg'
 const API_VERSION = 'projectcalico.org/v3'
@@ -126,21 +127,22 @@ function parseEnvValue(type: FieldType, value: string): {ok: true; v: string | b
   switch (type) {
     case 'string':
       return {ok: true, v: value}
-    case 'bool':
-      if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return {ok: true, v: true}
-      if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return {ok: true, v: false}
-      return {ok: false, err: `strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`}
+    case 'bool': {
+      const v = parseBool(value)
+      if (v === undefined) return {ok: false, err: `strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`}
+      return {ok: true, v}
+    }
     case 'float32': {
       const ok = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) || /^[+-]?(inf|infinity|nan)$/i.test(value)
       if (!ok) return {ok: false, err: `strconv.ParseFloat: parsing ${JSON.stringify(value)}: invalid syntax`}
       return {ok: true, v: Math.fround(Number(value.replace(/inf(inity)?/i, 'Infinity')))}
     }
     case 'int': {
-      const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(value)
-      if (!m) return {ok: false, err: `strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`}
-      const body = m[2].replace(/_/g, '')
-      const n = /^0[xXoObB]/.test(body) ? Number(body) : body.length > 1 && body.startsWith('0') ? parseInt(body, 8) : Number(body)
-      return {ok: true, v: m[1] === '-' ? -n : n}
+      // Base 0 (envconfig's ParseInt(s, 0, ...)) also takes underscores between the digits; strconv reads the rest.
+      const syntax = /^[+-]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$/.test(value)
+      const n = syntax ? parseIntBase0(value.replace(/_/g, '')) : undefined
+      if (n === undefined) return {ok: false, err: `strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`}
+      return {ok: true, v: Number(n)}
     }
   }
 }
