@@ -5,7 +5,7 @@ import type {Resource} from '../api/resource.js'
 import {Block} from './block.js'
 import type {AllocationAttribute, AllocationBlock} from './model.js'
 import {WINDOWS_RESERVED_HANDLE} from './model.js'
-import {cidrContainsIP, cidrSize, formatIP, parseCIDR, parseCIDROrIP, parseIP} from './net.js'
+import {cidrContainsIP, cidrSize, compareAddressText, formatIP, parseCIDR, parseCIDROrIP, parseIP} from './net.js'
 import type {CIDR} from './net.js'
 
 /** One allocation as the check report lists it (JSON field names of check.go's Allocation). */
@@ -144,14 +144,6 @@ export function workloadIPs(wep: Resource): string[] {
     .filter((a): a is string => a !== undefined)
 }
 
-function byAddress(a: string, b: string): number {
-  const x = parseIP(a)
-  const y = parseIP(b)
-  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0
-  if (x.version !== y.version) return x.version - y.version
-  return x.value < y.value ? -1 : x.value > y.value ? 1 : 0
-}
-
 export function checkIPAM(input: CheckInput): CheckResult {
   const allocations = new Map<string, CheckAllocation[]>()
   const allocationsByNode = new Map<string, CheckAllocation[]>()
@@ -216,14 +208,14 @@ export function checkIPAM(input: CheckInput): CheckResult {
     const reason = validateBlock(value, input.now)
     if (reason) invalidBlocks.push({cidr: value.cidr, reason})
   }
-  leakedIPs.sort(byAddress)
-  multipleOwners.sort(byAddress)
-  notInActivePools.sort(byAddress)
-  inUseNotAllocated.sort(byAddress)
+  leakedIPs.sort(compareAddressText)
+  multipleOwners.sort(compareAddressText)
+  notInActivePools.sort(compareAddressText)
+  inUseNotAllocated.sort(compareAddressText)
   handlesWithoutIPs.sort()
   missingHandles.sort()
   return {
-    allocations: new Map([...allocations].sort(([a], [b]) => byAddress(a, b))),
+    allocations: new Map([...allocations].sort(([a], [b]) => compareAddressText(a, b))),
     allocationsByNode,
     inUseIPs,
     leakedIPs,

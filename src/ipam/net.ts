@@ -13,6 +13,7 @@ export {
   cidrLast,
   cidrSize,
   cidrsOverlap,
+  compareAddressText,
   formatCIDR,
   formatIP,
   hostMask,
