@@ -16,10 +16,38 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const commandsDir = join(root, 'dist', 'commands')
 const outfile = join(root, 'dist', 'calicoctl.cjs')
 
-// Left to Node's loader, as without the bundle: the native SQLite binding, and the datastore clients and the
-// prompt library that only some commands load (lazily, so the embedded path never pays for them). typescript and
-// ts-node are what oclif would use to run TypeScript sources in development; calicoctl never asks for that.
-const EXTERNAL = ['better-sqlite3', 'etcd3', '@kubernetes/client-node', '@inquirer/prompts', 'typescript', 'ts-node']
+// Left to Node's loader, as without the bundle: the datastore clients and the prompt library that only some
+// commands load (lazily, so the embedded path never pays for them), and what finds SQLite's native addon (below).
+// typescript and ts-node are what oclif would use to run TypeScript sources in development; calicoctl never does.
+const EXTERNAL = [
+  'etcd3',
+  '@kubernetes/client-node',
+  '@inquirer/prompts',
+  'bindings',
+  'better-sqlite3/package.json',
+  'typescript',
+  'ts-node',
+]
+
+// better-sqlite3's JavaScript is bundled (through Node's loader its dozen files cost ~7 ms of a cold `get`), its
+// native addon cannot be. better-sqlite3 finds the addon with the `bindings` package, which takes the package root
+// from its caller's file name: in the bundle that would be dist/. This stands in for better-sqlite3's
+// `require('bindings')` and hands bindings better-sqlite3's own root, so the addon is found as without the bundle.
+const sqliteAddon = {
+  name: 'better-sqlite3-addon',
+  setup(build) {
+    build.onResolve({filter: /^bindings$/}, (args) =>
+      /[\\/]better-sqlite3[\\/]/.test(args.importer) ? {path: 'bindings', namespace: 'better-sqlite3-addon'} : undefined,
+    )
+    build.onLoad({filter: /.*/, namespace: 'better-sqlite3-addon'}, () => ({
+      contents: `const {dirname} = require('node:path')
+module.exports = (name) => require('bindings')({bindings: name, module_root: dirname(require.resolve('better-sqlite3/package.json'))})
+`,
+      loader: 'js',
+      resolveDir: root,
+    }))
+  },
+}
 
 // oclif sorts its command list with String#localeCompare on every start, and the first localeCompare in a process
 // loads ICU's collator: about 7 ms of CPU, 5% of a cold `calicoctl get`. Command ids are lowercase words, `:` and
@@ -76,7 +104,7 @@ const result = await build({
   // oclif's check of the Node version reads package.json next to its own files, which in the bundle is ours,
   // and compiles semver's grammar on every start to do so; npm's engine-strict enforces our engines already.
   define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
-  plugins: [oclifCommandSort],
+  plugins: [oclifCommandSort, sqliteAddon],
   // Class names are behaviour here (oclif's error classes are recognised by name, CalicoError names itself).
   keepNames: true,
   // ASCII only, so the launcher can decode the file as latin1.
