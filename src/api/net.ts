@@ -264,3 +264,12 @@ export function compareAddressText(a: string, b: string): number {
 export function textVersion(text: string): IPVersion {
   return text.includes(':') ? 6 : 4
 }
+
+/**
+ * The single-address CIDR text of a well-formed address, written with or without a prefix (`10.0.0.5/26` →
+ * `10.0.0.5/32`, `fd00::5` → `fd00::5/128`), as pods, routes and workload endpoints carry it.
+ */
+export function hostCIDRText(address: string): string {
+  const ip = address.split('/')[0] ?? address
+  return `${ip}/${addressBits(textVersion(ip))}`
+}

@@ -5,6 +5,7 @@
 // `calico-ipam` (pkg/ipamplugin): the same address management as a standalone IPAM plugin. I/O is reached only
 // through PluginDeps, so the orchestration is testable without root.
 import {ResourceDoesNotExistError, ResourceUpdateConflictError} from '../api/errors.js'
+import {hostCIDRText} from '../api/net.js'
 import type {Resource} from '../api/resource.js'
 import type {Backend} from '../datastore/backend.js'
 import {ResourceClient} from '../datastore/client.js'
@@ -19,7 +20,7 @@ import {ipamAdd, ipamCheck, ipamDel, ipamReleaseIPs, type IpamRequest} from './i
 import type {Logger} from './log.js'
 import {hostVethName, ipamHandleID, wepName, workloadIdentifiers, type WorkloadIdentifiers} from './names.js'
 import {openPodReader, podFacts, type PodFacts} from './pods.js'
-import {decodeResult, encodeResult, hostCIDR, type CniIPConfig, type DecodedResult} from './result.js'
+import {decodeResult, encodeResult, type CniIPConfig, type DecodedResult} from './result.js'
 
 export const CALICO_IPAM = 'calico-ipam'
 
@@ -83,7 +84,7 @@ async function podAddresses(ctx: Context, source: AddressSource): Promise<CniIPC
     case 'ipam':
       return assignAddresses(ctx)
     case 'noIpam':
-      return source.ips.map((ip) => ({address: hostCIDR(ip)}))
+      return source.ips.map((ip) => ({address: hostCIDRText(ip)}))
     case 'ipAddrs': {
       const previous = await getEndpoint(new ResourceClient(ctx.backend), ctx.ids)
       const nets = (previous?.spec as {ipNetworks?: unknown} | undefined)?.ipNetworks
@@ -128,7 +129,7 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
     const source = addressSource(ctx.conf, pod.annotations)
     checkFloatingIPs(ctx.conf, pod.annotations)
     const assigned = await podAddresses(ctx, source)
-    const addresses = assigned.map((ip) => hostCIDR(ip.address))
+    const addresses = assigned.map((ip) => hostCIDRText(ip.address))
     const hostVeth = hostVethName(ids)
     log.info('assigned addresses', {workload: wepName(ids), addresses, source: source.kind, ms: Date.now() - started})
     let plumbing = false
@@ -236,7 +237,7 @@ function prevResultAddresses(conf: NetConf, env: CniEnv): string[] {
 
 /** CHECK: the interfaces, routes, endpoint and IPAM allocation prevResult describes all exist. */
 export async function cmdCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<void> {
-  const expected = prevResultAddresses(conf, env).map(hostCIDR)
+  const expected = prevResultAddresses(conf, env).map(hostCIDRText)
   await withContext(conf, env, deps, async (ctx) => {
     const {ids} = ctx
     const hostVeth = hostVethName(ids)

@@ -64,8 +64,3 @@ export function decodeResult(value: unknown): DecodedResult | undefined {
   return {interfaces, ips}
 }
 
-/** The single-address CIDR of an assigned address (`10.0.0.5/26` → `10.0.0.5/32`), as pods and routes use it. */
-export function hostCIDR(address: string): string {
-  const ip = address.split('/')[0] ?? address
-  return `${ip}/${ip.includes(':') ? 128 : 32}`
-}

@@ -5,9 +5,10 @@ import type {CniEnv} from '../../src/cni/config.js'
 import {buildWorkloadEndpoint} from '../../src/cni/endpoint.js'
 import {CniError, asCniError} from '../../src/cni/errors.js'
 import {goTimeString} from '../../src/api/gotime.js'
+import {hostCIDRText} from '../../src/api/net.js'
 import {allocationAttrs, resolvePools} from '../../src/cni/ipam.js'
 import {hostVethName, ipamHandleID, k8sHostVethName, wepName, workloadIdentifiers} from '../../src/cni/names.js'
-import {decodeResult, encodeResult, hostCIDR, versionInfo} from '../../src/cni/result.js'
+import {decodeResult, encodeResult, versionInfo} from '../../src/cni/result.js'
 import {DatastoreError} from '../../src/api/errors.js'
 
 const env = (args: Record<string, string>): CniEnv => ({command: 'ADD', containerID: 'a1b2c3d4e5f6a7b8', netns: '/var/run/netns/x', ifName: 'eth0', args, path: []})
@@ -117,8 +118,8 @@ describe('results', () => {
   })
 
   it('turns block-prefixed assignments into host routes', () => {
-    expect(hostCIDR('10.0.0.5/26')).toBe('10.0.0.5/32')
-    expect(hostCIDR('fd00::5/122')).toBe('fd00::5/128')
+    expect(hostCIDRText('10.0.0.5/26')).toBe('10.0.0.5/32')
+    expect(hostCIDRText('fd00::5/122')).toBe('fd00::5/128')
   })
 
   it('reports the versions it speaks', () => {

@@ -6,6 +6,7 @@
 import {ParsingDatastoreEntryError} from '../../api/errors.js'
 import {convertK8sNetworkPolicy, convertK8sUID, type K8sNetworkPolicy} from '../../api/k8s-networkpolicy.js'
 import {POLICY_KINDS} from '../../api/kinds.js'
+import {hostCIDRText} from '../../api/net.js'
 import type {ObjectMeta, OwnerReference, Resource} from '../../api/resource.js'
 import type {KubeMeta, KubeObject} from './client.js'
 import {
@@ -528,9 +529,9 @@ export function podIsWorkload(pod: KubeObject): boolean {
   return !podSpec(pod).hostNetwork && Boolean(podSpec(pod).nodeName)
 }
 
-function hostCIDR(ip: string): string {
-  if (ip.includes('/')) return ip
-  return ip.includes(':') ? `${ip}/128` : `${ip}/32`
+/** A pod IP as an endpoint network: a bare address becomes its /32 or /128, a CIDR (as in Calico's annotations) is kept. */
+function podIPCIDR(ip: string): string {
+  return ip.includes('/') ? ip : hostCIDRText(ip)
 }
 
 function podIPs(pod: KubeObject): string[] {
@@ -561,7 +562,7 @@ export function podToWorkloadEndpoint(pod: KubeObject, interfacePrefix = 'cali')
   const a = pod.metadata.annotations ?? {}
   const labels: Record<string, string> = {...pod.metadata.labels, 'projectcalico.org/namespace': ns, 'projectcalico.org/orchestrator': 'k8s'}
   if (sa !== '' && sa.length < 63) labels['projectcalico.org/serviceaccount'] = sa
-  const ips = podFinished(pod) ? [] : podIPs(pod).map((ip) => hostCIDR(ip.trim()))
+  const ips = podFinished(pod) ? [] : podIPs(pod).map((ip) => podIPCIDR(ip.trim()))
   const ports: JsonObject[] = []
   for (const c of [...(spec0.containers ?? []), ...(spec0.initContainers ?? [])]) {
     for (const p of c.ports ?? []) {
