@@ -12,6 +12,7 @@ import {isList, toGoJSONShape, type FieldOrderer, type Result} from './goshape.j
 import {marshalIndentJSON} from './json.js'
 import {tabwrite} from './tabwriter.js'
 import {marshalYAML} from './yaml.js'
+import {sortTiers} from '../tiers.js'
 
 export type {Result} from './goshape.js'
 export {joinAndTruncate} from './columns.js'
@@ -93,7 +94,7 @@ export function colorEnabled(stream: {isTTY?: boolean}, env: Record<string, stri
  */
 export async function formatResources(results: Result[], format: string | OutputFormat, ctx: FormatContext = {}): Promise<string> {
   const fmt = typeof format === 'string' ? parseOutputFormat(format) : format
-  const rs = results.map(sortTiers)
+  const rs = results.map(sortTierList)
   switch (fmt.type) {
     case 'ps':
     case 'wide':
@@ -126,21 +127,8 @@ async function readTemplateFile(p: string): Promise<string> {
   }
 }
 
-function sortTiers(r: Result): Result {
-  if (!isList(r) || r.kind !== 'TierList') return r
-  const order = (t: Resource): number | undefined => {
-    const o = (t.spec as {order?: unknown} | undefined)?.order
-    return typeof o === 'number' ? o : undefined
-  }
-  // Array.prototype.sort is stable, like Go's sort.SliceStable.
-  const items = [...r.items].sort((a, b) => {
-    const oa = order(a)
-    const ob = order(b)
-    if (oa === undefined) return ob === undefined ? 0 : 1
-    if (ob === undefined) return -1
-    return oa - ob
-  })
-  return {...r, items}
+function sortTierList(r: Result): Result {
+  return isList(r) && r.kind === 'TierList' ? {...r, items: sortTiers(r.items)} : r
 }
 
 /** calicoctl's `config "asnumber"`: looked up once, only when needed. */

@@ -12,6 +12,7 @@ import type {ResourceClient} from '../../datastore/client.js'
 import {mergeMetadataForUpdate, prepareMetadataForCreate} from './metadata.js'
 import {strategicMergePatch, type Json} from './patch.js'
 import {sleep} from '../../lib/sleep.js'
+import {sortTiers} from '../tiers.js'
 
 /** How often replace re-reads and retries after a concurrent update, and how long it waits between tries. */
 export interface RetryPolicy {
@@ -125,13 +126,4 @@ export class ResourceManager {
       throw new Error(`updating existing resource: ${(err as Error).message}`)
     }
   }
-}
-
-/** Tiers list in policy evaluation order: ascending spec.order, tiers without an order last. */
-export function sortTiers(items: Resource[]): Resource[] {
-  const order = (t: Resource): number => {
-    const o = (t.spec as {order?: unknown} | undefined)?.order
-    return typeof o === 'number' ? o : Number.POSITIVE_INFINITY
-  }
-  return [...items].sort((a, b) => order(a) - order(b))
 }
