@@ -1,7 +1,7 @@
 // Micro-batching of conditional puts (creates and compare-and-swap updates) into etcd transactions.
 //
-// A bulk `calicoctl apply` issues thousands of independent conditional writes; one transaction each costs a
-// round trip and a raft commit apiece. Writes submitted in the same event-loop turn are committed together as
+// A bulk `calicoctl apply` issues thousands of independent conditional writes, and a transaction per write
+// costs a round trip and a raft commit each time. Writes submitted in the same event-loop turn are committed together as
 // one transaction (If: every write's condition; Then: every put; Else: a get of every key). When the
 // transaction fails, the gets tell exactly which conditions failed, at the same revision: those writes get
 // their own answer (whether the key exists, for the caller's error), and the rest are committed again as a
