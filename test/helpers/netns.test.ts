@@ -1,6 +1,6 @@
 // The shared namespace helper itself (root only): names, removal on destroy and on exit, the stale sweep, and the
 // listen/probe scripts over a node with two pods.
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -41,6 +41,27 @@ describe.skipIf(why !== undefined)('test/helpers/netns.ts', () => {
     run.destroy()
     expect(listed()).not.toContain(ns)
     expect(() => new NetnsRun('Bad-Tag')).toThrow('netns run tag must be 2-4 lowercase letters')
+  })
+
+  it('adopts namespaces and processes the caller made itself, and forgets released ones', () => {
+    const run = new NetnsRun('vt')
+    runs.push(run)
+    expect(() => run.adoptNetns('vt-1-abcdef-other')).toThrow('is not under this run')
+    const adopted = `${run.prefix}-own`
+    const released = `${run.prefix}-gone`
+    stray.push(released)
+    for (const ns of [adopted, released]) {
+      run.adoptNetns(ns)
+      ip('netns', 'add', ns)
+    }
+    run.releaseNetns(released)
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
+    run.adopt(child)
+    const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)))
+    run.destroy()
+    expect(listed()).not.toContain(adopted)
+    expect(listed()).toContain(released)
+    return expect(exited).resolves.toBe('SIGKILL')
   })
 
   it('sweeps namespaces of dead runs only', () => {

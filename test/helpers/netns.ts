@@ -187,8 +187,7 @@ export class NetnsRun {
   /** Creates the namespace `<prefix>-<suffix>` with its loopback up; returns its name. */
   addNetns(suffix: string): string {
     const name = `${this.prefix}-${suffix}`
-    // Registered before creation so a half-made namespace is still removed.
-    this.namespaces.push(name)
+    this.adoptNetns(name)
     ip('netns', 'add', name)
     ip('-n', name, 'link', 'set', 'lo', 'up')
     return name
@@ -235,9 +234,30 @@ export class NetnsRun {
    */
   spawnIn(ns: string, argv: readonly string[], opts: {env?: NodeJS.ProcessEnv; stdio?: StdioOptions} = {}): ChildProcess {
     const child = spawn('ip', ['netns', 'exec', ns, ...argv], {stdio: opts.stdio ?? ['pipe', 'pipe', 'inherit'], env: opts.env ?? process.env})
+    this.adopt(child)
+    return child
+  }
+
+  /** Makes a process the caller started one of this run's: destroy() (and the exit hooks) kill it. */
+  adopt(child: ChildProcess): void {
     this.children.add(child)
     child.once('exit', () => this.children.delete(child))
-    return child
+  }
+
+  /**
+   * Registers the namespace `name` (it must start with the run's prefix) that the caller creates itself, for one
+   * thing without blocking the event loop: destroy() and the exit hooks delete it like the run's own. Call it before
+   * creating the namespace, so a half-made one is removed too.
+   */
+  adoptNetns(name: string): void {
+    if (!name.startsWith(`${this.prefix}-`)) throw new Error(`namespace ${name} is not under this run's prefix ${this.prefix}`)
+    this.namespaces.push(name)
+  }
+
+  /** Forgets a namespace the caller has deleted itself. */
+  releaseNetns(name: string): void {
+    const i = this.namespaces.indexOf(name)
+    if (i >= 0) this.namespaces.splice(i, 1)
   }
 
   /** Listens on `ports` in `ns` (TCP, plus UDP echo when `udp`); resolves once every socket is bound. */
