@@ -29,7 +29,8 @@ import {IPAMClient} from '../../src/ipam/index.js'
 import {startEtcd, type EtcdInstance} from '../helpers/etcd.js'
 import {startServer} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
-import {NETNS_PREFIX, sweepStaleNamespaces, trackDir, trackNetns, trackProcess, untrackDir, untrackNetns} from './cleanup.js'
+import {NetnsRun} from '../helpers/netns.js'
+import {trackDir, untrackDir} from './cleanup.js'
 import {pluginCommand, warmCommand, type PluginKind} from './plugin.js'
 import {ECHO_SERVER, PROBE, RELAY_IN_NODE, RELAY_ON_HOST} from './scripts.js'
 
@@ -154,12 +155,12 @@ async function must(argv: readonly string[], input?: string): Promise<string> {
   return r.stdout
 }
 
-/** Starts a long-running helper and resolves once it printed `ready`. Killed on destroy or exit. */
-function startHelper(argv: readonly string[], what: string, timeoutMs = 15_000): Promise<ChildProcess> {
+/** Starts a long-running helper and resolves once it printed `ready`. A process of `run`: killed on destroy or exit. */
+function startHelper(run: NetnsRun, argv: readonly string[], what: string, timeoutMs = 15_000): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const [cmd, ...args] = argv
     const child = spawn(cmd ?? '', args, {stdio: ['pipe', 'pipe', 'pipe']})
-    trackProcess(child)
+    run.adopt(child)
     let out = ''
     let err = ''
     const t = setTimeout(() => {
@@ -193,14 +194,12 @@ export class Lab {
   readonly ipam: IPAMClient
   readonly nodes: LabNode[] = []
   readonly pods = new Set<LabPod>()
-  private readonly processes: ChildProcess[] = []
-  private readonly namespaces: string[] = []
   private podSeq = 0
   private destroyed = false
 
   private constructor(
-    /** `clab-<pid>-<run>`: every namespace name starts with it. */
-    readonly prefix: string,
+    /** The lab's namespaces and processes (names `clab-<pid>-<hex6>-…`), removed by destroy() and on exit. */
+    private readonly run: NetnsRun,
     readonly dir: string,
     readonly datastore: LabDatastore,
     readonly network: string,
@@ -216,6 +215,11 @@ export class Lab {
     this.ipam = new IPAMClient(backend)
   }
 
+  /** `clab-<pid>-<hex6>`: every namespace name starts with it. */
+  get prefix(): string {
+    return this.run.prefix
+  }
+
   /** The lab's etcd as the host namespace (this process) reaches it; undefined for the embedded datastore. */
   get hostEtcdEndpoints(): string | undefined {
     return this.etcd?.endpoints
@@ -223,8 +227,9 @@ export class Lab {
 
   /** Creates the fabric namespace (a bridge nodes attach to) and the datastore. */
   static async start(opts: LabOptions = {}): Promise<Lab> {
-    sweepStaleNamespaces()
-    const prefix = `${NETNS_PREFIX}-${process.pid}-${randomBytes(3).toString('hex')}`
+    // The shared NetnsRun also sweeps namespaces left by killed runs (the first time one is made).
+    const run = new NetnsRun('clab')
+    const prefix = run.prefix
     const dir = mkdtempSync(join(tmpdir(), `${prefix}-`))
     trackDir(dir)
     const datastore = opts.datastore ?? 'embedded'
@@ -248,10 +253,11 @@ export class Lab {
       await apiServer?.stop()
       rmSync(dir, {recursive: true, force: true})
       untrackDir(dir)
+      run.destroy()
       throw err
     }
     const fabric = `${prefix}-fabric`
-    const lab = new Lab(prefix, dir, datastore, opts.network ?? 'k8s-pod-network', opts.mtu ?? 1450, fabric, backend, etcd, apiServer)
+    const lab = new Lab(run, dir, datastore, opts.network ?? 'k8s-pod-network', opts.mtu ?? 1450, fabric, backend, etcd, apiServer)
     try {
       await lab.addNetns(fabric)
       await lab.inNs(fabric, ['ip', 'link', 'set', 'lo', 'up'])
@@ -265,8 +271,7 @@ export class Lab {
   }
 
   private async addNetns(name: string): Promise<void> {
-    trackNetns(name)
-    this.namespaces.push(name)
+    this.run.adoptNetns(name)
     await must(['ip', 'netns', 'add', name])
   }
 
@@ -314,10 +319,8 @@ export class Lab {
     const remote = this.etcd ? {url: this.etcd.endpoints, inNode: ETCD_PORT_IN_NODE} : this.apiServer ? {url: this.apiServer.url, inNode: API_PORT_IN_NODE} : undefined
     if (remote) {
       const sock = join(this.dir, `datastore-${index}.sock`)
-      this.processes.push(await startHelper([process.execPath, '-e', RELAY_ON_HOST, sock, new URL(remote.url).port], `datastore relay (host side) for ${name}`))
-      this.processes.push(
-        await startHelper(['ip', 'netns', 'exec', netns, process.execPath, '-e', RELAY_IN_NODE, String(remote.inNode), sock], `datastore relay in ${name}`),
-      )
+      await startHelper(this.run, [process.execPath, '-e', RELAY_ON_HOST, sock, new URL(remote.url).port], `datastore relay (host side) for ${name}`)
+      await startHelper(this.run, ['ip', 'netns', 'exec', netns, process.execPath, '-e', RELAY_IN_NODE, String(remote.inNode), sock], `datastore relay in ${name}`)
     }
     if (this.etcd) node.etcdEndpoints = `http://127.0.0.1:${ETCD_PORT_IN_NODE}`
     if (this.apiServer) {
@@ -469,14 +472,12 @@ export class Lab {
 
   async removeNetns(name: string): Promise<void> {
     await execArgv(['ip', 'netns', 'delete', name])
-    untrackNetns(name)
-    const i = this.namespaces.indexOf(name)
-    if (i >= 0) this.namespaces.splice(i, 1)
+    this.run.releaseNetns(name)
   }
 
   /** Starts TCP and UDP echo servers on `port` in a pod or node namespace; they stop with the lab. */
   async serve(where: {netns: string; name: string}, port: number): Promise<void> {
-    this.processes.push(await startHelper(['ip', 'netns', 'exec', where.netns, process.execPath, '-e', ECHO_SERVER, String(port)], `echo server in ${where.name}`))
+    await startHelper(this.run, ['ip', 'netns', 'exec', where.netns, process.execPath, '-e', ECHO_SERVER, String(port)], `echo server in ${where.name}`)
   }
 
   /** Probes from inside a pod or node namespace; one boolean per target, in order. */
@@ -487,16 +488,15 @@ export class Lab {
 
   /** Registers a long-running process of the caller's (e.g. a node agent): killed by destroy(), and on exit. */
   adopt(child: ChildProcess): void {
-    trackProcess(child)
-    this.processes.push(child)
+    this.run.adopt(child)
   }
 
   /** Removes everything the lab made. Idempotent; safe after a partial start. */
   async destroy(): Promise<void> {
     if (this.destroyed) return
     this.destroyed = true
-    for (const p of this.processes) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
-    for (const ns of [...this.namespaces].reverse()) await this.removeNetns(ns)
+    // Kills the processes, then deletes the namespaces newest first (pods before their node, nodes before the fabric).
+    this.run.destroy()
     await this.backend.close().catch(() => undefined)
     await this.etcd?.stop()
     await this.apiServer?.stop()
