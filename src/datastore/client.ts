@@ -82,10 +82,6 @@ function info(kind: string): KindInfo {
   return i
 }
 
-function clone<T>(v: T): T {
-  return structuredClone(v)
-}
-
 function keyOf(res: Resource): Key {
   const key: Key = {kind: res.kind, name: res.metadata.name ?? ''}
   if (res.metadata.namespace) key.namespace = res.metadata.namespace
@@ -437,7 +433,8 @@ export class ResourceClient {
 
   /** Defaults, kind-specific naming and validation, on a copy stamped with apiVersion/kind. */
   private prepare(input: Resource, i: KindInfo): Resource {
-    let res: Resource = clone({...input, apiVersion: API_VERSION, kind: i.kind})
+    // Only metadata changes before applyDefaults, whose result shares nothing with its input: no deep copy needed.
+    let res: Resource = {...input, apiVersion: API_VERSION, kind: i.kind, metadata: {...input.metadata}}
     res.metadata ??= {}
     delete res.metadata.selfLink
     if (i.namespaced && !res.metadata.namespace) {
