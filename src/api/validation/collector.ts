@@ -4,6 +4,7 @@
 // `spec.ingress[0].action`). CRD rules run only when the collector is in CRD mode (Calico enables them for etcd).
 
 import type {ErroredField} from '../errors.js'
+import {isObject} from '../json.js'
 
 export type Obj = Readonly<Record<string, unknown>>
 
@@ -127,9 +128,8 @@ export function at(path: string, i: number): string {
   return `${path}[${i}]`
 }
 
-export function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
+/** src/api/json.ts's isObject, narrowing to the read-only Obj: validation never writes what it checks. */
+export const isObj: (v: unknown) => v is Obj = isObject
 
 // Typed reads of decoded JSON. A value of the wrong type is reported and treated as absent, so later rules
 // never see it; `undefined` and `null` both mean "not set" (Go's zero value after decoding).
