@@ -81,9 +81,12 @@ interface EndpointChains {
   refs: ChainRef[]
 }
 
-/** Endpoint chains by (settings, endpoint) signature; bounded, cleared wholesale when full. */
+/**
+ * Endpoint chains by (settings, endpoint) signature. Entries of endpoints that changed or left pile up, so it is
+ * cleared wholesale once it is several times the size of the current table's endpoint list.
+ */
 const endpointChainCache = new Map<string, EndpointChains>()
-const ENDPOINT_CACHE_LIMIT = 20_000
+const ENDPOINT_CACHE_SLACK = 1000
 /** The same by endpoint object (the calculator reuses unchanged ones), which spares building the signature. */
 const endpointChainsByObject = new WeakMap<LocalEndpoint, {settingsKey: string; entry: EndpointChains}>()
 
@@ -108,7 +111,8 @@ class Builder {
     this.families = s.ipv6Support ? [4, 6] : [4]
     this.ruleOpts = {families: this.families, logPrefix: s.logPrefix, denyAction: s.denyAction}
     this.dropOpts = {...this.ruleOpts, denyAction: 'drop'}
-    this.settingsKey = JSON.stringify(s)
+    // Part of every endpoint's cache key: interned so that each key carries a few characters, not the settings.
+    this.settingsKey = internKey(JSON.stringify(s))
     this.ruleOptsKey = internKey(JSON.stringify(this.ruleOpts))
     this.dropOptsKey = internKey(JSON.stringify(this.dropOpts))
   }
@@ -353,7 +357,7 @@ class Builder {
       } finally {
         this.recording = undefined
       }
-      if (endpointChainCache.size >= ENDPOINT_CACHE_LIMIT) endpointChainCache.clear()
+      if (endpointChainCache.size >= 4 * this.state.endpoints.length + ENDPOINT_CACHE_SLACK) endpointChainCache.clear()
       endpointChainCache.set(sig, entry)
     }
     endpointChainsByObject.set(ep, {settingsKey: this.settingsKey, entry})
