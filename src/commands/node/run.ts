@@ -3,12 +3,13 @@ import {Flags} from '@oclif/core'
 import {runAgent} from '../../agent/agent.js'
 import {NodeRunError, parseASNumber, resolveAddress} from '../../agent/addresses.js'
 import {hostInterfaces, nodeHostname, sourceAddressFor} from '../../agent/host.js'
-import {createAgentLogger, isAgentLogLevel} from '../../agent/log.js'
+import {createAgentLogger} from '../../agent/log.js'
 import {CalicoCommand, configFlag, UsageError} from '../../cli/base-command.js'
 import {loadConfig} from '../../cli/config.js'
 import {ResourceDoesNotExistError} from '../../api/errors.js'
 import type {Node} from '../../api/types/endpoints.js'
 import {openBackend} from '../../datastore/factory.js'
+import {isLogLevel} from '../../lib/logrus.js'
 
 export default class NodeRun extends CalicoCommand {
   static override summary = 'Run the Calico node agent in the foreground.'
@@ -37,7 +38,7 @@ SIGTERM/SIGINT, for systemd or a DaemonSet. Stopping leaves the programmed rules
     // The agent logs at info unless -l/--log-level was given (calicoctl's own default, panic, would hide everything).
     const explicit = this.argv.some((a) => a === '-l' || a.startsWith('--log-level') || /^-l./.test(a))
     const level = explicit ? flags['log-level'].toLowerCase() : 'info'
-    if (!isAgentLogLevel(level)) throw new UsageError(`unknown log level: ${flags['log-level']}`)
+    if (!isLogLevel(level)) throw new UsageError(`unknown log level: ${flags['log-level']}`)
     const logger = createAgentLogger(level)
     if (!/^(none|bird)$/.test(flags.backend)) this.fail(`error executing command: unknown backend '${flags.backend}'`)
     if (flags.backend === 'bird') logger.info('BGP (BIRD) is not part of this agent; routes to local workloads are programmed, peering is not')
