@@ -22,6 +22,19 @@ export function selectorSetId(expr: string): string {
   return parseSelector(expr).uniqueId()
 }
 
+/**
+ * Rule selectors repeat across policies (every policy allowing "app == frontend" has one), and scoping, printing and
+ * re-parsing them is most of a rule's parse: results are remembered by their inputs. Bounded; cleared when full.
+ */
+const entitySelectorCache = new Map<string, Readonly<EntitySelectors>>()
+const ENTITY_SELECTOR_CACHE_LIMIT = 50_000
+
+interface EntitySelectors {
+  positive: string
+  negative?: string
+  folded: string
+}
+
 function present(s: string | undefined): s is string {
   return s !== undefined && s.trim() !== ''
 }
@@ -31,13 +44,25 @@ function present(s: string | undefined): s is string {
  * `negative` the rule's notSelector (unscoped, as Calico keeps it), `folded` the single selector
  * `positive && !negative` that Felix's RuleScanner uses when both exist ('all()' when neither does).
  */
-export function entitySelectors(entity: EntityRule, policyNamespace: string | undefined): {positive: string; negative?: string; folded: string} {
+export function entitySelectors(entity: EntityRule, policyNamespace: string | undefined): Readonly<EntitySelectors> {
+  // Every field entityRuleSelector reads, and the namespace it scopes to.
+  const key = JSON.stringify([policyNamespace ?? null, entity.selector, entity.notSelector, entity.namespaceSelector, entity.serviceAccounts])
+  let cached = entitySelectorCache.get(key)
+  if (!cached) {
+    cached = computeEntitySelectors(entity, policyNamespace)
+    if (entitySelectorCache.size >= ENTITY_SELECTOR_CACHE_LIMIT) entitySelectorCache.clear()
+    entitySelectorCache.set(key, cached)
+  }
+  return cached
+}
+
+function computeEntitySelectors(entity: EntityRule, policyNamespace: string | undefined): EntitySelectors {
   const positive = entityRuleSelector(entity, policyNamespace)
   const negative = present(entity.notSelector) ? canonical(entity.notSelector) : undefined
   let folded: string
   if (positive !== '') folded = canonical(negative ? `(${positive}) && !(${negative})` : positive)
   else folded = negative ? canonical(`!(${negative})`) : 'all()'
-  const out: {positive: string; negative?: string; folded: string} = {positive: positive === '' ? '' : canonical(positive), folded}
+  const out: EntitySelectors = {positive: positive === '' ? '' : canonical(positive), folded}
   if (negative !== undefined) out.negative = negative
   return out
 }
