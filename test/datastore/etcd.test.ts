@@ -12,6 +12,7 @@ import type {DatastoreConfig} from '../../src/datastore/config.js'
 import {EtcdBackend} from '../../src/datastore/etcd/backend.js'
 import {openBackend} from '../../src/datastore/factory.js'
 import {etcdSkipReason, startEtcd, type EtcdInstance, type EtcdTlsFiles} from '../helpers/etcd.js'
+import {freePort} from '../helpers/ports.js'
 
 const skip = etcdSkipReason() !== undefined
 const fixtures = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'datastore', 'calico-etcd-rows.json'), 'utf8')) as {
@@ -162,7 +163,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
   })
 
   it('an unreachable etcd fails fast with one line naming the endpoint', async () => {
-    const port = await closedPort()
+    const port = await freePort()
     const endpoints = `http://127.0.0.1:${port}`
     const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: endpoints})
     backends.push(backend)
@@ -177,7 +178,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
   })
 
   it('with several endpoints, a dead member does not fail requests', async () => {
-    const dead = `http://127.0.0.1:${await closedPort()}`
+    const dead = `http://127.0.0.1:${await freePort()}`
     const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: `${dead},${etcd.endpoints}`})
     backends.push(backend)
     await backend.apply({kind: 'IPAMHandle', name: 'ha'}, {n: 0})
@@ -208,7 +209,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
   })
 
   it('a watch on an unreachable etcd ends with the same one-line DatastoreError', async () => {
-    const port = await closedPort()
+    const port = await freePort()
     const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: `http://127.0.0.1:${port}`})
     backends.push(backend)
     const w = backend.watch({kinds: ['IPPool']})
@@ -268,18 +269,6 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
     if (Date.now() > deadline) throw new Error('condition not reached')
     await new Promise((r) => setTimeout(r, 20))
   }
-}
-
-/** A loopback port with nothing listening. */
-async function closedPort(): Promise<number> {
-  const {createServer} = await import('node:net')
-  return new Promise((resolve) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 1))
-    })
-  })
 }
 
 describe.skipIf(skip)('etcd backend over TLS with client certificates', () => {

@@ -3,7 +3,6 @@
 // watch that loses nothing across API server restarts, dead streams and 410 Gone.
 
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
@@ -17,6 +16,7 @@ import {watchForever, type SyncEvent} from '../../src/datastore/sync.js'
 import {makeCertificates} from '../helpers/etcd.js'
 import {startServer, writeKubeconfig} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
+import {freePort} from '../helpers/ports.js'
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -33,15 +33,6 @@ async function connect(config: Omit<DatastoreConfig, 'datastoreType'>, opts: Kub
   const b = await KubernetesBackend.connect({datastoreType: 'kubernetes', ...config}, opts)
   cleanups.push(() => b.close())
   return b
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as {port: number}).port
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 function pool(name: string): Resource {

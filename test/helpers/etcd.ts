@@ -5,9 +5,9 @@
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {get as httpsGet} from 'node:https'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {freePort} from './ports.js'
 
 const ETCD = process.env.ETCD_BIN ?? '/usr/bin/etcd'
 const ETCDCTL = process.env.ETCDCTL_BIN ?? '/usr/bin/etcdctl'
@@ -49,18 +49,6 @@ export function etcdSkipReason(): string | undefined {
   if (process.env.CI === 'true') throw new Error(reason.replace('skipped', 'cannot run in CI'))
   console.warn(reason)
   return reason
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
 }
 
 const live = new Set<ChildProcess>()
