@@ -43,6 +43,22 @@ const rule = (matches: Match[], verdict?: Verdict, comment?: string, statements:
   if (comment !== undefined) r.comment = comment
   return r
 }
+/**
+ * Endpoint chains repeat the same rules (the same jump to a policy chain, "Return if policy accepted", conntrack):
+ * equal rules become one object, so each is allocated once and its text (memoised per object) computed once.
+ * Bounded; cleared when full.
+ */
+const sharedRules = new Map<string, NftRule>()
+const SHARED_RULES_LIMIT = 200_000
+const sharedRule = (matches: Match[], verdict?: Verdict, comment?: string, statements: NftRule['statements'] = []): NftRule => {
+  const r = rule(matches, verdict, comment, statements)
+  const key = JSON.stringify(r)
+  const known = sharedRules.get(key)
+  if (known) return known
+  if (sharedRules.size >= SHARED_RULES_LIMIT) sharedRules.clear()
+  sharedRules.set(key, r)
+  return r
+}
 const jump = (chain: string): Verdict => ({kind: 'jump', chain})
 const goto = (chain: string): Verdict => ({kind: 'goto', chain})
 const ACCEPT: Verdict = {kind: 'accept'}
@@ -372,16 +388,16 @@ class Builder {
 
   private endpointTemplate(ep: LocalEndpoint, emit: (name: string, rules: NftRule[]) => void): void {
     const s = this.state.settings
-    const conntrack: NftRule[] = [rule([{kind: 'ct-state', states: ['established', 'related']}], ACCEPT)]
-    if (!s.disableConntrackInvalidCheck) conntrack.push(rule([{kind: 'ct-state', states: ['invalid']}], DROP))
-    const clear = rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ACCEPT | MARK_PASS}])
+    const conntrack: NftRule[] = [sharedRule([{kind: 'ct-state', states: ['established', 'related']}], ACCEPT)]
+    if (!s.disableConntrackInvalidCheck) conntrack.push(sharedRule([{kind: 'ct-state', states: ['invalid']}], DROP))
+    const clear = sharedRule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ACCEPT | MARK_PASS}])
     if (ep.kind === 'workload') {
       const encapDrops: NftRule[] = []
       if (!s.allowVXLANPacketsFromWorkloads) {
-        encapDrops.push(rule([{kind: 'l4proto', negate: false, protos: [17]}, {kind: 'port', dir: 'dport', negate: false, ranges: [{first: s.vxlanPort, last: s.vxlanPort}]}], DROP, 'Drop VXLAN encapped packets originating in workloads'))
+        encapDrops.push(sharedRule([{kind: 'l4proto', negate: false, protos: [17]}, {kind: 'port', dir: 'dport', negate: false, ranges: [{first: s.vxlanPort, last: s.vxlanPort}]}], DROP, 'Drop VXLAN encapped packets originating in workloads'))
       }
       if (!s.allowIPIPPacketsFromWorkloads) {
-        encapDrops.push(rule([{kind: 'l4proto', negate: false, protos: [4]}], DROP, 'Drop IPinIP encapped packets originating in workloads'))
+        encapDrops.push(sharedRule([{kind: 'l4proto', negate: false, protos: [4]}], DROP, 'Drop IPinIP encapped packets originating in workloads'))
       }
       emit(endpointChainName('filter', 'tw', ep.iface), [
         ...conntrack, clear,
@@ -397,12 +413,12 @@ class Builder {
     }
     const f = (n: string): string => staticName('filter', n)
     emit(endpointChainName('filter', 'fh', ep.iface), [
-      ...conntrack, rule([], jump(f('cali-failsafe-in'))), clear,
+      ...conntrack, sharedRule([], jump(f('cali-failsafe-in'))), clear,
       ...this.policyPart('filter', ep.tiers, 'in', true),
       ...this.profilePart('filter', ep.profileIds, 'in'),
     ])
     emit(endpointChainName('filter', 'th', ep.iface), [
-      ...conntrack, rule([], jump(f('cali-failsafe-out'))), clear,
+      ...conntrack, sharedRule([], jump(f('cali-failsafe-out'))), clear,
       ...this.policyPart('filter', ep.tiers, 'out', true),
       ...this.profilePart('filter', ep.profileIds, 'out'),
     ])
@@ -413,17 +429,17 @@ class Builder {
       emit(endpointChainName('filter', 'thfw', ep.iface), [...conntrack, clear, ...this.policyPart('filter', ep.forwardTiers, 'out', true)])
     }
     if (ep.untrackedTiers.length > 0) {
-      emit(endpointChainName('raw', 'fh', ep.iface), [rule([], jump(staticName('raw', 'cali-failsafe-in'))), clear, ...this.policyPart('raw', ep.untrackedTiers, 'in', false)])
-      emit(endpointChainName('raw', 'th', ep.iface), [rule([], jump(staticName('raw', 'cali-failsafe-out'))), clear, ...this.policyPart('raw', ep.untrackedTiers, 'out', false)])
+      emit(endpointChainName('raw', 'fh', ep.iface), [sharedRule([], jump(staticName('raw', 'cali-failsafe-in'))), clear, ...this.policyPart('raw', ep.untrackedTiers, 'in', false)])
+      emit(endpointChainName('raw', 'th', ep.iface), [sharedRule([], jump(staticName('raw', 'cali-failsafe-out'))), clear, ...this.policyPart('raw', ep.untrackedTiers, 'out', false)])
     }
     emit(endpointChainName('mangle', 'th', ep.iface), [
-      ...conntrack, rule([], jump(staticName('mangle', 'cali-failsafe-out'))), clear,
+      ...conntrack, sharedRule([], jump(staticName('mangle', 'cali-failsafe-out'))), clear,
       ...this.policyPart('mangle', ep.tiers, 'out', true),
       ...this.profilePart('mangle', ep.profileIds, 'out'),
     ])
     if (ep.preDnatTiers.length > 0) {
       // Tracked like Felix's preDNAT chain: an invalid packet is dropped before failsafes and policy.
-      emit(endpointChainName('mangle', 'fh', ep.iface), [...conntrack, rule([], jump(staticName('mangle', 'cali-failsafe-in'))), clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
+      emit(endpointChainName('mangle', 'fh', ep.iface), [...conntrack, sharedRule([], jump(staticName('mangle', 'cali-failsafe-in'))), clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
     }
   }
 
@@ -433,16 +449,16 @@ class Builder {
     for (const t of tiers) {
       const pols = dir === 'in' ? t.ingressPolicies : t.egressPolicies
       if (pols.length === 0) continue
-      out.push(rule([], undefined, `Start of tier ${t.name}`, [{kind: 'mark-clear', bits: MARK_PASS}]))
+      out.push(sharedRule([], undefined, `Start of tier ${t.name}`, [{kind: 'mark-clear', bits: MARK_PASS}]))
       for (const key of pols) {
         const chain = policyChainName(layer, dir, key)
         this.referencedChain({type: 'policy', layer, name: chain, key, dir})
-        out.push(rule([M.markClear(MARK_PASS)], jump(chain)))
+        out.push(sharedRule([M.markClear(MARK_PASS)], jump(chain)))
         // Untracked allow: skip conntrack for the flow, then leave the raw chain with Accept set.
-        out.push(rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted', tracked ? [] : [{kind: 'notrack'}]))
+        out.push(sharedRule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted', tracked ? [] : [{kind: 'notrack'}]))
       }
       if (t.defaultAction === 'deny') {
-        out.push(rule([M.markClear(MARK_PASS)], this.denyFor(layer), `End of tier ${t.name}. Drop if no policies passed packet`))
+        out.push(sharedRule([M.markClear(MARK_PASS)], this.denyFor(layer), `End of tier ${t.name}. Drop if no policies passed packet`))
       }
     }
     return out
@@ -454,10 +470,10 @@ class Builder {
     for (const name of profileIds) {
       const chain = profileChainName(layer, dir, name)
       this.referencedChain({type: 'profile', layer, name: chain, profile: name, dir})
-      out.push(rule([], jump(chain)))
-      out.push(rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if profile accepted'))
+      out.push(sharedRule([], jump(chain)))
+      out.push(sharedRule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if profile accepted'))
     }
-    out.push(rule([], this.denyFor(layer), 'Drop if no profiles matched'))
+    out.push(sharedRule([], this.denyFor(layer), 'Drop if no profiles matched'))
     return out
   }
 
