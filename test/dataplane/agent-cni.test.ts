@@ -6,7 +6,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {Lab, labSkipReason, type LabNode, type LabPod} from '../lab/lab.js'
-import {AgentProcess, CALICOCTL, labUnavailable, waitFor} from './agent-lab.js'
+import {waitFor} from '../helpers/wait.js'
+import {AgentProcess, CALICOCTL, labUnavailable} from './agent-lab.js'
 
 const why = labUnavailable() ?? labSkipReason()
 if (why && process.env.CI) throw new Error(`agent CNI tests cannot run in CI: ${why}`)

@@ -4,7 +4,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {EtcdBackend} from '../../src/datastore/etcd/backend.js'
 import {etcdSkipReason, startEtcd, type EtcdInstance} from '../helpers/etcd.js'
-import {Lab, labUnavailable, waitFor, type AgentProcess} from './agent-lab.js'
+import {waitFor} from '../helpers/wait.js'
+import {Lab, labUnavailable, type AgentProcess} from './agent-lab.js'
 
 const why = labUnavailable() ?? etcdSkipReason()
 if (why && process.env.CI) throw new Error(`agent etcd tests cannot run in CI: ${why}`)

@@ -19,6 +19,7 @@ import {vethName} from '../../src/datastore/kubernetes/names.js'
 import {startServer, writeKubeconfig} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 import {NetnsRun, netnsUnavailable, type Proto} from '../helpers/netns.js'
+import {waitFor} from '../helpers/wait.js'
 import {CALICOCTL} from '../lab/agent.js'
 import {ROOT} from '../lab/plugin.js'
 import {RELAY_IN_NODE, RELAY_ON_HOST} from '../lab/scripts.js'
@@ -263,10 +264,7 @@ describe.skipIf(why !== undefined)('NetworkPolicy conformance by node run on the
     const ghost = run.spawnIn(ghostNode, [process.execPath, CALICOCTL, 'node', 'run', '--name', 'ghost', '--ip', '192.0.2.1/24', '-c', join(dir, 'calicoctl.cfg')], {stdio: ['ignore', 'pipe', 'pipe']})
     let log = ''
     for (const out of [ghost.stdout!, ghost.stderr!]) out.on('data', (b: Buffer) => (log += b.toString()))
-    const seen = async (text: string, ms: number): Promise<boolean> => {
-      for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (log.includes(text)) return true
-      return false
-    }
+    const seen = (text: string, ms: number): Promise<boolean> => waitFor(() => log.includes(text), ms, 100)
     try {
       // The log is logfmt: the node name's quotes are escaped there.
       expect(await seen('does not exist in the Kubernetes API: on the Kubernetes datastore the Calico Node is a view of the core Node', 60_000), log).toBe(true)

@@ -196,13 +196,3 @@ export class AgentProcess {
     this.child.kill(sig)
   }
 }
-
-/** Polls `fn` until it returns true or `timeoutMs` passes; returns the last result. */
-export async function waitFor(fn: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    if (await fn()) return true
-    if (Date.now() > end) return false
-    await new Promise((r) => setTimeout(r, intervalMs))
-  }
-}

@@ -8,7 +8,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {namespaceProfile, type CalcResource} from '../../src/dataplane/calc/index.js'
 import {EmbeddedBackend} from '../../src/datastore/embedded/backend.js'
 import {ALL_PODS, POD_CIDR, loadCases, parseTable, podIP, type NetpolCase} from '../unit/nft-netpol-harness.js'
-import {Lab, ROOT, labUnavailable, waitFor} from './agent-lab.js'
+import {waitFor} from '../helpers/wait.js'
+import {Lab, ROOT, labUnavailable} from './agent-lab.js'
 
 const why = labUnavailable()
 if (why && process.env.CI) throw new Error(`agent netpol tests cannot run in CI: ${why}`)

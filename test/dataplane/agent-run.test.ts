@@ -8,7 +8,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {EmbeddedBackend} from '../../src/datastore/embedded/backend.js'
 import {inNs, ip} from '../helpers/netns.js'
-import {CALICOCTL, Lab, labUnavailable, waitFor, type AgentProcess} from './agent-lab.js'
+import {waitFor} from '../helpers/wait.js'
+import {CALICOCTL, Lab, labUnavailable, type AgentProcess} from './agent-lab.js'
 
 const why = labUnavailable()
 if (why && process.env.CI) throw new Error(`agent dataplane tests cannot run in CI: ${why}`)

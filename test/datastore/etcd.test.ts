@@ -13,6 +13,7 @@ import {EtcdBackend} from '../../src/datastore/etcd/backend.js'
 import {openBackend} from '../../src/datastore/factory.js'
 import {etcdSkipReason, startEtcd, type EtcdInstance, type EtcdTlsFiles} from '../helpers/etcd.js'
 import {freePort} from '../helpers/ports.js'
+import {waitFor} from '../helpers/wait.js'
 
 const skip = etcdSkipReason() !== undefined
 const fixtures = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'datastore', 'calico-etcd-rows.json'), 'utf8')) as {
@@ -248,7 +249,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
     })()
     try {
       const second = await b.update({kind: 'IPAMHandle', name: 'h'}, {n: 1}, first.revision)
-      await waitFor(() => seen.length === 1)
+      expect(await waitFor(() => seen.length === 1, 5000, 20)).toBe(true)
       await etcd.halt()
       await expect(b.get({kind: 'IPAMHandle', name: 'h'})).rejects.toBeInstanceOf(DatastoreError)
       await etcd.restart()
@@ -262,14 +263,6 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
     }
   })
 })
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not reached')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 describe.skipIf(skip)('etcd backend over TLS with client certificates', () => {
   let etcd: EtcdInstance
