@@ -24,6 +24,7 @@ import {
 } from '../../src/api/k8s-networkpolicy.js'
 import {entityRuleSelector, parseSelector, validateSelector, type Labels} from '../../src/api/selector.js'
 import type {NetworkPolicy} from '../../src/api/types.js'
+import {parseTable} from './nft-netpol-harness.js'
 
 const UID = '30316465-6365-4463-ad63-3564622d3638'
 const ORCH = "projectcalico.org/orchestrator == 'k8s'"
@@ -633,16 +634,6 @@ function portMatches(p: number | string, probe: Probe): boolean {
   return named !== undefined && named.port === probe.port && named.protocol === probe.protocol
 }
 
-function parseTable(text: string): Map<string, boolean> {
-  const lines = text.trim().split('\n').map((l) => l.trim().split(/\s+/))
-  const columns = lines[0].slice(1)
-  const cells = new Map<string, boolean>()
-  for (const row of lines.slice(1)) {
-    row.slice(1).forEach((cell, i) => cells.set(`${row[0]}->${columns[i]}`, cell === '.'))
-  }
-  return cells
-}
-
 const caseFiles = readdirSync(casesDir).filter((f) => f.endsWith('.yaml')).sort()
 
 describe('netpol conformance cases evaluated on the converted policies', () => {
@@ -662,7 +653,7 @@ describe('netpol conformance cases evaluated on the converted policies', () => {
         for (const from of PODS) {
           for (const to of PODS) {
             const ok = cluster.allowed(from, to, 'Egress', probe) && cluster.allowed(to, from, 'Ingress', probe)
-            if (ok !== expected.get(`${from}->${to}`)) wrong.push(`${from}->${to} expected ${expected.get(`${from}->${to}`) ? 'allow' : 'deny'}`)
+            if (ok !== expected.get(`${from}>${to}`)) wrong.push(`${from}->${to} expected ${expected.get(`${from}>${to}`) ? 'allow' : 'deny'}`)
           }
         }
         expect(wrong, `${c.id} / ${step.name} / ${probe.protocol} ${probe.port}`).toEqual([])
