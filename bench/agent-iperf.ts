@@ -4,7 +4,7 @@
 // the table and is stopped (the rules stay); then iperf3 runs alternately without our table and with the agent's
 // table restored from its own listing, ROUNDS times each, and the medians are compared. Root and iperf3 only.
 // Run: npm run build && npm run bench:build && node build/bench/agent-iperf.js
-import {execFileSync, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {median} from './lib.js'
 import {BenchStore, NAMESPACE, NODE, V3, requireRoot, scaleFromEnv, scaleResources, startAgent, workloadEndpoint, type RunningAgent} from './agent-scale.js'
 import {NetnsRun, inNs} from '../test/helpers/netns.js'
@@ -56,8 +56,7 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
   } finally {
     await agent?.stop()
   }
-  // A few MB of listing: more than execFileSync's default buffer.
-  const table = execFileSync('ip', ['netns', 'exec', nodeNs, 'nft', '-s', 'list', 'table', 'inet', DEFAULT_TABLE_NAME], {encoding: 'utf8', maxBuffer: 1 << 28})
+  const table = inNs(nodeNs, 'nft', ['-s', 'list', 'table', 'inet', DEFAULT_TABLE_NAME])
   const rules = (table.match(/\n\t\t[^\n]*(accept|drop|return|jump|goto)/g) ?? []).length
   const removeTable = (): void => void inNs(nodeNs, 'nft', ['delete', 'table', 'inet', DEFAULT_TABLE_NAME])
   const restoreTable = (): void => void inNs(nodeNs, 'nft', ['-f', '-'], table)

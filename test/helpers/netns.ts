@@ -23,9 +23,12 @@ export function ip(...args: string[]): string {
   return execFileSync('ip', args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
 }
 
-/** Runs `cmd args` inside namespace `ns` (optionally feeding `input`); returns stdout, throws when it fails. */
+/**
+ * Runs `cmd args` inside namespace `ns` (optionally feeding `input`); returns stdout, throws when it fails. Output of
+ * up to 256 MiB is read (a large nft table listing is several MB, beyond execFileSync's default of 1 MiB).
+ */
 export function inNs(ns: string, cmd: string, args: readonly string[], input?: string): string {
-  return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], {encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe']})
+  return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], {encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 28})
 }
 
 /** As inNs, without blocking the event loop (for work that overlaps other processes the test talks to). */
