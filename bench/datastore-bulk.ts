@@ -12,6 +12,7 @@ import type {Backend} from '../src/datastore/backend.js'
 import {EmbeddedBackend} from '../src/datastore/embedded/backend.js'
 import {EtcdBackend} from '../src/datastore/etcd/backend.js'
 import {etcdSkipReason, startEtcd} from '../test/helpers/etcd.js'
+import {policyKey, policyValue} from './lib.js'
 
 const count = Number(process.argv[2] ?? 5000)
 
@@ -22,16 +23,6 @@ interface Row {
   perSecond: number
 }
 
-function policy(i: number): Record<string, unknown> {
-  const name = `np-${String(i).padStart(6, '0')}`
-  return {
-    apiVersion: 'projectcalico.org/v3',
-    kind: 'NetworkPolicy',
-    metadata: {name, namespace: `ns-${i % 10}`, labels: {'projectcalico.org/tier': 'default'}},
-    spec: {tier: 'default', order: 100, selector: `app == "a${i}"`, types: ['Ingress'], ingress: [{action: 'Allow', protocol: 'TCP', destination: {ports: [80, 443]}}]},
-  }
-}
-
 async function time(rows: Row[], backend: string, step: string, n: number, fn: () => Promise<void>): Promise<void> {
   const start = performance.now()
   await fn()
@@ -40,14 +31,13 @@ async function time(rows: Row[], backend: string, step: string, n: number, fn: (
 }
 
 async function run(name: string, b: Backend, rows: Row[]): Promise<void> {
-  const key = (i: number) => ({kind: 'NetworkPolicy', namespace: `ns-${i % 10}`, name: `np-${String(i).padStart(6, '0')}`})
   const seq = Math.min(count, 1000)
   await time(rows, name, `create ${seq} sequentially`, seq, async () => {
-    for (let i = 0; i < seq; i++) await b.create(key(i), policy(i))
+    for (let i = 0; i < seq; i++) await b.create(policyKey(i), policyValue(i))
   })
   await time(rows, name, `apply ${count} (64 in flight)`, count, async () => {
     for (let i = 0; i < count; i += 64) {
-      await Promise.all(Array.from({length: Math.min(64, count - i)}, (_, j) => b.apply(key(i + j), policy(i + j))))
+      await Promise.all(Array.from({length: Math.min(64, count - i)}, (_, j) => b.apply(policyKey(i + j), policyValue(i + j))))
     }
   })
   await time(rows, name, `list ${count}`, count, async () => {
@@ -59,7 +49,7 @@ async function run(name: string, b: Backend, rows: Row[]): Promise<void> {
   await time(rows, name, `watch ${count} updates (write + deliver)`, count, async () => {
     const writes = (async () => {
       for (let i = 0; i < count; i += 64) {
-        await Promise.all(Array.from({length: Math.min(64, count - i)}, (_, j) => b.apply(key(i + j), policy(i + j))))
+        await Promise.all(Array.from({length: Math.min(64, count - i)}, (_, j) => b.apply(policyKey(i + j), policyValue(i + j))))
       }
     })()
     let seen = 0

@@ -17,24 +17,14 @@ import {spawn} from 'node:child_process'
 import {Agent, request} from 'node:http'
 import {loadavg} from 'node:os'
 import {createInterface} from 'node:readline'
-import type {Key} from '../src/datastore/backend.js'
 import {KubernetesBackend} from '../src/datastore/kubernetes/backend.js'
-import {median} from './lib.js'
+import {median, policyKey, policyValue} from './lib.js'
 
 const count = Number(process.argv[2] ?? 5000)
 const rounds = Number(process.argv[3] ?? 15)
 const inFlight = 64
 const pageSize = 500
 
-function policy(i: number): Record<string, unknown> {
-  const name = `np-${String(i).padStart(6, '0')}`
-  return {
-    apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy',
-    metadata: {name, namespace: `ns-${i % 10}`, labels: {'projectcalico.org/tier': 'default'}},
-    spec: {tier: 'default', order: 100, selector: `app == "a${i}"`, types: ['Ingress'], ingress: [{action: 'Allow', protocol: 'TCP', destination: {ports: [80, 443]}}]},
-  }
-}
-const key = (i: number): Key => ({kind: 'NetworkPolicy', namespace: `ns-${i % 10}`, name: `np-${String(i).padStart(6, '0')}`})
 
 async function startServer(): Promise<{url: string; stop: () => void}> {
   const child = spawn(process.execPath, ['--import', './test/datastore/helpers/register.mjs', 'test/k8s-apiserver/main.ts', '0', 'v1'], {stdio: ['ignore', 'pipe', 'inherit']})
@@ -105,7 +95,7 @@ let createMs = 0
 const server = await startServer()
 try {
   const b = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url}, {pageSize})
-  createMs = (await sample(() => batched(count, (i) => b.create(key(i), policy(i))))).wallMs
+  createMs = (await sample(() => batched(count, (i) => b.create(policyKey(i), policyValue(i))))).wallMs
   const base = `${server.url}/apis/crd.projectcalico.org/v1`
   results.push(await compare(`list ${count} (pages of ${pageSize})`, async () => {
     // The items are kept, as the backend keeps its converted ones: a list is read to be used.
@@ -122,8 +112,8 @@ try {
     if (res.items.length !== count) throw new Error(`backend list saw ${res.items.length}`)
   }))
   results.push(await compare(`get ${count} (${inFlight} in flight)`,
-    () => batched(count, (i) => rawGet(`${base}/namespaces/ns-${i % 10}/networkpolicies/${key(i).name}`)),
-    () => batched(count, (i) => b.get(key(i)))))
+    () => batched(count, (i) => rawGet(`${base}/namespaces/ns-${i % 10}/networkpolicies/${policyKey(i).name}`)),
+    () => batched(count, (i) => b.get(policyKey(i)))))
   await b.close()
 } finally {
   agent.destroy()

@@ -1,5 +1,7 @@
-// Small measurement helpers shared by the bench scripts: wall time and peak RSS of child processes.
+// Small helpers shared by the bench scripts: wall time and peak RSS of child processes, and the bulk benchmarks'
+// NetworkPolicies.
 import {spawnSync, type SpawnSyncOptions} from 'node:child_process'
+import type {Key} from '../src/datastore/backend.js'
 
 export interface Run {
   ms: number
@@ -63,4 +65,20 @@ export function rowWithCpu(label: string, m: Measured, base: Measured): string {
   return `${row(label, m.medianMs, base.medianMs, m.maxRssKiB)}  | cpu ${m.medianCpuMs.toFixed(0).padStart(5)} ms  ${(
     m.medianCpuMs / base.medianCpuMs
   ).toFixed(2)}x`
+}
+
+/** The i-th of the bulk benchmarks' NetworkPolicies: ten namespaces, names `np-000000`… in creation order. */
+export function policyKey(i: number): Key {
+  return {kind: 'NetworkPolicy', namespace: `ns-${i % 10}`, name: `np-${String(i).padStart(6, '0')}`}
+}
+
+/** The stored value of policyKey(i): a one-rule ingress policy, the shape of a typical application policy. */
+export function policyValue(i: number): Record<string, unknown> {
+  const {name, namespace} = policyKey(i)
+  return {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'NetworkPolicy',
+    metadata: {name, namespace, labels: {'projectcalico.org/tier': 'default'}},
+    spec: {tier: 'default', order: 100, selector: `app == "a${i}"`, types: ['Ingress'], ingress: [{action: 'Allow', protocol: 'TCP', destination: {ports: [80, 443]}}]},
+  }
 }
