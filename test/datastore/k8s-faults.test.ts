@@ -2,9 +2,9 @@
 // overrides, tokens, TLS with client certificates), one clear line for each way that fails, and a
 // watch that loses nothing across API server restarts, dead streams and 410 Gone.
 
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {DatastoreError} from '../../src/api/errors.js'
 import type {Resource} from '../../src/api/resource.js'
@@ -33,6 +33,20 @@ async function connect(config: Omit<DatastoreConfig, 'datastoreType'>, opts: Kub
   const b = await KubernetesBackend.connect({datastoreType: 'kubernetes', ...config}, opts)
   cleanups.push(() => b.close())
   return b
+}
+
+/** A temp directory removed after the test. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  cleanups.push(() => rmSync(dir, {recursive: true, force: true}))
+  return dir
+}
+
+/** writeKubeconfig, with its temp directory removed after the test. */
+function kubeconfigFor(...args: Parameters<typeof writeKubeconfig>): string {
+  const file = writeKubeconfig(...args)
+  cleanups.push(() => rmSync(dirname(file), {recursive: true, force: true}))
+  return file
 }
 
 function pool(name: string): Resource {
@@ -64,7 +78,7 @@ describe('configuration and its failures', () => {
   })
 
   it('a malformed kubeconfig is reported as malformed, with the parser\'s reason', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'calico-ts-k8s-')), 'config')
+    const file = join(tempDir('calico-ts-k8s-'), 'config')
     writeFileSync(file, 'clusters: [\n  - name: x\n')
     const err = await openBackend({datastoreType: 'kubernetes', kubeconfig: file}).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(DatastoreError)
@@ -96,7 +110,7 @@ describe('configuration and its failures', () => {
   it('uses the kubeconfig token; --context picks another context; a wrong token or unknown context is explained', async () => {
     const server = await serve({token: 's3cret'})
     const port = await freePort()
-    const kubeconfig = writeKubeconfig(server.url, {token: 's3cret', extraContexts: [{name: 'dead', server: `http://127.0.0.1:${port}`}], currentContext: 'dead'})
+    const kubeconfig = kubeconfigFor(server.url, {token: 's3cret', extraContexts: [{name: 'dead', server: `http://127.0.0.1:${port}`}], currentContext: 'dead'})
     const viaContext = await connect({kubeconfig, k8sCurrentContext: 'test'})
     await viaContext.create({kind: 'IPPool', name: 'p1'}, pool('p1'))
     await expect((await connect({kubeconfig})).list({kind: 'IPPool'})).rejects.toThrow(/cannot reach the Kubernetes API server at http:\/\/127.0.0.1:\d+: connection refused/)
@@ -109,14 +123,14 @@ describe('configuration and its failures', () => {
   })
 
   it('speaks TLS with the kubeconfig CA and client certificate; K8S_CA_FILE-style overrides work too', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'calico-ts-k8s-tls-'))
+    const dir = tempDir('calico-ts-k8s-tls-')
     const certs = makeCertificates(dir)
     const server = await serve({
       token: 'unused-with-client-certs',
       tls: {cert: readFileSync(certs.serverCert, 'utf8'), key: readFileSync(certs.serverKey, 'utf8'), ca: readFileSync(certs.caFile, 'utf8')},
     })
     expect(server.url).toMatch(/^https:/)
-    const kubeconfig = writeKubeconfig(server.url, {caFile: certs.caFile, certFile: certs.certFile, keyFile: certs.keyFile})
+    const kubeconfig = kubeconfigFor(server.url, {caFile: certs.caFile, certFile: certs.certFile, keyFile: certs.keyFile})
     const b = await connect({kubeconfig})
     await b.create({kind: 'IPPool', name: 'p1'}, pool('p1'))
     const overrides = await connect({k8sAPIEndpoint: server.url, k8sCAFile: certs.caFile, k8sCertFile: certs.certFile, k8sKeyFile: certs.keyFile})
