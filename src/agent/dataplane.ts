@@ -3,9 +3,9 @@
 // applies are retried as a full replacement (the kernel's state is then unknown), routes follow each apply, and a
 // refresh re-reads the table to repair drift. Nothing reaches the kernel before the first complete snapshot.
 //
-// Drift is recognised by comparing `nft -s list table` with a listing taken once the table has been quiet for a
-// moment after an apply. Listing a large table costs far more than a small delta (seconds for 20,000 rules), so it
-// never delays an apply: it waits for a pause, and one that overlapped an apply is discarded.
+// Drift is recognised by comparing `nft -s list table` with a listing taken right after an apply. Listing a large
+// table costs far more than a small delta (seconds for 20,000 rules), so it never delays an apply: it runs in the
+// background, one at a time, and one that overlapped an apply is discarded and taken again.
 import {PolicyCalculator, type CalcEvent, type PolicyState} from '../dataplane/calc/index.js'
 import {DEFAULT_TABLE_NAME, diffTables, renderFullScript, renderTable, type NftTable} from '../dataplane/nftables/index.js'
 import {Nft} from '../dataplane/linux/nft.js'
@@ -23,7 +23,7 @@ export interface DataplaneOptions {
   batchMs?: number
   /** Minimum time between two applies, so a storm of updates is applied at a bounded rate (ms). */
   minApplyIntervalMs?: number
-  /** Quiet time after an apply before the table is read back as the reference for drift checks (ms). */
+  /** Delay after an apply before the table is read back as the reference for drift checks (ms, default 0). */
   fingerprintDelayMs?: number
   /** First retry delay after a failed apply; doubles up to 10 s. */
   retryMs?: number
@@ -55,6 +55,10 @@ export class Dataplane {
   /** `nft -s list` of our table after an apply, to recognise changes made behind our back. */
   private fingerprint?: {generation: number; listing: string | undefined}
   private fingerprintTimer?: NodeJS.Timeout
+  /** A read-back is running: the next waits for it rather than stacking `nft list` processes. */
+  private fingerprintInFlight = false
+  /** A read-back is due but waits for the apply in progress or the one in flight. */
+  private fingerprintWanted = false
   private inSync = false
   private dirty = false
   private routesDirty = false
@@ -182,6 +186,8 @@ export class Dataplane {
       await this.running
     } finally {
       this.running = undefined
+      // A read-back that came due while this ran (routes follow the apply) starts now.
+      if (this.fingerprintWanted) this.scheduleFingerprint()
     }
   }
 
@@ -267,15 +273,16 @@ export class Dataplane {
     return true
   }
 
-  /** Reads the table back once no apply has happened for fingerprintDelayMs. */
+  /** Reads the table back fingerprintDelayMs after the last apply, unless a read-back is running (it follows up). */
   private scheduleFingerprint(): void {
     clearTimeout(this.fingerprintTimer)
-    if (this.stopped) return
+    this.fingerprintWanted = true
+    if (this.stopped || this.fingerprintInFlight) return
     this.fingerprintTimer = setTimeout(() => {
       this.fingerprintTimer = undefined
-      if (this.running) this.scheduleFingerprint()
-      else void this.takeFingerprint()
-    }, this.opts.fingerprintDelayMs ?? 1000)
+      // An apply in progress starts the read-back when it completes (kick).
+      if (!this.running) void this.takeFingerprint()
+    }, this.opts.fingerprintDelayMs ?? 0)
     this.fingerprintTimer.unref()
   }
 
@@ -283,13 +290,19 @@ export class Dataplane {
   private async takeFingerprint(): Promise<void> {
     const generation = this.generation
     let listing: string | undefined
+    this.fingerprintInFlight = true
+    this.fingerprintWanted = false
     try {
       listing = await this.nft.list({family: 'inet', name: this.tableName})
     } catch (err) {
       this.opts.logger.warn(`reading the table back failed: ${(err as Error).message}`)
       return
+    } finally {
+      this.fingerprintInFlight = false
     }
     if (generation === this.generation && !this.running) this.fingerprint = {generation, listing}
+    // Applies happened meanwhile: read the newest table back too.
+    else if (this.fingerprint?.generation !== this.generation) this.scheduleFingerprint()
   }
 
   private recordGauges(state: PolicyState, table: NftTable): void {
