@@ -16,9 +16,10 @@ import {metav1Time} from '../api/gotime.js'
 import {kindInfo, POLICY_KINDS, type KindInfo} from '../api/kinds.js'
 import {API_VERSION, resourceId, type Resource, type ResourceList} from '../api/resource.js'
 import {checkBlockSizeConflict, checkIPPoolUpdate, checkPoolOverlap, validateResource, type PoolRef} from '../api/validate.js'
+import {DEFAULT_ALLOW_PROFILE, defaultAllowProfile} from '../api/builtin.js'
 import type {Backend, Key, KVPair} from './backend.js'
 
-export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
+export {DEFAULT_ALLOW_PROFILE}
 export const TIER_LABEL = 'projectcalico.org/tier'
 const KNP_PREFIX = 'knp.default.'
 const DEFAULT_NAME = 'default'
@@ -104,13 +105,12 @@ function translate(err: unknown, key: Key): never {
   throw err
 }
 
-function defaultAllowProfile(): Resource {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Profile',
-    metadata: {name: DEFAULT_ALLOW_PROFILE, resourceVersion: '1'},
-    spec: {ingress: [{action: 'Allow'}], egress: [{action: 'Allow'}]},
-  }
+/** The built-in profile as the datastores serve it: never stored, always at revision 1. */
+function servedDefaultAllowProfile(): Resource {
+  // Typed resources (interfaces) lack Resource's index signature; the value is a plain resource all the same.
+  const profile = defaultAllowProfile() as Resource
+  profile.metadata.resourceVersion = '1'
+  return profile
 }
 
 function specOf(res: Resource): Spec {
@@ -176,7 +176,7 @@ export class ResourceClient {
       if (!namespace) throw validation('Metadata.Namespace', 'namespace is not specified on namespaced resource')
       key.namespace = namespace
     }
-    if (i.kind === 'Profile' && name === DEFAULT_ALLOW_PROFILE) return defaultAllowProfile()
+    if (i.kind === 'Profile' && name === DEFAULT_ALLOW_PROFILE) return servedDefaultAllowProfile()
     let kv: KVPair<Resource>
     try {
       kv = await this.backend.get<Resource>(key)
@@ -195,7 +195,7 @@ export class ResourceClient {
     })
     const items = result.items.map((kv) => this.fromStorage(kv))
     if (i.kind === 'Profile' && DEFAULT_ALLOW_PROFILE.startsWith(options.namePrefix ?? '')) {
-      items.unshift(defaultAllowProfile())
+      items.unshift(servedDefaultAllowProfile())
     }
     return {apiVersion: API_VERSION, kind: `${i.kind}List`, metadata: {resourceVersion: result.revision}, items}
   }

@@ -30,11 +30,3 @@ export function serviceAccountProfile(namespace: string, serviceAccount: string,
     spec: {labelsToApply: prefixed(SERVICE_ACCOUNT_LABEL_PREFIX, all)},
   }
 }
-
-/** Calico's built-in profile (libcalico-go resources.DefaultAllowProfile), e.g. for host endpoints meant to be open. */
-export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
-
-/** Allows all traffic both ways; Calico's backends list it in every snapshot and refuse to store another. */
-export function defaultAllowProfile(): ProfileResource {
-  return {apiVersion: 'projectcalico.org/v3', kind: 'Profile', metadata: {name: DEFAULT_ALLOW_PROFILE}, spec: {ingress: [{action: 'Allow'}], egress: [{action: 'Allow'}]}}
-}
