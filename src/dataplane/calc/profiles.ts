@@ -1,6 +1,6 @@
 // The profiles Calico synthesises for Kubernetes (libcalico-go k8s/conversion): one per namespace (`kns.<ns>`)
-// and per service account (`ksa.<ns>.<sa>`), carrying their labels to endpoints with a `pcns.`/`pcsa.` prefix; and
-// the built-in `projectcalico-default-allow` that every Calico datastore serves without storing it.
+// and per service account (`ksa.<ns>.<sa>`), carrying their labels to endpoints with a `pcns.`/`pcsa.` prefix. The
+// built-in `projectcalico-default-allow` is src/api/builtin.ts's.
 import {NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX} from './endpoint-match.js'
 import type {CalcResource, ProfileSpec} from './types.js'
 
