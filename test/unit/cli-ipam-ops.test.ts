@@ -7,22 +7,8 @@ import {parseBool as parseGoBool} from '../../src/cli/strconv.js'
 import {mergeReports, parseReport} from '../../src/cli/ipam/release.js'
 import {KUBECONFIG_MISSING, listKubeServices, serviceFromKube, serviceLister} from '../../src/cli/ipam/services.js'
 import {parseSplitNumber, splitPoolName, splitPoolResource, SplitError} from '../../src/cli/ipam/split.js'
-import {Block, newBlock} from '../../src/ipam/block.js'
 import {DEFAULT_IPAM_CONFIG} from '../../src/ipam/index.js'
-import type {AllocationBlock} from '../../src/ipam/index.js'
-import {parseCIDR} from '../../src/ipam/net.js'
-
-const NOW = new Date('2026-03-04T05:06:07Z')
-
-function block(cidr: string, host: string | null, fill: [number, string | undefined, Record<string, string>?][] = []): AllocationBlock {
-  const c = parseCIDR(cidr)
-  if (!c) throw new Error(cidr)
-  const v = newBlock(c, NOW)
-  v.affinity = host ? `host:${host}` : null
-  const b = Block.fromStored(v)
-  for (const [n, handle, attrs] of fill) b.autoAssign(n, handle, attrs, {affinityType: 'host', host: host ?? ''}, false)
-  return b.value
-}
+import {block, NOW} from './ipam-fixtures.js'
 
 const flags = (f: Partial<Parameters<typeof parseConfigureFlags>[0]>) => ({
   strictaffinity: '',

@@ -4,21 +4,10 @@ import {Block, newBlock} from '../../src/ipam/block.js'
 import {checkIPAM, formatAttrs, nodeTunnelIPs, validateBlock, workloadIPs} from '../../src/ipam/check.js'
 import type {AllocationBlock} from '../../src/ipam/model.js'
 import {parseCIDR} from '../../src/ipam/net.js'
+import {block, NOW} from './ipam-fixtures.js'
 import {poolFromResource, splitCIDR} from '../../src/ipam/pools.js'
 import type {Pool} from '../../src/ipam/pools.js'
 import {borrowedIPs, computeUtilization, ORPHANED_BLOCKS} from '../../src/ipam/utilization.js'
-
-const NOW = new Date('2026-03-04T05:06:07Z')
-
-function block(cidr: string, host: string | null, fill: [number, string | undefined, Record<string, string>?][] = []): AllocationBlock {
-  const c = parseCIDR(cidr)
-  if (!c) throw new Error(cidr)
-  const v = newBlock(c, NOW)
-  v.affinity = host ? `host:${host}` : null
-  const b = Block.fromStored(v)
-  for (const [n, handle, attrs] of fill) b.autoAssign(n, handle, attrs, {affinityType: 'host', host: host ?? ''}, false)
-  return b.value
-}
 
 function pool(name: string, cidr: string, extra: Record<string, unknown> = {}): Pool {
   const p = poolFromResource({apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name}, spec: {cidr, ...extra}})
