@@ -1,5 +1,6 @@
 // Runs the kernel tools (nft, ip) as argument arrays, never through a shell, and reports their stderr on failure.
 import {spawn} from 'node:child_process'
+import {setPriority} from 'node:os'
 
 export class CommandError extends Error {
   constructor(
@@ -17,10 +18,22 @@ export interface ExecResult {
   stderr: string
 }
 
+export interface RunOptions {
+  /** Scheduling niceness for the child (0 normal, up to 19 lowest): for background work that must not slow the rest. */
+  nice?: number
+}
+
 /** Runs `command args…` with `input` on stdin; resolves with its output, rejects with CommandError on non-zero exit. */
-export function run(command: string, args: readonly string[], input?: string): Promise<ExecResult> {
+export function run(command: string, args: readonly string[], input?: string, opts: RunOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
+    if (opts.nice !== undefined && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, opts.nice)
+      } catch {
+        // Already exited, or not permitted: it then simply runs at normal priority.
+      }
+    }
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout?.on('data', (b: Buffer) => out.push(b))

@@ -18,11 +18,12 @@ export class Nft {
 
   /**
    * The table as `nft -s list table` prints it (no counters, so two listings of an unchanged table are equal),
-   * or undefined when the table does not exist.
+   * or undefined when the table does not exist. Runs at low priority: it is a background check, and listing a large
+   * table takes seconds of CPU that policy updates should get first.
    */
   async list(table: NftTableRef): Promise<string | undefined> {
     try {
-      return (await run(this.binary, ['-s', 'list', 'table', table.family, table.name])).stdout
+      return (await run(this.binary, ['-s', 'list', 'table', table.family, table.name], undefined, {nice: 10})).stdout
     } catch (err) {
       if (err instanceof CommandError && /No such file or directory/.test(err.stderr)) return undefined
       throw err
