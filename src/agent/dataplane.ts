@@ -59,6 +59,8 @@ export class Dataplane {
   private fingerprintInFlight = false
   /** A read-back is due but waits for the apply in progress or the one in flight. */
   private fingerprintWanted = false
+  /** An `nft -f` is in progress: a listing that ends meanwhile may show either side of it. */
+  private applying = false
   private inSync = false
   private dirty = false
   private routesDirty = false
@@ -151,7 +153,7 @@ export class Dataplane {
     const generation = this.generation
     const now = await this.nft.list({family: 'inet', name: this.tableName})
     // An apply in the meantime makes the comparison meaningless; its own read-back follows.
-    if (generation !== this.generation || this.running) return false
+    if (generation !== this.generation || this.applying) return false
     if (now !== undefined && now === this.fingerprint.listing) return false
     this.opts.logger.warn(`nftables table ${this.tableName} ${now === undefined ? 'is missing' : 'was changed outside the agent'}; reprogramming it`)
     this.opts.metrics.driftRepairs.inc()
@@ -242,9 +244,11 @@ export class Dataplane {
     try {
       if (script !== '') {
         this.opts.metrics.nftCalls.inc()
+        this.applying = true
         await this.nft.apply(script)
       }
     } catch (err) {
+      this.applying = false
       this.failures++
       this.applied = undefined
       this.opts.metrics.nftErrors.inc()
@@ -252,6 +256,7 @@ export class Dataplane {
       this.opts.logger.error(`nft transaction failed (attempt ${this.failures}); the kernel keeps its previous rules: ${(err as Error).message}`)
       return false
     }
+    this.applying = false
     this.lastApplyAt = Date.now()
     const seconds = (performance.now() - t0) / 1000
     const nftMs = performance.now() - tNft
@@ -280,8 +285,8 @@ export class Dataplane {
     if (this.stopped || this.fingerprintInFlight) return
     this.fingerprintTimer = setTimeout(() => {
       this.fingerprintTimer = undefined
-      // An apply in progress starts the read-back when it completes (kick).
-      if (!this.running) void this.takeFingerprint()
+      // An nft transaction in progress starts the read-back when its kick completes.
+      if (!this.applying) void this.takeFingerprint()
     }, this.opts.fingerprintDelayMs ?? 0)
     this.fingerprintTimer.unref()
   }
@@ -300,7 +305,8 @@ export class Dataplane {
     } finally {
       this.fingerprintInFlight = false
     }
-    if (generation === this.generation && !this.running) this.fingerprint = {generation, listing}
+    // Route reconciliation may run meanwhile (it does not touch the table); an nft transaction must not.
+    if (generation === this.generation && !this.applying) this.fingerprint = {generation, listing}
     // Applies happened meanwhile: read the newest table back too.
     else if (this.fingerprint?.generation !== this.generation) this.scheduleFingerprint()
   }
