@@ -38,10 +38,21 @@ function sortedKeys(m: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]]))
 }
 
-function shapeResource(res: Resource, orderFields?: FieldOrderer): Record<string, unknown> {
-  const r = orderFields ? orderFields(res) : res
+/**
+ * Whether key order matters: it does for JSON; the YAML emitter sorts every mapping's keys itself (as go-yaml
+ * does), so for YAML ordering would be work thrown away (a sixth of a bulk `get -o yaml`'s formatting).
+ */
+export type KeyOrder = 'go' | 'any'
+
+function shapeResource(res: Resource, orderFields: FieldOrderer | undefined, keyOrder: KeyOrder): Record<string, unknown> {
+  const r = orderFields && keyOrder === 'go' ? orderFields(res) : res
   const meta: Record<string, unknown> = {...r.metadata}
   if (meta.creationTimestamp === undefined) meta.creationTimestamp = null
+  if (keyOrder === 'any') {
+    const out: Record<string, unknown> = {...r, metadata: meta, spec: r.spec ?? {}}
+    if (r.status === undefined && ALWAYS_STATUS.has(r.kind)) out.status = {}
+    return out
+  }
   // Go maps marshal with sorted keys.
   for (const k of ['labels', 'annotations']) {
     const m = meta[k]
@@ -58,13 +69,17 @@ function shapeResource(res: Resource, orderFields?: FieldOrderer): Record<string
   return ordered({...(r as unknown as Record<string, unknown>), ...out}, ['kind', 'apiVersion', 'metadata', 'spec', 'status'])
 }
 
-/** A result (resource or `<Kind>List`) as the plain object Go's encoding/json would produce. */
-export function toGoJSONShape(result: Result, orderFields?: FieldOrderer): Record<string, unknown> {
-  if (!isList(result)) return shapeResource(result, orderFields)
+/**
+ * A result (resource or `<Kind>List`) as the plain object Go's encoding/json would produce; with keyOrder
+ * 'any', the same members and values in whatever key order is cheapest (undefined members may remain: both
+ * emitters skip them).
+ */
+export function toGoJSONShape(result: Result, orderFields?: FieldOrderer, keyOrder: KeyOrder = 'go'): Record<string, unknown> {
+  if (!isList(result)) return shapeResource(result, orderFields, keyOrder)
   return {
     kind: result.kind,
     apiVersion: result.apiVersion,
-    metadata: ordered({...result.metadata}, LIST_META_ORDER),
-    items: result.items.map((i) => shapeResource(i, orderFields)),
+    metadata: keyOrder === 'go' ? ordered({...result.metadata}, LIST_META_ORDER) : result.metadata,
+    items: result.items.map((i) => shapeResource(i, orderFields, keyOrder)),
   }
 }

@@ -102,7 +102,8 @@ export async function formatResources(results: Result[], format: string | Output
       return formatTables(rs, fmt, ctx)
     case 'yaml':
     case 'json': {
-      const shaped = rs.map((r) => toGoJSONShape(r, ctx.orderFields ?? orderResourceFields))
+      const keyOrder = fmt.type === 'yaml' ? 'any' : 'go'
+      const shaped = rs.map((r) => toGoJSONShape(r, ctx.orderFields ?? orderResourceFields, keyOrder))
       const doc = shaped.length === 1 ? shaped[0] : shaped
       return fmt.type === 'yaml' ? marshalYAML(doc) : marshalIndentJSON(doc)
     }
