@@ -16,11 +16,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const commandsDir = join(root, 'dist', 'commands')
 const outfile = join(root, 'dist', 'calicoctl.cjs')
 
-// Left to Node's loader, as without the bundle: the datastore clients and the prompt library that only some
+// Left to Node's loader, as without the bundle: the Kubernetes client and the prompt library that only some
 // commands load (lazily, so the embedded path never pays for them), and what finds SQLite's native addon (below).
 // typescript and ts-node are what oclif would use to run TypeScript sources in development; calicoctl never does.
 const EXTERNAL = [
-  'etcd3',
   '@kubernetes/client-node',
   '@inquirer/prompts',
   'bindings',
@@ -46,6 +45,41 @@ module.exports = (name) => require('bindings')({bindings: name, module_root: dir
       loader: 'js',
       resolveDir: root,
     }))
+  },
+}
+
+// The etcd client is its own code-cached bundle, dist/etcd-client.cjs (below): in the CLI bundle, the etcd
+// backend's `import('etcd3')` (only reached when an etcd datastore is opened) loads that bundle through the
+// launcher instead, so the embedded path still loads none of it.
+const ETCD_BUNDLE = 'etcd-client.cjs'
+const etcdClientBundle = {
+  name: 'etcd-client-bundle',
+  setup(build) {
+    build.onResolve({filter: /^etcd3$/}, () => ({path: 'etcd3', namespace: 'etcd-client-bundle'}))
+    build.onLoad({filter: /.*/, namespace: 'etcd-client-bundle'}, () => ({
+      contents: `const {join} = require('node:path')
+const {loadBundle} = require('./dist/cli/launch.js')
+module.exports = loadBundle(join(__dirname, ${JSON.stringify(ETCD_BUNDLE)})).exports
+`,
+      loader: 'js',
+      resolveDir: root,
+    }))
+  },
+}
+
+// etcd3 loads its gRPC service definitions from the .proto files next to its package at run time, a path it
+// builds from __dirname, which in a bundle is dist/. This makes the path etcd3's own package directory again;
+// the build fails if an etcd3 update changes the line.
+const ETCD_PROTO = '`${__dirname}/../proto/rpc.proto`'
+const etcdProtoPath = {
+  name: 'etcd3-proto-path',
+  setup(build) {
+    build.onLoad({filter: /[\\/]etcd3[\\/]lib[\\/]connection-pool\.js$/}, (args) => {
+      const text = readFileSync(args.path, 'utf8')
+      if (!text.includes(ETCD_PROTO)) throw new Error(`${args.path} no longer loads ${ETCD_PROTO}: review scripts/bundle.mjs`)
+      const resolved = "require('node:path').join(require('node:path').dirname(require.resolve('etcd3/package.json')), 'proto/rpc.proto')"
+      return {contents: text.replace(ETCD_PROTO, resolved), loader: 'js'}
+    })
   },
 }
 
@@ -104,7 +138,7 @@ const result = await build({
   // oclif's check of the Node version reads package.json next to its own files, which in the bundle is ours,
   // and compiles semver's grammar on every start to do so; npm's engine-strict enforces our engines already.
   define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
-  plugins: [oclifCommandSort, sqliteAddon],
+  plugins: [oclifCommandSort, sqliteAddon, etcdClientBundle],
   // Class names are behaviour here (oclif's error classes are recognised by name, CalicoError names itself).
   keepNames: true,
   // ASCII only, so the launcher can decode the file as latin1.
@@ -124,10 +158,30 @@ if (dynamicImports.length > 0) {
   throw new Error(`the bundle would keep import() of ${dynamicImports.map((i) => i.path).join(', ')}; it cannot run under vm.Script`)
 }
 
-// Replace atomically (a concurrent run sees the old bundle or the new one), and drop the old bundle's cache:
-// scripts/code-cache.mjs writes the new one.
-const temp = `${outfile}.${process.pid}.tmp`
-writeFileSync(temp, result.outputFiles[0].contents)
-renameSync(temp, outfile)
-rmSync(`${outfile}.cache`, {force: true})
+const etcdOutfile = join(root, 'dist', ETCD_BUNDLE)
+const etcdResult = await build({
+  stdin: {contents: `module.exports = require('etcd3')\n`, resolveDir: root, sourcefile: 'etcd-client-entry.cjs', loader: 'js'},
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  supported: {'dynamic-import': false},
+  external: ['etcd3/package.json'],
+  plugins: [etcdProtoPath],
+  keepNames: true,
+  charset: 'ascii',
+  write: false,
+  logLevel: 'warning',
+})
+if (etcdResult.warnings.length > 0) throw new Error(`esbuild warned (${etcdResult.warnings.length}) on the etcd client; not writing the bundles`)
+
+// Replace atomically (a concurrent run sees the old bundle or the new one), and drop the old bundles' caches:
+// scripts/code-cache.mjs writes the new ones.
+for (const [file, contents] of [[outfile, result.outputFiles[0].contents], [etcdOutfile, etcdResult.outputFiles[0].contents]]) {
+  const temp = `${file}.${process.pid}.tmp`
+  writeFileSync(temp, contents)
+  renameSync(temp, file)
+  rmSync(`${file}.cache`, {force: true})
+}
 process.stdout.write(`bundled ${entries.length} commands into ${relative(root, outfile)} (${result.outputFiles[0].contents.length} bytes)\n`)
+process.stdout.write(`bundled the etcd client into ${relative(root, etcdOutfile)} (${etcdResult.outputFiles[0].contents.length} bytes)\n`)

@@ -2,6 +2,9 @@
 // bundle the way bin/calicoctl does, runs `calicoctl get ippools` on a throw-away embedded store, and saves the
 // code V8 compiled for that run. Commands share most of that path (oclif, flag parsing, config, the resource
 // manager, a datastore, output); what a command needs beyond it compiles lazily as usual.
+//
+// Then the same for the etcd client bundle (dist/etcd-client.cjs): loading it (which parses etcd's .proto files)
+// and creating a client, with no connection made (etcd3 connects on the first request).
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -9,6 +12,7 @@ import {fileURLToPath} from 'node:url'
 import {loadBundle, writeCodeCache} from '../dist/cli/launch.js'
 
 const bundle = fileURLToPath(new URL('../dist/calicoctl.cjs', import.meta.url))
+const etcdBundle = fileURLToPath(new URL('../dist/etcd-client.cjs', import.meta.url))
 const bin = fileURLToPath(new URL('../bin/calicoctl', import.meta.url))
 const store = mkdtempSync(join(tmpdir(), 'calicoctl-code-cache-'))
 try {
@@ -32,6 +36,12 @@ try {
   if (process.exitCode) throw new Error(`calicoctl get ippools failed while warming the code cache: ${errors}`)
   const bytes = writeCodeCache(loaded, bundle)
   process.stdout.write(`wrote the code cache for dist/calicoctl.cjs (${bytes} bytes)\n`)
+
+  const etcd = loadBundle(etcdBundle)
+  // A closed port on loopback: nothing is sent, only the client objects are built.
+  new etcd.exports.Etcd3({hosts: 'http://127.0.0.1:9'}).close()
+  const etcdBytes = writeCodeCache(etcd, etcdBundle)
+  process.stdout.write(`wrote the code cache for dist/etcd-client.cjs (${etcdBytes} bytes)\n`)
 } finally {
   rmSync(store, {recursive: true, force: true})
 }

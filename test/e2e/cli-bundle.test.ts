@@ -3,7 +3,7 @@
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join, relative} from 'node:path'
+import {dirname, join, relative} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {BIN, ROOT, builtOrExplain} from './harness.js'
@@ -43,11 +43,12 @@ Module._load = function (request, parent, isMain) {
   try { seen.add(Module._resolveFilename(request, parent, isMain)) } catch {}
   return load.apply(this, arguments)
 }
-process.on('exit', () => require('node:fs').writeFileSync(process.env.TRACE_OUT, JSON.stringify([...seen])))
+process.on('exit', () => require('node:fs').writeFileSync(process.env.TRACE_OUT, JSON.stringify([...seen, ...Object.keys(require.cache)])))
 `,
   )
   node(['--require', hook, BIN, ...args], {...process.env, TRACE_OUT: out})
-  return (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((f) => f.includes('node_modules'))
+  // The launcher registers the bundles it loads (dist/calicoctl.cjs, dist/etcd-client.cjs) in require.cache.
+  return (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((f) => f.includes('node_modules') || f.endsWith('.cjs'))
 }
 
 describe.skipIf(skip !== undefined)('calicoctl bundle', () => {
@@ -73,8 +74,9 @@ describe.skipIf(skip !== undefined)('calicoctl bundle', () => {
     const script = `
       import {loadBundle} from './dist/cli/launch.js'
       console.log(JSON.stringify(loadBundle(${JSON.stringify(BUNDLE)}).cacheUsed))
+      console.log(JSON.stringify(loadBundle(${JSON.stringify(join(dirname(BUNDLE), 'etcd-client.cjs'))}).cacheUsed))
     `
-    expect(node(['--input-type=module', '-e', script]).stdout.trim()).toBe('true')
+    expect(node(['--input-type=module', '-e', script]).stdout.trim()).toBe('true\ntrue')
   })
 
   it('never loads etcd3, grpc or the Kubernetes client on the embedded store (positive control: etcd does)', () => {
@@ -84,12 +86,13 @@ describe.skipIf(skip !== undefined)('calicoctl bundle', () => {
       writeFileSync(path, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n${spec}`)
       return path
     }
-    const isClient = (f: string): boolean => /node_modules\/(etcd3|@grpc|@kubernetes)\//.test(f)
+    const isClient = (f: string): boolean => /node_modules\/(etcd3|@grpc|@kubernetes)\/|dist\/etcd-client\.cjs$/.test(f)
     const embedded = modulesLoaded(['get', 'ippools', '--config', config(`  datastoreType: embedded\n  datastorePath: ${join(dir, 'store')}\n`)])
     expect(embedded.some((f) => f.includes('node_modules/better-sqlite3/'))).toBe(true)
     expect(embedded.filter(isClient)).toEqual([])
     // Nothing listens on port 9 of loopback: the command fails after loading the client, which is all this needs.
     const etcd = modulesLoaded(['get', 'ippools', '--config', config('  datastoreType: etcdv3\n  etcdEndpoints: http://127.0.0.1:9\n')])
-    expect(etcd.some((f) => f.includes('node_modules/etcd3/'))).toBe(true)
+    // The etcd client comes from its own bundle (scripts/bundle.mjs).
+    expect(etcd.some((f) => f.endsWith('dist/etcd-client.cjs'))).toBe(true)
   })
 })
