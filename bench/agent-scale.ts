@@ -135,10 +135,13 @@ export function cpuOf(pid: number): number {
   return (ticks * 1000) / USER_HZ
 }
 
-/** Starts `calicoctl node run --name kn` in `ns` (a process of `run`) and resolves once it reports readiness. */
-export async function startAgent(run: NetnsRun, ns: string, store: BenchStore, timeoutMs = 180_000): Promise<RunningAgent> {
+/**
+ * Starts `calicoctl node run --name kn` in `ns` (a process of `run`) and resolves once it reports readiness.
+ * `nodeFlags` go to node itself (V8 options such as --max-semi-space-size), for measuring a lever before adopting it.
+ */
+export async function startAgent(run: NetnsRun, ns: string, store: BenchStore, timeoutMs = 180_000, nodeFlags: string[] = []): Promise<RunningAgent> {
   const t0 = Date.now()
-  const child = run.spawnIn(ns, [process.execPath, CALICOCTL, 'node', 'run', '--name', NODE, '--ip', '192.0.2.1/24', '-c', store.configPath], {stdio: ['ignore', 'ignore', 'pipe']})
+  const child = run.spawnIn(ns, [process.execPath, ...nodeFlags, CALICOCTL, 'node', 'run', '--name', NODE, '--ip', '192.0.2.1/24', '-c', store.configPath], {stdio: ['ignore', 'ignore', 'pipe']})
   let log = ''
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   let readyCpuMs = NaN
