@@ -9,6 +9,7 @@
 // only the get command's modules, while `oclif manifest` (which lists every entry) still sees them all.
 import {build} from 'esbuild'
 import {readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -67,18 +68,35 @@ module.exports = loadBundle(join(__dirname, ${JSON.stringify(ETCD_BUNDLE)})).exp
   },
 }
 
-// etcd3 loads its gRPC service definitions from the .proto files next to its package at run time, a path it
-// builds from __dirname, which in a bundle is dist/. This makes the path etcd3's own package directory again;
-// the build fails if an etcd3 update changes the line.
-const ETCD_PROTO = '`${__dirname}/../proto/rpc.proto`'
-const etcdProtoPath = {
-  name: 'etcd3-proto-path',
+// etcd3 parses its .proto files (read from beside its package, a path it builds from __dirname, which in a bundle
+// is dist/) on every load. The bundle carries the parsed definitions instead, as protobufjs JSON made here with
+// proto-loader's own parsing and the options etcd3 passes; proto-loader's fromJSON builds the same package
+// definition from it (types, services and file descriptors compare equal) without parsing .proto text at run
+// time. The build fails if an etcd3 update changes the call, rather than loading something else.
+const ETCD_PROTO_CALL = `(0, proto_loader_1.loadSync)(\`\${__dirname}/../proto/rpc.proto\`, {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+});`
+const etcdProtoDefinitions = {
+  name: 'etcd3-proto-definitions',
   setup(build) {
-    build.onLoad({filter: /[\\/]etcd3[\\/]lib[\\/]connection-pool\.js$/}, (args) => {
+    build.onLoad({filter: /[\\/]etcd3[\\/]lib[\\/]connection-pool\.js$/}, async (args) => {
       const text = readFileSync(args.path, 'utf8')
-      if (!text.includes(ETCD_PROTO)) throw new Error(`${args.path} no longer loads ${ETCD_PROTO}: review scripts/bundle.mjs`)
-      const resolved = "require('node:path').join(require('node:path').dirname(require.resolve('etcd3/package.json')), 'proto/rpc.proto')"
-      return {contents: text.replace(ETCD_PROTO, resolved), loader: 'js'}
+      if (!text.includes(ETCD_PROTO_CALL)) throw new Error(`${args.path} no longer calls ${ETCD_PROTO_CALL}: review scripts/bundle.mjs`)
+      const {loadProtosWithOptionsSync} = createRequire(args.path)('@grpc/proto-loader/build/src/util')
+      const options = {keepCase: true, longs: String, enums: String, defaults: true, oneofs: true}
+      const root = loadProtosWithOptionsSync(join(dirname(args.path), '..', 'proto', 'rpc.proto'), options)
+      const call = `(0, proto_loader_1.fromJSON)(${JSON.stringify(root.toJSON())}, {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+});`
+      return {contents: text.replace(ETCD_PROTO_CALL, call), loader: 'js'}
     })
   },
 }
@@ -166,8 +184,7 @@ const etcdResult = await build({
   format: 'cjs',
   target: 'node20',
   supported: {'dynamic-import': false},
-  external: ['etcd3/package.json'],
-  plugins: [etcdProtoPath],
+  plugins: [etcdProtoDefinitions],
   keepNames: true,
   charset: 'ascii',
   write: false,
