@@ -6,6 +6,8 @@
 // Drift is recognised by comparing `nft -s list table` with a listing taken right after an apply. Listing a large
 // table costs far more than a small delta (seconds for 20,000 rules), so it never delays an apply: it runs in the
 // background, one at a time, and one that overlapped an apply is discarded and taken again.
+import {createHash} from 'node:crypto'
+
 import {PolicyCalculator, type CalcEvent, type PolicyState} from '../dataplane/calc/index.js'
 import {DEFAULT_TABLE_NAME, diffTables, renderFullScript, renderTable, type NftTable} from '../dataplane/nftables/index.js'
 import {Nft} from '../dataplane/linux/nft.js'
@@ -53,7 +55,11 @@ export class Dataplane {
   /** Counts successful applies: a listing is only a valid reference for the generation it was taken in. */
   private generation = 0
   /** `nft -s list` of our table after an apply, to recognise changes made behind our back. */
-  private fingerprint?: {generation: number; listing: string | undefined}
+  /**
+   * The table as last read back, as a SHA-256 digest of the listing (undefined: no table): only equality is ever
+   * asked of it, and the listing itself is megabytes for a large table that would stay on the heap between checks.
+   */
+  private fingerprint?: {generation: number; digest: string | undefined}
   private fingerprintTimer?: NodeJS.Timeout
   /** A read-back is running: the next waits for it rather than stacking `nft list` processes. */
   private fingerprintInFlight = false
@@ -154,7 +160,7 @@ export class Dataplane {
     const now = await this.nft.list({family: 'inet', name: this.tableName})
     // An apply in the meantime makes the comparison meaningless; its own read-back follows.
     if (generation !== this.generation || this.applying) return false
-    if (now !== undefined && now === this.fingerprint.listing) return false
+    if (now !== undefined && listingDigest(now) === this.fingerprint.digest) return false
     this.opts.logger.warn(`nftables table ${this.tableName} ${now === undefined ? 'is missing' : 'was changed outside the agent'}; reprogramming it`)
     this.opts.metrics.driftRepairs.inc()
     this.applied = undefined
@@ -306,7 +312,7 @@ export class Dataplane {
       this.fingerprintInFlight = false
     }
     // Route reconciliation may run meanwhile (it does not touch the table); an nft transaction must not.
-    if (generation === this.generation && !this.applying) this.fingerprint = {generation, listing}
+    if (generation === this.generation && !this.applying) this.fingerprint = {generation, digest: listing === undefined ? undefined : listingDigest(listing)}
     // Applies happened meanwhile: read the newest table back too.
     else if (this.fingerprint?.generation !== this.generation) this.scheduleFingerprint()
   }
@@ -335,4 +341,9 @@ export class Dataplane {
   problems(): ReadonlyMap<string, string> {
     return this.calc.problems()
   }
+}
+
+/** Digest of a table listing, so a read-back can be compared without keeping the listing. */
+function listingDigest(listing: string): string {
+  return createHash('sha256').update(listing).digest('hex')
 }
