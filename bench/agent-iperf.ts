@@ -10,8 +10,8 @@
 import {spawnSync} from 'node:child_process'
 import {availableParallelism, loadavg} from 'node:os'
 import {median} from './lib.js'
-import {BenchStore, NAMESPACE, NODE, V3, requireRoot, scaleFromEnv, scaleResources, startAgent, workloadEndpoint, type RunningAgent} from './agent-scale.js'
-import {NetnsRun, inNs} from '../test/helpers/netns.js'
+import {type BenchStore, withBenchLab, NAMESPACE, NODE, V3, requireRoot, scaleFromEnv, scaleResources, startAgent, workloadEndpoint, type RunningAgent} from './agent-scale.js'
+import {inNs, type NetnsRun} from '../test/helpers/netns.js'
 import {DEFAULT_TABLE_NAME} from '../src/dataplane/nftables/index.js'
 
 requireRoot('bench/agent-iperf')
@@ -94,11 +94,4 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
   console.log(`  per-pair ratio (with / without): median ${median(ratios).toFixed(3)}, range ${sorted[0]!.toFixed(3)}-${sorted.at(-1)!.toFixed(3)}, interquartile ${sorted[Math.floor((sorted.length - 1) / 4)]!.toFixed(3)}-${sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]!.toFixed(3)}  [${ratios.map((r) => r.toFixed(2)).join(', ')}]`)
 }
 
-const run = new NetnsRun('ji')
-const store = new BenchStore()
-try {
-  await main(run, store)
-} finally {
-  run.destroy()
-  store.remove()
-}
+await withBenchLab('ji', main)

@@ -8,8 +8,8 @@
 // time and result; a change's latency is from just before the datastore write to the start of the first attempt
 // from which on every attempt shows the new verdict. Resolution is the probe interval.
 import {median, percentile} from './lib.js'
-import {BenchStore, NAMESPACE, NODE, V3, requireRoot, scaleFromEnv, scaleResources, startAgent, workloadEndpoint, type RunningAgent} from './agent-scale.js'
-import {NetnsRun} from '../test/helpers/netns.js'
+import {type BenchStore, withBenchLab, NAMESPACE, NODE, V3, requireRoot, scaleFromEnv, scaleResources, startAgent, workloadEndpoint, type RunningAgent} from './agent-scale.js'
+import type {NetnsRun} from '../test/helpers/netns.js'
 import type {CalcResource} from '../src/dataplane/calc/index.js'
 
 requireRoot('bench/agent-latency')
@@ -150,11 +150,4 @@ async function converged(attempts: Attempt[], after: number, ok: boolean): Promi
   return undefined
 }
 
-const run = new NetnsRun('jl')
-const store = new BenchStore()
-try {
-  await main(run, store)
-} finally {
-  run.destroy()
-  store.remove()
-}
+await withBenchLab('jl', main)

@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {namespaceProfile, type CalcResource} from '../src/dataplane/calc/index.js'
 import {EmbeddedBackend} from '../src/datastore/embedded/backend.js'
-import type {NetnsRun} from '../test/helpers/netns.js'
+import {NetnsRun} from '../test/helpers/netns.js'
 
 export const V3 = 'projectcalico.org/v3'
 export const NAMESPACE = 'bench'
@@ -104,6 +104,18 @@ export class BenchStore {
 
   remove(): void {
     rmSync(this.dir, {recursive: true, force: true})
+  }
+}
+
+/** Runs a bench body with its own namespaces (prefix `tag`) and store, both removed afterwards, also on failure. */
+export async function withBenchLab(tag: string, body: (run: NetnsRun, store: BenchStore) => Promise<void>): Promise<void> {
+  const run = new NetnsRun(tag)
+  const store = new BenchStore()
+  try {
+    await body(run, store)
+  } finally {
+    run.destroy()
+    store.remove()
   }
 }
 

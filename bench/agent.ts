@@ -5,8 +5,8 @@
 import {run as timed} from './lib.js'
 import {computePolicyState} from '../src/dataplane/calc/index.js'
 import {renderFullScript, renderTable} from '../src/dataplane/nftables/index.js'
-import {NetnsRun} from '../test/helpers/netns.js'
-import {BenchStore, NODE, requireRoot, scaleFromEnv, scaleResources, startAgent, type RunningAgent} from './agent-scale.js'
+import type {NetnsRun} from '../test/helpers/netns.js'
+import {type BenchStore, withBenchLab, NODE, requireRoot, scaleFromEnv, scaleResources, startAgent, type RunningAgent} from './agent-scale.js'
 
 requireRoot('bench/agent')
 const scale = scaleFromEnv({policies: 1000, local: 200, remote: 800})
@@ -55,11 +55,4 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
   console.log(`${row('CPU: node run until ready (incl. its nft)', agent.readyCpuMs)}  (${(agent.readyCpuMs / nft.cpuMs).toFixed(2)}x nft -f)`)
 }
 
-const run = new NetnsRun('jb')
-const store = new BenchStore()
-try {
-  await main(run, store)
-} finally {
-  run.destroy()
-  store.remove()
-}
+await withBenchLab('jb', main)
