@@ -18,7 +18,7 @@ import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
 import {checkIPAM, IPAMClient} from '../../src/ipam/index.js'
 import {startServer} from '../k8s-apiserver/helpers.js'
 import type {KubeObject, TestApiServer} from '../k8s-apiserver/server.js'
-import {RecordingDataplane} from './cni-recording-dataplane.js'
+import {cniEnv, RecordingDataplane} from './cni-recording-dataplane.js'
 
 const POD_IP = 'cni.projectcalico.org/podIP'
 const POD_IPS = 'cni.projectcalico.org/podIPs'
@@ -77,14 +77,7 @@ async function run(
   let out = ''
   const containerID = opts.containerID ?? 'cid1'
   const code = await runPlugin(kind, {
-    env: {
-      CNI_COMMAND: command,
-      CNI_CONTAINERID: containerID,
-      CNI_NETNS: '/var/run/netns/test',
-      CNI_IFNAME: 'eth0',
-      CNI_PATH: '/nonexistent',
-      CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${opts.namespace ?? 'web'};K8S_POD_NAME=${opts.pod ?? 'pod-1'};K8S_POD_INFRA_CONTAINER_ID=${containerID}`,
-    },
+    env: cniEnv(command, {containerID, namespace: opts.namespace ?? 'web', name: opts.pod ?? 'pod-1', cniPath: '/nonexistent'}),
     stdin: JSON.stringify(opts.conf ?? conf()),
     write: (t) => (out += t),
     deps: {log: silentLogger, dataplane, ...(opts.openBackend ? {openBackend: opts.openBackend} : {})},

@@ -14,7 +14,7 @@ import type {Backend} from '../../src/datastore/backend.js'
 import {ResourceClient} from '../../src/datastore/client.js'
 import {openBackend} from '../../src/datastore/factory.js'
 import {checkIPAM, IPAMClient} from '../../src/ipam/index.js'
-import {RecordingDataplane} from './cni-recording-dataplane.js'
+import {cniEnv, RecordingDataplane} from './cni-recording-dataplane.js'
 
 let dir: string
 let backend: Backend
@@ -43,12 +43,7 @@ async function run(kind: PluginKind, command: string, opts: {containerID?: strin
   const containerID = opts.containerID ?? 'cid1'
   const code = await runPlugin(kind, {
     env: {
-      CNI_COMMAND: command,
-      CNI_CONTAINERID: containerID,
-      CNI_NETNS: '/var/run/netns/test',
-      CNI_IFNAME: 'eth0',
-      CNI_PATH: join(dir, 'bin'),
-      CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=web;K8S_POD_NAME=${opts.pod ?? 'pod-1'};K8S_POD_INFRA_CONTAINER_ID=${containerID}`,
+      ...cniEnv(command, {containerID, namespace: 'web', name: opts.pod ?? 'pod-1', cniPath: join(dir, 'bin')}),
       ...opts.env,
     },
     stdin: typeof opts.conf === 'string' ? opts.conf : JSON.stringify(opts.conf ?? conf()),

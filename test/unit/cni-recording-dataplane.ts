@@ -3,6 +3,18 @@
 import type {Dataplane, SetupResult, WorkloadNetwork} from '../../src/cni/dataplane.js'
 import {CniError} from '../../src/cni/errors.js'
 
+/** The CNI environment the container runtime passes for one pod's eth0 (in-process plugin tests). */
+export function cniEnv(command: string, pod: {containerID: string; namespace: string; name: string; cniPath: string}): Record<string, string> {
+  return {
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: pod.containerID,
+    CNI_NETNS: '/var/run/netns/test',
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: pod.cniPath,
+    CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${pod.containerID}`,
+  }
+}
+
 export class RecordingDataplane implements Dataplane {
   readonly live = new Map<string, WorkloadNetwork>()
   failSetup?: Error
