@@ -3,8 +3,9 @@
 // `state()` reads the desired per-node policy state out of the index.
 import {formatCIDR, formatIP, parseIP} from '../../api/net.js'
 import {normalizeCidr, parseCidr} from './cidr.js'
-import type {Labels} from '../../api/selector.js'
-import {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, compileMatcher, policySelector, type Matcher} from './endpoint-match.js'
+import {parseSelector, type Labels, type Selector} from '../../api/selector.js'
+import {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, policySelector} from './endpoint-match.js'
+import {SelectorIndex, SourceIndex} from './label-index.js'
 import {DEFAULT_ALLOW_PROFILE, defaultAllowProfile} from '../../api/builtin.js'
 import {protocolNumber} from './protocol.js'
 import {parseRule, type IPSetDef} from './rules.js'
@@ -69,14 +70,14 @@ interface PolicyEntry {
   egress: boolean
   /** Canonical selector text: policies sharing it share one SelectorGroup. */
   selector: string
-  matcher: Matcher
+  parsed: Selector
   active: ActivePolicy
   sets: IPSetDef[]
 }
 
 /** Enforced policies with one selector, and the local endpoints it matches (evaluated once, not once per policy). */
 interface SelectorGroup {
-  matcher: Matcher
+  selector: Selector
   policies: Set<string>
   endpoints: Set<string>
 }
@@ -90,7 +91,7 @@ interface ProfileEntry {
 
 interface SetEntry {
   def: IPSetDef
-  matcher: Matcher
+  selector: Selector
   refs: number
   members: Map<string, number>
   /** The set as state() last reported it, until its members change: consumers may memoise by identity. */
@@ -147,6 +148,11 @@ export class PolicyCalculator {
   private readonly sources = new Map<string, MemberSource>()
   /** The local endpoints among `sources` (policies are matched only against these). */
   private readonly localEndpoints = new Map<string, MemberSource>()
+  /** `sources` and `localEndpoints` by label, and the IP sets and policy groups by the labels they require. */
+  private readonly sourceIndex = new SourceIndex<MemberSource>()
+  private readonly localIndex = new SourceIndex<MemberSource>()
+  private readonly setIndex = new SelectorIndex<SetEntry>()
+  private readonly groupIndex = new SelectorIndex<SelectorGroup>()
   private readonly profileUsers = new Map<string, Set<string>>()
   private readonly policies = new Map<string, PolicyEntry>()
   /** Enforced policies grouped by selector: clusters have far fewer distinct selectors than policies. */
@@ -323,14 +329,18 @@ export class PolicyCalculator {
 
   private addSource(src: MemberSource): void {
     this.sources.set(src.key, src)
+    this.sourceIndex.add(src)
     this.endpointOutputs.delete(src.key)
-    if (src.local && src.kind !== 'netset') this.localEndpoints.set(src.key, src)
+    if (src.local && src.kind !== 'netset') {
+      this.localEndpoints.set(src.key, src)
+      this.localIndex.add(src)
+    }
     for (const p of src.profileIds) {
       let users = this.profileUsers.get(p)
       if (!users) this.profileUsers.set(p, (users = new Set()))
       users.add(src.key)
     }
-    for (const set of this.sets.values()) this.contribute(set, src, +1)
+    for (const set of this.setIndex.candidates(src.labels)) this.contribute(set, src, +1)
     if (src.local && src.kind !== 'netset') {
       for (const p of src.profileIds) this.refProfile(p, +1)
       this.matchEndpoint(src)
@@ -339,25 +349,27 @@ export class PolicyCalculator {
 
   private removeSource(src: MemberSource): void {
     this.sources.delete(src.key)
+    this.sourceIndex.remove(src)
     this.endpointOutputs.delete(src.key)
     this.localEndpoints.delete(src.key)
+    this.localIndex.remove(src)
     for (const p of src.profileIds) {
       const users = this.profileUsers.get(p)
       users?.delete(src.key)
       if (users?.size === 0) this.profileUsers.delete(p)
     }
-    for (const set of this.sets.values()) this.contribute(set, src, -1)
+    for (const set of this.setIndex.candidates(src.labels)) this.contribute(set, src, -1)
     if (src.local && src.kind !== 'netset') {
       for (const p of src.profileIds) this.refProfile(p, -1)
       for (const pk of this.endpointPolicies.get(src.key) ?? []) this.unlink(pk, src.key)
       this.endpointPolicies.delete(src.key)
-      for (const g of this.policyGroups.values()) g.endpoints.delete(src.key)
+      for (const g of this.groupIndex.candidates(src.labels)) g.endpoints.delete(src.key)
     }
   }
 
   private matchEndpoint(src: MemberSource): void {
-    for (const g of this.policyGroups.values()) {
-      if (!g.matcher(src.labels)) continue
+    for (const g of this.groupIndex.candidates(src.labels)) {
+      if (!g.selector.matches(src.labels)) continue
       g.endpoints.add(src.key)
       for (const pk of g.policies) this.link(pk, src.key)
     }
@@ -394,16 +406,20 @@ export class PolicyCalculator {
     let entry = this.sets.get(def.id)
     if (!entry) {
       if (delta < 0) return
-      entry = {def, matcher: compileMatcher(def.selector), refs: 0, members: new Map()}
+      entry = {def, selector: parseSelector(def.selector), refs: 0, members: new Map()}
       this.sets.set(def.id, entry)
-      for (const src of this.sources.values()) this.contribute(entry, src, +1)
+      this.setIndex.add(entry, entry.selector)
+      for (const src of this.sourceIndex.candidates(entry.selector)) this.contribute(entry, src, +1)
     }
     entry.refs += delta
-    if (entry.refs <= 0) this.sets.delete(def.id)
+    if (entry.refs <= 0) {
+      this.sets.delete(def.id)
+      this.setIndex.remove(entry)
+    }
   }
 
   private contribute(set: SetEntry, src: MemberSource, delta: 1 | -1): void {
-    if (!set.matcher(src.labels)) return
+    if (!set.selector.matches(src.labels)) return
     const bump = (m: string): void => {
       const n = (set.members.get(m) ?? 0) + delta
       // Only a member appearing or disappearing changes the output; a refcount change does not.
@@ -489,9 +505,10 @@ export class PolicyCalculator {
       if (!entry.staged) {
         let g = this.policyGroups.get(entry.selector)
         if (!g) {
-          g = {matcher: entry.matcher, policies: new Set(), endpoints: new Set()}
-          for (const src of this.localEndpoints.values()) if (g.matcher(src.labels)) g.endpoints.add(src.key)
+          g = {selector: entry.parsed, policies: new Set(), endpoints: new Set()}
+          for (const src of this.localIndex.candidates(g.selector)) if (g.selector.matches(src.labels)) g.endpoints.add(src.key)
           this.policyGroups.set(entry.selector, g)
+          this.groupIndex.add(g, g.selector)
         }
         g.policies.add(key)
         for (const ek of g.endpoints) this.link(key, ek)
@@ -503,7 +520,10 @@ export class PolicyCalculator {
   private removePolicy(p: PolicyEntry): void {
     for (const ek of [...(this.policyMatches.get(p.key) ?? [])]) this.unlink(p.key, ek)
     const g = this.policyGroups.get(p.selector)
-    if (g?.policies.delete(p.key) && g.policies.size === 0) this.policyGroups.delete(p.selector)
+    if (g?.policies.delete(p.key) && g.policies.size === 0) {
+      this.policyGroups.delete(p.selector)
+      this.groupIndex.remove(g)
+    }
     this.policies.delete(p.key)
     this.policyRank = undefined
   }
@@ -520,7 +540,7 @@ export class PolicyCalculator {
     const ns = namespaced ? namespace ?? 'default' : undefined
     const types = policyTypes(spec)
     const selector = policySelector(spec, ns)
-    const matcher = compileMatcher(selector)
+    const parsed = parseSelector(selector)
     const sets: IPSetDef[] = []
     const rules = (list: Rule[] | undefined): ParsedRule[] => (list ?? []).map((x) => parseRule(x, ns, (d) => sets.push(d)))
     const tier = spec.tier && spec.tier !== '' ? spec.tier : DEFAULT_TIER
@@ -548,7 +568,7 @@ export class PolicyCalculator {
       ingress: types.ingress,
       egress: types.egress,
       selector,
-      matcher,
+      parsed,
       active,
       sets,
     }

@@ -1,20 +1,13 @@
 // Endpoint selectors as the dataplane evaluates them. Calico rewrites namespace and service-account selectors into
 // selectors over the endpoint's inherited `pcns.`/`pcsa.` labels (src/api/selector entityRuleSelector), so one
 // selector over the merged labels decides membership; equal canonical text means one shared IP set.
-import {entityRuleSelector, parseSelector, type Labels} from '../../api/selector.js'
+import {entityRuleSelector, parseSelector} from '../../api/selector.js'
 import type {EntityRule} from './types.js'
 
 export {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX} from '../../api/selector.js'
 
-export type Matcher = (labels: Labels) => boolean
-
 export function canonical(expr: string): string {
   return parseSelector(expr).toString()
-}
-
-export function compileMatcher(expr: string): Matcher {
-  const sel = parseSelector(expr)
-  return (labels) => sel.matches(labels)
 }
 
 /** Felix's Selector.UniqueID(): `s:` + base64url(sha224(`s:` + canonical)). */
