@@ -2,7 +2,7 @@
 // each still gets exactly the answer a request of its own would give, batches respect etcd's per-transaction
 // limits, and a server with lower limits than the client assumes is handled.
 
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {
   ResourceAlreadyExistsError,
   ResourceDoesNotExistError,
@@ -10,8 +10,8 @@ import {
 } from '../../src/api/errors.js'
 import type {KVPair} from '../../src/datastore/backend.js'
 import {splitBatches, type Batch, type ConditionalPut} from '../../src/datastore/etcd/batch.js'
-import {EtcdBackend} from '../../src/datastore/etcd/backend.js'
-import {etcdSkipReason, startEtcd, type EtcdInstance} from '../helpers/etcd.js'
+import {etcdSkipReason} from '../helpers/etcd.js'
+import {useEtcd} from '../helpers/etcd-vitest.js'
 
 const skip = etcdSkipReason() !== undefined
 
@@ -45,32 +45,14 @@ describe('splitBatches', () => {
 })
 
 describe.skipIf(skip)('batched writes against a real etcd', () => {
-  let etcd: EtcdInstance
-  const backends: EtcdBackend[] = []
-
-  beforeAll(async () => {
-    etcd = await startEtcd()
-  })
-  afterAll(async () => {
-    await etcd?.stop()
-  })
-  afterEach(async () => {
-    for (const b of backends.splice(0)) await b.close()
-    await etcd.etcdctl(['del', '--prefix', '/calico/'])
-  })
-
-  async function connect(maxTxnOps?: number): Promise<EtcdBackend> {
-    const b = await EtcdBackend.connect({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints}, {maxTxnOps})
-    backends.push(b)
-    return b
-  }
+  const etcd = useEtcd()
   const handle = (name: string) => ({kind: 'IPAMHandle', name})
   const stored = async (name: string) =>
     (await etcd.etcdctl(['get', `/calico/ipam/v2/handle/${name}`, '--print-value-only'])).replace(/\n$/, '')
   const head = async () => Number((JSON.parse(await etcd.etcdctl(['get', '/calico/', '-w', 'json'])) as {header: {revision: number}}).header.revision)
 
   it('gives every write in a failed batch its own answer and commits the rest together', async () => {
-    const b = await connect()
+    const b = await etcd.connect()
     const exists = await b.create(handle('exists'), {n: 0})
     const current = await b.create(handle('current'), {n: 0})
     const stale = await b.create(handle('stale'), {n: 0})
@@ -109,7 +91,7 @@ describe.skipIf(skip)('batched writes against a real etcd', () => {
   })
 
   it('two writes of one key in one turn are not put in one transaction', async () => {
-    const b = await connect()
+    const b = await etcd.connect()
     const [first, second] = await Promise.allSettled([b.create(handle('twice'), {n: 1}), b.create(handle('twice'), {n: 2})])
     expect(first.status).toBe('fulfilled')
     expect(second.status === 'rejected' && second.reason).toBeInstanceOf(ResourceAlreadyExistsError)
@@ -117,7 +99,7 @@ describe.skipIf(skip)('batched writes against a real etcd', () => {
   })
 
   it('splits more writes than one transaction may hold', async () => {
-    const b = await connect()
+    const b = await etcd.connect()
     const before = await head()
     const written = await Promise.all(Array.from({length: 300}, (_, i) => b.create(handle(`h-${i}`), {i})))
     // 128 + 128 + 44: three transactions, three revisions.
@@ -127,7 +109,7 @@ describe.skipIf(skip)('batched writes against a real etcd', () => {
   })
 
   it('splits by size: many large values stay under etcd request limit', async () => {
-    const b = await connect()
+    const b = await etcd.connect()
     const big = 'x'.repeat(200 * 1024)
     const written = await Promise.all(Array.from({length: 12}, (_, i) => b.create(handle(`big-${i}`), {big, i})))
     expect(new Set(written.map((w) => w.revision)).size).toBeGreaterThan(1)
@@ -145,7 +127,7 @@ describe.skipIf(skip)('batched writes against a real etcd', () => {
   }
 
   it('reads issued together share a transaction, one read per distinct key', async () => {
-    const b = await connect()
+    const b = await etcd.connect()
     for (const name of ['a', 'b', 'c']) await b.create(handle(name), {name})
     const [ranges, txns] = [await handled('Range'), await handled('Txn')]
     const results = await Promise.allSettled(['a', 'b', 'a', 'missing', 'c'].map((name) => b.get(handle(name))))
@@ -169,7 +151,7 @@ describe.skipIf(skip)('batched writes against a real etcd', () => {
 
   it('shrinks its batches when the server allows fewer operations per transaction', async () => {
     // Configured above etcd's default limit of 128: the server refuses, the batcher halves and retries.
-    const b = await connect(1000)
+    const b = await etcd.connect({maxTxnOps: 1000})
     const written = await Promise.all(Array.from({length: 400}, (_, i) => b.create(handle(`s-${i}`), {i})))
     expect(written).toHaveLength(400)
     expect((await b.list({kind: 'IPAMHandle'})).items).toHaveLength(400)

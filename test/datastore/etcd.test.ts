@@ -4,14 +4,13 @@
 
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 import {DatastoreError} from '../../src/api/errors.js'
 import type {Resource} from '../../src/api/resource.js'
-import type {Backend, WatchEvent} from '../../src/datastore/backend.js'
+import type {WatchEvent} from '../../src/datastore/backend.js'
 import type {DatastoreConfig} from '../../src/datastore/config.js'
-import {EtcdBackend} from '../../src/datastore/etcd/backend.js'
-import {openBackend} from '../../src/datastore/factory.js'
-import {etcdSkipReason, startEtcd, type EtcdInstance, type EtcdTlsFiles} from '../helpers/etcd.js'
+import {etcdSkipReason, type EtcdTlsFiles} from '../helpers/etcd.js'
+import {useEtcd} from '../helpers/etcd-vitest.js'
 import {freePort} from '../helpers/ports.js'
 import {waitFor} from '../helpers/wait.js'
 
@@ -21,25 +20,7 @@ const fixtures = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtur
 }
 
 describe.skipIf(skip)('etcd backend against a real etcd', () => {
-  let etcd: EtcdInstance
-  const backends: Backend[] = []
-
-  beforeAll(async () => {
-    etcd = await startEtcd()
-  })
-  afterAll(async () => {
-    await etcd?.stop()
-  })
-  afterEach(async () => {
-    for (const b of backends.splice(0)) await b.close()
-    await etcd.etcdctl(['del', '--prefix', '/calico/'])
-  })
-
-  async function connect(pageSize?: number): Promise<EtcdBackend> {
-    const b = await EtcdBackend.connect({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints}, {pageSize})
-    backends.push(b)
-    return b
-  }
+  const etcd = useEtcd()
   const raw = async (path: string) => etcd.etcdctl(['get', path, '--print-value-only']).then((s) => s.replace(/\n$/, ''))
   const keys = async () => (await etcd.etcdctl(['get', '--prefix', '/calico/', '--keys-only'])).split('\n').filter((l) => l !== '')
   const modRevision = async (path: string) => {
@@ -48,7 +29,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
   }
 
   it('writes Calico key paths and JSON without resourceVersion, with the policy-name annotation', async () => {
-    const b = await connect()
+    const b = await etcd.connect()
     const pool: Resource = {
       apiVersion: 'projectcalico.org/v3',
       kind: 'IPPool',
@@ -94,7 +75,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
 
   it('reads rows written in Calico layout by other tools (fixtures from libcalico-model.md)', async () => {
     for (const row of fixtures.rows) await etcd.etcdctl(['put', row.path, row.value])
-    const b = await connect()
+    const b = await etcd.connect()
 
     const pool = await b.get<Resource>({kind: 'IPPool', name: 'default-ipv4-ippool'})
     expect(pool.revision).toBe(await modRevision('/calico/resources/v3/projectcalico.org/ippools/default-ipv4-ippool'))
@@ -123,7 +104,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
     await etcd.etcdctl(['put', '/calico/ipam/v2/host/node1/ipv4/block/10.0.0.0-26', ''])
     await etcd.etcdctl(['put', '/calico/ipam/v2/host/node1', '{}']) // legacy IPAMHost
     await etcd.etcdctl(['put', '/calico/felix/v2/no-region/host/node1/status', '{"time":"x"}'])
-    const b = await connect()
+    const b = await etcd.connect()
 
     const policies = await b.list<Resource>({kind: 'NetworkPolicy', namespace: 'ns1'})
     expect(policies.items.map((i) => [i.key.name, i.value.metadata.name])).toEqual([
@@ -136,7 +117,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
   })
 
   it('lists in pages at one revision and returns every item in key order', async () => {
-    const b = await connect(7)
+    const b = await etcd.connect({pageSize: 7})
     const names = Array.from({length: 50}, (_, i) => `p-${String(i).padStart(2, '0')}`)
     await Promise.all(names.map((name) => b.create({kind: 'IPAMHandle', name}, {block: {}})))
     const head = await b.get({kind: 'IPAMHandle', name: 'p-49'})
@@ -148,7 +129,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
   })
 
   it('a watch of all kinds ignores keys outside the Calico resource and IPAM layout', async () => {
-    const b = await connect()
+    const b = await etcd.connect()
     const {revision} = await b.list({kind: 'IPPool'})
     const w = b.watch({fromRevision: revision})
     await etcd.etcdctl(['put', '/calico/felix/v2/no-region/host/node1/status', '{}'])
@@ -166,8 +147,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
   it('an unreachable etcd fails fast with one line naming the endpoint', async () => {
     const port = await freePort()
     const endpoints = `http://127.0.0.1:${port}`
-    const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: endpoints})
-    backends.push(backend)
+    const backend = await etcd.open({etcdEndpoints: endpoints})
     const started = Date.now()
     const err = await backend.get({kind: 'IPPool', name: 'x'}).catch((e: unknown) => e)
     expect(Date.now() - started).toBeLessThan(5000)
@@ -180,8 +160,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
 
   it('with several endpoints, a dead member does not fail requests', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`
-    const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: `${dead},${etcd.endpoints}`})
-    backends.push(backend)
+    const backend = await etcd.open({etcdEndpoints: `${dead},${etcd.endpoints}`})
     await backend.apply({kind: 'IPAMHandle', name: 'ha'}, {n: 0})
     for (let i = 0; i < 20; i++) expect((await backend.get({kind: 'IPAMHandle', name: 'ha'})).value).toEqual({n: 0})
   })
@@ -197,8 +176,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
     const addr = hung.address()
     const endpoints = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`
     try {
-      const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: endpoints}, {etcdDialTimeoutMs: 1000})
-      backends.push(backend)
+      const backend = await etcd.open({etcdEndpoints: endpoints}, {etcdDialTimeoutMs: 1000})
       const started = Date.now()
       const err = await backend.list({kind: 'IPPool'}).catch((e: unknown) => e)
       expect(Date.now() - started).toBeLessThan(4000)
@@ -211,8 +189,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
 
   it('a watch on an unreachable etcd ends with the same one-line DatastoreError', async () => {
     const port = await freePort()
-    const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: `http://127.0.0.1:${port}`})
-    backends.push(backend)
+    const backend = await etcd.open({etcdEndpoints: `http://127.0.0.1:${port}`})
     const w = backend.watch({kinds: ['IPPool']})
     const err = await (async () => {
       for await (const ev of w) void ev
@@ -222,22 +199,22 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
   })
 
   it('reports unreadable TLS files and bad endpoints before connecting', async () => {
-    await expect(openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints, etcdCACertFile: '/nonexistent/ca.pem'})).rejects.toThrow(
+    await expect(etcd.open({etcdCACertFile: '/nonexistent/ca.pem'})).rejects.toThrow(
       new DatastoreError('cannot read etcd CA certificate file /nonexistent/ca.pem: no such file or directory'),
     )
     await expect(
-      openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints, etcdCertFile: '/nonexistent/c.pem', etcdKeyFile: '/nonexistent/k.pem'}),
+      etcd.open({etcdCertFile: '/nonexistent/c.pem', etcdKeyFile: '/nonexistent/k.pem'}),
     ).rejects.toThrow('cannot read etcd certificate file /nonexistent/c.pem: no such file or directory')
-    await expect(openBackend({datastoreType: 'etcdv3', etcdEndpoints: '127.0.0.1:2379'})).rejects.toThrow(
+    await expect(etcd.open({etcdEndpoints: '127.0.0.1:2379'})).rejects.toThrow(
       'invalid etcd endpoint "127.0.0.1:2379": expected http://host:port or https://host:port',
     )
-    await expect(openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints, etcdCACert: 'x', etcdCertFile: '/c'})).rejects.toThrow(
+    await expect(etcd.open({etcdCACert: 'x', etcdCertFile: '/c'})).rejects.toThrow(
       'cannot mix inline etcd certificates/keys',
     )
   })
 
   it('a watch resumes after etcd restarts without losing or repeating events', async () => {
-    const b = await connect()
+    const b = await etcd.connect()
     const first = await b.create({kind: 'IPAMHandle', name: 'h'}, {n: 0})
     const w = b.watch({kinds: ['IPAMHandle'], fromRevision: first.revision})
     const seen: WatchEvent[] = []
@@ -254,7 +231,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
       await expect(b.get({kind: 'IPAMHandle', name: 'h'})).rejects.toBeInstanceOf(DatastoreError)
       await etcd.restart()
       // Write through a fresh client: the old one's circuit breaker may still be open.
-      const writer = await connect()
+      const writer = await etcd.connect()
       await writer.update({kind: 'IPAMHandle', name: 'h'}, {n: 2}, second.revision)
       await Promise.race([collecting, new Promise((_, reject) => setTimeout(() => reject(new Error('no event after restart')), 20_000))])
       expect(seen.map((e) => (e.value as {n: number}).n)).toEqual([1, 2])
@@ -265,32 +242,18 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
 })
 
 describe.skipIf(skip)('etcd backend over TLS with client certificates', () => {
-  let etcd: EtcdInstance
-  const backends: Backend[] = []
-
-  beforeAll(async () => {
-    etcd = await startEtcd({tls: true})
-  })
-  afterAll(async () => {
-    for (const b of backends.splice(0)) await b.close()
-    await etcd?.stop()
-  })
-
-  const open = async (config: Partial<DatastoreConfig>) => {
-    const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints, ...config})
-    backends.push(backend)
-    return backend
-  }
+  // No wipe: 'connects with inline PEM' reads what the first test wrote.
+  const etcd = useEtcd({tls: true, wipe: false})
 
   it('connects with CA, certificate and key files', async () => {
     const tls = etcd.tls!
-    const b = await open({etcdCACertFile: tls.caFile, etcdCertFile: tls.certFile, etcdKeyFile: tls.keyFile})
+    const b = await etcd.open({etcdCACertFile: tls.caFile, etcdCertFile: tls.certFile, etcdKeyFile: tls.keyFile})
     await b.apply({kind: 'IPAMHandle', name: 'tls-files'}, {ok: true})
     expect(await etcd.etcdctl(['get', '/calico/ipam/v2/handle/tls-files', '--print-value-only'])).toBe('{"ok":true}\n')
   })
 
   it('does not make Node print DEP0123 for an IP-address TLS endpoint, and keeps other warnings', async () => {
-    await open({etcdCACertFile: etcd.tls!.caFile}) // https://127.0.0.1:<port>
+    await etcd.open({etcdCACertFile: etcd.tls!.caFile}) // https://127.0.0.1:<port>
     const seen: string[] = []
     const listener = (w: Error & {code?: string}) => seen.push(w.code ?? w.message)
     process.on('warning', listener)
@@ -306,7 +269,7 @@ describe.skipIf(skip)('etcd backend over TLS with client certificates', () => {
 
   it('connects with inline PEM', async () => {
     const tls = etcd.tls!
-    const b = await open({
+    const b = await etcd.open({
       etcdCACert: readFileSync(tls.caFile, 'utf8'),
       etcdCert: readFileSync(tls.certFile, 'utf8'),
       etcdKey: readFileSync(tls.keyFile, 'utf8'),
@@ -331,7 +294,7 @@ describe.skipIf(skip)('etcd backend over TLS with client certificates', () => {
       /: Failed to connect \(if etcd serves TLS, use https:\/\/ endpoints\)$/,
     ],
   ])('%s: a one-line DatastoreError with a hint', async (_case, config, expected) => {
-    const b = await open(config(etcd.tls!, etcd.endpoints))
+    const b = await etcd.open(config(etcd.tls!, etcd.endpoints))
     const err = await b.get({kind: 'IPAMHandle', name: 'tls-files'}).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(DatastoreError)
     expect((err as Error).message).toMatch(/^cannot connect to etcd at https?:\/\/127\.0\.0\.1:\d+: /)
@@ -341,24 +304,15 @@ describe.skipIf(skip)('etcd backend over TLS with client certificates', () => {
 })
 
 describe.skipIf(skip)('etcd backend with username/password authentication', () => {
-  let etcd: EtcdInstance
-  const backends: Backend[] = []
+  // No wipe: etcdctl without credentials cannot write once authentication is on.
+  const etcd = useEtcd({wipe: false})
 
   beforeAll(async () => {
-    etcd = await startEtcd()
     await etcd.etcdctl(['user', 'add', 'root', '--new-user-password=s3cret'])
     await etcd.etcdctl(['auth', 'enable'])
   })
-  afterAll(async () => {
-    for (const b of backends.splice(0)) await b.close()
-    await etcd?.stop()
-  })
 
-  const attempt = async (config: Partial<DatastoreConfig>) => {
-    const {backend} = await openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints, ...config})
-    backends.push(backend)
-    return backend.apply({kind: 'IPAMHandle', name: 'auth'}, {ok: true})
-  }
+  const attempt = async (config: Partial<DatastoreConfig>) => (await etcd.open(config)).apply({kind: 'IPAMHandle', name: 'auth'}, {ok: true})
 
   it('authenticates with etcdUsername/etcdPassword', async () => {
     await expect(attempt({etcdUsername: 'root', etcdPassword: 's3cret'})).resolves.toMatchObject({value: {ok: true}})
