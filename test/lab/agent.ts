@@ -5,9 +5,11 @@
 //   const agent = startAgent(lab, node)
 //   await agent.ready()                         // "Calico node started successfully": first program in the kernel
 //   await agent.table()                         // `nft list table inet calico` inside the node
-//   await agent.stop()
+//   await agent.stop()                          // SIGTERM; agent.kill() is SIGKILL (a crash)
+//
+// AGENT_LOG_DUMP=<file> appends every lab agent's log to <file> when it exits (for debugging a failed run).
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {appendFileSync, existsSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {Lab, LabNode} from './lab.js'
@@ -35,7 +37,7 @@ export function agentLabMissing(): string | undefined {
   if (process.getuid?.() !== 0) return 'the node agent lab needs root (network namespaces, nftables)'
   if (spawnSync('nft', ['--version'], {stdio: 'ignore'}).status !== 0) return 'the node agent lab needs the nft tool (Debian package nftables)'
   if (spawnSync('ip', ['-V'], {stdio: 'ignore'}).status !== 0) return 'the node agent lab needs the ip tool (iproute2)'
-  if (!existsSync(join(ROOT, 'dist', 'commands', 'node', 'run.js'))) return 'dist/ is missing: run `npm run build` first (npm test does)'
+  if (!existsSync(join(ROOT, 'dist', 'commands', 'node', 'run.js')) || !existsSync(join(ROOT, 'oclif.manifest.json'))) return 'dist/ is missing: run `npm run build` first (npm test does)'
   return undefined
 }
 
@@ -50,6 +52,8 @@ export interface LabAgent {
   table(): Promise<string>
   /** SIGTERM, then waits for the exit; resolves with the exit code (the rules stay programmed). */
   stop(): Promise<number | null>
+  /** SIGKILL (a crash: no chance to clean up), then waits for the exit. */
+  kill(): Promise<void>
 }
 
 export interface AgentOptions {
@@ -74,6 +78,8 @@ export function startAgent(lab: Lab, node: LabNode, opts: AgentOptions = {}): La
   child.stdout?.on('data', onData)
   child.stderr?.on('data', onData)
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const dump = process.env.AGENT_LOG_DUMP
+  if (dump) child.once('exit', () => appendFileSync(dump, `--- ${node.name}\n${log}\n`))
   child.once('exit', () => {
     for (const w of waiters) w()
   })
@@ -106,6 +112,10 @@ export function startAgent(lab: Lab, node: LabNode, opts: AgentOptions = {}): La
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       return exited
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await exited
     },
   }
 }

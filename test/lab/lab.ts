@@ -10,7 +10,9 @@
 //   await lab.addPool('p', '10.70.0.0/16')
 //   const node = await lab.addNode('node-a')           // netns + uplink + Node resource (+ datastore relay)
 //   const pod = await lab.addPod(node, {namespace: 'ns', name: 'web-0'})   // real CNI ADD
-//   await lab.serve(pod, 8080); await lab.probe(other, [[pod.ips[0], 8080, 'tcp']])
+//   const bare = lab.attachPod(node, 'a', '10.77.0.10')  // or the CNI's plumbing only (tests that write the
+//   await lab.backend.apply(...lab.workloadEndpoint(bare, {namespace: 'ns'}))  // WorkloadEndpoint themselves)
+//   await lab.serve(pod, [80, 8080]); await lab.probe(other, [[pod.ips[0], 8080, 'tcp']])
 //   const remote = await lab.addNode('remote', {}, {register: false})   // a plain machine on the fabric
 //   const agent = startAgent(lab, node); await agent.ready()           // `calicoctl node run` (./agent.ts)
 //   await untilReach(lab, [[remote, node.address, 22, 'tcp']], [true])  // converged reachability (./reach.ts)
@@ -23,7 +25,7 @@ import {join} from 'node:path'
 
 import type {Resource} from '../../src/api/resource.js'
 import type {Backend} from '../../src/datastore/backend.js'
-import {ResourceClient} from '../../src/datastore/client.js'
+import {ResourceClient, workloadEndpointName} from '../../src/datastore/client.js'
 import {openBackend} from '../../src/datastore/factory.js'
 import {IPAMClient} from '../../src/ipam/index.js'
 import {startEtcd, type EtcdInstance} from '../helpers/etcd.js'
@@ -32,7 +34,7 @@ import type {TestApiServer} from '../k8s-apiserver/server.js'
 import {NetnsRun} from '../helpers/netns.js'
 import {trackDir, untrackDir} from './cleanup.js'
 import {pluginCommand, warmCommand, type PluginKind} from './plugin.js'
-import {ECHO_SERVER, PROBE, RELAY_IN_NODE, RELAY_ON_HOST} from './scripts.js'
+import {ECHO_SERVER, HTTP_GET, PROBE, RELAY_IN_NODE, RELAY_ON_HOST} from './scripts.js'
 
 export type LabDatastore = 'embedded' | 'etcd' | 'kubernetes'
 
@@ -88,6 +90,26 @@ export interface LabPod {
   /** The addresses from the ADD result, without prefix length. */
   ips: string[]
   result: Record<string, unknown>
+}
+
+/** A pod the lab attached itself, with the CNI plugin's plumbing but no CNI call (so no IPAM and no endpoint). */
+export interface AttachedPod {
+  node: LabNode
+  name: string
+  netns: string
+  /** The host-side veth in the node (the WorkloadEndpoint's interfaceName); the pod's side is eth0. */
+  iface: string
+  /** The pod's one address (a /32 on eth0). */
+  ips: [string]
+}
+
+export interface EndpointOptions {
+  /** The pod's Kubernetes namespace (its profile is `kns.<namespace>`). */
+  namespace: string
+  /** The Kubernetes pod name; defaults to the lab pod's name. */
+  k8sPod?: string
+  labels?: Record<string, string>
+  ports?: {name: string; protocol: string; port: number}[]
 }
 
 export interface CniRun {
@@ -206,7 +228,8 @@ export class Lab {
     readonly mtu: number,
     readonly fabric: string,
     backend: Backend,
-    private readonly etcd?: EtcdInstance,
+    /** The etcd datastore (tests halt and restart it); undefined for the others. */
+    readonly etcd?: EtcdInstance,
     /** The Kubernetes datastore's API server (tests create Pods and Namespaces in it). */
     readonly apiServer?: TestApiServer,
   ) {
@@ -291,15 +314,22 @@ export class Lab {
    * datastore reachable on the node's own loopback. `register: false` makes a plain machine on the fabric (no Node
    * resource, no relay): the "remote host" that host endpoint tests send traffic from. `ipv6: true` also gives the
    * uplink `fd00:77::<n>/64` (on-link only, no IPv6 default route), for host-to-host IPv6 between such nodes.
+   * `nodeResource: false` keeps the relay but leaves the Node resource to `calicoctl node run` (tests of its
+   * registration; not on the Kubernetes datastore, where the Node is kubelet's). `forwarding: false` leaves IP
+   * forwarding off for the agent to turn on (pod-to-pod traffic then shows that it did).
    */
-  async addNode(name: string, labels: Record<string, string> = {}, opts: {register?: boolean; ipv6?: boolean} = {}): Promise<LabNode> {
+  async addNode(
+    name: string,
+    labels: Record<string, string> = {},
+    opts: {register?: boolean; ipv6?: boolean; nodeResource?: boolean; forwarding?: boolean} = {},
+  ): Promise<LabNode> {
     const index = this.nodes.length + 1
     const netns = `${this.prefix}-n${index}`
     await this.addNetns(netns)
     const address = `${FABRIC_SUBNET}.${index}`
     await this.inNs(netns, ['ip', 'link', 'set', 'lo', 'up'])
     // Forwarding is the node agent's global setting (Felix's IPForwarding); the lab node needs it without one.
-    await this.inNs(netns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'])
+    if (opts.forwarding !== false) await this.inNs(netns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'])
     // Created inside the node, the fabric end is moved straight into the fabric namespace.
     await this.inNs(netns, ['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `n${index}`, 'netns', this.fabric])
     await this.inNs(this.fabric, ['ip', 'link', 'set', `n${index}`, 'master', 'br0', 'up'])
@@ -330,7 +360,7 @@ export class Lab {
       const kubeconfig = {apiVersion: 'v1', kind: 'Config', clusters: [cluster], users: [{name: 'lab', user: {}}], contexts: [{name: 'lab', context: {cluster: 'lab', user: 'lab'}}], 'current-context': 'lab'}
       writeFileSync(node.kubeconfig, JSON.stringify(kubeconfig))
       this.apiServer.seed('', 'nodes', {metadata: {name, labels, annotations: {'projectcalico.org/IPv4Address': `${address}/24`}}})
-    } else {
+    } else if (opts.nodeResource !== false) {
       await this.client.create({
         apiVersion: 'projectcalico.org/v3',
         kind: 'Node',
@@ -463,6 +493,38 @@ export class Lab {
     return run
   }
 
+  /**
+   * A pod namespace on a `cali<name>` veth with the CNI plugin's in-pod plumbing (the /32 address, a default route
+   * via 169.254.1.1) and nothing on the node's side: routes and proxy ARP are the agent's job.
+   */
+  attachPod(node: LabNode, name: string, address: string): AttachedPod {
+    const iface = `cali${name}`
+    if (iface.length > 15) throw new Error(`attachPod: interface name ${iface} is longer than 15 characters`)
+    const netns = this.run.addPod(node.netns, {suffix: `p${++this.podSeq}`, iface, address})
+    return {node, name, netns, iface, ips: [address]}
+  }
+
+  /**
+   * The WorkloadEndpoint the Calico CNI plugin writes for an attached pod (Kubernetes orchestrator, eth0, the
+   * namespace's profile, the namespace and orchestrator labels Calico adds); tests store it as another writer would.
+   */
+  workloadEndpoint(pod: AttachedPod, opts: EndpointOptions): Resource {
+    const spec = {
+      orchestrator: 'k8s', node: pod.node.name, pod: opts.k8sPod ?? pod.name, endpoint: 'eth0', interfaceName: pod.iface,
+      ipNetworks: [`${pod.ips[0]}/32`], profiles: [`kns.${opts.namespace}`], ...(opts.ports ? {ports: opts.ports} : {}),
+    }
+    return {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'WorkloadEndpoint',
+      metadata: {
+        name: workloadEndpointName(spec),
+        namespace: opts.namespace,
+        labels: {...opts.labels, 'projectcalico.org/namespace': opts.namespace, 'projectcalico.org/orchestrator': 'k8s'},
+      },
+      spec,
+    }
+  }
+
   /** An empty namespace for a pod whose ADD the test runs itself. */
   async addPodNetns(): Promise<{netns: string; netnsPath: string}> {
     const netns = `${this.prefix}-p${++this.podSeq}`
@@ -475,15 +537,22 @@ export class Lab {
     this.run.releaseNetns(name)
   }
 
-  /** Starts TCP and UDP echo servers on `port` in a pod or node namespace; they stop with the lab. */
-  async serve(where: {netns: string; name: string}, port: number): Promise<void> {
-    await startHelper(this.run, ['ip', 'netns', 'exec', where.netns, process.execPath, '-e', ECHO_SERVER, String(port)], `echo server in ${where.name}`)
+  /** Starts TCP and UDP echo servers on `ports` in a pod or node namespace (one process); they stop with the lab. */
+  async serve(where: {netns: string; name: string}, ports: number | readonly number[]): Promise<void> {
+    const list = typeof ports === 'number' ? [ports] : ports
+    await startHelper(this.run, ['ip', 'netns', 'exec', where.netns, process.execPath, '-e', ECHO_SERVER, list.join(',')], `echo server in ${where.name}`)
   }
 
   /** Probes from inside a pod or node namespace; one boolean per target, in order. */
   async probe(from: {netns: string}, targets: readonly (readonly [string, number, 'tcp' | 'udp'])[], timeoutMs = 2000): Promise<boolean[]> {
     const out = await this.inNs(from.netns, [process.execPath, '-e', PROBE, JSON.stringify(targets), String(timeoutMs)])
     return JSON.parse(out) as boolean[]
+  }
+
+  /** HTTP GET of `http://127.0.0.1:<port><path>` inside a namespace (the agent's health and metrics ports). */
+  async httpGet(where: {netns: string}, port: number, path: string, timeoutMs = 5000): Promise<{status: number; body: string}> {
+    const out = await this.inNs(where.netns, [process.execPath, '-e', HTTP_GET, `http://127.0.0.1:${port}${path}`, String(timeoutMs)])
+    return JSON.parse(out) as {status: number; body: string}
   }
 
   /** Registers a long-running process of the caller's (e.g. a node agent): killed by destroy(), and on exit. */

@@ -2,18 +2,20 @@
 // the datastore relay. Plain CommonJS so they need no build step; every wait has a bound.
 
 /**
- * Echo server on `port` for TCP and UDP over IPv4 and IPv6 (argv[1]); prints `ready` once both listen. A TCP peer gets back what it
- * sent; a UDP datagram is answered with the same bytes.
+ * Echo server on each port of argv[1] (comma-separated) for TCP and UDP over IPv4 and IPv6; prints `ready` once all
+ * listen. A TCP peer gets back what it sent; a UDP datagram is answered with the same bytes.
  */
 export const ECHO_SERVER = `
 const net = require('node:net'), dgram = require('node:dgram')
-const port = Number(process.argv[1])
-let up = 0
-const ready = () => { if (++up === 2) process.stdout.write('ready\\n') }
-net.createServer((s) => { s.on('data', (d) => s.end(d)); s.on('error', () => s.destroy()) }).listen({port, host: '::', ipv6Only: false}, ready)
-const u = dgram.createSocket({type: 'udp6', ipv6Only: false})
-u.on('message', (m, r) => u.send(m, r.port, r.address))
-u.bind(port, '::', ready)
+const ports = process.argv[1].split(',').map(Number)
+let pending = 2 * ports.length
+const ready = () => { if (--pending === 0) process.stdout.write('ready\\n') }
+for (const port of ports) {
+  net.createServer((s) => { s.on('data', (d) => s.end(d)); s.on('error', () => s.destroy()) }).listen({port, host: '::', ipv6Only: false}, ready)
+  const u = dgram.createSocket({type: 'udp6', ipv6Only: false})
+  u.on('message', (m, r) => u.send(m, r.port, r.address))
+  u.bind(port, '::', ready)
+}
 process.stdin.on('end', () => process.exit(0)); process.stdin.resume()
 `
 
@@ -77,4 +79,14 @@ net.createServer((c) => {
   c.on('error', () => t.destroy()); t.on('error', () => c.destroy())
 }).listen(sock, () => process.stdout.write('ready\\n'))
 process.stdin.on('end', () => process.exit(0)); process.stdin.resume()
+`
+
+/**
+ * HTTP GET of the URL argv[1] (e.g. the agent's health port on a node's loopback), giving up after argv[2] ms; prints
+ * JSON `{status, body}`, status 0 when nothing answered.
+ */
+export const HTTP_GET = `
+fetch(process.argv[1], {signal: AbortSignal.timeout(Number(process.argv[2]))})
+  .then(async (r) => process.stdout.write(JSON.stringify({status: r.status, body: await r.text()})))
+  .catch(() => process.stdout.write(JSON.stringify({status: 0, body: ''})))
 `
