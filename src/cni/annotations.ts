@@ -1,7 +1,10 @@
 // The pod and namespace annotations Calico's plugin acts on for a Kubernetes pod (cni-plugin/pkg/k8s CmdAddK8s):
 // IP pools and address families for Calico IPAM, fixed addresses with (`ipAddrs`) or without (`ipAddrsNoIpam`)
-// IPAM, and the floating-IP feature gate. Pure: annotations and configuration in, a decision or Calico's error out.
+// IPAM, the floating-IP feature gate, and the source prefixes a pod may spoof. Pure: annotations and configuration
+// in, a decision or Calico's error out.
 import {isIP} from 'node:net'
+
+import {formatCIDR, parseCIDR} from '../api/net.js'
 
 import type {IpamConf, NetConf} from './config.js'
 import {CNI_CODES, CniError} from './errors.js'
@@ -12,6 +15,7 @@ export const ANNOTATION_IP_FAMILIES = 'cni.projectcalico.org/ipFamilies'
 export const ANNOTATION_IP_ADDRS = 'cni.projectcalico.org/ipAddrs'
 export const ANNOTATION_IP_ADDRS_NO_IPAM = 'cni.projectcalico.org/ipAddrsNoIpam'
 export const ANNOTATION_FLOATING_IPS = 'cni.projectcalico.org/floatingIPs'
+export const ANNOTATION_ALLOWED_SOURCE_PREFIXES = 'cni.projectcalico.org/allowedSourcePrefixes'
 
 const CALICO_IPAM = 'calico-ipam'
 
@@ -124,4 +128,18 @@ export function checkFloatingIPs(conf: NetConf, podAnnotations: Record<string, s
   if (text === '') return
   if (!conf.featureControl.floatingIPs) throw failure('requested feature is not enabled: floating_ips')
   ipList(text)
+}
+
+/**
+ * The prefixes the pod may send from besides its own addresses (HandleSourceIPSpoofingAnnotation), as network
+ * CIDRs (`10.1.2.3/16` → `10.1.0.0/16`): the endpoint's allowSpoofedSourcePrefixes. Any malformed entry fails the ADD.
+ */
+export function allowedSourcePrefixes(podAnnotations: Record<string, string>): string[] {
+  const text = podAnnotations[ANNOTATION_ALLOWED_SOURCE_PREFIXES] ?? ''
+  if (text === '') return []
+  return ipList(text).map((prefix) => {
+    const cidr = parseCIDR(prefix)
+    if (!cidr) throw failure(`failed to parse '${prefix}' as a CIDR: invalid CIDR address: ${prefix}`)
+    return formatCIDR(cidr)
+  })
 }

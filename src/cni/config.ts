@@ -63,6 +63,8 @@ export interface NetConf {
   k8sClientCertificate?: string
   k8sClientKey?: string
   k8sCertificateAuthority?: string
+  /** `kubernetes.node_name`: the Node whose pod CIDRs host-local's `usePodCidr` stands for (default: the node name). */
+  k8sNodeName?: string
   /** `calico_api_group`: which Calico CRD group the Kubernetes datastore uses (default: discovered). */
   calicoAPIGroup?: string
   /** `policy.type`; `k8s` makes Kubernetes pods' labels, profiles and annotations come from the API server. */
@@ -259,6 +261,7 @@ export function parseNetConf(stdin: string): NetConf {
   set('etcdCertFile', optString(doc, 'etcd_cert_file'))
   set('etcdKeyFile', optString(doc, 'etcd_key_file'))
   set('kubeconfig', optString(k8s, 'kubeconfig', 'kubernetes.'))
+  set('k8sNodeName', optString(k8s, 'node_name', 'kubernetes.'))
   // Early configurations gave the API root as a full `https://host:6443/api/v1/` URL (getK8sRestConfig).
   set('k8sAPIRoot', (optString(k8s, 'k8s_api_root', 'kubernetes.') ?? optString(policy, 'k8s_api_root', 'policy.'))?.split('/api/')[0])
   set('k8sAuthToken', optString(policy, 'k8s_auth_token', 'policy.'))

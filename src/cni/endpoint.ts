@@ -26,6 +26,8 @@ export interface PodInfo {
   serviceAccountName: string
   ports?: EndpointPort[]
   generateName?: string
+  /** Source prefixes the pod may send from besides its own addresses (the allowedSourcePrefixes annotation). */
+  allowSpoofedSourcePrefixes?: string[]
 }
 
 export interface EndpointInterface {
@@ -75,6 +77,7 @@ export function buildWorkloadEndpoint(ids: WorkloadIdentifiers, pod: PodInfo, if
     mac: iface.mac,
   })
   if (pod.ports !== undefined && pod.ports.length > 0) spec.ports = pod.ports.map((p) => ({...p}))
+  if (pod.allowSpoofedSourcePrefixes !== undefined && pod.allowSpoofedSourcePrefixes.length > 0) spec.allowSpoofedSourcePrefixes = [...pod.allowSpoofedSourcePrefixes]
   const metadata: Resource['metadata'] = {name: wepName(ids), namespace: ids.namespace, labels}
   if (pod.generateName !== undefined) metadata.generateName = pod.generateName
   return {apiVersion: API_VERSION, kind: 'WorkloadEndpoint', metadata, spec}

@@ -1,7 +1,7 @@
 // The two plugins' commands. `calico` (cni-plugin/pkg/plugin, pkg/k8s): ADD assigns addresses (for a Kubernetes pod
-// on the Kubernetes datastore as the Pod's and Namespace's annotations direct), plumbs the veth and writes the
-// WorkloadEndpoint (on that datastore: annotates the Pod, whose view the endpoint is); DEL undoes all of it
-// idempotently; CHECK verifies it against prevResult.
+// in Calico's k8s policy mode as the Pod's and Namespace's annotations direct), plumbs the veth and writes the
+// WorkloadEndpoint (on the Kubernetes datastore: annotates the Pod, whose view the endpoint is); DEL undoes all of
+// it idempotently; CHECK verifies it against prevResult.
 // `calico-ipam` (pkg/ipamplugin): the same address management as a standalone IPAM plugin. I/O is reached only
 // through PluginDeps, so the orchestration is testable without root.
 import {ResourceDoesNotExistError, ResourceUpdateConflictError} from '../api/errors.js'
@@ -9,17 +9,18 @@ import {hostCIDRText} from '../api/net.js'
 import type {Resource} from '../api/resource.js'
 import type {Backend} from '../datastore/backend.js'
 import {ResourceClient} from '../datastore/client.js'
-import {addressSource, checkFloatingIPs, ipamForPod, type AddressSource} from './annotations.js'
+import {addressSource, allowedSourcePrefixes, checkFloatingIPs, ipamForPod, type AddressSource} from './annotations.js'
 import type {CniEnv, NetConf} from './config.js'
 import type {Dataplane} from './dataplane.js'
 import {determineMTU, determineNodename} from './datastore.js'
 import {execPlugin, findPlugin} from './delegate.js'
 import {buildWorkloadEndpoint} from './endpoint.js'
 import {CNI_CODES, CniError} from './errors.js'
+import {HOST_LOCAL, podCIDRsByFamily, RELEASE_POD_CIDRS, usesPodCIDR, withPodCIDRs} from './hostlocal.js'
 import {ipamAdd, ipamCheck, ipamDel, ipamReleaseIPs, type IpamRequest} from './ipam.js'
 import type {Logger} from './log.js'
 import {hostVethName, ipamHandleID, wepName, workloadIdentifiers, type WorkloadIdentifiers} from './names.js'
-import {openPodReader, podFacts, type PodFacts} from './pods.js'
+import {podFacts, readsNamespaceForIpam, readsPod, withPodReader, type PodFacts} from './pods.js'
 import {decodeResult, encodeResult, type CniIPConfig, type DecodedResult} from './result.js'
 
 export const CALICO_IPAM = 'calico-ipam'
@@ -58,19 +59,54 @@ async function withContext<T>(conf: NetConf, env: CniEnv, deps: PluginDeps, fn: 
 // ------------------------------------------------------------------ IPAM (in-process or delegated)
 
 /** Calico IPAM for this container: auto-assignment, or the addresses given (CNI_ARGS `IP=`, the `ipAddrs` annotation). */
-function calicoIpamAdd(ctx: Context, requestedIPs?: readonly string[]): Promise<CniIPConfig[]> {
+async function calicoIpamAdd(ctx: Context, requestedIPs?: readonly string[]): Promise<CniIPConfig[]> {
   const {conf, env, deps} = ctx
   const req: IpamRequest = {conf, ids: ctx.ids, handleID: ctx.handleID, now: deps.now?.() ?? new Date()}
-  if (ctx.namespaceLabels !== undefined) req.namespaceLabels = ctx.namespaceLabels
   if (requestedIPs !== undefined) req.requestedIPs = requestedIPs
   else if (env.args.IP) req.requestedIPs = [env.args.IP]
+  else {
+    const labels = await ipamNamespaceLabels(ctx)
+    if (labels !== undefined) req.namespaceLabels = labels
+  }
   return ipamAdd(ctx.backend, req, deps.log)
+}
+
+/**
+ * The namespace's labels for IP pools' namespaceSelector: those read with the pod, else read now when calico-ipam
+ * would read them (it has Kubernetes access), else none.
+ */
+async function ipamNamespaceLabels(ctx: Context): Promise<Record<string, string> | undefined> {
+  if (ctx.namespaceLabels !== undefined) return ctx.namespaceLabels
+  if (!readsNamespaceForIpam(ctx.conf, ctx.ids)) return undefined
+  const {namespace} = ctx.ids
+  try {
+    return await withPodReader(ctx.conf, ctx.backend, async (reader) => (await reader.readNamespace(namespace)).labels)
+  } catch (err) {
+    throw new CniError(err instanceof CniError ? err.code : CNI_CODES.internal, `failed to get namespace ${namespace}: ${(err as Error).message}`)
+  }
+}
+
+/**
+ * The network configuration a delegated IPAM plugin is given: as received, except that host-local's `usePodCidr`
+ * subnets become the Node's pod CIDRs for a Kubernetes pod's ADD, and a placeholder for DEL and CHECK, which
+ * host-local answers by container ID (Calico's CmdAddK8s and DeleteIPAM).
+ */
+async function delegatedIpamStdin(ctx: Context, command: 'ADD' | 'DEL' | 'CHECK'): Promise<string> {
+  const {conf, ids, deps} = ctx
+  if (conf.ipam.type !== HOST_LOCAL || !usesPodCIDR(conf.raw)) return deps.stdin
+  if (command !== 'ADD') return JSON.stringify(withPodCIDRs(conf.raw, RELEASE_POD_CIDRS))
+  if (ids.orchestrator !== 'k8s') return deps.stdin
+  const node = conf.k8sNodeName ?? ids.node
+  const cidrs = podCIDRsByFamily(node, await withPodReader(conf, ctx.backend, (reader) => reader.readNodePodCIDRs(node)))
+  deps.log.info('passing the pod CIDR to host-local', {node, ...cidrs})
+  return JSON.stringify(withPodCIDRs(conf.raw, cidrs))
 }
 
 async function assignAddresses(ctx: Context): Promise<CniIPConfig[]> {
   const {conf, env, deps} = ctx
   if (conf.ipam.type === CALICO_IPAM) return calicoIpamAdd(ctx)
-  const result = decodeResult(await execPlugin(findPlugin(conf.ipam.type, env.path), 'ADD', deps.processEnv, deps.stdin))
+  const stdin = await delegatedIpamStdin(ctx, 'ADD')
+  const result = decodeResult(await execPlugin(findPlugin(conf.ipam.type, env.path), 'ADD', deps.processEnv, stdin))
   if (!result || result.ips.length === 0) throw new CniError(CNI_CODES.internal, `IPAM plugin ${conf.ipam.type} returned no addresses`)
   return result.ips
 }
@@ -101,19 +137,15 @@ async function podAddresses(ctx: Context, source: AddressSource): Promise<CniIPC
 async function releaseAddresses(ctx: Context): Promise<void> {
   const {conf, env, deps} = ctx
   if (conf.ipam.type === CALICO_IPAM) return ipamDel(ctx.backend, ctx.handleID, deps.log)
-  await execPlugin(findPlugin(conf.ipam.type, env.path), 'DEL', deps.processEnv, deps.stdin)
+  await execPlugin(findPlugin(conf.ipam.type, env.path), 'DEL', deps.processEnv, await delegatedIpamStdin(ctx, 'DEL'))
 }
 
 // ------------------------------------------------------------------ calico
 
-/** The pod's facts, from the API server when this invocation has one (see pods.ts). */
+/** The pod's facts: from the API server in Calico's k8s policy mode, else from the configuration (see pods.ts). */
 async function readPodFacts(conf: NetConf, ctx: Context): Promise<PodFacts> {
-  const open = ctx.ids.orchestrator === 'k8s' ? await openPodReader(conf, ctx.backend) : undefined
-  try {
-    return await podFacts(conf, ctx.ids, open?.reader)
-  } finally {
-    open?.close()
-  }
+  if (!readsPod(conf, ctx.ids)) return podFacts(conf, ctx.ids, undefined)
+  return withPodReader(conf, ctx.backend, (reader) => podFacts(conf, ctx.ids, reader))
 }
 
 /** ADD: the CNI result, already in the configuration's cniVersion. */
@@ -128,6 +160,7 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
     if (pod.namespaceLabels !== undefined) ctx.namespaceLabels = pod.namespaceLabels
     const source = addressSource(ctx.conf, pod.annotations)
     checkFloatingIPs(ctx.conf, pod.annotations)
+    const spoofable = allowedSourcePrefixes(pod.annotations)
     const assigned = await podAddresses(ctx, source)
     const addresses = assigned.map((ip) => hostCIDRText(ip.address))
     const hostVeth = hostVethName(ids)
@@ -140,7 +173,7 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
       log.debug('interfaces ready', {hostVeth, ms: Date.now() - started})
       // On the Kubernetes datastore this write is a patch of the Pod's annotations (podIP, podIPs, containerID):
       // the endpoint itself is derived from the Pod.
-      const wep = buildWorkloadEndpoint(ids, pod, {hostName: hostVeth, mac: links.containerMac, ipNetworks: addresses}, conf.name)
+      const wep = buildWorkloadEndpoint(ids, {...pod, allowSpoofedSourcePrefixes: spoofable}, {hostName: hostVeth, mac: links.containerMac, ipNetworks: addresses}, conf.name)
       await new ResourceClient(backend).apply(wep)
       log.debug('endpoint written', {workload: wep.metadata.name, ms: Date.now() - started})
       return encodeResult(
@@ -249,7 +282,7 @@ export async function cmdCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Pr
     const nets = Array.isArray(spec.ipNetworks) ? spec.ipNetworks.map(String) : []
     for (const cidr of expected) if (!nets.includes(cidr)) throw new CniError(CNI_CODES.internal, `WorkloadEndpoint lacks address ${cidr}`)
     if (conf.ipam.type === CALICO_IPAM) await ipamCheck(ctx.backend, ctx.handleID, expected)
-    else await execPlugin(findPlugin(conf.ipam.type, env.path), 'CHECK', deps.processEnv, deps.stdin)
+    else await execPlugin(findPlugin(conf.ipam.type, env.path), 'CHECK', deps.processEnv, await delegatedIpamStdin(ctx, 'CHECK'))
   })
 }
 
@@ -258,13 +291,6 @@ export async function cmdCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Pr
 /** calico-ipam ADD: the IPAM result (addresses with their block prefix, a route to each). */
 export async function ipamPluginAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<Record<string, unknown>> {
   return withContext(conf, env, deps, async (ctx) => {
-    // Standalone, calico-ipam asks for the namespace itself (its labels pick IP pools by namespaceSelector).
-    const open = ctx.ids.orchestrator === 'k8s' ? await openPodReader(conf, ctx.backend) : undefined
-    try {
-      if (open) ctx.namespaceLabels = (await open.reader.readNamespace(ctx.ids.namespace)).labels
-    } finally {
-      open?.close()
-    }
     const ips = await calicoIpamAdd(ctx)
     return encodeResult({ips, routes: ips.map((ip) => ({dst: ip.address})), dns: {}}, conf.cniVersion)
   })

@@ -1,10 +1,10 @@
-// What the plugin knows about the pod it wires up. For a Kubernetes pod it asks the API server, as Calico's plugin
-// does (cni-plugin/pkg/k8s getK8sPodInfo, getK8sNSInfo): the Pod's labels, service account, named ports and
-// annotations, and its Namespace's labels and annotations (ipamplugin's getNamespace: IP pools' namespaceSelector).
-// On the Kubernetes datastore over the datastore's own API connection; on another datastore when the configuration
-// says `policy.type: k8s`, over a connection of its own (Calico's NewK8sClient: the kubeconfig and the API root and
-// credential overrides). Otherwise the labels come from the network configuration's `args.cni.labels`, with
-// Kubernetes' default service account.
+// What the plugin asks the API server about the pod it wires up (cni-plugin/pkg/k8s getK8sPodInfo, getK8sNSInfo,
+// getPodCidrs; ipamplugin getNamespace): the Pod's labels, service account, named ports and annotations, its
+// Namespace's labels (IP pools' namespaceSelector) and annotations, and its Node's pod CIDRs (host-local IPAM's
+// `usePodCidr`). Calico reads the Pod and Namespace only in its k8s policy mode (`policy.type: k8s`); without it the
+// labels come from the network configuration's `args.cni.labels`, with Kubernetes' default service account.
+// On the Kubernetes datastore the reads go over the datastore's own API connection, elsewhere over a connection of
+// their own (Calico's NewK8sClient: the kubeconfig and the API root and credential overrides).
 import type {Backend} from '../datastore/backend.js'
 import type {KubernetesBackend} from '../datastore/kubernetes/backend.js'
 import type {KubeClient, KubeObject} from '../datastore/kubernetes/client.js'
@@ -34,10 +34,12 @@ export interface KubernetesNamespace {
   annotations: Record<string, string>
 }
 
-/** Reads pods and namespaces; failures (a missing pod included) are CniErrors with the API server's message. */
+/** Reads pods, namespaces and nodes; failures (a missing pod included) are CniErrors with the API server's message. */
 export interface PodReader {
   readPod(namespace: string, name: string): Promise<KubernetesPod>
   readNamespace(namespace: string): Promise<KubernetesNamespace>
+  /** The Node's `spec.podCIDRs` (empty when the node has none). */
+  readNodePodCIDRs(name: string): Promise<string[]>
 }
 
 /** A reader and the connection it may have opened for itself. */
@@ -57,7 +59,17 @@ export interface PodFacts extends PodInfo {
 /** Implemented by test doubles standing in for the API server. */
 export function hasPodReader(backend: Backend): backend is Backend & PodReader {
   const r = backend as Partial<PodReader>
-  return typeof r.readPod === 'function' && typeof r.readNamespace === 'function'
+  return typeof r.readPod === 'function' && typeof r.readNamespace === 'function' && typeof r.readNodePodCIDRs === 'function'
+}
+
+/** Calico reads the Pod and its Namespace only in its k8s policy mode (CmdAddK8s). */
+export function readsPod(conf: NetConf, ids: WorkloadIdentifiers): boolean {
+  return ids.orchestrator === 'k8s' && conf.policyType === 'k8s'
+}
+
+/** calico-ipam reads the namespace for IP pools' namespaceSelector when it has Kubernetes access (ipamplugin cmdAdd). */
+export function readsNamespaceForIpam(conf: NetConf, ids: WorkloadIdentifiers): boolean {
+  return (conf.kubeconfig !== undefined || conf.policyType === 'k8s') && ids.namespace !== ''
 }
 
 const stringMap = (v: unknown): Record<string, string> =>
@@ -96,22 +108,37 @@ async function apiServerReader(client: KubeClient): Promise<PodReader> {
       const {metadata} = await get(`/api/v1/namespaces/${ns(namespace)}`)
       return {labels: stringMap(metadata.labels), annotations: stringMap(metadata.annotations)}
     },
+    async readNodePodCIDRs(name) {
+      const {spec} = await get(`/api/v1/nodes/${ns(name)}`)
+      const cidrs = (spec as {podCIDRs?: unknown} | undefined)?.podCIDRs
+      return Array.isArray(cidrs) ? cidrs.filter((c): c is string => typeof c === 'string') : []
+    },
   }
 }
 
 /**
- * Who answers pod questions for this invocation: a stand-in the backend provides (tests), the Kubernetes datastore's
- * API connection, a connection of its own when `policy.type` is k8s on another datastore, or nobody.
+ * Who answers API questions for this invocation (the caller decides whether it has any): a stand-in the backend
+ * provides (tests), the Kubernetes datastore's API connection, or a connection of its own on another datastore.
  */
-export async function openPodReader(conf: NetConf, backend: Backend): Promise<OpenPodReader | undefined> {
+export async function openPodReader(conf: NetConf, backend: Backend): Promise<OpenPodReader> {
   if (hasPodReader(backend)) return {reader: backend, close: () => undefined}
   if (backend.type === 'kubernetes') return {reader: await apiServerReader((backend as KubernetesBackend).client), close: () => undefined}
-  if (conf.policyType !== 'k8s') return undefined
   const {KubeClient} = await import('../datastore/kubernetes/client.js')
   const client = await KubeClient.connect({...datastoreConfig(conf), datastoreType: 'kubernetes'})
   return {reader: await apiServerReader(client), close: () => client.close()}
 }
 
+/** Runs `fn` with this invocation's API reader, closing a connection it opened for itself. */
+export async function withPodReader<T>(conf: NetConf, backend: Backend, fn: (reader: PodReader) => Promise<T>): Promise<T> {
+  const open = await openPodReader(conf, backend)
+  try {
+    return await fn(open.reader)
+  } finally {
+    open.close()
+  }
+}
+
+/** The pod's facts; `reader` is given only when Calico would read the Pod (readsPod). */
 export async function podFacts(conf: NetConf, ids: WorkloadIdentifiers, reader: PodReader | undefined): Promise<PodFacts> {
   const none = {annotations: {}, namespaceAnnotations: {}}
   if (ids.orchestrator !== 'k8s') return {labels: labelsFromArgs(conf.labels), serviceAccountName: '', ...none}

@@ -4,7 +4,7 @@
 // the same Pod reads on another datastore when the configuration says policy type k8s.
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import type {Resource} from '../../src/api/resource.js'
@@ -16,7 +16,7 @@ import {ResourceClient} from '../../src/datastore/client.js'
 import {openBackend} from '../../src/datastore/factory.js'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
 import {checkIPAM, IPAMClient} from '../../src/ipam/index.js'
-import {startServer} from '../k8s-apiserver/helpers.js'
+import {startServer, writeKubeconfig} from '../k8s-apiserver/helpers.js'
 import type {KubeObject, TestApiServer} from '../k8s-apiserver/server.js'
 import {cniEnv, RecordingDataplane} from './cni-recording-dataplane.js'
 
@@ -197,6 +197,68 @@ describe('calico ADD on the Kubernetes datastore', () => {
     expect(dataplane.teardowns).toEqual([{hostVeth: 'calie530c3868a5', hostSideToo: true}])
     expect((await ipamReport()).allocations.size).toBe(0)
     expect(storedPod('pod-1').metadata.annotations ?? {}).toEqual({})
+  })
+})
+
+describe('what ADD asks the API server on the Kubernetes datastore', () => {
+  const getsOf = (resource: string) => (info: {resource: string; verb: string}) => info.resource === resource && info.verb === 'get'
+
+  it('reads neither the Pod nor its Namespace without policy type k8s, so their annotations do not apply', async () => {
+    namespace('team', {'cni.projectcalico.org/ipv4pools': '["pool-b"]'})
+    pod('pod-1', {namespace: 'team', annotations: {'cni.projectcalico.org/ipAddrs': '["10.61.0.77"]', 'cni.projectcalico.org/allowedSourcePrefixes': 'not json'}})
+    const lift = [server.deny(getsOf('pods')), server.deny(getsOf('namespaces'))]
+    const r = await run('calico', 'ADD', {namespace: 'team', conf: conf({policy: {}, ipam: {type: 'calico-ipam', ipv4_pools: ['pool-a']}})})
+    for (const l of lift) l()
+    expect(r.code, r.out).toBe(0)
+    expect(addressOf(r)).toMatch(/^10\.60\.0\.\d+\/32$/)
+    // The endpoint write is still the patch of the Pod's annotations.
+    expect(storedPod('pod-1', 'team').metadata.annotations?.[POD_IP]).toBe(addressOf(r))
+  })
+
+  it('reads the Namespace for IP pools\' namespaceSelector with a kubeconfig even without policy type k8s, as calico-ipam does', async () => {
+    const client = new ResourceClient(backend)
+    await client.create({
+      apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'red-only'},
+      spec: {cidr: '10.62.0.0/24', blockSize: 28, ipipMode: 'Never', vxlanMode: 'Never', allowedUses: ['Workload'], namespaceSelector: "team == 'red'"},
+    })
+    for (const name of ['pool-a', 'pool-b']) {
+      const current = await client.get('IPPool', name)
+      await client.update({...current, spec: {...(current.spec as object), allowedUses: ['Workload'], namespaceSelector: "team != 'red'"}})
+    }
+    namespace('red', {}, {team: 'red'})
+    pod('r1', {namespace: 'red'})
+    pod('r2', {namespace: 'red'})
+    // Without Kubernetes access calico-ipam knows no namespace labels: the selectors see none.
+    const blind = await run('calico', 'ADD', {namespace: 'red', pod: 'r1', containerID: 'c1', conf: conf({policy: {}})})
+    expect(blind.code, blind.out).toBe(0)
+    expect(addressOf(blind)).toMatch(/^10\.6[01]\.0\./)
+    const kubeconfig = writeKubeconfig(server.url)
+    try {
+      const lift = server.deny(getsOf('pods'))
+      const seen = await run('calico', 'ADD', {namespace: 'red', pod: 'r2', containerID: 'c2', conf: conf({policy: {}, kubernetes: {kubeconfig}})})
+      lift()
+      expect(seen.code, seen.out).toBe(0)
+      expect(addressOf(seen)).toMatch(/^10\.62\.0\./)
+      const gone = await run('calico', 'ADD', {namespace: 'gone', pod: 'x', containerID: 'c3', conf: conf({policy: {}, kubernetes: {kubeconfig}})})
+      expect(gone.json).toMatchObject({code: 999, msg: 'failed to get namespace gone: namespaces "gone" not found'})
+    } finally {
+      rmSync(dirname(kubeconfig), {recursive: true, force: true})
+    }
+  })
+
+  it('annotates the Pod whatever node the configuration names; DEL then releases the addresses and, as Calico, leaves the annotations', async () => {
+    // kubelet's node is node1 (the Pod's spec.nodeName); this plugin's configuration says node2.
+    server.seed('', 'nodes', {metadata: {name: 'node2'}})
+    pod('pod-1')
+    const node2 = conf({nodename: 'node2'})
+    const r = await run('calico', 'ADD', {conf: node2})
+    expect(r.code, r.out).toBe(0)
+    expect(storedPod('pod-1').metadata.annotations).toEqual({[POD_IP]: addressOf(r), [POD_IPS]: addressOf(r), [CONTAINER_ID]: 'cid1'})
+    expect(await new IPAMClient(backend).getAssignmentAttributes(addressOf(r).split('/')[0] ?? '')).toMatchObject({attrs: {node: 'node2'}})
+    // DEL looks for endpoint node2-k8s-pod--1-eth0, which the Pod (on node1) is not: nothing to patch out.
+    expect((await run('calico', 'DEL', {conf: node2})).code).toBe(0)
+    expect(storedPod('pod-1').metadata.annotations?.[POD_IP]).toBe(addressOf(r))
+    expect((await ipamReport()).allocations.size).toBe(0)
   })
 })
 

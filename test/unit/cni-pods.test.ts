@@ -1,12 +1,12 @@
-// Pod facts: from the API server for a Kubernetes pod on the Kubernetes datastore (namespace first, as Calico), from
-// the network configuration's args.cni.labels otherwise.
+// Pod facts: from the API server for a Kubernetes pod in Calico's k8s policy mode (namespace first, as Calico), from
+// the network configuration's args.cni.labels otherwise; and when calico-ipam reads the namespace itself.
 import {describe, expect, it} from 'vitest'
 
 import type {CniEnv} from '../../src/cni/config.js'
 import {parseNetConf} from '../../src/cni/config.js'
 import {CniError} from '../../src/cni/errors.js'
 import {workloadIdentifiers} from '../../src/cni/names.js'
-import {openPodReader, podFacts, type KubernetesNamespace, type KubernetesPod, type PodReader} from '../../src/cni/pods.js'
+import {openPodReader, podFacts, readsNamespaceForIpam, readsPod, type KubernetesNamespace, type KubernetesPod, type PodReader} from '../../src/cni/pods.js'
 import type {Backend} from '../../src/datastore/backend.js'
 
 const env: CniEnv = {command: 'ADD', containerID: 'c1', netns: '/x', ifName: 'eth0', args: {K8S_POD_NAMESPACE: 'web', K8S_POD_NAME: 'api-0'}, path: []}
@@ -30,6 +30,10 @@ function reader(pods: Record<string, KubernetesPod>, namespace: KubernetesNamesp
       const pod = pods[name]
       if (!pod) throw new CniError(999, `pods "${name}" not found`)
       return pod
+    },
+    async readNodePodCIDRs(name) {
+      reads.push(`nodes/${name}`)
+      return []
     },
   }
 }
@@ -88,11 +92,17 @@ describe('pod facts', () => {
     expect(api.reads).toEqual([])
   })
 
-  it('asks an API server on the Kubernetes datastore, elsewhere only with policy type k8s', async () => {
-    expect(await openPodReader(etcd, backendOfType('etcdv3'))).toBeUndefined()
-    expect(await openPodReader(etcd, backendOfType('embedded'))).toBeUndefined()
-    // A stand-in that answers pod questions itself (as these tests' readers do) is used as it is.
+  it('reads the Pod only in the k8s policy mode, and the namespace for IPAM with Kubernetes access', () => {
+    const withPolicy = parseNetConf(JSON.stringify({cniVersion: '1.0.0', name: 'n', type: 'calico', datastore_type: 'kubernetes', policy: {type: 'k8s'}, ipam: {type: 'calico-ipam'}}))
+    const withKubeconfig = parseNetConf(JSON.stringify({cniVersion: '1.0.0', name: 'n', type: 'calico', etcd_endpoints: 'http://e:2379', kubernetes: {kubeconfig: '/k'}, ipam: {type: 'calico-ipam'}}))
+    expect([readsPod(withPolicy, k8sPod), readsPod(withPolicy, cniWorkload), readsPod(kdd, k8sPod), readsPod(withKubeconfig, k8sPod)]).toEqual([true, false, false, false])
+    // The namespace of a plain CNI workload is `default`, and calico-ipam asks for it too.
+    expect([readsNamespaceForIpam(withPolicy, k8sPod), readsNamespaceForIpam(withKubeconfig, cniWorkload), readsNamespaceForIpam(kdd, k8sPod), readsNamespaceForIpam(etcd, k8sPod)]).toEqual([true, true, false, false])
+  })
+
+  it('asks the stand-in a backend provides', async () => {
+    // A stand-in that answers API questions itself (as these tests' readers do) is used as it is.
     const standIn = backendOfType('kubernetes', reader({}))
-    expect((await openPodReader(kdd, standIn))?.reader).toBe(standIn)
+    expect((await openPodReader(kdd, standIn)).reader).toBe(standIn)
   })
 })
