@@ -1,6 +1,7 @@
 // The etcd v3 backend, byte-compatible with libcalico-go's etcdv3 client: same keys, same JSON, same
-// transactions (libcalico-model.md §9–§10). The etcd3 package (grpc, protobuf loading) is imported
-// lazily by connect(), so commands that never touch etcd never load it.
+// transactions (libcalico-model.md §9–§10). Reads (get, list) go through the small client in reader.ts; the
+// etcd3 package (grpc-js, protobufjs) is imported only on the first write, delete or watch, so read-only
+// commands never load it.
 
 import {isIP} from 'node:net'
 import type {Etcd3, IKeyValue, IOptions, ITxnResponse, Watcher as EtcdWatcher} from 'etcd3'
@@ -27,9 +28,18 @@ import type {DatastoreConfig} from '../config.js'
 import {CALICO_ROOT, keyId, keyMatches, keyToPath, listRanges, pathToKey, watchPrefix} from '../keys.js'
 import {WatchQueue} from '../watch-queue.js'
 import {GetBatcher, PutBatcher, type ConditionalPut, type PutResult} from './batch.js'
+import {ClientClosedError, GrpcStatusError, Status, TransportError} from './grpc.js'
 import {describeEndpoints, etcdConnection, type EtcdConnection} from './options.js'
+import type {RangeResponse} from './proto.js'
+import {EtcdReader} from './reader.js'
 
 type Etcd3Module = typeof import('etcd3')
+
+/** The etcd3 client, once loaded, and its module (for its error classes). */
+interface Etcd3Client {
+  etcd: Etcd3Module
+  client: Etcd3
+}
 
 export interface EtcdBackendOptions {
   /** Items per range request; keeps every response far below grpc's 4 MiB message limit. */
@@ -134,11 +144,16 @@ export class EtcdBackend implements Backend {
   readonly type = 'etcdv3' as const
   readonly endpoints: string
   private readonly pageSize: number
-  private readonly dialTimeoutMs: number
   private readonly watchers = new Set<WatchQueue>()
-  /** Settles once a first request got through; until then requests wait for it (see connected()). */
+  /** Gets and lists. */
+  private readonly reader: EtcdReader
+  /** Writes, deletes and watches: loaded on first use (see writer()). */
+  private etcd3: Promise<Etcd3Client> | undefined
+  /** The module once loaded, so translate() can recognise its errors. */
+  private etcd3Module: Etcd3Module | undefined
+  /** Settles once a first request got through; until then writes wait for it (see connected()). */
   private ready: Promise<void> | undefined
-  /** The last connection failure, to explain later fail-fast rejections by the client's circuit breaker. */
+  /** The last connection failure, to explain later fail-fast rejections by the etcd3 client's circuit breaker. */
   private lastConnectError: string | undefined
   /** Creates and updates issued in the same event-loop turn share one transaction (see batch.ts). */
   private readonly puts: PutBatcher
@@ -146,41 +161,20 @@ export class EtcdBackend implements Backend {
   private readonly gets: GetBatcher
 
   private constructor(
-    private readonly etcd: Etcd3Module,
-    private readonly client: Etcd3,
-    conn: EtcdConnection,
-    opts: EtcdBackendOptions,
+    private readonly conn: EtcdConnection,
+    private readonly opts: EtcdBackendOptions,
   ) {
     this.endpoints = describeEndpoints(conn)
     this.pageSize = opts.pageSize ?? 500
-    this.dialTimeoutMs = opts.dialTimeoutMs ?? 3_000
+    this.reader = new EtcdReader(conn, {dialTimeoutMs: opts.dialTimeoutMs ?? 3_000, requestTimeoutMs: opts.requestTimeoutMs ?? 10_000})
     const maxOps = opts.maxTxnOps ?? 128
     this.puts = new PutBatcher((batch) => this.call(() => this.commitPuts(batch)), {maxOps, maxBytes: MAX_TXN_BYTES})
-    this.gets = new GetBatcher((keys) => this.call(() => this.commitGets(keys)), maxOps)
+    this.gets = new GetBatcher((keys) => this.read(() => this.reader.ranges(keys.map((key) => ({key})))), maxOps)
   }
 
-  /** Validates the configuration and creates the client. No request is made until the first operation. */
+  /** Validates the configuration (reading TLS files). No request is made until the first operation. */
   static async connect(config: DatastoreConfig, opts: EtcdBackendOptions = {}): Promise<EtcdBackend> {
-    const conn = etcdConnection(config)
-    const tls = conn.credentials !== undefined || conn.hosts.some((h) => h.startsWith('https:'))
-    const ipHost = conn.hosts.some((h) => isIP(new URL(h).hostname.replace(/^\[|\]$/g, '')) !== 0)
-    if (tls && ipHost) silenceIpServernameWarning()
-    const etcd = await import('etcd3')
-    const requestTimeout = opts.requestTimeoutMs ?? 10_000
-    const client = new etcd.Etcd3({
-      hosts: conn.hosts,
-      credentials: conn.credentials,
-      auth: conn.auth,
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : {deadline: Date.now() + requestTimeout}),
-      faultHandling: {global: attemptsPerHost(conn.hosts.length, etcd.isRecoverableError)},
-      grpcOptions: {
-        // Belt and braces next to paging: one oversized value must not break a list.
-        'grpc.max_receive_message_length': 64 * 1024 * 1024,
-        'grpc.keepalive_time_ms': 30_000,
-        'grpc.keepalive_timeout_ms': 10_000,
-      },
-    })
-    return new EtcdBackend(etcd, client, conn, opts)
+    return new EtcdBackend(etcdConnection(config), opts)
   }
 
   async create<V>(key: Key, value: V): Promise<KVPair<V>> {
@@ -203,7 +197,7 @@ export class EtcdBackend implements Backend {
   async apply<V>(key: Key, value: V): Promise<KVPair<V>> {
     const path = keyToPath(key)
     const text = encodeValue(key, value)
-    const res = await this.call(() => this.client.put(path).value(text).exec())
+    const res = await this.call(async () => (await this.writer()).put(path).value(text).exec())
     const revision = String(res.header.revision)
     return {key: pathToKey(path) ?? key, value: decodeValue(key, text, revision, path) as V, revision}
   }
@@ -213,22 +207,26 @@ export class EtcdBackend implements Backend {
     const del = {request_delete_range: {key: Buffer.from(path), prev_kv: true}}
     let prev: IKeyValue | undefined
     if (revision === undefined) {
-      const res = await this.call(() => this.client.delete().key(path).getPrevious())
+      const res = await this.call(async () => (await this.writer()).delete().key(path).getPrevious())
       prev = res[0]
     } else {
       const rev = parseRevision(revision)
-      const res = await this.call(() => this.ifAtRevision(path, rev).then(del).else(this.client.get(path)).commit())
+      const res = await this.call(async () => {
+        const client = await this.writer()
+        return this.ifAtRevision(client, path, rev).then(del).else(client.get(path)).commit()
+      })
       if (!res.succeeded) this.throwFailedCondition(key, {written: false, current: res.responses[0]?.response_range?.kvs?.[0]})
       prev = res.responses[0]?.response_delete_range?.prev_kvs?.[0]
     }
     if (!prev) throw new ResourceDoesNotExistError(keyId(key))
-    return this.pair<V>(prev)
+    return this.pair<V>(prev.key.toString(), prev.value, String(prev.mod_revision))
   }
 
   async get<V>(key: Key): Promise<KVPair<V>> {
-    const kv = await this.gets.get(Buffer.from(keyToPath(key)))
+    const path = keyToPath(key)
+    const kv = await this.gets.get(Buffer.from(path))
     if (!kv) throw new ResourceDoesNotExistError(keyId(key))
-    return this.pair<V>(kv)
+    return this.pair<V>(path, kv.value, String(kv.modRevision))
   }
 
   async list<V>(options: ListOptions): Promise<ListResult<V>> {
@@ -265,10 +263,10 @@ export class EtcdBackend implements Backend {
       await this.call(async () => undefined)
       if (delivered < 0) {
         // "From now": pin the current revision so nothing between watch() and stream setup is lost.
-        const head = await this.call(() => this.client.get(CALICO_ROOT).exec())
-        delivered = Number(head.header.revision)
+        delivered = (await this.head()).revision
       }
-      const w = this.client.watch().prefix(watchPrefix(options.kinds)).withPreviousKV().startRevision(String(delivered + 1)).watcher()
+      const client = await this.call(() => this.writer())
+      const w = client.watch().prefix(watchPrefix(options.kinds)).withPreviousKV().startRevision(String(delivered + 1)).watcher()
       etcdWatcher = w
       if (closed) {
         void w.cancel().catch(() => undefined)
@@ -299,43 +297,49 @@ export class EtcdBackend implements Backend {
 
   /** Deletes every key under /calico/ (Calico's Clean; tests and `datastore migrate` start points). */
   async clean(): Promise<void> {
-    await this.call(() => this.client.delete().prefix(CALICO_ROOT).exec())
+    await this.call(async () => (await this.writer()).delete().prefix(CALICO_ROOT).exec())
   }
 
   async close(): Promise<void> {
     for (const w of [...this.watchers]) w.close()
-    this.client.close()
+    this.reader.close()
+    const etcd3 = this.etcd3
+    this.etcd3 = undefined
+    if (etcd3) (await etcd3.catch(() => undefined))?.client.close()
   }
 
   // --- internals ---
 
   private async listOnce<V>(options: ListOptions): Promise<ListResult<V>> {
     const items: KVPair<V>[] = []
-    let revision: string | undefined
+    let revision: number | undefined
     for (const range of listRanges(options)) {
-      const end = prefixEnd(Buffer.from(range.prefix))
-      let start = Buffer.from(range.prefix)
+      const rangeEnd = prefixEnd(Buffer.from(range.prefix))
+      let key = Buffer.from(range.prefix)
       for (;;) {
-        const page = this.client.getAll().inRange({start, end}).limit(this.pageSize).sort('Key', 'Ascend')
-        if (revision !== undefined) page.revision(revision)
-        const res = await this.call(() => page.exec())
-        revision ??= String(res.header.revision)
+        // No sort order: etcd returns a range in key order, and asking for one makes etcd 3.4 read the whole
+        // range for every page (it only applies the limit after sorting).
+        const res: RangeResponse = await this.read(() => this.reader.range({key, rangeEnd, limit: this.pageSize, revision}))
+        revision ??= res.revision
         for (const kv of res.kvs) {
-          const key = pathToKey(kv.key.toString())
-          if (!key || !keyMatches(key, options)) continue
-          const pair = this.tryPair<V>(kv, key)
+          const path = kv.key.toString()
+          const parsed = pathToKey(path)
+          if (!parsed || !keyMatches(parsed, options)) continue
+          const pair = this.tryPair<V>(path, kv.value, String(kv.modRevision), parsed)
           if (pair) items.push(pair)
         }
         if (!res.more || res.kvs.length === 0) break
         // Continue just after the last key, at the same revision: a consistent snapshot across pages.
-        start = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])])
+        key = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])])
       }
     }
-    if (revision === undefined) {
-      const head = await this.call(() => this.client.get(CALICO_ROOT).exec())
-      revision = String(head.header.revision)
-    }
-    return {items, revision}
+    revision ??= (await this.head()).revision
+    return {items, revision: String(revision)}
+  }
+
+  /** The store's current revision (a read of one key, which also checks the connection and credentials). */
+  private head(): Promise<RangeResponse> {
+    return this.read(() => this.reader.range({key: Buffer.from(CALICO_ROOT), keysOnly: true}))
   }
 
   private onWatchEvent(queue: WatchQueue, kinds: Set<string> | undefined, kv: IKeyValue, prev: IKeyValue | undefined, op: 'put' | 'delete'): void {
@@ -365,7 +369,7 @@ export class EtcdBackend implements Backend {
   private async watchFailure(err: Error, startRevision: number): Promise<boolean> {
     if (COMPACTED.test(err.message)) return true
     try {
-      await this.client.get(CALICO_ROOT).revision(startRevision).exec()
+      await this.reader.range({key: Buffer.from(CALICO_ROOT), keysOnly: true, revision: startRevision})
       return false
     } catch (probe) {
       return probe instanceof Error && COMPACTED.test(probe.message)
@@ -373,33 +377,29 @@ export class EtcdBackend implements Backend {
   }
 
   /** "The key exists at this mod revision". A missing key has mod revision 0, so 0 alone would match it. */
-  private ifAtRevision(path: string, rev: number) {
-    return this.client.if(path, 'Mod', '==', rev).and(path, 'Version', '>', 0)
+  private ifAtRevision(client: Etcd3, path: string, rev: number) {
+    return client.if(path, 'Mod', '==', rev).and(path, 'Version', '>', 0)
   }
 
   /**
    * One transaction for a batch of conditional puts: If every condition holds, every put; else a get of
    * every key (without its value), so the batcher learns which conditions failed.
    */
-  private commitPuts(batch: readonly ConditionalPut[]): Promise<ITxnResponse> {
+  private async commitPuts(batch: readonly ConditionalPut[]): Promise<ITxnResponse> {
+    const client = await this.writer()
     const [first, ...rest] = batch.flatMap((p): Array<[Buffer, 'Version' | 'Mod', '==' | '>', number]> => {
       if (p.modRevision === undefined) return [[p.key, 'Version', '==', 0]]
       // A missing key has mod revision 0, so revision 0 alone would match it.
       if (p.modRevision === 0) return [[p.key, 'Mod', '==', 0], [p.key, 'Version', '>', 0]]
       return [[p.key, 'Mod', '==', p.modRevision]]
     })
-    const txn = this.client.if(...first)
+    const txn = client.if(...first)
     for (const compare of rest) txn.and(...compare)
     return txn
       .then(...batch.map((p) => ({request_put: {key: p.key, value: p.value}})))
       // Keys only: the revisions tell which condition failed; the values are not needed for that.
       .else(...batch.map((p) => ({request_range: {key: p.key, keys_only: true}})))
       .commit()
-  }
-
-  /** One transaction reading each key (no conditions, so it always takes the Then branch). */
-  private commitGets(keys: readonly Buffer[]): Promise<ITxnResponse> {
-    return this.client.kv.txn({compare: [], success: keys.map((key) => ({request_range: {key}})), failure: []})
   }
 
   private throwFailedCondition(key: Key, res: PutResult & {written: false}): never {
@@ -411,24 +411,34 @@ export class EtcdBackend implements Backend {
     return {key: pathToKey(path) ?? key, value: decodeValue(key, text, revision, path) as V, revision}
   }
 
-  private pair<V>(kv: IKeyValue, known?: Key): KVPair<V> {
-    const path = kv.key.toString()
+  /** A stored value as a KVPair: one UTF-8 decode and one JSON.parse (decodeValue) per value. */
+  private pair<V>(path: string, value: Buffer, revision: string, known?: Key): KVPair<V> {
     const key = known ?? pathToKey(path)
     if (!key) throw new DatastoreError(`unexpected etcd key ${path}`)
-    const revision = String(kv.mod_revision)
-    return {key, value: decodeValue(key, kv.value.toString(), revision, path) as V, revision}
+    return {key, value: decodeValue(key, value.toString(), revision, path) as V, revision}
   }
 
-  private tryPair<V>(kv: IKeyValue, key: Key): KVPair<V> | undefined {
+  private tryPair<V>(path: string, value: Buffer, revision: string, key: Key): KVPair<V> | undefined {
     try {
-      return this.pair<V>(kv, key)
+      return this.pair<V>(path, value, revision, key)
     } catch (err) {
       if (err instanceof CalicoError) return undefined
       throw err
     }
   }
 
-  /** Runs one etcd request, translating transport failures into DatastoreErrors. */
+  /** Runs one read, translating failures into DatastoreErrors; the reader connects (and fails) promptly itself. */
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      const result = await fn()
+      this.lastConnectError = undefined
+      return result
+    } catch (err) {
+      throw this.translate(err)
+    }
+  }
+
+  /** Runs one etcd3 request, once etcd has answered a first read, translating failures into DatastoreErrors. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       await this.connected()
@@ -442,29 +452,64 @@ export class EtcdBackend implements Backend {
 
   /**
    * grpc waits for a connection until the request deadline (10 s), and an endpoint that accepts TCP but
-   * never speaks HTTP/2 would hold every request that long. A cheap first request with the short dial
-   * timeout turns "etcd is not there" into a prompt error; after it, requests get the full deadline.
+   * never speaks HTTP/2 would hold every request that long. A cheap first read, which the reader gives the short
+   * dial timeout, turns "etcd is not there" into a prompt error; after it, etcd3's requests get the full deadline.
    */
   private connected(): Promise<void> {
-    this.ready ??= this.client
-      .get(CALICO_ROOT)
-      .options({deadline: Date.now() + this.dialTimeoutMs})
-      .exec()
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          this.ready = undefined
-          throw err
-        },
-      )
+    this.ready ??= this.head().then(
+      () => undefined,
+      (err: unknown) => {
+        this.ready = undefined
+        throw err
+      },
+    )
     return this.ready
   }
 
+  /** The etcd3 client, created on first use. */
+  private writer(): Promise<Etcd3> {
+    this.etcd3 ??= this.openEtcd3()
+    return this.etcd3.then((c) => c.client)
+  }
+
+  private async openEtcd3(): Promise<Etcd3Client> {
+    const conn = this.conn
+    const tls = conn.credentials !== undefined || conn.hosts.some((h) => h.startsWith('https:'))
+    const ipHost = conn.hosts.some((h) => isIP(new URL(h).hostname.replace(/^\[|\]$/g, '')) !== 0)
+    if (tls && ipHost) silenceIpServernameWarning()
+    const etcd = await import('etcd3')
+    this.etcd3Module = etcd
+    const requestTimeout = this.opts.requestTimeoutMs ?? 10_000
+    const client = new etcd.Etcd3({
+      hosts: conn.hosts,
+      credentials: conn.credentials,
+      auth: conn.auth,
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : {deadline: Date.now() + requestTimeout}),
+      faultHandling: {global: attemptsPerHost(conn.hosts.length, etcd.isRecoverableError)},
+      grpcOptions: {
+        // Belt and braces: one oversized value must not break a delete's or a transaction's answer.
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        'grpc.keepalive_time_ms': 30_000,
+        'grpc.keepalive_timeout_ms': 10_000,
+      },
+    })
+    return {etcd, client}
+  }
+
+  /** Errors of the reader and of etcd3, as one-line DatastoreErrors; compaction errors pass through for list(). */
   private translate(err: unknown): Error {
     if (err instanceof CalicoError || !(err instanceof Error)) return err instanceof Error ? err : new Error(String(err))
-    const e = this.etcd
-    if (err instanceof e.ClientClosedError) return new DatastoreError(`the etcd client for ${this.endpoints} is closed`)
-    if (err instanceof e.GRPCUnavailableError || err instanceof e.GRPCDeadlineExceededError) {
+    const e = this.etcd3Module
+    if (err instanceof ClientClosedError || (e && err instanceof e.ClientClosedError)) {
+      return new DatastoreError(`the etcd client for ${this.endpoints} is closed`)
+    }
+    const status = err instanceof GrpcStatusError ? err.code : undefined
+    if (
+      err instanceof TransportError ||
+      status === Status.UNAVAILABLE ||
+      status === Status.DEADLINE_EXCEEDED ||
+      (e && (err instanceof e.GRPCUnavailableError || err instanceof e.GRPCDeadlineExceededError))
+    ) {
       this.lastConnectError = connectionReason(err.message, this.endpoints)
       return new DatastoreError(`cannot connect to etcd at ${this.endpoints}: ${this.lastConnectError}`)
     }
@@ -472,10 +517,12 @@ export class EtcdBackend implements Backend {
       const reason = this.lastConnectError ?? 'too many recent connection failures'
       return new DatastoreError(`cannot connect to etcd at ${this.endpoints}: ${reason}`)
     }
-    if (err instanceof e.EtcdAuthenticationFailedError || err instanceof e.GRPCUnauthenticatedError || err instanceof e.EtcdInvalidAuthTokenError) {
-      return new DatastoreError(`etcd at ${this.endpoints} rejected the credentials: ${err.message}`)
-    }
-    if (err instanceof e.EtcdPermissionDeniedError) {
+    const credentials =
+      status === undefined
+        ? e && (err instanceof e.EtcdAuthenticationFailedError || err instanceof e.GRPCUnauthenticatedError || err instanceof e.EtcdInvalidAuthTokenError)
+        : status === Status.UNAUTHENTICATED || /authentication failed/.test(err.message)
+    if (credentials) return new DatastoreError(`etcd at ${this.endpoints} rejected the credentials: ${err.message}`)
+    if (status === undefined ? e && err instanceof e.EtcdPermissionDeniedError : status === Status.PERMISSION_DENIED) {
       return new DatastoreError(`etcd at ${this.endpoints} denied access: ${err.message}`)
     }
     if (COMPACTED.test(err.message)) return err

@@ -13,6 +13,7 @@
 
 import type {IKeyValue, ITxnResponse} from 'etcd3'
 import {DatastoreError} from '../../api/errors.js'
+import type {KeyValue, TxnResponse} from './proto.js'
 
 /** One conditional put. */
 export interface ConditionalPut {
@@ -203,11 +204,11 @@ export class PutBatcher {
 }
 
 /** Reads the given keys in one transaction; response i holds key i. */
-export type CommitGets = (keys: readonly Buffer[]) => Promise<ITxnResponse>
+export type CommitGets = (keys: readonly Buffer[]) => Promise<TxnResponse>
 
 interface PendingGet {
   key: Buffer
-  resolve: (kv: IKeyValue | undefined) => void
+  resolve: (kv: KeyValue | undefined) => void
   reject: (err: unknown) => void
 }
 
@@ -224,7 +225,7 @@ export class GetBatcher {
   }
 
   /** The stored key-value, or undefined when the key does not exist. */
-  get(key: Buffer): Promise<IKeyValue | undefined> {
+  get(key: Buffer): Promise<KeyValue | undefined> {
     return new Promise((resolve, reject) => this.queue.push({key, resolve, reject}))
   }
 
@@ -241,7 +242,7 @@ export class GetBatcher {
   }
 
   private async run(groups: PendingGet[][]): Promise<void> {
-    let res: ITxnResponse
+    let res: TxnResponse
     try {
       res = await this.commit(groups.map((g) => g[0].key))
     } catch (err) {
@@ -256,7 +257,7 @@ export class GetBatcher {
       return
     }
     groups.forEach((g, i) => {
-      const kv = res.responses[i]?.response_range?.kvs?.[0]
+      const kv = res.responses[i]?.kvs[0]
       for (const p of g) p.resolve(kv)
     })
   }
