@@ -8,8 +8,7 @@
 //   effect rather than keeping stale rules) and reported once per revision.
 // - Felix's WorkloadEndpoint update processor drops endpoints without addresses (a pod the CNI plugin has not
 //   networked yet): they are absent for the calculation too, without a warning, until an address arrives.
-import {decodeResource} from '../api/decode.js'
-import {applyDefaults} from '../api/defaults.js'
+import {decodeAndDefault} from '../api/defaults.js'
 import type {Resource} from '../api/resource.js'
 import {validateResource} from '../api/validate.js'
 import {asCalcResource, type CalcEvent, type CalcKind, type CalcResource} from '../dataplane/calc/index.js'
@@ -64,7 +63,7 @@ export function checkStoredValue(key: Key, value: unknown): Checked {
   let res: Resource
   try {
     const stored = valueKind === key.kind ? value : asKind(value, valueKind)
-    res = applyDefaults(decodeResource(stored))
+    res = decodeAndDefault(stored)
     validateResource(res)
   } catch (err) {
     return {ok: false, reason: (err as Error).message}

@@ -92,12 +92,54 @@ function goContextOf(at: Frame): {struct?: string; fields: string[]} {
   return {struct, fields: fields.reverse()}
 }
 
+const defaultsBelow = new WeakMap<StructSchema, boolean>()
+
+/** Whether any struct reachable from `t` has a field with a CRD default. */
+function hasDefaults(t: FieldType): boolean {
+  switch (t.kind) {
+    case 'list':
+      return hasDefaults(t.items)
+    case 'map':
+      return hasDefaults(t.values)
+    case 'object': {
+      const schema = t.schema()
+      let known = defaultsBelow.get(schema)
+      if (known === undefined) {
+        // Provisionally false while the fields are visited, so a self-referencing schema terminates.
+        defaultsBelow.set(schema, false)
+        known = schema.fields.some((field) => field.default !== undefined || hasDefaults(field.type))
+        defaultsBelow.set(schema, known)
+      }
+      return known
+    }
+    default:
+      return false
+  }
+}
+
 class Decoder {
   /** Go's decodeState.saveError: the first type/unknown-field error is kept while decoding carries on. */
   saved?: DecodeError
 
   /** With `schemaDefaults`, every decoded struct also gets the CRD defaults of its absent fields (see applyDefaults). */
-  constructor(private readonly schemaDefaults = false) {}
+  constructor(
+    private readonly schemaDefaults = false,
+    private readonly decoded?: Set<object>,
+  ) {}
+
+  /** Records a struct, list or map this decoder built (see DecodeOptions.decoded). */
+  private built<T extends object>(v: T): T {
+    this.decoded?.add(v)
+    return v
+  }
+
+  /**
+   * Whether `v` was built by an earlier decode sharing `decoded`: decoding is idempotent on its own output, so unless
+   * schema defaults are to be added below it, decoding it again would only rebuild an equal value.
+   */
+  private reusable(v: unknown, t: FieldType): boolean {
+    return this.decoded !== undefined && typeof v === 'object' && v !== null && this.decoded.has(v) && !(this.schemaDefaults && hasDefaults(t))
+  }
 
   private save(err: DecodeError): void {
     this.saved ??= err
@@ -143,10 +185,11 @@ class Decoder {
         if (v !== undefined) decoded.set(field, v)
       }
     }
-    return shapeStruct(schema, decoded)
+    return this.built(shapeStruct(schema, decoded))
   }
 
   value(v: unknown, t: FieldType, at: Frame): unknown {
+    if (this.reusable(v, t)) return v
     switch (t.kind) {
       case 'string':
         if (typeof v === 'string') return v
@@ -193,10 +236,10 @@ class Decoder {
           return undefined
         }
         // A list element that fails to decode keeps its zero value, as Go leaves it.
-        return v.map((item, i) => {
+        return this.built(v.map((item, i) => {
           const el = this.value(item, t.items, {parent: at, step: i})
           return el === undefined ? zeroOf(t.items) : el
-        })
+        }))
       }
       case 'map': {
         if (!isObject(v)) {
@@ -209,7 +252,7 @@ class Decoder {
           const el = v[key] === null ? zeroOf(t.values) : this.value(v[key], t.values, {parent: at, step: key})
           out[key] = el === undefined ? zeroOf(t.values) : el
         }
-        return out
+        return this.built(out)
       }
       case 'object':
         return this.struct(v, t.schema(), at)
@@ -425,6 +468,12 @@ export interface DecodeOptions {
    * writes back), in the same pass: applyDefaults uses it instead of defaulting a copy and decoding that.
    */
   schemaDefaults?: boolean
+  /**
+   * Decoded structs, lists and maps are added here; when decoding again with the same set, such a value is kept
+   * instead of rebuilt (unless it has schema defaults to fill). For decoding a value that was just decoded and only
+   * changed by replacing parts (decodeAndDefault): what it still shares with the first result costs nothing.
+   */
+  decoded?: Set<object>
 }
 
 /** Strictly decodes one parsed YAML/JSON object into a v3 resource (not a list). Throws DecodeError. */
@@ -432,7 +481,7 @@ export function decodeResource(doc: unknown, options: DecodeOptions = {}): Resou
   const tm = typeMetaOf(doc, false)
   const target = targetOf(tm)
   if (target.list) throw unknownType(tm)
-  const dec = new Decoder(options.schemaDefaults)
+  const dec = new Decoder(options.schemaDefaults, options.decoded)
   const [res] = finish(dec, decodeTarget(doc, target, dec))
   if (!res) throw unknownType(tm)
   return res

@@ -144,6 +144,20 @@ function applyTypeDefaults(v: unknown, t: FieldType): void {
  * changed.
  */
 export function applyDefaults(res: Resource): Resource {
+  return defaulted(res)
+}
+
+/**
+ * decodeResource then applyDefaults, as a reader of stored objects does for each one (the node agent's validation
+ * filter): the defaulting decode keeps the parts of the first result that the defaults leave alone instead of
+ * decoding them again (for a policy, every rule). Throws DecodeError as decodeResource does.
+ */
+export function decodeAndDefault(doc: unknown): Resource {
+  const decoded = new Set<object>()
+  return defaulted(decodeResource(doc, {decoded}), decoded)
+}
+
+function defaulted(res: Resource, decoded?: Set<object>): Resource {
   const ks = kindSchema(res.kind)
   if (ks) {
     // Client defaults change only top-level spec fields and metadata.labels (and copy anything deeper they
@@ -154,7 +168,7 @@ export function applyDefaults(res: Resource): Resource {
     if (isObject(res.spec)) out.spec = {...res.spec}
     CLIENT_DEFAULTS[out.kind]?.(out)
     try {
-      return decodeResource(out, {schemaDefaults: true})
+      return decodeResource(out, {schemaDefaults: true, decoded})
     } catch {
       // Not decodable (e.g. a hand-built object with extra fields): defaulted below but otherwise untouched.
     }

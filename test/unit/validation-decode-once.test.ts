@@ -1,0 +1,80 @@
+// decodeAndDefault (the agent's validation filter) keeps what the first decode built instead of decoding it again;
+// its result must be exactly that of decodeResource then applyDefaults, key order included, and so must its errors.
+import {readFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import yaml from 'js-yaml'
+import {describe, expect, it} from 'vitest'
+import {decodeResource} from '../../src/api/decode.js'
+import {applyDefaults, decodeAndDefault} from '../../src/api/defaults.js'
+import {isObject} from '../../src/api/json.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const load = (path: string): unknown => yaml.load(readFileSync(join(here, '../fixtures', path), 'utf8'))
+
+/** Every v3 object in the fixtures: validation inputs (valid and invalid), calicoctl's documents. */
+function documents(): unknown[] {
+  const out: unknown[] = []
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk)
+    else if (isObject(v)) {
+      if (v.apiVersion === 'projectcalico.org/v3' && typeof v.kind === 'string' && !v.kind.endsWith('List')) out.push(v)
+      else Object.values(v).forEach(walk)
+    }
+  }
+  walk(load('api/validation-inputs.yaml'))
+  walk(load('validation/validation-cases.yaml'))
+  walk(load('api/calicoctl-fixtures.yaml'))
+  return out
+}
+
+function outcome(f: () => unknown): string {
+  try {
+    return `ok ${JSON.stringify(f())}`
+  } catch (err) {
+    return `error ${(err as Error).constructor.name}: ${(err as Error).message}`
+  }
+}
+
+describe('decodeAndDefault', () => {
+  const docs = documents()
+
+  it('covers the fixtures', () => {
+    expect(docs.length).toBeGreaterThan(700)
+  })
+
+  it('equals decodeResource then applyDefaults on every fixture document', () => {
+    const differ: string[] = []
+    let decoded = 0
+    for (const doc of docs) {
+      const want = outcome(() => applyDefaults(decodeResource(doc)))
+      const got = outcome(() => decodeAndDefault(doc))
+      if (want.startsWith('ok')) decoded++
+      if (got !== want) differ.push(`${JSON.stringify(doc)}\n  want ${want}\n  got  ${got}`)
+    }
+    expect(differ).toEqual([])
+    expect(decoded).toBeGreaterThan(500)
+  })
+
+  it('shares no structure with its input and fills defaults below reused parts', () => {
+    const doc = {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'NetworkPolicy',
+      metadata: {name: 'p', namespace: 'ns', labels: {z: '1', a: '2'}},
+      spec: {ingress: [{action: 'Allow', source: {selector: "app == 'x'"}, destination: {ports: ['80']}}]},
+    }
+    const res = decodeAndDefault(doc)
+    expect(JSON.stringify(res)).toBe(JSON.stringify(applyDefaults(decodeResource(doc))))
+    expect(res.metadata.labels).toEqual({'a': '2', 'projectcalico.org/tier': 'default', 'z': '1'})
+    expect((res.spec as {ingress: unknown[]}).ingress[0]).not.toBe(doc.spec.ingress[0])
+    expect((res.spec as {tier?: string}).tier).toBe('default')
+  })
+
+  it('decodes again a reused part that has schema defaults below it', () => {
+    // controllers.migration is left alone by the client defaults, and its policyNameMigrator has a CRD default.
+    const doc = {apiVersion: 'projectcalico.org/v3', kind: 'KubeControllersConfiguration', metadata: {name: 'default'}, spec: {controllers: {migration: {}, node: {}}}}
+    const res = decodeAndDefault(doc)
+    expect(JSON.stringify(res)).toBe(JSON.stringify(applyDefaults(decodeResource(doc))))
+    expect(res.spec).toMatchObject({healthChecks: 'Enabled', controllers: {migration: {policyNameMigrator: 'Enabled'}, node: {leakGracePeriod: '15m0s'}}})
+  })
+})
