@@ -9,7 +9,7 @@
 import {createHash} from 'node:crypto'
 
 import {PolicyCalculator, type CalcEvent, type PolicyState} from '../dataplane/calc/index.js'
-import {DEFAULT_TABLE_NAME, diffTables, renderFullScript, renderTable, type NftTable} from '../dataplane/nftables/index.js'
+import {DEFAULT_TABLE_NAME, FullScriptStream, diffTables, renderFullScript, renderTable, type NftTable} from '../dataplane/nftables/index.js'
 import {Nft} from '../dataplane/linux/nft.js'
 import {RouteManager, type RouteReconciler} from '../dataplane/routing/manager.js'
 import type {AgentLogger} from './log.js'
@@ -33,7 +33,7 @@ export interface DataplaneOptions {
   ipv6: boolean
   tableName?: string
   /** Injected in tests; real nft and routes otherwise. */
-  nft?: Pick<Nft, 'apply' | 'list'>
+  nft?: Pick<Nft, 'apply' | 'applyStream' | 'list'>
   routes?: RouteReconciler
 }
 
@@ -47,7 +47,7 @@ const DEFAULT_MIN_APPLY_INTERVAL_MS = 100
 
 export class Dataplane {
   private calc: PolicyCalculator
-  private readonly nft: Pick<Nft, 'apply' | 'list'>
+  private readonly nft: Pick<Nft, 'apply' | 'applyStream' | 'list'>
   private readonly routes: RouteReconciler
   private readonly tableName: string
   /** The table as last applied successfully; undefined means the next apply replaces the whole table. */
@@ -236,22 +236,30 @@ export class Dataplane {
   private async applyPolicy(): Promise<boolean> {
     const t0 = performance.now()
     const state = this.calc.state()
-    const table = renderTable(state, {tableName: this.tableName})
     const full = this.applied === undefined
-    let script: string
-    try {
-      script = this.applied ? diffTables(this.applied, table).script : renderFullScript(table)
-    } catch (err) {
-      // The delta cannot express this change (e.g. a base chain's hook); replace the table instead.
-      this.opts.logger.info(`delta not possible (${(err as Error).message}); replacing the table`)
-      script = renderFullScript(table)
+    // A whole table is rendered while nft already parses what it has been sent; a delta needs the new table first.
+    const stream = full ? new FullScriptStream(state, {tableName: this.tableName}) : undefined
+    let table: NftTable | undefined
+    let script = ''
+    if (!stream) {
+      table = renderTable(state, {tableName: this.tableName})
+      try {
+        script = diffTables(this.applied!, table).script
+      } catch (err) {
+        // The delta cannot express this change (e.g. a base chain's hook); replace the table instead.
+        this.opts.logger.info(`delta not possible (${(err as Error).message}); replacing the table`)
+        script = renderFullScript(table)
+      }
     }
     const tNft = performance.now()
     try {
-      if (script !== '') {
+      if (stream || script !== '') {
         this.opts.metrics.nftCalls.inc()
         this.applying = true
-        await this.nft.apply(script)
+        if (stream) {
+          await this.nft.applyStream(stream)
+          table = stream.table
+        } else await this.nft.apply(script)
       }
     } catch (err) {
       this.applying = false
@@ -273,11 +281,13 @@ export class Dataplane {
       this.opts.metrics.applyTime.observe(seconds)
     }
     this.failures = 0
-    this.applied = table
+    this.applied = table!
     this.lastState = state
-    this.recordGauges(state, table)
-    if (script !== '') {
-      this.opts.logger.info(`applied ${full ? 'full table' : 'delta'} (${script.length} bytes) in ${(seconds * 1000).toFixed(1)} ms (nft ${nftMs.toFixed(1)} ms)`)
+    this.recordGauges(state, table!)
+    const bytes = stream ? stream.length : script.length
+    if (bytes > 0) {
+      // Streamed, nft's time includes the rendering it overlapped.
+      this.opts.logger.info(`applied ${full ? 'full table' : 'delta'} (${bytes} bytes) in ${(seconds * 1000).toFixed(1)} ms (nft ${nftMs.toFixed(1)} ms)`)
       this.generation++
       this.scheduleFingerprint()
     }

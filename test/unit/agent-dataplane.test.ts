@@ -25,6 +25,9 @@ class FakeNft {
     }
     this.scripts.push(script)
   }
+  async applyStream(chunks: Iterable<string>): Promise<void> {
+    await this.apply([...chunks].join(''))
+  }
   async list(): Promise<string | undefined> {
     this.lists++
     const listing = this.listing

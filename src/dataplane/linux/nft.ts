@@ -1,6 +1,6 @@
 // The agent's only access to nftables: atomic `nft -f` transactions and stateless read-back of one table.
 // It never names a table it was not given, so other tables in the ruleset are never read or touched.
-import {CommandError, run} from './exec.js'
+import {CommandError, run, runStreamed, type ExecResult, type RunOptions} from './exec.js'
 
 export interface NftTableRef {
   family: 'inet' | 'ip' | 'ip6'
@@ -8,12 +8,29 @@ export interface NftTableRef {
 }
 
 export class Nft {
-  constructor(private readonly binary = 'nft') {}
+  /** `command` runs nft: the binary, possibly behind a prefix such as `ip netns exec <ns>` (tests). */
+  constructor(private readonly command: readonly [string, ...string[]] = ['nft']) {}
+
+  private run(args: readonly string[], input?: string, opts?: RunOptions): Promise<ExecResult> {
+    const [bin, ...prefix] = this.command
+    return run(bin, [...prefix, ...args], input, opts)
+  }
 
   /** Runs `script` as one transaction: either all of it takes effect or none (nft's own guarantee). */
   async apply(script: string): Promise<void> {
     if (script === '') return
-    await run(this.binary, ['-f', '-'], script)
+    await this.run(['-f', '-'], script)
+  }
+
+  /**
+   * Runs a script given in chunks as one transaction, like apply(), but nft parses each chunk while the next is
+   * still being produced: for the large start-up script, whose rendering then overlaps nft's own parsing. nft commits
+   * only after reading everything, so if producing a chunk throws, nothing is committed (nft is killed first).
+   */
+  async applyStream(chunks: Iterable<string>): Promise<void> {
+    // Not `-f -`: nft reads a stdin script whole before parsing it; a named pipe it parses as it reads.
+    const [bin, ...prefix] = this.command
+    await runStreamed(bin, (path) => [...prefix, '-f', path], chunks)
   }
 
   /**
@@ -23,7 +40,7 @@ export class Nft {
    */
   async list(table: NftTableRef): Promise<string | undefined> {
     try {
-      return (await run(this.binary, ['-s', 'list', 'table', table.family, table.name], undefined, {nice: 10})).stdout
+      return (await this.run(['-s', 'list', 'table', table.family, table.name], undefined, {nice: 10})).stdout
     } catch (err) {
       if (err instanceof CommandError && /No such file or directory/.test(err.stderr)) return undefined
       throw err
@@ -35,11 +52,11 @@ export class Nft {
    * changes. Rejects with the kernel's complaint when a feature is missing.
    */
   async check(script: string): Promise<void> {
-    await run(this.binary, ['--check', '-f', '-'], script)
+    await this.run(['--check', '-f', '-'], script)
   }
 
   /** `nft --version` output: whether the binary exists and works. */
   async version(): Promise<string> {
-    return (await run(this.binary, ['--version'])).stdout.trim()
+    return (await this.run(['--version'])).stdout.trim()
   }
 }

@@ -18,6 +18,7 @@ import {
   type Layer,
 } from './names.js'
 import {renderRule, type RuleRenderOptions} from './rule-render.js'
+import {ScriptWriter} from './text.js'
 
 export const DEFAULT_TABLE_NAME = 'calico'
 
@@ -120,8 +121,12 @@ class Builder {
   private readonly ruleChains: string[] = []
   /** While an endpoint's chains are rendered: the policy and profile chains they jump to. */
   private recording?: ChainRef[]
+  /** Set while streaming the script: chains made from now on are written as soon as they are complete. */
+  private writing?: ScriptWriter
+  /** Sets already written to the script. */
+  private readonly written = new Set<string>()
 
-  constructor(private readonly state: PolicyState, opts: RenderOptions) {
+  constructor(private readonly state: PolicyState, opts: RenderOptions, private readonly streaming = false) {
     this.table = emptyTable(opts.tableName ?? DEFAULT_TABLE_NAME)
     const s = state.settings
     this.families = s.ipv6Support ? [4, 6] : [4]
@@ -136,7 +141,20 @@ class Builder {
   private chain(name: string, rules: NftRule[], base?: NftChain['base']): void {
     const c: NftChain = {name, rules}
     if (base) c.base = base
+    if (this.writing) {
+      // Written once: a second chain of the same name would append its rules to the first in the kernel.
+      if (this.table.chains.has(name)) throw new Error(`chain ${name} rendered twice`)
+      for (const set of setsOf(rules)) this.writeSet(set)
+      this.writing.chain(c)
+    }
     this.table.chains.set(name, c)
+  }
+
+  private writeSet(name: string): void {
+    const set = this.table.sets.get(name)
+    if (!set || this.written.has(name)) return
+    this.written.add(name)
+    this.writing!.set(set)
   }
 
   private optsFor(layer: Layer): RuleRenderOptions {
@@ -152,12 +170,25 @@ class Builder {
     return this.state.settings.interfacePrefixes.map((p) => ({kind: dir, negate, name: `${p}*`}))
   }
 
-  build(): NftTable {
+  /** Renders the table; when streaming, yields the full script in chunks along the way (see ScriptWriter). */
+  *build(): Generator<string, NftTable, undefined> {
     this.ipSets()
     this.staticChains()
     this.dispatch()
-    for (const ep of this.state.endpoints) this.endpointChains(ep)
+    const fixed = [...this.table.chains.values()]
+    const writer = this.streaming ? new ScriptWriter(this.table) : undefined
+    writer?.begin(this.table.maps.values(), fixed)
+    this.writing = writer
+    for (const ep of this.state.endpoints) {
+      this.endpointChains(ep)
+      if (writer?.full) yield writer.take()
+    }
+    this.writing = undefined
     this.pruneUnreferenced()
+    if (writer) {
+      writer.finish(this.table.maps.values(), fixed)
+      yield writer.take()
+    }
     return this.table
   }
 
@@ -533,20 +564,22 @@ class Builder {
   /** Drops sets no rendered rule references (e.g. a set used only by a policy direction no endpoint uses). */
   private pruneUnreferenced(): void {
     const used = new Set<string>()
-    for (const name of this.ruleChains) {
-      const rules = this.table.chains.get(name)!.rules
-      let names = referencedSets.get(rules)
-      if (!names) {
-        names = []
-        for (const r of rules) for (const m of r.matches) if (m.kind === 'addr-set' || m.kind === 'ip-port-set') names.push(m.set)
-        referencedSets.set(rules, names)
-      }
-      for (const n of names) used.add(n)
-    }
+    for (const name of this.ruleChains) for (const n of setsOf(this.table.chains.get(name)!.rules)) used.add(n)
     for (const name of [...this.table.sets.keys()]) {
       if (!used.has(name)) this.table.sets.delete(name)
     }
   }
+}
+
+/** The sets a chain's rules refer to (memoised per rule array: rendered chains share unchanged arrays). */
+function setsOf(rules: NftRule[]): string[] {
+  let names = referencedSets.get(rules)
+  if (!names) {
+    names = []
+    for (const r of rules) for (const m of r.matches) if (m.kind === 'addr-set' || m.kind === 'ip-port-set') names.push(m.set)
+    referencedSets.set(rules, names)
+  }
+  return names
 }
 
 function memberFamily(ipPortMember: string): IPFamily {
@@ -555,5 +588,40 @@ function memberFamily(ipPortMember: string): IPFamily {
 
 /** Renders the full desired table for a policy state. */
 export function renderTable(state: PolicyState, opts: RenderOptions = {}): NftTable {
-  return new Builder(state, opts).build()
+  const steps = new Builder(state, opts).build()
+  for (;;) {
+    const step = steps.next()
+    if (step.done) return step.value
+  }
+}
+
+/**
+ * The full replacement script for a policy state, rendered while it is being read: each chunk is produced on demand,
+ * so a consumer writing into `nft` (Nft.applyStream) lets nft parse one part while the next is rendered. After the
+ * last chunk, `table` is the rendered table (as renderTable would return it) for later deltas.
+ */
+export class FullScriptStream implements Iterable<string> {
+  /** Characters of script produced so far. */
+  length = 0
+  private rendered?: NftTable
+
+  constructor(private readonly state: PolicyState, private readonly opts: RenderOptions = {}) {}
+
+  *[Symbol.iterator](): Generator<string, void, undefined> {
+    const steps = new Builder(this.state, this.opts, true).build()
+    for (;;) {
+      const step = steps.next()
+      if (step.done) {
+        this.rendered = step.value
+        return
+      }
+      this.length += step.value.length
+      yield step.value
+    }
+  }
+
+  get table(): NftTable {
+    if (!this.rendered) throw new Error('the script has not been read to the end')
+    return this.rendered
+  }
 }

@@ -184,7 +184,7 @@ export function elementLines(prefix: string, elems: string[], chunk = 1000): str
  */
 export function renderFullScript(t: NftTable): string {
   const id = tableId(t)
-  const lines: string[] = [`add table ${id}`, `delete table ${id}`, `add table ${id}`]
+  const lines: string[] = replaceTableLines(id)
   const sets = sorted(t.sets)
   const maps = sorted(t.maps)
   const chains = sorted(t.chains)
@@ -192,15 +192,85 @@ export function renderFullScript(t: NftTable): string {
   for (const m of maps) lines.push(addMapText(id, m))
   // All chains exist before any rule jumps to one.
   for (const c of chains) lines.push(addChainText(id, c))
-  for (const s of sets) {
-    lines.push(...elementLines(`add element ${id} ${s.name}`, s.elements.map((e) => setElementText(s, e))))
-  }
+  for (const s of sets) lines.push(...setElementLines(id, s))
   for (const c of chains) for (const r of c.rules) lines.push(`add rule ${id} ${c.name} ${ruleText(r)}`)
-  for (const m of maps) {
-    const elems = [...m.elements.keys()].sort().map((k) => mapElementText(k, m.elements.get(k)!))
-    lines.push(...elementLines(`add element ${id} ${m.name}`, elems))
-  }
+  for (const m of maps) lines.push(...mapElementLines(id, m))
   return lines.join('\n') + '\n'
+}
+
+function replaceTableLines(id: string): string[] {
+  return [`add table ${id}`, `delete table ${id}`, `add table ${id}`]
+}
+
+function setElementLines(id: string, s: NftSet): string[] {
+  return elementLines(`add element ${id} ${s.name}`, s.elements.map((e) => setElementText(s, e)))
+}
+
+function mapElementLines(id: string, m: NftMap): string[] {
+  const elems = [...m.elements.keys()].sort().map((k) => mapElementText(k, m.elements.get(k)!))
+  return elementLines(`add element ${id} ${m.name}`, elems)
+}
+
+/** About the size of a pipe's buffer: each chunk can go to nft in one write. */
+const SCRIPT_CHUNK = 64 * 1024
+
+/**
+ * The same replacement transaction as renderFullScript, written while the table is being rendered (render.ts drives
+ * it) and handed out in chunks. Every object is declared before anything refers to it: first the fixed chains (base,
+ * static and dispatch chains, which refer to each other and to endpoint chains) and the maps, empty; then each
+ * policy, profile or endpoint chain as soon as it is complete, after the sets its rules use; the fixed chains' rules
+ * and the map elements last. Same statements as renderFullScript, in another order.
+ */
+export class ScriptWriter {
+  private buf = ''
+  private readonly id: string
+
+  constructor(table: NftTable) {
+    this.id = tableId(table)
+  }
+
+  /** Enough text for a chunk. */
+  get full(): boolean {
+    return this.buf.length >= SCRIPT_CHUNK
+  }
+
+  /** The text written since the last take. */
+  take(): string {
+    const chunk = this.buf
+    this.buf = ''
+    return chunk
+  }
+
+  begin(maps: Iterable<NftMap>, fixed: readonly NftChain[]): void {
+    this.lines(replaceTableLines(this.id))
+    for (const m of maps) this.line(addMapText(this.id, m))
+    for (const c of fixed) this.line(addChainText(this.id, c))
+  }
+
+  set(s: NftSet): void {
+    this.line(addSetText(this.id, s))
+    this.lines(setElementLines(this.id, s))
+  }
+
+  /** A chain and its rules, or only its rules when it was declared by begin(). */
+  chain(c: NftChain, declared = false): void {
+    if (!declared) this.line(addChainText(this.id, c))
+    const prefix = `add rule ${this.id} ${c.name} `
+    for (const r of c.rules) this.buf += prefix + ruleText(r) + '\n'
+  }
+
+  finish(maps: Iterable<NftMap>, fixed: readonly NftChain[]): void {
+    for (const c of fixed) this.chain(c, true)
+    for (const m of maps) this.lines(mapElementLines(this.id, m))
+  }
+
+  private line(text: string): void {
+    this.buf += text + '\n'
+  }
+
+  private lines(texts: string[]): void {
+    for (const t of texts) this.buf += t + '\n'
+  }
 }
 
 /** Human-readable listing in `nft list table` style (for golden tests and debugging). */
