@@ -1,7 +1,7 @@
 // The pod and namespace annotations Calico's plugin acts on (cni-plugin/pkg/k8s CmdAddK8s), with Calico's messages.
 import {describe, expect, it} from 'vitest'
 
-import {addressSource, checkFloatingIPs, ipamForPod} from '../../src/cni/annotations.js'
+import {addressSource, allowedSourcePrefixes, checkFloatingIPs, ipamForPod} from '../../src/cni/annotations.js'
 import {parseNetConf, type IpamConf} from '../../src/cni/config.js'
 
 const conf = (extra: Record<string, unknown> = {}) =>
@@ -75,5 +75,21 @@ describe('address annotations', () => {
       /^failed to parse '1\.2\.3\.4' as JSON: /,
     )
     expect(() => checkFloatingIPs(conf(), {})).not.toThrow()
+  })
+})
+
+describe('allowed source prefixes', () => {
+  const spoof = (text: string) => allowedSourcePrefixes({'cni.projectcalico.org/allowedSourcePrefixes': text})
+
+  it('gives each prefix as its network, in both families', () => {
+    expect(spoof('["10.1.2.3/16", "192.0.2.0/24", "2001:db8:0:0::1/64"]')).toEqual(['10.1.0.0/16', '192.0.2.0/24', '2001:db8::/64'])
+    expect(allowedSourcePrefixes({})).toEqual([])
+    expect(spoof('')).toEqual([])
+  })
+
+  it('fails on anything that is not a list of CIDRs, bare addresses included', () => {
+    expect(() => spoof('10.0.0.0/8')).toThrow(/^failed to parse '10\.0\.0\.0\/8' as JSON: /)
+    expect(() => spoof('["10.0.0.1"]')).toThrow("failed to parse '10.0.0.1' as a CIDR: invalid CIDR address: 10.0.0.1")
+    expect(() => spoof('["10.0.0.0/33"]')).toThrow("failed to parse '10.0.0.0/33' as a CIDR")
   })
 })

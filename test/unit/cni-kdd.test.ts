@@ -2,7 +2,7 @@
 // recording dataplane: ADD reads the Pod and its Namespace, takes addresses as their annotations say and annotates
 // the Pod instead of writing an endpoint object; DEL releases by handle and clears the address annotations. Also
 // the same Pod reads on another datastore when the configuration says policy type k8s.
-import {mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -72,12 +72,12 @@ function conf(extra: Record<string, unknown> = {}): Record<string, unknown> {
 async function run(
   kind: PluginKind,
   command: string,
-  opts: {containerID?: string; pod?: string; namespace?: string; conf?: Record<string, unknown>; openBackend?: () => Promise<Backend>} = {},
+  opts: {containerID?: string; pod?: string; namespace?: string; conf?: Record<string, unknown>; cniPath?: string; openBackend?: () => Promise<Backend>} = {},
 ) {
   let out = ''
   const containerID = opts.containerID ?? 'cid1'
   const code = await runPlugin(kind, {
-    env: cniEnv(command, {containerID, namespace: opts.namespace ?? 'web', name: opts.pod ?? 'pod-1', cniPath: '/nonexistent'}),
+    env: cniEnv(command, {containerID, namespace: opts.namespace ?? 'web', name: opts.pod ?? 'pod-1', cniPath: opts.cniPath ?? '/nonexistent'}),
     stdin: JSON.stringify(opts.conf ?? conf()),
     write: (t) => (out += t),
     deps: {log: silentLogger, dataplane, ...(opts.openBackend ? {openBackend: opts.openBackend} : {})},
@@ -262,6 +262,66 @@ describe('what ADD asks the API server on the Kubernetes datastore', () => {
   })
 })
 
+/** Debian's containernetworking-plugins installs the reference plugins here. */
+const REFERENCE_PLUGINS = '/usr/lib/cni'
+
+describe.skipIf(!existsSync(join(REFERENCE_PLUGINS, 'host-local')))('host-local IPAM with usePodCidr (the real host-local plugin)', () => {
+  let dataDir: string
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cni-host-local-'))
+  })
+  afterEach(() => {
+    rmSync(dataDir, {recursive: true, force: true})
+  })
+
+  const hostLocal = (ranges: string[][], extra: Record<string, unknown> = {}) =>
+    conf({ipam: {type: 'host-local', dataDir, ranges: ranges.map((set) => set.map((subnet) => ({subnet})))}, ...extra})
+  /** The addresses host-local holds (one file per address in the network's directory). */
+  const held = () => (existsSync(join(dataDir, 'k8s-pod-network')) ? readdirSync(join(dataDir, 'k8s-pod-network')).filter((f) => /^[0-9a-f.:]+$/.test(f)).sort() : [])
+  /** What the node IPAM controller sets on a Node. */
+  async function setPodCIDRs(node: string, podCIDRs: string[]): Promise<void> {
+    if (!server.object('', 'nodes', node)) server.seed('', 'nodes', {metadata: {name: node}})
+    const res = await fetch(`${server.url}/api/v1/nodes/${node}`, {
+      method: 'PATCH',
+      headers: {'content-type': 'application/merge-patch+json'},
+      body: JSON.stringify({spec: {podCIDRs}}),
+    })
+    expect(res.ok).toBe(true)
+    await res.body?.cancel()
+  }
+
+  it('allocates from the Node\'s pod CIDRs in both families, and releases without reading the Node again', async () => {
+    await setPodCIDRs('node1', ['10.90.1.0/24', 'fd00:90:1::/64'])
+    pod('pod-1')
+    const c = hostLocal([['usePodCidr'], ['usePodCidrIPv6']])
+    const r = await run('calico', 'ADD', {conf: c, cniPath: REFERENCE_PLUGINS})
+    expect(r.code, r.out).toBe(0)
+    const ips = (r.json?.ips as {address: string}[]).map((ip) => ip.address)
+    expect(ips).toEqual([expect.stringMatching(/^10\.90\.1\.\d+\/32$/), expect.stringMatching(/^fd00:90:1::[0-9a-f]+\/128$/)])
+    expect(held()).toEqual(ips.map((ip) => ip.split('/')[0]).sort())
+    expect(storedPod('pod-1').metadata.annotations?.[POD_IPS]).toBe(ips.join(','))
+    expect((await run('calico', 'CHECK', {conf: {...c, prevResult: r.json}, cniPath: REFERENCE_PLUGINS})).code).toBe(0)
+    const lift = server.deny((info) => info.resource === 'nodes')
+    const del = await run('calico', 'DEL', {conf: c, cniPath: REFERENCE_PLUGINS})
+    lift()
+    expect(del.code, del.out).toBe(0)
+    expect(held()).toEqual([])
+  })
+
+  it('reads the Node kubernetes.node_name names, and fails as Calico when it has no pod CIDR of a family asked for', async () => {
+    await setPodCIDRs('kubelet-node', ['10.91.0.0/24'])
+    pod('pod-1')
+    const named = await run('calico', 'ADD', {conf: hostLocal([['usePodCidr']], {kubernetes: {k8s_api_root: server.url, node_name: 'kubelet-node'}}), cniPath: REFERENCE_PLUGINS})
+    expect(named.code, named.out).toBe(0)
+    expect(addressOf(named)).toMatch(/^10\.91\.0\.\d+\/32$/)
+    expect(await run('calico', 'ADD', {containerID: 'c2', conf: hostLocal([['usePodCidr']]), cniPath: REFERENCE_PLUGINS})).toMatchObject({code: 1, json: {msg: 'no podCidr for node node1'}})
+    const v6 = await run('calico', 'ADD', {containerID: 'c3', conf: hostLocal([['usePodCidrIPv6']], {kubernetes: {k8s_api_root: server.url, node_name: 'kubelet-node'}}), cniPath: REFERENCE_PLUGINS})
+    expect(v6).toMatchObject({code: 1, json: {msg: 'usePodCidrIPv6 found but there is no IPv6 CIDR configured'}})
+    expect(dataplane.live.size).toBe(1)
+    expect(held()).toHaveLength(1)
+  })
+})
+
 describe('calico DEL on the Kubernetes datastore', () => {
   it('releases by handle and empties the address annotations, keeping the container ID', async () => {
     pod('pod-1')
@@ -362,6 +422,19 @@ describe('calico ADD on another datastore with policy type k8s', () => {
     expect(wep.spec).toMatchObject({profiles: ['kns.web', 'ksa.web.web-sa'], ports: [{name: 'http', protocol: 'TCP', port: 8080}]})
     // The Pod itself is not annotated: the endpoint lives in the datastore.
     expect(storedPod('pod-1').metadata.annotations).toEqual({'cni.projectcalico.org/ipv4pools': '["pool-b"]'})
+  })
+
+  it('lets the endpoint send from the allowedSourcePrefixes networks, and refuses a malformed list before taking an address', async () => {
+    server.seed('', 'pods', {metadata: {name: 'spoofer', namespace: 'web', annotations: {'cni.projectcalico.org/allowedSourcePrefixes': '["10.70.1.9/16", "fd00:70::1/48"]'}}, spec: {nodeName: 'node1', containers: [{name: 'c', image: 'busybox'}]}}, 'web')
+    server.seed('', 'pods', {metadata: {name: 'broken', namespace: 'web', annotations: {'cni.projectcalico.org/allowedSourcePrefixes': '["10.70.1.9"]'}}, spec: {nodeName: 'node1', containers: [{name: 'c', image: 'busybox'}]}}, 'web')
+    const r = await run('calico', 'ADD', {pod: 'spoofer', conf: embedded()})
+    expect(r.code, r.out).toBe(0)
+    const wep = await new ResourceClient(store).get('WorkloadEndpoint', 'node1-k8s-spoofer-eth0', 'web')
+    expect((wep.spec as {allowSpoofedSourcePrefixes?: string[]}).allowSpoofedSourcePrefixes).toEqual(['10.70.0.0/16', 'fd00:70::/48'])
+    const refused = await run('calico', 'ADD', {pod: 'broken', containerID: 'c2', conf: embedded()})
+    expect(refused).toMatchObject({code: 1, json: {code: 999, msg: "failed to parse '10.70.1.9' as a CIDR: invalid CIDR address: 10.70.1.9"}})
+    expect(await new IPAMClient(store).ipsByHandle('k8s-pod-network.c2').catch(() => [])).toEqual([])
+    expect(dataplane.live.size).toBe(1)
   })
 
   it('keeps to args.cni.labels without policy type k8s', async () => {
