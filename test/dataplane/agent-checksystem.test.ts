@@ -2,10 +2,9 @@
 import {spawnSync} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {NetnsRun, inNs} from '../helpers/netns.js'
-import {CALICOCTL, labUnavailable} from './agent-lab.js'
+import {agentSkipReason, CALICOCTL} from '../lab/agent.js'
 
-const why = labUnavailable()
-if (why && process.env.CI) throw new Error(`agent dataplane tests cannot run in CI: ${why}`)
+const why = agentSkipReason()
 
 describe.skipIf(why !== undefined)('node checksystem in a network namespace', () => {
   let run: NetnsRun

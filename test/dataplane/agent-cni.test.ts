@@ -1,16 +1,12 @@
-// Engineer I's lab (test/lab) with the real CNI plugin creating the pods and their WorkloadEndpoints, and the agent
+// The lab (test/lab) with the real CNI plugin creating the pods and their WorkloadEndpoints, and the agent
 // (`calicoctl node run`) enforcing policy for them inside the same node namespace: the whole node, end to end.
-import {spawn} from 'node:child_process'
-import {writeFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {namespaceProfile} from '../../src/dataplane/calc/index.js'
-import {Lab, labSkipReason, type LabNode, type LabPod} from '../lab/lab.js'
 import {waitFor} from '../helpers/wait.js'
-import {AgentProcess, CALICOCTL, labUnavailable} from './agent-lab.js'
+import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
+import {Lab, type LabNode, type LabPod} from '../lab/lab.js'
 
-const why = labUnavailable() ?? labSkipReason()
-if (why && process.env.CI) throw new Error(`agent CNI tests cannot run in CI: ${why}`)
+const why = agentSkipReason()
 
 const V3 = 'projectcalico.org/v3'
 
@@ -19,12 +15,9 @@ describe.skipIf(why !== undefined)('node run with pods made by the real CNI plug
   let node: LabNode
   let a: LabPod
   let b: LabPod
-  let agent: AgentProcess
+  let agent: LabAgent
 
-  const health = async (): Promise<number> => {
-    const script = "fetch('http://127.0.0.1:19099/readiness').then((r) => process.stdout.write(String(r.status))).catch(() => process.stdout.write('0'))"
-    return Number(await lab.inNs(node.netns, [process.execPath, '-e', script]))
-  }
+  const health = async (): Promise<number> => (await lab.httpGet(node, 19099, '/readiness')).status
   const reach = async (from: LabPod, to: LabPod): Promise<boolean> => (await lab.probe(from, [[to.ips[0]!, 80, 'tcp']], 500))[0]!
 
   beforeAll(async () => {
@@ -40,21 +33,16 @@ describe.skipIf(why !== undefined)('node run with pods made by the real CNI plug
     b = await lab.addPod(node, {namespace: 'nb', name: 'pod-b'})
     await lab.serve(a, 80)
     await lab.serve(b, 80)
-    const cfg = join(lab.dir, 'agent.cfg')
-    writeFileSync(cfg, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: embedded\n  datastorePath: ${join(lab.dir, 'datastore')}\n`)
-    agent = new AgentProcess(spawn('ip', ['netns', 'exec', node.netns, process.execPath, CALICOCTL, 'node', 'run', '--name', 'n1', '-c', cfg], {stdio: ['ignore', 'pipe', 'pipe']}))
+    agent = startAgent(lab, node)
   }, 180_000)
 
   afterAll(async () => {
-    if (agent && agent.child.exitCode === null && agent.child.signalCode === null) {
-      agent.signal('SIGTERM')
-      await agent.exited
-    }
+    await agent?.stop()
     await lab?.destroy()
   })
 
   it('becomes ready and keeps the addresses the CNI plugin assigned routable', async () => {
-    expect(await waitFor(async () => (await health()) === 200, 30_000), agent.log).toBe(true)
+    expect(await waitFor(async () => (await health()) === 200, 30_000), agent.log()).toBe(true)
     expect(a.ips[0]).toMatch(/^10\.79\./)
     expect(await reach(a, b)).toBe(true)
     expect(await reach(b, a)).toBe(true)
@@ -75,7 +63,6 @@ describe.skipIf(why !== undefined)('node run with pods made by the real CNI plug
   it('a pod deleted by CNI DEL loses its route', async () => {
     await lab.deletePod(b)
     expect(await waitFor(async () => !(await lab.inNs(node.netns, ['ip', '-4', 'route', 'show'])).includes(`${b.ips[0]} `), 10_000, 100)).toBe(true)
-    agent.signal('SIGTERM')
-    expect((await agent.exited).code).toBe(0)
+    expect(await agent.stop()).toBe(0)
   })
 })

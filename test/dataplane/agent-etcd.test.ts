@@ -3,82 +3,78 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {EtcdBackend} from '../../src/datastore/etcd/backend.js'
-import {etcdSkipReason, startEtcd, type EtcdInstance} from '../helpers/etcd.js'
+import {etcdSkipReason} from '../helpers/etcd.js'
 import {waitFor} from '../helpers/wait.js'
-import {Lab, labUnavailable, type AgentProcess} from './agent-lab.js'
+import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
+import {Lab, type AttachedPod, type LabNode} from '../lab/lab.js'
 
-const why = labUnavailable() ?? etcdSkipReason()
+const why = agentSkipReason() ?? etcdSkipReason()
 if (why && process.env.CI) throw new Error(`agent etcd tests cannot run in CI: ${why}`)
 
 const V3 = 'projectcalico.org/v3'
+/** TCP probe timeout: pods share one node, so an accepted connection answers in well under this. */
+const PROBE_TIMEOUT_MS = 400
 
 describe.skipIf(why !== undefined)('node run against etcd, through an etcd outage', () => {
   let lab: Lab
-  let etcd: EtcdInstance
-  let agent: AgentProcess
-  const connect = (): Promise<EtcdBackend> => EtcdBackend.connect({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints})
-  const reach = async (from: string, to: string): Promise<boolean> => (await lab.probeAsync(from, [[to, 80]]))[0]!
+  let node: LabNode
+  const pods = new Map<string, AttachedPod>()
+  let agent: LabAgent
+  const reach = async (from: string, to: string): Promise<boolean> =>
+    (await lab.probe(pods.get(from)!, [[pods.get(to)!.ips[0], 80, 'tcp']], PROBE_TIMEOUT_MS))[0]!
   const eventually = (from: string, to: string, want: boolean, timeoutMs = 10_000): Promise<boolean> =>
     waitFor(async () => (await reach(from, to)) === want, timeoutMs, 50)
-  const health = (path: string): number => lab.httpGet(19099, path).status
+  const health = async (path: string): Promise<number> => (await lab.httpGet(node, 19099, path)).status
 
   beforeAll(async () => {
-    lab = new Lab()
-    lab.createNode()
-    await lab.addPod('a', '10.78.0.10', [80])
-    await lab.addPod('b', '10.78.0.11', [80])
-    etcd = await startEtcd()
-    const port = await lab.bridgeFromNode(Number(new URL(etcd.endpoints).port))
-    lab.useEtcd(`http://127.0.0.1:${port}`)
-    const store = await connect()
-    const put = (kind: string, name: string, value: object, namespace?: string) => store.apply({kind, name, namespace}, value)
+    lab = await Lab.start({datastore: 'etcd'})
+    node = await lab.addNode('kn', {}, {forwarding: false})
+    for (const [p, address] of [['a', '10.78.0.10'], ['b', '10.78.0.11']] as const) {
+      const pod = lab.attachPod(node, p, address)
+      pods.set(p, pod)
+      await lab.serve(pod, 80)
+    }
+    const put = (kind: string, name: string, value: object, namespace?: string) => lab.backend.apply({kind, name, namespace}, value)
     await put('FelixConfiguration', 'default', {apiVersion: V3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false}})
     const prof = namespaceProfile('t', {})
     await put('Profile', prof.metadata.name!, prof)
-    for (const p of ['a', 'b']) {
-      const wep = lab.workloadEndpoint(p, {node: 'kn', namespace: 't', labels: {pod: p}})
+    for (const pod of pods.values()) {
+      const wep = lab.workloadEndpoint(pod, {namespace: 't', labels: {pod: pod.name}})
       await put(wep.kind, wep.metadata.name!, wep, 't')
     }
     await put('NetworkPolicy', 'a-in', {apiVersion: V3, kind: 'NetworkPolicy', metadata: {name: 'a-in', namespace: 't'}, spec: {selector: "pod == 'a'", types: ['Ingress'], ingress: [{action: 'Deny', source: {selector: "pod == 'b'"}}]}}, 't')
-    await store.close()
   })
 
   afterAll(async () => {
-    // AGENT_LOG_DUMP=<file> keeps every agent's log of the run for debugging.
-    if (process.env.AGENT_LOG_DUMP) (await import('node:fs')).writeFileSync(process.env.AGENT_LOG_DUMP, lab.agents.map((a) => a.log).join('\n---\n'))
-    if (agent && agent.child.exitCode === null) {
-      agent.signal('SIGTERM')
-      await agent.exited
-    }
-    lab?.destroy()
-    await etcd?.stop()
+    await agent?.stop()
+    await lab?.destroy()
   })
 
   it('enforces policy from etcd', async () => {
-    agent = lab.startAgent(['--name', 'kn', '--ip', '192.0.2.1/24'])
-    expect(await waitFor(() => health('/readiness') === 200, 20_000), agent.log).toBe(true)
+    agent = startAgent(lab, node, {args: ['--ip', `${node.address}/24`]})
+    expect(await waitFor(async () => (await health('/readiness')) === 200, 20_000), agent.log()).toBe(true)
     expect(await eventually('b', 'a', false)).toBe(true)
     expect(await reach('a', 'b')).toBe(true)
   })
 
   it('keeps enforcing, and stays alive, while etcd is down', async () => {
-    await etcd.halt()
+    await lab.etcd!.halt()
     await new Promise((r) => setTimeout(r, 3000))
     expect(agent.child.exitCode).toBeNull()
-    expect(health('/liveness')).toBe(200)
+    expect(await health('/liveness')).toBe(200)
     expect(await reach('b', 'a')).toBe(false)
     expect(await reach('a', 'b')).toBe(true)
   })
 
   it('after etcd returns, new changes are enforced', async () => {
-    await etcd.restart()
-    const store = await connect()
+    await lab.etcd!.restart()
+    // A fresh client: the lab's own may still be backing off from the outage.
+    const store = await EtcdBackend.connect({datastoreType: 'etcdv3', etcdEndpoints: lab.etcd!.endpoints})
     await store.delete({kind: 'NetworkPolicy', name: 'a-in', namespace: 't'})
     await store.close()
     // The agent's watch comes back on the client's reconnect backoff (the resync's own backoff is capped at 30 s),
     // so a quick etcd restart can leave it waiting several seconds more than a change on a live connection.
-    expect(await eventually('b', 'a', true, 45_000), agent.log).toBe(true)
-    agent.signal('SIGTERM')
-    expect((await agent.exited).code).toBe(0)
+    expect(await eventually('b', 'a', true, 45_000), agent.log()).toBe(true)
+    expect(await agent.stop()).toBe(0)
   }, 120_000)
 })

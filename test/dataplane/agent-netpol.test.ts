@@ -2,19 +2,21 @@
 // agent: each step's resources are written to the store while `calicoctl node run` runs in the node namespace, and
 // the 9×9 TCP matrix is measured with real connections until it converges to the expected table.
 // Scope: the Calico cases that use only projectcalico.org/v3 resources (Kubernetes NetworkPolicies are not stored
-// in an etcd-style datastore) and their TCP probes (pods here serve TCP only).
+// in an etcd-style datastore) and their TCP probes.
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {namespaceProfile, type CalcResource} from '../../src/dataplane/calc/index.js'
-import {EmbeddedBackend} from '../../src/datastore/embedded/backend.js'
 import {ALL_PODS, POD_CIDR, loadCases, parseTable, podIP, type NetpolCase} from '../unit/nft-netpol-harness.js'
 import {waitFor} from '../helpers/wait.js'
-import {Lab, ROOT, labUnavailable} from './agent-lab.js'
+import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
+import {Lab, type AttachedPod, type LabNode} from '../lab/lab.js'
+import {ROOT} from '../lab/plugin.js'
 
-const why = labUnavailable()
-if (why && process.env.CI) throw new Error(`agent netpol tests cannot run in CI: ${why}`)
+const why = agentSkipReason()
 
 const V3 = 'projectcalico.org/v3'
+/** TCP probe timeout: pods share one node, so an accepted connection answers in well under this. */
+const PROBE_TIMEOUT_MS = 400
 const CASES: NetpolCase[] = loadCases(join(ROOT, 'test', 'fixtures', 'netpol', 'calico-cases')).filter(
   (c) => !JSON.stringify(c.steps).includes('networking.k8s.io'),
 )
@@ -28,19 +30,21 @@ function substitute<T>(v: T): T {
 
 describe.skipIf(why !== undefined)('Calico conformance cases enforced by node run (real TCP)', () => {
   let lab: Lab
-  let store: EmbeddedBackend
-  const podName = (pod: string): string => pod.replace('/', '')
+  let node: LabNode
+  let agent: LabAgent
+  /** The lab pod of each conformance pod (`x/a`). */
+  const pods = new Map<string, AttachedPod>()
   const podLabels = new Map<string, Record<string, string>>()
   /** Policy and tier keys written by the current case, removed before the next. */
   const written: {kind: string; name: string; namespace?: string}[] = []
 
   const putPod = async (pod: string): Promise<void> => {
     const [ns, name] = pod.split('/') as [string, string]
-    const wep = lab.workloadEndpoint(podName(pod), {
-      node: 'kn', namespace: ns, k8sPod: name, labels: podLabels.get(pod)!,
+    const wep = lab.workloadEndpoint(pods.get(pod)!, {
+      namespace: ns, k8sPod: name, labels: podLabels.get(pod)!,
       ports: [80, 81].flatMap((port) => ['tcp', 'udp'].map((p) => ({name: `serve-${port}-${p}`, protocol: p.toUpperCase(), port}))),
     })
-    await store.apply({kind: wep.kind, name: wep.metadata.name!, namespace: ns}, wep)
+    await lab.backend.apply({kind: wep.kind, name: wep.metadata.name!, namespace: ns}, wep)
   }
 
   /** The measured matrix for one TCP port, self-connections excluded (they never leave the pod). */
@@ -48,33 +52,32 @@ describe.skipIf(why !== undefined)('Calico conformance cases enforced by node ru
     const out = new Map<string, boolean>()
     await Promise.all(ALL_PODS.map(async (from) => {
       const targets = ALL_PODS.filter((to) => to !== from)
-      const res = await lab.probeAsync(podName(from), targets.map((to) => [podName(to), port]))
+      const res = await lab.probe(pods.get(from)!, targets.map((to) => [podIP(to), port, 'tcp'] as const), PROBE_TIMEOUT_MS)
       targets.forEach((to, i) => out.set(`${from}>${to}`, res[i]!))
     }))
     return out
   }
 
   beforeAll(async () => {
-    lab = new Lab()
-    lab.createNode()
-    for (const pod of ALL_PODS) await lab.addPod(podName(pod), podIP(pod), [80, 81])
-    store = EmbeddedBackend.open({dir: lab.storeDir}).backend
-    await store.apply({kind: 'FelixConfiguration', name: 'default'}, {apiVersion: V3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false}})
+    lab = await Lab.start()
+    node = await lab.addNode('kn', {}, {forwarding: false})
+    for (const pod of ALL_PODS) pods.set(pod, lab.attachPod(node, pod.replace('/', ''), podIP(pod)))
+    await Promise.all([...pods.values()].map((p) => lab.serve(p, [80, 81])))
+    await lab.backend.apply({kind: 'FelixConfiguration', name: 'default'}, {apiVersion: V3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false}})
     for (const ns of ['x', 'y', 'z']) {
       const prof = namespaceProfile(ns, {ns, 'kubernetes.io/metadata.name': ns})
-      await store.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
+      await lab.backend.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
     }
     for (const pod of ALL_PODS) {
       podLabels.set(pod, {pod: pod.split('/')[1]!})
       await putPod(pod)
     }
-    lab.startAgent(['--name', 'kn', '--ip', '192.0.2.1/24'])
-    if (!(await waitFor(() => lab.httpGet(19099, '/readiness').status === 200, 30_000))) throw new Error(`agent not ready: ${lab.agents[0]!.log}`)
+    agent = startAgent(lab, node, {args: ['--ip', `${node.address}/24`]})
+    if (!(await waitFor(async () => (await lab.httpGet(node, 19099, '/readiness')).status === 200, 30_000))) throw new Error(`agent not ready: ${agent.log()}`)
   }, 180_000)
 
   afterAll(async () => {
-    await store?.close()
-    lab?.destroy()
+    await lab?.destroy()
   })
 
   it('has cases to run', () => {
@@ -90,11 +93,11 @@ describe.skipIf(why !== undefined)('Calico conformance cases enforced by node ru
           if (verb === 'apply') {
             const r = arg as unknown as CalcResource
             const key = {kind: r.kind, name: r.metadata.name!, namespace: r.metadata.namespace}
-            await store.apply(key, r)
+            await lab.backend.apply(key, r)
             written.push(key)
           } else if (verb === 'delete') {
             const d = arg as {kind: string; name: string; namespace?: string}
-            await store.delete({kind: d.kind, name: d.name, namespace: d.namespace}).catch(() => undefined)
+            await lab.backend.delete({kind: d.kind, name: d.name, namespace: d.namespace}).catch(() => undefined)
           } else if (verb === 'labelPod' || verb === 'unlabelPod') {
             const a = arg as {pod: string; labels?: Record<string, string>; keys?: string[]}
             const labels = {...podLabels.get(a.pod)!, ...(a.labels ?? {})}
@@ -119,7 +122,7 @@ describe.skipIf(why !== undefined)('Calico conformance cases enforced by node ru
         }
       }
       // Back to the starting state: no policies or tiers, original labels.
-      for (const key of written.splice(0).reverse()) await store.delete(key).catch(() => undefined)
+      for (const key of written.splice(0).reverse()) await lab.backend.delete(key).catch(() => undefined)
       for (const pod of ALL_PODS) {
         const original = {pod: pod.split('/')[1]!}
         if (JSON.stringify(podLabels.get(pod)) !== JSON.stringify(original)) {

@@ -218,6 +218,8 @@ export class Lab {
   readonly pods = new Set<LabPod>()
   private podSeq = 0
   private destroyed = false
+  /** The plugin's first load (see warmCommand), started by the first CNI call: labs of attached pods never pay it. */
+  private warmed?: Promise<unknown>
 
   private constructor(
     /** The lab's namespaces and processes (names `clab-<pid>-<hex6>-…`), removed by destroy() and on exit. */
@@ -260,8 +262,6 @@ export class Lab {
     let apiServer: TestApiServer | undefined
     let backend: Backend
     try {
-      const warm = warmCommand()
-      if (warm) await must(warm)
       if (datastore === 'etcd') {
         etcd = await startEtcd()
         backend = (await openBackend({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints})).backend
@@ -441,6 +441,8 @@ export class Lab {
         .join(';'),
       ...(call.env ?? {}),
     }
+    const warm = warmCommand()
+    if (warm) await (this.warmed ??= must(warm))
     const stdin = typeof call.conf === 'string' ? call.conf : JSON.stringify(call.conf)
     const r = await execArgv(['ip', 'netns', 'exec', node.netns, ...pluginCommand(call.plugin ?? 'calico')], stdin, env, 120_000)
     const run: CniRun = {exit: r.code, stdout: r.stdout, stderr: r.stderr}
