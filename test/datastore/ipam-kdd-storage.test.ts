@@ -12,7 +12,7 @@ import {kubernetesHarness} from './k8s-harness.js'
 import type {Harness} from './harness.js'
 
 interface StoredObject {
-  metadata: {name: string; labels?: Record<string, string>}
+  metadata: {name: string; labels?: Record<string, string>; annotations?: Record<string, string>}
   spec: Record<string, unknown>
 }
 type Fixture = Record<'v1' | 'v3', Record<string, StoredObject[]>>
@@ -116,6 +116,24 @@ describe.each(['v1', 'v3'] as const)('IPAM storage on the Kubernetes datastore (
     for (const plural of ['ipamblocks', 'blockaffinities', 'ipamhandles', configPlural]) {
       const schema = calicoCrdSchema(group, plural)
       for (const o of stored(plural)) expect(schemaProblems(schema, o), `${plural}/${o.metadata.name}`).toEqual([])
+    }
+  })
+
+  it('writes the projectcalico.org/metadata annotation on every object in v1 mode, as Calico\'s backend does, and none in v3', async () => {
+    const annotations = (plural: string) => stored(plural).map((o) => o.metadata.annotations)
+    if (crds === 'v3') {
+      for (const plural of ['ipamblocks', 'blockaffinities', 'ipamhandles', configPlural]) expect(annotations(plural).filter((a) => a !== undefined), plural).toEqual([])
+      return
+    }
+    // Objects Calico wrote and this implementation rewrote carry exactly what Calico wrote.
+    const goBlock = fixture.v1.ipamblocks?.[0]
+    expect(stored('ipamblocks').find((b) => b.metadata.name === goBlock?.metadata.name)?.metadata.annotations).toEqual(goBlock?.metadata.annotations)
+    const empty = {'projectcalico.org/metadata': '{"creationTimestamp":null}'}
+    for (const plural of ['ipamblocks', 'ipamhandles', configPlural]) expect(new Set(annotations(plural).map((a) => JSON.stringify(a))), plural).toEqual(new Set([JSON.stringify(empty)]))
+    // An affinity's metadata carries its labels too (Go marshals the map with its keys sorted).
+    for (const a of stored('blockaffinities')) {
+      const labels = Object.entries(a.metadata.labels ?? {}).sort(([x], [y]) => (x < y ? -1 : 1))
+      expect(a.metadata.annotations, a.metadata.name).toEqual({'projectcalico.org/metadata': `{"creationTimestamp":null,"labels":${JSON.stringify(Object.fromEntries(labels))}}`})
     }
   })
 

@@ -192,8 +192,19 @@ const BLOCK_FROM_CRD = {affinityClaimTime: 'affinity_claim_time'}
 const CONFIG_TO_CRD = {strict_affinity: 'strictAffinity', auto_allocate_blocks: 'autoAllocateBlocks'}
 const CONFIG_FROM_CRD = {strictAffinity: 'strict_affinity', autoAllocateBlocks: 'auto_allocate_blocks'}
 
-function crMeta(name: string, labels?: Record<string, string>): KubeMeta {
-  return labels ? {name, labels} : {name}
+/**
+ * An IPAM CR's metadata. In v1 mode Calico's backend also writes the projectcalico.org/metadata annotation of the
+ * metadata it builds for the object (ConvertCalicoResourceToK8sResource): no creation time, the labels if any.
+ */
+function crMeta(group: CalicoGroup, name: string, labels?: Record<string, string>): KubeMeta {
+  const meta: KubeMeta = labels ? {name, labels} : {name}
+  if (group === V1_GROUP) {
+    const stored: JsonObject = {creationTimestamp: null}
+    // Go marshals map keys sorted.
+    if (labels) stored.labels = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    meta.annotations = {[METADATA_ANNOTATION]: JSON.stringify(stored)}
+  }
+  return meta
 }
 
 /**
@@ -211,7 +222,7 @@ export function ipamBlockToCR(group: CalicoGroup, cidr: string, value: unknown):
   spec.attributes = v.attributes ?? []
   for (const k of ['sequenceNumber', 'sequenceNumberForAllocation', 'deleted']) if (v[k] !== undefined) spec[k] = v[k]
   spec.strictAffinity = false
-  return {apiVersion: apiVersionOf(group), kind: 'IPAMBlock', metadata: crMeta(cidrToName(cidr)), spec}
+  return {apiVersion: apiVersionOf(group), kind: 'IPAMBlock', metadata: crMeta(group, cidrToName(cidr)), spec}
 }
 
 /** The etcd-model block: `affinity` null when the CR has none, and no deprecated `strictAffinity`. */
@@ -222,7 +233,7 @@ export function ipamBlockFromCR(cr: KubeObject): {name: string; value: JsonObjec
 
 export function ipamHandleToCR(group: CalicoGroup, id: string, value: unknown): KubeObject {
   const spec = isObject(value) ? value : {}
-  return {apiVersion: apiVersionOf(group), kind: 'IPAMHandle', metadata: crMeta(id.toLowerCase()), spec: {handleID: id, ...spec}}
+  return {apiVersion: apiVersionOf(group), kind: 'IPAMHandle', metadata: crMeta(group, id.toLowerCase()), spec: {handleID: id, ...spec}}
 }
 
 export function ipamHandleFromCR(cr: KubeObject): {name: string; value: JsonObject} {
@@ -248,7 +259,7 @@ export function blockAffinityToCR(group: CalicoGroup, keyName: string, value: un
   return {
     apiVersion: apiVersionOf(group),
     kind: 'BlockAffinity',
-    metadata: crMeta(blockAffinityName(parts.host, parts.cidr), {
+    metadata: crMeta(group, blockAffinityName(parts.host, parts.cidr), {
       [LABEL_HOSTNAME_HASH]: hostnameHash(parts.host),
       [LABEL_AFFINITY_TYPE]: parts.type,
       [LABEL_IP_VERSION]: parts.cidr.includes(':') ? '6' : '4',
@@ -271,7 +282,7 @@ export function blockAffinityFromCR(cr: KubeObject): {name: string; value: JsonO
 export function ipamConfigToCR(group: CalicoGroup, value: unknown): KubeObject {
   const v = isObject(value) ? value : {}
   const spec = {...rename(v, CONFIG_TO_CRD), strictAffinity: v.strict_affinity === true, autoAllocateBlocks: v.auto_allocate_blocks === true}
-  return {apiVersion: apiVersionOf(group), kind: group === V1_GROUP ? 'IPAMConfig' : 'IPAMConfiguration', metadata: crMeta('default'), spec}
+  return {apiVersion: apiVersionOf(group), kind: group === V1_GROUP ? 'IPAMConfig' : 'IPAMConfiguration', metadata: crMeta(group, 'default'), spec}
 }
 
 /** The model's bools are omitempty (absent is false), so the false ones the CR must carry are left out. */
