@@ -3,14 +3,20 @@
 // applies are retried as a full replacement (the kernel's state is then unknown), routes follow each apply, and a
 // refresh re-reads the table to repair drift. Nothing reaches the kernel before the first complete snapshot.
 //
-// Drift is recognised by comparing `nft -s list table` with a listing taken right after an apply. Listing a large
-// table costs far more than a small delta (seconds for 20,000 rules), so it never delays an apply: it runs in the
-// background, one at a time, and one that overlapped an apply is discarded and taken again.
-import {createHash} from 'node:crypto'
+// Drift (another process changing our table) is seen as it happens by an `nft monitor` child (nft-monitor.ts): every
+// transaction of ours carries a marker, so a reported transaction that touches the table without one is someone
+// else's, and the table is reprogrammed. The monitor counts only once it has reported one of our full applies (it
+// then sees every later transaction); when it is not running, has lost events or has not reported one yet, drift is
+// recognised the old way: `nft -s list table` right after each apply as the reference, compared on the refresh
+// interval. Listing a large table costs far more than a small delta (seconds of CPU for 20,000 rules), so it never
+// delays an apply: it runs in the background, one at a time, and one that overlapped an apply is discarded and taken
+// again. With the monitor counting, only the refresh lists the table (a safety net, once per interval).
+import {createHash, randomBytes} from 'node:crypto'
 
 import {PolicyCalculator, type CalcEvent, type PolicyState} from '../dataplane/calc/index.js'
 import {DEFAULT_TABLE_NAME, FullScriptStream, diffTables, renderFullScript, renderTable, type NftTable} from '../dataplane/nftables/index.js'
 import {Nft} from '../dataplane/linux/nft.js'
+import {NftMonitor, markerScript, type MonitorReport, type TableWatcher} from '../dataplane/linux/nft-monitor.js'
 import {RouteManager, type RouteReconciler} from '../dataplane/routing/manager.js'
 import type {AgentLogger} from './log.js'
 import type {AgentMetrics} from './metrics.js'
@@ -35,6 +41,15 @@ export interface DataplaneOptions {
   /** Injected in tests; real nft and routes otherwise. */
   nft?: Pick<Nft, 'apply' | 'applyStream' | 'list'>
   routes?: RouteReconciler
+  /**
+   * Reports the transactions on the table: by default an `nft monitor` child, unless `nft` is injected (then none);
+   * false for none, so that drift is only found by reading the table back.
+   */
+  watcher?: TableWatcher | false
+  /** How long the watcher may take to report a full apply before applies are read back instead (ms, default 10 s). */
+  watchConfirmMs?: number
+  /** After a gap in what the watcher saw: first delay before the table is reprogrammed; doubles up to a minute. */
+  watchRetryMs?: number
 }
 
 /**
@@ -44,6 +59,11 @@ export interface DataplaneOptions {
  */
 const DEFAULT_BATCH_MS = 5
 const DEFAULT_MIN_APPLY_INTERVAL_MS = 100
+/** The monitor prints every rule of a full apply before its end, which takes a while for a large table. */
+const DEFAULT_WATCH_CONFIRM_MS = 10_000
+const DEFAULT_WATCH_RETRY_MS = 1000
+const WATCH_RETRY_MAX_MS = 60_000
+const MAX_UNREPORTED = 256
 
 export class Dataplane {
   private calc: PolicyCalculator
@@ -67,6 +87,19 @@ export class Dataplane {
   private fingerprintWanted = false
   /** An `nft -f` is in progress: a listing that ends meanwhile may show either side of it. */
   private applying = false
+  private readonly watcher?: TableWatcher
+  /** Our transactions carry marker chains named with this per-instance prefix and a counter. */
+  private readonly markerPrefix = `cali-txn-${randomBytes(3).toString('hex')}-`
+  private markerSeq = 0
+  /** Markers of our transactions not reported by the watcher yet (in commit order) → whether each replaced the table. */
+  private readonly unreported = new Map<string, boolean>()
+  /** The watcher reported a full apply of ours and has lost nothing since: it sees every later transaction. */
+  private watching = false
+  /** Gaps in what the watcher saw since it last counted (lost events, restarts): the backoff of the next repair. */
+  private watchGaps = 0
+  private watchTimer?: NodeJS.Timeout
+  /** A foreign change reported while an apply ran: repaired once it has finished. */
+  private driftWhileApplying?: string
   private inSync = false
   private dirty = false
   private routesDirty = false
@@ -90,6 +123,13 @@ export class Dataplane {
       ipv6: opts.ipv6,
       onError: (err) => opts.logger.warn(`route update failed (will retry): ${err.message}`),
     })
+    // Started now, so that it listens well before the first apply (which it must report to count).
+    this.watcher = opts.watcher === false ? undefined : (opts.watcher ?? (opts.nft ? undefined : new NftMonitor({table: this.tableRef})))
+    this.startWatcher()
+  }
+
+  private get tableRef(): {family: 'inet'; name: string} {
+    return {family: 'inet', name: this.tableName}
   }
 
   /** Interface prefixes or IPv6 support changed (FelixConfiguration); the next reconcile uses them. */
@@ -157,15 +197,92 @@ export class Dataplane {
       return false
     }
     const generation = this.generation
-    const now = await this.nft.list({family: 'inet', name: this.tableName})
+    const now = await this.nft.list(this.tableRef)
     // An apply in the meantime makes the comparison meaningless; its own read-back follows.
     if (generation !== this.generation || this.applying) return false
     if (now !== undefined && listingDigest(now) === this.fingerprint.digest) return false
-    this.opts.logger.warn(`nftables table ${this.tableName} ${now === undefined ? 'is missing' : 'was changed outside the agent'}; reprogramming it`)
+    return this.repairDrift(now === undefined ? 'is missing' : 'was changed outside the agent')
+  }
+
+  /** Someone else changed the table: replace it whole (what exactly they changed is not known). */
+  private repairDrift(what: string): boolean {
+    if (this.stopped) return false
+    if (this.applying) {
+      // The change may have come before our transaction in progress (which then does not undo it): repair after it.
+      this.driftWhileApplying = what
+      return false
+    }
+    // Not applied yet, or already due to be replaced whole: that apply repairs it.
+    if (!this.applied) return false
+    this.opts.logger.warn(`nftables table ${this.tableName} ${what}; reprogramming it`)
     this.opts.metrics.driftRepairs.inc()
     this.applied = undefined
     this.markDirty()
     return true
+  }
+
+  private startWatcher(): void {
+    this.watcher?.start(this.markerPrefix, {report: (r) => this.watched(r), exit: (reason) => this.watchGap(reason, true)})
+  }
+
+  /** One transaction (or a loss) the watcher saw. */
+  private watched(r: MonitorReport): void {
+    if (this.stopped) return
+    if (r.kind === 'lost') {
+      this.watchGap('nft monitor lost events (its socket buffer overflowed)', false)
+      return
+    }
+    let ours = false
+    for (const marker of r.markers) {
+      const full = this.unreported.get(marker)
+      if (full === undefined) continue
+      ours = true
+      // Reports come in commit order: markers before this one were never committed or were lost.
+      for (const m of this.unreported.keys()) {
+        this.unreported.delete(m)
+        if (m === marker) break
+      }
+      if (full && !this.watching) {
+        this.watching = true
+        this.watchGaps = 0
+        clearTimeout(this.watchTimer)
+        // It saw this whole table go in and sees what follows: no read-back needed.
+        clearTimeout(this.fingerprintTimer)
+        this.fingerprintWanted = false
+        this.opts.logger.info(`nft monitor follows table ${this.tableName}: changes by other processes are repaired as they happen`)
+      }
+    }
+    if (!ours && r.touched) this.repairDrift(`was changed outside the agent (nft monitor: generation ${r.generation} by process ${r.process})`)
+  }
+
+  /**
+   * The watcher may have missed transactions (it lost events, or exited: then it is restarted). Until it reports a
+   * full apply of ours again, applies are read back; that full apply comes after a backoff, so a monitor that keeps
+   * losing the events of our own full apply does not make it a loop.
+   */
+  private watchGap(reason: string, restart: boolean): void {
+    if (this.stopped) return
+    this.watching = false
+    this.unreported.clear()
+    const retryMs = this.opts.watchRetryMs ?? DEFAULT_WATCH_RETRY_MS
+    const delay = Math.min(retryMs * 2 ** this.watchGaps, WATCH_RETRY_MAX_MS)
+    this.watchGaps++
+    this.opts.logger.warn(`${reason}; ${restart ? 'restarting it and ' : ''}reprogramming table ${this.tableName} in ${delay} ms`)
+    clearTimeout(this.watchTimer)
+    const reprogram = (): void => {
+      this.watchTimer = undefined
+      if (this.stopped || !this.applied) return
+      this.applied = undefined
+      this.markDirty()
+    }
+    this.watchTimer = setTimeout(() => {
+      if (!restart) return reprogram()
+      this.startWatcher()
+      // A restarted monitor first reads the ruleset, then listens: the full apply it must see comes after that.
+      this.watchTimer = setTimeout(reprogram, retryMs)
+      this.watchTimer.unref()
+    }, delay)
+    this.watchTimer.unref()
   }
 
   private markDirty(): void {
@@ -252,17 +369,28 @@ export class Dataplane {
       }
     }
     const tNft = performance.now()
+    // Marks the transaction as ours for the watcher; registered first, since it may report the commit before nft exits.
+    const marker = this.watcher && (stream || script !== '') ? `${this.markerPrefix}${++this.markerSeq}` : undefined
+    const markerText = marker === undefined ? '' : markerScript(this.tableRef, marker)
+    if (marker !== undefined) {
+      // Bounded, for a watcher that never reports (an nft whose monitor prints differently): the oldest go first.
+      if (this.unreported.size >= MAX_UNREPORTED) this.unreported.delete(this.unreported.keys().next().value!)
+      this.unreported.set(marker, full)
+    }
     try {
       if (stream || script !== '') {
         this.opts.metrics.nftCalls.inc()
         this.applying = true
         if (stream) {
-          await this.nft.applyStream(stream)
+          await this.nft.applyStream(marker === undefined ? stream : withTail(stream, markerText))
           table = stream.table
-        } else await this.nft.apply(script)
+        } else await this.nft.apply(script + markerText)
       }
     } catch (err) {
       this.applying = false
+      // nft commits all or nothing: this transaction will not be reported.
+      if (marker !== undefined) this.unreported.delete(marker)
+      this.driftWhileApplying = undefined
       this.failures++
       this.applied = undefined
       this.opts.metrics.nftErrors.inc()
@@ -284,6 +412,9 @@ export class Dataplane {
     this.applied = table!
     this.lastState = state
     this.recordGauges(state, table!)
+    const drift = this.driftWhileApplying
+    this.driftWhileApplying = undefined
+    if (drift !== undefined) this.repairDrift(drift)
     const bytes = stream ? stream.length : script.length
     if (bytes > 0) {
       // Streamed, nft's time includes the rendering it overlapped.
@@ -294,16 +425,24 @@ export class Dataplane {
     return true
   }
 
-  /** Reads the table back fingerprintDelayMs after the last apply, unless a read-back is running (it follows up). */
+  /**
+   * Reads the table back fingerprintDelayMs after the last apply, unless a read-back is running (it follows up), or
+   * the watcher sees every transaction (then only the refresh reads it back). While the watcher may yet report a full
+   * apply of ours, the read-back waits for that instead.
+   */
   private scheduleFingerprint(): void {
+    if (this.watching) return
     clearTimeout(this.fingerprintTimer)
     this.fingerprintWanted = true
     if (this.stopped || this.fingerprintInFlight) return
+    const awaitingWatcher = [...this.unreported.values()].includes(true)
+    const confirmMs = this.opts.watchConfirmMs ?? DEFAULT_WATCH_CONFIRM_MS
     this.fingerprintTimer = setTimeout(() => {
       this.fingerprintTimer = undefined
+      if (awaitingWatcher && !this.watching) this.opts.logger.info(`nft monitor has not reported the full apply within ${confirmMs} ms; reading the table back after applies instead`)
       // An nft transaction in progress starts the read-back when its kick completes.
       if (!this.applying) void this.takeFingerprint()
-    }, this.opts.fingerprintDelayMs ?? 0)
+    }, awaitingWatcher ? confirmMs : (this.opts.fingerprintDelayMs ?? 0))
     this.fingerprintTimer.unref()
   }
 
@@ -314,7 +453,7 @@ export class Dataplane {
     this.fingerprintInFlight = true
     this.fingerprintWanted = false
     try {
-      listing = await this.nft.list({family: 'inet', name: this.tableName})
+      listing = await this.nft.list(this.tableRef)
     } catch (err) {
       this.opts.logger.warn(`reading the table back failed: ${(err as Error).message}`)
       return
@@ -343,6 +482,8 @@ export class Dataplane {
   async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.fingerprintTimer)
+    clearTimeout(this.watchTimer)
+    this.watcher?.stop()
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
     await this.running
@@ -351,6 +492,12 @@ export class Dataplane {
   problems(): ReadonlyMap<string, string> {
     return this.calc.problems()
   }
+}
+
+/** `chunks`, then `tail`. */
+function* withTail(chunks: Iterable<string>, tail: string): Generator<string> {
+  yield* chunks
+  yield tail
 }
 
 /** Digest of a table listing, so a read-back can be compared without keeping the listing. */

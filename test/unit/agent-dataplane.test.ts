@@ -5,6 +5,7 @@ import {Dataplane} from '../../src/agent/dataplane.js'
 import {createAgentLogger} from '../../src/agent/log.js'
 import {AgentMetrics} from '../../src/agent/metrics.js'
 import {namespaceProfile, type CalcEvent, type CalcResource} from '../../src/dataplane/calc/index.js'
+import type {MonitorReport, TableWatcher, WatchHandlers} from '../../src/dataplane/linux/nft-monitor.js'
 import type {RouteReconciler} from '../../src/dataplane/routing/manager.js'
 import type {WorkloadRouteInput} from '../../src/dataplane/routing/workload-routes.js'
 import {sleep} from '../../src/lib/sleep.js'
@@ -36,6 +37,33 @@ class FakeNft {
   }
 }
 
+/** Stands in for nft monitor: the test reports transactions (the agent's own by the marker its script carries). */
+class FakeWatcher implements TableWatcher {
+  handlers?: WatchHandlers
+  prefix = ''
+  starts = 0
+  start(prefix: string, handlers: WatchHandlers): void {
+    this.prefix = prefix
+    this.handlers = handlers
+    this.starts++
+  }
+  stop(): void {
+    this.handlers = undefined
+  }
+  /** Reports the transaction of an applied script, as the monitor prints it after the commit. */
+  ours(script: string, generation = 1): void {
+    const markers = [...script.matchAll(/^add chain inet calico (\S+)$/gm)].map((m) => m[1]!).filter((m) => m.startsWith(this.prefix))
+    expect(markers).toHaveLength(1)
+    this.report({kind: 'transaction', generation, process: '10 (nft)', markers, touched: true})
+  }
+  foreign(touched = true): void {
+    this.report({kind: 'transaction', generation: 99, process: '4242 (nft)', markers: [], touched})
+  }
+  report(r: MonitorReport): void {
+    this.handlers!.report(r)
+  }
+}
+
 class FakeRoutes implements RouteReconciler {
   calls: WorkloadRouteInput[][] = []
   async reconcile(eps: readonly WorkloadRouteInput[]) {
@@ -57,7 +85,7 @@ const policy = (n: number): CalcResource => ({
 })
 const set = (resource: CalcResource): CalcEvent => ({type: 'set', resource})
 
-function make(opts: {batchMs?: number; minApplyIntervalMs?: number; fingerprintDelayMs?: number} = {}) {
+function make(opts: {batchMs?: number; minApplyIntervalMs?: number; fingerprintDelayMs?: number; watcher?: FakeWatcher} = {}) {
   const nft = new FakeNft()
   const routes = new FakeRoutes()
   const applied: boolean[] = []
@@ -65,6 +93,7 @@ function make(opts: {batchMs?: number; minApplyIntervalMs?: number; fingerprintD
   const dp = new Dataplane({
     nodeName: 'n1', logger: createAgentLogger('panic'), metrics, interfacePrefixes: ['cali'], ipv6: false,
     nft, routes, retryMs: 10, batchMs: opts.batchMs ?? 10, minApplyIntervalMs: opts.minApplyIntervalMs ?? 0, fingerprintDelayMs: opts.fingerprintDelayMs ?? 10,
+    watcher: opts.watcher, watchConfirmMs: 150, watchRetryMs: 30,
     onApplied: (ok) => applied.push(ok),
   })
   return {dp, nft, routes, applied, metrics}
@@ -205,6 +234,115 @@ describe('agent dataplane driver', () => {
     dp.setHostInterfaces(new Map([['lo', ['127.0.0.1']], ['eth7', ['192.0.2.7']]]))
     await sleep(50)
     expect(nft.scripts).toHaveLength(2)
+    await dp.stop()
+  })
+})
+
+describe('agent dataplane driver with nft monitor', () => {
+  const until = async (cond: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !cond(); i++) await sleep(10)
+    expect(cond()).toBe(true)
+  }
+  const isFull = (script: string): boolean => script.startsWith('add table inet calico\ndelete table inet calico\n')
+
+  it('once it has reported a full apply, applies are not read back and a foreign change is repaired at once', async () => {
+    const watcher = new FakeWatcher()
+    const {dp, nft, metrics} = make({watcher})
+    expect(watcher.starts).toBe(1)
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await until(() => nft.scripts.length === 1)
+    // Every transaction carries a marker chain, added and deleted in it, so the table itself is unchanged.
+    expect(nft.scripts[0]).toMatch(new RegExp(`add chain inet calico (${watcher.prefix}\\d+)\ndelete chain inet calico \\1\n$`))
+    watcher.ours(nft.scripts[0]!)
+    dp.update(set(wep(2)), noProblem)
+    await until(() => nft.scripts.length === 2)
+    expect(isFull(nft.scripts[1]!)).toBe(false)
+    watcher.ours(nft.scripts[1]!, 2)
+    await sleep(60)
+    expect(nft.lists).toBe(0)
+    // Other tables changed: nothing to do.
+    watcher.foreign(false)
+    await sleep(60)
+    expect(nft.scripts).toHaveLength(2)
+    // Someone else changed ours: replaced whole, without a read-back.
+    watcher.foreign()
+    await until(() => nft.scripts.length === 3)
+    expect(isFull(nft.scripts[2]!)).toBe(true)
+    expect(metrics.driftRepairs.get()).toBe(1)
+    expect(nft.lists).toBe(0)
+    await dp.stop()
+    expect(watcher.handlers).toBeUndefined()
+  })
+
+  it('until it reports a full apply, each apply is read back (after waiting for the report)', async () => {
+    const watcher = new FakeWatcher()
+    const {dp, nft} = make({watcher})
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await until(() => nft.scripts.length === 1)
+    await sleep(60)
+    // Still within the time the monitor has to report it.
+    expect(nft.lists).toBe(0)
+    await until(() => nft.lists === 1)
+    // A delta reported does not make it count: it may have missed what came before.
+    dp.update(set(wep(2)), noProblem)
+    await until(() => nft.scripts.length === 2)
+    watcher.ours(nft.scripts[1]!)
+    await until(() => nft.lists === 2)
+    await dp.stop()
+  })
+
+  it('a foreign change reported while an apply runs is repaired after it', async () => {
+    const watcher = new FakeWatcher()
+    const {dp, nft, metrics} = make({watcher})
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await until(() => nft.scripts.length === 1)
+    watcher.ours(nft.scripts[0]!)
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const apply = nft.apply.bind(nft)
+    nft.apply = async (script: string) => {
+      await gate
+      await apply(script)
+    }
+    dp.update(set(wep(2)), noProblem)
+    await sleep(40)
+    // The other process's transaction came first; the delta in flight does not undo it.
+    watcher.foreign()
+    release()
+    await until(() => nft.scripts.length === 3)
+    expect(isFull(nft.scripts[1]!)).toBe(false)
+    expect(isFull(nft.scripts[2]!)).toBe(true)
+    expect(metrics.driftRepairs.get()).toBe(1)
+    await dp.stop()
+  })
+
+  it('lost events: the table is replaced after a backoff, and that apply makes the monitor count again', async () => {
+    const watcher = new FakeWatcher()
+    const {dp, nft} = make({watcher})
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await until(() => nft.scripts.length === 1)
+    watcher.ours(nft.scripts[0]!)
+    watcher.report({kind: 'lost'})
+    await until(() => nft.scripts.length === 2)
+    expect(isFull(nft.scripts[1]!)).toBe(true)
+    watcher.ours(nft.scripts[1]!, 2)
+    dp.update(set(wep(2)), noProblem)
+    await until(() => nft.scripts.length === 3)
+    watcher.ours(nft.scripts[2]!, 3)
+    await sleep(200)
+    expect(nft.lists).toBe(0)
+    await dp.stop()
+  })
+
+  it('a monitor that exits is restarted, and the table replaced for it to see', async () => {
+    const watcher = new FakeWatcher()
+    const {dp, nft} = make({watcher})
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await until(() => nft.scripts.length === 1)
+    watcher.ours(nft.scripts[0]!)
+    watcher.handlers!.exit('nft monitor exited (SIGKILL)')
+    await until(() => watcher.starts === 2 && nft.scripts.length === 2)
+    expect(isFull(nft.scripts[1]!)).toBe(true)
     await dp.stop()
   })
 })

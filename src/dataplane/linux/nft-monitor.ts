@@ -83,13 +83,13 @@ export interface WatchHandlers {
 
 /** Something that reports the transactions touching one table: the real one is NftMonitor; tests inject fakes. */
 export interface TableWatcher {
-  start(handlers: WatchHandlers): void
+  /** `markerPrefix`: names of the marker chains that make a transaction ours (see markerScript). */
+  start(markerPrefix: string, handlers: WatchHandlers): void
   stop(): void
 }
 
 export interface NftMonitorOptions {
   table: NftTableRef
-  markerPrefix: string
   binary?: string
 }
 
@@ -100,9 +100,9 @@ export class NftMonitor implements TableWatcher {
 
   constructor(private readonly opts: NftMonitorOptions) {}
 
-  start(handlers: WatchHandlers): void {
+  start(markerPrefix: string, handlers: WatchHandlers): void {
     this.stopped = false
-    this.spawnMonitor(handlers, true)
+    this.spawnMonitor(markerPrefix, handlers, true)
   }
 
   stop(): void {
@@ -111,14 +111,14 @@ export class NftMonitor implements TableWatcher {
     this.child = undefined
   }
 
-  private spawnMonitor(handlers: WatchHandlers, withSetpriv: boolean): void {
+  private spawnMonitor(markerPrefix: string, handlers: WatchHandlers, withSetpriv: boolean): void {
     const nft = this.opts.binary ?? 'nft'
     // Plain text: only that format prints the generation lines. Normal priority: a monitor that falls behind a large
     // transaction loses events (its socket buffer is 16 MB), which then costs a full reprogram.
     const [command, args] = withSetpriv ? ['setpriv', ['--pdeathsig', 'KILL', '--', nft, 'monitor']] : [nft, ['monitor']]
     const child = spawn(command, args, {stdio: ['ignore', 'pipe', 'pipe']})
     this.child = child
-    const parser = new MonitorParser(this.opts.table, this.opts.markerPrefix)
+    const parser = new MonitorParser(this.opts.table, markerPrefix)
     let partial = ''
     let stderr = ''
     let ended = false
@@ -146,7 +146,7 @@ export class NftMonitor implements TableWatcher {
       if (withSetpriv && err.code === 'ENOENT' && err.path === 'setpriv' && !this.stopped) {
         // No util-linux: run nft directly (a killed agent then leaves it until the next event fails its write).
         ended = true
-        this.spawnMonitor(handlers, false)
+        this.spawnMonitor(markerPrefix, handlers, false)
         return
       }
       end(`${command} could not start: ${err.message}`)
