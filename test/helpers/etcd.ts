@@ -7,6 +7,7 @@ import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import {get as httpsGet} from 'node:https'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {atExit} from './exit.js'
 import {freePort} from './ports.js'
 
 const ETCD = process.env.ETCD_BIN ?? '/usr/bin/etcd'
@@ -53,16 +54,11 @@ export function etcdSkipReason(): string | undefined {
 
 const live = new Set<ChildProcess>()
 const dirs = new Set<string>()
-let exitHookInstalled = false
 
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  // Last resort when a test run dies without reaching stop(): no orphaned etcd, no leftover data.
-  process.on('exit', () => {
-    for (const p of live) p.kill('SIGKILL')
-    for (const d of dirs) rmSync(d, {recursive: true, force: true})
-  })
+/** Last resort when a test run dies without reaching stop(): no orphaned etcd, no leftover data. */
+function killAllSync(): void {
+  for (const p of live) p.kill('SIGKILL')
+  for (const d of dirs) rmSync(d, {recursive: true, force: true})
 }
 
 async function healthy(url: string, tls: EtcdTlsFiles | undefined): Promise<boolean> {
@@ -130,7 +126,7 @@ export function makeCertificates(dir: string): EtcdTlsFiles & {serverCert: strin
 
 /** Starts etcd on free loopback ports. Call stop() in afterAll. */
 export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdInstance> {
-  installExitHook()
+  atExit(killAllSync)
   const dataDir = mkdtempSync(join(tmpdir(), 'calico-ts-etcd-'))
   dirs.add(dataDir)
   const clientPort = await freePort()

@@ -8,6 +8,7 @@
 // host namespace is never given an address, route or link.
 import {execFileSync, spawn, spawnSync, type ChildProcess, type StdioOptions} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
+import {atExit} from './exit.js'
 
 /** Why namespace tests cannot run here (not root, `ip` or `nft` missing), or undefined when they can. */
 export function netnsUnavailable(): string | undefined {
@@ -115,7 +116,6 @@ export interface PodOptions {
 
 const PREFIX_RE = /^([a-z]{2,4})-(\d+)-[0-9a-f]{6}-/
 const liveRuns = new Set<NetnsRun>()
-let hooked = false
 let swept = false
 
 function deleteNetns(name: string): void {
@@ -156,18 +156,6 @@ function destroyAllSync(): void {
   for (const run of [...liveRuns]) run.destroy()
 }
 
-function installExitHooks(): void {
-  if (hooked) return
-  hooked = true
-  process.on('exit', destroyAllSync)
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      destroyAllSync()
-      process.kill(process.pid, sig)
-    })
-  }
-}
-
 /** The namespaces and processes of one test run, all named `<tag>-<pid>-<hex6>-<suffix>`. */
 export class NetnsRun {
   readonly prefix: string
@@ -182,7 +170,7 @@ export class NetnsRun {
       swept = true
       sweepStaleNetns()
     }
-    installExitHooks()
+    atExit(destroyAllSync)
     this.prefix = `${tag}-${process.pid}-${randomBytes(3).toString('hex')}`
     liveRuns.add(this)
   }
