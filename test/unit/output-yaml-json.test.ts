@@ -64,6 +64,14 @@ describe('yaml emitter (go-yaml v2 via sigs.k8s.io/yaml)', () => {
   it('indents sequences of mappings and nested sequences like yaml.v2', () => {
     expect(marshalYAML([{b: [1, [2, 3]], a: {}}, []])).toBe('- a: {}\n  b:\n  - 1\n  - - 2\n    - 3\n- []\n')
   })
+
+  it('writes a document far larger than its output chunks whole and in order', () => {
+    // Each item of a top-level sequence prints on its own, so the whole equals the items emitted one by one.
+    const items = Array.from({length: 3000}, (_, i) => ({name: `item-${i}`, note: `a note that is long enough ${'x'.repeat(i % 90)} to fold past column eighty`, ports: [i, i + 1]}))
+    const whole = marshalYAML(items)
+    expect(whole.length).toBeGreaterThan(300_000)
+    expect(whole).toBe(items.map((item) => marshalYAML([item])).join(''))
+  })
 })
 
 describe('-o yaml', () => {

@@ -39,7 +39,10 @@ export function formatFloatG(n: number): string {
 
 /** A JS number as Go prints it when its Go type is unknown: integers plainly, others as float64. */
 export function formatNumber(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return BigInt(n).toString()
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) {
+    // Safe integers print the same either way, without a BigInt; beyond, String() would round the digits.
+    return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString()
+  }
   return formatFloatG(n)
 }
 

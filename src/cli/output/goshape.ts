@@ -46,11 +46,16 @@ export type KeyOrder = 'go' | 'any'
 
 function shapeResource(res: Resource, orderFields: FieldOrderer | undefined, keyOrder: KeyOrder): Record<string, unknown> {
   const r = orderFields && keyOrder === 'go' ? orderFields(res) : res
+  const hasStatus = r.status !== undefined || !ALWAYS_STATUS.has(r.kind)
+  // A stored resource has everything Go would add, so YAML can use it as it is (no copy per item of a bulk get).
+  if (keyOrder === 'any' && r.metadata.creationTimestamp !== undefined && r.spec != null && hasStatus) {
+    return r as unknown as Record<string, unknown>
+  }
   const meta: Record<string, unknown> = {...r.metadata}
   if (meta.creationTimestamp === undefined) meta.creationTimestamp = null
   if (keyOrder === 'any') {
     const out: Record<string, unknown> = {...r, metadata: meta, spec: r.spec ?? {}}
-    if (r.status === undefined && ALWAYS_STATUS.has(r.kind)) out.status = {}
+    if (!hasStatus) out.status = {}
     return out
   }
   // Go maps marshal with sorted keys.
@@ -65,7 +70,7 @@ function shapeResource(res: Resource, orderFields: FieldOrderer | undefined, key
     spec: r.spec ?? {},
   }
   if (r.status !== undefined) out.status = r.status
-  else if (ALWAYS_STATUS.has(r.kind)) out.status = {}
+  else if (!hasStatus) out.status = {}
   return ordered({...(r as unknown as Record<string, unknown>), ...out}, ['kind', 'apiVersion', 'metadata', 'spec', 'status'])
 }
 

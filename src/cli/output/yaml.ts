@@ -6,6 +6,12 @@
 //
 // Input is plain JSON data (objects, arrays, strings, numbers, booleans, null); js-yaml is not used
 // because its quoting, folding and key order differ from go-yaml's.
+//
+// Speed (a bulk `get -o yaml` runs this once over thousands of resources, cold): each mapping shape is sorted
+// once and its simple keys are written as precomputed `key:` text; names, numbers and other scalars that need
+// no analysis, quoting decision or folding are appended whole; only the rest goes through libyaml's
+// character-by-character analysis and writers. Nothing is emitted in flow style except empty collections, so
+// the flow-level state of libyaml is not kept.
 
 import {formatNumber} from './gofmt.js'
 
@@ -14,19 +20,21 @@ const BEST_WIDTH = 80
 
 type Style = 'plain' | 'single' | 'double' | 'literal'
 
+/** What a scalar's characters allow (libyaml's yaml_emitter_analyze_scalar, block context only). */
 interface Analysis {
   multiline: boolean
-  flowPlainAllowed: boolean
   blockPlainAllowed: boolean
   singleQuotedAllowed: boolean
   blockAllowed: boolean
 }
 
-interface NodeContext {
-  root?: boolean
-  sequence?: boolean
-  mapping?: boolean
-  simpleKey?: boolean
+/** A scalar's characters by code point: the string itself (indexing it is free) unless it holds surrogates. */
+type Chars = ArrayLike<string>
+
+const SURROGATE = /[\uD800-\uDFFF]/
+
+function charsOf(s: string): Chars {
+  return SURROGATE.test(s) ? [...s] : s
 }
 
 const isBreak = (c: string | undefined): boolean =>
@@ -40,12 +48,10 @@ function isPrintable(c: string): boolean {
     (cp >= 0xe000 && cp <= 0xfffd && cp !== 0xfeff)
 }
 
-function analyzeScalar(chars: string[]): Analysis {
-  if (chars.length === 0) {
-    return {multiline: false, flowPlainAllowed: false, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: false}
-  }
+function analyzeScalar(chars: Chars): Analysis {
+  const n = chars.length
+  if (n === 0) return {multiline: false, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: false}
   let blockIndicators = false
-  let flowIndicators = false
   let lineBreaks = false
   let special = false
   let leadingSpace = false
@@ -58,46 +64,33 @@ function analyzeScalar(chars: string[]): Analysis {
   let previousSpace = false
   let previousBreak = false
 
-  const head = chars.slice(0, 3).join('')
-  if (head === '---' || head === '...') {
-    blockIndicators = true
-    flowIndicators = true
+  if (n >= 3) {
+    const head = chars[0] + chars[1] + chars[2]
+    if (head === '---' || head === '...') blockIndicators = true
   }
-  for (let i = 0; i < chars.length; i++) {
+  for (let i = 0; i < n; i++) {
     const c = chars[i]
-    const followedByWhitespace = i + 1 >= chars.length || isBlank(chars[i + 1])
+    const followedByWhitespace = i + 1 >= n || isBlank(chars[i + 1])
     if (i === 0) {
-      if ('#,[]{}&*!|>\'"%@`'.includes(c)) {
-        flowIndicators = true
-        blockIndicators = true
-      } else if (c === '?' || c === ':') {
-        flowIndicators = true
-        if (followedByWhitespace) blockIndicators = true
-      } else if (c === '-' && followedByWhitespace) {
-        flowIndicators = true
-        blockIndicators = true
-      }
-    } else if (',?[]{}'.includes(c)) {
-      flowIndicators = true
+      if ('#,[]{}&*!|>\'"%@`'.includes(c)) blockIndicators = true
+      else if ((c === '?' || c === ':' || c === '-') && followedByWhitespace) blockIndicators = true
     } else if (c === ':') {
-      flowIndicators = true
       if (followedByWhitespace) blockIndicators = true
     } else if (c === '#' && precededByWhitespace) {
-      flowIndicators = true
       blockIndicators = true
     }
 
     if (!isPrintable(c)) special = true
     if (c === ' ') {
       if (i === 0) leadingSpace = true
-      if (i === chars.length - 1) trailingSpace = true
+      if (i === n - 1) trailingSpace = true
       if (previousBreak) breakSpace = true
       previousSpace = true
       previousBreak = false
     } else if (isBreak(c)) {
       lineBreaks = true
       if (i === 0) leadingBreak = true
-      if (i === chars.length - 1) trailingBreak = true
+      if (i === n - 1) trailingBreak = true
       if (previousSpace) spaceBreak = true
       previousSpace = false
       previousBreak = true
@@ -108,31 +101,20 @@ function analyzeScalar(chars: string[]): Analysis {
     precededByWhitespace = isBlank(c) || isBreak(c)
   }
 
-  const a: Analysis = {
-    multiline: lineBreaks, flowPlainAllowed: true, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: true,
-  }
-  if (leadingSpace || leadingBreak || trailingSpace || trailingBreak) {
-    a.flowPlainAllowed = false
+  const a: Analysis = {multiline: lineBreaks, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: true}
+  if (leadingSpace || leadingBreak || trailingSpace || trailingBreak || lineBreaks || blockIndicators) {
     a.blockPlainAllowed = false
   }
   if (trailingSpace) a.blockAllowed = false
   if (breakSpace) {
-    a.flowPlainAllowed = false
     a.blockPlainAllowed = false
     a.singleQuotedAllowed = false
   }
   if (spaceBreak || special) {
-    a.flowPlainAllowed = false
     a.blockPlainAllowed = false
     a.singleQuotedAllowed = false
     a.blockAllowed = false
   }
-  if (lineBreaks) {
-    a.flowPlainAllowed = false
-    a.blockPlainAllowed = false
-  }
-  if (flowIndicators) a.flowPlainAllowed = false
-  if (blockIndicators) a.blockPlainAllowed = false
   return a
 }
 
@@ -144,6 +126,9 @@ const RESOLVE_MAP = new Set([
   '', '~', 'null', 'Null', 'NULL', '.nan', '.NaN', '.NAN', '.inf', '.Inf', '.INF',
   '+.inf', '+.Inf', '+.INF', '-.inf', '-.Inf', '-.INF', '<<',
 ])
+/** First characters of RESOLVE_MAP's entries: only strings starting with one need the lookup. */
+const MAY_RESOLVE = new Uint8Array(128)
+for (const s of RESOLVE_MAP) MAY_RESOLVE[s.charCodeAt(0)] = 1
 const GO_INT = /^[+-]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/
 const YAML_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
 const BASE60_FLOAT = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/
@@ -152,6 +137,7 @@ const TIMESTAMP = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:([Tt])|( ))(\d{1,2}):(\d{1,
 
 /** The formats go-yaml v2 tries with time.Parse, including Go's range checks. */
 function isTimestamp(s: string): boolean {
+  if (s.charCodeAt(4) !== 0x2d) return false // every form starts with a four-digit year and '-'
   const m = TIMESTAMP.exec(s)
   if (!m) return false
   const [, y, mo, d, tee, space, h, mi, sec, zone] = m
@@ -160,26 +146,27 @@ function isTimestamp(s: string): boolean {
   const month = Number(mo)
   const day = Number(d)
   if (month < 1 || month > 12 || day < 1) return false
-  if (day > new Date(Date.UTC(Number(y), month, 0)).getUTCDate()) return false
+  if (day > 28 && day > new Date(Date.UTC(Number(y), month, 0)).getUTCDate()) return false
   if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59)) return false
   return true
 }
 
-function resolvesToString(s: string): boolean {
-  if (RESOLVE_MAP.has(s)) return false
-  const c = s[0]
-  if (c === '.') return !(DOT_FLOAT.test(s) && Number.isFinite(Number(s)))
-  if (c === '+' || c === '-' || (c >= '0' && c <= '9')) {
-    if (isTimestamp(s)) return false
-    const plain = s.replace(/_/g, '')
-    if (GO_INT.test(plain)) return false
-    if (YAML_FLOAT.test(plain) && Number.isFinite(Number(plain))) return false
-  }
-  return true
-}
-
+/**
+ * Whether a string can be written plain: it would not read back as another type (go-yaml v2's resolve(), and
+ * the base-60 floats yaml.v2 also quotes). Only strings starting with '.', a sign or a digit can look like
+ * numbers, timestamps or base-60 floats; the rest need just the table lookup.
+ */
 function canUsePlain(s: string): boolean {
-  return resolvesToString(s) && !BASE60_FLOAT.test(s)
+  if (s === '') return false // reads back as null
+  const c = s.charCodeAt(0)
+  if (MAY_RESOLVE[c] === 1 && RESOLVE_MAP.has(s)) return false
+  if (c === 0x2e) return !(DOT_FLOAT.test(s) && Number.isFinite(Number(s)))
+  if (c !== 0x2b && c !== 0x2d && !(c >= 0x30 && c <= 0x39)) return true
+  if (isTimestamp(s)) return false
+  const plain = s.includes('_') ? s.replace(/_/g, '') : s
+  if (GO_INT.test(plain)) return false
+  if (YAML_FLOAT.test(plain) && Number.isFinite(Number(plain))) return false
+  return !BASE60_FLOAT.test(s)
 }
 
 // ---- key order: go-yaml v2's keyList.Less for string keys ----
@@ -232,13 +219,24 @@ export function yamlKeyLess(a: string, b: string): boolean {
   return ar.length < br.length
 }
 
+/** Key orders by key sequence, a trie of the keys in object order: objects of one shape are sorted once. */
 interface KeyTrie {
   next: Map<string, KeyTrie>
-  sorted?: string[]
+  order?: KeyOrder
 }
 
-function sortKeys(keys: string[]): string[] {
-  return [...keys].sort((x, y) => (yamlKeyLess(x, y) ? -1 : yamlKeyLess(y, x) ? 1 : 0))
+/** A mapping's keys in go-yaml's order, with the text each simple key is written as (`key:`). */
+interface KeyOrder {
+  keys: string[]
+  /** `<key>:` for keys written plain on their own (most), undefined for keys that need quoting or `? `. */
+  heads: Array<string | undefined>
+}
+
+function keyOrder(keys: string[]): KeyOrder {
+  const sorted = [...keys].sort((x, y) => (yamlKeyLess(x, y) ? -1 : yamlKeyLess(y, x) ? 1 : 0))
+  // What emitScalar would do for a simple key: SIMPLE_PLAIN keys are ASCII and break-free, so simple unless long.
+  const heads = sorted.map((k) => (k.length <= 128 && SIMPLE_PLAIN.test(k) && canUsePlain(k) ? `${k}:` : undefined))
+  return {keys: sorted, heads}
 }
 
 // ---- the emitter ----
@@ -248,24 +246,52 @@ function sortKeys(keys: string[]): string[] {
  * indicator), and a first character that is not an indicator.
  */
 const SIMPLE_PLAIN = /^[A-Za-z0-9_(/][\x21-\x39\x3b-\x7e]*$/
+/** Printable ASCII: no line breaks and nothing libyaml calls special, so only indicators limit the style. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
+/**
+ * For printable ASCII, what makes libyaml refuse a block plain scalar (analyzeScalar's leading or trailing space
+ * and block indicators): an indicator first, `? `, `: ` or `- ` first, a document marker first, `: ` or a final
+ * `:`, or ` #`.
+ */
+const PLAIN_UNSAFE = /^[ #,[\]{}&*!|>'"%@`]|^[?:-](?: |$)|^---|^\.\.\.|: |:$| #| $/
+/** Printable ASCII that a double-quoted scalar writes as is: everything but `"` and `\`. */
+const DOUBLE_SAFE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
 const LINE_BREAK = /[\n\r\u0085\u2028\u2029]/
 
+/**
+ * Output is built as a rope (`+=`) and flattened every CHUNK characters: the rope's cells then die young instead
+ * of all surviving to the end, which made garbage collection a third of a bulk `get -o yaml` (8 KiB measured best
+ * of 4-256 KiB).
+ */
+const CHUNK = 8192
+const SPACES: string[] = []
+const NEW_LINES: string[] = []
+
+function spaces(n: number): string {
+  return (SPACES[n] ??= ' '.repeat(n))
+}
+
+/** A line break followed by n spaces of indentation. */
+function newLine(n: number): string {
+  return (NEW_LINES[n] ??= `\n${spaces(n)}`)
+}
+
 class Emitter {
-  // One string grown with +=: V8 builds it as a rope and flattens it once, which for the thousands of
-  // resources of a bulk `get` took a third of the time an array of pieces and a join did (mostly GC).
+  /** The current chunk, grown with += (which V8 does without copying); earlier chunks are in `chunks`. */
   private text = ''
-  /** Sorted key lists by key sequence, a trie of the keys in object order: objects of one shape sort once. */
-  private readonly sortedKeysCache: KeyTrie = {next: new Map()}
+  private readonly chunks: string[] = []
+  private readonly keyOrders: KeyTrie = {next: new Map()}
   private column = 0
   private indent = -1
   private readonly indents: number[] = []
   private whitespace = true
   private indention = true
-  private flowLevel = 0
-  private ctx: NodeContext = {}
 
-  get out(): string {
-    return this.text
+  /** The document so far, ended as go-yaml ends it. */
+  finish(): string {
+    this.writeIndent()
+    this.chunks.push(this.text)
+    return this.chunks.join('')
   }
 
   private put(s: string): void {
@@ -278,6 +304,12 @@ class Emitter {
     this.column = 0
   }
 
+  /** Appends text that cannot fold or need escaping; `width` is its length in characters. */
+  private putRun(s: string, width: number): void {
+    this.text += s
+    this.column += width
+  }
+
   private writeIndicator(ind: string, needWhitespace: boolean, isWhitespace: boolean, isIndention: boolean): void {
     if (needWhitespace && !this.whitespace) this.put(' ')
     for (const c of ind) this.put(c)
@@ -285,15 +317,30 @@ class Emitter {
     this.indention = this.indention && isIndention
   }
 
-  writeIndent(): void {
+  private writeIndent(): void {
+    if (this.text.length >= CHUNK) {
+      this.text.charCodeAt(0) // flattens the rope (V8 does so on character access), freeing its cells while young
+      this.chunks.push(this.text)
+      this.text = ''
+    }
     const indent = Math.max(this.indent, 0)
-    if (!this.indention || this.column > indent || (this.column === indent && !this.whitespace)) this.putBreak()
-    if (this.column < indent) {
-      this.text += ' '.repeat(indent - this.column)
+    if (!this.indention || this.column > indent || (this.column === indent && !this.whitespace)) {
+      this.text += newLine(indent)
+      this.column = indent
+    } else if (this.column < indent) {
+      this.text += spaces(indent - this.column)
       this.column = indent
     }
     this.whitespace = true
     this.indention = true
+  }
+
+  /** A scalar with nothing to analyse (a number, a boolean, null, a name) after the separating space. */
+  private writeWord(word: string): void {
+    if (this.whitespace) this.putRun(word, word.length)
+    else this.putRun(` ${word}`, word.length + 1)
+    this.whitespace = false
+    this.indention = false
   }
 
   private increaseIndent(flow: boolean, indentless: boolean): void {
@@ -306,131 +353,130 @@ class Emitter {
     this.indent = this.indents.pop() ?? -1
   }
 
-  emitNode(value: unknown, ctx: NodeContext): void {
-    this.ctx = ctx
-    if (Array.isArray(value)) {
-      if (value.length === 0 || this.flowLevel > 0) this.emitEmptyFlow('[', ']')
-      else this.emitBlockSequence(value)
-    } else if (value !== null && typeof value === 'object') {
-      const obj = value as Record<string, unknown>
-      const keys = this.sortedKeys(Object.keys(obj).filter((k) => obj[k] !== undefined))
-      if (keys.length === 0 || this.flowLevel > 0) this.emitEmptyFlow('{', '}')
-      else this.emitBlockMapping(obj, keys)
-    } else {
-      this.emitScalar(value)
-    }
+  /** `inMapping`: the node is a mapping's value (a block sequence there is not indented). */
+  emitNode(value: unknown, inMapping: boolean): void {
+    if (typeof value === 'string') this.emitString(value, false)
+    else if (typeof value === 'number') {
+      // JSON integers re-read as ints; everything else as float64, printed with 'g'. Never needs quoting or folding.
+      this.writeWord(Number.isFinite(value) ? formatNumber(value) : value > 0 ? '.inf' : value < 0 ? '-.inf' : '.nan')
+    } else if (value === null || value === undefined) this.writeWord('null')
+    else if (typeof value === 'boolean') this.writeWord(value ? 'true' : 'false')
+    else if (Array.isArray(value)) {
+      if (value.length === 0) this.emitEmptyFlow('[]')
+      else this.emitBlockSequence(value, inMapping)
+    } else if (typeof value === 'object') this.emitBlockMapping(value as Record<string, unknown>)
+    else this.emitString(String(value), false)
   }
 
-  private sortedKeys(keys: string[]): string[] {
-    let node = this.sortedKeysCache
-    for (const k of keys) {
+  /** The keys with a value, in go-yaml's order. */
+  private keyOrder(obj: Record<string, unknown>): KeyOrder {
+    let node = this.keyOrders
+    for (const k of Object.keys(obj)) {
+      if (obj[k] === undefined) continue
       let child = node.next.get(k)
-      if (!child) node.next.set(k, (child = {next: new Map()}))
+      if (child === undefined) node.next.set(k, (child = {next: new Map()}))
       node = child
     }
-    return (node.sorted ??= sortKeys(keys))
+    return (node.order ??= keyOrder(Object.keys(obj).filter((k) => obj[k] !== undefined)))
   }
 
   /** Only empty collections are ever emitted in flow style (go-yaml picks it for them). */
-  private emitEmptyFlow(open: string, close: string): void {
-    this.writeIndicator(open, true, true, false)
-    this.increaseIndent(true, false)
-    this.flowLevel++
-    this.flowLevel--
-    this.popIndent()
-    this.writeIndicator(close, false, false, false)
+  private emitEmptyFlow(brackets: '[]' | '{}'): void {
+    this.writeWord(brackets)
   }
 
-  private emitBlockSequence(items: unknown[]): void {
-    this.increaseIndent(false, Boolean(this.ctx.mapping) && !this.indention)
+  private emitBlockSequence(items: unknown[], inMapping: boolean): void {
+    this.increaseIndent(false, inMapping && !this.indention)
     for (const item of items) {
       this.writeIndent()
-      this.writeIndicator('-', true, false, true)
-      this.emitNode(item, {sequence: true})
+      this.putRun('-', 1)
+      this.whitespace = false
+      this.emitNode(item, false)
     }
     this.popIndent()
   }
 
-  private emitBlockMapping(obj: Record<string, unknown>, keys: string[]): void {
+  private emitBlockMapping(obj: Record<string, unknown>): void {
+    const {keys, heads} = this.keyOrder(obj)
+    if (keys.length === 0) {
+      this.emitEmptyFlow('{}')
+      return
+    }
     this.increaseIndent(false, false)
-    for (const key of keys) {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
       this.writeIndent()
-      const simple = !LINE_BREAK.test(key) && Buffer.byteLength(key) <= 128
-      if (simple) {
-        this.emitNode(key, {mapping: true, simpleKey: true})
+      const head = heads[i]
+      if (head !== undefined) {
+        this.putRun(head, head.length)
+        this.whitespace = false
+        this.indention = false
+      } else if (!LINE_BREAK.test(key) && Buffer.byteLength(key) <= 128) {
+        this.emitString(key, true)
         this.writeIndicator(':', false, false, false)
       } else {
         this.writeIndicator('?', true, false, true)
-        this.emitNode(key, {mapping: true})
+        this.emitString(key, false)
         this.writeIndent()
         this.writeIndicator(':', true, false, true)
       }
-      this.emitNode(obj[key], {mapping: true})
+      this.emitNode(obj[key], true)
     }
     this.popIndent()
   }
 
-  private emitScalar(value: unknown): void {
-    let text: string
-    let style: Style
-    if (value === null || value === undefined) {
-      text = 'null'
-      style = 'plain'
-    } else if (typeof value === 'boolean') {
-      text = String(value)
-      style = 'plain'
-    } else if (typeof value === 'number') {
-      // JSON integers re-read as ints; everything else as float64, printed with 'g'.
-      text = Number.isFinite(value) ? formatNumber(value) : value > 0 ? '.inf' : value < 0 ? '-.inf' : '.nan'
-      style = 'plain'
-    } else {
-      text = String(value)
-      style = text.includes('\n') ? 'literal' : canUsePlain(text) ? 'plain' : 'double'
+  private emitString(text: string, simpleKey: boolean): void {
+    if (SIMPLE_PLAIN.test(text)) {
+      // The common case (names, CIDRs, versions): no analysis, no folding; quoted only if it would read as
+      // another type, and then with nothing to escape unless it holds `"` or `\`.
+      if (canUsePlain(text)) {
+        this.writeWord(text)
+        return
+      }
+      if (DOUBLE_SAFE.test(text)) {
+        this.writeWord(`"${text}"`)
+        return
+      }
     }
-    const simpleKey = Boolean(this.ctx.simpleKey)
-    if (style === 'plain' && this.flowLevel === 0 && SIMPLE_PLAIN.test(text)) {
-      // Fast path for the common case (names, numbers, CIDRs): nothing to analyse, quote or fold.
-      if (!this.whitespace) this.put(' ')
-      this.text += text
-      this.column += text.length
-      this.whitespace = false
-      this.indention = false
+    if (PRINTABLE_ASCII.test(text)) {
+      // What analyzeScalar would find, without its walk: plain unless an indicator forbids it, then single quotes.
+      const allowBreaks = !simpleKey
+      this.increaseIndent(true, false)
+      if (!canUsePlain(text)) this.writeDouble(text, text, allowBreaks)
+      else if (PLAIN_UNSAFE.test(text)) this.writeSingle(text, text, allowBreaks)
+      else this.writePlain(text, text, allowBreaks)
+      this.popIndent()
       return
     }
-    const chars = [...text]
+    let style: Style = text.includes('\n') ? 'literal' : canUsePlain(text) ? 'plain' : 'double'
+    const chars = charsOf(text)
     const a = analyzeScalar(chars)
     if (simpleKey && a.multiline) style = 'double'
-    if (style === 'plain') {
-      if ((this.flowLevel > 0 && !a.flowPlainAllowed) || (this.flowLevel === 0 && !a.blockPlainAllowed)) style = 'single'
-      if (chars.length === 0 && (this.flowLevel > 0 || simpleKey)) style = 'single'
-    }
+    if (style === 'plain' && (!a.blockPlainAllowed || (chars.length === 0 && simpleKey))) style = 'single'
     if (style === 'single' && !a.singleQuotedAllowed) style = 'double'
-    if (style === 'literal' && (!a.blockAllowed || this.flowLevel > 0 || simpleKey)) style = 'double'
+    if (style === 'literal' && (!a.blockAllowed || simpleKey)) style = 'double'
 
     this.increaseIndent(true, false)
     const allowBreaks = !simpleKey
-    if (style === 'plain') this.writePlain(chars, allowBreaks)
-    else if (style === 'single') this.writeSingle(chars, allowBreaks)
-    else if (style === 'double') this.writeDouble(chars, allowBreaks)
+    if (style === 'plain') this.writePlain(text, chars, allowBreaks)
+    else if (style === 'single') this.writeSingle(text, chars, allowBreaks)
+    else if (style === 'double') this.writeDouble(text, chars, allowBreaks)
     else this.writeLiteral(chars)
     this.popIndent()
   }
 
-  /** Appends characters that need no escaping and cannot fold, in one step. */
-  private putAll(chars: string[]): void {
-    this.text += chars.join('')
-    this.column += chars.length
-  }
-
-  /** Folding happens only at a space reached past BEST_WIDTH, impossible if the scalar ends first. */
-  private cannotFold(chars: string[], allowBreaks: boolean): boolean {
+  /**
+   * Folding happens only at a space reached past BEST_WIDTH, impossible if the scalar (starting at the current
+   * column) ends first.
+   */
+  private cannotFold(chars: Chars, allowBreaks: boolean): boolean {
     return !allowBreaks || this.column + chars.length <= BEST_WIDTH + 1
   }
 
-  private writePlain(chars: string[], allowBreaks: boolean): void {
+  private writePlain(text: string, chars: Chars, allowBreaks: boolean): void {
     if (!this.whitespace) this.put(' ')
     if (this.cannotFold(chars, allowBreaks)) {
-      this.putAll(chars)
+      this.putRun(text, chars.length)
       this.whitespace = false
       this.indention = false
       return
@@ -452,21 +498,24 @@ class Emitter {
     this.indention = false
   }
 
-  private writeSingle(chars: string[], allowBreaks: boolean): void {
+  private writeSingle(text: string, chars: Chars, allowBreaks: boolean): void {
     this.writeIndicator("'", true, false, false)
-    let spaces = false
-    for (let i = 0; i < chars.length; i++) {
-      const c = chars[i]
-      if (c === ' ') {
-        if (allowBreaks && !spaces && this.column > BEST_WIDTH && i > 0 && i < chars.length - 1 && chars[i + 1] !== ' ') {
-          this.writeIndent()
-        } else this.put(c)
-        spaces = true
-      } else {
-        if (c === "'") this.put("'")
-        this.put(c)
-        this.indention = false
-        spaces = false
+    if (!text.includes("'") && this.cannotFold(chars, allowBreaks)) this.putRun(text, chars.length)
+    else {
+      let spaces = false
+      for (let i = 0; i < chars.length; i++) {
+        const c = chars[i]
+        if (c === ' ') {
+          if (allowBreaks && !spaces && this.column > BEST_WIDTH && i > 0 && i < chars.length - 1 && chars[i + 1] !== ' ') {
+            this.writeIndent()
+          } else this.put(c)
+          spaces = true
+        } else {
+          if (c === "'") this.put("'")
+          this.put(c)
+          this.indention = false
+          spaces = false
+        }
       }
     }
     this.writeIndicator("'", false, false, false)
@@ -474,24 +523,27 @@ class Emitter {
     this.indention = false
   }
 
-  private writeDouble(chars: string[], allowBreaks: boolean): void {
+  private writeDouble(text: string, chars: Chars, allowBreaks: boolean): void {
     this.writeIndicator('"', true, false, false)
-    let spaces = false
-    for (let i = 0; i < chars.length; i++) {
-      const c = chars[i]
-      if (!isPrintable(c) || c === '\ufeff' || isBreak(c) || c === '"' || c === '\\') {
-        this.put('\\')
-        for (const e of escapeDouble(c)) this.put(e)
-        spaces = false
-      } else if (c === ' ') {
-        if (allowBreaks && !spaces && this.column > BEST_WIDTH && i > 0 && i < chars.length - 1) {
-          this.writeIndent()
-          if (chars[i + 1] === ' ') this.put('\\')
-        } else this.put(c)
-        spaces = true
-      } else {
-        this.put(c)
-        spaces = false
+    if (DOUBLE_SAFE.test(text) && this.cannotFold(chars, allowBreaks)) this.putRun(text, chars.length)
+    else {
+      let spaces = false
+      for (let i = 0; i < chars.length; i++) {
+        const c = chars[i]
+        if (!isPrintable(c) || c === '\ufeff' || isBreak(c) || c === '"' || c === '\\') {
+          this.put('\\')
+          for (const e of escapeDouble(c)) this.put(e)
+          spaces = false
+        } else if (c === ' ') {
+          if (allowBreaks && !spaces && this.column > BEST_WIDTH && i > 0 && i < chars.length - 1) {
+            this.writeIndent()
+            if (chars[i + 1] === ' ') this.put('\\')
+          } else this.put(c)
+          spaces = true
+        } else {
+          this.put(c)
+          spaces = false
+        }
       }
     }
     this.writeIndicator('"', false, false, false)
@@ -499,7 +551,7 @@ class Emitter {
     this.indention = false
   }
 
-  private writeLiteral(chars: string[]): void {
+  private writeLiteral(chars: Chars): void {
     this.writeIndicator('|', true, false, false)
     if (chars[0] === ' ' || isBreak(chars[0])) this.writeIndicator(String(BEST_INDENT), false, false, false)
     const last = chars.length - 1
@@ -511,7 +563,8 @@ class Emitter {
     this.indention = true
     this.whitespace = true
     let breaks = true
-    for (const c of chars) {
+    for (let i = 0; i < chars.length; i++) {
+      const c = chars[i]
       if (isBreak(c)) {
         if (c === '\n') this.putBreak()
         else {
@@ -547,7 +600,6 @@ function escapeDouble(c: string): string {
 /** sigs.k8s.io/yaml.Marshal of JSON-shaped data: one document, ending with a newline. */
 export function marshalYAML(value: unknown): string {
   const e = new Emitter()
-  e.emitNode(value, {root: true})
-  e.writeIndent()
-  return e.out
+  e.emitNode(value, false)
+  return e.finish()
 }
