@@ -70,6 +70,8 @@ export interface NetConf {
   /** `policy.type`; `k8s` makes Kubernetes pods' labels, profiles and annotations come from the API server. */
   policyType?: string
   featureControl: FeatureControl
+  /** `include_default_routes`: the default routes as well as host-local's own `routes` inside the pod. */
+  includeDefaultRoutes: boolean
   nodename?: string
   nodenameFile?: string
   /** 0 means: read the MTU file Calico's node agent writes, else 1500. */
@@ -250,6 +252,7 @@ export function parseNetConf(stdin: string): NetConf {
     logLevel,
     labels: parseLabels(doc.args),
     featureControl: {ipAddrsNoIpam: optBool(features, 'ip_addrs_no_ipam', 'feature_control.'), floatingIPs: optBool(features, 'floating_ips', 'feature_control.')},
+    includeDefaultRoutes: optBool(doc, 'include_default_routes', ''),
     raw: doc,
   }
   const set = <K extends keyof NetConf>(k: K, v: NetConf[K] | undefined) => {

@@ -1,6 +1,7 @@
 // The container's network plumbing (cni-plugin/pkg/dataplane/linux): a veth pair whose host end is a routed
 // `cali…` interface answering ARP for the fake gateway 169.254.1.1 (proxy ARP), and whose container end gets
-// the /32 (/128) address and a default route through that gateway. All commands go through netlink.ts.
+// the /32 (/128) address and routes (by default the default routes) through that gateway. All commands go through
+// netlink.ts.
 import {existsSync} from 'node:fs'
 
 import * as nl from '../dataplane/linux/netlink.js'
@@ -19,7 +20,15 @@ export interface WorkloadNetwork {
   mtu: number
   /** Single-address CIDRs (`10.0.0.5/32`). */
   addresses: string[]
+  /** Destinations routed through the gateway inside the container, per family of its addresses; default: DEFAULT_ROUTES. */
+  routes?: string[]
 }
+
+/** Calico's routes inside a pod unless the configuration names others (utils.DefaultRoutes). */
+export const DEFAULT_ROUTES: readonly string[] = ['0.0.0.0/0', '::/0']
+
+/** `ip route` names the whole space `default`. */
+const routeDst = (cidr: string): string => (cidr === '0.0.0.0/0' || cidr === '::/0' ? 'default' : cidr)
 
 export interface SetupResult {
   hostMac: string
@@ -70,8 +79,11 @@ export class LinuxDataplane implements Dataplane {
       ...net.addresses.map((cidr) => (family(cidr) === 6 ? ['addr', 'add', cidr, 'dev', dev, 'nodad'] : ['addr', 'add', cidr, 'dev', dev])),
     ]
     // Batch lines take no global options such as -4; iproute2 infers the family from the addresses.
-    if (v4) commands.push(['route', 'replace', `${IPV4_GATEWAY}/32`, 'dev', dev, 'scope', 'link'], ['route', 'replace', 'default', 'via', IPV4_GATEWAY, 'dev', dev])
-    if (v6) commands.push(['route', 'replace', 'default', 'via', IPV6_GATEWAY, 'dev', dev])
+    if (v4) commands.push(['route', 'replace', `${IPV4_GATEWAY}/32`, 'dev', dev, 'scope', 'link'])
+    for (const dst of net.routes ?? DEFAULT_ROUTES) {
+      // A route of a family the pod has no address of has no source to use (DoNetworking skips it too).
+      if (family(dst) === 4 ? v4 : v6) commands.push(['route', 'replace', routeDst(dst), 'via', family(dst) === 4 ? IPV4_GATEWAY : IPV6_GATEWAY, 'dev', dev])
+    }
     await nl.ipBatch(ns, commands)
     const container = await nl.getLink(ns, net.containerIface)
     if (!container) throw new CniError(CNI_CODES.internal, `interface ${net.containerIface} vanished from ${ns}`)
@@ -118,7 +130,9 @@ export class LinuxDataplane implements Dataplane {
     }
     if (net.addresses.some((a) => family(a) === 4)) {
       const routes = await nl.listRoutes(net.containerNetns, 4)
-      if (!routes.some((r) => r.dst === 'default' && r.gateway === IPV4_GATEWAY)) fail(`no default route via ${IPV4_GATEWAY} in the container`)
+      for (const dst of (net.routes ?? DEFAULT_ROUTES).filter((d) => family(d) === 4).map(routeDst)) {
+        if (!routes.some((r) => r.dst === dst && r.gateway === IPV4_GATEWAY)) fail(`no route to ${dst} via ${IPV4_GATEWAY} in the container`)
+      }
     }
   }
 }

@@ -1,9 +1,10 @@
-// Calico's special case for the host-local IPAM plugin (cni-plugin/internal/pkg/utils ReplaceHostLocalIPAMPodCIDRs,
+// Calico's special cases for the host-local IPAM plugin (cni-plugin/internal/pkg/utils ReplaceHostLocalIPAMPodCIDRs,
 // pkg/k8s CmdAddK8s getIPsByFamily, DeleteIPAM): a `subnet` of `usePodCidr` (`usePodCidrIPv6`), in the `ipam`
-// section itself or in any entry of its `ranges`, stands for the Kubernetes Node's pod CIDR of that family. Pure:
-// the network configuration and the pod CIDRs in, the configuration host-local is given out.
+// section itself or in any entry of its `ranges`, stands for the Kubernetes Node's pod CIDR of that family; and the
+// section's `routes` replace the default routes inside the pod. Pure: the network configuration and the pod CIDRs
+// in, the configuration host-local is given and the pod's routes out.
 import {isObject, type JsonObject} from '../api/json.js'
-import {parseCIDR} from '../api/net.js'
+import {formatCIDR, parseCIDR} from '../api/net.js'
 import {CNI_CODES, CniError} from './errors.js'
 
 export const HOST_LOCAL = 'host-local'
@@ -78,4 +79,25 @@ export function withPodCIDRs(raw: JsonObject, cidrs: PodCIDRs): JsonObject {
     ;(section as JsonObject).subnet = cidr
   }
   return copy
+}
+
+/**
+ * The destinations host-local's `routes` name (Calico's partial support: only `dst`; the gateway is always the
+ * pod's own), as networks. Routes without a `dst` are skipped.
+ */
+export function hostLocalRoutes(raw: JsonObject): string[] {
+  const ipam = isObject(raw.ipam) ? raw.ipam : {}
+  const routes = ipam.routes
+  if (routes === undefined || routes === null) return []
+  if (!Array.isArray(routes)) throw failure(`failed to parse host-local IPAM routes section; expecting list, not: ${JSON.stringify(ipam)}`)
+  const out: string[] = []
+  for (const route of routes) {
+    const dst = isObject(route) ? route.dst : undefined
+    if (dst === undefined) continue
+    if (typeof dst !== 'string') throw failure(`invalid IPAM routes section; expecting 'dst' to be a string, not: ${JSON.stringify(dst)}`)
+    const cidr = parseCIDR(dst)
+    if (!cidr) throw failure(`invalid CIDR address: ${dst}`)
+    out.push(formatCIDR(cidr))
+  }
+  return out
 }

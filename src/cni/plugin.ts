@@ -11,12 +11,12 @@ import type {Backend} from '../datastore/backend.js'
 import {ResourceClient} from '../datastore/client.js'
 import {addressSource, allowedSourcePrefixes, checkFloatingIPs, ipamForPod, type AddressSource} from './annotations.js'
 import type {CniEnv, NetConf} from './config.js'
-import type {Dataplane} from './dataplane.js'
+import {DEFAULT_ROUTES, type Dataplane} from './dataplane.js'
 import {determineMTU, determineNodename} from './datastore.js'
 import {execPlugin, findPlugin} from './delegate.js'
 import {buildWorkloadEndpoint} from './endpoint.js'
 import {CNI_CODES, CniError} from './errors.js'
-import {HOST_LOCAL, podCIDRsByFamily, RELEASE_POD_CIDRS, usesPodCIDR, withPodCIDRs} from './hostlocal.js'
+import {HOST_LOCAL, hostLocalRoutes, podCIDRsByFamily, RELEASE_POD_CIDRS, usesPodCIDR, withPodCIDRs} from './hostlocal.js'
 import {ipamAdd, ipamCheck, ipamDel, ipamReleaseIPs, type IpamRequest} from './ipam.js'
 import type {Logger} from './log.js'
 import {hostVethName, ipamHandleID, wepName, workloadIdentifiers, type WorkloadIdentifiers} from './names.js'
@@ -142,6 +142,17 @@ async function releaseAddresses(ctx: Context): Promise<void> {
 
 // ------------------------------------------------------------------ calico
 
+/**
+ * The routes inside a Kubernetes pod (CmdAddK8s): host-local's own `routes` when it names any (with the defaults
+ * first under `include_default_routes`), else the defaults (undefined).
+ */
+function containerRoutes(conf: NetConf, ids: WorkloadIdentifiers): string[] | undefined {
+  if (ids.orchestrator !== 'k8s' || conf.ipam.type !== HOST_LOCAL) return undefined
+  const routes = hostLocalRoutes(conf.raw)
+  if (routes.length === 0) return undefined
+  return conf.includeDefaultRoutes ? [...DEFAULT_ROUTES, ...routes] : routes
+}
+
 /** The pod's facts: from the API server in Calico's k8s policy mode, else from the configuration (see pods.ts). */
 async function readPodFacts(conf: NetConf, ctx: Context): Promise<PodFacts> {
   if (!readsPod(conf, ctx.ids)) return podFacts(conf, ctx.ids, undefined)
@@ -161,6 +172,7 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
     const source = addressSource(ctx.conf, pod.annotations)
     checkFloatingIPs(ctx.conf, pod.annotations)
     const spoofable = allowedSourcePrefixes(pod.annotations)
+    const routes = containerRoutes(conf, ids)
     const assigned = await podAddresses(ctx, source)
     const addresses = assigned.map((ip) => hostCIDRText(ip.address))
     const hostVeth = hostVethName(ids)
@@ -169,7 +181,7 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
     try {
       const mtu = determineMTU(conf)
       plumbing = true
-      const links = await deps.dataplane.setup({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu, addresses})
+      const links = await deps.dataplane.setup({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu, addresses, ...(routes ? {routes} : {})})
       log.debug('interfaces ready', {hostVeth, ms: Date.now() - started})
       // On the Kubernetes datastore this write is a patch of the Pod's annotations (podIP, podIPs, containerID):
       // the endpoint itself is derived from the Pod.
@@ -274,7 +286,8 @@ export async function cmdCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Pr
   await withContext(conf, env, deps, async (ctx) => {
     const {ids} = ctx
     const hostVeth = hostVethName(ids)
-    await deps.dataplane.check({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu: determineMTU(conf), addresses: expected})
+    const routes = containerRoutes(conf, ids)
+    await deps.dataplane.check({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu: determineMTU(conf), addresses: expected, ...(routes ? {routes} : {})})
     const wep = await getEndpoint(new ResourceClient(ctx.backend), ids)
     if (!wep) throw new CniError(CNI_CODES.internal, `WorkloadEndpoint ${ids.namespace}/${wepName(ids)} does not exist`)
     const spec = wep.spec as {interfaceName?: unknown; ipNetworks?: unknown}

@@ -3,6 +3,7 @@
 // service account, the namespace's and pod's IPAM annotations), wires the pod and annotates it rather than writing
 // an endpoint object. The endpoints calicoctl shows are the Pods' view; DEL releases by handle, clears the
 // address annotations and leaves IPAM clean. The API server is the in-process test server, relayed into the node.
+import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -14,6 +15,7 @@ import {ROOT} from '../lab/plugin.js'
 
 const skip = labSkipReason()
 const PORT = 7100
+const REFERENCE_PLUGINS = '/usr/lib/cni'
 const POD_IP = 'cni.projectcalico.org/podIP'
 const POD_IPS = 'cni.projectcalico.org/podIPs'
 const CONTAINER_ID = 'cni.projectcalico.org/containerID'
@@ -159,6 +161,39 @@ describe.skipIf(skip !== undefined)('CNI on the Kubernetes datastore', () => {
   it('finds IPAM consistent while the pods run', async () => {
     expect(await calicoctl('ipam', 'check')).toContain('Check complete; found 0 problems.')
   })
+
+  // Debian's containernetworking-plugins puts host-local here.
+  it.skipIf(!existsSync(join(REFERENCE_PLUGINS, 'host-local')))('wires a host-local pod on its Node\'s pod CIDR, with only host-local\'s routes inside', async () => {
+    api.seed('', 'nodes', {metadata: {name: 'kubelet-a'}, spec: {podCIDRs: ['10.73.4.0/24']}})
+    api.seed('', 'pods', {metadata: {name: 'hl-0', namespace: 'web'}, spec: {nodeName: 'node-a', containers: [{name: 'c', image: 'busybox'}]}}, 'web')
+    const ns = await lab.addPodNetns()
+    const call = {containerID: 'hostlocal0', netnsPath: ns.netnsPath, args: {K8S_POD_NAMESPACE: 'web', K8S_POD_NAME: 'hl-0'}, env: {CNI_PATH: REFERENCE_PLUGINS}}
+    const conf = lab.netConf(node, {
+      kubernetes: {kubeconfig: node.kubeconfig, node_name: 'kubelet-a'},
+      ipam: {type: 'host-local', dataDir: join(lab.dir, 'host-local'), ranges: [[{subnet: 'usePodCidr'}]], routes: [{dst: '10.71.0.0/16'}]},
+    })
+    try {
+      const add = await lab.cni(node, 'ADD', {...call, conf})
+      expect(add.exit, add.stdout + add.stderr).toBe(0)
+      const address = (add.json?.ips as {address: string}[])[0]?.address ?? ''
+      expect(address).toMatch(/^10\.73\.4\.\d+\/32$/)
+      const routes = await lab.inNs(ns.netns, ['ip', '-4', 'route', 'show'])
+      expect(routes).toContain('10.71.0.0/16 via 169.254.1.1 dev eth0')
+      expect(routes).not.toContain('default')
+      expect(podObject({namespace: 'web', name: 'hl-0'})?.metadata.annotations?.[POD_IP]).toBe(address)
+      // The route goes where the web pods live: one of them answers.
+      const web0 = pods.find((p) => p.name === 'web-0') as LabPod
+      expect(await lab.probe(ns, [[web0.ips[0] ?? '', PORT, 'tcp']], 3000)).toEqual([true])
+      const check = await lab.cni(node, 'CHECK', {...call, conf: {...conf, prevResult: add.json}})
+      expect(check.exit, check.stdout + check.stderr).toBe(0)
+    } finally {
+      const del = await lab.cni(node, 'DEL', {...call, conf})
+      expect(del.exit, del.stdout + del.stderr).toBe(0)
+      await lab.removeNetns(ns.netns)
+      await fetch(`${api.url}/api/v1/namespaces/web/pods/hl-0`, {method: 'DELETE'}).then((r) => r.body?.cancel())
+    }
+    expect(readdirSync(join(lab.dir, 'host-local', lab.netConf(node).name as string)).filter((f) => f.startsWith('10.'))).toEqual([])
+  }, 60_000)
 
   it('DEL releases by handle and clears the address annotations; calicoctl ipam check is clean', async () => {
     for (const p of [...pods]) {

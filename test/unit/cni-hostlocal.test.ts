@@ -2,7 +2,7 @@
 // what is kept, and Calico's errors.
 import {describe, expect, it} from 'vitest'
 
-import {podCIDRsByFamily, RELEASE_POD_CIDRS, usesPodCIDR, withPodCIDRs} from '../../src/cni/hostlocal.js'
+import {hostLocalRoutes, podCIDRsByFamily, RELEASE_POD_CIDRS, usesPodCIDR, withPodCIDRs} from '../../src/cni/hostlocal.js'
 
 const conf = (ipam: Record<string, unknown>) => ({cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'calico', ipam: {type: 'host-local', ...ipam}})
 const dual = {v4: '10.90.1.0/24', v6: 'fd00:90:1::/64'}
@@ -56,5 +56,18 @@ describe('the Node\'s pod CIDRs by family', () => {
     expect(() => podCIDRsByFamily('n1', [])).toThrow('no podCidr for node n1')
     expect(() => podCIDRsByFamily('n1', ['10.90.1.0/24', '10.90.2.0/24'])).toThrow('ClusterCIDR contains two ranges of the same type')
     expect(() => podCIDRsByFamily('n1', ['10.90.1.0'])).toThrow('invalid CIDR address: 10.90.1.0')
+  })
+})
+
+describe('host-local routes', () => {
+  it('takes each route\'s destination as a network, skipping routes without one', () => {
+    expect(hostLocalRoutes(conf({routes: [{dst: '10.80.1.1/16', gw: '10.80.0.1'}, {gw: '1.2.3.4'}, {dst: 'fd00:80::/32'}]}))).toEqual(['10.80.0.0/16', 'fd00:80::/32'])
+    expect(hostLocalRoutes(conf({}))).toEqual([])
+  })
+
+  it('fails on a malformed routes section as Calico does', () => {
+    expect(() => hostLocalRoutes(conf({routes: {dst: '10.0.0.0/8'}}))).toThrow(/^failed to parse host-local IPAM routes section; expecting list, not: /)
+    expect(() => hostLocalRoutes(conf({routes: [{dst: 10}]}))).toThrow("invalid IPAM routes section; expecting 'dst' to be a string, not: 10")
+    expect(() => hostLocalRoutes(conf({routes: [{dst: '10.0.0.0'}]}))).toThrow('invalid CIDR address: 10.0.0.0')
   })
 })

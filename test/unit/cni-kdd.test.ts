@@ -308,6 +308,21 @@ describe.skipIf(!existsSync(join(REFERENCE_PLUGINS, 'host-local')))('host-local 
     expect(held()).toEqual([])
   })
 
+  it('routes only host-local\'s routes into the pod, with the defaults too under include_default_routes', async () => {
+    await setPodCIDRs('node1', ['10.90.1.0/24'])
+    pod('pod-1')
+    pod('pod-2')
+    const routes = [{dst: '10.80.0.0/16'}, {dst: 'fd00:80::/32'}]
+    const ipam = {type: 'host-local', dataDir, ranges: [[{subnet: 'usePodCidr'}]], routes}
+    const only = await run('calico', 'ADD', {conf: conf({ipam}), cniPath: REFERENCE_PLUGINS})
+    expect(only.code, only.out).toBe(0)
+    expect(dataplane.live.get('calie530c3868a5')?.routes).toEqual(['10.80.0.0/16', 'fd00:80::/32'])
+    const both = await run('calico', 'ADD', {pod: 'pod-2', containerID: 'c2', conf: conf({ipam, include_default_routes: true}), cniPath: REFERENCE_PLUGINS})
+    expect(both.code, both.out).toBe(0)
+    expect([...dataplane.live.values()].find((n) => n.hostVeth !== 'calie530c3868a5')?.routes).toEqual(['0.0.0.0/0', '::/0', '10.80.0.0/16', 'fd00:80::/32'])
+    expect((await run('calico', 'ADD', {pod: 'pod-2', containerID: 'c3', conf: conf({ipam: {...ipam, routes: [{dst: 'nowhere'}]}}), cniPath: REFERENCE_PLUGINS})).json).toMatchObject({msg: 'invalid CIDR address: nowhere'})
+  })
+
   it('reads the Node kubernetes.node_name names, and fails as Calico when it has no pod CIDR of a family asked for', async () => {
     await setPodCIDRs('kubelet-node', ['10.91.0.0/24'])
     pod('pod-1')
