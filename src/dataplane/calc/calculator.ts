@@ -449,7 +449,7 @@ export class PolicyCalculator {
     let next: ProfileEntry | undefined
     if (r) {
       const sets: IPSetDef[] = []
-      const rules = (list: Rule[] | undefined): ParsedRule[] => (list ?? []).map((x) => parseRule(x, undefined, (d) => sets.push(d)))
+      const rules = (list: Rule[] | undefined): ParsedRule[] => parseRules(list, undefined, sets)
       next = {
         name,
         labels: {...(r.spec?.labelsToApply ?? {})},
@@ -542,7 +542,7 @@ export class PolicyCalculator {
     const selector = policySelector(spec, ns)
     const parsed = parseSelector(selector)
     const sets: IPSetDef[] = []
-    const rules = (list: Rule[] | undefined): ParsedRule[] => (list ?? []).map((x) => parseRule(x, ns, (d) => sets.push(d)))
+    const rules = (list: Rule[] | undefined): ParsedRule[] => parseRules(list, ns, sets)
     const tier = spec.tier && spec.tier !== '' ? spec.tier : DEFAULT_TIER
     const kindName = kind.replace(/^Staged/, '')
     const active: ActivePolicy = {
@@ -695,6 +695,15 @@ export class PolicyCalculator {
     }
     return out
   }
+}
+
+/** Parses a rule list, adding the IP sets each rule references to `sets`. */
+function parseRules(list: readonly Rule[] | undefined, policyNamespace: string | undefined, sets: IPSetDef[]): ParsedRule[] {
+  return (list ?? []).map((x) => {
+    const p = parseRule(x, policyNamespace)
+    sets.push(...p.sets)
+    return p.rule
+  })
 }
 
 function denyAll(): ParsedRule {

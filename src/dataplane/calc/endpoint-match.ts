@@ -16,16 +16,30 @@ export function selectorSetId(expr: string): string {
 }
 
 /**
- * Rule selectors repeat across policies (every policy allowing "app == frontend" has one), and scoping, printing and
- * re-parsing them is most of a rule's parse: results are remembered by their inputs. Bounded; cleared when full.
+ * Rule selectors repeat across policies (every policy allowing "app == frontend" has one), and scoping, printing,
+ * re-parsing and hashing them is most of a rule's parse: results are remembered by their inputs. The common side
+ * with at most a selector is looked up by namespace and selector text; others by all their fields as JSON.
+ * Bounded; cleared when full.
  */
+const selectorOnlyCache = new Map<string | undefined, Map<string | undefined, Readonly<EntitySelectors>>>()
 const entitySelectorCache = new Map<string, Readonly<EntitySelectors>>()
+let cachedEntities = 0
 const ENTITY_SELECTOR_CACHE_LIMIT = 50_000
+
+/** A canonical selector and the ID of its IP set (selectorSetId). */
+export interface SelectorWithId {
+  readonly selector: string
+  readonly id: string
+}
 
 interface EntitySelectors {
   positive: string
-  negative?: string
-  folded: string
+  negative?: SelectorWithId
+  folded: SelectorWithId
+}
+
+function withId(selector: string): SelectorWithId {
+  return {selector, id: selectorSetId(selector)}
 }
 
 function present(s: string | undefined): s is string {
@@ -35,18 +49,38 @@ function present(s: string | undefined): s is string {
 /**
  * One side of a rule as selectors: `positive` is the scoped endpoint selector ('' = no endpoint restriction),
  * `negative` the rule's notSelector (unscoped, as Calico keeps it), `folded` the single selector
- * `positive && !negative` that Felix's RuleScanner uses when both exist ('all()' when neither does).
+ * `positive && !negative` that Felix's RuleScanner uses when both exist ('all()' when neither does); the last two
+ * come with their IP set IDs.
  */
 export function entitySelectors(entity: EntityRule, policyNamespace: string | undefined): Readonly<EntitySelectors> {
+  if (entity.notSelector === undefined && entity.namespaceSelector === undefined && entity.serviceAccounts === undefined) {
+    let bySelector = selectorOnlyCache.get(policyNamespace)
+    if (!bySelector) selectorOnlyCache.set(policyNamespace, (bySelector = new Map()))
+    let cached = bySelector.get(entity.selector)
+    if (!cached) {
+      cached = computeEntitySelectors(entity, policyNamespace)
+      remembered()
+      bySelector.set(entity.selector, cached)
+    }
+    return cached
+  }
   // Every field entityRuleSelector reads, and the namespace it scopes to.
   const key = JSON.stringify([policyNamespace ?? null, entity.selector, entity.notSelector, entity.namespaceSelector, entity.serviceAccounts])
   let cached = entitySelectorCache.get(key)
   if (!cached) {
     cached = computeEntitySelectors(entity, policyNamespace)
-    if (entitySelectorCache.size >= ENTITY_SELECTOR_CACHE_LIMIT) entitySelectorCache.clear()
+    remembered()
     entitySelectorCache.set(key, cached)
   }
   return cached
+}
+
+/** Counts one more remembered result, first emptying both caches when they hold the limit. */
+function remembered(): void {
+  if (++cachedEntities <= ENTITY_SELECTOR_CACHE_LIMIT) return
+  selectorOnlyCache.clear()
+  entitySelectorCache.clear()
+  cachedEntities = 1
 }
 
 function computeEntitySelectors(entity: EntityRule, policyNamespace: string | undefined): EntitySelectors {
@@ -55,8 +89,8 @@ function computeEntitySelectors(entity: EntityRule, policyNamespace: string | un
   let folded: string
   if (positive !== '') folded = canonical(negative ? `(${positive}) && !(${negative})` : positive)
   else folded = negative ? canonical(`!(${negative})`) : 'all()'
-  const out: EntitySelectors = {positive: positive === '' ? '' : canonical(positive), folded}
-  if (negative !== undefined) out.negative = negative
+  const out: EntitySelectors = {positive: positive === '' ? '' : canonical(positive), folded: withId(folded)}
+  if (negative !== undefined) out.negative = withId(negative)
   return out
 }
 
