@@ -1,6 +1,6 @@
 // Runs the kernel tools (nft, ip) as argument arrays, never through a shell, and reports their stderr on failure.
 import {spawn, type ChildProcess} from 'node:child_process'
-import {closeSync, constants as fsc, openSync} from 'node:fs'
+import {close, constants as fsc, open} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {Socket} from 'node:net'
 import {setPriority, tmpdir} from 'node:os'
@@ -66,30 +66,32 @@ function collect(child: ChildProcess, command: string, args: readonly string[]):
 /**
  * Runs `command args(path)…` where `path` names a pipe that `input` is written into chunk by chunk, while the chunks
  * are still being produced (with backpressure): for a tool that parses a file as it reads it, so both work at once.
- * The pipe is a FIFO, not Node's stdin socket, because a tool can open a pipe by path but not a socket.
+ * The pipe is a FIFO the tool opens by name; Node's own stdin pipes are sockets, which cannot be opened by path.
  *
  * If producing the input throws, the child is killed before it could read the end of its input, and the error is
  * rethrown: a tool that acts only at end of input (`nft -f` commits once, after parsing everything) does nothing.
  */
 export async function runStreamed(command: string, args: (path: string) => readonly string[], input: Iterable<string>): Promise<ExecResult> {
-  const {readFd, writeFd} = await openFifo()
-  const argv = args('/proc/self/fd/0')
+  const dir = await mkdtemp(join(tmpdir(), 'calico-pipe-'))
+  let sink: Socket
   let child: ChildProcess
+  let result: Promise<ExecResult>
   try {
-    // The child reads the FIFO through its own open of its stdin (blocking, unlike our non-blocking descriptor).
-    child = spawn(command, argv, {stdio: [readFd, 'pipe', 'pipe']})
-  } catch (err) {
-    closeSync(writeFd)
-    throw err
+    const path = join(dir, 'in')
+    await run('mkfifo', ['-m', '600', path])
+    const argv = args(path)
+    child = spawn(command, argv, {stdio: ['ignore', 'pipe', 'pipe']})
+    result = collect(child, command, argv)
+    sink = new Socket({fd: await openWriteEnd(path, result), readable: false, writable: true})
   } finally {
-    closeSync(readFd)
+    // Both ends are open (or the child is gone): the pipe no longer needs its name.
+    await rm(dir, {recursive: true, force: true})
   }
-  const result = collect(child, command, argv)
-  // Settles when the child is gone (or never started); the result above tells how it went.
-  const gone = result.then(() => undefined, () => undefined)
   let exited = false
-  void gone.then(() => (exited = true))
-  const sink = new Socket({fd: writeFd, readable: false, writable: true})
+  // Settles when the child is gone; `result` tells how it went.
+  const gone = result.then(() => undefined, () => undefined).then(() => {
+    exited = true
+  })
   // A child that exits early closes the pipe (EPIPE): its exit status tells what happened.
   sink.on('error', () => undefined)
   try {
@@ -108,21 +110,29 @@ export async function runStreamed(command: string, args: (path: string) => reado
   return result
 }
 
-/** A FIFO opened at both ends (non-blocking), its name already removed: the pipe lives on in the two descriptors. */
-async function openFifo(): Promise<{readFd: number; writeFd: number}> {
-  const dir = await mkdtemp(join(tmpdir(), 'calico-pipe-'))
-  try {
-    const path = join(dir, 'in')
-    await run('mkfifo', ['-m', '600', path])
-    // The read end first: opening the write end of a FIFO without a reader fails (non-blocking) or waits.
-    const readFd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK)
-    try {
-      return {readFd, writeFd: openSync(path, fsc.O_WRONLY | fsc.O_NONBLOCK)}
-    } catch (err) {
-      closeSync(readFd)
-      throw err
-    }
-  } finally {
-    await rm(dir, {recursive: true, force: true})
+/**
+ * Opens the FIFO for writing once the child has opened it for reading (a FIFO's open waits for its other end, so the
+ * child never finds it without a writer and waits forever); if the child exits without opening it, opening the read
+ * end here releases the wait, and the child's failure is reported.
+ */
+async function openWriteEnd(path: string, child: Promise<ExecResult>): Promise<number> {
+  // A raw descriptor, not a FileHandle: the socket owns it from here, and a FileHandle would close it when collected.
+  const opening = openFd(path, fsc.O_WRONLY)
+  const outcome = await Promise.race([opening.then(() => 'opened' as const), child.then(() => 'exited' as const, () => 'exited' as const)])
+  if (outcome === 'exited') {
+    const release = await openFd(path, fsc.O_RDONLY | fsc.O_NONBLOCK)
+    await closeFd(await opening)
+    await closeFd(release)
+    await child
+    throw new Error(`${path} was never opened`)
   }
+  return opening
+}
+
+function openFd(path: string, flags: number): Promise<number> {
+  return new Promise((resolve, reject) => open(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))))
+}
+
+function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve())))
 }
