@@ -74,6 +74,8 @@ export interface NetConf {
   includeDefaultRoutes: boolean
   nodename?: string
   nodenameFile?: string
+  /** `hostname`: Calico's deprecated spelling of nodename, used after the node name file. */
+  hostname?: string
   /** 0 means: read the MTU file Calico's node agent writes, else 1500. */
   mtu: number
   ipam: IpamConf
@@ -275,6 +277,7 @@ export function parseNetConf(stdin: string): NetConf {
   set('calicoAPIGroup', optString(doc, 'calico_api_group'))
   set('nodename', optString(doc, 'nodename'))
   set('nodenameFile', optString(doc, 'nodename_file'))
+  set('hostname', optString(doc, 'hostname'))
   if (doc.prevResult !== undefined) conf.prevResult = doc.prevResult
   if (datastore === 'etcdv3' && conf.etcdEndpoints === undefined) throw invalid('etcd_endpoints is required for datastore_type etcdv3')
   if (datastore === 'embedded' && conf.datastorePath === undefined) throw invalid('datastore_path is required for datastore_type embedded')

@@ -19,9 +19,12 @@ function readTrimmed(file: string): string | undefined {
   return text === '' ? undefined : text
 }
 
-/** `nodename`, else the node name file, else the host name (utils.DetermineNodename). */
+/**
+ * `nodename`, else the node name file, else the deprecated `hostname`, else the host name in lower case
+ * (utils.DetermineNodename, names.Hostname).
+ */
 export function determineNodename(conf: NetConf): string {
-  return conf.nodename ?? readTrimmed(conf.nodenameFile ?? DEFAULT_NODENAME_FILE) ?? hostname()
+  return conf.nodename ?? readTrimmed(conf.nodenameFile ?? DEFAULT_NODENAME_FILE) ?? conf.hostname ?? hostname().trim().toLowerCase()
 }
 
 /** `mtu` when set, else calico-node's MTU file, else 1500 (utils.MTUFromFile). */

@@ -1,9 +1,11 @@
 // CNI invocation parsing: environment, CNI_ARGS and the network configuration, with the spec's error codes.
-import {readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {hostname, tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {parseCniArgs, parseCniEnv, parseNetConf, peekCniVersion} from '../../src/cni/config.js'
-import {datastoreConfig} from '../../src/cni/datastore.js'
+import {datastoreConfig, determineNodename} from '../../src/cni/datastore.js'
 import {CniError} from '../../src/cni/errors.js'
 
 function codeOf(fn: () => unknown): {code: number; msg: string; details: string} {
@@ -91,9 +93,11 @@ describe('network configuration', () => {
         etcd_cert_file: '/cert',
         etcd_key_file: '/key',
         nodename: 'n1',
+        hostname: 'deprecated-n1',
         mtu: 1440,
         log_level: 'WARN',
-        kubernetes: {kubeconfig: '/kc'},
+        include_default_routes: true,
+        kubernetes: {kubeconfig: '/kc', node_name: 'kubelet-n1'},
         ipam: {type: 'calico-ipam', ipv4_pools: ['default-ipv4-ippool', '10.0.0.0/16'], assign_ipv6: 'true'},
         args: {cni: {labels: [{key: 'app', value: 'web'}]}},
         prevResult: {ips: []},
@@ -104,9 +108,12 @@ describe('network configuration', () => {
       etcdCertFile: '/cert',
       etcdKeyFile: '/key',
       nodename: 'n1',
+      hostname: 'deprecated-n1',
       mtu: 1440,
       logLevel: 'warning',
+      includeDefaultRoutes: true,
       kubeconfig: '/kc',
+      k8sNodeName: 'kubelet-n1',
       ipam: {ipv4Pools: ['default-ipv4-ippool', '10.0.0.0/16'], assignIPv4: true, assignIPv6: true},
       labels: [{key: 'app', value: 'web'}],
       prevResult: {ips: []},
@@ -188,6 +195,24 @@ describe('network configuration', () => {
       const conf = parseNetConf(JSON.stringify({...entry, name: list.name, cniVersion: list.cniVersion}))
       expect(conf.ipam.type).toBe('calico-ipam')
       expect(conf.name).toBe('k8s-pod-network')
+    }
+  })
+})
+
+describe('node name', () => {
+  it('is nodename, else the node name file, else the deprecated hostname key, else the host name in lower case', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cni-nodename-'))
+    try {
+      const file = join(dir, 'nodename')
+      const missing = join(dir, 'absent')
+      writeFileSync(file, 'node-from-file\n')
+      const conf = (extra: Record<string, unknown>) => parseNetConf(JSON.stringify({...BASE, ...extra}))
+      expect(determineNodename(conf({nodename: 'n1', nodename_file: file, hostname: 'h1'}))).toBe('n1')
+      expect(determineNodename(conf({nodename_file: file, hostname: 'h1'}))).toBe('node-from-file')
+      expect(determineNodename(conf({nodename_file: missing, hostname: 'h1'}))).toBe('h1')
+      expect(determineNodename(conf({nodename_file: missing}))).toBe(hostname().trim().toLowerCase())
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
     }
   })
 })
