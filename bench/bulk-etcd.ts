@@ -15,6 +15,11 @@ const PREFIX = '/calico/resources/v3/projectcalico.org/globalnetworkpolicies/'
 const calicoctl = resolve(import.meta.dirname, '../../bin/calicoctl')
 /** Optionally another build's bin/calicoctl (e.g. a checkout of an earlier commit), measured in the same runs. */
 const before = process.env.BENCH_CALICOCTL_BEFORE
+/**
+ * `apply,get` (the default) or `get`: reads only, of the keys etcdctl wrote for its baseline, which skips the
+ * slow apply steps when only the read path is being measured.
+ */
+const STEPS = new Set((process.env.BENCH_STEPS ?? 'apply,get').split(','))
 
 function policy(i: number) {
   return {
@@ -70,7 +75,7 @@ try {
   const binaries = [...(before ? [{label: 'before: ', path: before}] : []), {label: '', path: calicoctl}]
   const rawWrite: Run[] = []
   const rawRead: Run[] = []
-  const ctl = binaries.map(() => ({write: [] as Run[], update: [] as Run[], read: [] as Run[]}))
+  const ctl = binaries.map(() => ({write: [] as Run[], update: [] as Run[], read: [] as Run[], empty: [] as Run[]}))
   for (let r = 0; r < RUNS; r++) {
     wipe()
     const txns = batches.map((input) => run([...etcdctl, 'txn'], {env, input}))
@@ -82,11 +87,15 @@ try {
     })
     rawRead.push(run([...etcdctl, 'get', '--prefix', PREFIX], {env}))
     binaries.forEach((bin, i) => {
-      wipe()
-      ctl[i].write.push(run([bin.path, 'apply', '-f', file], {env}))
-      // Every policy exists now: apply takes calicoctl's update path (a failed create, a read, an update).
-      ctl[i].update.push(run([bin.path, 'apply', '-f', file], {env}))
+      if (STEPS.has('apply')) {
+        wipe()
+        ctl[i].write.push(run([bin.path, 'apply', '-f', file], {env}))
+        // Every policy exists now: apply takes calicoctl's update path (a failed create, a read, an update).
+        ctl[i].update.push(run([bin.path, 'apply', '-f', file], {env}))
+      }
       ctl[i].read.push(run([bin.path, 'get', 'globalnetworkpolicies', '-o', 'yaml'], {env}))
+      // The floor of any get on etcd: start-up, connection and one empty range.
+      ctl[i].empty.push(run([bin.path, 'get', 'hostendpoints', '-o', 'yaml'], {env}))
     })
   }
   const med = (runs: Run[]): Measured => ({
@@ -99,12 +108,15 @@ try {
   // CPU is the client's own (user + system); etcd's work is in the wall time of both sides.
   console.log(`bulk: ${COUNT} GlobalNetworkPolicies (${INPUT} input) on etcd, median of ${RUNS} runs (wall, then client CPU)`)
   console.log(rowWithCpu(`etcdctl txn writes (${batches.length} x <=128 puts)`, rw, rw))
-  binaries.forEach((bin, i) => {
-    console.log(rowWithCpu(`${bin.label}calicoctl apply -f (creates)`, med(ctl[i].write), rw))
-    console.log(rowWithCpu(`${bin.label}calicoctl apply -f (all exist)`, med(ctl[i].update), rw))
-  })
+  if (STEPS.has('apply')) {
+    binaries.forEach((bin, i) => {
+      console.log(rowWithCpu(`${bin.label}calicoctl apply -f (creates)`, med(ctl[i].write), rw))
+      console.log(rowWithCpu(`${bin.label}calicoctl apply -f (all exist)`, med(ctl[i].update), rw))
+    })
+  }
   console.log(rowWithCpu('etcdctl get --prefix', rr, rr))
   binaries.forEach((bin, i) => console.log(rowWithCpu(`${bin.label}calicoctl get gnp -o yaml`, med(ctl[i].read), rr)))
+  binaries.forEach((bin, i) => console.log(rowWithCpu(`${bin.label}calicoctl get hep -o yaml (empty kind)`, med(ctl[i].empty), rr)))
 } finally {
   await etcd.stop()
   rmSync(dir, {recursive: true, force: true})

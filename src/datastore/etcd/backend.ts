@@ -60,6 +60,8 @@ const MAX_TXN_BYTES = 1024 * 1024
 
 const COMPACTED = /required revision has been compacted/
 
+const ZERO = Buffer.from([0])
+
 type RetryPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>
 
 /**
@@ -219,7 +221,7 @@ export class EtcdBackend implements Backend {
       prev = res.responses[0]?.response_delete_range?.prev_kvs?.[0]
     }
     if (!prev) throw new ResourceDoesNotExistError(keyId(key))
-    return this.pair<V>(prev.key.toString(), prev.value, String(prev.mod_revision))
+    return this.pair<V>(prev.key.toString(), prev.value.toString(), String(prev.mod_revision))
   }
 
   async get<V>(key: Key): Promise<KVPair<V>> {
@@ -315,22 +317,23 @@ export class EtcdBackend implements Backend {
     let revision: number | undefined
     for (const range of listRanges(options)) {
       const rangeEnd = prefixEnd(Buffer.from(range.prefix))
-      let key = Buffer.from(range.prefix)
-      for (;;) {
-        // No sort order: etcd returns a range in key order, and asking for one makes etcd 3.4 read the whole
-        // range for every page (it only applies the limit after sorting).
-        const res: RangeResponse = await this.read(() => this.reader.range({key, rangeEnd, limit: this.pageSize, revision}))
+      // No sort order: etcd returns a range in key order, and asking for one makes etcd 3.4 read the whole range
+      // for every page (it applies the limit only after sorting). Pages after the first are read at the first
+      // one's revision: a consistent snapshot.
+      const page = (key: Buffer) => this.read(() => this.reader.range({key, rangeEnd, limit: this.pageSize, revision}))
+      let next: Promise<RangeResponse> | undefined = page(Buffer.from(range.prefix))
+      while (next) {
+        const res: RangeResponse = await next
         revision ??= res.revision
+        // The next page (just after this one's last key) is on its way while this one is decoded.
+        next = res.more && res.lastKey ? page(Buffer.concat([res.lastKey, ZERO])) : undefined
+        next?.catch(() => undefined) // its failure is reported where it is awaited
         for (const kv of res.kvs) {
-          const path = kv.key.toString()
-          const parsed = pathToKey(path)
-          if (!parsed || !keyMatches(parsed, options)) continue
-          const pair = this.tryPair<V>(path, kv.value, String(kv.modRevision), parsed)
+          const key = pathToKey(kv.key)
+          if (!key || !keyMatches(key, options)) continue
+          const pair = this.tryPair<V>(kv.key, kv.value, String(kv.modRevision), key)
           if (pair) items.push(pair)
         }
-        if (!res.more || res.kvs.length === 0) break
-        // Continue just after the last key, at the same revision: a consistent snapshot across pages.
-        key = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])])
       }
     }
     revision ??= (await this.head()).revision
@@ -411,14 +414,14 @@ export class EtcdBackend implements Backend {
     return {key: pathToKey(path) ?? key, value: decodeValue(key, text, revision, path) as V, revision}
   }
 
-  /** A stored value as a KVPair: one UTF-8 decode and one JSON.parse (decodeValue) per value. */
-  private pair<V>(path: string, value: Buffer, revision: string, known?: Key): KVPair<V> {
+  /** A stored value as a KVPair: one JSON.parse (decodeValue) per value. */
+  private pair<V>(path: string, value: string, revision: string, known?: Key): KVPair<V> {
     const key = known ?? pathToKey(path)
     if (!key) throw new DatastoreError(`unexpected etcd key ${path}`)
-    return {key, value: decodeValue(key, value.toString(), revision, path) as V, revision}
+    return {key, value: decodeValue(key, value, revision, path) as V, revision}
   }
 
-  private tryPair<V>(path: string, value: Buffer, revision: string, key: Key): KVPair<V> | undefined {
+  private tryPair<V>(path: string, value: string, revision: string, key: Key): KVPair<V> | undefined {
     try {
       return this.pair<V>(path, value, revision, key)
     } catch (err) {
