@@ -3,7 +3,7 @@
 // Resources, the pods' WorkloadEndpoints included, are written straight into the store (as another writer would)
 // while the agent runs.
 import {execFileSync, spawnSync} from 'node:child_process'
-import {chmodSync, mkdirSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {namespaceProfile} from '../../src/dataplane/calc/index.js'
@@ -47,6 +47,21 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
     (await lab.probe(pods.get(from)!, [[pods.get(to)!.ips[0], port, 'tcp']], PROBE_TIMEOUT_MS))[0]!
   const eventually = async (from: string, to: string, port: number, want: boolean): Promise<boolean> =>
     waitFor(async () => (await reach(from, to, port)) === want, 8000, 50)
+  /** `nft monitor` processes in the node namespace. */
+  const nftMonitors = (): number => {
+    const pids = spawnSync('ip', ['netns', 'pids', node.netns], {encoding: 'utf8'}).stdout.split('\n').filter((p) => p !== '')
+    const argv = (pid: string): string[] => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+      } catch {
+        return [] // exited meanwhile
+      }
+    }
+    return pids.filter((pid) => {
+      const [cmd, ...args] = argv(pid)
+      return cmd?.split('/').pop() === 'nft' && args.includes('monitor')
+    }).length
+  }
 
   beforeAll(async () => {
     lab = await Lab.start()
@@ -149,14 +164,43 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
     expect((await nft('list', 'tables')).trim().split('\n').sort()).toEqual(['table inet calico', 'table inet foreign'])
   })
 
-  it('repairs drift on the refresh interval', async () => {
+  it('repairs a table someone flushed', async () => {
     const good = await content()
     // Someone flushes our workload dispatch: the deny on a would be lost without repair.
     await nft('flush', 'table', 'inet', 'calico')
     expect(await waitFor(async () => (await content()) === good, 10_000, 200)).toBe(true)
     expect(await reach('b', 'a', 80)).toBe(false)
-    expect(await logged(/changed outside the agent; reprogramming/)).toBe(true)
+    expect(await logged(/changed outside the agent.*; reprogramming/)).toBe(true)
   })
+
+  it('repairs at once what another process changes, as nft monitor reports it: table deleted, chain flushed, set element removed', async () => {
+    // a may reach c only through the IP set of c-in's source selector.
+    await put('NetworkPolicy', 'c-in', {selector: "pod == 'c'", types: ['Ingress'], ingress: [{action: 'Allow', protocol: 'TCP', source: {selector: "pod == 'a'"}}]}, 't')
+    expect(await eventually('b', 'c', 80, false)).toBe(true)
+    expect(await reach('a', 'c', 80)).toBe(true)
+    // The monitor counts once it has seen a whole table of ours go in (after the gated start, a later full apply).
+    expect(await waitFor(() => /nft monitor follows table calico/.test(agent.log()), 40_000, 200)).toBe(true)
+    const repairs = (): number => agent.log().match(/changed outside the agent \(nft monitor: generation \d+ by process \d+ \(nft\)\); reprogramming/g)?.length ?? 0
+    const sets = await nft('-s', 'list', 'sets', 'inet')
+    const withA = [...sets.matchAll(/set (\S+) \{[^}]*elements = \{([^}]*)\}/g)].find((m) => m[2]!.includes(POD_IPS.a!))
+    expect(withA).toBeDefined()
+    const good = await content()
+    const changes: [string, string[]][] = [
+      ['table deleted', ['delete', 'table', 'inet', 'calico']],
+      ['chain flushed', ['flush', 'chain', 'inet', 'calico', 'filter-cali-FORWARD']],
+      ['set element removed', ['delete', 'element', 'inet', 'calico', withA![1]!, `{ ${POD_IPS.a} }`]],
+    ]
+    for (const [what, args] of changes) {
+      const before = repairs()
+      await nft(...args)
+      // Listing the table fails while it is deleted.
+      expect(await waitFor(async () => repairs() > before && (await content().catch(() => '')) === good, 10_000, 50), what).toBe(true)
+      expect(await reach('a', 'c', 80), what).toBe(true)
+      expect(await reach('b', 'a', 80), what).toBe(false)
+    }
+    await lab.backend.delete({kind: 'NetworkPolicy', name: 'c-in', namespace: 't'})
+    expect(await eventually('b', 'c', 80, true)).toBe(true)
+  }, 90_000)
 
   it('a route the CNI added for a pod the agent does not know yet survives a grace period, then goes', async () => {
     const d = lab.attachPod(node, 'd', '10.77.0.13')
@@ -189,7 +233,10 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
   it('SIGKILL and restart never open a denied path', async () => {
     agent = startAgent(lab, node)
     expect(await waitFor(async () => (await health('/readiness')) === 200, 15_000)).toBe(true)
+    // Its nft monitor child runs in the node namespace and dies with it (parent-death signal) rather than stay behind.
+    expect(nftMonitors()).toBe(1)
     await agent.kill()
+    expect(await waitFor(() => nftMonitors() === 0, 5000, 100)).toBe(true)
     // Probe b→a continuously across the restart; a single accepted connection would be a hole.
     let opened = 0
     let probing = true
