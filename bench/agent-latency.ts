@@ -7,8 +7,14 @@
 // PROBE_INTERVAL_MS (each a new flow, so conntrack never answers for the policy) and reports each attempt's start
 // time and result; a change's latency is from just before the datastore write to the start of the first attempt
 // from which on every attempt shows the new verdict. Resolution is the probe interval.
+//
+// Also printed: the CPU the agent and every process it started (nft -f, the read-backs, nft monitor) used over the
+// changes, per change, which is what competes with the next change on a busy node.
+// Knobs: BENCH_CHANGES (default 60; use 300+ for a p99 that is not just the maximum), BENCH_VERBOSE=1 (agent log),
+// and the scale ones of agent-scale.ts.
+import {readFileSync} from 'node:fs'
 import {median, percentile} from './lib.js'
-import {type BenchStore, withBenchLab, NAMESPACE, NODE, V3, requireRoot, scaleFromEnv, scaleResources, startAgent, workloadEndpoint, type RunningAgent} from './agent-scale.js'
+import {type BenchStore, withBenchLab, NAMESPACE, NODE, V3, cpuOf, requireRoot, scaleFromEnv, scaleResources, startAgent, workloadEndpoint, type RunningAgent} from './agent-scale.js'
 import type {NetnsRun} from '../test/helpers/netns.js'
 import type {CalcResource} from '../src/dataplane/calc/index.js'
 
@@ -91,6 +97,9 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
     let timeouts = 0
     // The seeded state is Deny; wait until the prober sees it before the first change.
     await converged(attempts, 0, false)
+    // Let the start-up's background work (read-back, routes) finish, so the CPU below is the changes' own.
+    await new Promise((r) => setTimeout(r, 3000))
+    const cpuBefore = treeCpu(agent.pid)
     for (let i = 0; i < CHANGES; i++) {
       const allow = i % 2 === 0
       const writtenAt = performance.timeOrigin + performance.now()
@@ -99,6 +108,9 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
       if (seenAt === undefined) timeouts++
       else latencies.push(seenAt - writtenAt)
     }
+    // The last change's read-back (if any) belongs to it too.
+    await new Promise((r) => setTimeout(r, 3000))
+    const cpuMs = treeCpu(agent.pid) - cpuBefore
     prober.kill()
     if (process.env.BENCH_VERBOSE) process.stderr.write(agent.log())
 
@@ -114,10 +126,27 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
       console.log(`  agent delta applies: ${applies.length}, median ${median(ms).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms (calc + render + diff + nft -f), median ${median(applies.map((a) => a.bytes))} bytes`)
       console.log(`    of which nft -f: median ${median(nft).toFixed(1)} ms, p99 ${percentile(nft, 99).toFixed(1)} ms`)
     }
+    console.log(`  CPU of the agent and its children (nft -f, read-backs, nft monitor) over the changes: ${(cpuMs / CHANGES).toFixed(0)} ms per change`)
     console.log(`  probe resolution ${PROBE_INTERVAL_MS} ms`)
   } finally {
     await backend.close()
     await agent?.stop()
+  }
+}
+
+/** CPU (ms) of a process, the children it has reaped, and its live descendants (such as a long-lived nft monitor). */
+function treeCpu(pid: number): number {
+  let total = cpuOf(pid)
+  for (const child of childrenOf(pid)) total += treeCpu(child)
+  return total
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    const tasks = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    return tasks.split(' ').filter((p) => p !== '').map(Number)
+  } catch {
+    return [] // exited meanwhile
   }
 }
 
