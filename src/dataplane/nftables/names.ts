@@ -60,8 +60,17 @@ export function endpointChainName(layer: Layer, kind: 'tw' | 'fw' | 'th' | 'fh' 
 
 /** `cali40s-…` / `cali60n-…`: Felix's set name with `:` made legal for nft. */
 export function setName(family: IPFamily, id: string): string {
-  return limitedName(`cali${family}0`, id.replace(/:/g, '-'))
+  // Asked for every rule that uses a set, on every render: remembered by id (whose hash the string keeps).
+  const byId = setNames[family]
+  let name = byId.get(id)
+  if (name === undefined) {
+    if (byId.size >= HASHED_NAMES_LIMIT) byId.clear()
+    byId.set(id, (name = limitedName(`cali${family}0`, id.replace(/:/g, '-'))))
+  }
+  return name
 }
+
+const setNames: Record<IPFamily, Map<string, string>> = {4: new Map(), 6: new Map()}
 
 export function staticName(layer: Layer, name: string): string {
   return `${layer}-${name}`

@@ -46,25 +46,29 @@ const rule = (matches: Match[], verdict?: Verdict, comment?: string, statements:
 }
 /**
  * Endpoint chains repeat the same rules (the same jump to a policy chain, "Return if policy accepted", conntrack):
- * equal rules become one object, so each is allocated once and its text (memoised per object) computed once.
- * Bounded; cleared when full.
+ * equal rules become one object, so each is allocated once and its text (memoised per object) computed once. The
+ * key names everything the rule depends on (cheaper than serialising the rule). Bounded; cleared when full.
  */
 const sharedRules = new Map<string, NftRule>()
 const SHARED_RULES_LIMIT = 200_000
-const sharedRule = (matches: Match[], verdict?: Verdict, comment?: string, statements: NftRule['statements'] = []): NftRule => {
-  const r = rule(matches, verdict, comment, statements)
-  const key = JSON.stringify(r)
-  const known = sharedRules.get(key)
-  if (known) return known
-  if (sharedRules.size >= SHARED_RULES_LIMIT) sharedRules.clear()
-  sharedRules.set(key, r)
+const sharedRule = (key: string, make: () => NftRule): NftRule => {
+  let r = sharedRules.get(key)
+  if (r === undefined) {
+    if (sharedRules.size >= SHARED_RULES_LIMIT) sharedRules.clear()
+    sharedRules.set(key, (r = make()))
+  }
   return r
 }
+/** `jump <chain>` with no match. */
+const sharedJump = (chain: string): NftRule => sharedRule(`jump ${chain}`, () => rule([], jump(chain)))
 const jump = (chain: string): Verdict => ({kind: 'jump', chain})
 const goto = (chain: string): Verdict => ({kind: 'goto', chain})
 const ACCEPT: Verdict = {kind: 'accept'}
 const DROP: Verdict = {kind: 'drop'}
 const RETURN: Verdict = {kind: 'return'}
+const RETURN_IF_POLICY_ACCEPTED = rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted')
+const RETURN_IF_POLICY_ACCEPTED_NOTRACK = rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted', [{kind: 'notrack'}])
+const RETURN_IF_PROFILE_ACCEPTED = rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if profile accepted')
 
 // Renders are memoised across calls, because the agent re-renders the whole table after every change while the
 // calculator hands out the same objects for whatever did not change. Rules are never mutated after rendering, so
@@ -144,10 +148,16 @@ class Builder {
     if (this.writing) {
       // Written once: a second chain of the same name would append its rules to the first in the kernel.
       if (this.table.chains.has(name)) throw new Error(`chain ${name} rendered twice`)
-      for (const set of setsOf(rules)) this.writeSet(set)
       this.writing.chain(c)
     }
     this.table.chains.set(name, c)
+  }
+
+  /** A policy or profile chain: the only kind whose rules use IP sets, which are written just before it. */
+  private setsChain(name: string, rules: NftRule[]): void {
+    if (this.writing) for (const set of setsOf(rules)) this.writeSet(set)
+    this.chain(name, rules)
+    this.ruleChains.push(name)
   }
 
   private writeSet(name: string): void {
@@ -419,16 +429,17 @@ class Builder {
 
   private endpointTemplate(ep: LocalEndpoint, emit: (name: string, rules: NftRule[]) => void): void {
     const s = this.state.settings
-    const conntrack: NftRule[] = [sharedRule([{kind: 'ct-state', states: ['established', 'related']}], ACCEPT)]
-    if (!s.disableConntrackInvalidCheck) conntrack.push(sharedRule([{kind: 'ct-state', states: ['invalid']}], DROP))
-    const clear = sharedRule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ACCEPT | MARK_PASS}])
+    const conntrack: NftRule[] = [sharedRule('ct established', () => rule([{kind: 'ct-state', states: ['established', 'related']}], ACCEPT))]
+    if (!s.disableConntrackInvalidCheck) conntrack.push(sharedRule('ct invalid', () => rule([{kind: 'ct-state', states: ['invalid']}], DROP)))
+    const clear = sharedRule('clear accept pass', () => rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ACCEPT | MARK_PASS}]))
     if (ep.kind === 'workload') {
       const encapDrops: NftRule[] = []
       if (!s.allowVXLANPacketsFromWorkloads) {
-        encapDrops.push(sharedRule([{kind: 'l4proto', negate: false, protos: [17]}, {kind: 'port', dir: 'dport', negate: false, ranges: [{first: s.vxlanPort, last: s.vxlanPort}]}], DROP, 'Drop VXLAN encapped packets originating in workloads'))
+        const port = s.vxlanPort
+        encapDrops.push(sharedRule(`vxlan ${port}`, () => rule([{kind: 'l4proto', negate: false, protos: [17]}, {kind: 'port', dir: 'dport', negate: false, ranges: [{first: port, last: port}]}], DROP, 'Drop VXLAN encapped packets originating in workloads')))
       }
       if (!s.allowIPIPPacketsFromWorkloads) {
-        encapDrops.push(sharedRule([{kind: 'l4proto', negate: false, protos: [4]}], DROP, 'Drop IPinIP encapped packets originating in workloads'))
+        encapDrops.push(sharedRule('ipip', () => rule([{kind: 'l4proto', negate: false, protos: [4]}], DROP, 'Drop IPinIP encapped packets originating in workloads')))
       }
       emit(endpointChainName('filter', 'tw', ep.iface), [
         ...conntrack, clear,
@@ -444,12 +455,12 @@ class Builder {
     }
     const f = (n: string): string => staticName('filter', n)
     emit(endpointChainName('filter', 'fh', ep.iface), [
-      ...conntrack, sharedRule([], jump(f('cali-failsafe-in'))), clear,
+      ...conntrack, sharedJump(f('cali-failsafe-in')), clear,
       ...this.policyPart('filter', ep.tiers, 'in', true),
       ...this.profilePart('filter', ep.profileIds, 'in'),
     ])
     emit(endpointChainName('filter', 'th', ep.iface), [
-      ...conntrack, sharedRule([], jump(f('cali-failsafe-out'))), clear,
+      ...conntrack, sharedJump(f('cali-failsafe-out')), clear,
       ...this.policyPart('filter', ep.tiers, 'out', true),
       ...this.profilePart('filter', ep.profileIds, 'out'),
     ])
@@ -460,17 +471,17 @@ class Builder {
       emit(endpointChainName('filter', 'thfw', ep.iface), [...conntrack, clear, ...this.policyPart('filter', ep.forwardTiers, 'out', true)])
     }
     if (ep.untrackedTiers.length > 0) {
-      emit(endpointChainName('raw', 'fh', ep.iface), [sharedRule([], jump(staticName('raw', 'cali-failsafe-in'))), clear, ...this.policyPart('raw', ep.untrackedTiers, 'in', false)])
-      emit(endpointChainName('raw', 'th', ep.iface), [sharedRule([], jump(staticName('raw', 'cali-failsafe-out'))), clear, ...this.policyPart('raw', ep.untrackedTiers, 'out', false)])
+      emit(endpointChainName('raw', 'fh', ep.iface), [sharedJump(staticName('raw', 'cali-failsafe-in')), clear, ...this.policyPart('raw', ep.untrackedTiers, 'in', false)])
+      emit(endpointChainName('raw', 'th', ep.iface), [sharedJump(staticName('raw', 'cali-failsafe-out')), clear, ...this.policyPart('raw', ep.untrackedTiers, 'out', false)])
     }
     emit(endpointChainName('mangle', 'th', ep.iface), [
-      ...conntrack, sharedRule([], jump(staticName('mangle', 'cali-failsafe-out'))), clear,
+      ...conntrack, sharedJump(staticName('mangle', 'cali-failsafe-out')), clear,
       ...this.policyPart('mangle', ep.tiers, 'out', true),
       ...this.profilePart('mangle', ep.profileIds, 'out'),
     ])
     if (ep.preDnatTiers.length > 0) {
       // Tracked like Felix's preDNAT chain: an invalid packet is dropped before failsafes and policy.
-      emit(endpointChainName('mangle', 'fh', ep.iface), [...conntrack, sharedRule([], jump(staticName('mangle', 'cali-failsafe-in'))), clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
+      emit(endpointChainName('mangle', 'fh', ep.iface), [...conntrack, sharedJump(staticName('mangle', 'cali-failsafe-in')), clear, ...this.policyPart('mangle', ep.preDnatTiers, 'in', false)])
     }
   }
 
@@ -480,16 +491,17 @@ class Builder {
     for (const t of tiers) {
       const pols = dir === 'in' ? t.ingressPolicies : t.egressPolicies
       if (pols.length === 0) continue
-      out.push(sharedRule([], undefined, `Start of tier ${t.name}`, [{kind: 'mark-clear', bits: MARK_PASS}]))
+      out.push(sharedRule(`tier start ${t.name}`, () => rule([], undefined, `Start of tier ${t.name}`, [{kind: 'mark-clear', bits: MARK_PASS}])))
       for (const key of pols) {
         const chain = policyChainName(layer, dir, key)
         this.referencedChain({type: 'policy', layer, name: chain, key, dir})
-        out.push(sharedRule([M.markClear(MARK_PASS)], jump(chain)))
+        out.push(sharedRule(`unless pass jump ${chain}`, () => rule([M.markClear(MARK_PASS)], jump(chain))))
         // Untracked allow: skip conntrack for the flow, then leave the raw chain with Accept set.
-        out.push(sharedRule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted', tracked ? [] : [{kind: 'notrack'}]))
+        out.push(tracked ? RETURN_IF_POLICY_ACCEPTED : RETURN_IF_POLICY_ACCEPTED_NOTRACK)
       }
       if (t.defaultAction === 'deny') {
-        out.push(sharedRule([M.markClear(MARK_PASS)], this.denyFor(layer), `End of tier ${t.name}. Drop if no policies passed packet`))
+        const deny = this.denyFor(layer)
+        out.push(sharedRule(`tier end ${deny.kind} ${t.name}`, () => rule([M.markClear(MARK_PASS)], deny, `End of tier ${t.name}. Drop if no policies passed packet`)))
       }
     }
     return out
@@ -501,10 +513,11 @@ class Builder {
     for (const name of profileIds) {
       const chain = profileChainName(layer, dir, name)
       this.referencedChain({type: 'profile', layer, name: chain, profile: name, dir})
-      out.push(sharedRule([], jump(chain)))
-      out.push(sharedRule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if profile accepted'))
+      out.push(sharedJump(chain))
+      out.push(RETURN_IF_PROFILE_ACCEPTED)
     }
-    out.push(sharedRule([], this.denyFor(layer), 'Drop if no profiles matched'))
+    const deny = this.denyFor(layer)
+    out.push(sharedRule(`no profile ${deny.kind}`, () => rule([], deny, 'Drop if no profiles matched')))
     return out
   }
 
@@ -522,8 +535,7 @@ class Builder {
       rules = this.ruleChain(opts, dir === 'in' ? pol.inbound : pol.outbound, `${pol.description} ${dir === 'in' ? 'ingress' : 'egress'}`)
       perPolicy.set(cacheKey, rules)
     }
-    this.chain(name, rules)
-    this.ruleChains.push(name)
+    this.setsChain(name, rules)
   }
 
   private profileChain(layer: Layer, name: string, profName: string, dir: 'in' | 'out'): void {
@@ -542,8 +554,7 @@ class Builder {
       rules = perProfile.get(cacheKey) ?? render()
       perProfile.set(cacheKey, rules)
     } else rules = render()
-    this.chain(name, rules)
-    this.ruleChains.push(name)
+    this.setsChain(name, rules)
   }
 
   private ruleChain(opts: RuleRenderOptions, rules: ActivePolicy['inbound'], description: string): NftRule[] {

@@ -69,7 +69,8 @@ export function renderRule(rule: ParsedRule, opts: RuleRenderOptions, comment?: 
         portMatch(src, 'src')
         portMatch(dst, 'dst')
         matches.push(...base.post)
-        const r: NftRule = {matches, statements: statements.map((s) => ({...s}))}
+        // Rules are immutable once rendered: the alternatives of one rule share its statements.
+        const r: NftRule = {matches, statements}
         if (verdict) r.verdict = verdict
         if (comment !== undefined && out.length === 0) r.comment = comment
         out.push(r)
