@@ -80,11 +80,13 @@ function inFieldOrder(v: JsonObject, schema: StructSchema): boolean {
 function orderStruct(v: JsonObject, schema: StructSchema): JsonObject {
   if (inFieldOrder(v, schema)) {
     let out: JsonObject | undefined
-    for (const field of schema.fields) {
-      const x = v[field.json]
-      if (x === undefined || !Object.hasOwn(v, field.json)) continue
+    // The keys present, not every field of the schema: most of a struct's fields are unset.
+    for (const k in v) {
+      const field = schema.byJson.get(k)
+      if (field === undefined || !Object.hasOwn(v, k)) continue
+      const x = v[k]
       const y = orderValue(x, field.type)
-      if (y !== x) (out ??= {...v})[field.json] = y
+      if (y !== x) (out ??= {...v})[k] = y
     }
     return out ?? v
   }
