@@ -38,6 +38,35 @@ function sortedKeys(m: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]]))
 }
 
+const RESOURCE_ORDER = ['kind', 'apiVersion', 'metadata', 'spec', 'status']
+const RESOURCE_INDEX = new Map(RESOURCE_ORDER.map((k, i) => [k, i]))
+const OBJECT_META_INDEX = new Map(OBJECT_META_ORDER.map((k, i) => [k, i]))
+
+/** Whether `ordered(obj, order)` would lay obj out as it already is: known keys in order, then others, none undefined. */
+function inOrder(obj: Record<string, unknown>, index: ReadonlyMap<string, number>): boolean {
+  let last = -1
+  let unknownSeen = false
+  for (const k in obj) {
+    if (obj[k] === undefined) return false
+    const i = index.get(k)
+    if (i === undefined) unknownSeen = true
+    else if (unknownSeen || i < last) return false
+    else last = i
+  }
+  return true
+}
+
+/** Whether `sortedKeys` would keep this map's key order (non-objects are left alone). */
+function keysSorted(m: unknown): boolean {
+  if (!m || typeof m !== 'object') return true
+  let previous: string | undefined
+  for (const k in m) {
+    if (previous !== undefined && previous > k) return false
+    previous = k
+  }
+  return true
+}
+
 /**
  * Whether key order matters: it does for JSON; the YAML emitter sorts every mapping's keys itself (as go-yaml
  * does), so for YAML ordering would be work thrown away (a sixth of a bulk `get -o yaml`'s formatting).
@@ -47,9 +76,15 @@ export type KeyOrder = 'go' | 'any'
 function shapeResource(res: Resource, orderFields: FieldOrderer | undefined, keyOrder: KeyOrder): Record<string, unknown> {
   const r = orderFields && keyOrder === 'go' ? orderFields(res) : res
   const hasStatus = r.status !== undefined || !ALWAYS_STATUS.has(r.kind)
-  // A stored resource has everything Go would add, so YAML can use it as it is (no copy per item of a bulk get).
-  if (keyOrder === 'any' && r.metadata.creationTimestamp !== undefined && r.spec != null && hasStatus) {
-    return r as unknown as Record<string, unknown>
+  // A stored resource has every member Go would add, and once ordered its keys are in Go order already: it is
+  // used as it is (no copies per item of a bulk get). YAML needs no order at all (its emitter sorts).
+  if (r.metadata.creationTimestamp !== undefined && r.spec != null && hasStatus) {
+    const self = r as unknown as Record<string, unknown>
+    if (keyOrder === 'any') return self
+    const meta = r.metadata as Record<string, unknown>
+    if (inOrder(self, RESOURCE_INDEX) && inOrder(meta, OBJECT_META_INDEX) && keysSorted(meta.labels) && keysSorted(meta.annotations)) {
+      return self
+    }
   }
   const meta: Record<string, unknown> = {...r.metadata}
   if (meta.creationTimestamp === undefined) meta.creationTimestamp = null
@@ -71,7 +106,7 @@ function shapeResource(res: Resource, orderFields: FieldOrderer | undefined, key
   }
   if (r.status !== undefined) out.status = r.status
   else if (!hasStatus) out.status = {}
-  return ordered({...(r as unknown as Record<string, unknown>), ...out}, ['kind', 'apiVersion', 'metadata', 'spec', 'status'])
+  return ordered({...(r as unknown as Record<string, unknown>), ...out}, RESOURCE_ORDER)
 }
 
 /**
