@@ -13,7 +13,7 @@ import {HttpServers, healthRoutes, metricsRoutes, type Endpoint} from './http.js
 import type {AgentLogger} from './log.js'
 import {AgentMetrics} from './metrics.js'
 import {registerNode, type NodeRegistration} from './registration.js'
-import {agentKinds, checkStoredValue, deletion, keyText} from './resources.js'
+import {agentKinds, CheckMemo, checkStoredValue, deletion, keyText} from './resources.js'
 import {agentSettingsFrom, felixConfigNames, type AgentFelixConfig, type AgentSettings} from './settings.js'
 import {sleep} from '../lib/sleep.js'
 
@@ -138,8 +138,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     metrics.validationFailures.inc()
   }
   /** Validates one stored value; an invalid one is logged (once per revision) and becomes a deletion. */
-  const toEvent = (key: Key, value: unknown, revision: string): CalcEvent => {
-    const checked = checkStoredValue(key, value)
+  const toEvent = (key: Key, value: unknown, revision: string, memo?: CheckMemo): CalcEvent => {
+    const checked = checkStoredValue(key, value, memo)
     if (checked.ok) return {type: 'set', resource: checked.resource}
     if (checked.silent) return deletion(key)
     const id = `${keyText(key)}@${revision}`
@@ -184,7 +184,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
       if (ev.type === 'snapshot') {
         metrics.resyncsStarted.inc()
         logger.info(`datastore snapshot received: ${ev.items.length} objects; validating`)
-        const events = ev.items.map((kv) => toEvent(kv.key, kv.value, kv.revision))
+        const memo = new CheckMemo()
+        const events = ev.items.map((kv) => toEvent(kv.key, kv.value, kv.revision, memo))
         felixConfigs.clear()
         ev.items.forEach((kv, i) => trackConfig(kv.key, events[i]!))
         await configChanged()

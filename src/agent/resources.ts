@@ -8,9 +8,10 @@
 //   effect rather than keeping stale rules) and reported once per revision.
 // - Felix's WorkloadEndpoint update processor drops endpoints without addresses (a pod the CNI plugin has not
 //   networked yet): they are absent for the calculation too, without a warning, until an address arrives.
+import {DecodeMemo} from '../api/decode.js'
 import {decodeAndDefault} from '../api/defaults.js'
 import type {Resource} from '../api/resource.js'
-import {validateResource} from '../api/validate.js'
+import {validateResource, ValidationMemo} from '../api/validate.js'
 import {asCalcResource, type CalcEvent, type CalcKind, type CalcResource} from '../dataplane/calc/index.js'
 import type {DatastoreType, Key} from '../datastore/backend.js'
 
@@ -57,14 +58,23 @@ export type Checked =
  */
 const VALUE_KIND: Readonly<Partial<Record<string, string>>> = {KubernetesNetworkPolicy: 'NetworkPolicy'}
 
+/**
+ * What checking the many values of a snapshot shares: parts that repeat across them (rules, ports) are decoded and
+ * validated once. Stored values are parsed JSON, as the memos require.
+ */
+export class CheckMemo {
+  readonly decode = new DecodeMemo()
+  readonly validation = new ValidationMemo()
+}
+
 /** Decodes, defaults and validates one stored value as calicoctl would before writing it. */
-export function checkStoredValue(key: Key, value: unknown): Checked {
+export function checkStoredValue(key: Key, value: unknown, memo?: CheckMemo): Checked {
   const valueKind = VALUE_KIND[key.kind] ?? key.kind
   let res: Resource
   try {
     const stored = valueKind === key.kind ? value : asKind(value, valueKind)
-    res = decodeAndDefault(stored)
-    validateResource(res)
+    res = decodeAndDefault(stored, memo?.decode)
+    validateResource(res, memo ? {memo: memo.validation} : {})
   } catch (err) {
     return {ok: false, reason: (err as Error).message}
   }

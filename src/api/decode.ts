@@ -94,6 +94,11 @@ function goContextOf(at: Frame): {struct?: string; fields: string[]} {
 
 const defaultsBelow = new WeakMap<StructSchema, boolean>()
 
+/** Whether any struct reachable from `schema` (itself included) has a field with a CRD default. */
+export function hasSchemaDefaults(schema: StructSchema): boolean {
+  return hasDefaults({kind: 'object', schema: () => schema})
+}
+
 /** Whether any struct reachable from `t` has a field with a CRD default. */
 function hasDefaults(t: FieldType): boolean {
   switch (t.kind) {
@@ -117,6 +122,34 @@ function hasDefaults(t: FieldType): boolean {
   }
 }
 
+/**
+ * Decoded list elements that are structs, by schema and the JSON text of their input, shared by the decodes it is
+ * given to: list elements repeat across objects (the same rule in many policies, the same port on many endpoints),
+ * and the engine makes the text natively for a fraction of decoding the element again. Only for inputs that are
+ * JSON values as JSON.parse makes them (no undefined, NaN or shared references), so that the text identifies the
+ * input. Results are shared between the decoded objects: treat them as read-only. Bounded; cleared when full.
+ */
+export class DecodeMemo {
+  private readonly items = new Map<StructSchema, Map<string, JsonObject>>()
+  private count = 0
+
+  constructor(private readonly limit = 10_000) {}
+
+  get(schema: StructSchema, text: string): JsonObject | undefined {
+    return this.items.get(schema)?.get(text)
+  }
+
+  set(schema: StructSchema, text: string, decoded: JsonObject): void {
+    if (++this.count > this.limit) {
+      this.items.clear()
+      this.count = 1
+    }
+    let bySchema = this.items.get(schema)
+    if (!bySchema) this.items.set(schema, (bySchema = new Map()))
+    bySchema.set(text, decoded)
+  }
+}
+
 class Decoder {
   /** Go's decodeState.saveError: the first type/unknown-field error is kept while decoding carries on. */
   saved?: DecodeError
@@ -125,6 +158,7 @@ class Decoder {
   constructor(
     private readonly schemaDefaults = false,
     private readonly decoded?: Set<object>,
+    private readonly memo?: DecodeMemo,
   ) {}
 
   /** Records a struct, list or map this decoder built (see DecodeOptions.decoded). */
@@ -237,7 +271,7 @@ class Decoder {
         }
         // A list element that fails to decode keeps its zero value, as Go leaves it.
         return this.built(v.map((item, i) => {
-          const el = this.value(item, t.items, {parent: at, step: i})
+          const el = this.listItem(item, t.items, {parent: at, step: i})
           return el === undefined ? zeroOf(t.items) : el
         }))
       }
@@ -257,6 +291,19 @@ class Decoder {
       case 'object':
         return this.struct(v, t.schema(), at)
     }
+  }
+
+  /** A list element, through the memo when there is one and the element is a struct. */
+  private listItem(item: unknown, t: FieldType, at: Frame): unknown {
+    if (!this.memo || t.kind !== 'object' || !isObject(item)) return this.value(item, t, at)
+    const schema = t.schema()
+    const text = JSON.stringify(item)
+    const known = this.memo.get(schema, text)
+    if (known) return this.built(known)
+    const el = this.value(item, t, at)
+    // Only a clean decode is remembered: an element with an error must report it (with its path) every time.
+    if (this.saved === undefined && isObject(el)) this.memo.set(schema, text, el)
+    return el
   }
 
   private integer(v: unknown, goType: keyof typeof INT_RANGES, at: Frame): number | undefined {
@@ -474,6 +521,8 @@ export interface DecodeOptions {
    * changed by replacing parts (decodeAndDefault): what it still shares with the first result costs nothing.
    */
   decoded?: Set<object>
+  /** Shares decoded list elements with other decodes given the same memo (see DecodeMemo). */
+  memo?: DecodeMemo
 }
 
 /** Strictly decodes one parsed YAML/JSON object into a v3 resource (not a list). Throws DecodeError. */
@@ -481,7 +530,7 @@ export function decodeResource(doc: unknown, options: DecodeOptions = {}): Resou
   const tm = typeMetaOf(doc, false)
   const target = targetOf(tm)
   if (target.list) throw unknownType(tm)
-  const dec = new Decoder(options.schemaDefaults, options.decoded)
+  const dec = new Decoder(options.schemaDefaults, options.decoded, options.memo)
   const [res] = finish(dec, decodeTarget(doc, target, dec))
   if (!res) throw unknownType(tm)
   return res

@@ -2,7 +2,7 @@
 // per-kind client defaulting (clientv3 setDefaults / validateAndSetDefaults, api/pkg/defaults), then the CRD schema
 // defaults (kubebuilder `default` markers) that the etcd-mode validator writes back into the object. The result is
 // laid out again with Go's omitempty rules, so a default of a zero value (maxBlocksPerHost: 0) is not stored.
-import {decodeResource} from './decode.js'
+import {decodeResource, hasSchemaDefaults, type DecodeMemo} from './decode.js'
 import {normalizeGoDuration} from './duration.js'
 import {formatIP, parseIPNet} from './net.js'
 import type {Resource} from './resource.js'
@@ -150,15 +150,19 @@ export function applyDefaults(res: Resource): Resource {
 /**
  * decodeResource then applyDefaults, as a reader of stored objects does for each one (the node agent's validation
  * filter): the defaulting decode keeps the parts of the first result that the defaults leave alone instead of
- * decoding them again (for a policy, every rule). Throws DecodeError as decodeResource does.
+ * decoding them again (for a policy, every rule). With a memo, list elements equal to ones decoded before are
+ * shared (see DecodeMemo). Throws DecodeError as decodeResource does.
  */
-export function decodeAndDefault(doc: unknown): Resource {
+export function decodeAndDefault(doc: unknown, memo?: DecodeMemo): Resource {
   const decoded = new Set<object>()
-  return defaulted(decodeResource(doc, {decoded}), decoded)
+  return defaulted(decodeResource(doc, memo ? {decoded, memo} : {decoded}), decoded)
 }
 
+/** `decoded`: `res` is what decodeResource just built (with this set), and only this function will see it. */
 function defaulted(res: Resource, decoded?: Set<object>): Resource {
   const ks = kindSchema(res.kind)
+  // Nothing to default: decoding the decoder's own output again would only rebuild it.
+  if (ks && decoded && !CLIENT_DEFAULTS[res.kind] && !hasSchemaDefaults(ks.resource)) return res
   if (ks) {
     // Client defaults change only top-level spec fields and metadata.labels (and copy anything deeper they
     // touch), so a copy of those two levels protects the input; decoding then builds the whole result afresh,

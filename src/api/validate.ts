@@ -4,7 +4,7 @@ import type {ValidateOptions} from './validation/index.js'
 import {validateResourceFields} from './validation/index.js'
 
 export type {ValidateOptions} from './validation/index.js'
-export {validateFragment, validateResourceFields} from './validation/index.js'
+export {validateFragment, validateResourceFields, ValidationMemo} from './validation/index.js'
 export type {FragmentType} from './validation/index.js'
 export {canonicalPoolCIDR, checkBlockSizeConflict, checkIPPoolUpdate, checkPoolOverlap} from './validation/pools.js'
 export type {PoolRef} from './validation/pools.js'

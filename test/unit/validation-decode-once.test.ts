@@ -5,9 +5,10 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import yaml from 'js-yaml'
 import {describe, expect, it} from 'vitest'
-import {decodeResource} from '../../src/api/decode.js'
+import {DecodeMemo, decodeResource} from '../../src/api/decode.js'
 import {applyDefaults, decodeAndDefault} from '../../src/api/defaults.js'
 import {isObject} from '../../src/api/json.js'
+import {validateResourceFields, ValidationMemo} from '../../src/api/validate.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const load = (path: string): unknown => yaml.load(readFileSync(join(here, '../fixtures', path), 'utf8'))
@@ -54,6 +55,38 @@ describe('decodeAndDefault', () => {
     }
     expect(differ).toEqual([])
     expect(decoded).toBeGreaterThan(500)
+  })
+
+  it('with memos shared by every document (each twice), decodes and validates as without', () => {
+    const decodeMemo = new DecodeMemo()
+    const validationMemo = new ValidationMemo()
+    const check = (doc: unknown, shared: boolean): string =>
+      outcome(() => {
+        const res = shared ? decodeAndDefault(doc, decodeMemo) : decodeAndDefault(doc)
+        return [res, validateResourceFields(res, shared ? {memo: validationMemo} : {})]
+      })
+    // Documents as a datastore hands them over: parsed JSON.
+    const json = docs.map((d) => JSON.parse(JSON.stringify(d)) as unknown)
+    const differ: string[] = []
+    let invalid = 0
+    for (const doc of [...json, ...json]) {
+      const want = check(doc, false)
+      const got = check(doc, true)
+      if (/^ok \[.*,\[\{/.test(want)) invalid++
+      if (got !== want) differ.push(`${JSON.stringify(doc)}\n  want ${want}\n  got  ${got}`)
+    }
+    expect(differ).toEqual([])
+    expect(invalid).toBeGreaterThan(100)
+  })
+
+  it('reports a list element that failed to decode every time, and shares one that decoded', () => {
+    const memo = new DecodeMemo()
+    const policy = (name: string, rule: unknown): unknown => ({apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: {name, namespace: 'ns'}, spec: {ingress: [rule]}})
+    const bad = {action: 'Allow', sauce: {}}
+    for (const name of ['a', 'b']) expect(() => decodeAndDefault(policy(name, bad), memo)).toThrow('not recognized or is in the wrong location: sauce')
+    const good = {action: 'Allow', source: {selector: "app == 'x'"}}
+    const [a, b] = ['a', 'b'].map((name) => decodeAndDefault(policy(name, good), memo).spec as {ingress: unknown[]})
+    expect(b!.ingress[0]).toBe(a!.ingress[0])
   })
 
   it('shares no structure with its input and fills defaults below reused parts', () => {

@@ -11,6 +11,32 @@ export type Obj = Readonly<Record<string, unknown>>
 export interface ValidateOptions {
   /** Apply the CRD OpenAPI/CEL rules too (default true: there is no API server in front of our datastores). */
   crd?: boolean
+  /** Shares the results of parts that validated cleanly with other validations given the same memo. */
+  memo?: ValidationMemo
+}
+
+/**
+ * Parts of resources (policy rules) that validated without a problem, by validation mode and the JSON text of the
+ * part, so that the same rule in many policies is checked once. Only for inputs that are JSON values as JSON.parse
+ * makes them (no undefined or NaN), so that the text identifies the input. Bounded; cleared when full.
+ */
+export class ValidationMemo {
+  private readonly clean = new Map<string, unknown>()
+
+  constructor(private readonly limit = 10_000) {}
+
+  /** The remembered result of `check` on `part`, or `check`'s result, remembered when it reported nothing. */
+  through<T>(c: Collector, part: Obj, check: () => T): T {
+    const key = `${c.crd ? 'crd' : 'go'} ${JSON.stringify(part)}`
+    if (this.clean.has(key)) return this.clean.get(key) as T
+    const before = c.reports
+    const result = check()
+    if (c.reports === before) {
+      if (this.clean.size >= this.limit) this.clean.clear()
+      this.clean.set(key, result)
+    }
+    return result
+  }
 }
 
 export class Collector {
@@ -19,8 +45,17 @@ export class Collector {
   private readonly goFields: ErroredField[] = []
   private readonly schemaFields: ErroredField[] = []
   private readonly seen = new Set<string>()
+  private reported = 0
 
-  constructor(readonly crd: boolean = true) {}
+  constructor(
+    readonly crd: boolean = true,
+    readonly memo?: ValidationMemo,
+  ) {}
+
+  /** Problems reported so far, including repeats of one already listed (counted, not listed twice). */
+  get reports(): number {
+    return this.reported
+  }
 
   get fields(): ErroredField[] {
     return [...this.typeFields, ...this.goFields, ...this.schemaFields]
@@ -64,6 +99,7 @@ export class Collector {
   }
 
   private push(list: ErroredField[], f: ErroredField): void {
+    this.reported++
     // Go can report one problem twice (e.g. ObjectMeta and the policy-level name checks); say it once.
     const key = `${f.path}\u0000${f.name}\u0000${String(f.value)}\u0000${f.reason}`
     if (this.seen.has(key)) return

@@ -30,6 +30,7 @@ import {
 } from './rules.js'
 
 export type {ValidateOptions} from './collector.js'
+export {ValidationMemo} from './collector.js'
 
 const NP = {global: false, specName: 'NetworkPolicySpec'} as const
 const GNP = {global: true, specName: 'GlobalNetworkPolicySpec'} as const
@@ -87,7 +88,7 @@ const KIND_VALIDATORS: Readonly<Record<string, KindValidator>> = {
 
 /** Every problem Calico's validator would report for the resource (empty when valid). Does not modify it. */
 export function validateResourceFields(res: Resource, opts: ValidateOptions = {}): ErroredField[] {
-  const c = new Collector(opts.crd ?? true)
+  const c = new Collector(opts.crd ?? true, opts.memo)
   const metaRaw: unknown = res.metadata
   const meta = readMeta(c, isObj(metaRaw) ? metaRaw : {})
   validateObjectMeta(c, meta)

@@ -152,8 +152,15 @@ export interface RuleParts {
   http?: Obj
 }
 
-/** api.Rule: field checks, the Go struct-level checks and the CRD CEL rules on a rule. */
+/**
+ * api.Rule: field checks, the Go struct-level checks and the CRD CEL rules on a rule. The result does not depend on
+ * where the rule is, so with a memo a rule equal to one that validated cleanly before is not checked again.
+ */
 export function validateRule(c: Collector, rule: Obj, path: string): RuleParts {
+  return c.memo ? c.memo.through(c, rule, () => checkRule(c, rule, path)) : checkRule(c, rule, path)
+}
+
+function checkRule(c: Collector, rule: Obj, path: string): RuleParts {
   const action = str(c, rule, 'action', path)
   // Action is not omitempty in Go, so an unset action reaches the schema as "".
   crdEnum(c, join(path, 'action'), action ?? '', RULE_ACTIONS)
