@@ -283,7 +283,6 @@ class Emitter {
   private readonly keyOrders: KeyTrie = {next: new Map()}
   private column = 0
   private indent = -1
-  private readonly indents: number[] = []
   private whitespace = true
   private indention = true
 
@@ -310,9 +309,10 @@ class Emitter {
     this.column += width
   }
 
+  /** Writes a one-character indicator (all of libyaml's that this emitter uses are). */
   private writeIndicator(ind: string, needWhitespace: boolean, isWhitespace: boolean, isIndention: boolean): void {
     if (needWhitespace && !this.whitespace) this.put(' ')
-    for (const c of ind) this.put(c)
+    this.put(ind)
     this.whitespace = isWhitespace
     this.indention = this.indention && isIndention
   }
@@ -343,14 +343,10 @@ class Emitter {
     this.indention = false
   }
 
-  private increaseIndent(flow: boolean, indentless: boolean): void {
-    this.indents.push(this.indent)
-    if (this.indent < 0) this.indent = flow ? BEST_INDENT : 0
-    else if (!indentless) this.indent += BEST_INDENT
-  }
-
-  private popIndent(): void {
-    this.indent = this.indents.pop() ?? -1
+  /** libyaml's increase_indent, as a value: callers set it and restore the outer indent when the node ends. */
+  private nestedIndent(flow: boolean, indentless: boolean): number {
+    if (this.indent < 0) return flow ? BEST_INDENT : 0
+    return indentless ? this.indent : this.indent + BEST_INDENT
   }
 
   /** `inMapping`: the node is a mapping's value (a block sequence there is not indented). */
@@ -371,7 +367,8 @@ class Emitter {
   /** The keys with a value, in go-yaml's order. */
   private keyOrder(obj: Record<string, unknown>): KeyOrder {
     let node = this.keyOrders
-    for (const k of Object.keys(obj)) {
+    // for-in over these plain data objects visits exactly Object.keys(), without allocating the array.
+    for (const k in obj) {
       if (obj[k] === undefined) continue
       let child = node.next.get(k)
       if (child === undefined) node.next.set(k, (child = {next: new Map()}))
@@ -386,14 +383,15 @@ class Emitter {
   }
 
   private emitBlockSequence(items: unknown[], inMapping: boolean): void {
-    this.increaseIndent(false, inMapping && !this.indention)
+    const outer = this.indent
+    this.indent = this.nestedIndent(false, inMapping && !this.indention)
     for (const item of items) {
       this.writeIndent()
       this.putRun('-', 1)
       this.whitespace = false
       this.emitNode(item, false)
     }
-    this.popIndent()
+    this.indent = outer
   }
 
   private emitBlockMapping(obj: Record<string, unknown>): void {
@@ -402,7 +400,8 @@ class Emitter {
       this.emitEmptyFlow('{}')
       return
     }
-    this.increaseIndent(false, false)
+    const outer = this.indent
+    this.indent = this.nestedIndent(false, false)
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]
       this.writeIndent()
@@ -422,7 +421,7 @@ class Emitter {
       }
       this.emitNode(obj[key], true)
     }
-    this.popIndent()
+    this.indent = outer
   }
 
   private emitString(text: string, simpleKey: boolean): void {
@@ -441,11 +440,12 @@ class Emitter {
     if (PRINTABLE_ASCII.test(text)) {
       // What analyzeScalar would find, without its walk: plain unless an indicator forbids it, then single quotes.
       const allowBreaks = !simpleKey
-      this.increaseIndent(true, false)
+      const outer = this.indent
+      this.indent = this.nestedIndent(true, false)
       if (!canUsePlain(text)) this.writeDouble(text, text, allowBreaks)
       else if (PLAIN_UNSAFE.test(text)) this.writeSingle(text, text, allowBreaks)
       else this.writePlain(text, text, allowBreaks)
-      this.popIndent()
+      this.indent = outer
       return
     }
     let style: Style = text.includes('\n') ? 'literal' : canUsePlain(text) ? 'plain' : 'double'
@@ -456,13 +456,14 @@ class Emitter {
     if (style === 'single' && !a.singleQuotedAllowed) style = 'double'
     if (style === 'literal' && (!a.blockAllowed || simpleKey)) style = 'double'
 
-    this.increaseIndent(true, false)
+    const outer = this.indent
+    this.indent = this.nestedIndent(true, false)
     const allowBreaks = !simpleKey
     if (style === 'plain') this.writePlain(text, chars, allowBreaks)
     else if (style === 'single') this.writeSingle(text, chars, allowBreaks)
     else if (style === 'double') this.writeDouble(text, chars, allowBreaks)
     else this.writeLiteral(chars)
-    this.popIndent()
+    this.indent = outer
   }
 
   /**
