@@ -51,47 +51,58 @@ export type Proto = 'tcp' | 'udp'
 export type ProbeTarget = readonly [string, number, Proto?]
 
 /**
- * Listens on every port of argv[1] (comma-separated) on all IPv4 addresses, over TCP, and over UDP too when argv[2]
- * is `udp`; prints `up` once all are bound. A TCP connection is accepted and closed; a UDP datagram is echoed. It
- * exits when its stdin closes, i.e. with the test process that spawned it.
+ * Echo server on each port of argv[1] (comma-separated), on all IPv4 and IPv6 addresses: TCP, plus UDP unless argv[2]
+ * is `tcp`. A TCP peer gets back what it sent; a UDP datagram is answered with the same bytes. Prints `ready` once
+ * every socket is bound; exits when its stdin closes, i.e. with the test process that spawned it.
  */
-export const LISTEN_SCRIPT = `
+export const ECHO_SERVER = `
 const net = require('node:net'), dgram = require('node:dgram')
-const ports = process.argv[1].split(',').map(Number), udp = process.argv[2] === 'udp'
+const ports = process.argv[1].split(',').map(Number), udp = process.argv[2] !== 'tcp'
 let pending = ports.length * (udp ? 2 : 1)
-const bound = () => { if (--pending === 0) process.stdout.write('up\\n') }
+const ready = () => { if (--pending === 0) process.stdout.write('ready\\n') }
 for (const port of ports) {
-  net.createServer((s) => s.end()).listen(port, '0.0.0.0', bound)
-  if (udp) { const u = dgram.createSocket('udp4'); u.on('message', (m, r) => u.send(m, r.port, r.address)); u.bind(port, '0.0.0.0', bound) }
+  net.createServer((s) => { s.on('data', (d) => s.end(d)); s.on('error', () => s.destroy()) }).listen({port, host: '::', ipv6Only: false}, ready)
+  if (udp) {
+    const u = dgram.createSocket({type: 'udp6', ipv6Only: false})
+    u.on('message', (m, r) => u.send(m, r.port, r.address))
+    u.bind(port, '::', ready)
+  }
 }
 process.stdin.on('end', () => process.exit(0)); process.stdin.resume()
 `
 
 /**
- * Probes the targets of argv[1] (JSON `[[address, port, "tcp"|"udp"], ...]`) concurrently and prints a JSON array of
- * booleans: TCP succeeds when the connection is accepted, UDP when the datagram comes back (sent up to 3 times).
- * Each probe gives up after argv[2] ms.
+ * Probes the targets of argv[1] (JSON `[[address, port, "tcp"|"udp"], ...]`, IPv4 or IPv6) concurrently and prints a
+ * JSON array of booleans: TCP succeeds when a token sent over the connection is echoed back (so data flows both ways,
+ * not only the handshake), UDP when the datagram comes back (sent up to 3 times). Each probe gives up after argv[2] ms.
  */
-export const PROBE_SCRIPT = `
+export const PROBE = `
 const net = require('node:net'), dgram = require('node:dgram')
-const targets = JSON.parse(process.argv[1]), timeout = Number(process.argv[2])
+const targets = JSON.parse(process.argv[1]), timeout = Number(process.argv[2] || 2000)
 const tcp = (host, port) => new Promise((resolve) => {
-  const s = net.connect({host, port, timeout})
-  const done = (ok) => { s.destroy(); resolve(ok) }
-  s.on('connect', () => done(true)); s.on('timeout', () => done(false)); s.on('error', () => done(false))
+  const token = 'probe-' + Math.random()
+  let got = ''
+  const s = net.connect({host, port})
+  const done = (ok) => { clearTimeout(t); s.destroy(); resolve(ok) }
+  const t = setTimeout(() => done(false), timeout)
+  s.on('connect', () => s.write(token))
+  s.on('data', (d) => { got += d; if (got === token) done(true) })
+  s.on('error', () => done(false))
 })
 const udp = (host, port) => new Promise((resolve) => {
-  const s = dgram.createSocket('udp4'), token = Buffer.from('probe-' + Math.random())
+  const token = Buffer.from('probe-' + Math.random())
+  const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4')
   let tries = 0
   const send = () => { if (tries++ < 3) s.send(token, port, host, () => undefined) }
-  const i = setInterval(send, Math.max(50, timeout / 3))
   const done = (ok) => { clearTimeout(t); clearInterval(i); s.close(); resolve(ok) }
   const t = setTimeout(() => done(false), timeout)
+  const i = setInterval(send, Math.max(50, timeout / 4))
   s.on('message', (m) => { if (m.equals(token)) done(true) })
   s.on('error', () => done(false))
   send()
 })
-Promise.all(targets.map(([h, p, proto]) => (proto === 'udp' ? udp(h, p) : tcp(h, p)))).then((r) => process.stdout.write(JSON.stringify(r)))
+Promise.all(targets.map(([h, p, proto]) => (proto === 'udp' ? udp(h, p) : tcp(h, p))))
+  .then((r) => process.stdout.write(JSON.stringify(r)))
 `
 
 /** The uplink every node namespace gets: proxy ARP answers for 169.254.1.1 only when the node can route it elsewhere. */
@@ -251,9 +262,9 @@ export class NetnsRun {
     if (i >= 0) this.namespaces.splice(i, 1)
   }
 
-  /** Listens on `ports` in `ns` (TCP, plus UDP echo when `udp`); resolves once every socket is bound. */
+  /** Echo servers on `ports` in `ns` (TCP, plus UDP when `udp`), one process; resolves once every socket is bound. */
   async listen(ns: string, ports: readonly number[], opts: {udp?: boolean} = {}): Promise<void> {
-    const child = this.spawnIn(ns, [process.execPath, '-e', LISTEN_SCRIPT, ports.join(','), opts.udp ? 'udp' : 'tcp'])
+    const child = this.spawnIn(ns, [process.execPath, '-e', ECHO_SERVER, ports.join(','), opts.udp ? 'tcp,udp' : 'tcp'])
     await new Promise<void>((resolve, reject) => {
       child.stdout!.once('data', () => resolve())
       child.once('exit', (code) => reject(new Error(`listener in ${ns} exited (${code})`)))
@@ -262,12 +273,12 @@ export class NetnsRun {
 
   /** Probes `targets` from inside `ns`; one boolean per target, in order. Blocks until all have answered. */
   probe(ns: string, targets: readonly ProbeTarget[], timeoutMs: number): boolean[] {
-    return JSON.parse(inNs(ns, process.execPath, ['-e', PROBE_SCRIPT, JSON.stringify(targets), String(timeoutMs)])) as boolean[]
+    return JSON.parse(inNs(ns, process.execPath, ['-e', PROBE, JSON.stringify(targets), String(timeoutMs)])) as boolean[]
   }
 
   /** As probe(), without blocking the event loop. */
   async probeAsync(ns: string, targets: readonly ProbeTarget[], timeoutMs: number): Promise<boolean[]> {
-    return JSON.parse(await inNsAsync(ns, process.execPath, ['-e', PROBE_SCRIPT, JSON.stringify(targets), String(timeoutMs)])) as boolean[]
+    return JSON.parse(await inNsAsync(ns, process.execPath, ['-e', PROBE, JSON.stringify(targets), String(timeoutMs)])) as boolean[]
   }
 
   /** Kills the run's processes and deletes its namespaces (newest first). Idempotent and synchronous. */

@@ -31,10 +31,10 @@ import {IPAMClient} from '../../src/ipam/index.js'
 import {startEtcd, type EtcdInstance} from '../helpers/etcd.js'
 import {startServer} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
-import {NetnsRun} from '../helpers/netns.js'
+import {NetnsRun, type ProbeTarget} from '../helpers/netns.js'
 import {trackDir, untrackDir} from './cleanup.js'
 import {pluginCommand, warmCommand, type PluginKind} from './plugin.js'
-import {ECHO_SERVER, HTTP_GET, PROBE, RELAY_IN_NODE, RELAY_ON_HOST} from './scripts.js'
+import {HTTP_GET, RELAY_IN_NODE, RELAY_ON_HOST} from './scripts.js'
 
 export type LabDatastore = 'embedded' | 'etcd' | 'kubernetes'
 
@@ -541,14 +541,12 @@ export class Lab {
 
   /** Starts TCP and UDP echo servers on `ports` in a pod or node namespace (one process); they stop with the lab. */
   async serve(where: {netns: string; name: string}, ports: number | readonly number[]): Promise<void> {
-    const list = typeof ports === 'number' ? [ports] : ports
-    await startHelper(this.run, ['ip', 'netns', 'exec', where.netns, process.execPath, '-e', ECHO_SERVER, list.join(',')], `echo server in ${where.name}`)
+    await this.run.listen(where.netns, typeof ports === 'number' ? [ports] : ports, {udp: true})
   }
 
-  /** Probes from inside a pod or node namespace; one boolean per target, in order. */
-  async probe(from: {netns: string}, targets: readonly (readonly [string, number, 'tcp' | 'udp'])[], timeoutMs = 2000): Promise<boolean[]> {
-    const out = await this.inNs(from.netns, [process.execPath, '-e', PROBE, JSON.stringify(targets), String(timeoutMs)])
-    return JSON.parse(out) as boolean[]
+  /** Probes from inside a pod or node namespace (TCP must echo, UDP must answer); one boolean per target, in order. */
+  probe(from: {netns: string}, targets: readonly ProbeTarget[], timeoutMs = 2000): Promise<boolean[]> {
+    return this.run.probeAsync(from.netns, targets, timeoutMs)
   }
 
   /** HTTP GET of `http://127.0.0.1:<port><path>` inside a namespace (the agent's health and metrics ports). */

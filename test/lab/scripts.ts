@@ -1,57 +1,6 @@
-// Small Node programs the lab runs inside network namespaces (`node -e <script> args…`): traffic endpoints and
-// the datastore relay. Plain CommonJS so they need no build step; every wait has a bound.
-
-/**
- * Echo server on each port of argv[1] (comma-separated) for TCP and UDP over IPv4 and IPv6; prints `ready` once all
- * listen. A TCP peer gets back what it sent; a UDP datagram is answered with the same bytes.
- */
-export const ECHO_SERVER = `
-const net = require('node:net'), dgram = require('node:dgram')
-const ports = process.argv[1].split(',').map(Number)
-let pending = 2 * ports.length
-const ready = () => { if (--pending === 0) process.stdout.write('ready\\n') }
-for (const port of ports) {
-  net.createServer((s) => { s.on('data', (d) => s.end(d)); s.on('error', () => s.destroy()) }).listen({port, host: '::', ipv6Only: false}, ready)
-  const u = dgram.createSocket({type: 'udp6', ipv6Only: false})
-  u.on('message', (m, r) => u.send(m, r.port, r.address))
-  u.bind(port, '::', ready)
-}
-process.stdin.on('end', () => process.exit(0)); process.stdin.resume()
-`
-
-/**
- * Probes targets given as JSON `[[ip, port, "tcp"|"udp"], …]` (argv[1]) concurrently and prints a JSON array of
- * booleans: TCP must echo a token back, UDP must answer a datagram (3 tries). Each probe gives up after
- * argv[2] ms.
- */
-export const PROBE = `
-const net = require('node:net'), dgram = require('node:dgram')
-const targets = JSON.parse(process.argv[1]), timeout = Number(process.argv[2] || 2000)
-const tcp = (host, port) => new Promise((resolve) => {
-  const token = 'probe-' + Math.random()
-  let got = ''
-  const s = net.connect({host, port})
-  const done = (ok) => { clearTimeout(t); s.destroy(); resolve(ok) }
-  const t = setTimeout(() => done(false), timeout)
-  s.on('connect', () => s.write(token))
-  s.on('data', (d) => { got += d; if (got === token) done(true) })
-  s.on('error', () => done(false))
-})
-const udp = (host, port) => new Promise((resolve) => {
-  const token = Buffer.from('probe-' + Math.random())
-  const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4')
-  let tries = 0
-  const send = () => { if (tries++ < 3) s.send(token, port, host, () => undefined) }
-  const done = (ok) => { clearTimeout(t); clearInterval(i); s.close(); resolve(ok) }
-  const t = setTimeout(() => done(false), timeout)
-  const i = setInterval(send, Math.max(50, timeout / 4))
-  s.on('message', (m) => { if (m.equals(token)) done(true) })
-  s.on('error', () => done(false))
-  send()
-})
-Promise.all(targets.map(([h, p, proto]) => (proto === 'udp' ? udp(h, p) : tcp(h, p))))
-  .then((r) => process.stdout.write(JSON.stringify(r)))
-`
+// Small Node programs the lab runs inside network namespaces (`node -e <script> args…`): the datastore relay and an
+// HTTP client (the echo server and the probe are test/helpers/netns.ts's). Plain CommonJS so they need no build
+// step; every wait has a bound.
 
 /**
  * Relay half that runs in a node's namespace: listens on 127.0.0.1:argv[1] and forwards each connection to the
