@@ -1,0 +1,94 @@
+// The etcd backend's read path: gets and lists go through the small gRPC client, so a read-only process never
+// loads etcd3 (grpc-js, protobufjs), neither the backend used as a library nor the built calicoctl; the first
+// write loads it. Also the one-line errors a read gives when etcd refuses it.
+
+import {spawn} from 'node:child_process'
+import {once} from 'node:events'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+import {DatastoreError} from '../../src/api/errors.js'
+import {builtOrExplain, runCalicoctl} from '../e2e/harness.js'
+import {etcdSkipReason} from '../helpers/etcd.js'
+import {useEtcd} from '../helpers/etcd-vitest.js'
+
+const skip = etcdSkipReason() !== undefined
+const notBuilt = builtOrExplain()
+
+/** Runs an ES module script (TypeScript sources importable) in a fresh Node process; resolves with its stdout. */
+async function node(script: string): Promise<string> {
+  const child = spawn(process.execPath, ['--import', join(import.meta.dirname, 'helpers/register.mjs'), '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  const [code] = (await once(child, 'exit')) as [number | null]
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`child exited ${code}: ${err}`)
+  return out
+}
+
+describe.skipIf(skip)('etcd backend reads without etcd3', () => {
+  const etcd = useEtcd()
+  const dir = mkdtempSync(join(tmpdir(), 'calico-ts-read-path-'))
+  afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('get and list load no etcd3 module; the first write does', async () => {
+    await etcd.etcdctl(['put', '/calico/resources/v3/projectcalico.org/ippools/p1', '{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"p1"},"spec":{"cidr":"10.0.0.0/16"}}'])
+    const backend = join(import.meta.dirname, '../../src/datastore/etcd/backend.ts')
+    const out = await node(`
+      import {createRequire} from 'node:module'
+      const {EtcdBackend} = await import(${JSON.stringify(backend)})
+      const etcd3Files = () => Object.keys(createRequire(import.meta.url).cache).filter((p) => /[\\\\/]node_modules[\\\\/](etcd3|@grpc)[\\\\/]/.test(p)).length
+      const b = await EtcdBackend.connect({datastoreType: 'etcdv3', etcdEndpoints: ${JSON.stringify(etcd.endpoints)}})
+      const listed = await b.list({kind: 'IPPool'})
+      const got = await b.get({kind: 'IPPool', name: 'p1'})
+      console.log(JSON.stringify({names: listed.items.map((i) => i.key.name), cidr: got.value.spec.cidr, afterReads: etcd3Files()}))
+      await b.apply({kind: 'IPAMHandle', name: 'h'}, {block: {}})
+      console.log(JSON.stringify({afterWrite: etcd3Files() > 0}))
+      await b.close()
+    `)
+    const [reads, write] = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(reads).toEqual({names: ['p1'], cidr: '10.0.0.0/16', afterReads: 0})
+    expect(write).toEqual({afterWrite: true})
+  })
+
+  it.skipIf(notBuilt !== undefined)('the built calicoctl: `get` never loads dist/etcd-client.cjs, `apply` does', async () => {
+    const preload = join(dir, 'report-bundles.cjs')
+    writeFileSync(
+      preload,
+      `process.on('exit', () => process.stderr.write('etcd-client loaded: ' + Object.keys(require.cache).some((p) => p.endsWith('/dist/etcd-client.cjs')) + '\\n'))\n`,
+    )
+    const env = {...process.env, DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: etcd.endpoints, NODE_OPTIONS: `--require ${preload}`, NO_COLOR: '1'}
+    const policy = JSON.stringify({apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: {name: 'p'}, spec: {selector: 'all()'}})
+    const apply = runCalicoctl(['apply', '-f', '-'], env, policy)
+    expect([apply.exit, apply.stderr]).toEqual([0, 'etcd-client loaded: true\n'])
+    const get = runCalicoctl(['get', 'globalnetworkpolicies', '-o', 'yaml'], env)
+    expect([get.exit, get.stderr]).toEqual([0, 'etcd-client loaded: false\n'])
+    expect(get.stdout).toContain('name: p\n')
+    const empty = runCalicoctl(['get', 'hostendpoints'], env)
+    expect([empty.exit, empty.stderr]).toEqual([0, 'etcd-client loaded: false\n'])
+  })
+})
+
+describe.skipIf(skip)('etcd backend read errors', () => {
+  const etcd = useEtcd({wipe: false})
+
+  it('a user without read access to a kind: one line saying etcd denied access', async () => {
+    await etcd.etcdctl(['user', 'add', 'root', '--new-user-password=s3cret'])
+    await etcd.etcdctl(['user', 'add', 'pools', '--new-user-password=p00ls'])
+    await etcd.etcdctl(['role', 'add', 'pools'])
+    await etcd.etcdctl(['role', 'grant-permission', 'pools', 'read', '/calico/resources/v3/projectcalico.org/ippools/', '--prefix'])
+    await etcd.etcdctl(['user', 'grant-role', 'pools', 'pools'])
+    await etcd.etcdctl(['auth', 'enable'])
+    const b = await etcd.open({etcdUsername: 'pools', etcdPassword: 'p00ls'})
+    expect((await b.list({kind: 'IPPool'})).items).toEqual([])
+    const err = await b.list({kind: 'GlobalNetworkPolicy'}).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(DatastoreError)
+    expect((err as Error).message).toBe(`etcd at ${etcd.endpoints} denied access: etcdserver: permission denied`)
+  })
+})
