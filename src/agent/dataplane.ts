@@ -13,11 +13,12 @@
 // again. With the monitor counting, only the refresh lists the table (a safety net, once per interval).
 import {createHash, randomBytes} from 'node:crypto'
 
-import {PolicyCalculator, type CalcEvent, type PolicyState} from '../dataplane/calc/index.js'
+import {PolicyCalculator, type CalcEvent, type LocalEndpoint, type PolicyState} from '../dataplane/calc/index.js'
 import {DEFAULT_TABLE_NAME, FullScriptStream, diffTables, renderFullScript, renderTable, type NftTable} from '../dataplane/nftables/index.js'
 import {Nft} from '../dataplane/linux/nft.js'
 import {NftMonitor, markerScript, type MonitorReport, type TableWatcher} from '../dataplane/linux/nft-monitor.js'
 import {RouteManager, type RouteReconciler} from '../dataplane/routing/manager.js'
+import type {WorkloadRouteInput} from '../dataplane/routing/workload-routes.js'
 import type {AgentLogger} from './log.js'
 import type {AgentMetrics} from './metrics.js'
 
@@ -103,6 +104,8 @@ export class Dataplane {
   private inSync = false
   private dirty = false
   private routesDirty = false
+  /** What routes were last reconciled for (routeKey of the workloads). */
+  private routedKey?: string
   private timer?: NodeJS.Timeout
   private running?: Promise<void>
   private lastApplyAt = 0
@@ -328,15 +331,19 @@ export class Dataplane {
         this.opts.onApplied?.(false)
         return
       }
-      this.routesDirty = true
+      // Routes follow the workloads' interfaces and addresses only: a policy change leaves them, and listing links
+      // and routes costs two `ip` processes. Interface changes and the route refresh still reconcile.
+      if (routeKey(workloadsOf(this.lastState!)) !== this.routedKey) this.routesDirty = true
       this.opts.onApplied?.(true)
     }
     if (this.routesDirty && this.lastState) {
       this.routesDirty = false
-      const workloads = this.lastState.endpoints.filter((e) => e.kind === 'workload')
+      const workloads = workloadsOf(this.lastState)
+      this.routedKey = routeKey(workloads)
       const delta = await this.routes.reconcile(workloads).catch((err: Error) => {
         this.opts.logger.warn(`route reconciliation failed (will retry): ${err.message}`)
         this.routesDirty = true
+        this.routedKey = undefined
         return undefined
       })
       if (delta && delta.replace.length + delta.remove.length > 0) {
@@ -492,6 +499,15 @@ export class Dataplane {
   problems(): ReadonlyMap<string, string> {
     return this.calc.problems()
   }
+}
+
+function workloadsOf(state: PolicyState): LocalEndpoint[] {
+  return state.endpoints.filter((e) => e.kind === 'workload')
+}
+
+/** The part of the workloads that routes depend on. */
+function routeKey(workloads: readonly WorkloadRouteInput[]): string {
+  return workloads.map((w) => `${w.iface}=${w.ipv4Nets.join(',')};${w.ipv6Nets.join(',')}`).join(' ')
 }
 
 /** `chunks`, then `tail`. */

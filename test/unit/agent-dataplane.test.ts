@@ -238,6 +238,28 @@ describe('agent dataplane driver', () => {
   })
 })
 
+describe('agent dataplane driver: routes', () => {
+  it('are reconciled when the workloads change, not after a policy-only change', async () => {
+    const {dp, nft, routes} = make()
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1)), set(wep(2))], noProblem)
+    await sleep(60)
+    expect(routes.calls).toHaveLength(1)
+    dp.update(set(policy(1)), noProblem)
+    await sleep(60)
+    expect(nft.scripts).toHaveLength(2)
+    expect(routes.calls).toHaveLength(1)
+    dp.update(set(wep(3)), noProblem)
+    await sleep(60)
+    expect(routes.calls).toHaveLength(2)
+    expect(routes.calls[1]!.map((e) => e.iface).sort()).toEqual(['cali1', 'cali2', 'cali3'])
+    // The link monitor or the route refresh: reconciled whatever the policy did.
+    dp.interfacesChanged()
+    await sleep(60)
+    expect(routes.calls).toHaveLength(3)
+    await dp.stop()
+  })
+})
+
 describe('agent dataplane driver with nft monitor', () => {
   const until = async (cond: () => boolean): Promise<void> => {
     for (let i = 0; i < 200 && !cond(); i++) await sleep(10)
