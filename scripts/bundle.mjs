@@ -118,6 +118,38 @@ const oclifCommandSort = {
   },
 }
 
+// Modules oclif requires when it loads but uses only for what a `calicoctl` run rarely does: finding commands by
+// glob (ours are listed explicitly), matching core plugins, rendering help templates, and formatting its own error
+// output and spinners (calicoctl prints its errors itself). Inside @oclif/core each of them is replaced by a stand-in
+// that requires the real module on first use, so a run that never uses it never evaluates it. oclif reaches them
+// as `require(x).name` or `__importDefault(require(x)).default`; the stand-in answers both (it says __esModule, and
+// `default` is what __importDefault would have made of the real module).
+const OCLIF_DEFERRED = ['tinyglobby', 'minimatch', 'ejs', 'wrap-ansi', 'indent-string', 'clean-stack', 'cli-spinners']
+const oclifDeferred = {
+  name: 'oclif-deferred',
+  setup(build) {
+    const names = new RegExp(`^(${OCLIF_DEFERRED.join('|')})$`)
+    build.onResolve({filter: names}, (args) => {
+      if (!/[\\/]@oclif[\\/]core[\\/]/.test(args.importer)) return undefined
+      return {path: createRequire(args.importer).resolve(args.path), namespace: 'oclif-deferred'}
+    })
+    build.onLoad({filter: /.*/, namespace: 'oclif-deferred'}, (args) => ({
+      contents: `let real
+const load = () => (real ??= require(${JSON.stringify(args.path)}))
+module.exports = new Proxy({}, {
+  get(_, key) {
+    if (key === '__esModule') return true
+    const m = load()
+    return key === 'default' && !(m && m.__esModule) ? m : m[key]
+  },
+})
+`,
+      loader: 'js',
+      resolveDir: root,
+    }))
+  },
+}
+
 function commandFiles(dir) {
   return readdirSync(dir, {withFileTypes: true})
     .flatMap((e) => (e.isDirectory() ? commandFiles(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []))
@@ -156,7 +188,7 @@ const result = await build({
   // oclif's check of the Node version reads package.json next to its own files, which in the bundle is ours,
   // and compiles semver's grammar on every start to do so; npm's engine-strict enforces our engines already.
   define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
-  plugins: [oclifCommandSort, sqliteAddon, etcdClientBundle],
+  plugins: [oclifCommandSort, oclifDeferred, sqliteAddon, etcdClientBundle],
   // Class names are behaviour here (oclif's error classes are recognised by name, CalicoError names itself).
   keepNames: true,
   // ASCII only, so the launcher can decode the file as latin1.
