@@ -88,6 +88,15 @@ describe('golden deltas', () => {
     golden('delta-edit-policy.nft', d.script)
     expect(diffTables(base, renderTable(computePolicyState(NODE, fvPolicy1))).script).toBe('')
   })
+  it('an endpoint removed: a set or map that loses elements is flushed and refilled, never by element commands', () => {
+    // `add/delete element` would make nft dump the elements of every interval set into its cache first.
+    const withW3 = renderTable(computePolicyState(NODE, [...fvPolicy1, wep('w3', 'cali3', '10.65.0.13/32')]))
+    const d = diffTables(withW3, base)
+    expect(d.script).not.toMatch(/^(add|delete) element /m)
+    expect(d.script).toContain('flush map inet calico filter-cali-to-wl-dispatch\ntable inet calico { map filter-cali-to-wl-dispatch { type ifname : verdict; elements = { ')
+    expect(d.stats).toMatchObject({chainsDeleted: 2, mapElementsChanged: 2})
+    expect(diffTables(base, withW3).script).not.toMatch(/^(add|delete) element |^flush (set|map)/m)
+  })
   it('the start-up script replaces the table atomically', () => {
     golden('full-fv-policy-1.nft', renderFullScript(base))
   })
