@@ -57,6 +57,16 @@ describe.skipIf(skip)('etcd backend reads without etcd3', () => {
     expect(write).toEqual({afterWrite: true})
   })
 
+  it('after close(), reads and writes both say the client is closed (and open nothing new)', async () => {
+    const b = await etcd.connect()
+    await b.apply({kind: 'IPAMHandle', name: 'c'}, {block: {}})
+    await b.close()
+    const closed = `the etcd client for ${etcd.endpoints} is closed`
+    await expect(b.get({kind: 'IPAMHandle', name: 'c'})).rejects.toThrow(new DatastoreError(closed))
+    await expect(b.list({kind: 'IPAMHandle'})).rejects.toThrow(new DatastoreError(closed))
+    await expect(b.apply({kind: 'IPAMHandle', name: 'c'}, {block: {}})).rejects.toThrow(new DatastoreError(closed))
+  })
+
   it.skipIf(notBuilt !== undefined)('the built calicoctl: `get` never loads dist/etcd-client.cjs, `apply` does', async () => {
     const preload = join(dir, 'report-bundles.cjs')
     writeFileSync(

@@ -155,6 +155,8 @@ export class EtcdBackend implements Backend {
   private etcd3Module: Etcd3Module | undefined
   /** Settles once a first request got through; until then writes wait for it (see connected()). */
   private ready: Promise<void> | undefined
+  /** After close(): the etcd3 client is not created any more. */
+  private closed = false
   /** The last connection failure, to explain later fail-fast rejections by the etcd3 client's circuit breaker. */
   private lastConnectError: string | undefined
   /** Creates and updates issued in the same event-loop turn share one transaction (see batch.ts). */
@@ -304,10 +306,9 @@ export class EtcdBackend implements Backend {
 
   async close(): Promise<void> {
     for (const w of [...this.watchers]) w.close()
+    this.closed = true
     this.reader.close()
-    const etcd3 = this.etcd3
-    this.etcd3 = undefined
-    if (etcd3) (await etcd3.catch(() => undefined))?.client.close()
+    if (this.etcd3) (await this.etcd3.catch(() => undefined))?.client.close()
   }
 
   // --- internals ---
@@ -471,6 +472,7 @@ export class EtcdBackend implements Backend {
 
   /** The etcd3 client, created on first use. */
   private writer(): Promise<Etcd3> {
+    if (this.closed) return Promise.reject(new ClientClosedError())
     this.etcd3 ??= this.openEtcd3()
     return this.etcd3.then((c) => c.client)
   }
