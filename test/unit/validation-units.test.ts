@@ -1,5 +1,5 @@
 // Building blocks of the validator (address parsing, Kubernetes name checks, message format) and its behaviour on
-// inputs the reference cases do not cover: field paths, wrong JSON types, every kind, speed.
+// inputs the reference cases do not cover: field paths, wrong JSON types, every kind, volume.
 
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
@@ -208,8 +208,9 @@ describe('fuzz', () => {
   })
 })
 
-describe('speed', () => {
-  it('validates thousands of policies quickly (the node agent validates everything it reads)', () => {
+describe('volume', () => {
+  // How fast is measured by bench/agent.ts (timed assertions fail on a loaded machine, not on slow code).
+  it('validates thousands of policies (the node agent validates everything it reads)', () => {
     const policies = Array.from({length: 2000}, (_, i) => np({
       selector: `app == "a${i}"`,
       types: ['Ingress', 'Egress'],
@@ -217,9 +218,7 @@ describe('speed', () => {
         destination: {ports: [80, '8000:8080']}}],
       egress: [{action: 'Allow', destination: {nets: ['0.0.0.0/0'], notNets: ['10.0.0.0/8']}}],
     }, `p${i}`))
-    const start = performance.now()
     for (const p of policies) expect(validateResourceFields(p)).toEqual([])
-    expect(performance.now() - start).toBeLessThan(2000)
   })
 })
 

@@ -18,15 +18,20 @@ export interface ValidateOptions {
 /**
  * Parts of resources (policy rules) that validated without a problem, by validation mode and the JSON text of the
  * part, so that the same rule in many policies is checked once. Only for inputs that are JSON values as JSON.parse
- * makes them (no undefined or NaN), so that the text identifies the input. Bounded; cleared when full.
+ * makes them (no undefined or NaN), so that the text identifies the input, and that are not changed once validated.
+ * Bounded; cleared when full.
  */
 export class ValidationMemo {
   private readonly clean = new Map<string, unknown>()
+  /** The same, by the part itself: parts shared by decoded objects (DecodeMemo) are found without their text. */
+  private readonly cleanParts = new WeakMap<Obj, {crd: boolean; result: unknown}>()
 
   constructor(private readonly limit = 10_000) {}
 
   /** The remembered result of `check` on `part`, or `check`'s result, remembered when it reported nothing. */
   through<T>(c: Collector, part: Obj, check: () => T): T {
+    const seen = this.cleanParts.get(part)
+    if (seen && seen.crd === c.crd) return seen.result as T
     const key = `${c.crd ? 'crd' : 'go'} ${JSON.stringify(part)}`
     if (this.clean.has(key)) return this.clean.get(key) as T
     const before = c.reports
@@ -34,6 +39,7 @@ export class ValidationMemo {
     if (c.reports === before) {
       if (this.clean.size >= this.limit) this.clean.clear()
       this.clean.set(key, result)
+      this.cleanParts.set(part, {crd: c.crd, result})
     }
     return result
   }

@@ -69,13 +69,18 @@ export interface ParsedRuleWithSets {
  */
 const parsedRules = new Map<string, ParsedRuleWithSets>()
 const PARSED_RULE_CACHE_LIMIT = 20_000
+/** The same by the rule object, for rules shared by decoded policies (src/api DecodeMemo): found without their text. */
+const parsedRuleObjects = new WeakMap<Rule, {namespace: string | undefined; parsed: ParsedRuleWithSets}>()
 
 /**
  * Parses one rule (a JSON value, as decoded) of a policy in `policyNamespace` (undefined: global policy or profile).
- * Equal rules in one namespace share one result. Throws RuleError (or a selector/protocol error) for a rule the
+ * Equal rules in one namespace share one result; a rule object must not be changed once parsed (results are also
+ * found by the object). Throws RuleError (or a selector/protocol error) for a rule the
  * dataplane cannot express.
  */
 export function parseRule(rule: Rule, policyNamespace: string | undefined): ParsedRuleWithSets {
+  const known = parsedRuleObjects.get(rule)
+  if (known && known.namespace === policyNamespace) return known.parsed
   const key = JSON.stringify([policyNamespace ?? null, rule])
   let parsed = parsedRules.get(key)
   if (!parsed) {
@@ -84,6 +89,7 @@ export function parseRule(rule: Rule, policyNamespace: string | undefined): Pars
     if (parsedRules.size >= PARSED_RULE_CACHE_LIMIT) parsedRules.clear()
     parsedRules.set(key, parsed)
   }
+  parsedRuleObjects.set(rule, {namespace: policyNamespace, parsed})
   return parsed
 }
 
