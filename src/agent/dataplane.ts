@@ -150,7 +150,7 @@ export class Dataplane {
   }
 
   /** A complete state from the datastore: replaces everything held so far (Felix's resync). */
-  replaceAll(events: readonly CalcEvent[], onProblem: (ev: CalcEvent, err: Error) => void): void {
+  replaceAll(events: Iterable<CalcEvent>, onProblem: (ev: CalcEvent, err: Error) => void): void {
     const calc = new PolicyCalculator(this.opts.nodeName)
     calc.setHostInterfaces(this.hostInterfaces)
     for (const ev of events) this.feed(calc, ev, onProblem)
