@@ -140,14 +140,15 @@ function isTimestamp(s: string): boolean {
   if (s.charCodeAt(4) !== 0x2d) return false // every form starts with a four-digit year and '-'
   const m = TIMESTAMP.exec(s)
   if (!m) return false
-  const [, y, mo, d, tee, space, h, mi, sec, zone] = m
-  if (tee && !zone) return false // the T forms require a zone
-  if (space && zone) return false // the space form has none
-  const month = Number(mo)
-  const day = Number(d)
+  // Groups: 1 year, 2 month, 3 day, 4 `T`, 5 space, 6-8 time, 9 zone (indexed: destructuring is slow when cold).
+  const zone = m[9]
+  if (m[4] && !zone) return false // the T forms require a zone
+  if (m[5] && zone) return false // the space form has none
+  const month = Number(m[2])
+  const day = Number(m[3])
   if (month < 1 || month > 12 || day < 1) return false
-  if (day > 28 && day > new Date(Date.UTC(Number(y), month, 0)).getUTCDate()) return false
-  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59)) return false
+  if (day > 28 && day > new Date(Date.UTC(Number(m[1]), month, 0)).getUTCDate()) return false
+  if (m[6] !== undefined && (Number(m[6]) > 23 || Number(m[7]) > 59 || Number(m[8]) > 59)) return false
   return true
 }
 
@@ -230,6 +231,9 @@ interface KeyOrder {
   keys: string[]
   /** `<key>:` for keys written plain on their own (most), undefined for keys that need quoting or `? `. */
   heads: Array<string | undefined>
+  /** The heads on a new line at `linesIndent` (a shape is mostly printed at one depth). */
+  lines?: Array<string | undefined>
+  linesIndent?: number
 }
 
 function keyOrder(keys: string[]): KeyOrder {
@@ -276,6 +280,13 @@ function newLine(n: number): string {
   return (NEW_LINES[n] ??= `\n${spaces(n)}`)
 }
 
+const DASH_LINES: string[] = []
+
+/** A new line at indentation n holding a sequence entry's `-`. */
+function dashLine(n: number): string {
+  return (DASH_LINES[n] ??= `${newLine(n)}-`)
+}
+
 class Emitter {
   /** The current chunk, grown with += (which V8 does without copying); earlier chunks are in `chunks`. */
   private text = ''
@@ -317,14 +328,23 @@ class Emitter {
     this.indention = this.indention && isIndention
   }
 
-  private writeIndent(): void {
+  private flushChunk(): void {
     if (this.text.length >= CHUNK) {
       this.text.charCodeAt(0) // flattens the rope (V8 does so on character access), freeing its cells while young
       this.chunks.push(this.text)
       this.text = ''
     }
+  }
+
+  /** Whether writeIndent would start a new line. */
+  private atLineEnd(indent: number): boolean {
+    return !this.indention || this.column > indent || (this.column === indent && !this.whitespace)
+  }
+
+  private writeIndent(): void {
+    this.flushChunk()
     const indent = Math.max(this.indent, 0)
-    if (!this.indention || this.column > indent || (this.column === indent && !this.whitespace)) {
+    if (this.atLineEnd(indent)) {
       this.text += newLine(indent)
       this.column = indent
     } else if (this.column < indent) {
@@ -385,9 +405,18 @@ class Emitter {
   private emitBlockSequence(items: unknown[], inMapping: boolean): void {
     const outer = this.indent
     this.indent = this.nestedIndent(false, inMapping && !this.indention)
+    const indent = this.indent
     for (const item of items) {
-      this.writeIndent()
-      this.putRun('-', 1)
+      if (this.atLineEnd(indent)) {
+        // writeIndent and the `-` in one piece
+        this.flushChunk()
+        this.text += dashLine(indent)
+        this.column = indent + 1
+        this.indention = true
+      } else {
+        this.writeIndent()
+        this.putRun('-', 1)
+      }
       this.whitespace = false
       this.emitNode(item, false)
     }
@@ -395,17 +424,34 @@ class Emitter {
   }
 
   private emitBlockMapping(obj: Record<string, unknown>): void {
-    const {keys, heads} = this.keyOrder(obj)
+    const order = this.keyOrder(obj)
+    const {keys, heads} = order
     if (keys.length === 0) {
       this.emitEmptyFlow('{}')
       return
     }
     const outer = this.indent
-    this.indent = this.nestedIndent(false, false)
+    const indent = (this.indent = this.nestedIndent(false, false))
+    if (order.linesIndent !== indent) {
+      order.lines = heads.map((h) => (h === undefined ? undefined : newLine(indent) + h))
+      order.linesIndent = indent
+    }
+    const lines = order.lines as Array<string | undefined>
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]
-      this.writeIndent()
       const head = heads[i]
+      const line = lines[i]
+      if (line !== undefined && head !== undefined && this.atLineEnd(indent)) {
+        // writeIndent and the key in one piece
+        this.flushChunk()
+        this.text += line
+        this.column = indent + head.length
+        this.whitespace = false
+        this.indention = false
+        this.emitNode(obj[key], true)
+        continue
+      }
+      this.writeIndent()
       if (head !== undefined) {
         this.putRun(head, head.length)
         this.whitespace = false
