@@ -1,7 +1,7 @@
 // calicoctl datastore migrate export/import through the built binary: progress shows on a terminal
 // (a pseudo-terminal from util-linux `script`) and nowhere else, and never inside the exported YAML.
 
-import {spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -10,7 +10,9 @@ import {setDatastoreReady} from '../../src/cli/migrate/migrate.js'
 import {ResourceClient} from '../../src/datastore/client.js'
 import {EtcdBackend} from '../../src/datastore/etcd/backend.js'
 import {BIN, builtOrExplain, runCalicoctlAsync} from '../e2e/harness.js'
-import {etcdSkipReason, startEtcd, type EtcdInstance} from '../helpers/etcd.js'
+import {etcdSkipReason} from '../helpers/etcd.js'
+import {useEtcd} from '../helpers/etcd-vitest.js'
+import {execArgv} from '../helpers/exec.js'
 import {startServer} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 
@@ -22,24 +24,11 @@ const POLICIES = 120
 const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`
 
 /** Runs a shell command line with stdin, stdout and stderr on a fresh pseudo-terminal; returns what the terminal showed. */
-function onTerminal(commandLine: string, env: NodeJS.ProcessEnv): Promise<{shown: string; exit: number}> {
-  return new Promise((resolve, reject) => {
-    // -e: script exits with the command's status; -q: no "Script started" banner; the log file is /dev/null.
-    const child = spawn('script', ['-qec', commandLine, '/dev/null'], {env, stdio: ['ignore', 'pipe', 'pipe']})
-    let shown = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (shown += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (shown += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.on('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      // The terminal turns \n into \r\n.
-      resolve({shown: shown.replaceAll('\r\n', '\n'), exit: code ?? -1})
-    })
-  })
+async function onTerminal(commandLine: string, env: NodeJS.ProcessEnv): Promise<{shown: string; exit: number}> {
+  // -e: script exits with the command's status; -q: no "Script started" banner; the log file is /dev/null.
+  const r = await execArgv(['script', '-qec', commandLine, '/dev/null'], {env})
+  // The terminal turns \n into \r\n.
+  return {shown: (r.stdout + r.stderr).replaceAll('\r\n', '\n'), exit: r.code}
 }
 
 /** What a terminal finally shows on each line: the text after the line's last carriage return. */
@@ -48,7 +37,8 @@ function screen(shown: string): string[] {
 }
 
 describe.skipIf(skip !== undefined)('datastore migrate progress on a terminal', () => {
-  let etcd: EtcdInstance
+  // The tests share the exported data: no wipe between them.
+  const etcd = useEtcd({wipe: false})
   let server: TestApiServer
   let dir: string
   let etcdCfg: string
@@ -58,7 +48,6 @@ describe.skipIf(skip !== undefined)('datastore migrate progress on a terminal', 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'calico-migrate-progress-'))
-    etcd = await startEtcd()
     const source = new ResourceClient(await EtcdBackend.connect({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints}))
     try {
       await source.ensureInitialized()
@@ -82,7 +71,6 @@ describe.skipIf(skip !== undefined)('datastore migrate progress on a terminal', 
   })
   afterAll(async () => {
     await server?.stop()
-    await etcd?.stop()
     if (dir) rmSync(dir, {recursive: true, force: true})
   })
 

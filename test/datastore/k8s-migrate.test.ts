@@ -8,21 +8,22 @@ import {INITIAL_PROGRESS, reduceProgress, type ProgressEvent} from '../../src/cl
 import {ResourceClient} from '../../src/datastore/client.js'
 import {EtcdBackend} from '../../src/datastore/etcd/backend.js'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
-import {etcdSkipReason, startEtcd, type EtcdInstance} from '../helpers/etcd.js'
+import {etcdSkipReason} from '../helpers/etcd.js'
+import {useEtcd} from '../helpers/etcd-vitest.js'
 import {startServer} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 
 const skip = etcdSkipReason()
 
 describe.skipIf(skip !== undefined)('datastore migrate from etcd to Kubernetes', () => {
-  let etcd: EtcdInstance
+  // The steps build on each other: no wipe between them.
+  const etcd = useEtcd({wipe: false})
   let server: TestApiServer
   let source: ResourceClient
   let target: ResourceClient
   let exported = ''
 
   beforeAll(async () => {
-    etcd = await startEtcd()
     source = new ResourceClient(await EtcdBackend.connect({datastoreType: 'etcdv3', etcdEndpoints: etcd.endpoints}))
     server = await startServer({crds: 'none'})
     server.seed('', 'nodes', {metadata: {name: 'k8s-node1'}})
@@ -32,7 +33,6 @@ describe.skipIf(skip !== undefined)('datastore migrate from etcd to Kubernetes',
     await source?.close()
     await target?.close()
     await server?.stop()
-    await etcd?.stop()
   })
 
   it('export refuses an unlocked datastore; lock and unlock report as calicoctl does', async () => {

@@ -1,11 +1,13 @@
 // Helpers for running the built calicoctl as a child process and checking its output the way Calico's ST
 // suite does (tests/st/utils/utils.py: merged streams, rstrip on success, clean_calico_data).
-import {spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import yaml from 'js-yaml'
+
+import {execArgv} from '../helpers/exec.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = join(ROOT, 'bin', 'calicoctl')
@@ -37,25 +39,9 @@ export function runCalicoctl(args: string[], env: NodeJS.ProcessEnv, stdin?: str
  * runCalicoctl without blocking the event loop: needed when the datastore (the test API server) is served
  * from this process.
  */
-export function runCalicoctlAsync(args: string[], env: NodeJS.ProcessEnv, stdin?: string, cwd?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {env, cwd, stdio: ['pipe', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.on('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({stdout, stderr, output: stdout + stderr, exit: code ?? -1})
-    })
-    child.stdin.on('error', () => undefined)
-    child.stdin.end(stdin ?? '')
-  })
+export async function runCalicoctlAsync(args: string[], env: NodeJS.ProcessEnv, stdin?: string, cwd?: string): Promise<RunResult> {
+  const r = await execArgv([process.execPath, BIN, ...args], {input: stdin, env, cwd})
+  return {stdout: r.stdout, stderr: r.stderr, output: r.stdout + r.stderr, exit: r.code}
 }
 
 /** Splits a command line like a POSIX shell does for plain words and single/double quotes. */

@@ -8,6 +8,7 @@
 // host namespace is never given an address, route or link.
 import {execFileSync, spawn, spawnSync, type ChildProcess, type StdioOptions} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
+import {execArgv} from './exec.js'
 import {atExit} from './exit.js'
 
 /** Why namespace tests cannot run here (not root, `ip` or `nft` missing), or undefined when they can. */
@@ -33,16 +34,10 @@ export function inNs(ns: string, cmd: string, args: readonly string[], input?: s
 }
 
 /** As inNs, without blocking the event loop (for work that overlaps other processes the test talks to). */
-export function inNsAsync(ns: string, cmd: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {stdio: ['ignore', 'pipe', 'pipe']})
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()))
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} in ${ns} failed (${code}): ${err.trim()}`))))
-  })
+export async function inNsAsync(ns: string, cmd: string, args: readonly string[]): Promise<string> {
+  const r = await execArgv(['ip', 'netns', 'exec', ns, cmd, ...args])
+  if (r.code !== 0) throw new Error(`${cmd} in ${ns} failed (${r.code}): ${r.stderr.trim()}`)
+  return r.stdout
 }
 
 export type Proto = 'tcp' | 'udp'

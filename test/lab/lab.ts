@@ -31,6 +31,7 @@ import {IPAMClient} from '../../src/ipam/index.js'
 import {startEtcd, type EtcdInstance} from '../helpers/etcd.js'
 import {startServer} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
+import {execArgv, type ExecResult} from '../helpers/exec.js'
 import {NetnsRun, type ProbeTarget} from '../helpers/netns.js'
 import {trackDir, untrackDir} from './cleanup.js'
 import {pluginCommand, warmCommand, type PluginKind} from './plugin.js'
@@ -44,12 +45,6 @@ export interface LabOptions {
   network?: string
   /** Pod MTU written into the CNI config. */
   mtu?: number
-}
-
-export interface ExecResult {
-  code: number
-  stdout: string
-  stderr: string
 }
 
 export interface LabNode {
@@ -131,25 +126,6 @@ export function labSkipReason(): string | undefined {
   return reason
 }
 
-/** Runs argv asynchronously (never blocking the event loop the lab's child processes rely on). */
-export function execArgv(argv: readonly string[], input?: string, env?: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const [cmd, ...args] = argv
-    if (cmd === undefined) return reject(new Error('empty argv'))
-    const child = spawn(cmd, args, {stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env, timeout: timeoutMs})
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', reject)
-    child.on('close', (code, signal) =>
-      resolve({code: code ?? (signal ? 128 : -1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8')}),
-    )
-    child.stdin.on('error', () => undefined)
-    child.stdin.end(input ?? '')
-  })
-}
-
 /**
  * Runs `fn` over `items` with at most `limit` in flight, settling every one (like Promise.allSettled). The lab's
  * stand-in for a node's container runtime starting many pods at once.
@@ -172,7 +148,7 @@ export async function inParallel<T, R>(items: readonly T[], limit: number, fn: (
 }
 
 async function must(argv: readonly string[], input?: string): Promise<string> {
-  const r = await execArgv(argv, input)
+  const r = await execArgv(argv, {input})
   if (r.code !== 0) throw new Error(`${argv.join(' ')} failed (${r.code}): ${r.stderr.trim()}`)
   return r.stdout
 }
@@ -305,7 +281,7 @@ export class Lab {
 
   /** Runs argv inside a namespace; resolves with the outcome whatever it is. */
   exec(netns: string, argv: readonly string[], input?: string, env?: NodeJS.ProcessEnv): Promise<ExecResult> {
-    return execArgv(['ip', 'netns', 'exec', netns, ...argv], input, env)
+    return execArgv(['ip', 'netns', 'exec', netns, ...argv], {input, env})
   }
 
   /**
@@ -444,7 +420,7 @@ export class Lab {
     const warm = warmCommand()
     if (warm) await (this.warmed ??= must(warm))
     const stdin = typeof call.conf === 'string' ? call.conf : JSON.stringify(call.conf)
-    const r = await execArgv(['ip', 'netns', 'exec', node.netns, ...pluginCommand(call.plugin ?? 'calico')], stdin, env, 120_000)
+    const r = await execArgv(['ip', 'netns', 'exec', node.netns, ...pluginCommand(call.plugin ?? 'calico')], {input: stdin, env, timeoutMs: 120_000})
     const run: CniRun = {exit: r.code, stdout: r.stdout, stderr: r.stderr}
     if (r.stdout.trim() !== '') {
       try {
