@@ -4,8 +4,9 @@
 // memory back to the system only some time after the start-up burst), and VmHWM (the peak). Root only.
 // A third run repeats the scaled one with node flags from BENCH_NODE_FLAGS (default: a 1 MiB young-generation
 // semi-space instead of V8's 16 MiB), to measure that lever in the same run; empty BENCH_NODE_FLAGS skips it.
+// BENCH_BASELINE=<checkout of another commit, built> adds that build's agent on the scaled store (before/after).
 // Run: npm run build && npm run bench:build && node build/bench/agent-memory.js
-import {BenchStore, requireRoot, rssOf, scaleFromEnv, scaleResources, startAgent, type RunningAgent, type ScaleOptions} from './agent-scale.js'
+import {BASELINE_CALICOCTL, BenchStore, requireRoot, rssOf, scaleFromEnv, scaleResources, startAgent, type RunningAgent, type ScaleOptions} from './agent-scale.js'
 import {NetnsRun} from '../test/helpers/netns.js'
 
 requireRoot('bench/agent-memory')
@@ -23,13 +24,13 @@ interface Measured {
   peakKiB: number
 }
 
-async function measure(run: NetnsRun, suffix: string, s: ScaleOptions, nodeFlags: string[] = []): Promise<Measured> {
+async function measure(run: NetnsRun, suffix: string, s: ScaleOptions, nodeFlags: string[] = [], calicoctl?: string): Promise<Measured> {
   const store = new BenchStore()
   let agent: RunningAgent | undefined
   try {
     await store.seed(scaleResources(s))
     const ns = run.addNode(suffix)
-    agent = await startAgent(run, ns, store, undefined, nodeFlags)
+    agent = await startAgent(run, ns, store, undefined, nodeFlags, calicoctl)
     const rssKiB = [rssOf(agent.pid).rssKiB]
     for (let t = 0; t < SETTLE_MS; t += SAMPLE_MS) {
       await new Promise((r) => setTimeout(r, SAMPLE_MS))
@@ -46,6 +47,7 @@ const run = new NetnsRun('jm')
 try {
   const empty = await measure(run, 'empty', {policies: 0, local: 0, remote: 0})
   const full = await measure(run, 'full', scale)
+  const baseline = BASELINE_CALICOCTL ? await measure(run, 'base', scale, [], BASELINE_CALICOCTL) : undefined
   const tuned = NODE_FLAGS.length > 0 ? await measure(run, 'tuned', scale, NODE_FLAGS) : undefined
   const mib = (k: number): string => `${(k / 1024).toFixed(1)} MiB`
   const line = (label: string, m: Measured): string =>
@@ -53,6 +55,7 @@ try {
   console.log(`agent memory: ${scale.policies} policies x 5 selector rules, ${scale.local} local + ${scale.remote} remote endpoints in the store`)
   console.log(line('empty store (baseline)', empty))
   console.log(line('scaled store', full))
+  if (baseline) console.log(line('scaled, baseline build', baseline))
   if (tuned) console.log(line(`scaled, ${NODE_FLAGS.join(' ')}`, tuned))
 } finally {
   run.destroy()

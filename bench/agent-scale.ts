@@ -148,12 +148,19 @@ export function cpuOf(pid: number): number {
 }
 
 /**
- * Starts `calicoctl node run --name kn` in `ns` (a process of `run`) and resolves once it reports readiness.
- * `nodeFlags` go to node itself (V8 options such as --max-semi-space-size), for measuring a lever before adopting it.
+ * Another build's calicoctl (BENCH_BASELINE: a checkout of an earlier commit, built), whose agent the benches also run
+ * in the same session for a before/after comparison; undefined when not set.
  */
-export async function startAgent(run: NetnsRun, ns: string, store: BenchStore, timeoutMs = 180_000, nodeFlags: string[] = []): Promise<RunningAgent> {
+export const BASELINE_CALICOCTL = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE, 'bin/calicoctl') : undefined
+
+/**
+ * Starts `calicoctl node run --name kn` in `ns` (a process of `run`) and resolves once it reports readiness.
+ * `nodeFlags` go to node itself (V8 options such as --max-semi-space-size), for measuring a lever before adopting it;
+ * `calicoctl` picks the build (BASELINE_CALICOCTL for the baseline's).
+ */
+export async function startAgent(run: NetnsRun, ns: string, store: BenchStore, timeoutMs = 180_000, nodeFlags: string[] = [], calicoctl = CALICOCTL): Promise<RunningAgent> {
   const t0 = Date.now()
-  const child = run.spawnIn(ns, [process.execPath, ...nodeFlags, CALICOCTL, 'node', 'run', '--name', NODE, '--ip', '192.0.2.1/24', '-c', store.configPath], {stdio: ['ignore', 'ignore', 'pipe']})
+  const child = run.spawnIn(ns, [process.execPath, ...nodeFlags, calicoctl, 'node', 'run', '--name', NODE, '--ip', '192.0.2.1/24', '-c', store.configPath], {stdio: ['ignore', 'ignore', 'pipe']})
   let log = ''
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   let readyCpuMs = NaN

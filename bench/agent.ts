@@ -2,14 +2,52 @@
 // and 200 local endpoints (plus 800 remote ones feeding the IP sets). Measures `calicoctl node run` from spawn to
 // readiness inside a private network namespace, against `nft -f` of the same rendered ruleset in a second
 // namespace, in the same run. Root only. Run: npm run build && npm run bench:build && node build/bench/agent.js
-import {run as timed} from './lib.js'
+// BENCH_ROUNDS=n repeats it (medians); BENCH_BASELINE=<checkout of another commit, built> also starts that build's agent
+// in every round, alternating the order, for a same-run before/after.
+import {median, run as timed} from './lib.js'
 import {computePolicyState} from '../src/dataplane/calc/index.js'
 import {renderFullScript, renderTable} from '../src/dataplane/nftables/index.js'
 import type {NetnsRun} from '../test/helpers/netns.js'
-import {type BenchStore, withBenchLab, NODE, requireRoot, scaleFromEnv, scaleResources, startAgent, type RunningAgent} from './agent-scale.js'
+import {BASELINE_CALICOCTL, CALICOCTL, type BenchStore, withBenchLab, NODE, requireRoot, scaleFromEnv, scaleResources, startAgent, type RunningAgent} from './agent-scale.js'
 
 requireRoot('bench/agent')
 const scale = scaleFromEnv({policies: 1000, local: 200, remote: 800})
+/** Rounds of (nft -f, agent[, baseline agent]); figures are medians over them. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1)
+
+/** One agent start, split at its log lines (times from its first log line). */
+interface AgentStart {
+  snapshotMs: number
+  syncMs: number
+  applyMs: number
+  applyNftMs: number
+  readyMs: number
+  cpuMs: number
+}
+
+async function startOnce(run: NetnsRun, store: BenchStore, calicoctl: string, suffix: string): Promise<AgentStart> {
+  const nodeNs = run.addNetns(suffix)
+  let agent: RunningAgent | undefined
+  try {
+    agent = await startAgent(run, nodeNs, store, undefined, [], calicoctl)
+  } finally {
+    await agent?.stop()
+  }
+  const log = agent.log()
+  if (process.env.BENCH_VERBOSE) process.stderr.write(log)
+  const started = Date.parse(/time="([^"]+)"/.exec(log)?.[1] ?? '')
+  const at = (re: RegExp): number => Date.parse(re.exec(log)?.[1] ?? '') - started
+  const applied = /applied full table \(\d+ bytes\) in ([\d.]+) ms \(nft ([\d.]+) ms\)/.exec(log)
+  const snapshotMs = at(/time="([^"]+)" level=info msg="datastore snapshot received/)
+  return {
+    snapshotMs,
+    syncMs: at(/time="([^"]+)" level=info msg="datastore in sync/) - snapshotMs,
+    applyMs: Number(applied?.[1] ?? NaN),
+    applyNftMs: Number(applied?.[2] ?? NaN),
+    readyMs: agent.readyMs,
+    cpuMs: agent.readyCpuMs,
+  }
+}
 
 async function main(run: NetnsRun, store: BenchStore): Promise<void> {
   const all = scaleResources(scale)
@@ -19,40 +57,39 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
   const tRender = performance.now()
   const script = renderFullScript(renderTable(computePolicyState(NODE, all)))
   const renderMs = performance.now() - tRender
-  const nftNs = run.addNetns('nft')
-  const nft = timed(['ip', 'netns', 'exec', nftNs, 'nft', '-f', '-'], {input: script})
-  const nftMs = nft.ms
 
-  const nodeNs = run.addNetns('node')
-  let agent: RunningAgent | undefined
-  try {
-    agent = await startAgent(run, nodeNs, store)
-  } finally {
-    await agent?.stop()
+  const nft: {ms: number; cpuMs: number}[] = []
+  const agents: {label: string; calicoctl: string; starts: AgentStart[]}[] = [{label: 'node run', calicoctl: CALICOCTL, starts: []}]
+  if (BASELINE_CALICOCTL) agents.push({label: 'baseline', calicoctl: BASELINE_CALICOCTL, starts: []})
+  for (let round = 0; round < ROUNDS; round++) {
+    const nftNs = run.addNetns(`nft${round}`)
+    nft.push(timed(['ip', 'netns', 'exec', nftNs, 'nft', '-f', '-'], {input: script}))
+    // Alternate which build starts first, so neither always meets the same moment of a load swing.
+    const order = round % 2 === 0 ? agents : [...agents].reverse()
+    for (const a of order) a.starts.push(await startOnce(run, store, a.calicoctl, `${a.label === 'baseline' ? 'b' : 'a'}${round}`))
   }
-  const log = agent.log()
-  const started = Date.parse(/time="([^"]+)"/.exec(log)?.[1] ?? '')
-  const at = (re: RegExp): number => Date.parse(re.exec(log)?.[1] ?? '') - started
-  const applied = /applied full table \(\d+ bytes\) in ([\d.]+) ms \(nft ([\d.]+) ms\)/.exec(log)
-  const applyMs = Number(applied?.[1] ?? NaN)
-  const applyNftMs = Number(applied?.[2] ?? NaN)
-  const snapshotAt = at(/time="([^"]+)" level=info msg="datastore snapshot received/)
-  const syncAt = at(/time="([^"]+)" level=info msg="datastore in sync/)
-  if (process.env.BENCH_VERBOSE) process.stderr.write(log)
 
+  const nftMs = median(nft.map((n) => n.ms))
+  const nftCpuMs = median(nft.map((n) => n.cpuMs))
   const kb = (script.length / 1024).toFixed(0)
-  const row = (label: string, ms: number): string => `  ${label.padEnd(44)} ${ms.toFixed(1).padStart(9)} ms`
-  console.log(`agent start-up: ${scale.policies} policies x 5 selector rules, ${scale.local} local + ${scale.remote} remote endpoints (${kb} KiB ruleset)`)
+  const row = (label: string, ms: number): string => `  ${label.padEnd(46)} ${ms.toFixed(1).padStart(9)} ms`
+  const of = (starts: AgentStart[], f: (s: AgentStart) => number): number => median(starts.map(f))
+  console.log(`agent start-up: ${scale.policies} policies x 5 selector rules, ${scale.local} local + ${scale.remote} remote endpoints (${kb} KiB ruleset)${ROUNDS > 1 ? `, medians of ${ROUNDS} rounds` : ''}`)
   console.log(row('render (calc + nft text) in-process', renderMs))
   console.log(row('nft -f of the same ruleset (baseline)', nftMs))
-  console.log(row('node run: first log line → snapshot', snapshotAt))
-  console.log(row('node run: snapshot → in sync (validate+calc)', syncAt - snapshotAt))
-  console.log(row('node run: first apply (render+nft)', applyMs))
-  console.log(row('  of which nft -f', applyNftMs))
-  console.log(`${row('node run: spawn → ready', agent.readyMs)}  (${(agent.readyMs / nftMs).toFixed(2)}x nft -f)`)
   // CPU time is steadier than wall time on a busy machine; the agent's includes its nft child's.
-  console.log(row('CPU: nft -f (user+sys, baseline)', nft.cpuMs))
-  console.log(`${row('CPU: node run until ready (incl. its nft)', agent.readyCpuMs)}  (${(agent.readyCpuMs / nft.cpuMs).toFixed(2)}x nft -f)`)
+  console.log(row('CPU: nft -f (user+sys, baseline)', nftCpuMs))
+  for (const {label, starts} of agents) {
+    const ready = of(starts, (s) => s.readyMs)
+    const cpu = of(starts, (s) => s.cpuMs)
+    console.log(row(`${label}: first log line → snapshot`, of(starts, (s) => s.snapshotMs)))
+    console.log(row(`${label}: snapshot → in sync (validate+calc)`, of(starts, (s) => s.syncMs)))
+    console.log(row(`${label}: first apply (render+nft)`, of(starts, (s) => s.applyMs)))
+    console.log(row('  of which nft -f', of(starts, (s) => s.applyNftMs)))
+    console.log(`${row(`${label}: spawn → ready`, ready)}  (${(ready / nftMs).toFixed(2)}x nft -f)`)
+    console.log(`${row(`${label}: CPU until ready (incl. its nft)`, cpu)}  (${(cpu / nftCpuMs).toFixed(2)}x nft -f)`)
+    if (ROUNDS > 1) console.log(`  ${label}: spawn → ready per round: ${starts.map((s) => s.readyMs).join(', ')} ms; CPU: ${starts.map((s) => s.cpuMs).join(', ')} ms`)
+  }
 }
 
 await withBenchLab('jb', main)
