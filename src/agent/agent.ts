@@ -182,16 +182,23 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
       },
     })) {
       if (ev.type === 'snapshot') {
+        const {items} = ev
+        const count = items.length
         metrics.resyncsStarted.inc()
-        logger.info(`datastore snapshot received: ${ev.items.length} objects; validating`)
-        const memo = new CheckMemo()
-        const events = ev.items.map((kv) => toEvent(kv.key, kv.value, kv.revision, memo))
+        logger.info(`datastore snapshot received: ${count} objects; validating`)
+        // Configuration first: the calculation runs with the settings (and servers) the snapshot says.
         felixConfigs.clear()
-        ev.items.forEach((kv, i) => trackConfig(kv.key, events[i]!))
+        for (const kv of items) if (kv.key.kind === 'FelixConfiguration') trackConfig(kv.key, toEvent(kv.key, kv.value, kv.revision))
         await configChanged()
         const t0 = performance.now()
-        dataplane.replaceAll(events, onProblem)
-        logger.info(`datastore in sync: ${ev.items.length} objects at revision ${ev.revision} (calculation ${(performance.now() - t0).toFixed(0)} ms)`)
+        // Each stored object is validated as the calculation takes it and then let go, so the raw listing and the
+        // decoded objects are never all held at once (they are most of the start-up's peak memory).
+        const memo = new CheckMemo()
+        items.reverse()
+        dataplane.replaceAll((function* () {
+          for (let kv = items.pop(); kv; kv = items.pop()) yield toEvent(kv.key, kv.value, kv.revision, memo)
+        })(), onProblem)
+        logger.info(`datastore in sync: ${count} objects at revision ${ev.revision} (validation and calculation ${(performance.now() - t0).toFixed(0)} ms)`)
         metrics.resyncState.set(3)
         health.report(CALC, {live: true, ready: true})
         continue
