@@ -153,6 +153,23 @@ module.exports = new Proxy({}, {
   },
 }
 
+// oclif's debug loggers: the `debug` package reads DEBUG once, when it loads, and without it every logger does
+// nothing. Inside @oclif/core it is loaded only when DEBUG is set; otherwise loggers are no-ops from the start.
+const oclifDebug = {
+  name: 'oclif-debug',
+  setup(build) {
+    build.onResolve({filter: /^debug$/}, (args) => {
+      if (!/[\\/]@oclif[\\/]core[\\/]/.test(args.importer)) return undefined
+      return {path: createRequire(args.importer).resolve(args.path), namespace: 'oclif-debug'}
+    })
+    build.onLoad({filter: /.*/, namespace: 'oclif-debug'}, (args) => ({
+      contents: `module.exports = process.env.DEBUG ? require(${JSON.stringify(args.path)}) : () => () => {}\n`,
+      loader: 'js',
+      resolveDir: root,
+    }))
+  },
+}
+
 function commandFiles(dir) {
   return readdirSync(dir, {withFileTypes: true})
     .flatMap((e) => (e.isDirectory() ? commandFiles(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []))
@@ -191,7 +208,7 @@ const result = await build({
   // oclif's check of the Node version reads package.json next to its own files, which in the bundle is ours,
   // and compiles semver's grammar on every start to do so; npm's engine-strict enforces our engines already.
   define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
-  plugins: [oclifCommandSort, oclifDeferred, sqliteAddon, etcdClientBundle],
+  plugins: [oclifCommandSort, oclifDeferred, oclifDebug, sqliteAddon, etcdClientBundle],
   // Class names are behaviour here (oclif's error classes are recognised by name, CalicoError names itself).
   keepNames: true,
   // ASCII only, so the launcher can decode the file as latin1.
