@@ -35,12 +35,6 @@ import {EtcdReader} from './reader.js'
 
 type Etcd3Module = typeof import('etcd3')
 
-/** The etcd3 client, once loaded, and its module (for its error classes). */
-interface Etcd3Client {
-  etcd: Etcd3Module
-  client: Etcd3
-}
-
 export interface EtcdBackendOptions {
   /** Items per range request; keeps every response far below grpc's 4 MiB message limit. */
   pageSize?: number
@@ -150,7 +144,7 @@ export class EtcdBackend implements Backend {
   /** Gets and lists. */
   private readonly reader: EtcdReader
   /** Writes, deletes and watches: loaded on first use (see writer()). */
-  private etcd3: Promise<Etcd3Client> | undefined
+  private etcd3: Promise<Etcd3> | undefined
   /** The module once loaded, so translate() can recognise its errors. */
   private etcd3Module: Etcd3Module | undefined
   /** Settles once a first request got through; until then writes wait for it (see connected()). */
@@ -308,7 +302,7 @@ export class EtcdBackend implements Backend {
     for (const w of [...this.watchers]) w.close()
     this.closed = true
     this.reader.close()
-    if (this.etcd3) (await this.etcd3.catch(() => undefined))?.client.close()
+    if (this.etcd3) (await this.etcd3.catch(() => undefined))?.close()
   }
 
   // --- internals ---
@@ -474,10 +468,10 @@ export class EtcdBackend implements Backend {
   private writer(): Promise<Etcd3> {
     if (this.closed) return Promise.reject(new ClientClosedError())
     this.etcd3 ??= this.openEtcd3()
-    return this.etcd3.then((c) => c.client)
+    return this.etcd3
   }
 
-  private async openEtcd3(): Promise<Etcd3Client> {
+  private async openEtcd3(): Promise<Etcd3> {
     const conn = this.conn
     const tls = conn.credentials !== undefined || conn.hosts.some((h) => h.startsWith('https:'))
     const ipHost = conn.hosts.some((h) => isIP(new URL(h).hostname.replace(/^\[|\]$/g, '')) !== 0)
@@ -498,7 +492,7 @@ export class EtcdBackend implements Backend {
         'grpc.keepalive_timeout_ms': 10_000,
       },
     })
-    return {etcd, client}
+    return client
   }
 
   /** Errors of the reader and of etcd3, as one-line DatastoreErrors; compaction errors pass through for list(). */
