@@ -5,6 +5,7 @@ import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {waitFor} from '../helpers/wait.js'
 import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
 import {Lab, type LabNode, type LabPod} from '../lab/lab.js'
+import {reaches} from '../lab/reach.js'
 
 const why = agentSkipReason()
 
@@ -18,7 +19,7 @@ describe.skipIf(why !== undefined)('node run with pods made by the real CNI plug
   let agent: LabAgent
 
   const health = async (): Promise<number> => (await lab.httpGet(node, 19099, '/readiness')).status
-  const reach = async (from: LabPod, to: LabPod): Promise<boolean> => (await lab.probe(from, [[to.ips[0]!, 80, 'tcp']], 500))[0]!
+  const reach = (from: LabPod, to: LabPod): Promise<boolean> => reaches(lab, from, to, 80, 500)
 
   beforeAll(async () => {
     lab = await Lab.start()

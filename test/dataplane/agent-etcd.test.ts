@@ -7,21 +7,19 @@ import {etcdSkipReason} from '../helpers/etcd.js'
 import {waitFor} from '../helpers/wait.js'
 import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
 import {Lab, type AttachedPod, type LabNode} from '../lab/lab.js'
+import {reaches} from '../lab/reach.js'
 
 const why = agentSkipReason() ?? etcdSkipReason()
 if (why && process.env.CI) throw new Error(`agent etcd tests cannot run in CI: ${why}`)
 
 const V3 = 'projectcalico.org/v3'
-/** TCP probe timeout: pods share one node, so an accepted connection answers in well under this. */
-const PROBE_TIMEOUT_MS = 400
 
 describe.skipIf(why !== undefined)('node run against etcd, through an etcd outage', () => {
   let lab: Lab
   let node: LabNode
   const pods = new Map<string, AttachedPod>()
   let agent: LabAgent
-  const reach = async (from: string, to: string): Promise<boolean> =>
-    (await lab.probe(pods.get(from)!, [[pods.get(to)!.ips[0], 80, 'tcp']], PROBE_TIMEOUT_MS))[0]!
+  const reach = (from: string, to: string): Promise<boolean> => reaches(lab, pods.get(from)!, pods.get(to)!, 80)
   const eventually = (from: string, to: string, want: boolean, timeoutMs = 10_000): Promise<boolean> =>
     waitFor(async () => (await reach(from, to)) === want, timeoutMs, 50)
   const health = async (path: string): Promise<number> => (await lab.httpGet(node, 19099, path)).status

@@ -10,13 +10,12 @@ import {ALL_PODS, POD_CIDR, loadCases, parseTable, podIP, type NetpolCase} from 
 import {waitFor} from '../helpers/wait.js'
 import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
 import {Lab, type AttachedPod, type LabNode} from '../lab/lab.js'
+import {POD_PROBE_TIMEOUT_MS} from '../lab/reach.js'
 import {ROOT} from '../lab/plugin.js'
 
 const why = agentSkipReason()
 
 const V3 = 'projectcalico.org/v3'
-/** TCP probe timeout: pods share one node, so an accepted connection answers in well under this. */
-const PROBE_TIMEOUT_MS = 400
 const CASES: NetpolCase[] = loadCases(join(ROOT, 'test', 'fixtures', 'netpol', 'calico-cases')).filter(
   (c) => !JSON.stringify(c.steps).includes('networking.k8s.io'),
 )
@@ -52,7 +51,7 @@ describe.skipIf(why !== undefined)('Calico conformance cases enforced by node ru
     const out = new Map<string, boolean>()
     await Promise.all(ALL_PODS.map(async (from) => {
       const targets = ALL_PODS.filter((to) => to !== from)
-      const res = await lab.probe(pods.get(from)!, targets.map((to) => [podIP(to), port, 'tcp'] as const), PROBE_TIMEOUT_MS)
+      const res = await lab.probe(pods.get(from)!, targets.map((to) => [podIP(to), port, 'tcp'] as const), POD_PROBE_TIMEOUT_MS)
       targets.forEach((to, i) => out.set(`${from}>${to}`, res[i]!))
     }))
     return out

@@ -10,6 +10,7 @@ import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {waitFor} from '../helpers/wait.js'
 import {agentSkipReason, CALICOCTL, startAgent, type LabAgent} from '../lab/agent.js'
 import {Lab, type AttachedPod, type LabNode} from '../lab/lab.js'
+import {reaches} from '../lab/reach.js'
 
 const why = agentSkipReason()
 if (why) console.warn(`skipping agent dataplane tests: ${why}`)
@@ -18,8 +19,6 @@ const V3 = 'projectcalico.org/v3'
 const HEALTH_PORT = 19099
 const METRICS_PORT = 19091
 const POD_IPS: Record<string, string> = {a: '10.77.0.10', b: '10.77.0.11', c: '10.77.0.12'}
-/** TCP probe timeout: pods share one node, so an accepted connection answers in well under this. */
-const PROBE_TIMEOUT_MS = 400
 
 describe.skipIf(why !== undefined)('calicoctl node run in a node network namespace', () => {
   let lab: Lab
@@ -43,8 +42,7 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
   const health = async (path: string): Promise<number> => (await lab.httpGet(node, HEALTH_PORT, path)).status
   /** The agent's stderr arrives asynchronously: wait for a line rather than reading the log at one instant. */
   const logged = (re: RegExp): Promise<boolean> => waitFor(() => re.test(agent.log()), 5000, 50)
-  const reach = async (from: string, to: string, port: number): Promise<boolean> =>
-    (await lab.probe(pods.get(from)!, [[pods.get(to)!.ips[0], port, 'tcp']], PROBE_TIMEOUT_MS))[0]!
+  const reach = (from: string, to: string, port: number): Promise<boolean> => reaches(lab, pods.get(from)!, pods.get(to)!, port)
   const eventually = async (from: string, to: string, port: number, want: boolean): Promise<boolean> =>
     waitFor(async () => (await reach(from, to, port)) === want, 8000, 50)
   /** `nft monitor` processes in the node namespace. */

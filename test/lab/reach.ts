@@ -27,6 +27,15 @@ export async function measure(lab: Lab, probes: readonly Probe[], timeoutMs = 70
   return out
 }
 
+/** Probe timeout between pods of one node: an open path answers well within it even on a loaded machine. */
+export const POD_PROBE_TIMEOUT_MS = 400
+
+/** Whether `from` reaches `to`'s first address on a TCP port, by one probe (no waiting for convergence). */
+export async function reaches(lab: Lab, from: {netns: string}, to: {ips: readonly string[]}, port: number, timeoutMs = POD_PROBE_TIMEOUT_MS): Promise<boolean> {
+  const [ok] = await lab.probe(from, [[to.ips[0]!, port, 'tcp']], timeoutMs)
+  return ok!
+}
+
 export function describeProbe([from, address, port, proto]: Probe): string {
   return `${from.name} → ${address}:${port}/${proto}`
 }
