@@ -36,7 +36,10 @@ import {EtcdReader} from './reader.js'
 type Etcd3Module = typeof import('etcd3')
 
 export interface EtcdBackendOptions {
-  /** Items per range request; keeps every response far below grpc's 4 MiB message limit. */
+  /**
+   * Keys per range request of a list (default 500): bounds the size of each response and etcd's work per request.
+   * The next page is requested as soon as one arrives, so paging costs little time.
+   */
   pageSize?: number
   /** Deadline of the first request, which establishes the connection (default 3 s). */
   dialTimeoutMs?: number

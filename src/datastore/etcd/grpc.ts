@@ -186,8 +186,10 @@ export class GrpcClient {
     // Rejections are delivered to callers through `await session.ready`; this keeps an unawaited one quiet.
     session.ready.catch(() => undefined)
     http2.on('goaway', () => {
-      // The server takes no new streams on this connection: later calls open another.
+      // The server takes no new streams on this connection: later calls open another, and this one closes once
+      // the calls on it are answered.
       if (this.session === session) this.session = undefined
+      http2.close()
     })
     this.session = session
     return session
