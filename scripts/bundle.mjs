@@ -119,14 +119,15 @@ const oclifCommandSort = {
 }
 
 // Modules oclif requires when it loads but uses only for what a `calicoctl` run rarely does: finding commands by
-// glob (ours are listed explicitly), matching core plugins, rendering help templates, colouring, formatting its own
-// error output and spinners (calicoctl prints its errors itself), and child processes (only for finding the shell
-// on Windows). Inside @oclif/core each of them is replaced by a stand-in
-// that requires the real module on first use, so a run that never uses it never evaluates it. oclif reaches them
-// as `require(x).name` or `__importDefault(require(x)).default`; the stand-in answers both (it says __esModule, and
+// glob (ours are listed explicitly), matching core plugins, rendering help templates, detecting colour support and
+// colouring, formatting its own error output and spinners (calicoctl prints its errors itself), and child processes
+// (only for finding the shell on Windows). Inside @oclif/core each of them is replaced by a stand-in that requires
+// the real module on first use, so a run that never uses it never evaluates it. oclif reaches them as
+// `require(x).name` or `__importDefault(require(x)).default`; the stand-in answers both (it says __esModule, and
 // `default` is what __importDefault would have made of the real module).
 const OCLIF_DEFERRED = [
-  'tinyglobby', 'minimatch', 'ejs', 'ansis', 'wrap-ansi', 'indent-string', 'clean-stack', 'cli-spinners', 'node:child_process',
+  'tinyglobby', 'minimatch', 'ejs', 'ansis', 'supports-color', 'wrap-ansi', 'indent-string', 'clean-stack', 'cli-spinners',
+  'node:child_process',
 ]
 const oclifDeferred = {
   name: 'oclif-deferred',
