@@ -1,15 +1,21 @@
 // Cold start of calicoctl against bare Node.js, measured in the same run (issue: target at most 3x `node -e 0`).
 // BENCH_COMPARE=<another checkout's bin/calicoctl> adds its rows to the same run, for before/after figures.
-import {mkdtempSync, rmSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
-import {median, run, rowWithCpu, type Measured, type Run} from './lib.js'
+import {median, rowWithCpu, type Measured, type Run} from './lib.js'
 
 const times = Number(process.env.BENCH_RUNS ?? 20)
 const calicoctl = resolve(import.meta.dirname, '../../bin/calicoctl')
 const compare = process.env.BENCH_COMPARE
 const store = mkdtempSync(join(tmpdir(), 'calico-bench-'))
-const env = {...process.env, DATASTORE_PATH: store, NO_COLOR: '1'}
+// CPU time from GNU time comes in 10 ms steps, as coarse as the differences measured here. Every command (`node -e
+// 0` included) instead reports its own CPU time in microseconds when it exits, through a preloaded script; GNU
+// time still gives the peak RSS.
+const cpuReport = join(store, 'cpu-report.cjs')
+writeFileSync(cpuReport, `process.on('exit', () => { const c = process.cpuUsage(); process.stderr.write('\\ncpu-us ' + (c.user + c.system) + '\\n') })\n`)
+const env = {...process.env, DATASTORE_PATH: store, NO_COLOR: '1', NODE_OPTIONS: `--require ${cpuReport}`}
 
 const commands: [string, string[]][] = [['node -e 0', [process.execPath, '-e', '0']]]
 for (const [label, bin] of [['calicoctl', calicoctl], ...(compare ? [['compared', compare]] : [])]) {
@@ -17,18 +23,28 @@ for (const [label, bin] of [['calicoctl', calicoctl], ...(compare ? [['compared'
   commands.push([`${label} get ippools (embedded)`, [bin, 'get', 'ippools']])
 }
 
+function run(argv: string[]): Run {
+  const start = process.hrtime.bigint()
+  const child = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], {env, encoding: 'utf8'})
+  const ms = Number(process.hrtime.bigint() - start) / 1e6
+  const cpu = /\ncpu-us (\d+)\n/.exec(child.stderr)
+  if (child.status !== 0 || !cpu) throw new Error(`${argv.join(' ')} exited ${child.status}: ${child.stderr.slice(-2000)}`)
+  const rss = Number(child.stderr.trim().split('\n').at(-1))
+  return {ms, cpuMs: Number(cpu[1]) / 1000, maxRssKiB: rss, status: child.status}
+}
+
 try {
   // One warm-up of each (it also creates the store, so get measures an existing datastore); then rounds that run
   // every command once, so a change in the shared machine's load falls on all of them alike.
-  for (const [, argv] of commands) run(argv, {env})
+  for (const [, argv] of commands) run(argv)
   const runs: Run[][] = commands.map(() => [])
-  for (let round = 0; round < times; round++) commands.forEach(([, argv], i) => runs[i].push(run(argv, {env})))
+  for (let round = 0; round < times; round++) commands.forEach(([, argv], i) => runs[i].push(run(argv)))
   const measured: Measured[] = runs.map((r) => ({
     medianMs: median(r.map((x) => x.ms)),
     medianCpuMs: median(r.map((x) => x.cpuMs)),
     maxRssKiB: Math.max(...r.map((x) => x.maxRssKiB)),
   }))
-  console.log(`cold start, median of ${times} interleaved runs`)
+  console.log(`cold start, median of ${times} interleaved runs (CPU: the process's own, reported at exit)`)
   commands.forEach(([label], i) => console.log(rowWithCpu(label, measured[i], measured[0])))
 } finally {
   rmSync(store, {recursive: true, force: true})
