@@ -8,7 +8,9 @@
 // or through an nft wrapper that forks. A marker costs nft no cache (adding and deleting a chain needs only the table).
 //
 // The child gets SIGKILL when the agent dies (setpriv --pdeathsig, where util-linux has it), so a killed agent does
-// not leave it behind in the namespace.
+// not leave it behind in the namespace. Its cost: nft monitor first caches the whole ruleset of the namespace (6 MB
+// on an empty one, ~80 MB when a 21,000-rule table is already there, as after an agent restart), then prints every
+// event; ~0.3 s of CPU for a full load of that table, nothing measurable for a delta.
 import {spawn, type ChildProcess} from 'node:child_process'
 
 import type {NftTableRef} from './nft.js'
