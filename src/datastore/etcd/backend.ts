@@ -235,7 +235,13 @@ export class EtcdBackend implements Backend {
     try {
       return await this.listOnce<V>(options)
     } catch (err) {
-      if (err instanceof Error && COMPACTED.test(err.message)) return this.listOnce<V>(options)
+      if (!(err instanceof Error) || !COMPACTED.test(err.message)) throw err
+    }
+    try {
+      return await this.listOnce<V>(options)
+    } catch (err) {
+      // Compacted twice in a row: say so as the one-line error every other failure is.
+      if (err instanceof Error && COMPACTED.test(err.message)) throw new DatastoreError(`etcd at ${this.endpoints}: ${err.message}`)
       throw err
     }
   }
