@@ -13,8 +13,17 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const INPUT = process.env.BENCH_INPUT ?? 'json'
 const PREFIX = '/calico/resources/v3/projectcalico.org/globalnetworkpolicies/'
 const calicoctl = resolve(import.meta.dirname, '../../bin/calicoctl')
-/** Optionally another build's bin/calicoctl (e.g. a checkout of an earlier commit), measured in the same runs. */
-const before = process.env.BENCH_CALICOCTL_BEFORE
+/**
+ * Optionally other builds' bin/calicoctl (e.g. checkouts of earlier commits), measured in the same runs:
+ * comma-separated paths, each optionally labelled (`label=path`; unlabelled: `before`).
+ */
+const others = (process.env.BENCH_CALICOCTL_BEFORE ?? '')
+  .split(',')
+  .filter((entry) => entry !== '')
+  .map((entry) => {
+    const at = entry.indexOf('=')
+    return at < 0 ? {label: 'before: ', path: entry} : {label: `${entry.slice(0, at)}: `, path: entry.slice(at + 1)}
+  })
 /**
  * `apply,get` (the default) or `get`: reads only, of the keys etcdctl wrote for its baseline, which skips the
  * slow apply steps when only the read path is being measured.
@@ -72,7 +81,7 @@ try {
   const etcdctl = ['/usr/bin/etcdctl', '--endpoints', etcd.endpoints]
   const wipe = () => run([...etcdctl, 'del', '--prefix', '/calico/'], {env})
 
-  const binaries = [...(before ? [{label: 'before: ', path: before}] : []), {label: '', path: calicoctl}]
+  const binaries = [...others, {label: '', path: calicoctl}]
   const rawWrite: Run[] = []
   const rawRead: Run[] = []
   const ctl = binaries.map(() => ({write: [] as Run[], update: [] as Run[], read: [] as Run[], empty: [] as Run[]}))
