@@ -45,8 +45,8 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
   const reach = (from: string, to: string, port: number): Promise<boolean> => reaches(lab, pods.get(from)!, pods.get(to)!, port)
   const eventually = async (from: string, to: string, port: number, want: boolean): Promise<boolean> =>
     waitFor(async () => (await reach(from, to, port)) === want, 8000, 50)
-  /** `nft monitor` processes in the node namespace. */
-  const nftMonitors = (): number => {
+  /** Pids of the `nft monitor` processes in the node namespace. */
+  const nftMonitorPids = (): string[] => {
     const pids = spawnSync('ip', ['netns', 'pids', node.netns], {encoding: 'utf8'}).stdout.split('\n').filter((p) => p !== '')
     const argv = (pid: string): string[] => {
       try {
@@ -58,7 +58,7 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
     return pids.filter((pid) => {
       const [cmd, ...args] = argv(pid)
       return cmd?.split('/').pop() === 'nft' && args.includes('monitor')
-    }).length
+    })
   }
 
   beforeAll(async () => {
@@ -200,6 +200,21 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
     expect(await eventually('b', 'c', 80, true)).toBe(true)
   }, 90_000)
 
+  it('a killed nft monitor is restarted, and the table replaced for it to see', async () => {
+    const follows = (): number => agent.log().match(/nft monitor follows table calico/g)?.length ?? 0
+    const before = follows()
+    expect(before).toBeGreaterThan(0)
+    const [pid] = nftMonitorPids()
+    process.kill(Number(pid), 'SIGKILL')
+    expect(await logged(/nft monitor exited \(SIGKILL\); restarting it and reprogramming table calico/)).toBe(true)
+    expect(await waitFor(() => follows() > before && nftMonitorPids().length === 1, 15_000, 100)).toBe(true)
+    // And it reports again: a flush by another process is repaired as it happens.
+    const good = await content()
+    const repairs = agent.log().match(/changed outside the agent \(nft monitor/g)?.length ?? 0
+    await nft('flush', 'chain', 'inet', 'calico', 'filter-cali-FORWARD')
+    expect(await waitFor(async () => (agent.log().match(/changed outside the agent \(nft monitor/g)?.length ?? 0) > repairs && (await content()) === good, 10_000, 50)).toBe(true)
+  }, 40_000)
+
   it('a route the CNI added for a pod the agent does not know yet survives a grace period, then goes', async () => {
     const d = lab.attachPod(node, 'd', '10.77.0.13')
     await lab.inNs(node.netns, ['ip', 'route', 'add', `${d.ips[0]}/32`, 'dev', d.iface, 'scope', 'link', 'proto', 'boot'])
@@ -232,9 +247,9 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
     agent = startAgent(lab, node)
     expect(await waitFor(async () => (await health('/readiness')) === 200, 15_000)).toBe(true)
     // Its nft monitor child runs in the node namespace and dies with it (parent-death signal) rather than stay behind.
-    expect(nftMonitors()).toBe(1)
+    expect(nftMonitorPids()).toHaveLength(1)
     await agent.kill()
-    expect(await waitFor(() => nftMonitors() === 0, 5000, 100)).toBe(true)
+    expect(await waitFor(() => nftMonitorPids().length === 0, 5000, 100)).toBe(true)
     // Probe b→a continuously across the restart; a single accepted connection would be a hole.
     let opened = 0
     let probing = true
