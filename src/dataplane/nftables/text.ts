@@ -1,5 +1,6 @@
-// The table model printed as `nft -f` input: a full replacement script for start-up, and the text of single
-// rules, set elements and map elements that the delta script (diff.ts) reuses.
+// The table model printed as `nft -f` input: a full replacement script (whole, or written chunk by chunk while the
+// table is rendered: ScriptWriter), and the text of single rules, set elements and map elements that the delta
+// script (diff.ts) reuses.
 import {addressBits, cidrBaseIP, formatIP} from '../../api/net.js'
 import {parseCidr} from '../calc/cidr.js'
 import type {Match, NftChain, NftMap, NftRule, NftSet, NftTable, Statement, Verdict} from './model.js'
