@@ -22,6 +22,11 @@ export interface WorkloadNetwork {
   addresses: string[]
   /** Destinations routed through the gateway inside the container, per family of its addresses; default: DEFAULT_ROUTES. */
   routes?: string[]
+  /**
+   * false: no host routes to the addresses (a KubeVirt live-migration target, whose source pod keeps them until the
+   * migration completes and the agent moves them). Default true.
+   */
+  hostRoutes?: boolean
 }
 
 /** Calico's routes inside a pod unless the configuration names others (utils.DefaultRoutes). */
@@ -89,7 +94,7 @@ export class LinuxDataplane implements Dataplane {
     if (!container) throw new CniError(CNI_CODES.internal, `interface ${net.containerIface} vanished from ${ns}`)
 
     // The host route last: traffic is only steered to the workload once its side is ready.
-    for (const cidr of net.addresses) await nl.replaceLinkRoute(undefined, family(cidr), cidr, net.hostVeth)
+    if (net.hostRoutes !== false) for (const cidr of net.addresses) await nl.replaceLinkRoute(undefined, family(cidr), cidr, net.hostVeth)
     return {hostMac: HOST_VETH_MAC, containerMac: container.mac}
   }
 
@@ -124,7 +129,7 @@ export class LinuxDataplane implements Dataplane {
     else if (container.kind !== undefined && container.kind !== 'veth') fail(`interface ${net.containerIface} is a ${container.kind}, not a veth`)
     const have = new Set((await nl.listAddresses(net.containerNetns, net.containerIface)).map((a) => a.cidr))
     for (const cidr of net.addresses) if (!have.has(cidr)) fail(`interface ${net.containerIface} lacks address ${cidr}`)
-    for (const cidr of net.addresses) {
+    for (const cidr of net.hostRoutes === false ? [] : net.addresses) {
       const routes = await nl.listRoutes(undefined, family(cidr), net.hostVeth)
       if (!routes.some((r) => r.dst === cidr)) fail(`no host route to ${cidr} via ${net.hostVeth}`)
     }

@@ -1,14 +1,17 @@
-// calico-ipam: address assignment for one container over Calico IPAM (cni-plugin/pkg/ipamplugin). The
-// `calico` plugin calls these in-process; the `calico-ipam` binary wraps them in the IPAM plugin protocol.
+// calico-ipam: address assignment for one container over Calico IPAM (cni-plugin/pkg/ipamplugin), a KubeVirt VM
+// pod's under its VM's handle (see kubevirt.ts). The `calico` plugin calls these in-process; the `calico-ipam`
+// binary wraps them in the IPAM plugin protocol.
 import {ResourceDoesNotExistError} from '../api/errors.js'
 import {goTimeString} from '../api/gotime.js'
+import {hostCIDRText} from '../api/net.js'
 import type {Resource} from '../api/resource.js'
 import type {Backend} from '../datastore/backend.js'
-import {AutoAssignError, IPAMClient, MaxRetriesError, partialFulfillmentError} from '../ipam/index.js'
-import type {AutoAssignResult, IPAMAssignments} from '../ipam/index.js'
+import {AutoAssignError, IPAMClient, MaxRetriesError, ownerMatches, partialFulfillmentError} from '../ipam/index.js'
+import type {AttributeOwner, AutoAssignResult, IPAMAssignments} from '../ipam/index.js'
 import type {NetConf} from './config.js'
 import {acquireIPAMLock} from './ipam-lock.js'
 import {CNI_CODES, CniError} from './errors.js'
+import {vmAttributes, vmBeingDeleted, type VmiInfo} from './kubevirt.js'
 import type {Logger} from './log.js'
 import type {WorkloadIdentifiers} from './names.js'
 import type {CniIPConfig} from './result.js'
@@ -21,6 +24,8 @@ export interface IpamRequest {
   requestedIPs?: readonly string[]
   /** The pod's namespace labels, for IP pools' namespaceSelector (absent: no labels). */
   namespaceLabels?: Record<string, string>
+  /** The VM a KubeVirt pod runs when its addresses persist; `handleID` is then the VM's handle. */
+  vm?: VmiInfo
   now?: Date
 }
 
@@ -90,13 +95,19 @@ export async function ipamAdd(backend: Backend, req: IpamRequest, log: Logger): 
 
 async function assign(backend: Backend, req: IpamRequest, log: Logger): Promise<CniIPConfig[]> {
   const ipam = new IPAMClient(backend)
-  const attrs = allocationAttrs(req.ids, req.now ?? new Date())
+  const attrs = {...allocationAttrs(req.ids, req.now ?? new Date()), ...(req.vm ? vmAttributes(req.vm) : {})}
   const {conf} = req
+  if (req.vm) {
+    const kept = await keepVmAddresses(ipam, req.handleID, attrs, req.vm, log)
+    if (kept !== undefined) return kept
+  }
+  // A VM's handle holds one address per family, whichever of its pods asks (handleVirtLauncherPod).
+  const maxAlloc = req.vm ? {maxAllocPerIPVersion: 1} : {}
   if (req.requestedIPs !== undefined) {
     const assigned: string[] = []
     try {
       for (const ip of req.requestedIPs) {
-        await ipam.assignIP({ip, handleID: req.handleID, attrs, hostname: req.ids.node, intendedUse: 'Workload'})
+        await ipam.assignIP({ip, handleID: req.handleID, attrs, hostname: req.ids.node, intendedUse: 'Workload', ...maxAlloc})
         assigned.push(ip)
       }
     } catch (err) {
@@ -126,6 +137,7 @@ async function assign(backend: Backend, req: IpamRequest, log: Logger): Promise<
       ipv6Pools,
       intendedUse: 'Workload',
       ...(req.namespaceLabels ? {namespaceLabels: req.namespaceLabels} : {}),
+      ...maxAlloc,
     })
   } catch (err) {
     if (err instanceof AutoAssignError) await releaseAssigned(ipam, log, err.v4, err.v6)
@@ -145,21 +157,112 @@ async function assign(backend: Backend, req: IpamRequest, log: Logger): Promise<
   return [...(result.v4?.ips ?? []), ...(result.v6?.ips ?? [])].map((address) => ({address}))
 }
 
+/**
+ * The addresses the VM's handle already holds, now owned by this pod: as the active owner for the pod that runs
+ * the VM, as the alternate owner for a live-migration target (handleVirtLauncherPod). Undefined when the handle
+ * holds none and the pod may take new ones; a migration target must find its source's.
+ */
+async function keepVmAddresses(ipam: IPAMClient, handleID: string, attrs: Record<string, string>, vm: VmiInfo, log: Logger): Promise<CniIPConfig[] | undefined> {
+  const target = vm.migrationJobUID !== ''
+  let held: string[]
+  try {
+    held = await ipam.ipsByHandle(handleID)
+  } catch (err) {
+    if (!(err instanceof ResourceDoesNotExistError)) throw new CniError(CNI_CODES.internal, `failed to get existing IPs for VM handle ${handleID}: ${(err as Error).message}`)
+    held = []
+  }
+  if (held.length === 0) {
+    if (target) throw new CniError(CNI_CODES.internal, `migration target pod but no IP allocated to VM handle ${handleID}`)
+    return undefined
+  }
+  for (const ip of held) {
+    // No preconditions: a previous pod may still be terminating, or a failed migration may have left its target.
+    try {
+      await ipam.setOwnerAttributes(ip, handleID, target ? {alternateOwnerAttrs: attrs} : {activeOwnerAttrs: attrs})
+    } catch (err) {
+      throw new CniError(CNI_CODES.internal, `failed to set owner attributes for IP ${ip}: ${(err as Error).message}`)
+    }
+  }
+  log.info('reusing the VM\'s addresses', {handleID, addresses: held, migrationTarget: target})
+  return held.map((ip) => ({address: hostCIDRText(ip)}))
+}
+
+/** How DEL finds the container's addresses. */
+export interface IpamRelease {
+  handleID: string
+  /** Calico v2.x's handle for the same workload (`<namespace>.<pod>`, else the container ID), released too. */
+  legacyHandleID: string
+  /** For a KubeVirt VM pod whose addresses persist: the VM and the pod giving them up. */
+  vm?: {info: VmiInfo; pod: AttributeOwner}
+}
+
 /** Releases the container's addresses. Idempotent: an unknown handle is not an error (ipamplugin cmdDel). */
-export async function ipamDel(backend: Backend, handleID: string, log: Logger): Promise<void> {
+export async function ipamDel(backend: Backend, release: IpamRelease, log: Logger): Promise<void> {
   const ipam = new IPAMClient(backend)
   // Releases write the same blocks as assignments, so they take the same lock.
   const lock = await acquireIPAMLock()
   try {
-    await ipam.releaseByHandle(handleID)
-  } catch (err) {
-    if (err instanceof ResourceDoesNotExistError) {
-      log.info('no addresses for this container (already released)', {handleID})
-      return
+    if (release.vm) return await releaseVmAddresses(ipam, release.handleID, release.vm.info, release.vm.pod, log)
+    for (const handleID of [release.handleID, release.legacyHandleID]) {
+      try {
+        await ipam.releaseByHandle(handleID)
+      } catch (err) {
+        if (!(err instanceof ResourceDoesNotExistError)) throw err
+        if (handleID === release.handleID) log.info('no addresses for this container (already released)', {handleID})
+      }
     }
+  } catch (err) {
     throw ipamFailure(err)
   } finally {
     await lock.unlock()
+  }
+}
+
+/**
+ * A VM pod's DEL (ipamplugin cmdDel): the pod stops owning the VM's addresses; they are released only when the
+ * VM (or a standalone VMI) is being deleted and no other pod owns them.
+ */
+async function releaseVmAddresses(ipam: IPAMClient, handleID: string, vm: VmiInfo, pod: AttributeOwner, log: Logger): Promise<void> {
+  let held: string[]
+  try {
+    held = await ipam.ipsByHandle(handleID)
+  } catch (err) {
+    if (err instanceof ResourceDoesNotExistError) return
+    throw err
+  }
+  for (const ip of held) {
+    let attrs
+    try {
+      attrs = await ipam.getAssignmentAttributes(ip)
+    } catch (err) {
+      log.warning('cannot read the address\'s owners; leaving them', {ip, error: String(err)})
+      continue
+    }
+    // Conditional on the owner read: a migration completing meanwhile swaps them, and kubelet retries the DEL.
+    if (ownerMatches(pod, attrs.attrs)) await ipam.setOwnerAttributes(ip, handleID, {clearActiveOwner: true}, {expectedActiveOwner: pod})
+    else if (ownerMatches(pod, attrs.alternateOwnerAttrs)) await ipam.setOwnerAttributes(ip, handleID, {clearAlternateOwner: true}, {expectedAlternateOwner: pod})
+  }
+  let owned = false
+  for (const ip of held) {
+    try {
+      const attrs = await ipam.getAssignmentAttributes(ip)
+      if (Object.keys(attrs.attrs).length > 0 || Object.keys(attrs.alternateOwnerAttrs ?? {}).length > 0) {
+        owned = true
+        break
+      }
+    } catch (err) {
+      // Released by someone else meanwhile.
+      if (!(err instanceof ResourceDoesNotExistError)) throw new CniError(CNI_CODES.internal, `failed to verify owner attributes after cleanup for IP ${ip}: ${(err as Error).message}`)
+    }
+  }
+  if (!vmBeingDeleted(vm) || owned) {
+    log.info('the VM keeps its addresses', {handleID, vmBeingDeleted: vmBeingDeleted(vm), owned})
+    return
+  }
+  try {
+    await ipam.releaseByHandle(handleID)
+  } catch (err) {
+    if (!(err instanceof ResourceDoesNotExistError)) throw err
   }
 }
 

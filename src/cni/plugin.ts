@@ -9,6 +9,7 @@ import {hostCIDRText} from '../api/net.js'
 import type {Resource} from '../api/resource.js'
 import type {Backend} from '../datastore/backend.js'
 import {ResourceClient} from '../datastore/client.js'
+import {IPAMClient} from '../ipam/index.js'
 import {addressSource, allowedSourcePrefixes, checkFloatingIPs, ipamForPod, type AddressSource} from './annotations.js'
 import type {CniEnv, NetConf} from './config.js'
 import {DEFAULT_ROUTES, type Dataplane} from './dataplane.js'
@@ -17,10 +18,11 @@ import {execPlugin, findPlugin} from './delegate.js'
 import {buildWorkloadEndpoint} from './endpoint.js'
 import {CNI_CODES, CniError} from './errors.js'
 import {HOST_LOCAL, hostLocalRoutes, podCIDRsByFamily, RELEASE_POD_CIDRS, usesPodCIDR, withPodCIDRs} from './hostlocal.js'
-import {ipamAdd, ipamCheck, ipamDel, ipamReleaseIPs, type IpamRequest} from './ipam.js'
+import {ipamAdd, ipamCheck, ipamDel, ipamReleaseIPs, type IpamRelease, type IpamRequest} from './ipam.js'
+import {isVirtLauncher, vmHandleID, vmiInfoForPod, type VmiInfo} from './kubevirt.js'
 import type {Logger} from './log.js'
 import {hostVethName, ipamHandleID, wepName, workloadIdentifiers, type WorkloadIdentifiers} from './names.js'
-import {podFacts, readsNamespaceForIpam, readsPod, withPodReader, type PodFacts} from './pods.js'
+import {ApiNotFoundError, podFacts, readsNamespaceForIpam, readsPod, withPodReader, type PodFacts} from './pods.js'
 import {decodeResult, encodeResult, type CniIPConfig, type DecodedResult} from './result.js'
 
 export const CALICO_IPAM = 'calico-ipam'
@@ -44,6 +46,14 @@ interface Context {
   deps: PluginDeps
   /** The pod's namespace labels when the API server was asked (IP pools' namespaceSelector). */
   namespaceLabels?: Record<string, string>
+  /** The KubeVirt VM the pod runs, looked up once per invocation (see podVm). */
+  vm?: Promise<PodVm | undefined>
+}
+
+/** A KubeVirt VM pod, and whether IPAMConfig keeps its VM's addresses across pods (kubeVirtVMAddressPersistence). */
+interface PodVm {
+  info: VmiInfo
+  persist: boolean
 }
 
 async function withContext<T>(conf: NetConf, env: CniEnv, deps: PluginDeps, fn: (ctx: Context) => Promise<T>): Promise<T> {
@@ -61,7 +71,12 @@ async function withContext<T>(conf: NetConf, env: CniEnv, deps: PluginDeps, fn: 
 /** Calico IPAM for this container: auto-assignment, or the addresses given (CNI_ARGS `IP=`, the `ipAddrs` annotation). */
 async function calicoIpamAdd(ctx: Context, requestedIPs?: readonly string[]): Promise<CniIPConfig[]> {
   const {conf, env, deps} = ctx
-  const req: IpamRequest = {conf, ids: ctx.ids, handleID: ctx.handleID, now: deps.now?.() ?? new Date()}
+  const vm = await podVm(ctx)
+  if (vm !== undefined && vm.info.migrationJobUID !== '' && !vm.persist) {
+    throw new CniError(CNI_CODES.internal, 'live migration target pod is not allowed when KubeVirtVMAddressPersistence is disabled')
+  }
+  const req: IpamRequest = {conf, ids: ctx.ids, handleID: await ipamHandle(ctx), now: deps.now?.() ?? new Date()}
+  if (vm?.persist) req.vm = vm.info
   if (requestedIPs !== undefined) req.requestedIPs = requestedIPs
   else if (env.args.IP) req.requestedIPs = [env.args.IP]
   else {
@@ -69,6 +84,53 @@ async function calicoIpamAdd(ctx: Context, requestedIPs?: readonly string[]): Pr
     if (labels !== undefined) req.namespaceLabels = labels
   }
   return ipamAdd(ctx.backend, req, deps.log)
+}
+
+/** The KubeVirt VM a virt-launcher pod runs (ipamplugin getVMIInfoForPod, getKubeVirtVMAddressPersistence). */
+function podVm(ctx: Context): Promise<PodVm | undefined> {
+  ctx.vm ??= (async () => {
+    if (!isVirtLauncher(ctx.ids)) return undefined
+    let info: VmiInfo | undefined
+    try {
+      info = await withPodReader(ctx.conf, ctx.backend, (reader) => vmiInfoForPod(reader, ctx.ids))
+    } catch (err) {
+      if (err instanceof ApiNotFoundError) throw err
+      throw new CniError(err instanceof CniError ? err.code : CNI_CODES.internal, `failed to get VMI info: ${(err as Error).message}`)
+    }
+    if (info === undefined) return undefined
+    // Persistence is on unless IPAMConfig turns it off; an unreadable configuration counts as the default.
+    const config = await new IPAMClient(ctx.backend).getIPAMConfig().catch(() => undefined)
+    return {info, persist: config?.kubeVirtVMAddressPersistence !== 'Disabled'}
+  })()
+  return ctx.vm
+}
+
+/** The IPAM handle of the container's addresses: its VM's when they persist, else the container's own. */
+async function ipamHandle(ctx: Context): Promise<string> {
+  const vm = await podVm(ctx)
+  return vm?.persist ? vmHandleID(ctx.conf.name, vm.info.namespace, vm.info.name) : ctx.handleID
+}
+
+/** A live-migration target's addresses are still routed to its source pod until the migration completes. */
+async function migrationTarget(ctx: Context): Promise<boolean> {
+  const vm = await podVm(ctx)
+  return vm?.persist === true && vm.info.migrationJobUID !== ''
+}
+
+/** What DEL releases; undefined when a VM pod is already gone, which leaves nothing to clean up (ipamplugin cmdDel). */
+async function ipamRelease(ctx: Context): Promise<IpamRelease | undefined> {
+  const {ids} = ctx
+  let vm: PodVm | undefined
+  try {
+    vm = await podVm(ctx)
+  } catch (err) {
+    if (!(err instanceof ApiNotFoundError)) throw err
+    ctx.deps.log.info('pod already deleted; nothing to clean up', {pod: ids.pod})
+    return undefined
+  }
+  const release: IpamRelease = {handleID: await ipamHandle(ctx), legacyHandleID: ids.orchestrator === 'k8s' ? `${ids.namespace}.${ids.pod}` : ids.containerID}
+  if (vm?.persist) release.vm = {info: vm.info, pod: {namespace: ids.namespace, name: ids.pod}}
+  return release
 }
 
 /**
@@ -136,7 +198,10 @@ async function podAddresses(ctx: Context, source: AddressSource): Promise<CniIPC
 
 async function releaseAddresses(ctx: Context): Promise<void> {
   const {conf, env, deps} = ctx
-  if (conf.ipam.type === CALICO_IPAM) return ipamDel(ctx.backend, ctx.handleID, deps.log)
+  if (conf.ipam.type === CALICO_IPAM) {
+    const release = await ipamRelease(ctx)
+    return release && ipamDel(ctx.backend, release, deps.log)
+  }
   await execPlugin(findPlugin(conf.ipam.type, env.path), 'DEL', deps.processEnv, await delegatedIpamStdin(ctx, 'DEL'))
 }
 
@@ -175,13 +240,14 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
     const routes = containerRoutes(conf, ids)
     const assigned = await podAddresses(ctx, source)
     const addresses = assigned.map((ip) => hostCIDRText(ip.address))
+    const hostRoutes = ctx.conf.ipam.type === CALICO_IPAM && (await migrationTarget(ctx)) ? {hostRoutes: false} : {}
     const hostVeth = hostVethName(ids)
     log.info('assigned addresses', {workload: wepName(ids), addresses, source: source.kind, ms: Date.now() - started})
     let plumbing = false
     try {
       const mtu = determineMTU(conf)
       plumbing = true
-      const links = await deps.dataplane.setup({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu, addresses, ...(routes ? {routes} : {})})
+      const links = await deps.dataplane.setup({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu, addresses, ...hostRoutes, ...(routes ? {routes} : {})})
       log.debug('interfaces ready', {hostVeth, ms: Date.now() - started})
       // On the Kubernetes datastore this write is a patch of the Pod's annotations (podIP, podIPs, containerID):
       // the endpoint itself is derived from the Pod.
@@ -287,14 +353,15 @@ export async function cmdCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Pr
     const {ids} = ctx
     const hostVeth = hostVethName(ids)
     const routes = containerRoutes(conf, ids)
-    await deps.dataplane.check({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu: determineMTU(conf), addresses: expected, ...(routes ? {routes} : {})})
+    const hostRoutes = conf.ipam.type === CALICO_IPAM && (await migrationTarget(ctx)) ? {hostRoutes: false} : {}
+    await deps.dataplane.check({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu: determineMTU(conf), addresses: expected, ...hostRoutes, ...(routes ? {routes} : {})})
     const wep = await getEndpoint(new ResourceClient(ctx.backend), ids)
     if (!wep) throw new CniError(CNI_CODES.internal, `WorkloadEndpoint ${ids.namespace}/${wepName(ids)} does not exist`)
     const spec = wep.spec as {interfaceName?: unknown; ipNetworks?: unknown}
     if (spec.interfaceName !== hostVeth) throw new CniError(CNI_CODES.internal, `WorkloadEndpoint interface is ${String(spec.interfaceName)}, expected ${hostVeth}`)
     const nets = Array.isArray(spec.ipNetworks) ? spec.ipNetworks.map(String) : []
     for (const cidr of expected) if (!nets.includes(cidr)) throw new CniError(CNI_CODES.internal, `WorkloadEndpoint lacks address ${cidr}`)
-    if (conf.ipam.type === CALICO_IPAM) await ipamCheck(ctx.backend, ctx.handleID, expected)
+    if (conf.ipam.type === CALICO_IPAM) await ipamCheck(ctx.backend, await ipamHandle(ctx), expected)
     else await execPlugin(findPlugin(conf.ipam.type, env.path), 'CHECK', deps.processEnv, await delegatedIpamStdin(ctx, 'CHECK'))
   })
 }
@@ -305,15 +372,20 @@ export async function cmdCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Pr
 export async function ipamPluginAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<Record<string, unknown>> {
   return withContext(conf, env, deps, async (ctx) => {
     const ips = await calicoIpamAdd(ctx)
-    return encodeResult({ips, routes: ips.map((ip) => ({dst: ip.address})), dns: {}}, conf.cniVersion)
+    // A migration target gets no routes, which tells the calico plugin to leave the host routes to the source pod.
+    const routes = (await migrationTarget(ctx)) ? [] : ips.map((ip) => ({dst: ip.address}))
+    return encodeResult({ips, routes, dns: {}}, conf.cniVersion)
   })
 }
 
 export async function ipamPluginDel(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<void> {
-  await withContext(conf, env, deps, (ctx) => ipamDel(ctx.backend, ctx.handleID, deps.log))
+  await withContext(conf, env, deps, async (ctx) => {
+    const release = await ipamRelease(ctx)
+    if (release) await ipamDel(ctx.backend, release, deps.log)
+  })
 }
 
 export async function ipamPluginCheck(conf: NetConf, env: CniEnv, deps: PluginDeps): Promise<void> {
   const prev = requirePrevResult(conf)
-  await withContext(conf, env, deps, (ctx) => ipamCheck(ctx.backend, ctx.handleID, prev.ips.map((ip) => ip.address)))
+  await withContext(conf, env, deps, async (ctx) => ipamCheck(ctx.backend, await ipamHandle(ctx), prev.ips.map((ip) => ip.address)))
 }

@@ -5,6 +5,8 @@
 // labels come from the network configuration's `args.cni.labels`, with Kubernetes' default service account.
 // On the Kubernetes datastore the reads go over the datastore's own API connection, elsewhere over a connection of
 // their own (Calico's NewK8sClient: the kubeconfig and the API root and credential overrides).
+import {isObject} from '../api/json.js'
+import type {OwnerReference} from '../api/resource.js'
 import type {Backend} from '../datastore/backend.js'
 import type {KubernetesBackend} from '../datastore/kubernetes/backend.js'
 import type {KubeClient, KubeObject} from '../datastore/kubernetes/client.js'
@@ -26,7 +28,22 @@ export interface KubernetesPod {
   /** The containers' named and host ports, as the Pod's endpoint lists them. */
   ports: EndpointPort[]
   generateName?: string
+  /** KubeVirt's virt-launcher pods are owned by their VirtualMachineInstance. */
+  ownerReferences: OwnerReference[]
 }
+
+/** What the plugin uses of a KubeVirt VirtualMachineInstance or VirtualMachine (kubevirt.io/v1). */
+export interface KubeVirtObject {
+  uid: string
+  /** Its deletionTimestamp is set. */
+  deleting: boolean
+  ownerReferences: OwnerReference[]
+}
+
+export type KubeVirtKind = 'virtualmachineinstances' | 'virtualmachines'
+
+/** The API server answered 404: the object does not exist. */
+export class ApiNotFoundError extends CniError {}
 
 /** The namespace facts Calico uses: labels for IP pools' namespaceSelector, annotations for IPAM settings. */
 export interface KubernetesNamespace {
@@ -40,6 +57,7 @@ export interface PodReader {
   readNamespace(namespace: string): Promise<KubernetesNamespace>
   /** The Node's `spec.podCIDRs` (empty when the node has none). */
   readNodePodCIDRs(name: string): Promise<string[]>
+  readKubeVirt(kind: KubeVirtKind, namespace: string, name: string): Promise<KubeVirtObject>
 }
 
 /** A reader and the connection it may have opened for itself. */
@@ -59,7 +77,7 @@ export interface PodFacts extends PodInfo {
 /** Implemented by test doubles standing in for the API server. */
 export function hasPodReader(backend: Backend): backend is Backend & PodReader {
   const r = backend as Partial<PodReader>
-  return typeof r.readPod === 'function' && typeof r.readNamespace === 'function' && typeof r.readNodePodCIDRs === 'function'
+  return [r.readPod, r.readNamespace, r.readNodePodCIDRs, r.readKubeVirt].every((f) => typeof f === 'function')
 }
 
 /** Calico reads the Pod and its Namespace only in its k8s policy mode (CmdAddK8s). */
@@ -72,6 +90,9 @@ export function readsNamespaceForIpam(conf: NetConf, ids: WorkloadIdentifiers): 
   return (conf.kubeconfig !== undefined || conf.policyType === 'k8s') && ids.namespace !== ''
 }
 
+const ownerReferences = (v: unknown): OwnerReference[] =>
+  Array.isArray(v) ? v.filter((r): r is OwnerReference => isObject(r) && typeof r.apiVersion === 'string' && typeof r.kind === 'string' && typeof r.name === 'string') : []
+
 const stringMap = (v: unknown): Record<string, string> =>
   typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : {}
 
@@ -83,7 +104,7 @@ async function apiServerReader(client: KubeClient): Promise<PodReader> {
       return await client.request<KubeObject>('GET', path)
     } catch (err) {
       // kubelet retries a failed ADD; the message is the API server's own (`pods "web-0" not found`).
-      if (err instanceof KubeApiError) throw new CniError(CNI_CODES.internal, err.message)
+      if (err instanceof KubeApiError) throw err.code === 404 ? new ApiNotFoundError(CNI_CODES.internal, err.message) : new CniError(CNI_CODES.internal, err.message)
       throw err
     }
   }
@@ -100,6 +121,7 @@ async function apiServerReader(client: KubeClient): Promise<PodReader> {
         annotations: stringMap(pod.metadata.annotations),
         serviceAccountName: typeof spec.serviceAccountName === 'string' ? spec.serviceAccountName : '',
         ports,
+        ownerReferences: ownerReferences(pod.metadata.ownerReferences),
       }
       if (typeof pod.metadata.generateName === 'string' && pod.metadata.generateName !== '') out.generateName = pod.metadata.generateName
       return out
@@ -112,6 +134,10 @@ async function apiServerReader(client: KubeClient): Promise<PodReader> {
       const {spec} = await get(`/api/v1/nodes/${ns(name)}`)
       const cidrs = (spec as {podCIDRs?: unknown} | undefined)?.podCIDRs
       return Array.isArray(cidrs) ? cidrs.filter((c): c is string => typeof c === 'string') : []
+    },
+    async readKubeVirt(kind, namespace, name) {
+      const {metadata} = await get(`/apis/kubevirt.io/v1/namespaces/${ns(namespace)}/${kind}/${ns(name)}`)
+      return {uid: metadata.uid ?? '', deleting: typeof metadata.deletionTimestamp === 'string' && metadata.deletionTimestamp !== '', ownerReferences: ownerReferences(metadata.ownerReferences)}
     },
   }
 }

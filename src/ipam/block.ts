@@ -49,7 +49,8 @@ export interface OwnerAttributePreconditions {
   verifyAlternateOwnerEmpty?: boolean
 }
 
-function ownerMatches(owner: AttributeOwner, attrs: Record<string, string> | undefined): boolean {
+/** Whether `attrs` name `owner` as their pod (AttributeOwner.Matches); the empty owner matches no attributes. */
+export function ownerMatches(owner: AttributeOwner, attrs: Record<string, string> | undefined): boolean {
   const a = attrs ?? {}
   if (owner.namespace === '' && owner.name === '') return Object.keys(a).length === 0
   return a.pod === owner.name && a.namespace === owner.namespace && a.pod !== undefined && a.namespace !== undefined

@@ -11,6 +11,7 @@ export type {
   ReleaseResult,
 } from './ipam.js'
 export type {AttributeOwner, HostReservedAttr, OwnerAttributePreconditions, OwnerAttributeUpdates, ReleaseOptions} from './block.js'
+export {ownerMatches} from './block.js'
 export {EMPTY_BLOCK_MIN_RECLAIM_AGE_MS} from './claims.js'
 export {checkIPAM, formatAttrs, nodeTunnelIPs, validateBlock, workloadIPs} from './check.js'
 export type {CheckAllocation, CheckInput, CheckResult, InUseIP} from './check.js'

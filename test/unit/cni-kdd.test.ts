@@ -337,6 +337,116 @@ describe.skipIf(!existsSync(join(REFERENCE_PLUGINS, 'host-local')))('host-local 
   })
 })
 
+describe('KubeVirt VM pods', () => {
+  const VM_HANDLE = 'k8s-pod-network.vmi.web.vm1'
+
+  /** KubeVirt's two kinds, as its CRDs serve them. */
+  function installKubeVirt(): void {
+    for (const [plural, kind] of [['virtualmachineinstances', 'VirtualMachineInstance'], ['virtualmachines', 'VirtualMachine']] as const) {
+      server.seed('apiextensions.k8s.io', 'customresourcedefinitions', {
+        metadata: {name: `${plural}.kubevirt.io`},
+        spec: {
+          group: 'kubevirt.io', scope: 'Namespaced', names: {plural, kind, singular: kind.toLowerCase()},
+          versions: [{name: 'v1', served: true, storage: true, schema: {openAPIV3Schema: {type: 'object', 'x-kubernetes-preserve-unknown-fields': true}}}],
+        },
+      })
+    }
+  }
+
+  /** A VirtualMachine `vm1` and its running instance; returns the instance's UID. */
+  function vm(): string {
+    const machine = server.seed('kubevirt.io', 'virtualmachines', {metadata: {name: 'vm1', namespace: 'web'}}, 'web')
+    const owner = {apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: 'vm1', uid: machine.metadata.uid, controller: true}
+    return server.seed('kubevirt.io', 'virtualmachineinstances', {metadata: {name: 'vm1', namespace: 'web', ownerReferences: [owner]}}, 'web').metadata.uid ?? ''
+  }
+
+  function launcher(name: string, vmiUID: string, labels: Record<string, string> = {}): void {
+    server.seed('', 'pods', {
+      metadata: {name, namespace: 'web', labels, ownerReferences: [{apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', name: 'vm1', uid: vmiUID, controller: true}]},
+      spec: {nodeName: 'node1', containers: [{name: 'compute', image: 'virt-launcher'}]},
+    }, 'web')
+  }
+
+  const owners = async (ip: string) => new IPAMClient(backend).getAssignmentAttributes(ip.split('/')[0] ?? '')
+
+  beforeEach(() => {
+    installKubeVirt()
+  })
+
+  it('keeps the VM\'s address across its pods and a live migration, and releases it once the VM is being deleted', async () => {
+    const vmiUID = vm()
+    launcher('virt-launcher-vm1-aaaaa', vmiUID)
+    const first = await run('calico', 'ADD', {pod: 'virt-launcher-vm1-aaaaa', containerID: 'c1'})
+    expect(first.code, first.out).toBe(0)
+    const address = addressOf(first)
+    expect(await new IPAMClient(backend).ipsByHandle(VM_HANDLE)).toEqual([address.split('/')[0]])
+    expect((await owners(address)).attrs).toMatchObject({pod: 'virt-launcher-vm1-aaaaa', namespace: 'web', 'vmi-name': 'vm1', 'vmi-uid': vmiUID, 'vm-uid': expect.any(String) as unknown as string})
+
+    // The pod goes, the VM stays: the address is kept, owned by nobody.
+    expect((await run('calico', 'DEL', {pod: 'virt-launcher-vm1-aaaaa', containerID: 'c1'})).code).toBe(0)
+    expect(await owners(address)).toMatchObject({handleID: VM_HANDLE, attrs: {}})
+
+    // Its next pod gets the same address.
+    launcher('virt-launcher-vm1-bbbbb', vmiUID)
+    expect(addressOf(await run('calico', 'ADD', {pod: 'virt-launcher-vm1-bbbbb', containerID: 'c2'}))).toBe(address)
+    expect((await owners(address)).attrs).toMatchObject({pod: 'virt-launcher-vm1-bbbbb'})
+
+    // A live-migration target shares it as the alternate owner, with no host route (its source keeps that).
+    launcher('virt-launcher-vm1-ccccc', vmiUID, {'kubevirt.io/migrationJobUID': 'mig-1'})
+    const target = await run('calico', 'ADD', {pod: 'virt-launcher-vm1-ccccc', containerID: 'c3'})
+    expect(addressOf(target)).toBe(address)
+    expect(await owners(address)).toMatchObject({attrs: {pod: 'virt-launcher-vm1-bbbbb'}, alternateOwnerAttrs: {pod: 'virt-launcher-vm1-ccccc', 'vmim-uid': 'mig-1'}})
+    expect([...dataplane.live.values()].map((n) => n.hostRoutes)).toEqual([undefined, false])
+    const ipamOnly = await run('calico-ipam', 'ADD', {pod: 'virt-launcher-vm1-ccccc', containerID: 'c3'})
+    expect(ipamOnly.json).toMatchObject({ips: [{address}], routes: []})
+
+    // Both pods go; the VM is then deleted and its last pod's DEL releases the address.
+    const targetGone = await run('calico', 'DEL', {pod: 'virt-launcher-vm1-ccccc', containerID: 'c3'})
+    expect(targetGone.code, targetGone.out).toBe(0)
+    expect(await owners(address)).toMatchObject({attrs: {pod: 'virt-launcher-vm1-bbbbb'}})
+    // The VirtualMachine is being deleted (a finalizer holds it; its instance goes with it).
+    const res = await fetch(`${server.url}/apis/kubevirt.io/v1/namespaces/web/virtualmachines/vm1`, {method: 'DELETE'})
+    expect(res.ok).toBe(true)
+    await res.body?.cancel()
+    server.seed('kubevirt.io', 'virtualmachines', {metadata: {name: 'vm1', namespace: 'web', deletionTimestamp: '2026-11-27T00:00:00Z', finalizers: ['kubevirt.io/virtualMachineControllerFinalize']}}, 'web')
+    const last = await run('calico', 'DEL', {pod: 'virt-launcher-vm1-bbbbb', containerID: 'c2'})
+    expect(last.code, last.out).toBe(0)
+    await expect(new IPAMClient(backend).ipsByHandle(VM_HANDLE)).rejects.toThrow()
+    expect((await ipamReport()).allocations.size).toBe(0)
+  })
+
+  it('gives VM pods their own addresses when IPAMConfig turns persistence off, and refuses a migration target then', async () => {
+    await new IPAMClient(backend).setIPAMConfig({strictAffinity: false, autoAllocateBlocks: true, maxBlocksPerHost: 0, ipCooldownSeconds: 0, kubeVirtVMAddressPersistence: 'Disabled'})
+    const vmiUID = vm()
+    launcher('virt-launcher-vm1-aaaaa', vmiUID)
+    launcher('virt-launcher-vm1-ccccc', vmiUID, {'kubevirt.io/migrationJobUID': 'mig-1'})
+    const r = await run('calico', 'ADD', {pod: 'virt-launcher-vm1-aaaaa', containerID: 'c1'})
+    expect(r.code, r.out).toBe(0)
+    expect(await new IPAMClient(backend).ipsByHandle('k8s-pod-network.c1')).toEqual([addressOf(r).split('/')[0]])
+    expect(await run('calico', 'ADD', {pod: 'virt-launcher-vm1-ccccc', containerID: 'c3'})).toMatchObject({
+      code: 1,
+      json: {msg: 'live migration target pod is not allowed when KubeVirtVMAddressPersistence is disabled'},
+    })
+    expect((await run('calico', 'DEL', {pod: 'virt-launcher-vm1-aaaaa', containerID: 'c1'})).code).toBe(0)
+    expect((await ipamReport()).allocations.size).toBe(0)
+  })
+
+  it('checks the pod against its VMI, treats other virt-launcher- pods as pods, and does nothing on DEL for a pod that is gone', async () => {
+    vm()
+    launcher('virt-launcher-vm1-aaaaa', 'not-the-vmi-uid')
+    expect((await run('calico', 'ADD', {pod: 'virt-launcher-vm1-aaaaa', containerID: 'c1'})).json?.msg).toMatch(/^failed to get VMI info: VMI UID mismatch: pod ownerReference has not-the-vmi-uid but VMI resource has /)
+    pod('virt-launcher-lookalike')
+    const plain = await run('calico', 'ADD', {pod: 'virt-launcher-lookalike', containerID: 'c2'})
+    expect(plain.code, plain.out).toBe(0)
+    expect(await new IPAMClient(backend).ipsByHandle('k8s-pod-network.c2')).toHaveLength(1)
+    const res = await fetch(`${server.url}/api/v1/namespaces/web/pods/virt-launcher-lookalike`, {method: 'DELETE'})
+    await res.body?.cancel()
+    // Calico: a virt-launcher pod already deleted leaves nothing it could clean up.
+    expect((await run('calico', 'DEL', {pod: 'virt-launcher-lookalike', containerID: 'c2'})).code).toBe(0)
+    expect(await new IPAMClient(backend).ipsByHandle('k8s-pod-network.c2')).toHaveLength(1)
+  })
+})
+
 describe('calico DEL on the Kubernetes datastore', () => {
   it('releases by handle and empties the address annotations, keeping the container ID', async () => {
     pod('pod-1')

@@ -35,6 +35,9 @@ function reader(pods: Record<string, KubernetesPod>, namespace: KubernetesNamesp
       reads.push(`nodes/${name}`)
       return []
     },
+    async readKubeVirt(kind, namespace, name) {
+      throw new CniError(999, `${kind}.kubevirt.io "${name}" not found in ${namespace}`)
+    },
   }
 }
 
@@ -59,7 +62,7 @@ function backendOfType(type: Backend['type'], extra: object = {}): Backend {
 describe('pod facts', () => {
   it('reads the namespace, then the pod, from the API server', async () => {
     const api = reader(
-      {'api-0': {labels: {app: 'api'}, annotations: {'cni.projectcalico.org/ipv4pools': '["p"]'}, serviceAccountName: 'api-sa', ports: [{name: 'http', protocol: 'TCP', port: 80}], generateName: 'api-'}},
+      {'api-0': {labels: {app: 'api'}, annotations: {'cni.projectcalico.org/ipv4pools': '["p"]'}, serviceAccountName: 'api-sa', ports: [{name: 'http', protocol: 'TCP', port: 80}], generateName: 'api-', ownerReferences: []}},
       {labels: {team: 'a'}, annotations: {owner: 'team-a'}},
     )
     expect(await podFacts(kdd, k8sPod, api)).toEqual({
@@ -75,7 +78,7 @@ describe('pod facts', () => {
   })
 
   it('gives a pod without a service account Kubernetes\' default one', async () => {
-    const api = reader({'api-0': {labels: {}, annotations: {}, serviceAccountName: '', ports: []}})
+    const api = reader({'api-0': {labels: {}, annotations: {}, serviceAccountName: '', ports: [], ownerReferences: []}})
     expect((await podFacts(kdd, k8sPod, api)).serviceAccountName).toBe('default')
   })
 
