@@ -142,6 +142,15 @@ describe('calico DEL', () => {
     await expect(ipam.ipsByHandle('k8s-pod-network.old')).rejects.toThrow()
     expect(await ipam.ipsByHandle('k8s-pod-network.new')).toHaveLength(1)
   })
+
+  it('also releases what Calico v2 held under the workload\'s own handle (<namespace>.<pod>)', async () => {
+    const ipam = new IPAMClient(backend)
+    await ipam.autoAssign({num4: 1, num6: 0, handleID: 'web.pod-1', hostname: 'node1', intendedUse: 'Workload'})
+    await ipam.autoAssign({num4: 1, num6: 0, handleID: 'web.other-pod', hostname: 'node1', intendedUse: 'Workload'})
+    expect((await run('calico', 'DEL')).code).toBe(0)
+    await expect(ipam.ipsByHandle('web.pod-1')).rejects.toThrow()
+    expect(await ipam.ipsByHandle('web.other-pod')).toHaveLength(1)
+  })
 })
 
 describe('calico CHECK', () => {
