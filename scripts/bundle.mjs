@@ -50,8 +50,8 @@ module.exports = (name) => require('bindings')({bindings: name, module_root: dir
 }
 
 // The etcd client is its own code-cached bundle, dist/etcd-client.cjs (below): in the CLI bundle, the etcd
-// backend's `import('etcd3')` (only reached when an etcd datastore is opened) loads that bundle through the
-// launcher instead, so the embedded path still loads none of it.
+// backend's `import('etcd3')` (only reached on its first write or watch; its reads need no etcd3) loads that bundle
+// through the launcher instead, so the embedded path and etcd reads load none of it.
 const ETCD_BUNDLE = 'etcd-client.cjs'
 const etcdClientBundle = {
   name: 'etcd-client-bundle',

@@ -9,8 +9,8 @@
 // compiled code. A missing, stale or rejected cache only costs speed.
 //
 // The etcd client (etcd3, grpc-js, proto-loader, protobufjs) is a second bundle, dist/etcd-client.cjs, loaded the
-// same way but only when the etcd backend is opened (scripts/bundle.mjs): from ~150 files through Node's loader
-// it took a fifth of a bulk `get` on etcd.
+// same way but only when the etcd backend first writes or watches (reads use its own small client; scripts/bundle.mjs):
+// from ~150 files through Node's loader it took a fifth of a bulk `apply` on etcd.
 import {createHash} from 'node:crypto'
 import {readFileSync, realpathSync, renameSync, writeFileSync} from 'node:fs'
 import Module, {createRequire} from 'node:module'
