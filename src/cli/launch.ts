@@ -10,7 +10,7 @@
 //
 // The etcd client (etcd3, grpc-js, proto-loader, protobufjs) is a second bundle, dist/etcd-client.cjs, loaded the
 // same way but only when the etcd backend first writes or watches (reads use its own small client; scripts/bundle.mjs):
-// from ~150 files through Node's loader it took a fifth of a bulk `apply` on etcd.
+// from ~150 files through Node's loader it took a fifth of a bulk `get` on etcd, back when reads used it.
 import {createHash} from 'node:crypto'
 import {readFileSync, realpathSync, renameSync, writeFileSync} from 'node:fs'
 import Module, {createRequire} from 'node:module'
