@@ -1,8 +1,9 @@
 // What the plugin asks the API server about the pod it wires up (cni-plugin/pkg/k8s getK8sPodInfo, getK8sNSInfo,
-// getPodCidrs; ipamplugin getNamespace): the Pod's labels, service account, named ports and annotations, its
-// Namespace's labels (IP pools' namespaceSelector) and annotations, and its Node's pod CIDRs (host-local IPAM's
-// `usePodCidr`). Calico reads the Pod and Namespace only in its k8s policy mode (`policy.type: k8s`); without it the
-// labels come from the network configuration's `args.cni.labels`, with Kubernetes' default service account.
+// getPodCidrs; ipamplugin getNamespace, getVMIInfoForPod): the Pod's labels, service account, named ports and
+// annotations, its Namespace's labels (IP pools' namespaceSelector) and annotations, its Node's pod CIDRs
+// (host-local IPAM's `usePodCidr`), and the KubeVirt VirtualMachineInstance and VirtualMachine a virt-launcher pod
+// runs. Calico reads the Pod and Namespace only in its k8s policy mode (`policy.type: k8s`); without it the labels
+// come from the network configuration's `args.cni.labels`, with Kubernetes' default service account.
 // On the Kubernetes datastore the reads go over the datastore's own API connection, elsewhere over a connection of
 // their own (Calico's NewK8sClient: the kubeconfig and the API root and credential overrides).
 import {isObject} from '../api/json.js'
