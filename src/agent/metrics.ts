@@ -129,6 +129,6 @@ export class AgentMetrics {
   readonly nftRules = this.registry.register(new Gauge('felix_nft_rules', 'Number of rules in the programmed table.'))
   readonly nftSets = this.registry.register(new Gauge('felix_nft_sets', 'Number of sets in the programmed table.'))
   readonly driftRepairs = this.registry.register(
-    new Counter('felix_nft_drift_repairs', 'Number of refreshes that found the kernel table changed behind the agent and reprogrammed it.'),
+    new Counter('felix_nft_drift_repairs', 'Number of times the kernel table was found changed behind the agent (by nft monitor or a refresh read-back) and reprogrammed.'),
   )
 }
