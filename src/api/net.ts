@@ -187,8 +187,9 @@ export function isMasked(n: IPNet): boolean {
 /** Go's net.IP.String(): dotted quad, or RFC 5952 compressed IPv6 (the first longest zero run of ≥2 groups). */
 export function formatIP(ip: IPAddr): string {
   if (ip.version === 4) {
-    const v = ip.value
-    return [24n, 16n, 8n, 0n].map((sh) => String((v >> sh) & 0xffn)).join('.')
+    // One conversion to a number (exact below 2^32) instead of four BigInt shifts: agents format every address.
+    const v = Number(ip.value)
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`
   }
   const groups: number[] = []
   for (let i = 7; i >= 0; i--) groups.push(Number((ip.value >> BigInt(i * 16)) & 0xffffn))
