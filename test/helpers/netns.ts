@@ -69,18 +69,25 @@ process.stdin.on('end', () => process.exit(0)); process.stdin.resume()
 /**
  * Probes the targets of argv[1] (JSON `[[address, port, "tcp"|"udp"], ...]`, IPv4 or IPv6) concurrently and prints a
  * JSON array of booleans: TCP succeeds when a token sent over the connection is echoed back (so data flows both ways,
- * not only the handshake), UDP when the datagram comes back (sent up to 3 times). Each probe gives up after argv[2] ms.
+ * not only the handshake), UDP when the datagram comes back (sent up to 3 times). A probe gives up after argv[2] ms,
+ * except that a TCP connection that is up gets ECHO_GRACE_MS for its echo: policy decides at the handshake, and on a
+ * loaded machine the echo server may take a while to be scheduled (a closed path still fails after argv[2] ms).
  */
 export const PROBE = `
 const net = require('node:net'), dgram = require('node:dgram')
 const targets = JSON.parse(process.argv[1]), timeout = Number(process.argv[2] || 2000)
+const ECHO_GRACE_MS = 3000
 const tcp = (host, port) => new Promise((resolve) => {
   const token = 'probe-' + Math.random()
   let got = ''
   const s = net.connect({host, port})
   const done = (ok) => { clearTimeout(t); s.destroy(); resolve(ok) }
-  const t = setTimeout(() => done(false), timeout)
-  s.on('connect', () => s.write(token))
+  let t = setTimeout(() => done(false), timeout)
+  s.on('connect', () => {
+    clearTimeout(t)
+    t = setTimeout(() => done(false), Math.max(timeout, ECHO_GRACE_MS))
+    s.write(token)
+  })
   s.on('data', (d) => { got += d; if (got === token) done(true) })
   s.on('error', () => done(false))
 })
