@@ -373,6 +373,47 @@ describe('gRPC framing cases, against a local HTTP/2 server', () => {
     )
   })
 
+  it('answers that are not a well-formed gRPC response: HTTP errors mapped as gRPC does, bad framing, no status', async () => {
+    const answers: Array<(stream: ServerHttp2Stream) => void> = [
+      (stream) => stream.respond({':status': 503}, {endStream: true}),
+      (stream) => stream.respond({':status': 404}, {endStream: true}),
+      (stream) => {
+        stream.respond({':status': 200, 'content-type': 'application/grpc'}, {waitForTrailers: true})
+        stream.on('wantTrailers', () => stream.sendTrailers({'grpc-status': '0'}))
+        stream.end(Buffer.from([1, 0, 0, 0, 1, 0x61])) // "compressed"
+      },
+      (stream) => {
+        stream.respond({':status': 200, 'content-type': 'application/grpc'}, {waitForTrailers: true})
+        stream.on('wantTrailers', () => stream.sendTrailers({'grpc-status': '0'}))
+        stream.end(Buffer.from([0, 0, 0, 0, 9, 0x61])) // says 9 bytes, holds 1
+      },
+      (stream) => {
+        stream.respond({':status': 200, 'content-type': 'application/grpc'})
+        stream.end(frame(Buffer.from('no status')))
+      },
+    ]
+    let call = 0
+    await withServer(
+      (stream) => answers[call++](stream),
+      async (endpoint) => {
+        const c = client(endpoint)
+        const outcome = async () => {
+          const err = await failure(c.unary('/x.Y/Z', Buffer.alloc(0)))
+          return err instanceof GrpcStatusError ? [err.code, err.details] : [(err as Error).name, (err as Error).message]
+        }
+        try {
+          expect(await outcome()).toEqual([Status.UNAVAILABLE, 'HTTP status 503'])
+          expect(await outcome()).toEqual([Status.UNIMPLEMENTED, 'HTTP status 404'])
+          expect(await outcome()).toEqual([Status.INTERNAL, 'the response message is compressed, which was not asked for'])
+          expect(await outcome()).toEqual([Status.INTERNAL, 'the response holds 1 bytes for a message of 9'])
+          expect(await outcome()).toEqual(['TransportError', 'the stream ended without a gRPC status (HTTP/2 code 0)'])
+        } finally {
+          c.close()
+        }
+      },
+    )
+  })
+
   it('a stream reset mid-response is a TransportError; no answer at all times out', async () => {
     let calls = 0
     await withServer(

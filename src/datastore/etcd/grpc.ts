@@ -23,6 +23,7 @@ export const Status = {
   DEADLINE_EXCEEDED: 4,
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,
@@ -154,7 +155,15 @@ export class GrpcClient {
     // (RFC 6066 forbids it, and Node warns with DEP0123); an IP host is still checked against the certificate.
     const socket: Socket =
       url.protocol === 'https:'
-        ? tlsConnect({host, port, servername: isIP(host) === 0 ? host : undefined, ALPNProtocols: ['h2'], ca: tls?.ca, cert: tls?.cert, key: tls?.key})
+        ? tlsConnect({
+            host,
+            port,
+            servername: isIP(host) === 0 ? host : undefined,
+            ALPNProtocols: ['h2'],
+            ca: tls?.ca,
+            cert: tls?.cert,
+            key: tls?.key,
+          })
         : netConnect({host, port})
     const http2 = http2Connect(url.origin, {
       createConnection: () => socket,
@@ -251,9 +260,11 @@ export class GrpcClient {
         } else if (status.code !== Status.OK) {
           settle(new GrpcStatusError(status.code, status.message))
         } else {
-          const body = size === 0 ? Buffer.alloc(0) : Buffer.concat(chunks, size)
-          const [err, response] = unframe(body)
-          settle(err, response)
+          try {
+            settle(undefined, unframe(Buffer.concat(chunks, size)))
+          } catch (err) {
+            settle(err as Error)
+          }
         }
       })
       stream.end(Buffer.concat([frame, message]))
@@ -266,17 +277,26 @@ function retryable(err: unknown): boolean {
   return err instanceof TransportError || (err instanceof GrpcStatusError && err.code === Status.UNAVAILABLE)
 }
 
-/** The call's status from its trailers, or from the headers of a Trailers-Only response; HTTP errors mapped as gRPC does. */
+/** gRPC's mapping of HTTP statuses, for a response without grpc-status (e.g. from a proxy); others are UNKNOWN. */
+const HTTP_STATUS_CODES: Record<number, number> = {
+  400: Status.INTERNAL,
+  401: Status.UNAUTHENTICATED,
+  403: Status.PERMISSION_DENIED,
+  404: Status.UNIMPLEMENTED,
+  429: Status.UNAVAILABLE,
+  502: Status.UNAVAILABLE,
+  503: Status.UNAVAILABLE,
+  504: Status.UNAVAILABLE,
+}
+
+/** The call's status from its trailers, or from the headers of a Trailers-Only response, or from the HTTP status. */
 function grpcStatus(headers: IncomingHttpHeaders, trailers: IncomingHttpHeaders | undefined): {code: number; message: string} | undefined {
   const source = trailers?.['grpc-status'] !== undefined ? trailers : headers
   const raw = source['grpc-status']
-  if (raw === undefined) {
-    const http = Number(headers[constants.HTTP2_HEADER_STATUS])
-    if (!http || http === 200) return undefined
-    const code = http === 401 ? Status.UNAUTHENTICATED : http === 403 ? Status.PERMISSION_DENIED : [429, 502, 503, 504].includes(http) ? Status.UNAVAILABLE : Status.UNKNOWN
-    return {code, message: `HTTP status ${http}`}
-  }
-  return {code: Number(raw), message: percentDecode(String(source['grpc-message'] ?? ''))}
+  if (raw !== undefined) return {code: Number(raw), message: percentDecode(String(source['grpc-message'] ?? ''))}
+  const http = Number(headers[constants.HTTP2_HEADER_STATUS])
+  if (!http || http === 200) return undefined
+  return {code: HTTP_STATUS_CODES[http] ?? Status.UNKNOWN, message: `HTTP status ${http}`}
 }
 
 function percentDecode(text: string): string {
@@ -288,10 +308,12 @@ function percentDecode(text: string): string {
 }
 
 /** The single message of a unary response. */
-function unframe(body: Buffer): [Error | undefined, Buffer?] {
-  if (body.length < 5) return [new GrpcStatusError(Status.INTERNAL, 'the response carried no message')]
-  if (body[0] !== 0) return [new GrpcStatusError(Status.INTERNAL, 'the response message is compressed, which was not asked for')]
+function unframe(body: Buffer): Buffer {
+  if (body.length < 5) throw new GrpcStatusError(Status.INTERNAL, 'the response carried no message')
+  if (body[0] !== 0) throw new GrpcStatusError(Status.INTERNAL, 'the response message is compressed, which was not asked for')
   const length = body.readUInt32BE(1)
-  if (body.length !== 5 + length) return [new GrpcStatusError(Status.INTERNAL, `the response holds ${body.length - 5} bytes for a message of ${length}`)]
-  return [undefined, body.subarray(5)]
+  if (body.length !== 5 + length) {
+    throw new GrpcStatusError(Status.INTERNAL, `the response holds ${body.length - 5} bytes for a message of ${length}`)
+  }
+  return body.subarray(5)
 }
