@@ -291,16 +291,17 @@ describe('gRPC framing cases, against a local HTTP/2 server', () => {
   async function withServer(
     handler: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, session: ServerHttp2Session) => void,
     fn: (endpoint: string, sessions: ServerHttp2Session[]) => Promise<void>,
+    host = '127.0.0.1',
   ): Promise<void> {
     const sessions: ServerHttp2Session[] = []
     const server: Http2Server = createServer()
     server.on('session', (s) => sessions.push(s))
     server.on('stream', (stream, headers) => handler(stream, headers, stream.session as ServerHttp2Session))
-    server.listen(0, '127.0.0.1')
+    server.listen(0, host)
     await once(server, 'listening')
     const address = server.address()
     try {
-      await fn(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, sessions)
+      await fn(`http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : 0}`, sessions)
     } finally {
       for (const s of sessions) s.destroy()
       server.close()
@@ -355,6 +356,22 @@ describe('gRPC framing cases, against a local HTTP/2 server', () => {
       'grpc-timeout': '1500m',
       token: 't0k',
     })
+  })
+
+  it('an IPv6 endpoint: http://[::1]:port', async () => {
+    await withServer(
+      (stream) => stream.respond({':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'v6'}, {endStream: true}),
+      async (endpoint) => {
+        const c = client(endpoint)
+        try {
+          const err = await failure(c.unary('/x.Y/Z', Buffer.alloc(0)))
+          expect([endpoint.startsWith('http://[::1]:'), (err as GrpcStatusError).details]).toEqual([true, 'v6'])
+        } finally {
+          c.close()
+        }
+      },
+      '::1',
+    )
   })
 
   it('a Trailers-Only error: the status and the percent-decoded message', async () => {
