@@ -238,7 +238,7 @@ interface KeyOrder {
 
 function keyOrder(keys: string[]): KeyOrder {
   const sorted = [...keys].sort((x, y) => (yamlKeyLess(x, y) ? -1 : yamlKeyLess(y, x) ? 1 : 0))
-  // What emitScalar would do for a simple key: SIMPLE_PLAIN keys are ASCII and break-free, so simple unless long.
+  // What emitString would do for a simple key: SIMPLE_PLAIN keys are ASCII and break-free, so simple unless long.
   const heads = sorted.map((k) => (k.length <= 128 && SIMPLE_PLAIN.test(k) && canUsePlain(k) ? `${k}:` : undefined))
   return {keys: sorted, heads}
 }
@@ -264,8 +264,8 @@ const LINE_BREAK = /[\n\r\u0085\u2028\u2029]/
 
 /**
  * Output is built as a rope (`+=`) and flattened every CHUNK characters: the rope's cells then die young instead
- * of all surviving to the end, which made garbage collection a third of a bulk `get -o yaml` (8 KiB measured best
- * of 4-256 KiB).
+ * of all surviving to the end (formatting 5,000 policies in-process: ~20% less CPU; 8 KiB measured best of 4 KiB
+ * to 256 KiB).
  */
 const CHUNK = 8192
 const SPACES: string[] = []
