@@ -51,6 +51,8 @@ export interface DataplaneOptions {
   watchConfirmMs?: number
   /** After a gap in what the watcher saw: first delay before the table is reprogrammed; doubles up to a minute. */
   watchRetryMs?: number
+  /** Minimum time between two drift repairs (each replaces the whole table), against a process that keeps changing it. */
+  driftRepairIntervalMs?: number
 }
 
 /**
@@ -65,6 +67,8 @@ const DEFAULT_WATCH_CONFIRM_MS = 10_000
 const DEFAULT_WATCH_RETRY_MS = 1000
 const WATCH_RETRY_MAX_MS = 60_000
 const MAX_UNREPORTED = 256
+/** A single foreign change is repaired at once; one that keeps coming back is repaired this often (ms). */
+const DEFAULT_DRIFT_REPAIR_INTERVAL_MS = 5000
 
 export class Dataplane {
   private calc: PolicyCalculator
@@ -101,6 +105,8 @@ export class Dataplane {
   private watchTimer?: NodeJS.Timeout
   /** A foreign change reported while an apply ran: repaired once it has finished. */
   private driftWhileApplying?: string
+  private lastDriftRepairAt = -Infinity
+  private driftTimer?: NodeJS.Timeout
   private inSync = false
   private dirty = false
   private routesDirty = false
@@ -217,6 +223,19 @@ export class Dataplane {
     }
     // Not applied yet, or already due to be replaced whole: that apply repairs it.
     if (!this.applied) return false
+    const wait = this.lastDriftRepairAt + (this.opts.driftRepairIntervalMs ?? DEFAULT_DRIFT_REPAIR_INTERVAL_MS) - Date.now()
+    if (wait > 0) {
+      // Someone keeps changing it: replacing a large table each time would keep nft busy; repair at a bounded rate.
+      if (!this.driftTimer) {
+        this.opts.logger.warn(`nftables table ${this.tableName} ${what}; changed again within ${this.opts.driftRepairIntervalMs ?? DEFAULT_DRIFT_REPAIR_INTERVAL_MS} ms of the last repair, reprogramming it in ${Math.ceil(wait)} ms`)
+        this.driftTimer = setTimeout(() => {
+          this.driftTimer = undefined
+          this.repairDrift(what)
+        }, wait)
+      }
+      return false
+    }
+    this.lastDriftRepairAt = Date.now()
     this.opts.logger.warn(`nftables table ${this.tableName} ${what}; reprogramming it`)
     this.opts.metrics.driftRepairs.inc()
     this.applied = undefined
@@ -490,6 +509,7 @@ export class Dataplane {
     this.stopped = true
     clearTimeout(this.fingerprintTimer)
     clearTimeout(this.watchTimer)
+    clearTimeout(this.driftTimer)
     this.watcher?.stop()
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined

@@ -82,10 +82,7 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
     await put('FelixConfiguration', 'default', {healthHost: '127.0.0.1', healthPort: HEALTH_PORT, prometheusMetricsPort: METRICS_PORT, prometheusMetricsHost: '127.0.0.1', nftablesRefreshInterval: '2s', routeRefreshInterval: '2s'})
     const prof = namespaceProfile('t', {})
     await lab.backend.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
-    for (const pod of pods.values()) {
-      const wep = lab.workloadEndpoint(pod, {namespace: 't', k8sPod: `pod-${pod.name}`, labels: {pod: pod.name}})
-      await lab.backend.apply({kind: wep.kind, name: wep.metadata.name!, namespace: 't'}, wep)
-    }
+    for (const pod of pods.values()) await lab.writeWorkloadEndpoint(pod, {namespace: 't', k8sPod: `pod-${pod.name}`, labels: {pod: pod.name}})
   })
 
   afterAll(async () => {
@@ -171,7 +168,7 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
     expect(await logged(/changed outside the agent.*; reprogramming/)).toBe(true)
   })
 
-  it('repairs at once what another process changes, as nft monitor reports it: table deleted, chain flushed, set element removed', async () => {
+  it('repairs what another process changes as nft monitor reports it (table deleted, chain flushed, set element removed; repeats at most every 5 s)', async () => {
     // a may reach c only through the IP set of c-in's source selector.
     await put('NetworkPolicy', 'c-in', {selector: "pod == 'c'", types: ['Ingress'], ingress: [{action: 'Allow', protocol: 'TCP', source: {selector: "pod == 'a'"}}]}, 't')
     expect(await eventually('b', 'c', 80, false)).toBe(true)

@@ -85,7 +85,7 @@ const policy = (n: number): CalcResource => ({
 })
 const set = (resource: CalcResource): CalcEvent => ({type: 'set', resource})
 
-function make(opts: {batchMs?: number; minApplyIntervalMs?: number; fingerprintDelayMs?: number; watcher?: FakeWatcher} = {}) {
+function make(opts: {batchMs?: number; minApplyIntervalMs?: number; fingerprintDelayMs?: number; watcher?: FakeWatcher; driftRepairIntervalMs?: number} = {}) {
   const nft = new FakeNft()
   const routes = new FakeRoutes()
   const applied: boolean[] = []
@@ -93,7 +93,7 @@ function make(opts: {batchMs?: number; minApplyIntervalMs?: number; fingerprintD
   const dp = new Dataplane({
     nodeName: 'n1', logger: createAgentLogger('panic'), metrics, interfacePrefixes: ['cali'], ipv6: false,
     nft, routes, retryMs: 10, batchMs: opts.batchMs ?? 10, minApplyIntervalMs: opts.minApplyIntervalMs ?? 0, fingerprintDelayMs: opts.fingerprintDelayMs ?? 10,
-    watcher: opts.watcher, watchConfirmMs: 150, watchRetryMs: 30,
+    watcher: opts.watcher, watchConfirmMs: 150, watchRetryMs: 30, driftRepairIntervalMs: opts.driftRepairIntervalMs ?? 0,
     onApplied: (ok) => applied.push(ok),
   })
   return {dp, nft, routes, applied, metrics}
@@ -335,6 +335,25 @@ describe('agent dataplane driver with nft monitor', () => {
     expect(isFull(nft.scripts[1]!)).toBe(false)
     expect(isFull(nft.scripts[2]!)).toBe(true)
     expect(metrics.driftRepairs.get()).toBe(1)
+    await dp.stop()
+  })
+
+  it('a table someone keeps changing is repaired at once, then at a bounded rate', async () => {
+    const watcher = new FakeWatcher()
+    const {dp, nft, metrics} = make({watcher, driftRepairIntervalMs: 300})
+    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await until(() => nft.scripts.length === 1)
+    watcher.ours(nft.scripts[0]!)
+    watcher.foreign()
+    await until(() => nft.scripts.length === 2)
+    watcher.ours(nft.scripts[1]!, 2)
+    // Changed again right after the repair: the next repair waits for the interval.
+    watcher.foreign()
+    await sleep(150)
+    expect(nft.scripts).toHaveLength(2)
+    await until(() => nft.scripts.length === 3)
+    expect(isFull(nft.scripts[2]!)).toBe(true)
+    expect(metrics.driftRepairs.get()).toBe(2)
     await dp.stop()
   })
 
