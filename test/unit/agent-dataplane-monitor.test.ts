@@ -1,7 +1,11 @@
 // The `nft monitor` output parser: which transactions touched the agent's table, and which were its own (marked).
 // The lines are nft 1.0.6's own output for the transactions named in each case, recorded in a namespace.
-import {describe, expect, it} from 'vitest'
-import {MonitorParser, markerScript, type MonitorReport} from '../../src/dataplane/linux/nft-monitor.js'
+import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+import {MonitorParser, NftMonitor, markerScript, type MonitorReport} from '../../src/dataplane/linux/nft-monitor.js'
+import {waitFor} from '../helpers/wait.js'
 
 const TABLE = {family: 'inet', name: 'calico'} as const
 const PREFIX = 'cali-txn-a1b2c3-'
@@ -63,5 +67,55 @@ describe('nft monitor parser', () => {
 
   it('the marker script adds and deletes one chain in the table', () => {
     expect(markerScript(TABLE, `${PREFIX}3`)).toBe(`add chain inet calico ${PREFIX}3\ndelete chain inet calico ${PREFIX}3\n`)
+  })
+})
+
+describe('nft monitor child', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nft-monitor-test-'))
+  afterAll(() => rmSync(dir, {recursive: true, force: true}))
+  /** A stand-in nft binary that prints `output` for `nft monitor`, in pieces, then exits with `code`. */
+  const fakeNft = (name: string, body: string): string => {
+    const path = join(dir, name)
+    writeFileSync(path, `#!/bin/sh\n[ "$1" = monitor ] || exit 64\n${body}\n`)
+    chmodSync(path, 0o755)
+    return path
+  }
+
+  it('reports transactions as their lines arrive (split anywhere), then why it exited', async () => {
+    const binary = fakeNft('nft-exits', [
+      `printf 'add chain inet calico ${PREFIX}1\\ndelete chain inet calico ${PREFIX}1\\n# new generation 5 by process 1 (nft)\\n'`,
+      `printf 'delete rule inet calico filter-FORWARD handle 1\\n# new gen'`,
+      'sleep 0.1',
+      `printf 'eration 6 by process 2 (nft)\\n'`,
+      "echo 'Error: boom' >&2",
+      'exit 3',
+    ].join('\n'))
+    const reports: MonitorReport[] = []
+    const exits: string[] = []
+    new NftMonitor({table: TABLE, binary}).start(PREFIX, {report: (r) => reports.push(r), exit: (reason) => exits.push(reason)})
+    expect(await waitFor(() => exits.length > 0, 5000, 20)).toBe(true)
+    expect(reports).toEqual([
+      {kind: 'transaction', generation: 5, process: '1 (nft)', markers: [`${PREFIX}1`], touched: false},
+      {kind: 'transaction', generation: 6, process: '2 (nft)', markers: [], touched: true},
+    ])
+    expect(exits).toEqual(['nft monitor exited (exit 3): Error: boom'])
+  })
+
+  it('stop() ends it without reporting an exit', async () => {
+    const binary = fakeNft('nft-waits', 'exec sleep 30')
+    const exits: string[] = []
+    const monitor = new NftMonitor({table: TABLE, binary})
+    monitor.start(PREFIX, {report: () => undefined, exit: (reason) => exits.push(reason)})
+    await new Promise((r) => setTimeout(r, 100))
+    monitor.stop()
+    await new Promise((r) => setTimeout(r, 200))
+    expect(exits).toEqual([])
+  })
+
+  it('a binary that cannot start is an exit', async () => {
+    const exits: string[] = []
+    new NftMonitor({table: TABLE, binary: join(dir, 'missing-nft')}).start(PREFIX, {report: () => undefined, exit: (reason) => exits.push(reason)})
+    expect(await waitFor(() => exits.length > 0, 5000, 20)).toBe(true)
+    expect(exits[0]).toMatch(/^nft monitor exited \(exit \d+\)/)
   })
 })
