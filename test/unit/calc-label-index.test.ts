@@ -7,6 +7,7 @@ import yaml from 'js-yaml'
 import {describe, expect, it} from 'vitest'
 import {parseSelector, type Labels, type Selector} from '../../src/api/selector.js'
 import {SelectorIndex, SourceIndex} from '../../src/dataplane/calc/label-index.js'
+import {SharedLabelMaps} from '../../src/dataplane/calc/label-maps.js'
 
 interface MatchCase {
   selector: string
@@ -94,5 +95,23 @@ describe('calc label indexes', () => {
     sels.add('x', parseSelector("app == 'x'"))
     sels.remove('x')
     expect([...sels.candidates({app: 'x'})]).toEqual([])
+  })
+})
+
+describe('SharedLabelMaps', () => {
+  it('hands out one map per distinct label set and drops it with its last user', () => {
+    const maps = new SharedLabelMaps()
+    const a = maps.acquire({app: 'web', tier: 'fe'})
+    const b = maps.acquire({app: 'web', tier: 'fe'})
+    const c = maps.acquire({app: 'db'})
+    expect(b).toBe(a)
+    expect(c).not.toBe(a)
+    expect(maps.size).toBe(2)
+    maps.release(a)
+    expect(maps.acquire({app: 'web', tier: 'fe'})).toBe(a)
+    maps.release(a)
+    maps.release(b)
+    expect(maps.size).toBe(1)
+    expect(maps.acquire({app: 'web', tier: 'fe'})).not.toBe(a)
   })
 })

@@ -6,6 +6,7 @@ import {normalizeCidr, parseCidr} from './cidr.js'
 import {parseSelector, type Labels, type Selector} from '../../api/selector.js'
 import {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, policySelector} from './endpoint-match.js'
 import {SelectorIndex, SourceIndex} from './label-index.js'
+import {SharedLabelMaps} from './label-maps.js'
 import {DEFAULT_ALLOW_PROFILE, defaultAllowProfile} from '../../api/builtin.js'
 import {protocolNumber} from './protocol.js'
 import {parseRule, type IPSetDef} from './rules.js'
@@ -49,7 +50,7 @@ interface MemberSource {
   /** Bare addresses of an endpoint, for ip-port members. */
   addrs: string[]
   ports: EndpointPortData[]
-  ownLabels: Record<string, string>
+  ownLabels: Labels
   profileIds: string[]
   /** Own labels over labels inherited from profiles: what selectors see. */
   labels: Labels
@@ -153,6 +154,8 @@ export class PolicyCalculator {
   private readonly localIndex = new SourceIndex<MemberSource>()
   private readonly setIndex = new SelectorIndex<SetEntry>()
   private readonly groupIndex = new SelectorIndex<SelectorGroup>()
+  /** The label maps of the sources held (own and inherited), shared between sources with equal ones. */
+  private readonly labelMaps = new SharedLabelMaps()
   private readonly profileUsers = new Map<string, Set<string>>()
   private readonly policies = new Map<string, PolicyEntry>()
   /** Enforced policies grouped by selector: clusters have far fewer distinct selectors than policies. */
@@ -323,8 +326,12 @@ export class PolicyCalculator {
   /** Replaces (or removes, when `next` is undefined) the member source stored under `key`. */
   private setSource(key: string, next: MemberSource | undefined): void {
     const prev = this.sources.get(key)
-    if (prev) this.removeSource(prev)
-    if (next) this.addSource(next)
+    if (prev) {
+      this.removeSource(prev)
+      this.labelMaps.release(prev.ownLabels)
+      this.labelMaps.release(prev.labels)
+    }
+    if (next) this.addSource({...next, ownLabels: this.labelMaps.acquire(next.ownLabels), labels: this.labelMaps.acquire(next.labels)})
   }
 
   private addSource(src: MemberSource): void {
@@ -467,7 +474,8 @@ export class PolicyCalculator {
         const src = this.sources.get(key)
         if (!src) continue
         this.removeSource(src)
-        this.addSource({...src, labels: this.inheritedLabels(src)})
+        this.labelMaps.release(src.labels)
+        this.addSource({...src, labels: this.labelMaps.acquire(this.inheritedLabels(src))})
       }
     }
   }
