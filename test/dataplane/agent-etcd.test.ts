@@ -36,10 +36,7 @@ describe.skipIf(why !== undefined)('node run against etcd, through an etcd outag
     await put('FelixConfiguration', 'default', {apiVersion: V3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false}})
     const prof = namespaceProfile('t', {})
     await put('Profile', prof.metadata.name!, prof)
-    for (const pod of pods.values()) {
-      const wep = lab.workloadEndpoint(pod, {namespace: 't', labels: {pod: pod.name}})
-      await put(wep.kind, wep.metadata.name!, wep, 't')
-    }
+    for (const pod of pods.values()) await lab.writeWorkloadEndpoint(pod, {namespace: 't', labels: {pod: pod.name}})
     await put('NetworkPolicy', 'a-in', {apiVersion: V3, kind: 'NetworkPolicy', metadata: {name: 'a-in', namespace: 't'}, spec: {selector: "pod == 'a'", types: ['Ingress'], ingress: [{action: 'Deny', source: {selector: "pod == 'b'"}}]}}, 't')
   })
 

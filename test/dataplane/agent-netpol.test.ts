@@ -39,11 +39,10 @@ describe.skipIf(why !== undefined)('Calico conformance cases enforced by node ru
 
   const putPod = async (pod: string): Promise<void> => {
     const [ns, name] = pod.split('/') as [string, string]
-    const wep = lab.workloadEndpoint(pods.get(pod)!, {
+    await lab.writeWorkloadEndpoint(pods.get(pod)!, {
       namespace: ns, k8sPod: name, labels: podLabels.get(pod)!,
       ports: [80, 81].flatMap((port) => ['tcp', 'udp'].map((p) => ({name: `serve-${port}-${p}`, protocol: p.toUpperCase(), port}))),
     })
-    await lab.backend.apply({kind: wep.kind, name: wep.metadata.name!, namespace: ns}, wep)
   }
 
   /** The measured matrix for one TCP port, self-connections excluded (they never leave the pod). */

@@ -10,8 +10,8 @@
 //   await lab.addPool('p', '10.70.0.0/16')
 //   const node = await lab.addNode('node-a')           // netns + uplink + Node resource (+ datastore relay)
 //   const pod = await lab.addPod(node, {namespace: 'ns', name: 'web-0'})   // real CNI ADD
-//   const bare = lab.attachPod(node, 'a', '10.77.0.10')  // or the CNI's plumbing only (tests that write the
-//   await lab.backend.apply(...lab.workloadEndpoint(bare, {namespace: 'ns'}))  // WorkloadEndpoint themselves)
+//   const bare = lab.attachPod(node, 'a', '10.77.0.10')           // or the CNI's plumbing only, and the
+//   await lab.writeWorkloadEndpoint(bare, {namespace: 'ns'})      // WorkloadEndpoint written by the test
 //   await lab.serve(pod, [80, 8080]); await lab.probe(other, [[pod.ips[0], 8080, 'tcp']])
 //   const remote = await lab.addNode('remote', {}, {register: false})   // a plain machine on the fabric
 //   const agent = startAgent(lab, node); await agent.ready()           // `calicoctl node run` (./agent.ts)
@@ -483,24 +483,22 @@ export class Lab {
   }
 
   /**
-   * The WorkloadEndpoint the Calico CNI plugin writes for an attached pod (Kubernetes orchestrator, eth0, the
-   * namespace's profile, the namespace and orchestrator labels Calico adds); tests store it as another writer would.
+   * Writes (creates or replaces) the WorkloadEndpoint the Calico CNI plugin writes on an etcd-style datastore for an
+   * attached pod: Kubernetes orchestrator, eth0, the namespace's profile, the namespace and orchestrator labels
+   * Calico adds. Tests write it as another writer would, and again to change its labels.
    */
-  workloadEndpoint(pod: AttachedPod, opts: EndpointOptions): Resource {
+  async writeWorkloadEndpoint(pod: AttachedPod, opts: EndpointOptions): Promise<void> {
     const spec = {
       orchestrator: 'k8s', node: pod.node.name, pod: opts.k8sPod ?? pod.name, endpoint: 'eth0', interfaceName: pod.iface,
       ipNetworks: [`${pod.ips[0]}/32`], profiles: [`kns.${opts.namespace}`], ...(opts.ports ? {ports: opts.ports} : {}),
     }
-    return {
+    const name = workloadEndpointName(spec)
+    await this.backend.apply({kind: 'WorkloadEndpoint', name, namespace: opts.namespace}, {
       apiVersion: 'projectcalico.org/v3',
       kind: 'WorkloadEndpoint',
-      metadata: {
-        name: workloadEndpointName(spec),
-        namespace: opts.namespace,
-        labels: {...opts.labels, 'projectcalico.org/namespace': opts.namespace, 'projectcalico.org/orchestrator': 'k8s'},
-      },
+      metadata: {name, namespace: opts.namespace, labels: {...opts.labels, 'projectcalico.org/namespace': opts.namespace, 'projectcalico.org/orchestrator': 'k8s'}},
       spec,
-    }
+    })
   }
 
   /** An empty namespace for a pod whose ADD the test runs itself. */
