@@ -1,7 +1,7 @@
 // The pod and namespace annotations Calico's plugin acts on for a Kubernetes pod (cni-plugin/pkg/k8s CmdAddK8s):
 // IP pools and address families for Calico IPAM, fixed addresses with (`ipAddrs`) or without (`ipAddrsNoIpam`)
-// IPAM, the floating-IP feature gate, and the source prefixes a pod may spoof. Pure: annotations and configuration
-// in, a decision or Calico's error out.
+// IPAM, the floating-IP feature gate, the source prefixes a pod may spoof, and its interface's MAC address. Pure:
+// annotations and configuration in, a decision or Calico's error out.
 import {isIP} from 'node:net'
 
 import {formatCIDR, parseCIDR} from '../api/net.js'
@@ -16,6 +16,7 @@ export const ANNOTATION_IP_ADDRS = 'cni.projectcalico.org/ipAddrs'
 export const ANNOTATION_IP_ADDRS_NO_IPAM = 'cni.projectcalico.org/ipAddrsNoIpam'
 export const ANNOTATION_FLOATING_IPS = 'cni.projectcalico.org/floatingIPs'
 export const ANNOTATION_ALLOWED_SOURCE_PREFIXES = 'cni.projectcalico.org/allowedSourcePrefixes'
+export const ANNOTATION_HW_ADDR = 'cni.projectcalico.org/hwAddr'
 
 const CALICO_IPAM = 'calico-ipam'
 
@@ -142,4 +143,19 @@ export function allowedSourcePrefixes(podAnnotations: Record<string, string>): s
     if (!cidr) throw failure(`failed to parse '${prefix}' as a CIDR: invalid CIDR address: ${prefix}`)
     return formatCIDR(cidr)
   })
+}
+
+/** Six octets, in any of Go's net.ParseMAC spellings (`:` or `-` separated, or `xxxx.xxxx.xxxx`). */
+const MAC_FORMS = [/^[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$/i, /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/i]
+
+/**
+ * The MAC address the pod's interface must have (DoNetworking's `hwAddr` annotation), as `aa:bb:cc:dd:ee:ff`;
+ * undefined to keep the kernel's. A veth takes six octets only.
+ */
+export function requestedMAC(podAnnotations: Record<string, string>): string | undefined {
+  const text = podAnnotations[ANNOTATION_HW_ADDR]
+  if (text === undefined) return undefined
+  if (!MAC_FORMS.some((re) => re.test(text))) throw failure(`failed to parse MAC address ${text} provided via ${ANNOTATION_HW_ADDR}: address ${text}: invalid MAC address`)
+  const hex = text.replace(/[^0-9a-f]/gi, '').toLowerCase()
+  return hex.match(/../g)?.join(':')
 }

@@ -20,6 +20,8 @@ export interface WorkloadNetwork {
   mtu: number
   /** Single-address CIDRs (`10.0.0.5/32`). */
   addresses: string[]
+  /** The container side's MAC address when the pod asks for one (else the kernel's). */
+  containerMac?: string
   /** Destinations routed through the gateway inside the container, per family of its addresses; default: DEFAULT_ROUTES. */
   routes?: string[]
   /**
@@ -79,6 +81,7 @@ export class LinuxDataplane implements Dataplane {
     const dev = net.containerIface
     const commands: string[][] = [
       ['link', 'set', 'dev', 'lo', 'up'],
+      ...(net.containerMac !== undefined ? [['link', 'set', 'dev', dev, 'address', net.containerMac]] : []),
       ['link', 'set', 'dev', dev, 'up'],
       // IPAM made the address unique; duplicate detection on a point-to-point veth would only delay the pod.
       ...net.addresses.map((cidr) => (family(cidr) === 6 ? ['addr', 'add', cidr, 'dev', dev, 'nodad'] : ['addr', 'add', cidr, 'dev', dev])),

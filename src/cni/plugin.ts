@@ -10,7 +10,7 @@ import type {Resource} from '../api/resource.js'
 import type {Backend} from '../datastore/backend.js'
 import {ResourceClient} from '../datastore/client.js'
 import {IPAMClient} from '../ipam/index.js'
-import {addressSource, allowedSourcePrefixes, checkFloatingIPs, ipamForPod, type AddressSource} from './annotations.js'
+import {addressSource, allowedSourcePrefixes, checkFloatingIPs, ipamForPod, requestedMAC, type AddressSource} from './annotations.js'
 import type {CniEnv, NetConf} from './config.js'
 import {DEFAULT_ROUTES, type Dataplane} from './dataplane.js'
 import {determineMTU, determineNodename} from './datastore.js'
@@ -237,6 +237,7 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
     const source = addressSource(ctx.conf, pod.annotations)
     checkFloatingIPs(ctx.conf, pod.annotations)
     const spoofable = allowedSourcePrefixes(pod.annotations)
+    const mac = requestedMAC(pod.annotations)
     const routes = containerRoutes(conf, ids)
     const assigned = await podAddresses(ctx, source)
     const addresses = assigned.map((ip) => hostCIDRText(ip.address))
@@ -247,7 +248,7 @@ export async function cmdAdd(conf: NetConf, env: CniEnv, deps: PluginDeps): Prom
     try {
       const mtu = determineMTU(conf)
       plumbing = true
-      const links = await deps.dataplane.setup({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu, addresses, ...hostRoutes, ...(routes ? {routes} : {})})
+      const links = await deps.dataplane.setup({hostVeth, containerNetns: env.netns, containerIface: env.ifName, mtu, addresses, ...hostRoutes, ...(routes ? {routes} : {}), ...(mac ? {containerMac: mac} : {})})
       log.debug('interfaces ready', {hostVeth, ms: Date.now() - started})
       // On the Kubernetes datastore this write is a patch of the Pod's annotations (podIP, podIPs, containerID):
       // the endpoint itself is derived from the Pod.

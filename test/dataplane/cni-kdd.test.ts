@@ -33,7 +33,7 @@ const PODS: PodObject[] = [
   // The namespace's ipv4pools annotation picks pool-b for every pod in it.
   {namespace: 'pinned', name: 'db-0', labels: {app: 'db'}},
   // A fixed address through Calico IPAM.
-  {namespace: 'web', name: 'fixed', annotations: {'cni.projectcalico.org/ipAddrs': '["10.71.200.9"]'}},
+  {namespace: 'web', name: 'fixed', annotations: {'cni.projectcalico.org/ipAddrs': '["10.71.200.9"]', 'cni.projectcalico.org/hwAddr': '0a:58:0a:47:c8:09'}},
 ]
 
 function inCIDR(ip: string, cidr: string): boolean {
@@ -96,6 +96,10 @@ describe.skipIf(skip !== undefined)('CNI on the Kubernetes datastore', () => {
     expect(new Set(byName.values()).size).toBe(pods.length)
     const fixed = pods.find((p) => p.name === 'fixed') as LabPod
     expect(await lab.ipam.ipsByHandle(`k8s-pod-network.${fixed.containerID}`)).toEqual(['10.71.200.9'])
+    // Its hwAddr annotation set the MAC address of its eth0.
+    const [link] = JSON.parse(await lab.inNs(fixed.netns, ['ip', '-j', 'link', 'show', 'dev', 'eth0'])) as {address: string}[]
+    expect(link?.address).toBe('0a:58:0a:47:c8:09')
+    expect((fixed.result.interfaces as {name: string; mac?: string}[]).find((i) => i.name === 'eth0')?.mac).toBe('0a:58:0a:47:c8:09')
   })
 
   it('annotates each Pod with its addresses and container instead of writing an endpoint object', async () => {

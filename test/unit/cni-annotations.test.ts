@@ -1,7 +1,7 @@
 // The pod and namespace annotations Calico's plugin acts on (cni-plugin/pkg/k8s CmdAddK8s), with Calico's messages.
 import {describe, expect, it} from 'vitest'
 
-import {addressSource, allowedSourcePrefixes, checkFloatingIPs, ipamForPod} from '../../src/cni/annotations.js'
+import {addressSource, allowedSourcePrefixes, checkFloatingIPs, ipamForPod, requestedMAC} from '../../src/cni/annotations.js'
 import {parseNetConf, type IpamConf} from '../../src/cni/config.js'
 
 const conf = (extra: Record<string, unknown> = {}) =>
@@ -91,5 +91,22 @@ describe('allowed source prefixes', () => {
     expect(() => spoof('10.0.0.0/8')).toThrow(/^failed to parse '10\.0\.0\.0\/8' as JSON: /)
     expect(() => spoof('["10.0.0.1"]')).toThrow("failed to parse '10.0.0.1' as a CIDR: invalid CIDR address: 10.0.0.1")
     expect(() => spoof('["10.0.0.0/33"]')).toThrow("failed to parse '10.0.0.0/33' as a CIDR")
+  })
+})
+
+describe('the interface MAC address', () => {
+  const mac = (text: string) => requestedMAC({'cni.projectcalico.org/hwAddr': text})
+
+  it('takes six octets in Go\'s spellings, written with colons in lower case', () => {
+    expect(mac('0A:58:0a:47:C8:09')).toBe('0a:58:0a:47:c8:09')
+    expect(mac('0a-58-0a-47-c8-09')).toBe('0a:58:0a:47:c8:09')
+    expect(mac('0a58.0a47.c809')).toBe('0a:58:0a:47:c8:09')
+    expect(requestedMAC({})).toBeUndefined()
+  })
+
+  it('refuses anything else with Calico\'s message', () => {
+    for (const bad of ['0a:58:0a:47:c8', '0a:58-0a:47:c8:09', 'zz:58:0a:47:c8:09', '02:00:5e:10:00:00:00:01', '']) {
+      expect(() => mac(bad), bad).toThrow(`failed to parse MAC address ${bad} provided via cni.projectcalico.org/hwAddr: address ${bad}: invalid MAC address`)
+    }
   })
 })

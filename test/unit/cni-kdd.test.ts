@@ -180,6 +180,16 @@ describe('calico ADD on the Kubernetes datastore', () => {
     expect(storedPod('pod-1').metadata.annotations?.[POD_IPS]).toBe('192.0.2.10/32')
   })
 
+  it('gives the pod\'s interface the MAC address hwAddr asks for, and refuses a malformed one before taking an address', async () => {
+    pod('pod-1', {annotations: {'cni.projectcalico.org/hwAddr': '0A-58-0A-3C-00-07'}})
+    pod('pod-2', {annotations: {'cni.projectcalico.org/hwAddr': 'nope'}})
+    const r = await run('calico', 'ADD')
+    expect(r.code, r.out).toBe(0)
+    expect(dataplane.live.get('calie530c3868a5')?.containerMac).toBe('0a:58:0a:3c:00:07')
+    expect(await run('calico', 'ADD', {pod: 'pod-2', containerID: 'c2'})).toMatchObject({code: 1, json: {msg: 'failed to parse MAC address nope provided via cni.projectcalico.org/hwAddr: address nope: invalid MAC address'}})
+    expect((await ipamReport()).allocations.size).toBe(1)
+  })
+
   it('fails on a missing pod or namespace before taking an address', async () => {
     expect(await run('calico', 'ADD', {pod: 'ghost'})).toMatchObject({code: 1, json: {code: 999, msg: 'pods "ghost" not found'}})
     expect(await run('calico', 'ADD', {namespace: 'gone', pod: 'x'})).toMatchObject({code: 1, json: {code: 999, msg: 'namespaces "gone" not found'}})
