@@ -1,6 +1,8 @@
 // The full script streamed while it is rendered (FullScriptStream): the same statements as renderFullScript, every
 // object declared before it is referred to, in pipe-sized chunks; and through Nft.applyStream into the kernel (root,
 // private namespace): the same table as the one-piece script, and nothing committed when rendering or nft fails.
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {computePolicyState, namespaceProfile, type CalcResource, type PolicyState} from '../../src/dataplane/calc/index.js'
 import {CommandError} from '../../src/dataplane/linux/exec.js'
@@ -121,6 +123,26 @@ describe('Nft.applyStream without a working nft', () => {
     await expect(new Nft(['/nonexistent/nft']).applyStream(['add table inet t\n'])).rejects.toThrow(/ENOENT/)
     // `false` never opens the pipe: the write end must not wait for a reader that never comes.
     await expect(new Nft(['false']).applyStream(['add table inet t\n'])).rejects.toBeInstanceOf(CommandError)
+  })
+
+  it('without a place for its pipe, sends the same script whole on stdin', async () => {
+    const tmp = process.env['TMPDIR']
+    process.env['TMPDIR'] = '/nonexistent/tmp'
+    try {
+      // A stand-in for nft that records its arguments and its stdin.
+      const dir = mkdtempSync(join(tmp ?? '/tmp', 'nfs-'))
+      try {
+        const out = join(dir, 'out')
+        const record = "const fs = require('fs'); fs.writeFileSync(process.argv[1], JSON.stringify([process.argv.slice(2), fs.readFileSync(0, 'utf8')]))"
+        await new Nft([process.execPath, '-e', record, out]).applyStream(['add table', ' inet t\n', 'add chain inet t c\n'])
+        expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual([['-f', '-'], 'add table inet t\nadd chain inet t c\n'])
+      } finally {
+        rmSync(dir, {recursive: true, force: true})
+      }
+    } finally {
+      if (tmp === undefined) delete process.env['TMPDIR']
+      else process.env['TMPDIR'] = tmp
+    }
   })
 })
 

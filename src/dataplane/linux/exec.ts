@@ -63,6 +63,13 @@ function collect(child: ChildProcess, command: string, args: readonly string[]):
   })
 }
 
+/** runStreamed could not make its pipe (no writable temp dir, no mkfifo): nothing was started or read. */
+export class PipeUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`cannot make a pipe for streaming: ${cause instanceof Error ? cause.message : String(cause)}`, {cause})
+  }
+}
+
 /**
  * Runs `command args(path)…` where `path` names a pipe that `input` is written into chunk by chunk, while the chunks
  * are still being produced (with backpressure): for a tool that parses a file as it reads it, so both work at once.
@@ -72,13 +79,20 @@ function collect(child: ChildProcess, command: string, args: readonly string[]):
  * rethrown: a tool that acts only at end of input (`nft -f` commits once, after parsing everything) does nothing.
  */
 export async function runStreamed(command: string, args: (path: string) => readonly string[], input: Iterable<string>): Promise<ExecResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'calico-pipe-'))
+  let dir: string
+  try {
+    dir = await mkdtemp(join(tmpdir(), 'calico-pipe-'))
+  } catch (err) {
+    throw new PipeUnavailableError(err)
+  }
   let sink: Socket
   let child: ChildProcess
   let result: Promise<ExecResult>
   try {
     const path = join(dir, 'in')
-    await run('mkfifo', ['-m', '600', path])
+    await run('mkfifo', ['-m', '600', path]).catch((err: unknown) => {
+      throw new PipeUnavailableError(err)
+    })
     const argv = args(path)
     child = spawn(command, argv, {stdio: ['ignore', 'pipe', 'pipe']})
     result = collect(child, command, argv)

@@ -1,6 +1,6 @@
 // The agent's only access to nftables: atomic `nft -f` transactions and stateless read-back of one table.
 // It never names a table it was not given, so other tables in the ruleset are never read or touched.
-import {CommandError, run, runStreamed, type ExecResult, type RunOptions} from './exec.js'
+import {CommandError, PipeUnavailableError, run, runStreamed, type ExecResult, type RunOptions} from './exec.js'
 
 export interface NftTableRef {
   family: 'inet' | 'ip' | 'ip6'
@@ -30,7 +30,13 @@ export class Nft {
   async applyStream(chunks: Iterable<string>): Promise<void> {
     // Not `-f -`: nft reads a stdin script whole before parsing it; a named pipe it parses as it reads.
     const [bin, ...prefix] = this.command
-    await runStreamed(bin, (path) => [...prefix, '-f', path], chunks)
+    try {
+      await runStreamed(bin, (path) => [...prefix, '-f', path], chunks)
+    } catch (err) {
+      if (!(err instanceof PipeUnavailableError)) throw err
+      // No pipe here (e.g. a read-only temp dir): the same transaction, rendered whole first.
+      await this.apply([...chunks].join(''))
+    }
   }
 
   /**
