@@ -81,6 +81,9 @@ describe('FullScriptStream', () => {
       expect(firstUndeclaredReference(text)).toBeUndefined()
       expect(renderFullScript(stream.table)).toBe(renderFullScript(table))
       expect(stream.length).toBe(text.length)
+      // Read again (a retried apply), it renders the same script again.
+      expect([...stream].join('')).toBe(text)
+      expect(stream.length).toBe(text.length)
     })
   }
 

@@ -620,6 +620,7 @@ export class FullScriptStream implements Iterable<string> {
   constructor(private readonly state: PolicyState, private readonly opts: RenderOptions = {}) {}
 
   *[Symbol.iterator](): Generator<string, void, undefined> {
+    this.length = 0
     const steps = new Builder(this.state, this.opts, true).build()
     for (;;) {
       const step = steps.next()
