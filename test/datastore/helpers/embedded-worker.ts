@@ -1,8 +1,9 @@
 // Child process for cross-process tests of the embedded store.
 //   increment <dir> <key> <times>: CAS-increments an IPAMHandle counter, retrying on conflict
 //   create-pool <dir> <name>:      creates an IPPool
-//   loaded-modules <dir> <type>:   opens a backend of <type> via the factory (etcd: no request is made),
-//                                  prints whether etcd3/grpc got loaded
+//   loaded-modules <dir> <type> [import-etcd3]: opens a backend of <type> via the factory (etcd: no request is
+//                                  made), imports etcd3 itself if asked (a positive control), prints whether
+//                                  etcd3/grpc got loaded
 import {createRequire} from 'node:module'
 import {ResourceUpdateConflictError} from '../../../src/api/errors.js'
 import {openBackend} from '../../../src/datastore/factory.js'
@@ -34,6 +35,7 @@ switch (cmd) {
     await backend.create({kind: 'IPPool', name: args[0]}, {apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: args[0]}, spec: {cidr: '10.0.0.0/16'}})
     break
   case 'loaded-modules': {
+    if (args[1] === 'import-etcd3') await import('etcd3')
     const cache = Object.keys(createRequire(import.meta.url).cache)
     process.stdout.write(JSON.stringify({etcd3: cache.some((p) => p.includes('/node_modules/etcd3/')), grpc: cache.some((p) => p.includes('/node_modules/@grpc/'))}))
     break
