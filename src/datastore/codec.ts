@@ -51,8 +51,9 @@ export function decodeValue(key: Key, text: string, revision: string, path: stri
 }
 
 function recoverPolicyName(metadata: ObjectMeta, spec: unknown, path: string): void {
-  const stored = metadata.annotations?.[POLICY_NAME_ANNOTATION]
-  if (stored) {
+  const annotations = metadata.annotations
+  const stored = annotations?.[POLICY_NAME_ANNOTATION]
+  if (annotations && stored) {
     let parsed: unknown
     try {
       parsed = JSON.parse(stored)
@@ -60,10 +61,9 @@ function recoverPolicyName(metadata: ObjectMeta, spec: unknown, path: string): v
       throw new ParsingDatastoreEntryError(path, `annotation "${POLICY_NAME_ANNOTATION}" contained invalid JSON: ${(err as Error).message}`)
     }
     if (isObject(parsed) && typeof parsed.name === 'string') metadata.name = parsed.name
-    const rest = {...metadata.annotations}
-    delete rest[POLICY_NAME_ANNOTATION]
-    if (Object.keys(rest).length > 0) metadata.annotations = rest
-    else delete metadata.annotations
+    // The value was just parsed from its stored text, so it is changed in place rather than copied.
+    delete annotations[POLICY_NAME_ANNOTATION]
+    if (Object.keys(annotations).length === 0) delete metadata.annotations
     return
   }
   // Stores written before the annotation existed hold default-tier policies as `default.<name>`.
