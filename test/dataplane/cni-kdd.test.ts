@@ -199,6 +199,42 @@ describe.skipIf(skip !== undefined)('CNI on the Kubernetes datastore', () => {
     expect(readdirSync(join(lab.dir, 'host-local', lab.netConf(node).name as string)).filter((f) => f.startsWith('10.'))).toEqual([])
   }, 60_000)
 
+  it('routes a KubeVirt VM\'s persistent address to the pod running it, not to its live-migration target', async () => {
+    for (const [plural, kind] of [['virtualmachineinstances', 'VirtualMachineInstance'], ['virtualmachines', 'VirtualMachine']] as const) {
+      api.seed('apiextensions.k8s.io', 'customresourcedefinitions', {
+        metadata: {name: `${plural}.kubevirt.io`},
+        spec: {group: 'kubevirt.io', scope: 'Namespaced', names: {plural, kind}, versions: [{name: 'v1', served: true, storage: true, schema: {openAPIV3Schema: {type: 'object', 'x-kubernetes-preserve-unknown-fields': true}}}]},
+      })
+    }
+    const machine = api.seed('kubevirt.io', 'virtualmachines', {metadata: {name: 'vm1', namespace: 'web'}}, 'web')
+    const vmi = api.seed('kubevirt.io', 'virtualmachineinstances', {metadata: {name: 'vm1', namespace: 'web', ownerReferences: [{apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: 'vm1', uid: machine.metadata.uid}]}}, 'web')
+    const owner = {apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', name: 'vm1', uid: vmi.metadata.uid, controller: true}
+    for (const [name, labels] of [['virt-launcher-vm1-src', {}], ['virt-launcher-vm1-tgt', {'kubevirt.io/migrationJobUID': 'mig-1'}]] as const) {
+      api.seed('', 'pods', {metadata: {name, namespace: 'web', labels, ownerReferences: [owner]}, spec: {nodeName: 'node-a', containers: [{name: 'compute', image: 'virt-launcher'}]}}, 'web')
+    }
+    const source = await lab.addPod(node, {namespace: 'web', name: 'virt-launcher-vm1-src'})
+    const target = await lab.addPod(node, {namespace: 'web', name: 'virt-launcher-vm1-tgt'})
+    const address = source.ips[0] ?? ''
+    expect(target.ips).toEqual([address])
+    expect(await lab.ipam.ipsByHandle('k8s-pod-network.vmi.web.vm1')).toEqual([address])
+    // The node routes the address to the source only; the agent moves it when the migration completes.
+    const routes = await lab.inNs(node.netns, ['ip', '-4', 'route', 'show', `${address}/32`])
+    expect(routes.trim()).toBe(`${address} dev ${k8sHostVethName('web', 'virt-launcher-vm1-src')} scope link`)
+    for (const p of [target, source]) {
+      if (p === source) {
+        // The VM is being deleted by the time its last pod goes: that DEL releases the address.
+        await fetch(`${api.url}/apis/kubevirt.io/v1/namespaces/web/virtualmachines/vm1`, {method: 'DELETE'}).then((r) => r.body?.cancel())
+        api.seed('kubevirt.io', 'virtualmachines', {metadata: {name: 'vm1', namespace: 'web', deletionTimestamp: '2026-11-27T00:00:00Z'}}, 'web')
+      } else {
+        expect(await lab.ipam.ipsByHandle('k8s-pod-network.vmi.web.vm1')).toEqual([address])
+      }
+      const run = await lab.deletePod(p)
+      expect(run.exit, run.stdout + run.stderr).toBe(0)
+      await fetch(`${api.url}/api/v1/namespaces/web/pods/${p.name}`, {method: 'DELETE'}).then((r) => r.body?.cancel())
+    }
+    await expect(lab.ipam.ipsByHandle('k8s-pod-network.vmi.web.vm1')).rejects.toThrow()
+  }, 120_000)
+
   it('DEL releases by handle and clears the address annotations; calicoctl ipam check is clean', async () => {
     for (const p of [...pods]) {
       const run = await lab.deletePod(p)
