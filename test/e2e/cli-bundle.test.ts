@@ -1,11 +1,14 @@
 // The built calicoctl bundle (dist/calicoctl.cjs, scripts/bundle.mjs): every command file is registered, the
-// build's code cache matches the bundle, and the embedded path never loads the etcd or Kubernetes clients.
+// build's code cache matches the bundle, the embedded path never loads the etcd or Kubernetes clients, and etcd
+// reads never load etcd3.
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, relative} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
+import {etcdSkipReason} from '../helpers/etcd.js'
+import {useEtcd} from '../helpers/etcd-vitest.js'
 import {BIN, ROOT, builtOrExplain} from './harness.js'
 
 const BUNDLE = join(ROOT, 'dist', 'calicoctl.cjs')
@@ -29,6 +32,16 @@ function sourceCommandIds(dir: string): string[] {
     return [parts.join(':')]
   })
 }
+
+/** A CalicoAPIConfig file, so neither /etc/calico/calicoctl.cfg nor the environment can choose another store. */
+function config(spec: string): string {
+  const path = join(dir, `${Math.random().toString(36).slice(2)}.cfg`)
+  writeFileSync(path, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n${spec}`)
+  return path
+}
+
+/** A client library: the etcd or Kubernetes clients, or the etcd client bundle. */
+const isClient = (f: string): boolean => /node_modules\/(etcd3|@grpc|@kubernetes)\/|dist\/etcd-client\.cjs$/.test(f)
 
 /** node_modules files a calicoctl run required, from a preload hook on Node's CommonJS loader. */
 function modulesLoaded(args: string[]): string[] {
@@ -79,20 +92,23 @@ describe.skipIf(skip !== undefined)('calicoctl bundle', () => {
     expect(node(['--input-type=module', '-e', script]).stdout.trim()).toBe('true\ntrue')
   })
 
-  it('never loads etcd3, grpc or the Kubernetes client on the embedded store (positive control: etcd does)', () => {
-    // Config files, so neither /etc/calico/calicoctl.cfg nor the environment can choose another store.
-    const config = (spec: string): string => {
-      const path = join(dir, `${Math.random().toString(36).slice(2)}.cfg`)
-      writeFileSync(path, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n${spec}`)
-      return path
-    }
-    const isClient = (f: string): boolean => /node_modules\/(etcd3|@grpc|@kubernetes)\/|dist\/etcd-client\.cjs$/.test(f)
+  it('never loads etcd3, grpc or the Kubernetes client on the embedded store', () => {
     const embedded = modulesLoaded(['get', 'ippools', '--config', config(`  datastoreType: embedded\n  datastorePath: ${join(dir, 'store')}\n`)])
     expect(embedded.some((f) => f.includes('node_modules/better-sqlite3/'))).toBe(true)
     expect(embedded.filter(isClient)).toEqual([])
-    // Nothing listens on port 9 of loopback: the command fails after loading the client, which is all this needs.
-    const etcd = modulesLoaded(['get', 'ippools', '--config', config('  datastoreType: etcdv3\n  etcdEndpoints: http://127.0.0.1:9\n')])
-    // The etcd client comes from its own bundle (scripts/bundle.mjs).
-    expect(etcd.some((f) => f.endsWith('dist/etcd-client.cjs'))).toBe(true)
+  })
+
+  describe.skipIf(etcdSkipReason() !== undefined)('on etcd', () => {
+    const etcd = useEtcd()
+    const etcdConfig = (): string => config(`  datastoreType: etcdv3\n  etcdEndpoints: ${etcd.endpoints}\n`)
+
+    it('reads without etcd3 (the backend has its own gRPC reader); a write loads it from its own bundle', () => {
+      const reads = modulesLoaded(['get', 'ippools', '--allow-version-mismatch', '--config', etcdConfig()])
+      expect(reads.filter(isClient)).toEqual([])
+      const set = join(dir, 'set.yaml')
+      writeFileSync(set, 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: s}\nspec: {nets: [10.9.0.0/16]}\n')
+      const write = modulesLoaded(['create', '-f', set, '--allow-version-mismatch', '--config', etcdConfig()])
+      expect(write.filter(isClient)).toEqual([join(ROOT, 'dist', 'etcd-client.cjs')])
+    })
   })
 })
