@@ -3,7 +3,7 @@
 // Each form is applied as a pair that returns the table to where it was, RUNS times; printed per transaction: the
 // median wall time of `nft -f` and its CPU (user + system of the reaped children, summed over all runs: /proc counts
 // in 10 ms ticks, too coarse for one run). Root only.
-// Run: npm run build && npm run bench:build && node build/bench/agent-nft-delta.js
+// Run: npm run bench:agent-nft-delta
 import {spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {computePolicyState, type CalcResource} from '../src/dataplane/calc/index.js'
