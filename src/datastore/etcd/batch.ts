@@ -8,8 +8,8 @@
 // new batch. Every write therefore sees exactly the outcome a transaction of its own would have had at some
 // point between submission and answer, which is all a concurrent caller could observe anyway.
 //
-// Reads are batched the same way (a transaction of ranges, no conditions): the update path of a bulk apply
-// reads every stored object before writing it.
+// Reads are batched the same way (a transaction of ranges, no conditions, sent by the read client): the update
+// path of a bulk apply reads every stored object before writing it.
 
 import type {IKeyValue, ITxnResponse} from 'etcd3'
 import {DatastoreError} from '../../api/errors.js'

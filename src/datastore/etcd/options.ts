@@ -1,5 +1,5 @@
-// calicoctl.cfg's etcd settings → connection settings for the etcd3 client. Kept free of etcd3 imports
-// so configuration errors surface (and are testable) without loading grpc.
+// calicoctl.cfg's etcd settings → connection settings for the read client (reader.ts) and the etcd3 client. Kept
+// free of client imports so configuration errors surface (and are testable) without opening a connection.
 
 import {readFileSync} from 'node:fs'
 import {rootCertificates} from 'node:tls'
