@@ -1,20 +1,16 @@
 // The etcd backend's read path: gets and lists go through the small gRPC client, so a read-only process never
-// loads etcd3 (grpc-js, protobufjs), neither the backend used as a library nor the built calicoctl; the first
-// write loads it. Also the one-line errors a read gives when etcd refuses it.
+// loads etcd3 (grpc-js, protobufjs); the first write loads it (the built calicoctl: test/e2e/cli-bundle.test.ts).
+// Also closing, and the one-line error a read gives when etcd refuses it.
 
 import {spawn} from 'node:child_process'
 import {once} from 'node:events'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {DatastoreError} from '../../src/api/errors.js'
-import {builtOrExplain, runCalicoctl} from '../e2e/harness.js'
 import {etcdSkipReason} from '../helpers/etcd.js'
 import {useEtcd} from '../helpers/etcd-vitest.js'
 
 const skip = etcdSkipReason() !== undefined
-const notBuilt = builtOrExplain()
 
 /** Runs an ES module script (TypeScript sources importable) in a fresh Node process; resolves with its stdout. */
 async function node(script: string): Promise<string> {
@@ -34,8 +30,6 @@ async function node(script: string): Promise<string> {
 
 describe.skipIf(skip)('etcd backend reads without etcd3', () => {
   const etcd = useEtcd()
-  const dir = mkdtempSync(join(tmpdir(), 'calico-ts-read-path-'))
-  afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
   it('get and list load no etcd3 module; the first write does', async () => {
     await etcd.etcdctl(['put', '/calico/resources/v3/projectcalico.org/ippools/p1', '{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"p1"},"spec":{"cidr":"10.0.0.0/16"}}'])
@@ -65,23 +59,6 @@ describe.skipIf(skip)('etcd backend reads without etcd3', () => {
     await expect(b.get({kind: 'IPAMHandle', name: 'c'})).rejects.toThrow(new DatastoreError(closed))
     await expect(b.list({kind: 'IPAMHandle'})).rejects.toThrow(new DatastoreError(closed))
     await expect(b.apply({kind: 'IPAMHandle', name: 'c'}, {block: {}})).rejects.toThrow(new DatastoreError(closed))
-  })
-
-  it.skipIf(notBuilt !== undefined)('the built calicoctl: `get` never loads dist/etcd-client.cjs, `apply` does', async () => {
-    const preload = join(dir, 'report-bundles.cjs')
-    writeFileSync(
-      preload,
-      `process.on('exit', () => process.stderr.write('etcd-client loaded: ' + Object.keys(require.cache).some((p) => p.endsWith('/dist/etcd-client.cjs')) + '\\n'))\n`,
-    )
-    const env = {...process.env, DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: etcd.endpoints, NODE_OPTIONS: `--require ${preload}`, NO_COLOR: '1'}
-    const policy = JSON.stringify({apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: {name: 'p'}, spec: {selector: 'all()'}})
-    const apply = runCalicoctl(['apply', '-f', '-'], env, policy)
-    expect([apply.exit, apply.stderr]).toEqual([0, 'etcd-client loaded: true\n'])
-    const get = runCalicoctl(['get', 'globalnetworkpolicies', '-o', 'yaml'], env)
-    expect([get.exit, get.stderr]).toEqual([0, 'etcd-client loaded: false\n'])
-    expect(get.stdout).toContain('name: p\n')
-    const empty = runCalicoctl(['get', 'hostendpoints'], env)
-    expect([empty.exit, empty.stderr]).toEqual([0, 'etcd-client loaded: false\n'])
   })
 })
 
