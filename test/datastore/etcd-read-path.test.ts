@@ -2,30 +2,21 @@
 // loads etcd3 (grpc-js, protobufjs); the first write loads it (the built calicoctl: test/e2e/cli-bundle.test.ts).
 // Also closing, and the one-line error a read gives when etcd refuses it.
 
-import {spawn} from 'node:child_process'
-import {once} from 'node:events'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {DatastoreError} from '../../src/api/errors.js'
 import {etcdSkipReason} from '../helpers/etcd.js'
 import {useEtcd} from '../helpers/etcd-vitest.js'
+import {execArgv} from '../helpers/exec.js'
 
 const skip = etcdSkipReason() !== undefined
 
 /** Runs an ES module script (TypeScript sources importable) in a fresh Node process; resolves with its stdout. */
 async function node(script: string): Promise<string> {
-  const child = spawn(process.execPath, ['--import', join(import.meta.dirname, 'helpers/register.mjs'), '--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  const [code] = (await once(child, 'exit')) as [number | null]
-  clearTimeout(timer)
-  if (code !== 0) throw new Error(`child exited ${code}: ${err}`)
-  return out
+  const register = join(import.meta.dirname, 'helpers/register.mjs')
+  const r = await execArgv([process.execPath, '--import', register, '--input-type=module', '-e', script], {timeoutMs: 30_000})
+  if (r.code !== 0) throw new Error(`child exited ${r.code}: ${r.stderr}`)
+  return r.stdout
 }
 
 describe.skipIf(skip)('etcd backend reads without etcd3', () => {

@@ -3,7 +3,6 @@
 // throw-away CA, username/password authentication (with a token etcd stops accepting), and the failures a user
 // must be told about. gRPC framing cases that etcd does not produce on demand use a local HTTP/2 server.
 
-import {spawn} from 'node:child_process'
 import {once} from 'node:events'
 import {createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream} from 'node:http2'
 import {join} from 'node:path'
@@ -14,6 +13,7 @@ import {EtcdReader} from '../../src/datastore/etcd/reader.js'
 import type {DatastoreConfig} from '../../src/datastore/config.js'
 import {etcdSkipReason} from '../helpers/etcd.js'
 import {useEtcd} from '../helpers/etcd-vitest.js'
+import {execArgv} from '../helpers/exec.js'
 import {freePort} from '../helpers/ports.js'
 
 const skip = etcdSkipReason() !== undefined
@@ -160,15 +160,10 @@ describe.skipIf(skip)('etcd reads over the small gRPC client', () => {
       `const r = new EtcdReader({hosts: [${JSON.stringify(etcd.endpoints)}]}, {dialTimeoutMs: 2000, requestTimeoutMs: 5000})`,
       `console.log((await r.range({key: Buffer.from('/calico/idle')})).kvs[0].value)`,
     ].join('\n')
-    const child = spawn(process.execPath, ['--import', join(import.meta.dirname, 'helpers/register.mjs'), '--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]
-    clearTimeout(timer)
-    expect([code, signal, out]).toEqual([0, null, 'yes\n'])
+    const register = join(import.meta.dirname, 'helpers/register.mjs')
+    // Killed (code 128) if it does not exit by itself.
+    const r = await execArgv([process.execPath, '--import', register, '--input-type=module', '-e', script], {timeoutMs: 20_000})
+    expect([r.code, r.stdout]).toEqual([0, 'yes\n'])
   })
 })
 
