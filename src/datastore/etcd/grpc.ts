@@ -132,7 +132,7 @@ export class GrpcClient {
           if (this.current === session.index) this.current = (this.current + 1) % this.opts.endpoints.length
         }
       }
-      throw failure
+      throw failure ?? new TransportError('no endpoints configured')
     } finally {
       this.active--
       if (this.active === 0) this.session?.http2.unref()
