@@ -9,8 +9,6 @@ import {reaches} from '../lab/reach.js'
 
 const why = agentSkipReason()
 
-const V3 = 'projectcalico.org/v3'
-
 describe.skipIf(why !== undefined)('node run with pods made by the real CNI plugin', () => {
   let lab: Lab
   let node: LabNode
@@ -29,7 +27,7 @@ describe.skipIf(why !== undefined)('node run with pods made by the real CNI plug
       const prof = namespaceProfile(ns, {})
       await lab.backend.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
     }
-    await lab.client.create({apiVersion: V3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false}})
+    await lab.put('FelixConfiguration', 'default', {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false})
     a = await lab.addPod(node, {namespace: 'na', name: 'pod-a'})
     b = await lab.addPod(node, {namespace: 'nb', name: 'pod-b'})
     await lab.serve(a, 80)
@@ -51,10 +49,7 @@ describe.skipIf(why !== undefined)('node run with pods made by the real CNI plug
 
   it('enforces a policy over the CNI-created endpoints, and lifts it', async () => {
     const key = {kind: 'GlobalNetworkPolicy', name: 'na-ingress'}
-    await lab.backend.apply(key, {
-      apiVersion: V3, kind: 'GlobalNetworkPolicy', metadata: {name: 'na-ingress'},
-      spec: {selector: "projectcalico.org/namespace == 'na'", types: ['Ingress'], ingress: [{action: 'Deny', source: {namespaceSelector: "projectcalico.org/name == 'nb'"}}, {action: 'Allow'}]},
-    })
+    await lab.put(key.kind, key.name, {selector: "projectcalico.org/namespace == 'na'", types: ['Ingress'], ingress: [{action: 'Deny', source: {namespaceSelector: "projectcalico.org/name == 'nb'"}}, {action: 'Allow'}]})
     expect(await waitFor(async () => !(await reach(b, a)), 10_000, 100)).toBe(true)
     expect(await reach(a, b)).toBe(true)
     await lab.backend.delete(key)

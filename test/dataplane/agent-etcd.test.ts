@@ -12,8 +12,6 @@ import {reaches} from '../lab/reach.js'
 const why = agentSkipReason() ?? etcdSkipReason()
 if (why && process.env.CI) throw new Error(`agent etcd tests cannot run in CI: ${why}`)
 
-const V3 = 'projectcalico.org/v3'
-
 describe.skipIf(why !== undefined)('node run against etcd, through an etcd outage', () => {
   let lab: Lab
   let node: LabNode
@@ -32,12 +30,11 @@ describe.skipIf(why !== undefined)('node run against etcd, through an etcd outag
       pods.set(p, pod)
       await lab.serve(pod, 80)
     }
-    const put = (kind: string, name: string, value: object, namespace?: string) => lab.backend.apply({kind, name, namespace}, value)
-    await put('FelixConfiguration', 'default', {apiVersion: V3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false}})
+    await lab.put('FelixConfiguration', 'default', {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false})
     const prof = namespaceProfile('t', {})
-    await put('Profile', prof.metadata.name!, prof)
+    await lab.backend.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
     for (const pod of pods.values()) await lab.writeWorkloadEndpoint(pod, {namespace: 't', labels: {pod: pod.name}})
-    await put('NetworkPolicy', 'a-in', {apiVersion: V3, kind: 'NetworkPolicy', metadata: {name: 'a-in', namespace: 't'}, spec: {selector: "pod == 'a'", types: ['Ingress'], ingress: [{action: 'Deny', source: {selector: "pod == 'b'"}}]}}, 't')
+    await lab.put('NetworkPolicy', 'a-in', {selector: "pod == 'a'", types: ['Ingress'], ingress: [{action: 'Deny', source: {selector: "pod == 'b'"}}]}, {namespace: 't'})
   })
 
   afterAll(async () => {

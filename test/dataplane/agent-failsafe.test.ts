@@ -14,7 +14,6 @@ import {untilReach, type Probe} from '../lab/reach.js'
 const why = agentSkipReason()
 if (why) console.warn(`skipped: ${why}`)
 
-const V3 = 'projectcalico.org/v3'
 const HEP_KEY = {kind: 'HostEndpoint', name: 'hep-node-eth0'}
 const DENY_ALL = {kind: 'GlobalNetworkPolicy', name: 'hep-deny-all'}
 
@@ -25,11 +24,8 @@ describe.skipIf(why !== undefined)('failsafe ports on a host endpoint, enforced 
   let outsider: LabNode
   let agent: LabAgent
 
-  const put = async (kind: string, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): Promise<void> => {
-    await lab.backend.apply({kind, name}, {apiVersion: V3, kind, metadata: labels ? {name, labels} : {name}, spec})
-  }
   const denyAll = (extra: Record<string, unknown> = {}): Promise<void> =>
-    put(DENY_ALL.kind, DENY_ALL.name, {selector: "role == 'hep'", types: ['Ingress', 'Egress'], ingress: [{action: 'Deny'}], egress: [{action: 'Deny'}], ...extra})
+    lab.put(DENY_ALL.kind, DENY_ALL.name, {selector: "role == 'hep'", types: ['Ingress', 'Egress'], ingress: [{action: 'Deny'}], egress: [{action: 'Deny'}], ...extra})
   /** remote → node inbound probes and node → remote outbound probes. */
   const inbound = (ports: [number, 'tcp' | 'udp'][]): Probe[] => ports.map(([p, proto]) => [remote, node.address, p, proto])
   const outbound = (ports: [number, 'tcp' | 'udp'][]): Probe[] => ports.map(([p, proto]) => [node, remote.address, p, proto])
@@ -67,7 +63,7 @@ describe.skipIf(why !== undefined)('failsafe ports on a host endpoint, enforced 
   })
 
   it('a host endpoint with no policy: only the default failsafe ports pass, in and out', async () => {
-    await put(HEP_KEY.kind, HEP_KEY.name, {node: 'hep-node', interfaceName: 'eth0', expectedIPs: [node.address]}, {role: 'hep'})
+    await lab.put(HEP_KEY.kind, HEP_KEY.name, {node: 'hep-node', interfaceName: 'eth0', expectedIPs: [node.address]}, {labels: {role: 'hep'}})
     await check(
       [...inbound([[22, 'tcp'], [68, 'udp'], [8080, 'tcp']]), ...outbound([[53, 'udp'], [2379, 'tcp'], [8081, 'tcp']])],
       [true, true, false, true, true, false],
@@ -106,7 +102,7 @@ describe.skipIf(why !== undefined)('failsafe ports on a host endpoint, enforced 
 
   it('changed FailsafeInboundHostPorts/FailsafeOutboundHostPorts replace the defaults, with a source net', async () => {
     await denyAll()
-    await put('FelixConfiguration', 'default', {
+    await lab.put('FelixConfiguration', 'default', {
       failsafeInboundHostPorts: [{protocol: 'TCP', port: 8022, net: `${remote.address}/32`}],
       failsafeOutboundHostPorts: [{protocol: 'TCP', port: 8081}],
     })

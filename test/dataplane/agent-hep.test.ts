@@ -14,7 +14,6 @@ import {untilReach, type Probe} from '../lab/reach.js'
 const why = agentSkipReason()
 if (why) console.warn(`skipped: ${why}`)
 
-const V3 = 'projectcalico.org/v3'
 const POOL = '10.81.0.0/16'
 const HEP = {kind: 'HostEndpoint', name: 'hep-node-eth0'}
 const POLICY = {kind: 'GlobalNetworkPolicy', name: 'hep-policy'}
@@ -28,12 +27,9 @@ describe.skipIf(why !== undefined)('host endpoints enforced by node run (real pa
   let pod: LabPod
   let agent: LabAgent
 
-  const put = async (kind: string, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): Promise<void> => {
-    await lab.backend.apply({kind, name}, {apiVersion: V3, kind, metadata: labels ? {name, labels} : {name}, spec})
-  }
-  const felix = (extra: Record<string, unknown> = {}): Promise<void> => put('FelixConfiguration', 'default', {ipv6Support: false, ...extra})
-  const hep = (spec: Record<string, unknown>): Promise<void> => put(HEP.kind, HEP.name, {node: 'hep-node', ...spec}, {role: 'hep'})
-  const policy = (spec: Record<string, unknown>): Promise<void> => put(POLICY.kind, POLICY.name, {selector: "role == 'hep'", ...spec})
+  const felix = (extra: Record<string, unknown> = {}): Promise<void> => lab.put('FelixConfiguration', 'default', {ipv6Support: false, ...extra})
+  const hep = (spec: Record<string, unknown>): Promise<void> => lab.put(HEP.kind, HEP.name, {node: 'hep-node', ...spec}, {labels: {role: 'hep'}})
+  const policy = (spec: Record<string, unknown>): Promise<void> => lab.put(POLICY.kind, POLICY.name, {selector: "role == 'hep'", ...spec})
   const check = async (probes: Probe[], want: boolean[], what: string): Promise<void> => {
     const diff = await untilReach(lab, probes, want)
     expect(diff, `${what}:\n${diff.join('\n')}\n--- agent log ---\n${agent.log()}`).toEqual([])
@@ -119,10 +115,7 @@ describe.skipIf(why !== undefined)('host endpoints enforced by node run (real pa
   it("DefaultEndpointToHostAction Accept comes after the pod's own egress policy", async () => {
     await felix({defaultEndpointToHostAction: 'Accept'})
     const key = {kind: 'NetworkPolicy', name: 'no-host', namespace: 'hep'}
-    await lab.backend.apply(key, {
-      apiVersion: V3, kind: 'NetworkPolicy', metadata: {name: 'no-host', namespace: 'hep'},
-      spec: {selector: 'all()', types: ['Egress'], egress: [{action: 'Deny', destination: {nets: [`${node.address}/32`]}}, {action: 'Allow'}]},
-    })
+    await lab.put(key.kind, key.name, {selector: 'all()', types: ['Egress'], egress: [{action: 'Deny', destination: {nets: [`${node.address}/32`]}}, {action: 'Allow'}]}, {namespace: key.namespace})
     try {
       await check([[pod, node.address, 8080, 'tcp'], [pod, remote.address, 8082, 'tcp']], [false, true], 'egress policy denying the host')
     } finally {
@@ -153,7 +146,7 @@ describe.skipIf(why !== undefined)('host endpoints enforced by node run (real pa
     const toServer = (port: number): Probe => [remote, '192.168.88.2', port, 'tcp']
     await check([toServer(80), toServer(81)], [true, true], 'no host endpoints')
     const eth1 = {kind: 'HostEndpoint', name: 'hep-node-eth1'}
-    await put(eth1.kind, eth1.name, {node: 'hep-node', interfaceName: 'eth1'}, {role: 'hep'})
+    await lab.put(eth1.kind, eth1.name, {node: 'hep-node', interfaceName: 'eth1'}, {labels: {role: 'hep'}})
     try {
       await hep({interfaceName: 'eth0'})
       const port80 = [{action: 'Allow', protocol: 'TCP', destination: {ports: [80]}}]

@@ -15,7 +15,6 @@ import {ROOT} from '../lab/plugin.js'
 
 const why = agentSkipReason()
 
-const V3 = 'projectcalico.org/v3'
 const CASES: NetpolCase[] = loadCases(join(ROOT, 'test', 'fixtures', 'netpol', 'calico-cases')).filter(
   (c) => !JSON.stringify(c.steps).includes('networking.k8s.io'),
 )
@@ -61,7 +60,7 @@ describe.skipIf(why !== undefined)('Calico conformance cases enforced by node ru
     node = await lab.addNode('kn', {}, {forwarding: false})
     for (const pod of ALL_PODS) pods.set(pod, lab.attachPod(node, pod.replace('/', ''), podIP(pod)))
     await Promise.all([...pods.values()].map((p) => lab.serve(p, [80, 81])))
-    await lab.backend.apply({kind: 'FelixConfiguration', name: 'default'}, {apiVersion: V3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false}})
+    await lab.put('FelixConfiguration', 'default', {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false})
     for (const ns of ['x', 'y', 'z']) {
       const prof = namespaceProfile(ns, {ns, 'kubernetes.io/metadata.name': ns})
       await lab.backend.apply({kind: 'Profile', name: prof.metadata.name!}, prof)

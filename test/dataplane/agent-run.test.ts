@@ -15,7 +15,6 @@ import {reaches} from '../lab/reach.js'
 const why = agentSkipReason()
 if (why) console.warn(`skipping agent dataplane tests: ${why}`)
 
-const V3 = 'projectcalico.org/v3'
 const HEALTH_PORT = 19099
 const METRICS_PORT = 19091
 const POD_IPS: Record<string, string> = {a: '10.77.0.10', b: '10.77.0.11', c: '10.77.0.12'}
@@ -29,12 +28,6 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
   const fakeBin = (): string => join(lab.dir, 'bin')
   const nftGate = (): string => join(lab.dir, 'nft-allowed')
 
-  const put = async (kind: string, name: string, spec: object, namespace?: string, labels?: Record<string, string>): Promise<void> => {
-    const metadata: Record<string, unknown> = {name}
-    if (namespace) metadata.namespace = namespace
-    if (labels) metadata.labels = labels
-    await lab.backend.apply({kind, name, namespace}, {apiVersion: V3, kind, metadata, spec})
-  }
   const nft = (...args: string[]): Promise<string> => lab.inNs(node.netns, ['nft', ...args])
   const table = (): Promise<string> => nft('-s', 'list', 'table', 'inet', 'calico')
   /** The table's content regardless of declaration order (nft lists chains in creation order). */
@@ -79,7 +72,7 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
     writeFileSync(join(fakeBin(), 'nft'), `#!/bin/sh\n[ -e '${nftGate()}' ] || { echo 'gate closed' >&2; exit 1; }\nexec ${realNft} "$@"\n`)
     chmodSync(join(fakeBin(), 'nft'), 0o755)
 
-    await put('FelixConfiguration', 'default', {healthHost: '127.0.0.1', healthPort: HEALTH_PORT, prometheusMetricsPort: METRICS_PORT, prometheusMetricsHost: '127.0.0.1', nftablesRefreshInterval: '2s', routeRefreshInterval: '2s'})
+    await lab.put('FelixConfiguration', 'default', {healthHost: '127.0.0.1', healthPort: HEALTH_PORT, prometheusMetricsPort: METRICS_PORT, prometheusMetricsHost: '127.0.0.1', nftablesRefreshInterval: '2s', routeRefreshInterval: '2s'})
     const prof = namespaceProfile('t', {})
     await lab.backend.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
     for (const pod of pods.values()) await lab.writeWorkloadEndpoint(pod, {namespace: 't', k8sPod: `pod-${pod.name}`, labels: {pod: pod.name}})
@@ -127,13 +120,13 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
       selector: "pod == 'b'", types: ['Ingress'],
       ingress: [{action: 'Allow', protocol: 'TCP', source: {selector: sel}, destination: {ports: [80]}}],
     })
-    await put('NetworkPolicy', 'b-in', allowFrom("pod == 'a'"), 't')
+    await lab.put('NetworkPolicy', 'b-in', allowFrom("pod == 'a'"), {namespace: 't'})
     expect(await eventually('c', 'b', 80, false)).toBe(true)
     expect(await reach('a', 'b', 80)).toBe(true)
     expect(await reach('a', 'b', 81)).toBe(false)
     expect(await reach('b', 'a', 80)).toBe(true)
 
-    await put('NetworkPolicy', 'b-in', allowFrom("pod in {'a', 'c'}"), 't')
+    await lab.put('NetworkPolicy', 'b-in', allowFrom("pod in {'a', 'c'}"), {namespace: 't'})
     expect(await eventually('c', 'b', 80, true)).toBe(true)
     expect(await reach('c', 'b', 81)).toBe(false)
 
@@ -144,11 +137,8 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
   })
 
   it('logs and skips a resource that fails validation, and keeps enforcing the rest', async () => {
-    await lab.backend.apply({kind: 'NetworkPolicy', name: 'broken', namespace: 't'}, {
-      apiVersion: V3, kind: 'NetworkPolicy', metadata: {name: 'broken', namespace: 't'},
-      spec: {selector: 'has(', ingress: [{action: 'Deny'}]},
-    })
-    await put('NetworkPolicy', 'deny-a', {selector: "pod == 'a'", types: ['Ingress'], ingress: [{action: 'Deny'}]}, 't')
+    await lab.put('NetworkPolicy', 'broken', {selector: 'has(', ingress: [{action: 'Deny'}]}, {namespace: 't'})
+    await lab.put('NetworkPolicy', 'deny-a', {selector: "pod == 'a'", types: ['Ingress'], ingress: [{action: 'Deny'}]}, {namespace: 't'})
     expect(await eventually('b', 'a', 80, false)).toBe(true)
     expect(await logged(/Validation failed for NetworkPolicy\(t\/broken\)/)).toBe(true)
     expect(await health('/readiness')).toBe(200)
@@ -170,7 +160,7 @@ describe.skipIf(why !== undefined)('calicoctl node run in a node network namespa
 
   it('repairs what another process changes as nft monitor reports it (table deleted, chain flushed, set element removed; repeats at most every 5 s)', async () => {
     // a may reach c only through the IP set of c-in's source selector.
-    await put('NetworkPolicy', 'c-in', {selector: "pod == 'c'", types: ['Ingress'], ingress: [{action: 'Allow', protocol: 'TCP', source: {selector: "pod == 'a'"}}]}, 't')
+    await lab.put('NetworkPolicy', 'c-in', {selector: "pod == 'c'", types: ['Ingress'], ingress: [{action: 'Allow', protocol: 'TCP', source: {selector: "pod == 'a'"}}]}, {namespace: 't'})
     expect(await eventually('b', 'c', 80, false)).toBe(true)
     expect(await reach('a', 'c', 80)).toBe(true)
     // The monitor counts once it has seen a whole table of ours go in (after the gated start, a later full apply).

@@ -348,6 +348,11 @@ export class Lab {
     return node
   }
 
+  /** Writes (creates or replaces) a projectcalico.org/v3 resource, as another writer (`calicoctl apply`) would. */
+  async put(kind: string, name: string, spec: object, meta: {namespace?: string; labels?: Record<string, string>} = {}): Promise<void> {
+    await this.backend.apply({kind, name, namespace: meta.namespace}, {apiVersion: 'projectcalico.org/v3', kind, metadata: {name, ...meta}, spec})
+  }
+
   /** An IPPool (defaults: no encapsulation, no NAT). */
   async addPool(name: string, cidr: string, spec: Record<string, unknown> = {}): Promise<Resource> {
     return this.client.create({
