@@ -29,9 +29,8 @@ export function checkAnnotations(c: Collector, path: string, annotations: Readon
 export function checkLabels(c: Collector, path: string, labels: Readonly<Record<string, string>> | undefined): void {
   if (!labels) return
   for (const [k, v] of Object.entries(labels)) {
-    const p = join(path, k)
-    for (const e of isQualifiedName(k)) c.go(p, 'Metadata.Labels (label)', k, e)
-    for (const e of isValidLabelValue(v)) c.go(p, 'Metadata.Labels (value)', v, e)
+    for (const e of isQualifiedName(k)) c.go(join(path, k), 'Metadata.Labels (label)', k, e)
+    for (const e of isValidLabelValue(v)) c.go(join(path, k), 'Metadata.Labels (value)', v, e)
   }
 }
 

@@ -61,8 +61,25 @@ export function isDNS1123Label(v: string): string[] {
   return errs
 }
 
+/**
+ * Keys found valid before: every endpoint and policy repeats the same few label and annotation keys, and the agent
+ * checks every stored object. Bounded; cleared when full.
+ */
+const validQualifiedNames = new Set<string>()
+const VALID_QUALIFIED_NAMES_LIMIT = 10_000
+
 /** Kubernetes IsQualifiedName: `[prefix/]name` as used for label and annotation keys. */
 export function isQualifiedName(v: string): string[] {
+  if (validQualifiedNames.has(v)) return []
+  const errs = qualifiedNameErrors(v)
+  if (errs.length === 0) {
+    if (validQualifiedNames.size >= VALID_QUALIFIED_NAMES_LIMIT) validQualifiedNames.clear()
+    validQualifiedNames.add(v)
+  }
+  return errs
+}
+
+function qualifiedNameErrors(v: string): string[] {
   const parts = v.split('/')
   let name: string
   const errs: string[] = []
