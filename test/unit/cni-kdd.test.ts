@@ -106,6 +106,19 @@ async function endpoint(name = 'node1-k8s-pod--1-eth0'): Promise<Resource> {
   return new ResourceClient(backend).get('WorkloadEndpoint', name, 'web')
 }
 
+/** Pool `red-only` (10.62.0.0/24) serves namespaces labelled team=red; pool-a and pool-b serve the others. */
+async function redOnlyPool(): Promise<void> {
+  const client = new ResourceClient(backend)
+  await client.create({
+    apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'red-only'},
+    spec: {cidr: '10.62.0.0/24', blockSize: 28, ipipMode: 'Never', vxlanMode: 'Never', allowedUses: ['Workload'], namespaceSelector: "team == 'red'"},
+  })
+  for (const name of ['pool-a', 'pool-b']) {
+    const current = await client.get('IPPool', name)
+    await client.update({...current, spec: {...(current.spec as object), allowedUses: ['Workload'], namespaceSelector: "team != 'red'"}})
+  }
+}
+
 describe('calico ADD on the Kubernetes datastore', () => {
   it('annotates the Pod with its addresses and container; the endpoint is the Pod\'s view', async () => {
     pod('pod-1', {labels: {app: 'web'}, serviceAccountName: 'web-sa'})
@@ -140,15 +153,7 @@ describe('calico ADD on the Kubernetes datastore', () => {
 
   // Pools with a namespaceSelector serve workloads only (Calico's validation).
   it('picks IP pools by their namespaceSelector against the Namespace\'s labels, in both plugins', async () => {
-    const client = new ResourceClient(backend)
-    await client.create({
-      apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'red-only'},
-      spec: {cidr: '10.62.0.0/24', blockSize: 28, ipipMode: 'Never', vxlanMode: 'Never', allowedUses: ['Workload'], namespaceSelector: "team == 'red'"},
-    })
-    for (const name of ['pool-a', 'pool-b']) {
-      const current = await client.get('IPPool', name)
-      await client.update({...current, spec: {...(current.spec as object), allowedUses: ['Workload'], namespaceSelector: "team != 'red'"}})
-    }
+    await redOnlyPool()
     namespace('red', {}, {team: 'red'})
     pod('r1', {namespace: 'red'})
     pod('w1')
@@ -226,15 +231,7 @@ describe('what ADD asks the API server on the Kubernetes datastore', () => {
   })
 
   it('reads the Namespace for IP pools\' namespaceSelector with a kubeconfig even without policy type k8s, as calico-ipam does', async () => {
-    const client = new ResourceClient(backend)
-    await client.create({
-      apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'red-only'},
-      spec: {cidr: '10.62.0.0/24', blockSize: 28, ipipMode: 'Never', vxlanMode: 'Never', allowedUses: ['Workload'], namespaceSelector: "team == 'red'"},
-    })
-    for (const name of ['pool-a', 'pool-b']) {
-      const current = await client.get('IPPool', name)
-      await client.update({...current, spec: {...(current.spec as object), allowedUses: ['Workload'], namespaceSelector: "team != 'red'"}})
-    }
+    await redOnlyPool()
     namespace('red', {}, {team: 'red'})
     pod('r1', {namespace: 'red'})
     pod('r2', {namespace: 'red'})
