@@ -18,7 +18,7 @@ import {DEFAULT_TABLE_NAME, FullScriptStream, diffTables, renderFullScript, rend
 import {Nft} from '../dataplane/linux/nft.js'
 import {NftMonitor, markerScript, type MonitorReport, type TableWatcher} from '../dataplane/linux/nft-monitor.js'
 import {RouteManager, type RouteReconciler} from '../dataplane/routing/manager.js'
-import type {WorkloadRouteInput} from '../dataplane/routing/workload-routes.js'
+import {spoofs, type WorkloadRouteInput} from '../dataplane/routing/workload-routes.js'
 import type {AgentLogger} from './log.js'
 import type {AgentMetrics} from './metrics.js'
 
@@ -159,25 +159,45 @@ export class Dataplane {
   replaceAll(events: Iterable<CalcEvent>, onProblem: (ev: CalcEvent, err: Error) => void): void {
     const calc = new PolicyCalculator(this.opts.nodeName)
     calc.setHostInterfaces(this.hostInterfaces)
-    for (const ev of events) this.feed(calc, ev, onProblem)
+    // Problems are reported once the whole snapshot is in: a workload endpoint that asks to spoof its source may come
+    // before the FelixConfiguration that allows it.
+    const failed: CalcEvent[] = []
+    for (const ev of events) if (this.feed(calc, ev) !== undefined) failed.push(ev)
+    for (const ev of failed) {
+      const problem = this.problemOf(calc, ev)
+      if (problem !== undefined) onProblem(ev, new Error(problem))
+    }
     this.calc = calc
     this.inSync = true
     this.markDirty()
   }
 
   update(ev: CalcEvent, onProblem: (ev: CalcEvent, err: Error) => void): void {
-    this.feed(this.calc, ev, onProblem)
+    // A configuration change can make other resources unusable (workload endpoints that ask to spoof their source).
+    const before = (ev.type === 'set' ? ev.resource.kind : ev.kind) === 'FelixConfiguration' ? new Map(this.calc.problems()) : undefined
+    const problem = this.feed(this.calc, ev)
+    if (problem !== undefined) onProblem(ev, new Error(problem))
+    if (before) {
+      const own = problemKey(ev)
+      for (const [key, p] of this.calc.problems()) {
+        if (key === own || before.get(key) === p) continue
+        this.opts.logger.warn(`Skipping ${key}: ${p}`)
+        this.opts.metrics.validationFailures.inc()
+      }
+    }
     if (this.inSync) this.markDirty()
   }
 
-  private feed(calc: PolicyCalculator, ev: CalcEvent, onProblem: (ev: CalcEvent, err: Error) => void): void {
+  /** Feeds one event; returns why the calculation could not use the resource it sets, if it could not. */
+  private feed(calc: PolicyCalculator, ev: CalcEvent): string | undefined {
     // The calculation treats what it cannot interpret as absent and records why (key `Kind/[ns/]name`).
     calc.update(ev)
     this.opts.metrics.calcUpdates.inc()
-    if (ev.type !== 'set') return
-    const m = ev.resource.metadata
-    const problem = calc.problems().get(m.namespace ? `${ev.resource.kind}/${m.namespace}/${m.name}` : `${ev.resource.kind}/${m.name}`)
-    if (problem !== undefined) onProblem(ev, new Error(problem))
+    return this.problemOf(calc, ev)
+  }
+
+  private problemOf(calc: PolicyCalculator, ev: CalcEvent): string | undefined {
+    return ev.type === 'set' ? calc.problems().get(problemKey(ev)) : undefined
   }
 
   /** The host's interfaces and addresses changed: host endpoints given by expectedIPs may move between interfaces. */
@@ -521,13 +541,19 @@ export class Dataplane {
   }
 }
 
+/** The calculator's key for the resource of an event (`Kind/[ns/]name`). */
+function problemKey(ev: CalcEvent): string {
+  const [kind, name, ns] = ev.type === 'set' ? [ev.resource.kind, ev.resource.metadata.name ?? '', ev.resource.metadata.namespace] : [ev.kind, ev.name, ev.namespace]
+  return ns ? `${kind}/${ns}/${name}` : `${kind}/${name}`
+}
+
 function workloadsOf(state: PolicyState): LocalEndpoint[] {
   return state.endpoints.filter((e) => e.kind === 'workload')
 }
 
-/** The part of the workloads that routes depend on. */
+/** The part of the workloads that routes and interface settings depend on. */
 function routeKey(workloads: readonly WorkloadRouteInput[]): string {
-  return workloads.map((w) => `${w.iface}=${w.ipv4Nets.join(',')};${w.ipv6Nets.join(',')}`).join(' ')
+  return workloads.map((w) => `${w.iface}=${w.ipv4Nets.join(',')};${w.ipv6Nets.join(',')}${spoofs(w) ? ';spoof' : ''}`).join(' ')
 }
 
 /** `chunks`, then `tail`. */

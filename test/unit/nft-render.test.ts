@@ -221,7 +221,7 @@ describe('packet semantics of the rendered table', () => {
       metadata: {name: 'w9', namespace: 'fv'},
       spec: {node: NODE, interfaceName: 'cali9', ipNetworks: ['10.65.0.19/32'], profiles: ['default'], allowSpoofedSourcePrefixes: ['198.51.100.0/24']},
     }
-    const ev = new TableEvaluator(renderTable(computePolicyState(NODE, [...fvPolicy1.slice(0, 4), spoofer])))
+    const ev = new TableEvaluator(renderTable(computePolicyState(NODE, [...fvPolicy1.slice(0, 4), spoofer, fc({workloadSourceSpoofing: 'Any'})])))
     const send = (iif: string, src: string, rpfFails: boolean): string =>
       ev.evaluatePath(['prerouting', 'forward'], tcp(src, '10.65.0.11', 80, {iifname: iif, oifname: 'cali1', rpfFails})).verdict
     expect(send('cali2', '10.65.0.12', false)).toBe('accept')

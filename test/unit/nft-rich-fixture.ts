@@ -45,7 +45,7 @@ export function richResources(variant: 1 | 2 = 1): CalcResource[] {
     {action: 'Allow', protocol: 'TCP', source: {ports: ['http']}, destination: {selector: 'all()'}},
   ]
   const rs: CalcResource[] = [
-    {apiVersion: v3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {defaultEndpointToHostAction: 'Accept', nftablesFilterDenyAction: 'Reject'}},
+    {apiVersion: v3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {defaultEndpointToHostAction: 'Accept', nftablesFilterDenyAction: 'Reject', workloadSourceSpoofing: 'Any'}},
     {
       apiVersion: v3,
       kind: 'FelixConfiguration',

@@ -28,6 +28,7 @@ import type {
   Rule,
   TierDefaultAction,
   TierInfo,
+  WorkloadSourceSpoofing,
 } from './types.js'
 import {POLICY_KINDS} from './types.js'
 
@@ -180,6 +181,12 @@ export class PolicyCalculator {
   private endpointOutputs = new Map<string, {ep: LocalEndpoint; policyKeys: string[]}>()
   /** The host's interfaces and their addresses (canonical IPs), for host endpoints given by expectedIPs only. */
   private hostInterfaces = new Map<string, Set<string>>()
+  /**
+   * Workload endpoints that ask for allowSpoofedSourcePrefixes, as received (resource key → resource): whether they
+   * are accepted depends on WorkloadSourceSpoofing, so they are taken again when that changes.
+   */
+  private readonly spoofRequests = new Map<string, CalcResource>()
+  private sourceSpoofing: WorkloadSourceSpoofing = 'Disabled'
 
   constructor(readonly nodeName: string) {
     // Calico's datastores always serve the built-in default-allow profile (our backends leave it to the client).
@@ -210,6 +217,8 @@ export class PolicyCalculator {
       const name = r.metadata.name ?? ''
       const key = resourceKey(r.kind, name, r.metadata.namespace)
       this.errors.delete(key)
+      if (r.kind === 'WorkloadEndpoint' && (r.spec?.allowSpoofedSourcePrefixes?.length ?? 0) > 0) this.spoofRequests.set(key, r)
+      else this.spoofRequests.delete(key)
       try {
         this.apply(r.kind, name, r.metadata.namespace, r)
       } catch (err) {
@@ -218,9 +227,22 @@ export class PolicyCalculator {
         this.apply(r.kind, name, r.metadata.namespace, undefined)
       }
     } else {
-      this.errors.delete(resourceKey(ev.kind, ev.name, ev.namespace))
+      const key = resourceKey(ev.kind, ev.name, ev.namespace)
+      this.errors.delete(key)
+      this.spoofRequests.delete(key)
       this.apply(ev.kind, ev.name, ev.namespace, undefined)
     }
+    const kind = ev.type === 'set' ? ev.resource.kind : ev.kind
+    if (kind === 'FelixConfiguration') this.sourceSpoofingChanged()
+  }
+
+  /** Re-evaluates the endpoints that ask to spoof once the effective WorkloadSourceSpoofing has changed. */
+  private sourceSpoofingChanged(): void {
+    // Only valid configurations are held (apply() checks each), so this cannot throw.
+    const next = settingsFrom(this.effectiveConfigs()).workloadSourceSpoofing
+    if (next === this.sourceSpoofing) return
+    this.sourceSpoofing = next
+    for (const r of [...this.spoofRequests.values()]) this.update({type: 'set', resource: r})
   }
 
   private apply(kind: CalcKind, name: string, namespace: string | undefined, r: CalcResource | undefined): void {
@@ -270,6 +292,10 @@ export class PolicyCalculator {
         if (ns && own[LABEL_NAMESPACE] === undefined) own[LABEL_NAMESPACE] = ns
         if (spec.orchestrator && own[LABEL_ORCHESTRATOR] === undefined) own[LABEL_ORCHESTRATOR] = spec.orchestrator
         if (spec.serviceAccountName && own[LABEL_SERVICE_ACCOUNT] === undefined) own[LABEL_SERVICE_ACCOUNT] = spec.serviceAccountName
+        // Felix's validation filter: such an endpoint is treated as missing unless spoofing is enabled.
+        if ((spec.allowSpoofedSourcePrefixes?.length ?? 0) > 0 && this.sourceSpoofing !== 'Any') {
+          throw new Error('source IP spoofing requested but not enabled in Felix configuration (workloadSourceSpoofing is not Any)')
+        }
         const nets = spec.ipNetworks.map((n) => hostCidr(n))
         const src = this.makeSource(sourceKey(r.kind, name, ns), 'workload', nets, spec.ports, own, spec.profiles ?? [], spec.node === this.nodeName, spec.interfaceName ?? '')
         src.allowSpoofed = (spec.allowSpoofedSourcePrefixes ?? []).map(normalizeCidr)
@@ -680,12 +706,17 @@ export class PolicyCalculator {
       s.output ??= {id, type: s.def.type, members: [...s.members.keys()].sort()}
       ipSets.set(id, s.output)
     }
+    return {endpoints, policies, profiles, ipSets, settings: settingsFrom(this.effectiveConfigs())}
+  }
+
+  /** The FelixConfigurations that apply to this node, lowest precedence first. */
+  private effectiveConfigs(): FelixConfigurationSpec[] {
     const configs: FelixConfigurationSpec[] = []
     const global = this.felixConfigs.get('default')
     if (global) configs.push(global)
     const perNode = this.felixConfigs.get(`node.${this.nodeName}`)
     if (perNode) configs.push(perNode)
-    return {endpoints, policies, profiles, ipSets, settings: settingsFrom(configs)}
+    return configs
   }
 
   /** Groups sorted policies into tiers, keeping only tiers with ≥1 policy passing `include`. */

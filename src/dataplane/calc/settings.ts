@@ -1,5 +1,5 @@
 // FelixConfiguration → the dataplane settings the policy renderer needs (defaults from Felix's config-params).
-import type {DataplaneSettings, EndpointToHostAction, FelixConfigurationSpec, ProtoPort, ProtoPortSpec} from './types.js'
+import type {DataplaneSettings, EndpointToHostAction, FelixConfigurationSpec, ProtoPort, ProtoPortSpec, WorkloadSourceSpoofing} from './types.js'
 
 const tcp = (port: number): ProtoPort => ({protocol: 'tcp', port})
 const udp = (port: number): ProtoPort => ({protocol: 'udp', port})
@@ -24,6 +24,7 @@ export function defaultSettings(): DataplaneSettings {
     vxlanPort: 4789,
     interfacePrefixes: ['cali'],
     ipv6Support: true,
+    workloadSourceSpoofing: 'Disabled',
   }
 }
 
@@ -37,6 +38,19 @@ function endpointToHost(v: string): EndpointToHostAction {
       return 'drop'
     default:
       throw new Error(`invalid defaultEndpointToHostAction ${JSON.stringify(v)}`)
+  }
+}
+
+/** Felix parses the value case-insensitively into its canonical spelling. */
+function sourceSpoofing(v: string): WorkloadSourceSpoofing {
+  switch (v.toLowerCase()) {
+    case 'any':
+      return 'Any'
+    case 'disabled':
+    case '':
+      return 'Disabled'
+    default:
+      throw new Error(`invalid workloadSourceSpoofing ${JSON.stringify(v)}`)
   }
 }
 
@@ -66,6 +80,7 @@ export function settingsFrom(specs: readonly FelixConfigurationSpec[]): Dataplan
       s.interfacePrefixes = c.interfacePrefix.split(',').map((p) => p.trim()).filter((p) => p !== '')
     }
     if (c.ipv6Support !== undefined) s.ipv6Support = c.ipv6Support
+    if (c.workloadSourceSpoofing !== undefined) s.workloadSourceSpoofing = sourceSpoofing(c.workloadSourceSpoofing)
   }
   return s
 }

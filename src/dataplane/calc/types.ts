@@ -116,6 +116,7 @@ export interface FelixConfigurationSpec {
   vxlanPort?: number
   interfacePrefix?: string
   ipv6Support?: boolean
+  workloadSourceSpoofing?: string
 }
 
 export interface ProtoPortSpec {
@@ -290,7 +291,11 @@ export interface DataplaneSettings {
   vxlanPort: number
   interfacePrefixes: string[]
   ipv6Support: boolean
+  /** Whether workload endpoints may carry allowSpoofedSourcePrefixes (WorkloadSourceSpoofing; Felix's default Disabled). */
+  workloadSourceSpoofing: WorkloadSourceSpoofing
 }
+
+export type WorkloadSourceSpoofing = 'Disabled' | 'Any'
 
 /** The full desired policy state for one node. */
 export interface PolicyState {

@@ -2,7 +2,8 @@
 // manager's routing half. Called after every policy apply and on the route refresh interval.
 import {deleteDeviceRoute, listLinks, listRoutes, replaceDeviceRoute, type LinkInfo} from '../linux/iproute.js'
 import {ensureSysctl, readSysctl} from '../linux/sysctl.js'
-import {DEVICE_ROUTE_PROTOCOL, desiredRoutes, isWorkloadInterface, routeDelta, type RouteDelta, type WorkloadRouteInput} from './workload-routes.js'
+import {interfaceSysctls} from './interface-sysctls.js'
+import {DEVICE_ROUTE_PROTOCOL, desiredRoutes, isWorkloadInterface, routeDelta, spoofs, type RouteDelta, type WorkloadRouteInput} from './workload-routes.js'
 
 export interface RouteManagerOptions {
   interfacePrefixes: readonly string[]
@@ -29,8 +30,13 @@ export interface RouteReconciler {
 }
 
 export class RouteManager implements RouteReconciler {
-  /** Interface index → name, for interfaces whose sysctls are already set (a recreated veth gets a new index). */
+  /**
+   * Interface index → what its sysctls were set for (name, and whether its workload spoofs), for interfaces already
+   * configured: a recreated veth gets a new index, and a workload that starts or stops spoofing another rp_filter.
+   */
   private configured = new Map<number, string>()
+  /** `net.ipv4.conf.default.rp_filter` as first seen: what a non-spoofing interface gets back (Felix reads it at start). */
+  private defaultRPFilter?: string
   /** Interface index → when this manager first saw it. */
   private firstSeen = new Map<number, number>()
 
@@ -49,7 +55,7 @@ export class RouteManager implements RouteReconciler {
     for (const idx of [...this.firstSeen.keys()]) if (!present.has(idx)) this.firstSeen.delete(idx)
     for (const l of ours) if (!this.firstSeen.has(l.index)) this.firstSeen.set(l.index, now)
     const ageOf = new Map(ours.map((l) => [l.name, now - this.firstSeen.get(l.index)!]))
-    await this.configureInterfaces(ours)
+    await this.configureInterfaces(ours, new Set(endpoints.filter(spoofs).map((e) => e.iface)))
     const up = new Set(ours.filter((l) => l.up).map((l) => l.name))
     const families: (4 | 6)[] = this.opts.ipv6 ? [4, 6] : [4]
     const kernel = (await Promise.all(families.map((f) => listRoutes(f)))).flat()
@@ -67,25 +73,24 @@ export class RouteManager implements RouteReconciler {
     return result
   }
 
-  /** Felix's per-interface settings: proxy ARP answers the pod's 169.254.1.1 gateway, forwarding routes its traffic. */
-  private async configureInterfaces(links: readonly LinkInfo[]): Promise<void> {
+  /** Felix's per-interface settings (interface-sysctls.ts); `spoofing`: interfaces whose workload may spoof. */
+  private async configureInterfaces(links: readonly LinkInfo[], spoofing: ReadonlySet<string>): Promise<void> {
     const present = new Set(links.map((l) => l.index))
     for (const idx of [...this.configured.keys()]) if (!present.has(idx)) this.configured.delete(idx)
+    if (links.length === 0) return
+    // Unreadable (no IPv4 in this kernel): Felix assumes strict.
+    this.defaultRPFilter ??= (await readSysctl(['net', 'ipv4', 'conf', 'default', 'rp_filter'])) ?? '1'
     for (const l of links) {
-      if (this.configured.get(l.index) === l.name) continue
+      const spoof = spoofing.has(l.name)
+      const state = spoof ? `${l.name} spoofing` : l.name
+      if (this.configured.get(l.index) === state) continue
       const ok = await this.attempt(async () => {
-        await ensureSysctl(['net', 'ipv4', 'conf', l.name, 'route_localnet'], '1')
-        await ensureSysctl(['net', 'ipv4', 'conf', l.name, 'proxy_arp'], '1')
-        await ensureSysctl(['net', 'ipv4', 'neigh', l.name, 'proxy_delay'], '0')
-        await ensureSysctl(['net', 'ipv4', 'conf', l.name, 'forwarding'], '1')
-        // With IPv6 disabled on the interface (or in the kernel) these files do not exist: nothing to set.
-        if (this.opts.ipv6 && (await readSysctl(['net', 'ipv6', 'conf', l.name, 'forwarding'])) !== undefined) {
-          await ensureSysctl(['net', 'ipv6', 'conf', l.name, 'accept_ra'], '0')
-          await ensureSysctl(['net', 'ipv6', 'conf', l.name, 'proxy_ndp'], '1')
-          await ensureSysctl(['net', 'ipv6', 'conf', l.name, 'forwarding'], '1')
-        }
+        // With IPv6 disabled on the interface (or in the kernel) its IPv6 files do not exist: nothing to set there.
+        const ipv6Present = (await readSysctl(['net', 'ipv6', 'conf', l.name, 'forwarding'])) !== undefined
+        const settings = interfaceSysctls(l.name, {ipv6Present, ipv6Enabled: this.opts.ipv6, defaultRPFilter: this.defaultRPFilter!, spoofing: spoof})
+        for (const s of settings) await ensureSysctl(s.path, s.value)
       })
-      if (ok) this.configured.set(l.index, l.name)
+      if (ok) this.configured.set(l.index, state)
     }
   }
 

@@ -8,6 +8,13 @@ export interface WorkloadRouteInput {
   iface: string
   ipv4Nets: readonly string[]
   ipv6Nets: readonly string[]
+  /** Source prefixes the workload may send from besides its own addresses (already gated by WorkloadSourceSpoofing). */
+  allowSpoofedSourcePrefixes?: readonly string[]
+}
+
+/** Whether the workload may send from addresses that are not its own. */
+export function spoofs(w: WorkloadRouteInput): boolean {
+  return (w.allowSpoofedSourcePrefixes?.length ?? 0) > 0
 }
 
 export interface DeviceRoute {
