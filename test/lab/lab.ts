@@ -105,6 +105,8 @@ export interface EndpointOptions {
   k8sPod?: string
   labels?: Record<string, string>
   ports?: {name: string; protocol: string; port: number}[]
+  /** Source prefixes the pod may send from besides its address (the CNI takes them from allowedSourcePrefixes). */
+  allowSpoofedSourcePrefixes?: string[]
 }
 
 export interface CniRun {
@@ -496,6 +498,7 @@ export class Lab {
     const spec = {
       orchestrator: 'k8s', node: pod.node.name, pod: opts.k8sPod ?? pod.name, endpoint: 'eth0', interfaceName: pod.iface,
       ipNetworks: [`${pod.ips[0]}/32`], profiles: [`kns.${opts.namespace}`], ...(opts.ports ? {ports: opts.ports} : {}),
+      ...(opts.allowSpoofedSourcePrefixes ? {allowSpoofedSourcePrefixes: opts.allowSpoofedSourcePrefixes} : {}),
     }
     const name = workloadEndpointName(spec)
     await this.backend.apply({kind: 'WorkloadEndpoint', name, namespace: opts.namespace}, {
