@@ -260,6 +260,44 @@ describe('agent dataplane driver: routes', () => {
   })
 })
 
+describe('agent dataplane driver: source spoofing', () => {
+  const spoofer = (prefixes: string[]): CalcResource => ({...wep(1), spec: {...wep(1).spec, allowSpoofedSourcePrefixes: prefixes}} as CalcResource)
+  const felix = (workloadSourceSpoofing: string): CalcResource => ({apiVersion: V3, kind: 'FelixConfiguration', metadata: {name: 'default'}, spec: {workloadSourceSpoofing}})
+
+  it('a snapshot is judged whole: an endpoint before the configuration that allows it is no problem', async () => {
+    const {dp, nft} = make()
+    dp.replaceAll([set(namespaceProfile('t', {})), set(spoofer(['192.0.2.0/24'])), set(felix('Any'))], noProblem)
+    await sleep(50)
+    expect(nft.scripts[0]).toContain('"cali1"')
+    await dp.stop()
+  })
+
+  it('a configuration change that rejects endpoints reports them; routes follow whether a workload spoofs', async () => {
+    const {dp, nft, routes, metrics} = make()
+    const problems: string[] = []
+    dp.replaceAll([set(namespaceProfile('t', {})), set(spoofer(['192.0.2.0/24'])), set(wep(2)), set(felix('Any'))], noProblem)
+    await sleep(60)
+    expect(routes.calls.at(-1)!.map((e) => [e.iface, e.allowSpoofedSourcePrefixes])).toEqual([['cali1', ['192.0.2.0/24']], ['cali2', []]])
+    dp.update(set(felix('Disabled')), (_ev, err) => problems.push(err.message))
+    await sleep(60)
+    // The configuration itself is fine; the endpoint it rejects is counted as a validation failure.
+    expect(problems).toEqual([])
+    expect(metrics.validationFailures.get()).toBe(1)
+    expect(nft.scripts.at(-1)).toContain('delete chain inet calico filter-cali-fw-cali1')
+    expect(routes.calls.at(-1)!.map((e) => e.iface)).toEqual(['cali2'])
+    // Allowed again; then the prefixes go: routes are reconciled for the interface's new setting.
+    dp.update(set(felix('Any')), noProblem)
+    await sleep(60)
+    expect(routes.calls.at(-1)!.map((e) => e.iface)).toEqual(['cali1', 'cali2'])
+    const calls = routes.calls.length
+    dp.update(set(spoofer([])), noProblem)
+    await sleep(60)
+    expect(routes.calls).toHaveLength(calls + 1)
+    expect(routes.calls.at(-1)![0]!.allowSpoofedSourcePrefixes).toEqual([])
+    await dp.stop()
+  })
+})
+
 describe('agent dataplane driver with nft monitor', () => {
   const until = async (cond: () => boolean): Promise<void> => {
     for (let i = 0; i < 200 && !cond(); i++) await sleep(10)
