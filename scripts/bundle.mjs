@@ -73,13 +73,15 @@ module.exports = loadBundle(join(__dirname, ${JSON.stringify(ETCD_BUNDLE)})).exp
 // proto-loader's own parsing and the options etcd3 passes; proto-loader's fromJSON builds the same package
 // definition from it (types, services and file descriptors compare equal) without parsing .proto text at run
 // time. The build fails if an etcd3 update changes the call, rather than loading something else.
-const ETCD_PROTO_CALL = `(0, proto_loader_1.loadSync)(\`\${__dirname}/../proto/rpc.proto\`, {
+// The options text exactly as etcd3's compiled code spells it (the call is matched verbatim) and reused for fromJSON.
+const ETCD_PROTO_OPTIONS = `{
     keepCase: true,
     longs: String,
     enums: String,
     defaults: true,
     oneofs: true,
-});`
+}`
+const ETCD_PROTO_CALL = `(0, proto_loader_1.loadSync)(\`\${__dirname}/../proto/rpc.proto\`, ${ETCD_PROTO_OPTIONS});`
 const etcdProtoDefinitions = {
   name: 'etcd3-proto-definitions',
   setup(build) {
@@ -89,13 +91,7 @@ const etcdProtoDefinitions = {
       const {loadProtosWithOptionsSync} = createRequire(args.path)('@grpc/proto-loader/build/src/util')
       const options = {keepCase: true, longs: String, enums: String, defaults: true, oneofs: true}
       const root = loadProtosWithOptionsSync(join(dirname(args.path), '..', 'proto', 'rpc.proto'), options)
-      const call = `(0, proto_loader_1.fromJSON)(${JSON.stringify(root.toJSON())}, {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-});`
+      const call = `(0, proto_loader_1.fromJSON)(${JSON.stringify(root.toJSON())}, ${ETCD_PROTO_OPTIONS});`
       return {contents: text.replace(ETCD_PROTO_CALL, call), loader: 'js'}
     })
   },
