@@ -61,20 +61,27 @@ function fieldIndex(schema: StructSchema): ReadonlyMap<string, number> {
   return m
 }
 
-/** Whether `v` is already laid out: known keys in field order, unknown keys after them, no undefined values. */
-function inFieldOrder(v: JsonObject, schema: StructSchema): boolean {
-  const index = fieldIndex(schema)
+/**
+ * Whether `obj` is already laid out by `index` (key -> position): known keys in that order, unknown keys after them,
+ * no undefined values. Shared with the CLI's output shaping, which checks the resource envelope the same way.
+ */
+export function keysInOrder(obj: Readonly<Record<string, unknown>>, index: ReadonlyMap<string, number>): boolean {
   let last = -1
   let unknownSeen = false
-  for (const k in v) {
-    if (!Object.hasOwn(v, k)) continue
-    if (v[k] === undefined) return false
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue
+    if (obj[k] === undefined) return false
     const i = index.get(k)
     if (i === undefined) unknownSeen = true
     else if (unknownSeen || i < last) return false
     else last = i
   }
   return true
+}
+
+/** Whether `v` is already laid out in its struct's field order (see keysInOrder). */
+function inFieldOrder(v: JsonObject, schema: StructSchema): boolean {
+  return keysInOrder(v, fieldIndex(schema))
 }
 
 function orderStruct(v: JsonObject, schema: StructSchema): JsonObject {

@@ -3,6 +3,7 @@
 // spec/status structs print `{}`).
 
 import type {Resource, ResourceList} from '../../api/resource.js'
+import {keysInOrder} from '../../api/schema/shape.js'
 
 export type Result = Resource | ResourceList
 
@@ -42,20 +43,6 @@ const RESOURCE_ORDER = ['kind', 'apiVersion', 'metadata', 'spec', 'status']
 const RESOURCE_INDEX = new Map(RESOURCE_ORDER.map((k, i) => [k, i]))
 const OBJECT_META_INDEX = new Map(OBJECT_META_ORDER.map((k, i) => [k, i]))
 
-/** Whether `ordered(obj, order)` would lay obj out as it already is: known keys in order, then others, none undefined. */
-function inOrder(obj: Record<string, unknown>, index: ReadonlyMap<string, number>): boolean {
-  let last = -1
-  let unknownSeen = false
-  for (const k in obj) {
-    if (obj[k] === undefined) return false
-    const i = index.get(k)
-    if (i === undefined) unknownSeen = true
-    else if (unknownSeen || i < last) return false
-    else last = i
-  }
-  return true
-}
-
 /** Whether `sortedKeys` would keep this map's key order (non-objects are left alone). */
 function keysSorted(m: unknown): boolean {
   if (!m || typeof m !== 'object') return true
@@ -82,7 +69,7 @@ function shapeResource(res: Resource, orderFields: FieldOrderer | undefined, key
     const self = r as unknown as Record<string, unknown>
     if (keyOrder === 'any') return self
     const meta = r.metadata as Record<string, unknown>
-    if (inOrder(self, RESOURCE_INDEX) && inOrder(meta, OBJECT_META_INDEX) && keysSorted(meta.labels) && keysSorted(meta.annotations)) {
+    if (keysInOrder(self, RESOURCE_INDEX) && keysInOrder(meta, OBJECT_META_INDEX) && keysSorted(meta.labels) && keysSorted(meta.annotations)) {
       return self
     }
   }
