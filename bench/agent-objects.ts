@@ -1,0 +1,118 @@
+// The node agent's per-object cost at start (issue 4, readiness): what it does with each stored object between
+// "snapshot received" and "in sync". The bench cluster of bench/agent-scale.ts is written to an embedded store in a
+// temp dir and listed kind by kind as the agent's syncer lists it; each fresh child process (agent-objects-child.ts)
+// then checks every value (decode, defaults, validation: checkStoredValue with the snapshot's memo) and feeds the
+// results to a PolicyCalculator, once cold and then warm, reporting CPU, GC time and bytes allocated per phase.
+// Each build runs as plain modules (its dist/, as tsc wrote it) and as an esbuild bundle with keepNames, as
+// scripts/bundle.mjs makes dist/calicoctl.cjs, which the agent runs. No root needed.
+// Run: npm run build && npm run bench:build && node build/bench/agent-objects.js
+// BENCH_ROUNDS=n (default 7): fresh processes per build and form, alternating; figures are medians.
+// BENCH_PASSES=n (default 5): passes per process; the first is cold, the rest give the warm median.
+// BENCH_BASELINE=<checkout of another commit whose dist/ is built>: measured in the same rounds, for before/after.
+// BENCH_DIST=<dir>: measure this tsc output instead of this checkout's dist/ (e.g. `tsc -p tsconfig.build.json
+// --outDir <dir>`, which leaves dist/ to others). BENCH_NO_KEEPNAMES=1 adds a bundle without keepNames.
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
+import {build} from 'esbuild'
+import {agentKinds} from '../src/agent/resources.js'
+import type {KVPair} from '../src/datastore/backend.js'
+import type {ChildResult, Phase} from './agent-objects-child.js'
+import {BenchStore, scaleFromEnv, scaleResources} from './agent-scale.js'
+import {median} from './lib.js'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
+const scale = scaleFromEnv({policies: 1000, local: 200, remote: 800})
+
+interface Form {
+  label: string
+  module: string
+}
+
+/** The stored snapshot as the agent's syncer lists it: every watched kind in turn (src/datastore/sync.ts). */
+async function snapshot(dir: string): Promise<{file: string; count: number}> {
+  const store = new BenchStore()
+  try {
+    await store.seed(scaleResources(scale))
+    const backend = store.open()
+    const items: KVPair[] = []
+    try {
+      for (const kind of agentKinds('embedded')) items.push(...(await backend.list({kind})).items)
+    } finally {
+      await backend.close()
+    }
+    const file = join(dir, 'snapshot.json')
+    writeFileSync(file, JSON.stringify(items))
+    return {file, count: items.length}
+  } finally {
+    store.remove()
+  }
+}
+
+/** The module a child imports for one build: its dist/ modules re-exported, or bundled the way dist/calicoctl.cjs is. */
+async function forms(dir: string, label: string, dist: string): Promise<Form[]> {
+  const entry = join(dir, `${label}-entry.mjs`)
+  writeFileSync(entry, [
+    `export {checkStoredValue, CheckMemo} from ${JSON.stringify(join(dist, 'agent/resources.js'))}`,
+    `export {PolicyCalculator} from ${JSON.stringify(join(dist, 'dataplane/calc/index.js'))}`,
+    '',
+  ].join('\n'))
+  const out: Form[] = [{label: `${label} modules`, module: entry}]
+  const bundles: [string, boolean][] = [['bundle', true]]
+  if (process.env.BENCH_NO_KEEPNAMES) bundles.push(['bundle without keepNames', false])
+  for (const [name, keepNames] of bundles) {
+    const outfile = join(dir, `${label}-${keepNames ? 'keep' : 'plain'}.mjs`)
+    await build({entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', keepNames, charset: 'ascii', logLevel: 'warning'})
+    out.push({label: `${label} ${name}`, module: outfile})
+  }
+  return out
+}
+
+function runChild(snapshotFile: string, form: Form): ChildResult[] {
+  const child = spawnSync(process.execPath, [join(import.meta.dirname, 'agent-objects-child.js'), snapshotFile, form.module], {encoding: 'utf8', maxBuffer: 1 << 24})
+  if (child.status !== 0) throw new Error(`${form.label}: child exited ${child.status}: ${child.stderr.slice(-2000)}`)
+  const passes = child.stdout.trim().split('\n').map((l) => JSON.parse(l) as ChildResult)
+  if (passes.some((p) => p.rejected !== 0)) throw new Error(`${form.label}: objects rejected: ${passes[0]!.rejected}`)
+  return passes
+}
+
+function fmt(phases: Phase[]): string {
+  const m = (f: (p: Phase) => number): number => median(phases.map(f))
+  return `CPU ${m((p) => p.cpuMs).toFixed(1).padStart(6)} ms  wall ${m((p) => p.wallMs).toFixed(1).padStart(6)} ms  GC ${m((p) => p.gcMs).toFixed(1).padStart(5)} ms  alloc ${(m((p) => p.allocatedBytes) / 2 ** 20).toFixed(1).padStart(5)} MiB`
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-objects-'))
+  try {
+    const {file, count} = await snapshot(dir)
+    const all: Form[] = await forms(dir, 'HEAD', process.env.BENCH_DIST ? resolve(process.env.BENCH_DIST) : join(ROOT, 'dist'))
+    if (process.env.BENCH_BASELINE) all.push(...(await forms(dir, 'baseline', join(resolve(process.env.BENCH_BASELINE), 'dist'))))
+    const results = new Map<Form, ChildResult[][]>(all.map((f) => [f, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate the order, so no form always meets the same moment of a load swing.
+      for (const form of round % 2 === 0 ? all : [...all].reverse()) results.get(form)!.push(runChild(file, form))
+    }
+    console.log(`agent per-object cost: ${count} stored objects (${scale.policies} policies x 5 selector rules, ${scale.local} local + ${scale.remote} remote endpoints); medians of ${ROUNDS} fresh processes`)
+    for (const [form, runs] of results) {
+      console.log(`${form.label}`)
+      console.log(`  cold check (decode+default+validate)  ${fmt(runs.map((r) => r[0]!.check))}`)
+      console.log(`  cold calculation                      ${fmt(runs.map((r) => r[0]!.calc))}`)
+      // Warm: each process's median over its later passes, then the median over processes.
+      const warm = (f: (r: ChildResult) => Phase): Phase[] => runs.map((r) => {
+        const later = r.slice(1).map(f)
+        return {cpuMs: median(later.map((p) => p.cpuMs)), wallMs: median(later.map((p) => p.wallMs)), gcMs: median(later.map((p) => p.gcMs)), allocatedBytes: median(later.map((p) => p.allocatedBytes))}
+      })
+      if (runs[0]!.length > 1) {
+        console.log(`  warm check                            ${fmt(warm((r) => r.check))}`)
+        console.log(`  warm calculation                      ${fmt(warm((r) => r.calc))}`)
+      }
+      console.log(`  cold check per process: ${runs.map((r) => r[0]!.check.cpuMs.toFixed(0)).join(', ')} ms CPU`)
+    }
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+await main()
