@@ -669,32 +669,20 @@ export class IPAMClient {
   }
 
   private async releaseIPsFromBlock(config: IPAMConfig, ips: ReleaseOptions[], cidr: string): Promise<string[]> {
-    for (let i = 0; i < this.retries; i++) {
-      let kv: KVPair<AllocationBlock>
-      try {
-        kv = await this.store.getBlock(cidr)
-      } catch (e) {
-        if (isNotFound(e)) return ips.map((o) => formatIP(mustParseIP(o.address)))
-        throw e
-      }
-      const b = this.claims.loadBlock(config, kv)
-      const {unallocated, countByHandle} = b.release(ips, this.now(), config.ipCooldownSeconds)
-      if (ips.length === unallocated.length) return unallocated
-      try {
-        if (b.empty() && b.value.affinity === null) await this.store.deleteBlock(kv)
-        else await this.store.updateBlock(kv, b.value)
-      } catch (e) {
-        if (isConflict(e)) continue
-        throw e
-      }
-      for (const [handle, count] of countByHandle) {
-        // The block write is what releases the address; a handle left over-counted is reported by `ipam check`.
-        await this.handles.decrementHandle(handle, cidr, count).catch(() => undefined)
-      }
-      await this.ensureConsistentAffinity(config, b.value).catch(() => undefined)
-      return unallocated
+    const edited = await this.editBlock(config, cidr, (b) => {
+      const released = b.release(ips, this.now(), config.ipCooldownSeconds)
+      return {write: ips.length !== released.unallocated.length, result: released}
+    }, {deleteWhenEmpty: true})
+    // No block: none of the addresses is allocated.
+    if (!edited) return ips.map((o) => formatIP(mustParseIP(o.address)))
+    const {unallocated, countByHandle} = edited.result
+    if (!edited.written) return unallocated
+    for (const [handle, count] of countByHandle) {
+      // The block write is what releases the address; a handle left over-counted is reported by `ipam check`.
+      await this.handles.decrementHandle(handle, cidr, count).catch(() => undefined)
     }
-    throw new MaxRetriesError()
+    await this.ensureConsistentAffinity(config, edited.block.value).catch(() => undefined)
+    return unallocated
   }
 
   /**
@@ -729,29 +717,14 @@ export class IPAMClient {
   }
 
   private async releaseByHandleInBlock(config: IPAMConfig, cidr: string, handleID: string, sequenceNumber?: number): Promise<void> {
-    for (let i = 0; i < this.retries; i++) {
-      let kv: KVPair<AllocationBlock>
-      try {
-        kv = await this.store.getBlock(cidr)
-      } catch (e) {
-        if (isNotFound(e)) return
-        throw e
-      }
-      const b = this.claims.loadBlock(config, kv)
+    const edited = await this.editBlock(config, cidr, (b) => {
       const count = b.releaseByHandle(handleID, this.now(), config.ipCooldownSeconds, sequenceNumber)
-      if (count === 0) return
-      try {
-        if (b.empty() && b.value.affinity === null) await this.store.deleteBlock(kv)
-        else await this.store.updateBlock(kv, b.value)
-      } catch (e) {
-        if (isConflict(e)) continue
-        if (!isNotFound(e)) throw e
-      }
-      await this.handles.decrementHandle(handleID, cidr, count).catch(() => undefined)
-      await this.ensureConsistentAffinity(config, b.value).catch(() => undefined)
-      return
-    }
-    throw new MaxRetriesError('Hit max retries')
+      return {write: count > 0, result: count}
+    }, {deleteWhenEmpty: true, goneOnWrite: 'done', maxRetries: 'Hit max retries'})
+    // No block, or none of its addresses is the handle's: nothing left to release.
+    if (!edited?.written) return
+    await this.handles.decrementHandle(handleID, cidr, edited.result).catch(() => undefined)
+    await this.ensureConsistentAffinity(config, edited.block.value).catch(() => undefined)
   }
 
   /** Addresses (without mask) held by a handle. */
@@ -813,19 +786,46 @@ export class IPAMClient {
     if (!pool) throw new IPAMError(`the provided IP address ${formatIP(ip)} is not in a configured pool`)
     const config = await this.getIPAMConfig()
     const cidr = formatCIDR(blockCIDRFor(ip, pool))
+    await this.editBlock(config, cidr, (b) => {
+      b.setOwnerAttributes(ip, sanitizeHandle(handleID), updates, preconditions)
+      return {write: true, result: undefined}
+    }, {missing: 'throw', maxRetries: 'max retries hit - excessive concurrent IPAM requests'})
+  }
+
+  /**
+   * Calico's read-change-write of one block: reads it, lets `edit` change it, and compare-and-swaps it back,
+   * rereading and editing afresh while other writers win the swap. `edit` says whether there is anything to write
+   * and what the caller gets back. `deleteWhenEmpty` (after releases) deletes a block left empty and without
+   * affinity instead of updating it. A missing block resolves undefined unless `missing: 'throw'`; a block gone by
+   * the time of the write fails the call unless `goneOnWrite: 'done'` (someone else removed it: nothing left to do).
+   */
+  private async editBlock<T>(
+    config: IPAMConfig,
+    cidr: string,
+    edit: (block: Block) => {write: boolean; result: T},
+    opts: {deleteWhenEmpty?: boolean; missing?: 'throw'; goneOnWrite?: 'done'; maxRetries?: string} = {},
+  ): Promise<{block: Block; written: boolean; result: T} | undefined> {
     for (let i = 0; i < this.retries; i++) {
-      const kv = await this.store.getBlock(cidr)
-      const block = this.claims.loadBlock(config, kv)
-      block.setOwnerAttributes(ip, sanitizeHandle(handleID), updates, preconditions)
+      let kv: KVPair<AllocationBlock>
       try {
-        await this.store.updateBlock(kv, block.value)
-        return
+        kv = await this.store.getBlock(cidr)
       } catch (e) {
-        if (isConflict(e)) continue
+        if (isNotFound(e) && opts.missing !== 'throw') return undefined
         throw e
       }
+      const block = this.claims.loadBlock(config, kv)
+      const {write, result} = edit(block)
+      if (!write) return {block, written: false, result}
+      try {
+        if (opts.deleteWhenEmpty && block.empty() && block.value.affinity === null) await this.store.deleteBlock(kv)
+        else await this.store.updateBlock(kv, block.value)
+      } catch (e) {
+        if (isConflict(e)) continue
+        if (!(isNotFound(e) && opts.goneOnWrite === 'done')) throw e
+      }
+      return {block, written: true, result}
     }
-    throw new MaxRetriesError('max retries hit - excessive concurrent IPAM requests')
+    throw new MaxRetriesError(opts.maxRetries)
   }
 
   // ---------------------------------------------------------------- handles
