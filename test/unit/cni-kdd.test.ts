@@ -220,7 +220,9 @@ describe('what ADD asks the API server on the Kubernetes datastore', () => {
 
   it('reads neither the Pod nor its Namespace without policy type k8s, so their annotations do not apply', async () => {
     namespace('team', {'cni.projectcalico.org/ipv4pools': '["pool-b"]'})
-    pod('pod-1', {namespace: 'team', annotations: {'cni.projectcalico.org/ipAddrs': '["10.61.0.77"]', 'cni.projectcalico.org/allowedSourcePrefixes': 'not json'}})
+    // (A malformed allowedSourcePrefixes would still fail the ADD here: the endpoint write reads the patched Pod back
+    // as its endpoint, and that conversion refuses it, as Calico's does.)
+    pod('pod-1', {namespace: 'team', annotations: {'cni.projectcalico.org/ipAddrs': '["10.61.0.77"]'}})
     const lift = [server.deny(getsOf('pods')), server.deny(getsOf('namespaces'))]
     const r = await run('calico', 'ADD', {namespace: 'team', conf: conf({policy: {}, ipam: {type: 'calico-ipam', ipv4_pools: ['pool-a']}})})
     for (const l of lift) l()

@@ -1,10 +1,12 @@
 // The crd.projectcalico.org/v1 metadata mapping (convert.ts toV1Resource/fromV1Resource): what a v3
-// resource becomes as a CR and back, including CRs that Calico did not write.
+// resource becomes as a CR and back, including CRs that Calico did not write. And the fields of a Pod's
+// WorkloadEndpoint view that must read as the CNI plugin writes them on an etcd-style datastore.
 import {describe, expect, it} from 'vitest'
 import {convertK8sUID} from '../../src/api/k8s-networkpolicy.js'
 import type {Resource} from '../../src/api/resource.js'
 import type {KubeObject} from '../../src/datastore/kubernetes/client.js'
-import {fromV1Resource, METADATA_ANNOTATION, toV1Resource} from '../../src/datastore/kubernetes/convert.js'
+import {fromV1Resource, METADATA_ANNOTATION, PodConversionError, podToWorkloadEndpoint, toV1Resource} from '../../src/datastore/kubernetes/convert.js'
+import {allowedSourcePrefixes} from '../../src/cni/annotations.js'
 
 const UID = '6f3b6ea0-8c1f-4d6e-9b1a-2a1b3c4d5e6f'
 
@@ -82,5 +84,42 @@ describe('v1 CR metadata mapping', () => {
     const annotations = fromV1Resource('IPPool', cr, 'p').metadata.annotations ?? {}
     expect(Object.getPrototypeOf(annotations)).toBe(Object.prototype)
     expect(Object.keys(annotations)).toEqual(['__proto__'])
+  })
+})
+
+describe('allowSpoofedSourcePrefixes of a Pod\'s WorkloadEndpoint view', () => {
+  const ANNOTATION = 'cni.projectcalico.org/allowedSourcePrefixes'
+  const view = (text: string) =>
+    podToWorkloadEndpoint({metadata: {name: 'p', namespace: 'ns', annotations: {[ANNOTATION]: text}}, spec: {nodeName: 'n'}, status: {podIP: '10.0.0.5'}})
+  const spoof = (text: string) => (view(text).spec as {allowSpoofedSourcePrefixes?: string[]}).allowSpoofedSourcePrefixes
+  /** What the CNI plugin stores in the endpoint on etcd or embedded for the same annotation, or the message it fails with. */
+  const cni = (text: string): string[] | string => {
+    try {
+      return allowedSourcePrefixes({[ANNOTATION]: text})
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+
+  it('holds each prefix as its network, in both families, as the CNI plugin stores it', () => {
+    const text = '["10.70.1.9/16", "192.0.2.0/24", "fd00:70::1/48", "2001:db8:0:0::1/64"]'
+    expect(spoof(text)).toEqual(['10.70.0.0/16', '192.0.2.0/24', 'fd00:70::/48', '2001:db8::/64'])
+    expect(spoof(text)).toEqual(cni(text))
+    expect(spoof('[]')).toBeUndefined()
+    expect(spoof('')).toBeUndefined()
+  })
+
+  it('fails the conversion of a malformed annotation with the message the CNI plugin refuses the pod with', () => {
+    for (const text of ['["10.70.1.9"]', '["10.0.0.0/33"]', '10.0.0.0/8', '[1]', '{"a": "10.0.0.0/8"}']) {
+      let err: unknown
+      try {
+        view(text)
+      } catch (e) {
+        err = e
+      }
+      expect(err, text).toBeInstanceOf(PodConversionError)
+      expect((err as Error).message, text).toBe(cni(text))
+    }
+    expect(() => view('["10.70.1.9"]')).toThrow("failed to parse '10.70.1.9' as a CIDR: invalid CIDR address: 10.70.1.9")
   })
 })

@@ -12,7 +12,7 @@ import {parseRevision} from '../codec.js'
 import type {DatastoreConfig} from '../config.js'
 import {keyToPath} from '../keys.js'
 import {KubeClient, type KubeObject} from './client.js'
-import {mergeNodeIntoK8s, parseProfileName, V1_GROUP, V3_GROUP, workloadEndpointPodPatch, type CalicoGroup} from './convert.js'
+import {mergeNodeIntoK8s, parseProfileName, PodConversionError, V1_GROUP, V3_GROUP, workloadEndpointPodPatch, type CalicoGroup} from './convert.js'
 import {idOf, isNotFound, toCalicoError} from './errors.js'
 import {hostnameHash, LABEL_AFFINITY_TYPE, LABEL_HOSTNAME_HASH} from './names.js'
 import {
@@ -279,7 +279,14 @@ export class KubernetesBackend implements Backend {
         fieldSelector: m.type === 'wep' ? nodeSelector(opts.namePrefix) : undefined,
       }
       const listed = await this.listAll(source, ns, selectors, (obj) => {
-        const c = fromObject(m, this.ctx, source, obj)
+        let c
+        try {
+          c = fromObject(m, this.ctx, source, obj)
+        } catch (err) {
+          // A pod with a malformed Calico annotation is left out of the list (Calico's pagedList skips it).
+          if (err instanceof PodConversionError) return undefined
+          throw err
+        }
         // Soft-deleted affinities are hidden; blocks and handles are listed as-is (readers filter), as Calico does.
         if (!c.pair || (c.softDeleted && m.kind === 'BlockAffinity')) return undefined
         const k = c.pair.key

@@ -3,10 +3,10 @@
 // the crd.projectcalico.org/v1 metadata mapping, IPAM objects in their CRD shape, and the kinds Calico
 // derives from native objects (Node, Profile, WorkloadEndpoint, KubernetesNetworkPolicy).
 
-import {ParsingDatastoreEntryError} from '../../api/errors.js'
+import {CalicoError, ParsingDatastoreEntryError} from '../../api/errors.js'
 import {convertK8sNetworkPolicy, convertK8sUID, type K8sNetworkPolicy} from '../../api/k8s-networkpolicy.js'
 import {POLICY_KINDS} from '../../api/kinds.js'
-import {hostCIDRText} from '../../api/net.js'
+import {canonicalCIDR, hostCIDRText} from '../../api/net.js'
 import type {ObjectMeta, OwnerReference, Resource} from '../../api/resource.js'
 import type {KubeMeta, KubeObject} from './client.js'
 import {
@@ -519,6 +519,7 @@ export function parseProfileName(name: string): {namespace: string; serviceAccou
 export const ANNOTATION_POD_IP = 'cni.projectcalico.org/podIP'
 export const ANNOTATION_POD_IPS = 'cni.projectcalico.org/podIPs'
 export const ANNOTATION_CONTAINER_ID = 'cni.projectcalico.org/containerID'
+const ANNOTATION_ALLOWED_SOURCE_PREFIXES = 'cni.projectcalico.org/allowedSourcePrefixes'
 
 interface PodSpec {
   nodeName?: string
@@ -604,7 +605,7 @@ export function podToWorkloadEndpoint(pod: KubeObject, interfacePrefix = 'cali')
   spec.profiles = [`${NAMESPACE_PROFILE_PREFIX}${ns}`, ...(sa ? [`${SERVICE_ACCOUNT_PROFILE_PREFIX}${ns}.${sa}`] : [])]
   spec.interfaceName = vethName(ns, podName, interfacePrefix)
   if (ports.length > 0) spec.ports = ports
-  const spoof = parseStringList(a['cni.projectcalico.org/allowedSourcePrefixes'])
+  const spoof = allowedSourcePrefixes(a[ANNOTATION_ALLOWED_SOURCE_PREFIXES])
   if (spoof.length > 0) spec.allowSpoofedSourcePrefixes = spoof
   if (spec.serviceAccountName === undefined) delete spec.serviceAccountName
   const metadata: ObjectMeta = {
@@ -618,6 +619,30 @@ export function podToWorkloadEndpoint(pod: KubeObject, interfacePrefix = 'cali')
   if (typeof pod.metadata.generateName === 'string') metadata.generateName = pod.metadata.generateName
   if (a['k8s.v1.cni.cncf.io/network-status']) metadata.annotations = {'k8s.v1.cni.cncf.io/network-status': a['k8s.v1.cni.cncf.io/network-status']}
   return {apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata, spec}
+}
+
+/** A Pod Calico cannot read as its WorkloadEndpoint (Calico's lists skip it; reading it alone fails with the message). */
+export class PodConversionError extends CalicoError {}
+
+/**
+ * HandleSourceIPSpoofingAnnotation: each prefix as its network (`10.1.2.3/16` → `10.1.0.0/16`), as the CNI plugin
+ * stores them on an etcd-style datastore. A malformed annotation fails the pod's conversion with Calico's message
+ * (the CNI plugin refuses such a pod's ADD with the same text).
+ */
+function allowedSourcePrefixes(text: string | undefined): string[] {
+  if (!text) return []
+  let list: unknown
+  try {
+    list = JSON.parse(text)
+  } catch (err) {
+    throw new PodConversionError(`failed to parse '${text}' as JSON: ${(err as Error).message}`)
+  }
+  if (!Array.isArray(list) || list.some((p) => typeof p !== 'string')) throw new PodConversionError(`failed to parse '${text}' as JSON: not a JSON list of strings`)
+  return (list as string[]).map((prefix) => {
+    const cidr = canonicalCIDR(prefix)
+    if (cidr === undefined) throw new PodConversionError(`failed to parse '${prefix}' as a CIDR: invalid CIDR address: ${prefix}`)
+    return cidr
+  })
 }
 
 function parseStringList(text: string | undefined): string[] {
