@@ -35,21 +35,29 @@ export function addressBits(version: IPVersion): number {
   return version === 4 ? 32 : 128
 }
 
-// Go rejects leading zeros (ambiguous octal) and anything but decimal digits.
-const V4_OCTET = /^(0|[1-9][0-9]{0,2})$/
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/
 
+/**
+ * A dotted quad as Go's net.ParseIP reads it: four decimal octets of at most three digits, no leading zeros (they
+ * would be ambiguous octal), each at most 255. Scanned by character into a number, then one BigInt: every endpoint
+ * address goes through here when the agent starts.
+ */
 function parseIPv4Value(s: string): bigint | undefined {
-  const parts = s.split('.')
-  if (parts.length !== 4) return undefined
-  let value = 0n
-  for (const p of parts) {
-    if (!V4_OCTET.test(p)) return undefined
-    const n = Number(p)
-    if (n > 255) return undefined
-    value = (value << 8n) | BigInt(n)
+  let value = 0
+  let octets = 0
+  let i = 0
+  while (i < s.length) {
+    const start = i
+    let n = 0
+    for (let c = s.charCodeAt(i); c >= 48 && c <= 57; c = s.charCodeAt(++i)) n = n * 10 + (c - 48)
+    const digits = i - start
+    if (digits === 0 || digits > 3 || n > 255 || (digits > 1 && s.charCodeAt(start) === 48)) return undefined
+    value = value * 256 + n
+    if (++octets === 4) return i === s.length ? BigInt(value) : undefined
+    // Anything but a dot after the first three octets (or a dot at the very end) is malformed.
+    if (s.charCodeAt(i) !== 46 || ++i === s.length) return undefined
   }
-  return value
+  return undefined
 }
 
 function parseIPv6Value(text: string): bigint | undefined {
@@ -134,6 +142,8 @@ function allOnes(version: IPVersion): bigint {
 
 /** The network containing `ip` with the given prefix length. */
 export function maskIP(ip: IPAddr, prefix: number): CIDR {
+  // A full-length prefix (every endpoint address) masks nothing: no BigInt arithmetic for it.
+  if (prefix === addressBits(ip.version)) return {version: ip.version, base: ip.value, prefix}
   return {version: ip.version, base: ip.value & (allOnes(ip.version) ^ hostMask(ip.version, prefix)), prefix}
 }
 

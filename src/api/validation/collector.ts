@@ -45,12 +45,17 @@ export class ValidationMemo {
   }
 }
 
-export class Collector {
+/** What a collector holds once a problem is reported; a valid object (nearly every one) never allocates it. */
+interface Reports {
   // Reported in libcalico-go's order: decoding problems, then Go validator failures, then CRD rule failures.
-  private readonly typeFields: ErroredField[] = []
-  private readonly goFields: ErroredField[] = []
-  private readonly schemaFields: ErroredField[] = []
-  private readonly seen = new Set<string>()
+  readonly type: ErroredField[]
+  readonly go: ErroredField[]
+  readonly schema: ErroredField[]
+  readonly seen: Set<string>
+}
+
+export class Collector {
+  private lists?: Reports
   private reported = 0
 
   constructor(
@@ -64,12 +69,13 @@ export class Collector {
   }
 
   get fields(): ErroredField[] {
-    return [...this.typeFields, ...this.goFields, ...this.schemaFields]
+    const l = this.lists
+    return l ? [...l.type, ...l.go, ...l.schema] : []
   }
 
   /** A failure reported by one of Calico's Go struct validators (reason given verbatim). */
   go(path: string, name: string, value: unknown, reason: string): void {
-    this.push(this.goFields, {name, value: goValue(value), reason, path})
+    this.push('go', {name, value: goValue(value), reason, path})
   }
 
   /**
@@ -79,7 +85,7 @@ export class Collector {
   tag(path: string, name: string, value: unknown, tag: string, hint: string | undefined = TAG_HINTS[tag]): void {
     const f: ErroredField = {name, value: goValue(value), reason: `Reason: failed to validate Field: ${name} because of Tag: ${tag} `, path}
     if (hint !== undefined) f.hint = hint
-    this.push(this.goFields, f)
+    this.push('go', f)
   }
 
   /** A `oneof=...` tag failed. */
@@ -96,21 +102,22 @@ export class Collector {
   /** A CRD schema (OpenAPI or CEL) failure, named by its JSON path. Ignored outside CRD mode. */
   schema(path: string, reason: string, value: unknown = null, name: string = path): void {
     if (!this.crd) return
-    this.push(this.schemaFields, {name, value: value === null ? null : goValue(value), reason, path})
+    this.push('schema', {name, value: value === null ? null : goValue(value), reason, path})
   }
 
   /** A value of the wrong JSON type: the decoder would have refused it, so report it in either mode. */
   type(path: string, expected: string, value: unknown): void {
-    this.push(this.typeFields, {name: path, value: goValue(value), reason: `must be of type ${expected}`, path})
+    this.push('type', {name: path, value: goValue(value), reason: `must be of type ${expected}`, path})
   }
 
-  private push(list: ErroredField[], f: ErroredField): void {
+  private push(list: 'type' | 'go' | 'schema', f: ErroredField): void {
     this.reported++
+    const l = (this.lists ??= {type: [], go: [], schema: [], seen: new Set()})
     // Go can report one problem twice (e.g. ObjectMeta and the policy-level name checks); say it once.
     const key = `${f.path}\u0000${f.name}\u0000${String(f.value)}\u0000${f.reason}`
-    if (this.seen.has(key)) return
-    this.seen.add(key)
-    list.push(f)
+    if (l.seen.has(key)) return
+    l.seen.add(key)
+    l[list].push(f)
   }
 }
 
@@ -216,33 +223,46 @@ export function arr(c: Collector, o: Obj, key: string, path: string): readonly u
   return undefined
 }
 
-/** A list of strings; non-string items are reported and dropped. */
-export function strs(c: Collector, o: Obj, key: string, path: string): string[] | undefined {
+/** A list of strings; non-string items are reported and dropped. The list itself when all are strings (no copy). */
+export function strs(c: Collector, o: Obj, key: string, path: string): readonly string[] | undefined {
   const a = arr(c, o, key, path)
   if (!a) return undefined
-  const out: string[] = []
-  a.forEach((x, i) => {
+  let i = 0
+  while (i < a.length && typeof a[i] === 'string') i++
+  if (i === a.length) return a as readonly string[]
+  const out = a.slice(0, i) as string[]
+  for (; i < a.length; i++) {
+    const x = a[i]
     if (typeof x === 'string') out.push(x)
     else c.type(at(join(path, key), i), 'string', x)
-  })
+  }
   return out
 }
+
+const NO_OBJECTS: ReadonlyArray<readonly [Obj, number]> = []
 
 /** A list of objects; non-object items are reported and dropped (their index is kept for paths). */
-export function objs(c: Collector, o: Obj, key: string, path: string): Array<[Obj, number]> {
+export function objs(c: Collector, o: Obj, key: string, path: string): ReadonlyArray<readonly [Obj, number]> {
   const a = arr(c, o, key, path)
-  if (!a) return []
-  const out: Array<[Obj, number]> = []
-  a.forEach((x, i) => {
+  if (!a || a.length === 0) return NO_OBJECTS
+  const out: Array<readonly [Obj, number]> = []
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]
     if (isObj(x)) out.push([x, i])
     else c.type(at(join(path, key), i), 'object', x)
-  })
+  }
   return out
 }
 
-export function strMap(c: Collector, o: Obj, key: string, path: string): Record<string, string> | undefined {
+/** A map of strings; entries that are not strings are reported and dropped. The map itself when all are strings. */
+export function strMap(c: Collector, o: Obj, key: string, path: string): Readonly<Record<string, string>> | undefined {
   const m = obj(c, o, key, path)
   if (!m) return undefined
+  let clean = true
+  for (const k in m) {
+    if (Object.hasOwn(m, k) && typeof m[k] !== 'string') clean = false
+  }
+  if (clean) return m as Readonly<Record<string, string>>
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(m)) {
     if (typeof v === 'string') out[k] = v

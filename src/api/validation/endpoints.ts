@@ -53,13 +53,21 @@ export function validateWorkloadEndpointPort(c: Collector, port: Obj, path: stri
   }
 }
 
+/** WorkloadEndpointSpec's `validate:"name"` fields: JSON and Go names. */
+const WEP_NAME_FIELDS = [
+  ['orchestrator', 'Orchestrator'], ['workload', 'Workload'], ['node', 'Node'], ['pod', 'Pod'], ['endpoint', 'Endpoint'],
+  ['serviceAccountName', 'ServiceAccountName'],
+] as const
+
+/** The gateway fields: JSON name, Go name, IP version. */
+const WEP_GATEWAYS = [['ipv4Gateway', 'IPv4Gateway', 4], ['ipv6Gateway', 'IPv6Gateway', 6]] as const
+
 export function validateWorkloadEndpointSpec(c: Collector, spec: Obj, path: string): void {
   // Field tags and nested structs (ports, NATs) first.
-  const nameFields = [
-    ['orchestrator', 'Orchestrator'], ['workload', 'Workload'], ['node', 'Node'], ['pod', 'Pod'], ['endpoint', 'Endpoint'],
-    ['serviceAccountName', 'ServiceAccountName'],
-  ] as const
-  for (const [k, goName] of nameFields) checkNameTag(c, join(path, k), goName, str(c, spec, k, path))
+  for (const [k, goName] of WEP_NAME_FIELDS) {
+    const v = str(c, spec, k, path)
+    if (v !== undefined) checkNameTag(c, join(path, k), goName, v)
+  }
   const containerID = str(c, spec, 'containerID', path)
   if (isSet(containerID) && !CONTAINER_ID_RE.test(containerID)) c.tag(join(path, 'containerID'), 'ContainerID', containerID, 'containerID')
   const ipNetworks = strs(c, spec, 'ipNetworks', path) ?? []
@@ -68,8 +76,7 @@ export function validateWorkloadEndpointSpec(c: Collector, spec: Obj, path: stri
   })
   const nats = objs(c, spec, 'ipNATs', path)
   for (const [n, i] of nats) validateIPNAT(c, n, at(join(path, 'ipNATs'), i))
-  const gw4 = checkIPTag(c, spec, 'ipv4Gateway', 'IPv4Gateway', path, 4)
-  const gw6 = checkIPTag(c, spec, 'ipv6Gateway', 'IPv6Gateway', path, 6)
+  const gateways = [checkIPTag(c, spec, 'ipv4Gateway', 'IPv4Gateway', path, 4), checkIPTag(c, spec, 'ipv6Gateway', 'IPv6Gateway', path, 6)]
   checkNameList(c, spec, 'profiles', 'Profiles', path)
   const iface = str(c, spec, 'interfaceName', path) ?? ''
   if (!(iface === '*' || INTERFACE_RE.test(iface))) c.tag(join(path, 'interfaceName'), 'InterfaceName', iface, 'interface')
@@ -88,8 +95,10 @@ export function validateWorkloadEndpointSpec(c: Collector, spec: Obj, path: stri
     }
     return parsed
   })
-  for (const [gw, key, goName, version] of [[gw4, 'ipv4Gateway', 'IPv4Gateway', 4], [gw6, 'ipv6Gateway', 'IPv6Gateway', 6]] as const) {
+  for (let g = 0; g < WEP_GATEWAYS.length; g++) {
+    const gw = gateways[g]
     if (!isSet(gw)) continue
+    const [key, goName, version] = WEP_GATEWAYS[g]!
     const parsed = parseCIDROrIP(gw)
     if (!parsed) c.go(join(path, key), goName, gw, 'invalid CIDR')
     else if (parsed.ip.version !== version) c.go(join(path, key), goName, gw, `invalid IPv${version} gateway address specified`)

@@ -28,7 +28,9 @@ export function checkAnnotations(c: Collector, path: string, annotations: Readon
 
 export function checkLabels(c: Collector, path: string, labels: Readonly<Record<string, string>> | undefined): void {
   if (!labels) return
-  for (const [k, v] of Object.entries(labels)) {
+  for (const k in labels) {
+    if (!Object.hasOwn(labels, k)) continue
+    const v = labels[k]!
     for (const e of isQualifiedName(k)) c.go(join(path, k), 'Metadata.Labels (label)', k, e)
     for (const e of isValidLabelValue(v)) c.go(join(path, k), 'Metadata.Labels (value)', v, e)
   }

@@ -68,9 +68,12 @@ export function isDNS1123Label(v: string): string[] {
 const validQualifiedNames = new Set<string>()
 const VALID_QUALIFIED_NAMES_LIMIT = 10_000
 
+/** No problems: shared, so that checking a valid key or value allocates nothing. */
+const NONE: readonly string[] = []
+
 /** Kubernetes IsQualifiedName: `[prefix/]name` as used for label and annotation keys. */
-export function isQualifiedName(v: string): string[] {
-  if (validQualifiedNames.has(v)) return []
+export function isQualifiedName(v: string): readonly string[] {
+  if (validQualifiedNames.has(v)) return NONE
   const errs = qualifiedNameErrors(v)
   if (errs.length === 0) {
     if (validQualifiedNames.size >= VALID_QUALIFIED_NAMES_LIMIT) validQualifiedNames.clear()
@@ -104,7 +107,8 @@ function qualifiedNameErrors(v: string): string[] {
   return errs
 }
 
-export function isValidLabelValue(v: string): string[] {
+export function isValidLabelValue(v: string): readonly string[] {
+  if (v.length <= QUALIFIED_NAME_MAX && LABEL_VALUE_RE.test(v)) return NONE
   const errs: string[] = []
   if (v.length > QUALIFIED_NAME_MAX) errs.push(maxLenError(QUALIFIED_NAME_MAX))
   if (!LABEL_VALUE_RE.test(v)) errs.push(regexError(LABEL_VALUE_ERR, LABEL_VALUE_FMT, 'MyValue', 'my_value', '12345'))

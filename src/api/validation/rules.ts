@@ -28,8 +28,8 @@ interface EntityParts {
   notPorts: Port[]
   /** Ports and notPorts as written, including ones that did not parse. */
   rawPortCount: number
-  nets: string[]
-  notNets: string[]
+  nets: readonly string[]
+  notNets: readonly string[]
   services?: Obj
 }
 
@@ -74,7 +74,7 @@ export function validateHTTPMatch(c: Collector, o: Obj, path: string): void {
   }
 }
 
-function checkNets(c: Collector, path: string, goName: string, nets: string[]): void {
+function checkNets(c: Collector, path: string, goName: string, nets: readonly string[]): void {
   nets.forEach((n, i) => {
     if (!isStrictNet(n)) c.tag(at(path, i), `${goName}[${i}]`, n, 'net')
   })
@@ -223,7 +223,7 @@ function checkRulePorts(c: Collector, path: string, protocol: Protocol | undefin
 function checkRuleNets(c: Collector, path: string, ipVersion: number | undefined, src: EntityParts, dst: EntityParts): void {
   let seenV4 = false
   let seenV6 = false
-  const scan = (nets: string[], jsonPath: string, name: string): void => {
+  const scan = (nets: readonly string[], jsonPath: string, name: string): void => {
     let v4 = false
     let v6 = false
     const negated = name.endsWith('NotNets')
@@ -264,7 +264,7 @@ export interface PolicySpecKind {
 interface PolicyParts {
   ingress: ReadonlyArray<readonly [RuleParts, number]>
   egress: ReadonlyArray<readonly [RuleParts, number]>
-  types?: string[]
+  types?: readonly string[]
 }
 
 /** Field-level checks of a policy spec (Go tags, nested structs such as rules) and its CRD rules. */
