@@ -46,6 +46,8 @@ export interface NftRule {
   statements: Statement[]
   verdict?: Verdict
   comment?: string
+  /** Counts the packets that reach its statements (`counter`): set on policy decisions, not on plumbing. */
+  counter?: true
 }
 
 export type Hook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting'

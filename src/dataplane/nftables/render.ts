@@ -39,12 +39,19 @@ const M = {
   markClear: (bits: number): Match => ({kind: 'mark', mask: bits, value: 0}),
 }
 
+/**
+ * A rule of the static, dispatch or endpoint chains. Only refusals are counted (and, via counted(), the accepts that
+ * override policy): the rest is plumbing that established packets pass, and a counter costs every packet that
+ * reaches it. Policy and profile rules are all counted (rule-render.ts).
+ */
 const rule = (matches: Match[], verdict?: Verdict, comment?: string, statements: NftRule['statements'] = []): NftRule => {
   const r: NftRule = {matches, statements}
   if (verdict) r.verdict = verdict
+  if (verdict?.kind === 'drop' || verdict?.kind === 'reject') r.counter = true
   if (comment !== undefined) r.comment = comment
   return r
 }
+const counted = (r: NftRule): NftRule => ({...r, counter: true})
 /**
  * Endpoint chains repeat the same rules (the same jump to a policy chain, "Return if policy accepted", conntrack):
  * equal rules become one object, so each is allocated once and its text (memoised per object) computed once. The
@@ -70,6 +77,17 @@ const RETURN: Verdict = {kind: 'return'}
 const RETURN_IF_POLICY_ACCEPTED = rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted')
 const RETURN_IF_POLICY_ACCEPTED_NOTRACK = rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted', [{kind: 'notrack'}])
 const RETURN_IF_PROFILE_ACCEPTED = rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if profile accepted')
+
+/**
+ * The host endpoints each kind of host endpoint dispatch serves (Felix builds the raw, mangle-ingress and forward
+ * ones only for endpoints with such policy). With none, that dispatch is a no-op, and so is the hook code around it.
+ */
+const HEP_WANT = {
+  any: (): boolean => true,
+  forward: (ep: LocalEndpoint): boolean => ep.forwardTiers.length > 0,
+  untracked: (ep: LocalEndpoint): boolean => ep.untrackedTiers.length > 0,
+  preDnat: (ep: LocalEndpoint): boolean => ep.preDnatTiers.length > 0,
+}
 
 // Renders are memoised across calls, because the agent re-renders the whole table after every change while the
 // calculator hands out the same objects for whatever did not change. Rules are never mutated after rendering, so
@@ -230,6 +248,8 @@ class Builder {
   // ----------------------------------------------------------------------------------------------------------
   private staticChains(): void {
     const s = this.state.settings
+    const hosts = this.state.endpoints.filter((ep) => ep.kind === 'host')
+    const hostsWith = (want: (ep: LocalEndpoint) => boolean): boolean => hosts.some(want)
     const f = (n: string): string => staticName('filter', n)
     const v6Skip: NftRule[] = s.ipv6Support ? [] : [rule([{kind: 'nfproto', family: 6}], ACCEPT, 'IPv6 is not policed (IPv6Support off)')]
     const base = (hook: Hook, priority: number): BaseChainSpec => ({type: 'filter', hook, priority, policy: 'accept'})
@@ -243,13 +263,16 @@ class Builder {
       // again as host endpoint egress.
       rule([], undefined, undefined, [{kind: 'mark-set', bits: MARK_ACCEPT}]),
     ], base('forward', PRIO_FILTER))
+    // Forward host endpoint dispatch only when some host endpoint has forward policy: otherwise both are lookups in
+    // empty maps that every forwarded packet would pay for.
+    const hepForward = hostsWith(HEP_WANT.forward)
     this.chain(f('cali-FORWARD'), [
       // Keep Accept: a preDNAT allow in mangle skips forward host-endpoint policy.
       rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1}]),
-      rule([M.markClear(MARK_ACCEPT)], jump(f('cali-from-hep-forward'))),
+      ...(hepForward ? [rule([M.markClear(MARK_ACCEPT)], jump(f('cali-from-hep-forward')))] : []),
       ...this.wlIfaces('iifname', false).map((m) => rule([m], jump(f('cali-from-wl-dispatch')))),
       ...this.wlIfaces('oifname', false).map((m) => rule([m], jump(f('cali-to-wl-dispatch')))),
-      rule([], jump(f('cali-to-hep-forward'))),
+      ...(hepForward ? [rule([], jump(f('cali-to-hep-forward')))] : []),
     ])
 
     // filter: INPUT
@@ -263,11 +286,11 @@ class Builder {
     ])
     const toHost: Verdict = {kind: s.defaultEndpointToHostAction}
     // IPv6 needs neighbour discovery and MLD to the host whatever the egress policy says (Felix's ICMPv6Filter).
-    const ndp: NftRule[] = s.ipv6Support ? [rule([{kind: 'l4proto', negate: false, protos: [58]}, {kind: 'icmp-types', family: 6, types: [130, 131, 132, 133, 135, 136]}], ACCEPT)] : []
+    const ndp: NftRule[] = s.ipv6Support ? [counted(rule([{kind: 'l4proto', negate: false, protos: [58]}, {kind: 'icmp-types', family: 6, types: [130, 131, 132, 133, 135, 136]}], ACCEPT))] : []
     this.chain(f('cali-wl-to-host'), [
       ...ndp,
       rule([], jump(f('cali-from-wl-dispatch'))),
-      rule([], toHost, 'Configured DefaultEndpointToHostAction'),
+      counted(rule([], toHost, 'Configured DefaultEndpointToHostAction')),
     ])
 
     // filter: OUTPUT. Host → own workloads is never policed (Felix's `-o cali+ -j RETURN`).
@@ -284,10 +307,10 @@ class Builder {
     const failsafe = (list: ProtoPort[], inbound: boolean, port: 'dport' | 'sport' = 'dport'): NftRule[] =>
       list.flatMap((p) => {
         const m: Match[] = [{kind: 'l4proto', negate: false, protos: [PROTO_NUM[p.protocol]]}, {kind: 'port', dir: port, negate: false, ranges: [{first: p.port, last: p.port}]}]
-        if (!p.net) return [rule(m, ACCEPT)]
+        if (!p.net) return [counted(rule(m, ACCEPT))]
         const c = parseCidr(p.net)
         if (!this.families.includes(c.version)) return []
-        return [rule([...m, {kind: 'addr', family: c.version, dir: inbound ? 'saddr' : 'daddr', negate: false, cidrs: [p.net]}], ACCEPT)]
+        return [counted(rule([...m, {kind: 'addr', family: c.version, dir: inbound ? 'saddr' : 'daddr', negate: false, cidrs: [p.net]}], ACCEPT))]
       })
     this.chain(f('cali-failsafe-in'), failsafe(s.failsafeInbound, true))
     this.chain(f('cali-failsafe-out'), failsafe(s.failsafeOutbound, false))
@@ -295,22 +318,23 @@ class Builder {
     // mangle failsafe chains): a doNotTrack or preDNAT deny must not cut SSH either. Raw is before conntrack, so it
     // also lets the other direction's failsafe replies through (source port), to be tracked and accepted in filter.
     // Emitted only when some host endpoint has such policy: nothing else jumps to them.
-    const hosts = this.state.endpoints.filter((ep) => ep.kind === 'host')
-    if (hosts.some((ep) => ep.untrackedTiers.length > 0)) {
+    if (hostsWith(HEP_WANT.untracked)) {
       this.chain(staticName('raw', 'cali-failsafe-in'), [...failsafe(s.failsafeInbound, true), ...failsafe(s.failsafeOutbound, true, 'sport')])
       this.chain(staticName('raw', 'cali-failsafe-out'), [...failsafe(s.failsafeOutbound, false), ...failsafe(s.failsafeInbound, false, 'sport')])
     }
-    if (hosts.some((ep) => ep.preDnatTiers.length > 0)) this.chain(staticName('mangle', 'cali-failsafe-in'), failsafe(s.failsafeInbound, true))
+    if (hostsWith(HEP_WANT.preDnat)) this.chain(staticName('mangle', 'cali-failsafe-in'), failsafe(s.failsafeInbound, true))
 
     // raw: anti-spoofing for workloads (strict RPF against their host routes), and untracked (doNotTrack) host
     // endpoint policy, which workload traffic skips.
     const r = (n: string): string => staticName('raw', n)
+    const clearAll = (matches: Match[], verdict?: Verdict): NftRule => rule(matches, verdict, undefined, [{kind: 'mark-clear', bits: MARK_ALL}])
     this.chain(r('PREROUTING'), [
       ...v6Skip,
-      rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),
-      ...this.wlIfaces('iifname', false).map((m) => rule([m], jump(r('cali-rpf-check')))),
-      rule(this.wlIfaces('iifname', true), jump(r('cali-from-host-endpoint'))),
-      rule([M.markIs(MARK_ACCEPT)], ACCEPT),
+      // A workload packet takes one rule here and ends the hook in the RPF check (goto): nothing after applies to it
+      // (untracked host endpoint policy skips workload interfaces, and the Accept bit tested last is clear).
+      ...this.wlIfaces('iifname', false).map((m) => clearAll([m], goto(r('cali-rpf-check')))),
+      clearAll([]),
+      ...(hostsWith(HEP_WANT.untracked) ? [rule([], jump(r('cali-from-host-endpoint'))), rule([M.markIs(MARK_ACCEPT)], ACCEPT)] : []),
     ], base('prerouting', PRIO_RAW))
     const rpf: NftRule[] = []
     for (const ep of this.state.endpoints) {
@@ -329,24 +353,30 @@ class Builder {
       rule([M.markIs(MARK_ACCEPT)], ACCEPT),
     ], base('output', PRIO_RAW))
 
-    // mangle: preDNAT host endpoint policy (before kube-proxy's DNAT).
+    // mangle: preDNAT host endpoint policy (before kube-proxy's DNAT). Both hooks exist only for host endpoints that
+    // need them: without, every rule of each either accepts or does nothing (the marks they clear are already clear
+    // there), yet every packet would pay for two more hooks.
     const mg = (n: string): string => staticName('mangle', n)
-    this.chain(mg('PREROUTING'), [
-      ...v6Skip,
-      rule([{kind: 'ct-state', states: ['established', 'related']}], ACCEPT),
-      rule([M.markIs(MARK_ACCEPT)], ACCEPT),
-      rule(this.wlIfaces('iifname', true), jump(mg('cali-from-host-endpoint'))),
-      rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Host endpoint policy accepted packet.'),
-    ], base('prerouting', PRIO_MANGLE))
+    if (hostsWith(HEP_WANT.preDnat)) {
+      this.chain(mg('PREROUTING'), [
+        ...v6Skip,
+        rule([{kind: 'ct-state', states: ['established', 'related']}], ACCEPT),
+        rule([M.markIs(MARK_ACCEPT)], ACCEPT),
+        rule(this.wlIfaces('iifname', true), jump(mg('cali-from-host-endpoint'))),
+        rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Host endpoint policy accepted packet.'),
+      ], base('prerouting', PRIO_MANGLE))
+    }
     // Host endpoint egress for DNATed traffic: in filter OUTPUT the output interface is not final yet, so Felix
     // polices it here instead (forwarded traffic arrives with Accept set by filter FORWARD and is skipped).
-    this.chain(mg('POSTROUTING'), [
-      ...v6Skip,
-      rule([M.markIs(MARK_ACCEPT)], RETURN),
-      rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),
-      rule([{kind: 'ct-dnat', negate: false}], jump(mg('cali-to-host-endpoint'))),
-      rule([M.markIs(MARK_ACCEPT)], RETURN, 'Host endpoint policy accepted packet.'),
-    ], base('postrouting', PRIO_MANGLE))
+    if (hostsWith(HEP_WANT.any)) {
+      this.chain(mg('POSTROUTING'), [
+        ...v6Skip,
+        rule([M.markIs(MARK_ACCEPT)], RETURN),
+        clearAll([]),
+        rule([{kind: 'ct-dnat', negate: false}], jump(mg('cali-to-host-endpoint'))),
+        rule([M.markIs(MARK_ACCEPT)], RETURN, 'Host endpoint policy accepted packet.'),
+      ], base('postrouting', PRIO_MANGLE))
+    }
     this.chain(mg('cali-failsafe-out'), failsafe(s.failsafeOutbound, false))
   }
 
@@ -354,16 +384,16 @@ class Builder {
   /** Constant-time dispatch: one verdict-map lookup on the interface name per direction. */
   private dispatch(): void {
     const maps: {layer: Layer; name: string; key: 'iifname' | 'oifname'; failClosed: boolean; kinds: LocalEndpoint['kind'][]; chainKind: 'tw' | 'fw' | 'th' | 'fh' | 'thfw' | 'fhfw'; want: (ep: LocalEndpoint) => boolean}[] = [
-      {layer: 'filter', name: 'cali-from-wl-dispatch', key: 'iifname', failClosed: true, kinds: ['workload'], chainKind: 'fw', want: () => true},
-      {layer: 'filter', name: 'cali-to-wl-dispatch', key: 'oifname', failClosed: true, kinds: ['workload'], chainKind: 'tw', want: () => true},
-      {layer: 'filter', name: 'cali-from-host-endpoint', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fh', want: () => true},
-      {layer: 'filter', name: 'cali-to-host-endpoint', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'th', want: () => true},
-      {layer: 'filter', name: 'cali-from-hep-forward', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fhfw', want: (ep) => ep.forwardTiers.length > 0},
-      {layer: 'filter', name: 'cali-to-hep-forward', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'thfw', want: (ep) => ep.forwardTiers.length > 0},
-      {layer: 'raw', name: 'cali-from-host-endpoint', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fh', want: (ep) => ep.untrackedTiers.length > 0},
-      {layer: 'raw', name: 'cali-to-host-endpoint', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'th', want: (ep) => ep.untrackedTiers.length > 0},
-      {layer: 'mangle', name: 'cali-from-host-endpoint', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fh', want: (ep) => ep.preDnatTiers.length > 0},
-      {layer: 'mangle', name: 'cali-to-host-endpoint', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'th', want: () => true},
+      {layer: 'filter', name: 'cali-from-wl-dispatch', key: 'iifname', failClosed: true, kinds: ['workload'], chainKind: 'fw', want: HEP_WANT.any},
+      {layer: 'filter', name: 'cali-to-wl-dispatch', key: 'oifname', failClosed: true, kinds: ['workload'], chainKind: 'tw', want: HEP_WANT.any},
+      {layer: 'filter', name: 'cali-from-host-endpoint', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fh', want: HEP_WANT.any},
+      {layer: 'filter', name: 'cali-to-host-endpoint', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'th', want: HEP_WANT.any},
+      {layer: 'filter', name: 'cali-from-hep-forward', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fhfw', want: HEP_WANT.forward},
+      {layer: 'filter', name: 'cali-to-hep-forward', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'thfw', want: HEP_WANT.forward},
+      {layer: 'raw', name: 'cali-from-host-endpoint', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fh', want: HEP_WANT.untracked},
+      {layer: 'raw', name: 'cali-to-host-endpoint', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'th', want: HEP_WANT.untracked},
+      {layer: 'mangle', name: 'cali-from-host-endpoint', key: 'iifname', failClosed: false, kinds: ['host'], chainKind: 'fh', want: HEP_WANT.preDnat},
+      {layer: 'mangle', name: 'cali-to-host-endpoint', key: 'oifname', failClosed: false, kinds: ['host'], chainKind: 'th', want: HEP_WANT.any},
     ]
     for (const d of maps) {
       const name = staticName(d.layer, d.name)
@@ -566,9 +596,10 @@ class Builder {
       const rendered = renderRule(r, opts, comment)
       out.push(...rendered)
     })
-    // An empty chain still identifies its policy in `nft list` output.
+    // An empty chain still identifies its policy in `nft list` output (counted like the policy's rules; nft also
+    // needs a rule to hold more than a comment).
     if (out.length === 0 || out[0]!.comment === undefined) {
-      out.unshift(rule([], undefined, description))
+      out.unshift(counted(rule([], undefined, description)))
     }
     return out
   }

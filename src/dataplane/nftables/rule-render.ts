@@ -69,8 +69,9 @@ export function renderRule(rule: ParsedRule, opts: RuleRenderOptions, comment?: 
         portMatch(src, 'src')
         portMatch(dst, 'dst')
         matches.push(...base.post)
-        // Rules are immutable once rendered: the alternatives of one rule share its statements.
-        const r: NftRule = {matches, statements}
+        // Rules are immutable once rendered: the alternatives of one rule share its statements. Every policy rule is
+        // counted, as Felix's are: they are what an operator reads to see which rule took a packet.
+        const r: NftRule = {matches, statements, counter: true}
         if (verdict) r.verdict = verdict
         if (comment !== undefined && out.length === 0) r.comment = comment
         out.push(r)

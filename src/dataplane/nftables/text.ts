@@ -122,8 +122,7 @@ export function ruleText(r: NftRule): string {
 
 function computeRuleText(r: NftRule): string {
   const parts = r.matches.map(matchText)
-  // Every rule counts packets (as Felix's) except a verdict-map dispatch, which is a lookup, not a decision.
-  if (r.verdict?.kind !== 'vmap') parts.push('counter')
+  if (r.counter) parts.push('counter')
   parts.push(...r.statements.map(statementText))
   if (r.verdict) parts.push(verdictText(r.verdict))
   if (r.comment !== undefined) parts.push(`comment ${quote(truncate(r.comment))}`)
