@@ -15,7 +15,7 @@ import {createHash, randomBytes} from 'node:crypto'
 
 import {PolicyCalculator, type CalcEvent, type LocalEndpoint, type PolicyState} from '../dataplane/calc/index.js'
 import {DEFAULT_TABLE_NAME, FullScriptStream, diffTables, renderFullScript, renderTable, type NftTable} from '../dataplane/nftables/index.js'
-import {Nft} from '../dataplane/linux/nft.js'
+import {Nft, type PreparedTransaction} from '../dataplane/linux/nft.js'
 import {NftMonitor, markerScript, type MonitorReport, type TableWatcher} from '../dataplane/linux/nft-monitor.js'
 import {RouteManager, type RouteReconciler} from '../dataplane/routing/manager.js'
 import {spoofs, type WorkloadRouteInput} from '../dataplane/routing/workload-routes.js'
@@ -40,7 +40,7 @@ export interface DataplaneOptions {
   ipv6: boolean
   tableName?: string
   /** Injected in tests; real nft and routes otherwise. */
-  nft?: Pick<Nft, 'apply' | 'applyStream' | 'list'>
+  nft?: Pick<Nft, 'apply' | 'prepareStream' | 'list'>
   routes?: RouteReconciler
   /**
    * Reports the transactions on the table: by default an `nft monitor` child, unless `nft` is injected (then none);
@@ -72,7 +72,9 @@ const DEFAULT_DRIFT_REPAIR_INTERVAL_MS = 5000
 
 export class Dataplane {
   private calc: PolicyCalculator
-  private readonly nft: Pick<Nft, 'apply' | 'applyStream' | 'list'>
+  private readonly nft: Pick<Nft, 'apply' | 'prepareStream' | 'list'>
+  /** The `nft -f` of the first full apply, started with the agent so its start-up is over when the table is ready. */
+  private prepared?: PreparedTransaction
   private readonly routes: RouteReconciler
   private readonly tableName: string
   /** The table as last applied successfully; undefined means the next apply replaces the whole table. */
@@ -135,6 +137,7 @@ export class Dataplane {
     // Started now, so that it listens well before the first apply (which it must report to count).
     this.watcher = opts.watcher === false ? undefined : (opts.watcher ?? (opts.nft ? undefined : new NftMonitor({table: this.tableRef})))
     this.startWatcher()
+    this.prepared = this.nft.prepareStream()
   }
 
   private get tableRef(): {family: 'inet'; name: string} {
@@ -428,7 +431,9 @@ export class Dataplane {
         this.opts.metrics.nftCalls.inc()
         this.applying = true
         if (stream) {
-          await this.nft.applyStream(marker === undefined ? stream : withTail(stream, markerText))
+          const tx = this.prepared ?? this.nft.prepareStream()
+          this.prepared = undefined
+          await tx.apply(marker === undefined ? stream : withTail(stream, markerText))
           table = stream.table
         } else await this.nft.apply(script + markerText)
       }
@@ -534,6 +539,9 @@ export class Dataplane {
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
     await this.running
+    // Never applied (stopped before the first snapshot): its nft goes without committing anything.
+    await this.prepared?.cancel()
+    this.prepared = undefined
   }
 
   problems(): ReadonlyMap<string, string> {

@@ -9,6 +9,7 @@ import type {MonitorReport, TableWatcher, WatchHandlers} from '../../src/datapla
 import type {RouteReconciler} from '../../src/dataplane/routing/manager.js'
 import type {WorkloadRouteInput} from '../../src/dataplane/routing/workload-routes.js'
 import {sleep} from '../../src/lib/sleep.js'
+import type {PreparedTransaction} from '../../src/dataplane/linux/nft.js'
 
 const V3 = 'projectcalico.org/v3'
 
@@ -17,6 +18,9 @@ class FakeNft {
   failNext = 0
   listing = 'table v1'
   lists = 0
+  /** Transactions started ahead (prepareStream) and those cancelled unused. */
+  prepared = 0
+  cancelled = 0
   /** While set, list() waits for it (a slow read-back of a large table). */
   listGate?: Promise<void>
   async apply(script: string): Promise<void> {
@@ -26,8 +30,9 @@ class FakeNft {
     }
     this.scripts.push(script)
   }
-  async applyStream(chunks: Iterable<string>): Promise<void> {
-    await this.apply([...chunks].join(''))
+  prepareStream(): PreparedTransaction {
+    this.prepared++
+    return {apply: (chunks) => this.apply([...chunks].join('')), cancel: async () => void this.cancelled++}
   }
   async list(): Promise<string | undefined> {
     this.lists++
@@ -105,6 +110,8 @@ const noProblem = (): void => {
 describe('agent dataplane driver', () => {
   it('touches nothing before the first complete snapshot, then replaces the whole table once', async () => {
     const {dp, nft, routes} = make()
+    // Its nft is started with the driver, ahead of the snapshot.
+    expect(nft.prepared).toBe(1)
     dp.update(set(wep(1)), noProblem)
     await sleep(50)
     expect(nft.scripts).toEqual([])
@@ -112,9 +119,17 @@ describe('agent dataplane driver', () => {
     await sleep(50)
     expect(nft.scripts).toHaveLength(1)
     expect(nft.scripts[0]).toMatch(/^add table inet calico\ndelete table inet calico\n/)
+    expect(nft.prepared).toBe(1)
     expect(routes.calls.at(-1)!.map((e) => e.iface)).toEqual(['cali1'])
     expect(dp.ready).toBe(true)
     await dp.stop()
+    expect(nft.cancelled).toBe(0)
+  })
+
+  it('stopped before any snapshot, the nft started ahead goes without a script', async () => {
+    const {dp, nft} = make()
+    await dp.stop()
+    expect([nft.prepared, nft.cancelled, nft.scripts.length]).toEqual([1, 1, 0])
   })
 
   it('a burst of updates becomes one delta transaction', async () => {
@@ -148,6 +163,8 @@ describe('agent dataplane driver', () => {
     expect(applied).toEqual([true, false, false, true])
     expect(nft.scripts).toHaveLength(2)
     expect(nft.scripts[1]).toMatch(/^add table inet calico\ndelete table inet calico\n/)
+    // The failed delta, then two full replacements, each with an nft of its own.
+    expect(nft.prepared).toBe(3)
     expect(metrics.dataplaneFailures.get()).toBe(2)
     expect(dp.ready).toBe(true)
     await dp.stop()

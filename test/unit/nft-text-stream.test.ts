@@ -202,6 +202,24 @@ describe.skipIf(netnsUnavailable() !== undefined)('Nft.applyStream against the k
     expect(canonicalListing(ns)).toBe(before)
   })
 
+  it('an nft started ahead takes its script later, or, cancelled, commits nothing', async () => {
+    const state = computePolicyState(RICH_NODE, richResources(1))
+    await nft.apply(renderFullScript(renderTable(computePolicyState(RICH_NODE, []))))
+    const empty = canonicalListing(ns)
+    const early = nft.prepareStream()
+    // Started and waiting on its pipe while the table does not exist yet.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    await early.apply(new FullScriptStream(state))
+    const applied = canonicalListing(ns)
+    expect(applied).not.toBe(empty)
+    await nft.apply(renderFullScript(renderTable(state)))
+    expect(canonicalListing(ns)).toBe(applied)
+    const unused = nft.prepareStream()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    await unused.cancel()
+    expect(canonicalListing(ns)).toBe(applied)
+  })
+
   it('a script nft rejects commits nothing and reports nft\'s complaint', async () => {
     await nft.apply(renderFullScript(renderTable(computePolicyState(RICH_NODE, richResources(2)))))
     const before = canonicalListing(ns)

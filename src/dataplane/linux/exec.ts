@@ -63,22 +63,33 @@ function collect(child: ChildProcess, command: string, args: readonly string[]):
   })
 }
 
-/** runStreamed could not make its pipe (no writable temp dir, no mkfifo): nothing was started or read. */
+/** startStreamed could not make its pipe (no writable temp dir, no mkfifo): nothing was started or read. */
 export class PipeUnavailableError extends Error {
   constructor(cause: unknown) {
     super(`cannot make a pipe for streaming: ${cause instanceof Error ? cause.message : String(cause)}`, {cause})
   }
 }
 
+/** A child started on a pipe it reads its input from, before that input exists (startStreamed). */
+export interface StreamedRun {
+  /**
+   * Writes `input` into the pipe chunk by chunk, while the chunks are still being produced (with backpressure), and
+   * resolves with the child's output once it exits. If producing the input throws, the child is killed before it
+   * could read the end of its input, and the error is rethrown: a tool that acts only at end of input (`nft -f`
+   * commits once, after parsing everything) does nothing.
+   */
+  feed(input: Iterable<string>): Promise<ExecResult>
+  /** Kills the child before its input ended (so it acts on nothing) and waits for it to exit. */
+  cancel(): Promise<void>
+}
+
 /**
- * Runs `command args(path)…` where `path` names a pipe that `input` is written into chunk by chunk, while the chunks
- * are still being produced (with backpressure): for a tool that parses a file as it reads it, so both work at once.
- * The pipe is a FIFO the tool opens by name; Node's own stdin pipes are sockets, which cannot be opened by path.
- *
- * If producing the input throws, the child is killed before it could read the end of its input, and the error is
- * rethrown: a tool that acts only at end of input (`nft -f` commits once, after parsing everything) does nothing.
+ * Starts `command args(path)…` where `path` names a pipe that the input will be written into later (feed): for a tool
+ * that parses a file as it reads it, so both work at once, and so that the tool's own start-up is over before the
+ * input is ready. The pipe is a FIFO the tool opens by name; Node's own stdin pipes are sockets, which cannot be opened
+ * by path. Resolves once both ends are open.
  */
-export async function runStreamed(command: string, args: (path: string) => readonly string[], input: Iterable<string>): Promise<ExecResult> {
+export async function startStreamed(command: string, args: (path: string) => readonly string[]): Promise<StreamedRun> {
   let dir: string
   try {
     dir = await mkdtemp(join(tmpdir(), 'calico-pipe-'))
@@ -108,20 +119,28 @@ export async function runStreamed(command: string, args: (path: string) => reado
   })
   // A child that exits early closes the pipe (EPIPE): its exit status tells what happened.
   sink.on('error', () => undefined)
-  try {
-    for (const chunk of input) {
-      if (exited) break
-      if (!sink.write(chunk)) await Promise.race([new Promise((resolve) => sink.once('drain', resolve)), gone])
-    }
-  } catch (err) {
-    // Killed before its input ends, so it never acts on the part it has read.
+  const cancel = async (): Promise<void> => {
     child.kill('SIGKILL')
     sink.destroy()
     await gone
-    throw err
   }
-  sink.end()
-  return result
+  return {
+    cancel,
+    async feed(input: Iterable<string>): Promise<ExecResult> {
+      try {
+        for (const chunk of input) {
+          if (exited) break
+          if (!sink.write(chunk)) await Promise.race([new Promise((resolve) => sink.once('drain', resolve)), gone])
+        }
+      } catch (err) {
+        // Killed before its input ends, so it never acts on the part it has read.
+        await cancel()
+        throw err
+      }
+      sink.end()
+      return result
+    },
+  }
 }
 
 /**

@@ -1,10 +1,17 @@
 // The agent's only access to nftables: atomic `nft -f` transactions and stateless read-back of one table.
 // It never names a table it was not given, so other tables in the ruleset are never read or touched.
-import {CommandError, PipeUnavailableError, run, runStreamed, type ExecResult, type RunOptions} from './exec.js'
+import {CommandError, PipeUnavailableError, run, startStreamed, type ExecResult, type RunOptions, type StreamedRun} from './exec.js'
 
 export interface NftTableRef {
   family: 'inet' | 'ip' | 'ip6'
   name: string
+}
+
+/** An `nft -f` waiting for its script (Nft.prepareStream): applied once, or cancelled, which commits nothing. */
+export interface PreparedTransaction {
+  /** As Nft.applyStream(chunks). */
+  apply(chunks: Iterable<string>): Promise<void>
+  cancel(): Promise<void>
 }
 
 export class Nft {
@@ -28,14 +35,35 @@ export class Nft {
    * only after reading everything, so if producing a chunk throws, nothing is committed (nft is killed first).
    */
   async applyStream(chunks: Iterable<string>): Promise<void> {
+    await this.prepareStream().apply(chunks)
+  }
+
+  /**
+   * Starts the `nft` of an applyStream before its script exists, so that making its pipe, starting the process and
+   * nft's own start-up happen while the caller is still working out what to send.
+   */
+  prepareStream(): PreparedTransaction {
     // Not `-f -`: nft reads a stdin script whole before parsing it; a named pipe it parses as it reads.
     const [bin, ...prefix] = this.command
-    try {
-      await runStreamed(bin, (path) => [...prefix, '-f', path], chunks)
-    } catch (err) {
-      if (!(err instanceof PipeUnavailableError)) throw err
-      // No pipe here (e.g. a read-only temp dir): the same transaction, rendered whole first.
-      await this.apply([...chunks].join(''))
+    const started = startStreamed(bin, (path) => [...prefix, '-f', path])
+    // Reported by apply() (or ignored by cancel()), whenever that comes.
+    started.catch(() => undefined)
+    const outcome = (): Promise<StreamedRun | PipeUnavailableError> =>
+      started.catch((err: unknown) => {
+        if (err instanceof PipeUnavailableError) return err
+        throw err
+      })
+    return {
+      apply: async (chunks) => {
+        const run = await outcome()
+        // No pipe here (e.g. a read-only temp dir): the same transaction, rendered whole first.
+        if (run instanceof PipeUnavailableError) await this.apply([...chunks].join(''))
+        else await run.feed(chunks)
+      },
+      cancel: async () => {
+        const run = await outcome().catch(() => undefined)
+        if (run && !(run instanceof PipeUnavailableError)) await run.cancel()
+      },
     }
   }
 
