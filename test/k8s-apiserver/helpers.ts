@@ -1,12 +1,12 @@
 // Test helpers around the in-process API server: start one with Calico's CRDs installed (from the
-// committed manifests, as `kubectl apply -f manifests/crds` would), write kubeconfigs for it, and
-// find kubectl.
+// committed manifests, as `kubectl apply -f manifests/crds` would), write kubeconfigs for it, find
+// kubectl, and make REST calls to it as kubectl or kubelet would.
 
 import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {load} from 'js-yaml'
-import {TestApiServer, type TestApiServerOptions} from './server.js'
+import {TestApiServer, type KubeObject, type TestApiServerOptions} from './server.js'
 
 export const MANIFESTS = join(import.meta.dirname, '..', '..', 'manifests', 'crds')
 export const KUBECTL = process.env.KUBECTL_BIN ?? '/usr/bin/kubectl'
@@ -58,4 +58,28 @@ export function writeKubeconfig(server: string, opts: KubeconfigOptions = {}): s
   const file = join(dir, 'config')
   writeFileSync(file, JSON.stringify(config, null, 2))
   return file
+}
+
+/** One REST call to the server as kubectl or kubelet makes it; rejects on an error status, naming the call. */
+export async function kubeRequest<T = KubeObject>(server: TestApiServer, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${server.url}${path}`, {method, headers: {'Content-Type': 'application/json'}, body: body === undefined ? undefined : JSON.stringify(body)})
+  const text = await res.text()
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
+  return JSON.parse(text) as T
+}
+
+/**
+ * Creates the object in `collection` (e.g. `/api/v1/namespaces/ns/pods`), or replaces the one of that name at its
+ * current resourceVersion: `kubectl apply` of a whole manifest. A replace keeps what the server keeps (a Pod's status).
+ */
+export async function kubeApply(server: TestApiServer, collection: string, body: KubeObject): Promise<KubeObject> {
+  const path = `${collection}/${encodeURIComponent(body.metadata.name ?? '')}`
+  const found = await fetch(`${server.url}${path}`)
+  if (found.status === 404) {
+    await found.body?.cancel()
+    return kubeRequest(server, 'POST', collection, body)
+  }
+  if (!found.ok) throw new Error(`GET ${path}: ${found.status} ${await found.text()}`)
+  const current = (await found.json()) as KubeObject
+  return kubeRequest(server, 'PUT', path, {...body, metadata: {...body.metadata, resourceVersion: current.metadata.resourceVersion}})
 }

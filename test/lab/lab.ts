@@ -11,7 +11,9 @@
 //   const node = await lab.addNode('node-a')           // netns + uplink + Node resource (+ datastore relay)
 //   const pod = await lab.addPod(node, {namespace: 'ns', name: 'web-0'})   // real CNI ADD
 //   const bare = lab.attachPod(node, 'a', '10.77.0.10')           // or the CNI's plumbing only, and the
-//   await lab.writeWorkloadEndpoint(bare, {namespace: 'ns'})      // WorkloadEndpoint written by the test
+//   await lab.writeWorkloadEndpoint(bare, {namespace: 'ns'})      // WorkloadEndpoint written by the test (on the
+//                                                                 // Kubernetes datastore: the running Pod)
+//   await lab.writeNamespace('ns', {team: 'a'})                   // its namespace's labels (Namespace or kns. Profile)
 //   await lab.serve(pod, [80, 8080]); await lab.probe(other, [[pod.ips[0], 8080, 'tcp']])
 //   const remote = await lab.addNode('remote', {}, {register: false})   // a plain machine on the fabric
 //   const agent = startAgent(lab, node); await agent.ready()           // `calicoctl node run` (./agent.ts)
@@ -27,9 +29,11 @@ import type {Resource} from '../../src/api/resource.js'
 import type {Backend} from '../../src/datastore/backend.js'
 import {ResourceClient, workloadEndpointName} from '../../src/datastore/client.js'
 import {openBackend} from '../../src/datastore/factory.js'
+import {vethName} from '../../src/datastore/kubernetes/names.js'
+import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {IPAMClient} from '../../src/ipam/index.js'
 import {startEtcd, type EtcdInstance} from '../helpers/etcd.js'
-import {startServer} from '../k8s-apiserver/helpers.js'
+import {kubeApply, kubeRequest, startServer} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 import {execArgv, type ExecResult} from '../helpers/exec.js'
 import {NetnsRun, type ProbeTarget} from '../helpers/netns.js'
@@ -293,7 +297,8 @@ export class Lab {
    * resource, no relay): the "remote host" that host endpoint tests send traffic from. `ipv6: true` also gives the
    * uplink `fd00:77::<n>/64` (on-link only, no IPv6 default route), for host-to-host IPv6 between such nodes.
    * `nodeResource: false` keeps the relay but leaves the Node resource to `calicoctl node run` (tests of its
-   * registration; not on the Kubernetes datastore, where the Node is kubelet's). `forwarding: false` leaves IP
+   * registration); on the Kubernetes datastore, where the Node is kubelet's, there is then no Node object at all
+   * (kubelet has not registered the node: the test creates it). `forwarding: false` leaves IP
    * forwarding off for the agent to turn on (pod-to-pod traffic then shows that it did).
    */
   async addNode(
@@ -337,7 +342,7 @@ export class Lab {
       const cluster = {name: 'lab', cluster: {server: `http://127.0.0.1:${API_PORT_IN_NODE}`}}
       const kubeconfig = {apiVersion: 'v1', kind: 'Config', clusters: [cluster], users: [{name: 'lab', user: {}}], contexts: [{name: 'lab', context: {cluster: 'lab', user: 'lab'}}], 'current-context': 'lab'}
       writeFileSync(node.kubeconfig, JSON.stringify(kubeconfig))
-      this.apiServer.seed('', 'nodes', {metadata: {name, labels, annotations: {'projectcalico.org/IPv4Address': `${address}/24`}}})
+      if (opts.nodeResource !== false) this.apiServer.seed('', 'nodes', {metadata: {name, labels, annotations: {'projectcalico.org/IPv4Address': `${address}/24`}}})
     } else if (opts.nodeResource !== false) {
       await this.client.create({
         apiVersion: 'projectcalico.org/v3',
@@ -479,11 +484,12 @@ export class Lab {
   }
 
   /**
-   * A pod namespace on a `cali<name>` veth with the CNI plugin's in-pod plumbing (the /32 address, a default route
-   * via 169.254.1.1) and nothing on the node's side: routes and proxy ARP are the agent's job.
+   * A pod namespace on a `cali<name>` veth (or `iface`: on the Kubernetes datastore the name Calico derives from the
+   * pod, vethName(namespace, pod)) with the CNI plugin's in-pod plumbing (the /32 address, a default route via
+   * 169.254.1.1) and nothing on the node's side: routes and proxy ARP are the agent's job.
    */
-  attachPod(node: LabNode, name: string, address: string): AttachedPod {
-    const iface = `cali${name}`
+  attachPod(node: LabNode, name: string, address: string, opts: {iface?: string} = {}): AttachedPod {
+    const iface = opts.iface ?? `cali${name}`
     if (iface.length > 15) throw new Error(`attachPod: interface name ${iface} is longer than 15 characters`)
     const netns = this.run.addPod(node.netns, {suffix: `p${++this.podSeq}`, iface, address})
     return {node, name, netns, iface, ips: [address]}
@@ -492,9 +498,11 @@ export class Lab {
   /**
    * Writes (creates or replaces) the WorkloadEndpoint the Calico CNI plugin writes on an etcd-style datastore for an
    * attached pod: Kubernetes orchestrator, eth0, the namespace's profile, the namespace and orchestrator labels
-   * Calico adds. Tests write it as another writer would, and again to change its labels.
+   * Calico adds. Tests write it as another writer would, and again to change its labels. On the Kubernetes datastore
+   * the endpoint is a view of the Pod, so this writes the Pod instead (see writePod).
    */
   async writeWorkloadEndpoint(pod: AttachedPod, opts: EndpointOptions): Promise<void> {
+    if (this.apiServer) return this.writePod(this.apiServer, pod, opts)
     const spec = {
       orchestrator: 'k8s', node: pod.node.name, pod: opts.k8sPod ?? pod.name, endpoint: 'eth0', interfaceName: pod.iface,
       ipNetworks: [`${pod.ips[0]}/32`], profiles: [`kns.${opts.namespace}`], ...(opts.ports ? {ports: opts.ports} : {}),
@@ -507,6 +515,41 @@ export class Lab {
       metadata: {name, namespace: opts.namespace, labels: {...opts.labels, 'projectcalico.org/namespace': opts.namespace, 'projectcalico.org/orchestrator': 'k8s'}},
       spec,
     })
+  }
+
+  /**
+   * The running Pod behind an attached pod, as kubelet leaves it: scheduled on the pod's node, its ports as container
+   * ports, Running with the pod's address in its status; allowSpoofedSourcePrefixes become Calico's annotation. A
+   * rewrite (new labels) keeps the status, as a replace of a real Pod does.
+   */
+  private async writePod(api: TestApiServer, pod: AttachedPod, opts: EndpointOptions): Promise<void> {
+    const name = opts.k8sPod ?? pod.name
+    // The agent finds a Pod's interface by the name Calico derives from the Pod (the CNI plugin names the veth so).
+    const iface = vethName(opts.namespace, name)
+    if (pod.iface !== iface) throw new Error(`writeWorkloadEndpoint: on the Kubernetes datastore pod ${opts.namespace}/${name} must be attached on ${iface}, not ${pod.iface}`)
+    const ports = (opts.ports ?? []).map((p) => ({name: p.name, containerPort: p.port, protocol: p.protocol}))
+    const annotations = opts.allowSpoofedSourcePrefixes ? {'cni.projectcalico.org/allowedSourcePrefixes': JSON.stringify(opts.allowSpoofedSourcePrefixes)} : undefined
+    const collection = `/api/v1/namespaces/${opts.namespace}/pods`
+    const written = await kubeApply(api, collection, {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {name, labels: opts.labels ?? {}, ...(annotations ? {annotations} : {})},
+      spec: {nodeName: pod.node.name, containers: [{name: 'c', image: 'registry.k8s.io/pause:3.9', ports}]},
+    })
+    const status = {phase: 'Running', podIP: pod.ips[0], podIPs: [{ip: pod.ips[0]}]}
+    if (JSON.stringify(written.status) !== JSON.stringify(status)) await kubeRequest(api, 'PUT', `${collection}/${name}/status`, {...written, status})
+  }
+
+  /**
+   * A Kubernetes namespace's labels as the agent sees them: on the Kubernetes datastore the core Namespace, elsewhere
+   * the `kns.<name>` Profile Calico's kube-controllers write for it. Creates or replaces.
+   */
+  async writeNamespace(name: string, labels: Record<string, string>): Promise<void> {
+    if (this.apiServer) {
+      await kubeApply(this.apiServer, '/api/v1/namespaces', {apiVersion: 'v1', kind: 'Namespace', metadata: {name, labels}})
+      return
+    }
+    const profile = namespaceProfile(name, labels)
+    await this.backend.apply({kind: 'Profile', name: profile.metadata.name!}, profile)
   }
 
   /** An empty namespace for a pod whose ADD the test runs itself. */
