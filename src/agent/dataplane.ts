@@ -12,6 +12,7 @@
 // delays an apply: it runs in the background, one at a time, and one that overlapped an apply is discarded and taken
 // again. With the monitor counting, only the refresh lists the table (a safety net, once per interval).
 import {createHash, randomBytes} from 'node:crypto'
+import {setImmediate} from 'node:timers/promises'
 
 import {PolicyCalculator, type CalcEvent, type LocalEndpoint, type PolicyState} from '../dataplane/calc/index.js'
 import {DEFAULT_TABLE_NAME, FullScriptStream, diffTables, renderFullScript, renderTable, type NftTable} from '../dataplane/nftables/index.js'
@@ -67,6 +68,8 @@ const DEFAULT_WATCH_CONFIRM_MS = 10_000
 const DEFAULT_WATCH_RETRY_MS = 1000
 const WATCH_RETRY_MAX_MS = 60_000
 const MAX_UNREPORTED = 256
+/** Work done between two turns of the event loop while a snapshot is fed into the calculation (ms). */
+const SNAPSHOT_SLICE_MS = 10
 /** A single foreign change is repaired at once; one that keeps coming back is repaired this often (ms). */
 const DEFAULT_DRIFT_REPAIR_INTERVAL_MS = 5000
 
@@ -158,14 +161,30 @@ export class Dataplane {
     return this.firstApplyDone && this.failures === 0
   }
 
-  /** A complete state from the datastore: replaces everything held so far (Felix's resync). */
-  replaceAll(events: Iterable<CalcEvent>, onProblem: (ev: CalcEvent, err: Error) => void): void {
+  /**
+   * A complete state from the datastore: replaces everything held so far (Felix's resync). Feeding a large snapshot
+   * takes a while; every few milliseconds it lets the event loop turn, so that I/O goes on meanwhile (the first apply's
+   * nft starting up, health probes, the monitors' output).
+   */
+  async replaceAll(events: Iterable<CalcEvent>, onProblem: (ev: CalcEvent, err: Error) => void): Promise<void> {
+    const hostInterfaces = this.hostInterfaces
     const calc = new PolicyCalculator(this.opts.nodeName)
-    calc.setHostInterfaces(this.hostInterfaces)
+    calc.setHostInterfaces(hostInterfaces)
     // Problems are reported once the whole snapshot is in: a workload endpoint that asks to spoof its source may come
     // before the FelixConfiguration that allows it.
     const failed: CalcEvent[] = []
-    for (const ev of events) if (this.feed(calc, ev) !== undefined) failed.push(ev)
+    let sliceEnd = performance.now() + SNAPSHOT_SLICE_MS
+    let fed = 0
+    for (const ev of events) {
+      if (this.feed(calc, ev) !== undefined) failed.push(ev)
+      // Reading the clock costs about as much as a small event: only every few events.
+      if (++fed % 32 === 0 && performance.now() >= sliceEnd) {
+        await setImmediate()
+        sliceEnd = performance.now() + SNAPSHOT_SLICE_MS
+      }
+    }
+    // The host's interfaces changed meanwhile (setHostInterfaces updated the calculation being replaced).
+    if (this.hostInterfaces !== hostInterfaces) calc.setHostInterfaces(this.hostInterfaces)
     for (const ev of failed) {
       const problem = this.problemOf(calc, ev)
       if (problem !== undefined) onProblem(ev, new Error(problem))

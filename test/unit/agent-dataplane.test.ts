@@ -115,7 +115,7 @@ describe('agent dataplane driver', () => {
     dp.update(set(wep(1)), noProblem)
     await sleep(50)
     expect(nft.scripts).toEqual([])
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
     await sleep(50)
     expect(nft.scripts).toHaveLength(1)
     expect(nft.scripts[0]).toMatch(/^add table inet calico\ndelete table inet calico\n/)
@@ -126,6 +126,27 @@ describe('agent dataplane driver', () => {
     expect(nft.cancelled).toBe(0)
   })
 
+  it('a large snapshot lets the event loop turn while it is fed in', async () => {
+    const {dp, nft} = make()
+    let turned = false
+    let seenAfterTurn = 0
+    setImmediate(() => (turned = true))
+    function* events(): Generator<CalcEvent> {
+      yield set(namespaceProfile('t', {}))
+      for (let i = 0; i < 3000; i++) {
+        if (turned) seenAfterTurn++
+        yield set(wep(i))
+      }
+    }
+    await dp.replaceAll(events(), noProblem)
+    // The loop turned part-way through, not only after the last event.
+    expect(seenAfterTurn).toBeGreaterThan(0)
+    expect(seenAfterTurn).toBeLessThan(3000)
+    await sleep(50)
+    expect(nft.scripts).toHaveLength(1)
+    await dp.stop()
+  })
+
   it('stopped before any snapshot, the nft started ahead goes without a script', async () => {
     const {dp, nft} = make()
     await dp.stop()
@@ -134,7 +155,7 @@ describe('agent dataplane driver', () => {
 
   it('a burst of updates becomes one delta transaction', async () => {
     const {dp, nft, metrics} = make({batchMs: 30})
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(0))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(0))], noProblem)
     await sleep(80)
     for (let i = 1; i <= 50; i++) {
       dp.update(set(wep(i)), noProblem)
@@ -155,7 +176,7 @@ describe('agent dataplane driver', () => {
 
   it('after a failed transaction the retry replaces the whole table (the kernel state is unknown)', async () => {
     const {dp, nft, applied, metrics} = make()
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
     await sleep(50)
     nft.failNext = 2
     dp.update(set(policy(1)), noProblem)
@@ -173,7 +194,7 @@ describe('agent dataplane driver', () => {
   it('not ready while the first program keeps failing', async () => {
     const {dp, nft} = make()
     nft.failNext = 1000
-    dp.replaceAll([set(wep(1))], noProblem)
+    await dp.replaceAll([set(wep(1))], noProblem)
     await sleep(100)
     expect(dp.ready).toBe(false)
     expect(nft.scripts).toEqual([])
@@ -182,7 +203,7 @@ describe('agent dataplane driver', () => {
 
   it('refresh reprograms the table only when the kernel listing changed', async () => {
     const {dp, nft, metrics} = make()
-    dp.replaceAll([set(wep(1))], noProblem)
+    await dp.replaceAll([set(wep(1))], noProblem)
     await sleep(50)
     expect(await dp.refresh()).toBe(false)
     nft.listing = 'table v2 (someone flushed a chain)'
@@ -201,7 +222,7 @@ describe('agent dataplane driver', () => {
       expect(cond()).toBe(true)
     }
     const {dp, nft} = make({fingerprintDelayMs: 300})
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
     await until(() => nft.scripts.length === 1)
     // An update within the quiet time: still no listing.
     dp.update(set(wep(2)), noProblem)
@@ -228,7 +249,7 @@ describe('agent dataplane driver', () => {
     const {dp, nft} = make()
     const problems: string[] = []
     const long = {...wep(2), spec: {...wep(2).spec, interfaceName: 'cali0123456789abcdef'}} as CalcResource
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1)), set(long)], (_ev, err) => problems.push(err.message))
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1)), set(long)], (_ev, err) => problems.push(err.message))
     await sleep(50)
     expect(problems).toHaveLength(1)
     expect(problems[0]).toMatch(/longer than 15 bytes/)
@@ -240,7 +261,7 @@ describe('agent dataplane driver', () => {
   it('host endpoints given by expectedIPs follow the host interfaces that hold those addresses', async () => {
     const {dp, nft} = make()
     const hep: CalcResource = {apiVersion: V3, kind: 'HostEndpoint', metadata: {name: 'h1'}, spec: {node: 'n1', expectedIPs: ['192.0.2.7']}}
-    dp.replaceAll([set(hep)], noProblem)
+    await dp.replaceAll([set(hep)], noProblem)
     await sleep(50)
     expect(nft.scripts[0]).not.toContain('"eth7"')
     dp.setHostInterfaces(new Map([['eth7', ['192.0.2.7']], ['lo', ['127.0.0.1']]]))
@@ -258,7 +279,7 @@ describe('agent dataplane driver', () => {
 describe('agent dataplane driver: routes', () => {
   it('are reconciled when the workloads change, not after a policy-only change', async () => {
     const {dp, nft, routes} = make()
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1)), set(wep(2))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1)), set(wep(2))], noProblem)
     await sleep(60)
     expect(routes.calls).toHaveLength(1)
     dp.update(set(policy(1)), noProblem)
@@ -283,7 +304,7 @@ describe('agent dataplane driver: source spoofing', () => {
 
   it('a snapshot is judged whole: an endpoint before the configuration that allows it is no problem', async () => {
     const {dp, nft} = make()
-    dp.replaceAll([set(namespaceProfile('t', {})), set(spoofer(['192.0.2.0/24'])), set(felix('Any'))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(spoofer(['192.0.2.0/24'])), set(felix('Any'))], noProblem)
     await sleep(50)
     expect(nft.scripts[0]).toContain('"cali1"')
     await dp.stop()
@@ -292,7 +313,7 @@ describe('agent dataplane driver: source spoofing', () => {
   it('a configuration change that rejects endpoints reports them; routes follow whether a workload spoofs', async () => {
     const {dp, nft, routes, metrics} = make()
     const problems: string[] = []
-    dp.replaceAll([set(namespaceProfile('t', {})), set(spoofer(['192.0.2.0/24'])), set(wep(2)), set(felix('Any'))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(spoofer(['192.0.2.0/24'])), set(wep(2)), set(felix('Any'))], noProblem)
     await sleep(60)
     expect(routes.calls.at(-1)!.map((e) => [e.iface, e.allowSpoofedSourcePrefixes])).toEqual([['cali1', ['192.0.2.0/24']], ['cali2', []]])
     dp.update(set(felix('Disabled')), (_ev, err) => problems.push(err.message))
@@ -326,7 +347,7 @@ describe('agent dataplane driver with nft monitor', () => {
     const watcher = new FakeWatcher()
     const {dp, nft, metrics} = make({watcher})
     expect(watcher.starts).toBe(1)
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
     await until(() => nft.scripts.length === 1)
     // Every transaction carries a marker chain, added and deleted in it, so the table itself is unchanged.
     expect(nft.scripts[0]).toMatch(new RegExp(`add chain inet calico (${watcher.prefix}\\d+)\ndelete chain inet calico \\1\n$`))
@@ -354,7 +375,7 @@ describe('agent dataplane driver with nft monitor', () => {
   it('until it reports a full apply, each apply is read back (after waiting for the report)', async () => {
     const watcher = new FakeWatcher()
     const {dp, nft} = make({watcher})
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
     await until(() => nft.scripts.length === 1)
     await sleep(60)
     // Still within the time the monitor has to report it.
@@ -371,7 +392,7 @@ describe('agent dataplane driver with nft monitor', () => {
   it('a foreign change reported while an apply runs is repaired after it', async () => {
     const watcher = new FakeWatcher()
     const {dp, nft, metrics} = make({watcher})
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
     await until(() => nft.scripts.length === 1)
     watcher.ours(nft.scripts[0]!)
     let release!: () => void
@@ -396,7 +417,7 @@ describe('agent dataplane driver with nft monitor', () => {
   it('a table someone keeps changing is repaired at once, then at a bounded rate', async () => {
     const watcher = new FakeWatcher()
     const {dp, nft, metrics} = make({watcher, driftRepairIntervalMs: 300})
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
     await until(() => nft.scripts.length === 1)
     watcher.ours(nft.scripts[0]!)
     watcher.foreign()
@@ -415,7 +436,7 @@ describe('agent dataplane driver with nft monitor', () => {
   it('lost events: the table is replaced after a backoff, and that apply makes the monitor count again', async () => {
     const watcher = new FakeWatcher()
     const {dp, nft} = make({watcher})
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
     await until(() => nft.scripts.length === 1)
     watcher.ours(nft.scripts[0]!)
     watcher.report({kind: 'lost'})
@@ -433,7 +454,7 @@ describe('agent dataplane driver with nft monitor', () => {
   it('a monitor that exits is restarted, and the table replaced for it to see', async () => {
     const watcher = new FakeWatcher()
     const {dp, nft} = make({watcher})
-    dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
     await until(() => nft.scripts.length === 1)
     watcher.ours(nft.scripts[0]!)
     watcher.handlers!.exit('nft monitor exited (SIGKILL)')
