@@ -208,7 +208,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
         // decoded objects are never all held at once (they are most of the start-up's peak memory).
         const memo = new CheckMemo()
         items.reverse()
-        dataplane.replaceAll((function* () {
+        await dataplane.replaceAll((function* () {
           for (let kv = items.pop(); kv; kv = items.pop()) yield toEvent(kv.key, kv.value, kv.revision, memo)
         })(), onProblem)
         logger.info(`datastore in sync: ${count} objects at revision ${ev.revision} (validation and calculation ${(performance.now() - t0).toFixed(0)} ms)`)
