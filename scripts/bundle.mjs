@@ -116,14 +116,15 @@ const oclifCommandSort = {
 
 // Modules oclif requires when it loads but uses only for what a `calicoctl` run rarely does: finding commands by
 // glob (ours are listed explicitly), matching core plugins, rendering help templates, detecting colour support and
-// colouring, formatting its own error output and spinners (calicoctl prints its errors itself), and child processes
-// (only for finding the shell on Windows). Inside @oclif/core each of them is replaced by a stand-in that requires
+// colouring, formatting its own error output and spinners (calicoctl prints its errors itself), child processes
+// (only for finding the shell on Windows), performance marks (only with OCLIF_PERFORMANCE or debug) and reading
+// stdin line by line (only for an argument or flag that allows stdin, which ours refuse). Inside @oclif/core each of them is replaced by a stand-in that requires
 // the real module on first use, so a run that never uses it never evaluates it. oclif reaches them as
 // `require(x).name` or `__importDefault(require(x)).default`; the stand-in answers both (it says __esModule, and
 // `default` is what __importDefault would have made of the real module).
 const OCLIF_DEFERRED = [
   'tinyglobby', 'minimatch', 'ejs', 'ansis', 'supports-color', 'wrap-ansi', 'indent-string', 'clean-stack', 'cli-spinners',
-  'node:child_process',
+  'node:child_process', 'node:perf_hooks', 'node:readline',
 ]
 const oclifDeferred = {
   name: 'oclif-deferred',
@@ -146,6 +147,35 @@ module.exports = new Proxy({}, {
 `,
       loader: 'js',
       resolveDir: root,
+    }))
+  },
+}
+
+// oclif asks wsl-utils on every start whether this is WSL (Config.load's platform), and wsl-utils and the
+// powershell-utils it imports load node:child_process when they load: ~3 ms of a cold start. Inside @oclif/core,
+// wsl-utils is replaced by a stand-in that answers `isWsl` from is-wsl (what wsl-utils re-exports) and delegates the
+// other export oclif uses to the real module on first use. The build fails if oclif starts using another export.
+const WSL_UTILS_USED = new Set(['isWsl', 'powerShellPath'])
+const oclifWslUtils = {
+  name: 'oclif-wsl-utils',
+  setup(build) {
+    build.onResolve({filter: /^wsl-utils$/}, (args) => {
+      if (!/[\\/]@oclif[\\/]core[\\/]/.test(args.importer)) return undefined
+      const text = readFileSync(args.importer, 'utf8')
+      const uses = [...text.matchAll(/import\('wsl-utils'\)\)\.(\w+)/g)].map((m) => m[1])
+      if (uses.length !== text.split("import('wsl-utils')").length - 1 || uses.some((u) => !WSL_UTILS_USED.has(u))) {
+        throw new Error(`${args.importer} uses wsl-utils beyond ${[...WSL_UTILS_USED].join(', ')}: review scripts/bundle.mjs`)
+      }
+      return {path: createRequire(args.importer).resolve(args.path), namespace: 'oclif-wsl-utils'}
+    })
+    build.onLoad({filter: /.*/, namespace: 'oclif-wsl-utils'}, (args) => ({
+      contents: `module.exports = {
+  isWsl: require('is-wsl').default,
+  powerShellPath: (...args) => require(${JSON.stringify(args.path)}).powerShellPath(...args),
+}
+`,
+      loader: 'js',
+      resolveDir: dirname(args.path),
     }))
   },
 }
@@ -205,7 +235,7 @@ const result = await build({
   // oclif's check of the Node version reads package.json next to its own files, which in the bundle is ours,
   // and compiles semver's grammar on every start to do so; npm's engine-strict enforces our engines already.
   define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
-  plugins: [oclifCommandSort, oclifDeferred, oclifDebug, sqliteAddon, etcdClientBundle],
+  plugins: [oclifCommandSort, oclifDeferred, oclifWslUtils, oclifDebug, sqliteAddon, etcdClientBundle],
   // Class names are behaviour here (oclif's error classes are recognised by name, CalicoError names itself).
   keepNames: true,
   // ASCII only, so the launcher can decode the file as latin1.
@@ -241,9 +271,35 @@ const etcdResult = await build({
 })
 if (etcdResult.warnings.length > 0) throw new Error(`esbuild warned (${etcdResult.warnings.length}) on the etcd client; not writing the bundles`)
 
+// bin/calicoctl requires the launcher (dist/cli/launch.js, an ES module like everything tsc emits) as this CommonJS
+// copy. An ES module's static import of a Node built-in makes Node build a namespace of all the built-in's exports,
+// which runs their lazy getters (node:crypto's pulls in WebCrypto): the launcher's five such imports loaded ~35 more
+// of Node's internal modules than require() does, ~10 ms of CPU on every start (BENCHMARKS.md).
+const launcherOutfile = join(root, 'dist', 'launch.cjs')
+const launcherResult = await build({
+  entryPoints: [join(root, 'dist', 'cli', 'launch.js')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  charset: 'ascii',
+  write: false,
+  metafile: true,
+  logLevel: 'warning',
+})
+// It runs before anything else is loaded, so it must stay free of imports other than Node's (src/cli/launch.ts).
+const launcherInputs = Object.keys(launcherResult.metafile.inputs)
+if (launcherResult.warnings.length > 0 || launcherInputs.length !== 1) {
+  throw new Error(`the launcher must be one module importing only Node built-ins, got ${launcherInputs.join(', ')}; not writing the bundles`)
+}
+
 // Replace atomically (a concurrent run sees the old bundle or the new one), and drop the old bundles' caches:
 // scripts/code-cache.mjs writes the new ones.
-for (const [file, contents] of [[outfile, result.outputFiles[0].contents], [etcdOutfile, etcdResult.outputFiles[0].contents]]) {
+for (const [file, contents] of [
+  [outfile, result.outputFiles[0].contents],
+  [etcdOutfile, etcdResult.outputFiles[0].contents],
+  [launcherOutfile, launcherResult.outputFiles[0].contents],
+]) {
   const temp = `${file}.${process.pid}.tmp`
   writeFileSync(temp, contents)
   renameSync(temp, file)
