@@ -1,6 +1,7 @@
 // The base of every calicoctl command: the global flags, one-line errors on stderr with exit status 1 (never a
 // stack trace), cobra's wording for flag errors, and the datastore session a command may open.
 import {Args, Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {once} from 'node:events'
 
 import {createLogger, isLogLevel, LOG_LEVELS, SILENT, type Logger} from './logger.js'
 import {massage, type Report} from './messages.js'
@@ -103,6 +104,11 @@ export abstract class CalicoCommand extends Command {
 
   protected out(text: string): void {
     if (text) process.stdout.write(text)
+  }
+
+  /** Writes to stdout, waiting while its buffer is full, so output written in parts cannot pile up in memory. */
+  protected async write(text: string): Promise<void> {
+    if (text && !process.stdout.write(text)) await once(process.stdout, 'drain')
   }
 
   /** Ends the command with an error: the message on stderr (with calicoctl's newline), exit status 1. */

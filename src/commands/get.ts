@@ -52,7 +52,7 @@ go-template=<template>, go-template-file=<path>.`
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Get)
     this.applyGlobalFlags(flags)
-    const [{parseOutputFormat, formatResources, colorEnabled}, {orderResourceFields, toGoView}] = await Promise.all([
+    const [{parseOutputFormat, writeResources, colorEnabled}, {orderResourceFields, toGoView}] = await Promise.all([
       import('../cli/output/index.js'),
       import('../api/decode.js'),
     ])
@@ -64,18 +64,21 @@ go-template=<template>, go-template-file=<path>.`
       ...positional,
       allNamespaces: flags['all-namespaces'],
       export: flags.export,
+      // A list printed as yaml or json is written while it is read (see writeResources).
+      pagedLists: format.type === 'yaml' || format.type === 'json',
     })
     const error = getCommandError(results)
     if (error) this.fail(error)
     const session = this.datastore(flags.config, flags['allow-version-mismatch'])
-    const output = await formatResources(results.results, format, {
+    const context = {
       printNamespace: flags['all-namespaces'] || flags.namespace !== '',
       getDefaultBGPConfiguration: () => defaultBGPConfiguration(session),
       color: colorEnabled(process.stdout, process.env),
       orderFields: orderResourceFields,
       toGoView,
-    })
-    this.out(output)
+    }
+    // A page that cannot be read fails the command as a failed list does: its message, exit status 1.
+    await writeResources(results.results, format, context, (text) => this.write(text))
     const errors = getResourceErrors(results)
     if (errors) this.fail(errors)
   }

@@ -83,6 +83,11 @@ export interface Backend {
   /** ResourceDoesNotExistError if absent. */
   get<V>(key: Key): Promise<KVPair<V>>
   list<V>(options: ListOptions): Promise<ListResult<V>>
+  /**
+   * list() page by page, each page as soon as it is read: at least one page, all at the list's revision, so output
+   * can be written while the rest is fetched. Optional: backends that read a list in one piece leave it out.
+   */
+  listPages?<V>(options: ListOptions): AsyncIterable<ListResult<V>>
   watch(options: WatchOptions): Watcher
   /** Deletes every stored object (Calico's Clean): tests and migration start points. Optional. */
   clean?(): Promise<void>

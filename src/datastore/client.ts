@@ -17,7 +17,7 @@ import {kindInfo, POLICY_KINDS, type KindInfo} from '../api/kinds.js'
 import {API_VERSION, resourceId, type Resource, type ResourceList} from '../api/resource.js'
 import {checkBlockSizeConflict, checkIPPoolUpdate, checkPoolOverlap, validateResource, type PoolRef} from '../api/validate.js'
 import {DEFAULT_ALLOW_PROFILE, defaultAllowProfile} from '../api/builtin.js'
-import type {Backend, Key, KVPair} from './backend.js'
+import type {Backend, Key, KVPair, ListOptions as BackendListOptions, ListResult} from './backend.js'
 
 export {DEFAULT_ALLOW_PROFILE}
 export const TIER_LABEL = 'projectcalico.org/tier'
@@ -188,13 +188,35 @@ export class ResourceClient {
 
   async list(kind: string, options: ListOptions = {}): Promise<ResourceList> {
     const i = info(kind)
-    const result = await this.backend.list<Resource>({
+    return this.listPage(i, options, await this.backend.list<Resource>(this.backendListOptions(i, options)), true)
+  }
+
+  /**
+   * list() page by page as the backend reads it (one page from backends that read a list whole): every page a
+   * ResourceList with the list's resourceVersion.
+   */
+  async *listPages(kind: string, options: ListOptions = {}): AsyncGenerator<ResourceList> {
+    const i = info(kind)
+    const opts = this.backendListOptions(i, options)
+    const pages = this.backend.listPages ? this.backend.listPages<Resource>(opts) : [await this.backend.list<Resource>(opts)]
+    let first = true
+    for await (const page of pages) {
+      yield this.listPage(i, options, page, first)
+      first = false
+    }
+  }
+
+  private backendListOptions(i: KindInfo, options: ListOptions): BackendListOptions {
+    return {
       kind: i.kind,
       namespace: i.namespaced && options.namespace ? options.namespace : undefined,
       namePrefix: options.namePrefix || undefined,
-    })
+    }
+  }
+
+  private listPage(i: KindInfo, options: ListOptions, result: ListResult<Resource>, first: boolean): ResourceList {
     const items = result.items.map((kv) => this.fromStorage(kv))
-    if (i.kind === 'Profile' && DEFAULT_ALLOW_PROFILE.startsWith(options.namePrefix ?? '')) {
+    if (first && i.kind === 'Profile' && DEFAULT_ALLOW_PROFILE.startsWith(options.namePrefix ?? '')) {
       items.unshift(servedDefaultAllowProfile())
     }
     return {apiVersion: API_VERSION, kind: `${i.kind}List`, metadata: {resourceVersion: result.revision}, items}

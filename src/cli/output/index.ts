@@ -9,9 +9,10 @@ import type {TemplateFunc} from '../gotemplate.js'
 import {GoFloat} from './gofmt.js'
 import {joinAndTruncate, kindColumns, type CellContext} from './columns.js'
 import {isList, toGoJSONShape, type FieldOrderer, type Result} from './goshape.js'
-import {marshalIndentJSON} from './json.js'
+import {JSONArrayStream, marshalIndentJSON} from './json.js'
 import {tabwrite} from './tabwriter.js'
-import {marshalYAML} from './yaml.js'
+import {marshalYAML, YAMLSequenceStream} from './yaml.js'
+import {isPagedList, type PagedList} from '../resourcemgr/manager.js'
 import {sortTiers} from '../tiers.js'
 
 export type {Result} from './goshape.js'
@@ -114,6 +115,48 @@ export async function formatResources(results: Result[], format: string | Output
       return formatTemplate(rs, await read(fmt.path), ctx)
     }
   }
+}
+
+/**
+ * formatResources, handed to `write` as it is produced. A PagedList that is the only result, in yaml or json, is
+ * formatted and written a page at a time while the next page is read (the bytes are formatResources' for the
+ * whole list); any other results are read completely, then formatted and written at once. When a later page
+ * cannot be read, the error is thrown after the pages before it were written: the output then stops after a
+ * whole item, without the document's end.
+ */
+export async function writeResources(
+  results: Result[],
+  format: string | OutputFormat,
+  ctx: FormatContext,
+  write: (text: string) => Promise<void>,
+): Promise<void> {
+  const fmt = typeof format === 'string' ? parseOutputFormat(format) : format
+  const [first] = results
+  if (results.length === 1 && isPagedList(first) && (fmt.type === 'yaml' || fmt.type === 'json')) {
+    await writeListStream(first, fmt.type, ctx, write)
+    return
+  }
+  const whole: Result[] = []
+  for (const r of results) whole.push(isPagedList(r) ? await readAllPages(r) : r)
+  const text = await formatResources(whole, fmt, ctx)
+  if (text) await write(text)
+}
+
+async function readAllPages(list: PagedList): Promise<ResourceList> {
+  const items = [...list.items]
+  for await (const page of list.more) for (const item of page) items.push(item)
+  return {apiVersion: list.apiVersion, kind: list.kind, metadata: list.metadata, items}
+}
+
+async function writeListStream(list: PagedList, type: 'yaml' | 'json', ctx: FormatContext, write: (text: string) => Promise<void>): Promise<void> {
+  const order = ctx.orderFields ?? orderResourceFields
+  const keyOrder = type === 'yaml' ? 'any' : 'go'
+  const doc = toGoJSONShape({apiVersion: list.apiVersion, kind: list.kind, metadata: list.metadata, items: []}, order, keyOrder)
+  const stream = type === 'yaml' ? new YAMLSequenceStream(doc, 'items') : new JSONArrayStream(doc)
+  const shape = (item: Resource) => toGoJSONShape(item, order, keyOrder)
+  await write(stream.items(list.items.map(shape)))
+  for await (const page of list.more) await write(stream.items(page.map(shape)))
+  await write(stream.end())
 }
 
 /** Reads a template file, failing with Go's os.ReadFile wording. */

@@ -287,6 +287,17 @@ function dashLine(n: number): string {
   return (DASH_LINES[n] ??= `${newLine(n)}-`)
 }
 
+/** Where a streamed document's writing stands (Emitter.openStreamed). */
+interface StreamedMapping {
+  doc: Record<string, unknown>
+  order: KeyOrder
+  /** The streamed key's index in order.keys. */
+  at: number
+  mappingIndent: number
+  sequenceIndent: number
+  empty: boolean
+}
+
 class Emitter {
   /** The current chunk, grown with += (which V8 does without copying); earlier chunks are in `chunks`. */
   private text = ''
@@ -405,69 +416,121 @@ class Emitter {
   private emitBlockSequence(items: unknown[], inMapping: boolean): void {
     const outer = this.indent
     this.indent = this.nestedIndent(false, inMapping && !this.indention)
-    const indent = this.indent
-    for (const item of items) {
-      if (this.atLineEnd(indent)) {
-        // writeIndent and the `-` in one piece
-        this.flushChunk()
-        this.text += dashLine(indent)
-        this.column = indent + 1
-        this.indention = true
-      } else {
-        this.writeIndent()
-        this.putRun('-', 1)
-      }
-      this.whitespace = false
-      this.emitNode(item, false)
-    }
+    for (const item of items) this.emitSequenceEntry(item)
     this.indent = outer
+  }
+
+  /** One `- item` of the block sequence being written at this.indent. */
+  private emitSequenceEntry(item: unknown): void {
+    const indent = this.indent
+    if (this.atLineEnd(indent)) {
+      // writeIndent and the `-` in one piece
+      this.flushChunk()
+      this.text += dashLine(indent)
+      this.column = indent + 1
+      this.indention = true
+    } else {
+      this.writeIndent()
+      this.putRun('-', 1)
+    }
+    this.whitespace = false
+    this.emitNode(item, false)
   }
 
   private emitBlockMapping(obj: Record<string, unknown>): void {
     const order = this.keyOrder(obj)
-    const {keys, heads} = order
-    if (keys.length === 0) {
+    if (order.keys.length === 0) {
       this.emitEmptyFlow('{}')
       return
     }
     const outer = this.indent
-    const indent = (this.indent = this.nestedIndent(false, false))
-    if (order.linesIndent !== indent) {
-      order.lines = heads.map((h) => (h === undefined ? undefined : newLine(indent) + h))
-      order.linesIndent = indent
-    }
-    const lines = order.lines as Array<string | undefined>
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]
-      const head = heads[i]
-      const line = lines[i]
-      if (line !== undefined && head !== undefined && this.atLineEnd(indent)) {
-        // writeIndent and the key in one piece
-        this.flushChunk()
-        this.text += line
-        this.column = indent + head.length
-        this.whitespace = false
-        this.indention = false
-        this.emitNode(obj[key], true)
-        continue
-      }
-      this.writeIndent()
-      if (head !== undefined) {
-        this.putRun(head, head.length)
-        this.whitespace = false
-        this.indention = false
-      } else if (!LINE_BREAK.test(key) && Buffer.byteLength(key) <= 128) {
-        this.emitString(key, true)
-        this.writeIndicator(':', false, false, false)
-      } else {
-        this.writeIndicator('?', true, false, true)
-        this.emitString(key, false)
-        this.writeIndent()
-        this.writeIndicator(':', true, false, true)
-      }
-      this.emitNode(obj[key], true)
+    this.indent = this.nestedIndent(false, false)
+    for (let i = 0; i < order.keys.length; i++) {
+      this.emitKey(order, i)
+      this.emitNode(obj[order.keys[i]], true)
     }
     this.indent = outer
+  }
+
+  /** The i-th key of a mapping being written at this.indent, up to where its value starts. */
+  private emitKey(order: KeyOrder, i: number): void {
+    const indent = this.indent
+    const key = order.keys[i]
+    const head = order.heads[i]
+    if (order.linesIndent !== indent) {
+      order.lines = order.heads.map((h) => (h === undefined ? undefined : newLine(indent) + h))
+      order.linesIndent = indent
+    }
+    const line = (order.lines as Array<string | undefined>)[i]
+    if (line !== undefined && head !== undefined && this.atLineEnd(indent)) {
+      // writeIndent and the key in one piece
+      this.flushChunk()
+      this.text += line
+      this.column = indent + head.length
+      this.whitespace = false
+      this.indention = false
+      return
+    }
+    this.writeIndent()
+    if (head !== undefined) {
+      this.putRun(head, head.length)
+      this.whitespace = false
+      this.indention = false
+    } else if (!LINE_BREAK.test(key) && Buffer.byteLength(key) <= 128) {
+      this.emitString(key, true)
+      this.writeIndicator(':', false, false, false)
+    } else {
+      this.writeIndicator('?', true, false, true)
+      this.emitString(key, false)
+      this.writeIndent()
+      this.writeIndicator(':', true, false, true)
+    }
+  }
+
+  /**
+   * Starts a top-level mapping whose `key` holds a sequence given later in parts (streamSequence): writes the
+   * entries before `key`, and `key` itself. The rest of the mapping is written by closeStreamed.
+   */
+  openStreamed(doc: Record<string, unknown>, key: string): StreamedMapping {
+    const order = this.keyOrder(doc)
+    const at = order.keys.indexOf(key)
+    if (at < 0) throw new Error(`internal error: streamed key ${key} is not in the document`)
+    this.indent = this.nestedIndent(false, false)
+    for (let i = 0; i < at; i++) {
+      this.emitKey(order, i)
+      this.emitNode(doc[order.keys[i]], true)
+    }
+    this.emitKey(order, at)
+    // What emitBlockSequence would indent the sequence by, decided where it starts: right after its key.
+    return {doc, order, at, mappingIndent: this.indent, sequenceIndent: this.nestedIndent(false, !this.indention), empty: true}
+  }
+
+  /** The next entries of the streamed sequence. */
+  streamSequence(m: StreamedMapping, items: readonly unknown[]): void {
+    if (items.length === 0) return
+    m.empty = false
+    this.indent = m.sequenceIndent
+    for (const item of items) this.emitSequenceEntry(item)
+    this.indent = m.mappingIndent
+  }
+
+  /** Ends the streamed sequence (`[]` if it had no entries) and writes the mapping's entries after it. */
+  closeStreamed(m: StreamedMapping): void {
+    if (m.empty) this.emitEmptyFlow('[]')
+    for (let i = m.at + 1; i < m.order.keys.length; i++) {
+      this.emitKey(m.order, i)
+      this.emitNode(m.doc[m.order.keys[i]], true)
+    }
+    this.indent = -1
+  }
+
+  /** The text written since the last take (the emitter's state is unchanged: writing continues where it was). */
+  take(): string {
+    this.chunks.push(this.text)
+    this.text = ''
+    const text = this.chunks.join('')
+    this.chunks.length = 0
+    return text
   }
 
   private emitString(text: string, simpleKey: boolean): void {
@@ -642,6 +705,32 @@ function escapeDouble(c: string): string {
   if (cp <= 0xff) return `x${hex.padStart(2, '0')}`
   if (cp <= 0xffff) return `u${hex.padStart(4, '0')}`
   return `U${hex.padStart(8, '0')}`
+}
+
+/**
+ * marshalYAML of a mapping one of whose members is a sequence given in parts, written as it comes: the text is
+ * taken after each part, and all of it is what marshalYAML of the whole mapping returns.
+ */
+export class YAMLSequenceStream {
+  private readonly e = new Emitter()
+  private readonly m: StreamedMapping
+
+  /** `doc[key]` is ignored: the sequence's items come from items(). */
+  constructor(doc: Record<string, unknown>, key: string) {
+    this.m = this.e.openStreamed(doc, key)
+  }
+
+  /** Adds items; returns the text completed so far. */
+  items(values: readonly unknown[]): string {
+    this.e.streamSequence(this.m, values)
+    return this.e.take()
+  }
+
+  /** The rest of the document. */
+  end(): string {
+    this.e.closeStreamed(this.m)
+    return this.e.finish()
+  }
 }
 
 /** sigs.k8s.io/yaml.Marshal of JSON-shaped data: one document, ending with a newline. */

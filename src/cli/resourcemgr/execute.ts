@@ -26,6 +26,8 @@ export interface ConfigCommandArgs {
   export?: boolean
   skipExists?: boolean
   skipNotExists?: boolean
+  /** `get` only: lists come back as PagedLists after their first page (the caller reads the rest). */
+  pagedLists?: boolean
   /** Patch document for `patch`. */
   patch?: string
   stdin?: () => Promise<string>
@@ -119,7 +121,7 @@ async function act(action: Action, mgr: ResourceManager | undefined, res: Resour
     case 'delete':
       return m.delete(res)
     case 'get':
-      return m.getOrList(res)
+      return args.pagedLists ? m.getOrListPaged(res) : m.getOrList(res)
     case 'patch':
       return m.patch(res, args.patch ?? '')
   }

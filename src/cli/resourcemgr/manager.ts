@@ -31,6 +31,23 @@ function isNamespaced(kind: string): boolean {
   return kindInfo(kind)?.namespaced ?? false
 }
 
+/**
+ * A `<Kind>List` handed out after its first page, so output can be written while the rest is read: `items` holds
+ * the first page, `more` yields the items of each later page. A failure while reading a later page is thrown there.
+ */
+export interface PagedList extends ResourceList {
+  more: AsyncIterable<Resource[]>
+}
+
+export function isPagedList(r: Resource | ResourceList): r is PagedList {
+  return 'more' in r
+}
+
+/** The items of the pages after the first. */
+async function* laterPages(pages: AsyncIterator<ResourceList>): AsyncGenerator<Resource[]> {
+  for (let page = await pages.next(); !page.done; page = await pages.next()) yield page.value.items
+}
+
 export class ResourceManager {
   constructor(
     private readonly client: ResourceClient,
@@ -103,6 +120,18 @@ export class ResourceManager {
     const list = await this.client.list(res.kind, {namespace: res.metadata.namespace || undefined})
     if (res.kind === 'Tier') list.items = sortTiers(list.items)
     return list
+  }
+
+  /**
+   * getOrList for output written as it is read: a list (except of Tiers, printed in spec.order) comes back as a
+   * PagedList once its first page is read, so a failure to list at all is still this call's.
+   */
+  async getOrListPaged(res: Resource): Promise<Resource | ResourceList | PagedList> {
+    if (nameOf(res) !== '' || res.kind === 'Tier') return this.getOrList(res)
+    const pages = this.client.listPages(res.kind, {namespace: res.metadata.namespace || undefined})
+    const first = await pages.next()
+    if (first.done) throw new Error(`internal error: no page listing ${res.kind}`)
+    return {...first.value, more: laterPages(pages)}
   }
 
   /** Strategic merge patch of the stored object, then a resourceVersion-checked update. */

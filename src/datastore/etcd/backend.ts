@@ -240,9 +240,19 @@ export class EtcdBackend implements Backend {
     try {
       return await this.listOnce<V>(options)
     } catch (err) {
-      // Compacted twice in a row: say so as the one-line error every other failure is.
-      if (err instanceof Error && COMPACTED.test(err.message)) throw new DatastoreError(`etcd at ${this.endpoints}: ${err.message}`)
-      throw err
+      throw this.compactedTwice(err)
+    }
+  }
+
+  /**
+   * The pages of a list as etcd returns them. Unlike list(), a compaction that overtakes the read is not retried:
+   * earlier pages were handed out already, so it fails as list() fails when compacted twice.
+   */
+  async *listPages<V>(options: ListOptions): AsyncGenerator<ListResult<V>> {
+    try {
+      yield* this.pages<V>(options)
+    } catch (err) {
+      throw this.compactedTwice(err)
     }
   }
 
@@ -318,6 +328,16 @@ export class EtcdBackend implements Backend {
 
   private async listOnce<V>(options: ListOptions): Promise<ListResult<V>> {
     const items: KVPair<V>[] = []
+    let revision = ''
+    for await (const page of this.pages<V>(options)) {
+      for (const item of page.items) items.push(item)
+      revision = page.revision
+    }
+    return {items, revision}
+  }
+
+  /** A list's pages: at least one (the revision travels with each), all at the first one's revision. */
+  private async *pages<V>(options: ListOptions): AsyncGenerator<ListResult<V>> {
     let revision: number | undefined
     for (const range of listRanges(options)) {
       const rangeEnd = prefixEnd(Buffer.from(range.prefix))
@@ -329,19 +349,21 @@ export class EtcdBackend implements Backend {
       while (next) {
         const res: RangeResponse = await next
         revision ??= res.revision
-        // The next page (just after this one's last key) is on its way while this one is decoded.
+        // The next page (just after this one's last key) is on its way while this one is decoded and consumed.
         next = res.more && res.lastKey ? page(Buffer.concat([res.lastKey, ZERO])) : undefined
         next?.catch(() => undefined) // its failure is reported where it is awaited
+        const items: KVPair<V>[] = []
         for (const kv of res.kvs) {
           const key = pathToKey(kv.key)
           if (!key || !keyMatches(key, options)) continue
           const pair = this.tryPair<V>(kv.key, kv.value, String(kv.modRevision), key)
           if (pair) items.push(pair)
         }
+        yield {items, revision: String(revision)}
       }
     }
-    revision ??= (await this.head()).revision
-    return {items, revision: String(revision)}
+    // No range to read (a name prefix no key can have): the store's revision alone.
+    if (revision === undefined) yield {items: [], revision: String((await this.head()).revision)}
   }
 
   /** The store's current revision (a read of one key, which also checks the connection and credentials). */
@@ -416,6 +438,11 @@ export class EtcdBackend implements Backend {
 
   private written<V>(key: Key, path: string, text: string, revision: string): KVPair<V> {
     return {key: pathToKey(path) ?? key, value: decodeValue(key, text, revision, path) as V, revision}
+  }
+
+  /** A compaction that list() could not get past, as the one-line error every other failure is. */
+  private compactedTwice(err: unknown): unknown {
+    return err instanceof Error && COMPACTED.test(err.message) ? new DatastoreError(`etcd at ${this.endpoints}: ${err.message}`) : err
   }
 
   /** A stored value as a KVPair: one JSON.parse (decodeValue) per value. */
