@@ -3,14 +3,20 @@
 // ordered before the one allowing the client, so every new flow is checked against all of them. The agent programs
 // the table and is stopped (the rules stay); then iperf3 runs alternately without our table and with the agent's
 // table restored from its own listing. Throughput on this shared machine drifts by more than the difference being
-// measured, so the runs come in PAIRS (one without, one with, the order alternating between pairs so neither mode
-// always runs first), and the figure is the median of the per-pair ratios with their spread, not a ratio of medians.
+// measured, so the runs come in ROUNDS (one run per mode, the order rotating between rounds so no mode always runs
+// first), and the figure is the median of the per-round ratios with their spread, not a ratio of medians.
+// With BENCH_BASELINE=<checkout of another build> that build's agent programs a third table, run in every round too,
+// so HEAD and the baseline are compared in the same minutes. With BENCH_PROFILE=<dir>, each mode then gets one more
+// run under `perf record -a -g` (cpu-clock; data kept in <dir>) and the kernel's share per netfilter entry point is
+// printed: where a packet's time goes with and without the table.
 // Client and server are pinned to different CPUs (iperf3 -A) when there are at least two. Root and iperf3 only.
 // Run: npm run build && npm run bench:build && node build/bench/agent-iperf.js
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdirSync} from 'node:fs'
 import {availableParallelism, loadavg} from 'node:os'
+import {join, resolve} from 'node:path'
 import {median} from './lib.js'
-import {type BenchStore, withBenchLab, NAMESPACE, NODE, V3, requireRoot, scaleFromEnv, scaleResources, startAgent, workloadEndpoint, type RunningAgent} from './agent-scale.js'
+import {BASELINE_CALICOCTL, CALICOCTL, type BenchStore, withBenchLab, NAMESPACE, NODE, V3, requireRoot, scaleFromEnv, scaleResources, startAgent, workloadEndpoint, type RunningAgent} from './agent-scale.js'
 import {inNs, type NetnsRun} from '../test/helpers/netns.js'
 import {DEFAULT_TABLE_NAME} from '../src/dataplane/nftables/index.js'
 
@@ -21,8 +27,9 @@ if (spawnSync('iperf3', ['--version'], {stdio: 'ignore'}).status !== 0) {
 }
 
 const scale = scaleFromEnv({policies: 1000, local: 200, remote: 800})
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 10)
+const ROUNDS = Number(process.env.BENCH_PAIRS ?? 10)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
+const PROFILE_DIR = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined
 const PORT = 5201
 /** CPU affinity for client and server (iperf3 -A); none on a single CPU, where pinning would serialise them. */
 const PIN = availableParallelism() >= 2 ? {client: ['-A', '0'], server: ['-A', '1']} : {client: [], server: []}
@@ -33,6 +40,46 @@ function iperf(clientNs: string, server: string): number {
   const report = JSON.parse(out) as {error?: string; end: {sum_received?: {bits_per_second: number}}}
   if (!report.end.sum_received) throw new Error(`iperf3 failed: ${report.error ?? out.slice(0, 500)}`)
   return report.end.sum_received.bits_per_second
+}
+
+/** A table to measure: none, or the listing a build's agent programmed. */
+interface Mode {
+  name: string
+  script?: string
+  runs: number[]
+}
+
+/** The agent of `calicoctl` programs its table, is stopped, and leaves the table's listing (then deleted). */
+async function agentTable(run: NetnsRun, nodeNs: string, store: BenchStore, calicoctl: string): Promise<string> {
+  let agent: RunningAgent | undefined
+  try {
+    agent = await startAgent(run, nodeNs, store, undefined, [], calicoctl)
+  } finally {
+    await agent?.stop()
+  }
+  const table = inNs(nodeNs, 'nft', ['-s', 'list', 'table', 'inet', DEFAULT_TABLE_NAME])
+  inNs(nodeNs, 'nft', ['delete', 'table', 'inet', DEFAULT_TABLE_NAME])
+  return table
+}
+
+/** Netfilter entry points whose inclusive share of the CPU samples the profile reports. */
+const PROFILE_SYMBOLS = ['nf_hook_slow', 'nft_do_chain', 'nf_conntrack_in', '__nf_conntrack_confirm', 'nft_fib4_eval', 'nft_counter_eval', 'nft_lookup_eval', 'nft_ct_get_eval', 'nft_meta_get_eval']
+
+/** One more iperf3 run under `perf record -a -g`; prints the inclusive share of PROFILE_SYMBOLS and the top self symbols. */
+async function profile(mode: Mode, clientNs: string, server: string): Promise<void> {
+  const data = join(PROFILE_DIR!, `perf-${mode.name}.data`)
+  const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-a', '-g', '-o', data], {stdio: 'ignore'})
+  const exited = new Promise<void>((r) => perf.once('exit', () => r()))
+  await new Promise((r) => setTimeout(r, 500))
+  const bps = iperf(clientNs, server)
+  perf.kill('SIGINT')
+  await exited
+  const report = (args: string[]): string => spawnSync('perf', ['report', '-i', data, '--stdio', '--sort', 'sym', '-g', 'none', ...args], {encoding: 'utf8', maxBuffer: 1 << 28}).stdout
+  const share = (text: string, sym: string): string => new RegExp(`^\\s*([\\d.]+)%.*\\] ${sym.replace(/[.]/g, '\\.')}\\s*$`, 'm').exec(text)?.[1] ?? '0'
+  const children = report(['--children'])
+  console.log(`  profile ${mode.name} (${(bps / 1e9).toFixed(2)} Gbit/s; ${data}), inclusive % of all samples: ${PROFILE_SYMBOLS.map((s) => `${s} ${share(children, s)}`).join(', ')}`)
+  const self = report(['--no-children', '--percent-limit', '1']).split('\n').filter((l) => /^\s+[\d.]+%/.test(l))
+  for (const l of self.slice(0, 12)) console.log(`    ${l.trim().replace(/\s+/g, ' ')}`)
 }
 
 async function main(run: NetnsRun, store: BenchStore): Promise<void> {
@@ -57,41 +104,46 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
   })
   await store.seed(resources)
 
-  let agent: RunningAgent | undefined
-  try {
-    agent = await startAgent(run, nodeNs, store)
-  } finally {
-    await agent?.stop()
-  }
-  const table = inNs(nodeNs, 'nft', ['-s', 'list', 'table', 'inet', DEFAULT_TABLE_NAME])
-  const rules = (table.match(/\n\t\t[^\n]*(accept|drop|return|jump|goto)/g) ?? []).length
-  // The stopped agent leaves its table in place; restoring it twice would add every rule again.
-  let present = true
-  const setTable = (want: boolean): void => {
+  const modes: Mode[] = [{name: 'none', runs: []}, {name: 'HEAD', script: await agentTable(run, nodeNs, store, CALICOCTL), runs: []}]
+  if (BASELINE_CALICOCTL) modes.push({name: 'baseline', script: await agentTable(run, nodeNs, store, BASELINE_CALICOCTL), runs: []})
+  const rules = (modes[1]!.script!.match(/\n\t\t[^\n]*(accept|drop|return|jump|goto)/g) ?? []).length
+  let present: Mode = modes[0]!
+  const setTable = (want: Mode): void => {
     if (want === present) return
-    if (want) inNs(nodeNs, 'nft', ['-f', '-'], table)
-    else inNs(nodeNs, 'nft', ['delete', 'table', 'inet', DEFAULT_TABLE_NAME])
+    if (present.script) inNs(nodeNs, 'nft', ['delete', 'table', 'inet', DEFAULT_TABLE_NAME])
+    if (want.script) inNs(nodeNs, 'nft', ['-f', '-'], want.script)
     present = want
   }
 
-  const without: number[] = []
-  const withPolicy: number[] = []
   const loadBefore = loadavg()[0]
-  for (let i = 0; i < PAIRS; i++) {
-    // Even pairs measure without the table first, odd pairs with it first.
-    for (const withTable of i % 2 === 0 ? [false, true] : [true, false]) {
-      setTable(withTable)
-      ;(withTable ? withPolicy : without).push(iperf(clientNs, server.address))
+  for (let i = 0; i < ROUNDS; i++) {
+    // Round i starts with mode i mod n, so each mode runs first (and last) equally often.
+    for (let j = 0; j < modes.length; j++) {
+      const mode = modes[(i + j) % modes.length]!
+      setTable(mode)
+      mode.runs.push(iperf(clientNs, server.address))
     }
   }
   const loadAfter = loadavg()[0]
-  const ratios = withPolicy.map((w, i) => w / without[i]!)
-  const sorted = [...ratios].sort((a, b) => a - b)
   const gbit = (b: number): string => `${(b / 1e9).toFixed(2)}`
-  console.log(`pod-to-pod TCP throughput (iperf3 ${SECONDS} s runs, ${PAIRS} pairs, order alternating${PIN.client.length ? ', client on CPU 0, server on CPU 1' : ''}; load ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}): ${scale.policies} policies, ${scale.local} local + ${scale.remote} remote endpoints, ~${rules} rules`)
-  console.log(`  no Calico table (baseline)  median ${gbit(median(without))} Gbit/s  [${without.map(gbit).join(', ')}]`)
-  console.log(`  agent's table               median ${gbit(median(withPolicy))} Gbit/s  [${withPolicy.map(gbit).join(', ')}]`)
-  console.log(`  per-pair ratio (with / without): median ${median(ratios).toFixed(3)}, range ${sorted[0]!.toFixed(3)}-${sorted.at(-1)!.toFixed(3)}, interquartile ${sorted[Math.floor((sorted.length - 1) / 4)]!.toFixed(3)}-${sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]!.toFixed(3)}  [${ratios.map((r) => r.toFixed(2)).join(', ')}]`)
+  console.log(`pod-to-pod TCP throughput (iperf3 ${SECONDS} s runs, ${ROUNDS} rounds of ${modes.map((m) => m.name).join(' / ')}, order rotating${PIN.client.length ? ', client on CPU 0, server on CPU 1' : ''}; load ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}): ${scale.policies} policies, ${scale.local} local + ${scale.remote} remote endpoints, ~${rules} rules`)
+  for (const m of modes) console.log(`  ${(m.script ? `${m.name} agent's table` : 'no Calico table').padEnd(26)} median ${gbit(median(m.runs))} Gbit/s  [${m.runs.map(gbit).join(', ')}]`)
+  const ratioLine = (label: string, num: Mode, den: Mode): void => {
+    const ratios = num.runs.map((w, i) => w / den.runs[i]!)
+    const sorted = [...ratios].sort((a, b) => a - b)
+    const q = (f: number): string => sorted[f < 0.5 ? Math.floor((sorted.length - 1) * f) : Math.ceil((sorted.length - 1) * f)]!.toFixed(3)
+    console.log(`  ${label.padEnd(26)} median ${median(ratios).toFixed(3)}, range ${q(0)}-${q(1)}, interquartile ${q(0.25)}-${q(0.75)}  [${ratios.map((r) => r.toFixed(2)).join(', ')}]`)
+  }
+  for (const m of modes.slice(1)) ratioLine(`${m.name} / none, per round`, m, modes[0]!)
+  if (modes[2]) ratioLine('HEAD / baseline, per round', modes[1]!, modes[2])
+
+  if (PROFILE_DIR) {
+    mkdirSync(PROFILE_DIR, {recursive: true})
+    for (const m of modes) {
+      setTable(m)
+      await profile(m, clientNs, server.address)
+    }
+  }
 }
 
 await withBenchLab('ji', main)
