@@ -53,43 +53,77 @@ function describe(v: unknown, withLiteral = false): string {
 }
 
 /**
- * Where the decoder is, as a chain of steps back to the document root. Go's error context (innermost struct and
- * JSON field stack) and our precise path are only spelled out when an error needs them: building them eagerly for
- * every value was a large share of decoding a bulk input.
+ * Where the decoder is: one entry per step from the document root, pushed on the way down and popped on the way
+ * back (errors are spelled out at once, while their steps are on the stack). Go's error context (innermost struct and
+ * JSON field stack) and our precise path are only built when an error needs them; building them, or even a frame
+ * object per value, for every value was a large share of decoding a bulk input.
  */
-interface Frame {
-  readonly parent?: Frame
-  /** The struct whose field this step enters; undefined for list and map elements (they inherit it). */
-  readonly struct?: string
+class Path {
+  /** The struct whose field each step enters; undefined for list and map elements (they inherit it). */
+  private readonly structs: Array<string | undefined> = []
   /** The field's JSON name, pushed on Go's field stack; undefined for list and map elements. */
-  readonly field?: string
-  /** This step of the precise path: a key as written in the input, or a list index. */
-  readonly step: string | number
+  private readonly fields: Array<string | undefined> = []
+  /** The step of the precise path: a key as written in the input, or a list index. */
+  private readonly steps: Array<string | number> = []
+  private depth = 0
+
+  push(struct: string | undefined, field: string | undefined, step: string | number): void {
+    const d = this.depth++
+    this.structs[d] = struct
+    this.fields[d] = field
+    this.steps[d] = step
+  }
+
+  pop(): void {
+    this.depth--
+  }
+
+  /** The precise path: `spec.ingress[0].action` (empty at the root). */
+  text(): string {
+    let path = ''
+    for (let i = 0; i < this.depth; i++) {
+      const step = this.steps[i]!
+      path = typeof step === 'number' ? `${path}[${step}]` : path ? `${path}.${step}` : step
+    }
+    return path
+  }
+
+  /** Go's error context: the innermost struct and the JSON field names from the root. */
+  goContext(): {struct?: string; fields: string[]} {
+    const fields: string[] = []
+    let struct: string | undefined
+    for (let i = 0; i < this.depth; i++) {
+      const field = this.fields[i]
+      if (field !== undefined) fields.push(field)
+      struct = this.structs[i] ?? struct
+    }
+    return {struct, fields}
+  }
 }
 
-const ROOT: Frame = {step: ''}
-
-/** The precise path: `spec.ingress[0].action` (empty at the root). */
-function pathOf(at: Frame): string {
-  const steps: Array<string | number> = []
-  for (let f: Frame | undefined = at; f?.parent; f = f.parent) steps.push(f.step)
-  let path = ''
-  for (let i = steps.length - 1; i >= 0; i--) {
-    const step = steps[i]
-    path = typeof step === 'number' ? `${path}[${step}]` : path ? `${path}.${step}` : step
-  }
-  return path
+/** How a struct's decoded fields are laid out (see shapeStruct), derived once per schema. */
+interface Layout {
+  /** Field positions by exact JSON name. */
+  readonly index: ReadonlyMap<string, number>
+  /** How many fields Go always marshals (shapeStruct fills them with their zero value when absent). */
+  readonly alwaysPresent: number
+  readonly isAlwaysPresent: readonly boolean[]
 }
 
-/** Go's error context: the innermost struct and the JSON field names from the root. */
-function goContextOf(at: Frame): {struct?: string; fields: string[]} {
-  const fields: string[] = []
-  let struct: string | undefined
-  for (let f: Frame | undefined = at; f; f = f.parent) {
-    if (f.field !== undefined) fields.push(f.field)
-    struct ??= f.struct
+const layouts = new WeakMap<StructSchema, Layout>()
+
+function layoutOf(schema: StructSchema): Layout {
+  let l = layouts.get(schema)
+  if (!l) {
+    const isAlwaysPresent = schema.fields.map((fl) => !dropsWhenAbsent(fl) && zeroOf(fl.type) !== undefined)
+    l = {
+      index: new Map(schema.fields.map((fl, i) => [fl.json, i])),
+      alwaysPresent: isAlwaysPresent.filter(Boolean).length,
+      isAlwaysPresent,
+    }
+    layouts.set(schema, l)
   }
-  return {struct, fields: fields.reverse()}
+  return l
 }
 
 const defaultsBelow = new WeakMap<StructSchema, boolean>()
@@ -153,6 +187,7 @@ export class DecodeMemo {
 class Decoder {
   /** Go's decodeState.saveError: the first type/unknown-field error is kept while decoding carries on. */
   saved?: DecodeError
+  private readonly at = new Path()
 
   /** With `schemaDefaults`, every decoded struct also gets the CRD defaults of its absent fields (see applyDefaults). */
   constructor(
@@ -179,194 +214,243 @@ class Decoder {
     this.saved ??= err
   }
 
-  private typeError(value: string, goType: string, at: Frame): void {
+  private typeError(value: string, goType: string): void {
     // Only the first error is reported, so later ones are not worth spelling out.
     if (this.saved) return
-    const {struct, fields} = goContextOf(at)
+    const {struct, fields} = this.at.goContext()
     const into = struct !== undefined || fields.length > 0 ? `Go struct field ${struct ?? ''}.${fields.join('.')}` : 'Go value'
-    this.save(jsonError(`json: cannot unmarshal ${value} into ${into} of type ${goType}`, pathOf(at)))
+    this.save(jsonError(`json: cannot unmarshal ${value} into ${into} of type ${goType}`, this.at.text()))
   }
 
   /** Errors returned by a type's own UnmarshalJSON abort decoding immediately, as in Go. */
-  private hardError(reason: string, at: Frame): never {
-    throw new DecodeError(JSON_WRAPPER + reason, pathOf(at), reason)
+  private hardError(reason: string): never {
+    throw new DecodeError(JSON_WRAPPER + reason, this.at.text(), reason)
   }
 
-  struct(value: unknown, schema: StructSchema, at: Frame): JsonObject | undefined {
+  struct(value: unknown, schema: StructSchema): JsonObject | undefined {
     if (!isObject(value)) {
-      this.typeError(describe(value), schema.goType, at)
+      this.typeError(describe(value), schema.goType)
       return undefined
     }
-    const decoded = new Map<Field, unknown>()
+    const layout = layoutOf(schema)
+    // Decoded fields go straight into the result; only when they are not already as Go lays them out (input keys out
+    // of Go order, a zero value omitempty drops, a field Go always marshals missing, a default added) is the result
+    // laid out again. Stored objects were laid out when written, so that is rare for them.
+    const out: JsonObject = {}
+    let laidOut = true
+    let last = -1
+    let present = 0
     for (const key in value) {
       if (!Object.hasOwn(value, key)) continue
       const raw = value[key]
-      const field = schema.byJson.get(key) ?? schema.byFoldedJson.get(key.toLowerCase())
-      if (!field) {
-        if (!this.saved) this.save(jsonError(`json: unknown field ${JSON.stringify(key)}`, pathOf({parent: at, step: key})))
-        continue
+      let i = layout.index.get(key)
+      if (i === undefined) {
+        const folded = schema.byFoldedJson.get(key.toLowerCase())
+        if (!folded) {
+          if (!this.saved) {
+            this.at.push(undefined, undefined, key)
+            this.save(jsonError(`json: unknown field ${JSON.stringify(key)}`, this.at.text()))
+            this.at.pop()
+          }
+          continue
+        }
+        i = layout.index.get(folded.json)!
+        laidOut = false
       }
       // JSON null leaves a Go value untouched; so does a value that failed to decode.
       if (raw === null) continue
-      const v = this.value(raw, field.type, {parent: at, struct: schema.name, field: field.json, step: key})
-      if (v !== undefined) decoded.set(field, v)
+      const field = schema.fields[i]!
+      this.at.push(schema.name, field.json, key)
+      const v = this.value(raw, field.type)
+      this.at.pop()
+      if (v === undefined) continue
+      if (i <= last || droppedWhenSet(field, v)) laidOut = false
+      last = i
+      if (layout.isAlwaysPresent[i]) present++
+      out[field.json] = v
     }
     if (this.schemaDefaults) {
-      for (const field of schema.fields) {
+      for (let i = 0; i < schema.fields.length; i++) {
+        const field = schema.fields[i]!
         // As OpenAPI defaulting on the JSON object: a default fills a field absent under its exact name.
         if (field.default === undefined || value[field.json] !== undefined) continue
-        const v = this.value(field.default, field.type, {parent: at, struct: schema.name, field: field.json, step: field.json})
-        if (v !== undefined) decoded.set(field, v)
+        this.at.push(schema.name, field.json, field.json)
+        const v = this.value(field.default, field.type)
+        this.at.pop()
+        if (v !== undefined) {
+          out[field.json] = v
+          laidOut = false
+        }
       }
     }
-    return this.built(shapeStruct(schema, decoded))
+    return this.built(laidOut && present === layout.alwaysPresent ? out : shapeStruct(schema, out))
   }
 
-  value(v: unknown, t: FieldType, at: Frame): unknown {
+  value(v: unknown, t: FieldType): unknown {
     if (this.reusable(v, t)) return v
     switch (t.kind) {
       case 'string':
         if (typeof v === 'string') return v
-        this.typeError(describe(v), t.goType, at)
+        this.typeError(describe(v), t.goType)
         return undefined
       case 'bool':
         if (typeof v === 'boolean') return v
-        this.typeError(describe(v), 'bool', at)
+        this.typeError(describe(v), 'bool')
         return undefined
       case 'int':
-        return this.integer(v, t.goType, at)
+        return this.integer(v, t.goType)
       case 'float':
         if (typeof v === 'number') return v
-        this.typeError(describe(v), 'float64', at)
+        this.typeError(describe(v), 'float64')
         return undefined
       case 'port':
-        return this.port(v, at)
+        return this.port(v)
       case 'uint8OrString':
         if (typeof v === 'string') return /^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : v
-        return this.integer(v, 'uint8', at)
+        return this.integer(v, 'uint8')
       case 'intOrString':
         if (typeof v === 'string') return v
-        return this.integer(v, 'int32', at)
+        return this.integer(v, 'int32')
       case 'asNumber':
-        return this.asNumber(v, at)
+        return this.asNumber(v)
       case 'duration':
         if (typeof v !== 'string') {
-          this.typeError(describe(v), 'string', at)
+          this.typeError(describe(v), 'string')
           return undefined
         }
         try {
           return normalizeGoDuration(v)
         } catch (err) {
-          if (err instanceof DurationParseError) this.hardError(err.message, at)
+          if (err instanceof DurationParseError) this.hardError(err.message)
           throw err
         }
       case 'time':
-        return this.time(v, at)
+        return this.time(v)
       case 'raw':
         return structuredClone(v)
       case 'list': {
         if (!Array.isArray(v)) {
-          this.typeError(describe(v), goTypeOf(t), at)
+          this.typeError(describe(v), goTypeOf(t))
           return undefined
         }
         // A list element that fails to decode keeps its zero value, as Go leaves it.
-        return this.built(v.map((item, i) => {
-          const el = this.listItem(item, t.items, {parent: at, step: i})
-          return el === undefined ? zeroOf(t.items) : el
-        }))
+        const out = new Array<unknown>(v.length)
+        for (let i = 0; i < v.length; i++) {
+          this.at.push(undefined, undefined, i)
+          const el = this.listItem(v[i], t.items)
+          this.at.pop()
+          out[i] = el === undefined ? zeroOf(t.items) : el
+        }
+        return this.built(out)
       }
       case 'map': {
         if (!isObject(v)) {
-          this.typeError(describe(v), goTypeOf(t), at)
+          this.typeError(describe(v), goTypeOf(t))
           return undefined
         }
-        // Go marshals maps with sorted keys.
+        // Go marshals maps with sorted keys; most maps come sorted already, and then need no sorted copy of the keys.
+        let sorted = true
+        let prev: string | undefined
+        for (const key in v) {
+          if (!Object.hasOwn(v, key)) continue
+          if (prev !== undefined && prev > key) sorted = false
+          prev = key
+        }
         const out: JsonObject = {}
-        for (const key of Object.keys(v).sort()) {
-          const el = v[key] === null ? zeroOf(t.values) : this.value(v[key], t.values, {parent: at, step: key})
-          out[key] = el === undefined ? zeroOf(t.values) : el
+        if (sorted) {
+          for (const key in v) if (Object.hasOwn(v, key)) this.mapEntry(out, v, key, t.values)
+        } else {
+          for (const key of Object.keys(v).sort()) this.mapEntry(out, v, key, t.values)
         }
         return this.built(out)
       }
       case 'object':
-        return this.struct(v, t.schema(), at)
+        return this.struct(v, t.schema())
     }
   }
 
+  /** One entry of a map: a null or undecodable value keeps its zero value, as Go leaves it. */
+  private mapEntry(out: JsonObject, v: JsonObject, key: string, t: FieldType): void {
+    this.at.push(undefined, undefined, key)
+    const el = v[key] === null ? zeroOf(t) : this.value(v[key], t)
+    this.at.pop()
+    out[key] = el === undefined ? zeroOf(t) : el
+  }
+
   /** A list element, through the memo when there is one and the element is a struct. */
-  private listItem(item: unknown, t: FieldType, at: Frame): unknown {
-    if (!this.memo || t.kind !== 'object' || !isObject(item)) return this.value(item, t, at)
+  private listItem(item: unknown, t: FieldType): unknown {
+    if (!this.memo || t.kind !== 'object' || !isObject(item)) return this.value(item, t)
     const schema = t.schema()
     const text = JSON.stringify(item)
     const known = this.memo.get(schema, text)
     if (known) return this.built(known)
-    const el = this.value(item, t, at)
+    const el = this.value(item, t)
     // Only a clean decode is remembered: an element with an error must report it (with its path) every time.
     if (this.saved === undefined && isObject(el)) this.memo.set(schema, text, el)
     return el
   }
 
-  private integer(v: unknown, goType: keyof typeof INT_RANGES, at: Frame): number | undefined {
+  private integer(v: unknown, goType: keyof typeof INT_RANGES): number | undefined {
     if (typeof v !== 'number') {
-      this.typeError(describe(v), goType, at)
+      this.typeError(describe(v), goType)
       return undefined
     }
-    const [min, max] = INT_RANGES[goType]
-    if (!Number.isInteger(v) || v < min || v > max) {
-      this.typeError(describe(v, true), goType, at)
+    const range = INT_RANGES[goType]
+    if (!Number.isInteger(v) || v < range[0] || v > range[1]) {
+      this.typeError(describe(v, true), goType)
       return undefined
     }
     return v
   }
 
   /** numorstring.Port: a number, or a string that is a number, a `min:max` range or a port name. */
-  private port(v: unknown, at: Frame): number | string | undefined {
-    if (typeof v !== 'string') return this.integer(v, 'uint16', at)
+  private port(v: unknown): number | string | undefined {
+    if (typeof v !== 'string') return this.integer(v, 'uint16')
     if (/^\d+$/.test(v)) {
       const n = Number(v)
-      if (n > 65535) this.hardError(`invalid port format (${v})`, at)
+      if (n > 65535) this.hardError(`invalid port format (${v})`)
       return n
     }
     const range = /^(\d+):(\d+)$/.exec(v)
     if (range) {
       const lo = Number(range[1])
       const hi = Number(range[2])
-      if (lo > 65535) this.hardError(`invalid minimum port number in range (${v})`, at)
-      if (hi > 65535) this.hardError(`invalid maximum port number in range (${v})`, at)
+      if (lo > 65535) this.hardError(`invalid minimum port number in range (${v})`)
+      if (hi > 65535) this.hardError(`invalid maximum port number in range (${v})`)
       if (lo > hi) {
-        this.hardError(`minimum port number (${lo}) is greater than maximum port number (${hi}) in port range`, at)
+        this.hardError(`minimum port number (${lo}) is greater than maximum port number (${hi}) in port range`)
       }
       return lo === hi ? lo : `${lo}:${hi}`
     }
-    if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(v)) this.hardError(`invalid name for named port (${v})`, at)
+    if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(v)) this.hardError(`invalid name for named port (${v})`)
     return v
   }
 
   /** numorstring.ASNumber: a uint32, or a string holding a number or asdot `<high>.<low>`. */
-  private asNumber(v: unknown, at: Frame): number | undefined {
+  private asNumber(v: unknown): number | undefined {
     if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 4294967295) return v
     if (typeof v !== 'string') {
       // Go falls back to decoding a string, so that is the type its error names.
-      this.typeError(describe(v), 'string', at)
+      this.typeError(describe(v), 'string')
       return undefined
     }
     if (/^\d+$/.test(v) && Number(v) <= 4294967295) return Number(v)
     const parts = v.split('.')
     const ok = (p: string | undefined): p is string => p !== undefined && /^\d+$/.test(p) && Number(p) <= 65535
-    if (parts.length !== 2 || !ok(parts[0]) || !ok(parts[1])) this.hardError(`invalid AS Number format (${v})`, at)
+    if (parts.length !== 2 || !ok(parts[0]) || !ok(parts[1])) this.hardError(`invalid AS Number format (${v})`)
     return Number(parts[0]) * 65536 + Number(parts[1])
   }
 
   /** metav1.Time: RFC 3339; Go stores it in UTC with seconds precision. */
-  private time(v: unknown, at: Frame): string | undefined {
+  private time(v: unknown): string | undefined {
     if (typeof v !== 'string') {
-      this.typeError(describe(v), 'string', at)
+      this.typeError(describe(v), 'string')
       return undefined
     }
     const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.exec(v)
     const ms = m ? Date.parse(v) : NaN
     if (!m || Number.isNaN(ms)) {
-      this.hardError(`parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse as RFC 3339`, at)
+      this.hardError(`parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse as RFC 3339`)
     }
     return metav1Time(new Date(ms))
   }
@@ -387,7 +471,7 @@ function zeroOf(t: FieldType): unknown {
     case 'uint8OrString':
       return 0
     case 'object':
-      return shapeStruct(t.schema(), new Map())
+      return shapeStruct(t.schema(), {})
     default:
       // nil slices and maps and a zero time marshal as null; absent is the closer JSON reading of that.
       return undefined
@@ -405,23 +489,35 @@ function isZeroStruct(v: unknown): boolean {
   return Object.values(v).every((x) => x === '' || x === false || x === 0 || isZeroStruct(x))
 }
 
+/** Whether Go leaves the field out when it is absent (nil pointer, omitempty, omitzero). */
+function dropsWhenAbsent(field: Field): boolean {
+  return field.pointer || (field.omitEmpty && field.type.kind !== 'object') || field.omitZero
+}
+
+/** Whether Go leaves the field out although it is set: a non-pointer zero value under omitempty or omitzero. */
+function droppedWhenSet(field: Field, v: unknown): boolean {
+  if (field.pointer) return false
+  if (field.omitZero && isZeroStruct(v)) return true
+  if (!field.omitEmpty || field.type.kind === 'object') return false
+  return isEmptyValue(v) || (field.type.kind === 'map' && isObject(v) && Object.keys(v).length === 0)
+}
+
 /**
  * Lays a decoded struct out as Go's encoding/json would marshal it: Go field order, non-pointer omitempty zero
  * values dropped (structs are never dropped by omitempty, only by omitzero), non-omitempty fields always present.
+ * `decoded` holds the decoded fields by JSON name.
  */
-function shapeStruct(schema: StructSchema, decoded: ReadonlyMap<Field, unknown>): JsonObject {
+function shapeStruct(schema: StructSchema, decoded: JsonObject): JsonObject {
   const out: JsonObject = {}
-  for (const field of schema.fields) {
-    let v = decoded.get(field)
+  for (let i = 0; i < schema.fields.length; i++) {
+    const field = schema.fields[i]!
+    let v = decoded[field.json]
     if (v === undefined) {
-      if (field.pointer || field.omitEmpty && field.type.kind !== 'object' || field.omitZero) continue
+      if (dropsWhenAbsent(field)) continue
       v = zeroOf(field.type)
       if (v === undefined) continue
-    } else if (!field.pointer) {
-      if (field.omitZero && isZeroStruct(v)) continue
-      if (field.omitEmpty && field.type.kind !== 'object') {
-        if (isEmptyValue(v) || (field.type.kind === 'map' && isObject(v) && Object.keys(v).length === 0)) continue
-      }
+    } else if (droppedWhenSet(field, v)) {
+      continue
     }
     out[field.json] = v
   }
@@ -475,12 +571,12 @@ function targetOf(tm: TypeMeta): Target {
 
 function decodeTarget(doc: unknown, target: Target, dec: Decoder): Resource[] {
   if (!target.list) {
-    const res = dec.struct(doc, target.schema, ROOT)
+    const res = dec.struct(doc, target.schema)
     return res ? [res as unknown as Resource] : []
   }
   // `<Kind>List` is decoded strictly as Go's typed list, then expanded into its items.
   const listSchema = listStructFor(target.item)
-  const list = dec.struct(doc, listSchema, ROOT)
+  const list = dec.struct(doc, listSchema)
   const items = Array.isArray(list?.items) ? (list.items as JsonObject[]) : []
   // Items are dispatched as the list's item kind, whatever TypeMeta they carry themselves.
   return items.map(({kind: _k, apiVersion: _v, ...rest}) => ({kind: target.kind, apiVersion: API_VERSION, ...rest}) as unknown as Resource)

@@ -28,20 +28,23 @@ export class ValidationMemo {
 
   constructor(private readonly limit = 10_000) {}
 
-  /** The remembered result of `check` on `part`, or `check`'s result, remembered when it reported nothing. */
-  through<T>(c: Collector, part: Obj, check: () => T): T {
+  /**
+   * The remembered result for `part` in `c`'s mode, or undefined; then `key` is what to remember a result under. A
+   * pair of calls rather than one taking a callback: the check needs the part's path, which only a miss should build.
+   */
+  known(c: Collector, part: Obj): {result: unknown} | {key: string} {
     const seen = this.cleanParts.get(part)
-    if (seen && seen.crd === c.crd) return seen.result as T
+    if (seen && seen.crd === c.crd) return seen
     const key = `${c.crd ? 'crd' : 'go'} ${JSON.stringify(part)}`
-    if (this.clean.has(key)) return this.clean.get(key) as T
-    const before = c.reports
-    const result = check()
-    if (c.reports === before) {
-      if (this.clean.size >= this.limit) this.clean.clear()
-      this.clean.set(key, result)
-      this.cleanParts.set(part, {crd: c.crd, result})
-    }
-    return result
+    return this.clean.has(key) ? {result: this.clean.get(key)} : {key}
+  }
+
+  /** Remembers `result` for `part` if checking it reported nothing (`before`: `c.reports` before the check). */
+  remember(c: Collector, part: Obj, key: string, before: number, result: unknown): void {
+    if (c.reports !== before) return
+    if (this.clean.size >= this.limit) this.clean.clear()
+    this.clean.set(key, result)
+    this.cleanParts.set(part, {crd: c.crd, result})
   }
 }
 

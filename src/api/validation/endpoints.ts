@@ -8,7 +8,7 @@ import {
 import {checkLabelsTag} from './meta.js'
 import type {MetaParts} from './meta.js'
 import {CONTAINER_ID_RE, INTERFACE_RE, isValidPortName} from './names.js'
-import {cidrContainsIP} from '../net.js'
+import {cidrContainsIP, type IPNet} from '../net.js'
 import {parseCIDROrIP, parseIP} from './cnet.js'
 import {checkProtocol, supportsPorts} from './ports.js'
 import {validateProfileRules} from './rules.js'
@@ -64,37 +64,46 @@ const WEP_GATEWAYS = [['ipv4Gateway', 'IPv4Gateway', 4], ['ipv6Gateway', 'IPv6Ga
 
 export function validateWorkloadEndpointSpec(c: Collector, spec: Obj, path: string): void {
   // Field tags and nested structs (ports, NATs) first.
-  for (const [k, goName] of WEP_NAME_FIELDS) {
+  // Indexed loops without destructuring here and below: this runs for every endpoint, mostly as cold code, where
+  // each iterator is an allocation.
+  for (let f = 0; f < WEP_NAME_FIELDS.length; f++) {
+    const k = WEP_NAME_FIELDS[f]![0]
     const v = str(c, spec, k, path)
-    if (v !== undefined) checkNameTag(c, join(path, k), goName, v)
+    if (v !== undefined) checkNameTag(c, join(path, k), WEP_NAME_FIELDS[f]![1], v)
   }
   const containerID = str(c, spec, 'containerID', path)
   if (isSet(containerID) && !CONTAINER_ID_RE.test(containerID)) c.tag(join(path, 'containerID'), 'ContainerID', containerID, 'containerID')
   const ipNetworks = strs(c, spec, 'ipNetworks', path) ?? []
-  ipNetworks.forEach((n, i) => {
+  for (let i = 0; i < ipNetworks.length; i++) {
+    const n = ipNetworks[i]!
     if (!isStrictNet(n)) c.tag(at(join(path, 'ipNetworks'), i), `IPNetworks[${i}]`, n, 'net')
-  })
+  }
   const nats = objs(c, spec, 'ipNATs', path)
-  for (const [n, i] of nats) validateIPNAT(c, n, at(join(path, 'ipNATs'), i))
+  for (let k = 0; k < nats.length; k++) validateIPNAT(c, nats[k]![0], at(join(path, 'ipNATs'), nats[k]![1]))
   const gateways = [checkIPTag(c, spec, 'ipv4Gateway', 'IPv4Gateway', path, 4), checkIPTag(c, spec, 'ipv6Gateway', 'IPv6Gateway', path, 6)]
   checkNameList(c, spec, 'profiles', 'Profiles', path)
   const iface = str(c, spec, 'interfaceName', path) ?? ''
   if (!(iface === '*' || INTERFACE_RE.test(iface))) c.tag(join(path, 'interfaceName'), 'InterfaceName', iface, 'interface')
   checkMAC(c, spec, 'mac', 'MAC', path)
-  for (const [p, i] of objs(c, spec, 'ports', path)) validateWorkloadEndpointPort(c, p, at(join(path, 'ports'), i))
-  ;(strs(c, spec, 'allowSpoofedSourcePrefixes', path) ?? []).forEach((p, i) => {
+  const ports = objs(c, spec, 'ports', path)
+  for (let k = 0; k < ports.length; k++) validateWorkloadEndpointPort(c, ports[k]![0], at(join(path, 'ports'), ports[k]![1]))
+  const prefixes = strs(c, spec, 'allowSpoofedSourcePrefixes', path) ?? []
+  for (let i = 0; i < prefixes.length; i++) {
+    const p = prefixes[i]!
     if (!parseCIDROrIP(p)) c.tag(at(join(path, 'allowSpoofedSourcePrefixes'), i), `AllowSpoofedSourcePrefixes[${i}]`, p, 'cidr')
-  })
+  }
 
   // Then the WorkloadEndpointSpec struct checks. Endpoints carry single addresses (/32 or /128) only.
-  const networks = ipNetworks.map((n, i) => {
+  const networks = new Array<IPNet | undefined>(ipNetworks.length)
+  for (let i = 0; i < ipNetworks.length; i++) {
+    const n = ipNetworks[i]!
     const parsed = parseCIDROrIP(n)
     if (!parsed) c.go(at(join(path, 'ipNetworks'), i), 'IPNetworks', n, 'invalid CIDR')
     else if (parsed.cidr.prefix !== (parsed.ip.version === 4 ? 32 : 128)) {
       c.go(join(path, 'ipNetworks'), 'IPNetworks', ipNetworks, 'IP network contains multiple addresses')
     }
-    return parsed
-  })
+    networks[i] = parsed
+  }
   for (let g = 0; g < WEP_GATEWAYS.length; g++) {
     const gw = gateways[g]
     if (!isSet(gw)) continue

@@ -31,8 +31,11 @@ export function checkLabels(c: Collector, path: string, labels: Readonly<Record<
   for (const k in labels) {
     if (!Object.hasOwn(labels, k)) continue
     const v = labels[k]!
-    for (const e of isQualifiedName(k)) c.go(join(path, k), 'Metadata.Labels (label)', k, e)
-    for (const e of isValidLabelValue(v)) c.go(join(path, k), 'Metadata.Labels (value)', v, e)
+    // Indexed loops: valid keys and values (nearly all) then cost no iterator.
+    const keyErrors = isQualifiedName(k)
+    for (let i = 0; i < keyErrors.length; i++) c.go(join(path, k), 'Metadata.Labels (label)', k, keyErrors[i])
+    const valueErrors = isValidLabelValue(v)
+    for (let i = 0; i < valueErrors.length; i++) c.go(join(path, k), 'Metadata.Labels (value)', v, valueErrors[i])
   }
 }
 

@@ -6,8 +6,8 @@ import type {K8sNetworkPolicySpec} from '../k8s-networkpolicy.js'
 import type {ObjectMeta} from '../resource.js'
 import type {Obj} from './collector.js'
 import {
-  arr, at, bool, cel, Collector, crdEnum, crdItems, crdMaxLength, crdRange, crdUniqueSet, isSet, join, num, obj, objs,
-  str, strMap, strs,
+  arr, at, bool, cel, Collector, crdEnum, crdItems, crdMaxLength, crdRange, crdUniqueSet, isObj, isSet, join, num, obj,
+  objs, str, strMap, strs,
 } from './collector.js'
 import {checkAnnotations} from './meta.js'
 import {parseCIDR} from './cnet.js'
@@ -157,7 +157,31 @@ export interface RuleParts {
  * where the rule is, so with a memo a rule equal to one that validated cleanly before is not checked again.
  */
 export function validateRule(c: Collector, rule: Obj, path: string): RuleParts {
-  return c.memo ? c.memo.through(c, rule, () => checkRule(c, rule, path)) : checkRule(c, rule, path)
+  return memoRule(c, rule, path, -1)
+}
+
+/**
+ * validateRule of the rule at `path`, or with `index` >= 0 of element `index` of the list at `path`: then the rule's
+ * own path is only built when it is checked, not when the memo knows it.
+ */
+function memoRule(c: Collector, rule: Obj, path: string, index: number): RuleParts {
+  const known = c.memo?.known(c, rule)
+  if (known && 'result' in known) return known.result as RuleParts
+  const before = c.reports
+  const parts = checkRule(c, rule, index < 0 ? path : at(path, index))
+  if (known) c.memo!.remember(c, rule, known.key, before, parts)
+  return parts
+}
+
+/** The rules of a list (`spec.ingress`, ...) with their indexes; items that are not objects are reported and dropped. */
+function rulesAt(c: Collector, rules: readonly unknown[], listPath: string): Array<readonly [RuleParts, number]> {
+  const out: Array<readonly [RuleParts, number]> = []
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]
+    if (isObj(rule)) out.push([memoRule(c, rule, listPath, i), i])
+    else c.type(at(listPath, i), 'object', rule)
+  }
+  return out
 }
 
 function checkRule(c: Collector, rule: Obj, path: string): RuleParts {
@@ -267,6 +291,8 @@ interface PolicyParts {
   types?: readonly string[]
 }
 
+const NO_RULES: ReadonlyArray<readonly [RuleParts, number]> = []
+
 /** Field-level checks of a policy spec (Go tags, nested structs such as rules) and its CRD rules. */
 function policySpecFields(c: Collector, spec: Obj, path: string, kind: PolicySpecKind): PolicyParts {
   num(c, spec, 'order', path)
@@ -297,10 +323,12 @@ function policySpecFields(c: Collector, spec: Obj, path: string, kind: PolicySpe
     })
   }
 
-  const ingress = objs(c, spec, 'ingress', path).map(([r, i]) => [validateRule(c, r, at(join(path, 'ingress'), i)), i] as const)
-  const egress = objs(c, spec, 'egress', path).map(([r, i]) => [validateRule(c, r, at(join(path, 'egress'), i)), i] as const)
-  crdItems(c, join(path, 'ingress'), arr(c, spec, 'ingress', path), undefined, 1024)
-  crdItems(c, join(path, 'egress'), arr(c, spec, 'egress', path), undefined, 1024)
+  const ingressList = arr(c, spec, 'ingress', path)
+  const ingress = ingressList ? rulesAt(c, ingressList, join(path, 'ingress')) : NO_RULES
+  const egressList = arr(c, spec, 'egress', path)
+  const egress = egressList ? rulesAt(c, egressList, join(path, 'egress')) : NO_RULES
+  if (ingressList && ingressList.length > 1024) crdItems(c, join(path, 'ingress'), ingressList, undefined, 1024)
+  if (egressList && egressList.length > 1024) crdItems(c, join(path, 'egress'), egressList, undefined, 1024)
 
   if (kind.global) {
     const nsSelector = str(c, spec, 'namespaceSelector', path)
@@ -321,35 +349,48 @@ function policySpecFields(c: Collector, spec: Obj, path: string, kind: PolicySpe
 
 /** Go's validateNetworkPolicySpec / validateGlobalNetworkPolicySpec (struct level, after the fields). */
 function policySpecStruct(c: Collector, parts: PolicyParts, path: string, kind: PolicySpecKind): void {
-  const seen = new Set<string>()
-  for (const t of parts.types ?? []) {
-    if (seen.has(t)) c.go(join(path, 'types'), `${kind.specName}.Types`, parts.types, `'${t}' type specified more than once`)
-    seen.add(t)
+  // Indexed loops without destructuring: this runs for every policy, mostly as cold code, where each iterator is an
+  // allocation.
+  const types = parts.types ?? []
+  for (let i = 1; i < types.length; i++) {
+    const t = types[i]!
+    if (types.indexOf(t) < i) c.go(join(path, 'types'), `${kind.specName}.Types`, parts.types, `'${t}' type specified more than once`)
   }
-  for (const [r, i] of parts.egress) {
+  for (let k = 0; k < parts.egress.length; k++) {
+    const r = parts.egress[k]![0]
+    const i = parts.egress[k]![1]
+    if (!r.source.services && !r.http) continue
     const rp = at(join(path, 'egress'), i)
     if (r.source.services) c.go(join(rp, 'source.services'), 'Services', r.source.services, 'not allowed in egress rule source')
     if (r.http) c.go(join(rp, 'http'), 'HTTP', r.http, kind.global ? 'not allowed in egress rules' : 'not allowed in egress rule')
   }
-  for (const [r, i] of parts.ingress) {
-    const rp = at(join(path, 'ingress'), i)
+  for (let k = 0; k < parts.ingress.length; k++) {
+    const r = parts.ingress[k]![0]
+    const i = parts.ingress[k]![1]
     if (r.destination.services) {
-      c.go(join(rp, 'destination.services'), 'Services', r.destination.services, 'not allowed in ingress rule destination')
+      c.go(join(at(join(path, 'ingress'), i), 'destination.services'), 'Services', r.destination.services, 'not allowed in ingress rule destination')
     }
   }
   if (!kind.global) return
   // At global scope a service name is not qualified by the policy's namespace, so it needs its own.
-  const needsNamespace = (s: Obj | undefined): boolean => s !== undefined && !isSet(typeof s.namespace === 'string' ? s.namespace : undefined)
-  for (const [r, i] of parts.egress) {
+  for (let k = 0; k < parts.egress.length; k++) {
+    const r = parts.egress[k]![0]
+    const i = parts.egress[k]![1]
     if (needsNamespace(r.destination.services)) {
       c.go(join(at(join(path, 'egress'), i), 'destination.services.namespace'), 'Namespace', '', 'must specify a namespace')
     }
   }
-  for (const [r, i] of parts.ingress) {
+  for (let k = 0; k < parts.ingress.length; k++) {
+    const r = parts.ingress[k]![0]
+    const i = parts.ingress[k]![1]
     if (needsNamespace(r.source.services)) {
       c.go(join(at(join(path, 'ingress'), i), 'source.services.namespace'), 'Namespace', '', 'must specify a namespace')
     }
   }
+}
+
+function needsNamespace(s: Obj | undefined): boolean {
+  return s !== undefined && !isSet(typeof s.namespace === 'string' ? s.namespace : undefined)
 }
 
 /**

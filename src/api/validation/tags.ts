@@ -22,9 +22,12 @@ export function checkNameTag(c: Collector, path: string, name: string, v: string
 
 /** `validate:"dive,name"` on a list of names. */
 export function checkNameList(c: Collector, o: Obj, key: string, goName: string, path: string): void {
-  ;(strs(c, o, key, path) ?? []).forEach((s, i) => {
+  const names = strs(c, o, key, path)
+  if (!names) return
+  for (let i = 0; i < names.length; i++) {
+    const s = names[i]!
     if (!NAME_RE.test(s)) c.tag(at(join(path, key), i), `${goName}[${i}]`, s, 'name')
-  })
+  }
 }
 
 /** `validate:"ip"`, `"ipv4"` or `"ipv6"`; returns the value read. */
