@@ -3,6 +3,7 @@
 // Pods (the Kubernetes datastore has no WorkloadEndpoint objects: an endpoint is a Pod CNI has annotated).
 import type {Backend} from '../../src/datastore/backend.js'
 import {etcdSkipReason} from '../helpers/etcd.js'
+import {kubeApply} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 import {embeddedHarness, etcdHarness, type Harness} from './harness.js'
 import {kubernetesHarness} from './k8s-harness.js'
@@ -40,24 +41,13 @@ function calicoStore(harness: Harness): IpamStore {
   }
 }
 
-/** Creates or replaces a core/v1 object through the server's REST API (what kubectl apply does). */
-async function upsert(server: TestApiServer, path: string, body: {metadata: Record<string, unknown>} & Record<string, unknown>): Promise<void> {
-  const current = await fetch(`${server.url}${path}/${String(body.metadata.name)}`)
-  const method = current.ok ? 'PUT' : 'POST'
-  if (current.ok) body.metadata.resourceVersion = ((await current.json()) as {metadata: {resourceVersion: string}}).metadata.resourceVersion
-  else await current.body?.cancel()
-  const url = current.ok ? `${server.url}${path}/${String(body.metadata.name)}` : `${server.url}${path}`
-  const res = await fetch(url, {method, headers: {'content-type': 'application/json'}, body: JSON.stringify(body)})
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`)
-  await res.body?.cancel()
+/** Creates the Node or replaces its labels, as `kubectl apply` would. */
+export async function kubernetesNode(server: TestApiServer, name: string, labels: Record<string, string> = {}): Promise<void> {
+  await kubeApply(server, '/api/v1/nodes', {apiVersion: 'v1', kind: 'Node', metadata: {name, labels: {'kubernetes.io/hostname': name, ...labels}}})
 }
 
-export function kubernetesNode(server: TestApiServer, name: string, labels: Record<string, string> = {}): Promise<void> {
-  return upsert(server, '/api/v1/nodes', {apiVersion: 'v1', kind: 'Node', metadata: {name, labels: {'kubernetes.io/hostname': name, ...labels}}})
-}
-
-export function kubernetesPod(server: TestApiServer, namespace: string, name: string, node: string): Promise<void> {
-  return upsert(server, `/api/v1/namespaces/${namespace}/pods`, {
+export async function kubernetesPod(server: TestApiServer, namespace: string, name: string, node: string): Promise<void> {
+  await kubeApply(server, `/api/v1/namespaces/${namespace}/pods`, {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {name, namespace},

@@ -13,7 +13,7 @@ import type {Backend, KVPair} from '../../src/datastore/backend.js'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
 import {hostnameHash} from '../../src/datastore/kubernetes/names.js'
 import {watchForever, type SyncEvent} from '../../src/datastore/sync.js'
-import {installCrds, startServer} from '../k8s-apiserver/helpers.js'
+import {installCrds, kubeRequest, startServer} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -32,11 +32,8 @@ async function setup(crds: 'v1' | 'v3' | 'none' = 'v1', calicoAPIGroup?: string)
 }
 
 /** Writes a native object straight to the server, as kubectl or a kubelet would. */
-async function put(server: TestApiServer, path: string, body: unknown, method = 'POST'): Promise<Record<string, unknown>> {
-  const res = await fetch(`${server.url}${path}`, {method, headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
-  const json = (await res.json()) as Record<string, unknown>
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
-  return json
+function put(server: TestApiServer, path: string, body: unknown, method = 'POST'): Promise<Record<string, unknown>> {
+  return kubeRequest<Record<string, unknown>>(server, method, path, body)
 }
 
 const UID = '6f0b3a1c-9d2e-4c4b-8a5f-0e1d2c3b4a59'
