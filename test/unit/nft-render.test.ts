@@ -5,7 +5,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 import {computePolicyState, type CalcResource, type ParsedRule, type PolicySpec} from '../../src/dataplane/calc/index.js'
-import {TableEvaluator, chainText, diffTables, renderFullScript, renderListing, renderTable, setName, type Packet} from '../../src/dataplane/nftables/index.js'
+import {TableEvaluator, chainText, diffTables, renderFullScript, renderListing, renderTable, setName, type NftTable, type Packet} from '../../src/dataplane/nftables/index.js'
 import {limitedName, policyChainName} from '../../src/dataplane/nftables/names.js'
 import {renderRule} from '../../src/dataplane/nftables/rule-render.js'
 import {ruleText} from '../../src/dataplane/nftables/text.js'
@@ -212,6 +212,35 @@ describe('packet semantics of the rendered table', () => {
     // The evaluator explains its verdicts: the trace names the end-of-tier drop.
     const denied = ev.evaluatePath(['forward'], tcp('10.65.0.12', '10.65.0.10', 8055, {iifname: 'cali2', oifname: 'cali0'}))
     expect(denied.trace.at(-1)).toContain('End of tier default. Drop if no policies passed packet')
+  })
+
+  it('per-packet cost: an established pod-to-pod packet enters 2 base chains and 9 rules, none of them counted', () => {
+    // raw PREROUTING (IPv6 skip, then the RPF check), filter FORWARD (IPv6 skip, cali-FORWARD, from-workload
+    // dispatch, the endpoint chain's conntrack accept). No mangle hooks and no forward host endpoint dispatch: with
+    // no host endpoint they would only cost.
+    const table = renderTable(computePolicyState(NODE, fvPolicy1))
+    const est = new TableEvaluator(table).evaluatePath(['prerouting', 'forward', 'postrouting'], tcp('10.65.0.11', '10.65.0.10', 8055, {iifname: 'cali1', oifname: 'cali0', ctState: 'established'}))
+    expect(est).toMatchObject({verdict: 'accept', chainsEntered: 2, rulesVisited: 9})
+    expect(est.trace.at(-1)).toBe('filter-cali-fw-cali1: ct state established,related accept')
+    expect(est.trace.filter((t) => / counter /.test(t))).toEqual([])
+    // Counted: policy rules and refusals.
+    expect(chainText(table, 'filter-cali-pi-np/fv/policy-1')[0]).toMatch(/ counter meta mark set mark or 0x10000 return /)
+    expect(chainText(table, 'filter-cali-from-wl-dispatch')).toEqual(['iifname vmap @filter-cali-from-wl-dispatch', 'counter drop comment "Unknown interface"'])
+    // Host endpoints bring back the hooks and dispatch their policy needs, and only those.
+    const hooks = (t: NftTable): string[] => [...t.chains.values()].filter((c) => c.base).map((c) => c.name).sort()
+    const withHep = (spec: PolicySpec): NftTable => renderTable(computePolicyState(NODE, [...fvPolicy1, hep('h', 'eth0', ['192.168.1.10'], {hostep: 'true'}), gnp('p', {selector: "hostep == 'true'", ...spec})]))
+    const always = ['filter-FORWARD', 'filter-INPUT', 'filter-OUTPUT', 'raw-OUTPUT', 'raw-PREROUTING']
+    expect(hooks(table)).toEqual(always)
+    expect(hooks(withHep({ingress: [{action: 'Allow'}]}))).toEqual([...always, 'mangle-POSTROUTING'].sort())
+    const preDnat = withHep({preDNAT: true, applyOnForward: true, ingress: [{action: 'Allow'}]})
+    expect(hooks(preDnat)).toEqual([...always, 'mangle-POSTROUTING', 'mangle-PREROUTING'].sort())
+    expect(chainText(preDnat, 'filter-cali-FORWARD')).not.toContain('jump filter-cali-from-hep-forward')
+    const forward = withHep({applyOnForward: true, ingress: [{action: 'Allow'}]})
+    expect(chainText(forward, 'filter-cali-FORWARD')).toContain('meta mark & 0x10000 == 0 jump filter-cali-from-hep-forward')
+    expect(chainText(forward, 'filter-cali-FORWARD')).toContain('jump filter-cali-to-hep-forward')
+    const untracked = withHep({doNotTrack: true, applyOnForward: true, ingress: [{action: 'Allow'}]})
+    expect(chainText(untracked, 'raw-PREROUTING')).toContain('jump raw-cali-from-host-endpoint')
+    expect(chainText(table, 'raw-PREROUTING')).not.toContain('jump raw-cali-from-host-endpoint')
   })
 
   it('anti-spoofing: workload packets failing the RPF check are dropped unless the prefix is allowed', () => {

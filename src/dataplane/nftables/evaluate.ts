@@ -35,9 +35,13 @@ export interface EvalResult {
   notrack: boolean
   /** `<chain>: <rule text>` for every rule whose matches held. */
   trace: string[]
+  /** Rules the packet was tested against (matched or not), and base chains it entered: its cost in the kernel. */
+  rulesVisited: number
+  chainsEntered: number
 }
 
 type ChainResult = {kind: 'terminal'; verdict: FinalVerdict} | {kind: 'return'}
+type RunState = {mark: number; notrack: boolean; trace: string[]; rulesVisited: number}
 
 const MAX_DEPTH = 64
 
@@ -54,14 +58,15 @@ export class TableEvaluator {
 
   /** Runs the packet through every base chain of `hook`, lowest priority first; the first drop/reject wins. */
   evaluate(hook: Hook, pkt: Packet): EvalResult {
-    const state = {mark: pkt.mark ?? 0, notrack: false, trace: [] as string[]}
+    const state: RunState = {mark: pkt.mark ?? 0, notrack: false, trace: [], rulesVisited: 0}
     const bases = [...this.table.chains.values()].filter((c) => c.base?.hook === hook).sort((a, b) => a.base!.priority - b.base!.priority)
-    for (const chain of bases) {
+    const result = (verdict: FinalVerdict, chainsEntered: number): EvalResult => ({verdict, mark: state.mark, notrack: state.notrack, trace: state.trace, rulesVisited: state.rulesVisited, chainsEntered})
+    for (const [i, chain] of bases.entries()) {
       const r = this.runChain(chain, pkt, state, 0)
       const verdict: FinalVerdict = r.kind === 'terminal' ? r.verdict : chain.base!.policy
-      if (verdict !== 'accept') return {verdict, mark: state.mark, notrack: state.notrack, trace: state.trace}
+      if (verdict !== 'accept') return result(verdict, i + 1)
     }
-    return {verdict: 'accept', mark: state.mark, notrack: state.notrack, trace: state.trace}
+    return result('accept', bases.length)
   }
 
   /** Runs hooks in sequence (e.g. prerouting then forward), carrying the mark, until one does not accept. */
@@ -69,19 +74,24 @@ export class TableEvaluator {
     let mark = pkt.mark ?? 0
     const trace: string[] = []
     let notrack = false
+    let rulesVisited = 0
+    let chainsEntered = 0
     for (const h of hooks) {
       const r = this.evaluate(h, {...pkt, mark, ctState: notrack ? 'untracked' : pkt.ctState})
       trace.push(...r.trace)
       mark = r.mark
       notrack ||= r.notrack
-      if (r.verdict !== 'accept') return {...r, trace}
+      rulesVisited += r.rulesVisited
+      chainsEntered += r.chainsEntered
+      if (r.verdict !== 'accept') return {...r, trace, rulesVisited, chainsEntered}
     }
-    return {verdict: 'accept', mark, notrack, trace}
+    return {verdict: 'accept', mark, notrack, trace, rulesVisited, chainsEntered}
   }
 
-  private runChain(chain: NftChain, pkt: Packet, st: {mark: number; notrack: boolean; trace: string[]}, depth: number): ChainResult {
+  private runChain(chain: NftChain, pkt: Packet, st: RunState, depth: number): ChainResult {
     if (depth > MAX_DEPTH) throw new Error(`chain recursion deeper than ${MAX_DEPTH} at ${chain.name}`)
     for (const rule of chain.rules) {
+      st.rulesVisited++
       if (!rule.matches.every((m) => this.matches(m, pkt, st.mark))) continue
       st.trace.push(`${chain.name}: ${ruleText(rule)}`)
       for (const s of rule.statements) this.apply(s, st)
