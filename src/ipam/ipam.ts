@@ -441,20 +441,23 @@ export class IPAMClient {
     for (const cidr of affine.filter((c) => !inAny(allowed, c) && !inAny(selecting, c))) {
       const pool = findContainingPool(enabled, cidrBaseIP(mustParseCIDR(cidr)))
       if (!pool || selectsNode(pool, nodeLabels)) continue
-      await this.releaseBlockAffinityQuietly(config, affinity, cidr, {requireEmpty: true})
+      await this.releaseAffinityRetrying(config, affinity, cidr, {requireEmpty: true}, 'ignore')
     }
     return {pools: allowed, affineBlocks: usable}
   }
 
-  /** releaseBlockAffinity retried on CAS conflicts; "not ours", "not empty" and "gone" are fine. */
-  private async releaseBlockAffinityQuietly(config: IPAMConfig, affinity: AffinityConfig, cidr: string, opts: ReleaseAffinityOpts): Promise<void> {
+  /**
+   * releaseBlockAffinity retried on CAS conflicts: a block another host owns or one already gone is fine, and so is
+   * a non-empty block when `notEmpty` is 'ignore' ('throw': the caller asked for an empty block, BlockNotEmptyError).
+   */
+  private async releaseAffinityRetrying(config: IPAMConfig, affinity: AffinityConfig, cidr: string, opts: ReleaseAffinityOpts, notEmpty: 'ignore' | 'throw'): Promise<void> {
     for (let i = 0; i < this.retries; i++) {
       try {
         await this.claims.releaseBlockAffinity(config, affinity, cidr, opts)
         return
       } catch (e) {
         if (isConflict(e)) continue
-        if (e instanceof BlockClaimConflictError || e instanceof BlockNotEmptyError || isNotFound(e)) return
+        if (e instanceof BlockClaimConflictError || isNotFound(e) || (e instanceof BlockNotEmptyError && notEmpty === 'ignore')) return
         throw e
       }
     }
@@ -890,23 +893,8 @@ export class IPAMClient {
     const config = await this.getIPAMConfig()
     const affinity: AffinityConfig = {affinityType: 'host', host: host || osHostname()}
     for (const blockCIDR of blocksIn(pool, cidr)) {
-      await this.releaseIgnoringOthers(config, affinity, formatCIDR(blockCIDR), {requireEmpty: mustBeEmpty})
+      await this.releaseAffinityRetrying(config, affinity, formatCIDR(blockCIDR), {requireEmpty: mustBeEmpty}, 'throw')
     }
-  }
-
-  /** Like releaseBlockAffinityQuietly but a non-empty block is an error (the caller asked for it). */
-  private async releaseIgnoringOthers(config: IPAMConfig, affinity: AffinityConfig, cidr: string, opts: ReleaseAffinityOpts): Promise<void> {
-    for (let i = 0; i < this.retries; i++) {
-      try {
-        await this.claims.releaseBlockAffinity(config, affinity, cidr, opts)
-        return
-      } catch (e) {
-        if (isConflict(e)) continue
-        if (e instanceof BlockClaimConflictError || isNotFound(e)) return
-        throw e
-      }
-    }
-    throw new MaxRetriesError()
   }
 
   /** Releases the affinity of the block's owner. */
@@ -929,7 +917,7 @@ export class IPAMClient {
     let stored: unknown
     for (const a of await this.store.listAffinities(affinity)) {
       try {
-        await this.releaseIgnoringOthers(config, affinity, a.cidr, {requireEmpty: mustBeEmpty})
+        await this.releaseAffinityRetrying(config, affinity, a.cidr, {requireEmpty: mustBeEmpty}, 'throw')
       } catch (e) {
         stored = e
       }
