@@ -7,8 +7,9 @@
 // first), and the figure is the median of the per-round ratios with their spread, not a ratio of medians.
 // With BENCH_BASELINE=<checkout of another build> that build's agent programs a third table, run in every round too,
 // so HEAD and the baseline are compared in the same minutes. With BENCH_PROFILE=<dir>, each mode then gets one more
-// run under `perf record -a -g` (cpu-clock; data kept in <dir>) and the kernel's share per netfilter entry point is
-// printed: where a packet's time goes with and without the table.
+// run under `perf record -a -g` (cpu-clock; data kept in <dir>), and the share of iperf3's CPU samples (its own and
+// the softirqs run on its behalf) spent in netfilter is printed, split into conntrack, the FIB (RPF) lookup and
+// rule evaluation: where a packet's time goes with each table.
 // Client and server are pinned to different CPUs (iperf3 -A) when there are at least two. Root and iperf3 only.
 // Run: npm run build && npm run bench:build && node build/bench/agent-iperf.js
 import {spawn, spawnSync} from 'node:child_process'
@@ -62,10 +63,19 @@ async function agentTable(run: NetnsRun, nodeNs: string, store: BenchStore, cali
   return table
 }
 
-/** Netfilter entry points whose inclusive share of the CPU samples the profile reports. */
-const PROFILE_SYMBOLS = ['nf_hook_slow', 'nft_do_chain', 'nf_conntrack_in', '__nf_conntrack_confirm', 'nft_fib4_eval', 'nft_counter_eval', 'nft_lookup_eval', 'nft_ct_get_eval', 'nft_meta_get_eval']
+/** Netfilter's parts, told apart by the functions on a sample's stack (first match wins). */
+const NF_PARTS: [string, RegExp][] = [
+  ['conntrack', /^(nf_conntrack_in|__nf_conntrack_confirm|nf_confirm|ipv[46]_conntrack_\w+)$/],
+  ['fib', /^nft_fib\w*_eval$/],
+  ['counters', /^nft_counter_eval$/],
+  ['rules', /^nft_do_chain\w*$/],
+]
 
-/** One more iperf3 run under `perf record -a -g`; prints the inclusive share of PROFILE_SYMBOLS and the top self symbols. */
+/**
+ * One more iperf3 run under `perf record -a -g`. Counts the samples of iperf3 and ksoftirqd (the packet path runs in
+ * their softirqs) and, among them, those inside nf_hook_slow, split by NF_PARTS: other processes' samples are left
+ * out, so the shares hold on a busy machine too (the sample count then drops).
+ */
 async function profile(mode: Mode, clientNs: string, server: string): Promise<void> {
   const data = join(PROFILE_DIR!, `perf-${mode.name}.data`)
   const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-a', '-g', '-o', data], {stdio: 'ignore'})
@@ -74,12 +84,22 @@ async function profile(mode: Mode, clientNs: string, server: string): Promise<vo
   const bps = iperf(clientNs, server)
   perf.kill('SIGINT')
   await exited
-  const report = (args: string[]): string => spawnSync('perf', ['report', '-i', data, '--stdio', '--sort', 'sym', '-g', 'none', ...args], {encoding: 'utf8', maxBuffer: 1 << 28}).stdout
-  const share = (text: string, sym: string): string => new RegExp(`^\\s*([\\d.]+)%.*\\] ${sym.replace(/[.]/g, '\\.')}\\s*$`, 'm').exec(text)?.[1] ?? '0'
-  const children = report(['--children'])
-  console.log(`  profile ${mode.name} (${(bps / 1e9).toFixed(2)} Gbit/s; ${data}), inclusive % of all samples: ${PROFILE_SYMBOLS.map((s) => `${s} ${share(children, s)}`).join(', ')}`)
-  const self = report(['--no-children', '--percent-limit', '1']).split('\n').filter((l) => /^\s+[\d.]+%/.test(l))
-  for (const l of self.slice(0, 12)) console.log(`    ${l.trim().replace(/\s+/g, ' ')}`)
+  const script = spawnSync('perf', ['script', '-i', data, '-F', 'comm,ip,sym'], {encoding: 'utf8', maxBuffer: 1 << 30}).stdout
+  let total = 0
+  let netfilter = 0
+  const parts = new Map<string, number>()
+  for (const sample of script.split('\n\n')) {
+    const [head, ...frames] = sample.trim().split('\n')
+    if (!head || !/^(iperf3|ksoftirqd\/\d+)\s*$/.test(head)) continue
+    total++
+    const syms = frames.map((f) => f.trim().split(/\s+/).slice(1).join(' '))
+    if (!syms.includes('nf_hook_slow')) continue
+    netfilter++
+    const part = NF_PARTS.find(([, re]) => syms.some((s) => re.test(s)))?.[0] ?? 'other'
+    parts.set(part, (parts.get(part) ?? 0) + 1)
+  }
+  const pct = (n: number): string => `${((100 * n) / Math.max(1, total)).toFixed(1)}%`
+  console.log(`  profile ${mode.name.padEnd(8)} ${(bps / 1e9).toFixed(2)} Gbit/s, ${total} samples of iperf3: netfilter ${pct(netfilter)} (${[...NF_PARTS.map(([p]) => p), 'other'].map((p) => `${p} ${pct(parts.get(p) ?? 0)}`).join(', ')})  ${data}`)
 }
 
 async function main(run: NetnsRun, store: BenchStore): Promise<void> {
