@@ -150,6 +150,19 @@ describe.skipIf(buildProblem !== undefined).each(stores)('calicoctl ipam ($name)
   }
   const run = (args: string[]): RunResult => runCalicoctl(args, env)
   /** In-process clients on the same datastore (closed before the CLI runs, so SQLite is never shared). */
+  /** An address assigned to HOST under handle `h` that a workload endpoint (ns/web) still uses. */
+  const addressInUse = async (c: ResourceClient, ipam: IPAMClient): Promise<string> => {
+    const r = await ipam.autoAssign({num4: 1, num6: 0, hostname: HOST, handleID: 'h', intendedUse: 'Workload'})
+    const addr = (r.v4?.ips[0] ?? '').split('/')[0]
+    await c.create({
+      apiVersion: API,
+      kind: 'WorkloadEndpoint',
+      metadata: {namespace: 'ns'},
+      spec: {node: HOST, orchestrator: 'k8s', pod: 'web', endpoint: 'eth0', interfaceName: 'cali0', ipNetworks: [`${addr}/32`]},
+    })
+    return addr
+  }
+
   const withClients = async <T>(fn: (c: ResourceClient, ipam: IPAMClient) => Promise<T>): Promise<T> => {
     const {backend} = await openBackend(config)
     try {
@@ -349,18 +362,8 @@ describe.skipIf(buildProblem !== undefined).each(stores)('calicoctl ipam ($name)
       await create(c, 'Node', HOST, {})
     })
     runSteps('ipam-release-ip')
-    const ip = await withClients(async (c, ipam) => {
-      const r = await ipam.autoAssign({num4: 1, num6: 0, hostname: HOST, handleID: 'h', intendedUse: 'Workload'})
-      const addr = (r.v4?.ips[0] ?? '').split('/')[0]
-      // A workload still uses it: without a terminal the command does not ask.
-      await c.create({
-        apiVersion: API,
-        kind: 'WorkloadEndpoint',
-        metadata: {namespace: 'ns'},
-        spec: {node: HOST, orchestrator: 'k8s', pod: 'web', endpoint: 'eth0', interfaceName: 'cali0', ipNetworks: [`${addr}/32`]},
-      })
-      return addr
-    })
+    // A workload still uses it: without a terminal the command does not ask.
+    const ip = await withClients(addressInUse)
     const r = run(['ipam', 'release', `--ip=${ip}`])
     expect(r.exit, r.output).toBe(0)
     expect(r.stdout).toBe(`Successfully released IP address ${ip}\n`)
@@ -376,15 +379,7 @@ describe.skipIf(buildProblem !== undefined).each(stores)('calicoctl ipam ($name)
     const ip = await withClients(async (c, ipam) => {
       await create(c, 'IPPool', 'p', {cidr: '10.65.0.0/16'})
       await create(c, 'Node', HOST, {})
-      const r = await ipam.autoAssign({num4: 1, num6: 0, hostname: HOST, handleID: 'h', intendedUse: 'Workload'})
-      const addr = (r.v4?.ips[0] ?? '').split('/')[0]
-      await c.create({
-        apiVersion: API,
-        kind: 'WorkloadEndpoint',
-        metadata: {namespace: 'ns'},
-        spec: {node: HOST, orchestrator: 'k8s', pod: 'web', endpoint: 'eth0', interfaceName: 'cali0', ipNetworks: [`${addr}/32`]},
-      })
-      return addr
+      return addressInUse(c, ipam)
     })
     const owner = `Workload(ns/${HOST.replaceAll('-', '--')}-k8s-web-eth0)`
     const declined = await runOnTerminal(['ipam', 'release', `--ip=${ip}`], env, '(y/N)', 'n')
