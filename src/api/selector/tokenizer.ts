@@ -85,7 +85,8 @@ function identifierEnd(input: string, i: number): number {
  */
 function matchWords(input: string, i: number, words: readonly string[]): number {
   let at = i
-  for (const word of words) {
+  for (let w = 0; w < words.length; w++) {
+    const word = words[w]!
     if (!input.startsWith(word, at)) return -1
     at += word.length
     if (words.length > 1) at = skipBlanks(input, at)
@@ -116,61 +117,60 @@ export function tokenize(input: string): Token[] {
       return tokens
     }
     const start = i
-    const push = (kind: TokenKind, value = ''): void => {
-      tokens.push({kind, value, pos: start})
-    }
+    // Tokens are pushed inline, without a helper closure or iterator per token: this runs cold for every distinct
+    // selector an agent sees.
     const c = input[i]
     switch (c) {
       case '(':
-        push('lparen')
+        tokens.push({kind: 'lparen', value: '', pos: start})
         i++
         continue
       case ')':
-        push('rparen')
+        tokens.push({kind: 'rparen', value: '', pos: start})
         i++
         continue
       case '{':
-        push('lbrace')
+        tokens.push({kind: 'lbrace', value: '', pos: start})
         i++
         continue
       case '}':
-        push('rbrace')
+        tokens.push({kind: 'rbrace', value: '', pos: start})
         i++
         continue
       case ',':
-        push('comma')
+        tokens.push({kind: 'comma', value: '', pos: start})
         i++
         continue
       case '"':
       case "'": {
         const close = input.indexOf(c, i + 1)
         if (close < 0) throw new TokenizeError('unterminated string', start)
-        push('string', input.slice(i + 1, close))
+        tokens.push({kind: 'string', value: input.slice(i + 1, close), pos: start})
         i = close + 1
         continue
       }
       case '=':
         if (input[i + 1] !== '=') throw new TokenizeError('expected ==', start)
-        push('eq')
+        tokens.push({kind: 'eq', value: '', pos: start})
         i += 2
         continue
       case '!':
         if (input[i + 1] === '=') {
-          push('ne')
+          tokens.push({kind: 'ne', value: '', pos: start})
           i += 2
         } else {
-          push('not')
+          tokens.push({kind: 'not', value: '', pos: start})
           i++
         }
         continue
       case '&':
         if (input[i + 1] !== '&') throw new TokenizeError('expected &&', start)
-        push('and')
+        tokens.push({kind: 'and', value: '', pos: start})
         i += 2
         continue
       case '|':
         if (input[i + 1] !== '|') throw new TokenizeError('expected ||', start)
-        push('or')
+        tokens.push({kind: 'or', value: '', pos: start})
         i += 2
         continue
     }
@@ -179,10 +179,10 @@ export function tokenize(input: string): Token[] {
     if (last?.kind === 'label') {
       // Right after a label only a keyword operator may follow (== and != were handled above).
       let matched = false
-      for (const [kind, words] of LABEL_OPERATORS) {
-        const end = matchWords(input, i, words)
+      for (let o = 0; o < LABEL_OPERATORS.length; o++) {
+        const end = matchWords(input, i, LABEL_OPERATORS[o]![1])
         if (end >= 0) {
-          push(kind)
+          tokens.push({kind: LABEL_OPERATORS[o]![0], value: '', pos: start})
           i = end
           matched = true
           break
@@ -197,23 +197,24 @@ export function tokenize(input: string): Token[] {
       const identEnd = identifierEnd(input, identStart)
       const close = skipBlanks(input, identEnd)
       if (input[close] !== ')') throw new TokenizeError("no closing ')' after has(", close)
-      push('has', input.slice(identStart, identEnd))
+      tokens.push({kind: 'has', value: input.slice(identStart, identEnd), pos: start})
       i = close + 1
       continue
     }
 
-    const fn = FUNCTIONS.find(([, prefix]) => input.startsWith(prefix, i))
-    if (fn) {
-      const [kind, prefix] = fn
+    let fn = 0
+    while (fn < FUNCTIONS.length && !input.startsWith(FUNCTIONS[fn]![1], i)) fn++
+    if (fn < FUNCTIONS.length) {
+      const prefix = FUNCTIONS[fn]![1]
       const close = skipBlanks(input, i + prefix.length)
       if (input[close] !== ')') throw new TokenizeError(`no closing ')' after ${prefix}`, close)
-      push(kind)
+      tokens.push({kind: FUNCTIONS[fn]![0], value: '', pos: start})
       i = close + 1
       continue
     }
 
     const end = identifierEnd(input, i)
-    push('label', input.slice(i, end))
+    tokens.push({kind: 'label', value: input.slice(i, end), pos: start})
     i = end
   }
 }

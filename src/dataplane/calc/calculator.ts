@@ -373,7 +373,7 @@ export class PolicyCalculator {
       if (!users) this.profileUsers.set(p, (users = new Set()))
       users.add(src.key)
     }
-    for (const set of this.setIndex.candidates(src.labels)) this.contribute(set, src, +1)
+    this.setIndex.forEachCandidate(src.labels, (set) => this.contribute(set, src, +1))
     if (src.local && src.kind !== 'netset') {
       for (const p of src.profileIds) this.refProfile(p, +1)
       this.matchEndpoint(src)
@@ -391,21 +391,21 @@ export class PolicyCalculator {
       users?.delete(src.key)
       if (users?.size === 0) this.profileUsers.delete(p)
     }
-    for (const set of this.setIndex.candidates(src.labels)) this.contribute(set, src, -1)
+    this.setIndex.forEachCandidate(src.labels, (set) => this.contribute(set, src, -1))
     if (src.local && src.kind !== 'netset') {
       for (const p of src.profileIds) this.refProfile(p, -1)
       for (const pk of this.endpointPolicies.get(src.key) ?? []) this.unlink(pk, src.key)
       this.endpointPolicies.delete(src.key)
-      for (const g of this.groupIndex.candidates(src.labels)) g.endpoints.delete(src.key)
+      this.groupIndex.forEachCandidate(src.labels, (g) => g.endpoints.delete(src.key))
     }
   }
 
   private matchEndpoint(src: MemberSource): void {
-    for (const g of this.groupIndex.candidates(src.labels)) {
-      if (!g.selector.matches(src.labels)) continue
+    this.groupIndex.forEachCandidate(src.labels, (g) => {
+      if (!g.selector.matches(src.labels)) return
       g.endpoints.add(src.key)
-      for (const pk of g.policies) this.link(pk, src.key)
-    }
+      g.policies.forEach((pk) => this.link(pk, src.key))
+    })
   }
 
   private link(pk: string, ek: string): void {
@@ -442,7 +442,7 @@ export class PolicyCalculator {
       entry = {def, selector: parseSelector(def.selector), refs: 0, members: new Map()}
       this.sets.set(def.id, entry)
       this.setIndex.add(entry, entry.selector)
-      for (const src of this.sourceIndex.candidates(entry.selector)) this.contribute(entry, src, +1)
+      this.sourceIndex.forEachCandidate(entry.selector, (src) => this.contribute(entry!, src, +1))
     }
     entry.refs += delta
     if (entry.refs <= 0) {
@@ -453,23 +453,16 @@ export class PolicyCalculator {
 
   private contribute(set: SetEntry, src: MemberSource, delta: 1 | -1): void {
     if (!set.selector.matches(src.labels)) return
-    const bump = (m: string): void => {
-      const n = (set.members.get(m) ?? 0) + delta
-      // Only a member appearing or disappearing changes the output; a refcount change does not.
-      if (n <= 0) {
-        if (set.members.delete(m)) set.output = undefined
-      } else {
-        if (n === 1 && delta > 0) set.output = undefined
-        set.members.set(m, n)
-      }
-    }
+    // Indexed loops and a method rather than a closure and iterators: this runs for every (set, source) match at
+    // start, as cold code.
     if (set.def.type === 'net') {
-      for (const n of src.nets) bump(n)
+      for (let i = 0; i < src.nets.length; i++) bumpMember(set, src.nets[i]!, delta)
       return
     }
-    for (const p of src.ports) {
+    for (let i = 0; i < src.ports.length; i++) {
+      const p = src.ports[i]!
       if (p.name !== set.def.portName || p.protocol !== set.def.protocol) continue
-      for (const a of src.addrs) bump(`${a},${p.protocol}:${p.port}`)
+      for (let j = 0; j < src.addrs.length; j++) bumpMember(set, `${src.addrs[j]},${p.protocol}:${p.port}`, delta)
     }
   }
 
@@ -539,8 +532,11 @@ export class PolicyCalculator {
       if (!entry.staged) {
         let g = this.policyGroups.get(entry.selector)
         if (!g) {
-          g = {selector: entry.parsed, policies: new Set(), endpoints: new Set()}
-          for (const src of this.localIndex.candidates(g.selector)) if (g.selector.matches(src.labels)) g.endpoints.add(src.key)
+          const group: SelectorGroup = {selector: entry.parsed, policies: new Set(), endpoints: new Set()}
+          this.localIndex.forEachCandidate(group.selector, (src) => {
+            if (group.selector.matches(src.labels)) group.endpoints.add(src.key)
+          })
+          g = group
           this.policyGroups.set(entry.selector, g)
           this.groupIndex.add(g, g.selector)
         }
@@ -736,6 +732,18 @@ export class PolicyCalculator {
   }
 }
 
+/** Counts a source's contribution of member `m` to an IP set. */
+function bumpMember(set: SetEntry, m: string, delta: 1 | -1): void {
+  const n = (set.members.get(m) ?? 0) + delta
+  // Only a member appearing or disappearing changes the output; a refcount change does not.
+  if (n <= 0) {
+    if (set.members.delete(m)) set.output = undefined
+  } else {
+    if (n === 1 && delta > 0) set.output = undefined
+    set.members.set(m, n)
+  }
+}
+
 /** Parses a rule list, adding the IP sets each rule references to `sets`. */
 function parseRules(list: readonly Rule[] | undefined, policyNamespace: string | undefined, sets: IPSetDef[]): ParsedRule[] {
   return (list ?? []).map((x) => {
@@ -764,8 +772,10 @@ function sameLabels(a: Record<string, string> | undefined, b: Record<string, str
 /** An endpoint address as a host CIDR (`10.0.0.1` or `10.0.0.1/32` → `10.0.0.1/32`). */
 function hostCidr(s: string): string {
   // Endpoint addresses are host routes: a wider prefix on an endpoint address still means the one address.
-  const ip = parseCidr(s.includes('/') ? s.slice(0, s.indexOf('/')) : s)
-  return formatCIDR(ip)
+  const text = s.includes('/') ? s.slice(0, s.indexOf('/')) : s
+  const ip = parseCidr(text)
+  // A dotted quad that parses is already in Go's text form (no leading zeros): no need to format it again.
+  return ip.version === 4 ? `${text}/32` : formatCIDR(ip)
 }
 
 /** Full (non-incremental) computation: a fresh index fed every resource. */

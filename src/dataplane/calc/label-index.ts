@@ -74,22 +74,26 @@ export class SourceIndex<S extends {readonly labels: Labels}> {
     }
   }
 
-  /** Every indexed source the selector could match (a superset of those it does match). */
-  *candidates(sel: Selector): Iterable<S> {
+  /**
+   * Calls `visit` with every indexed source the selector could match (a superset of those it does match). A visitor
+   * rather than a generator: the calculation runs mostly as cold code at start, where a generator allocates a result
+   * object per element.
+   */
+  forEachCandidate(sel: Selector, visit: (src: S) => void): void {
     const by = indexedBy(sel)
     switch (by.kind) {
       case 'never':
         return
       case 'none':
-        yield* this.all
+        this.all.forEach((src) => visit(src))
         return
       case 'present':
-        for (const set of this.byValue.get(by.label)?.values() ?? []) yield* set
+        this.byValue.get(by.label)?.forEach((set) => set.forEach((src) => visit(src)))
         return
       case 'values': {
         const values = this.byValue.get(by.label)
         if (!values) return
-        for (const v of by.values) yield* values.get(v) ?? []
+        for (let i = 0; i < by.values.length; i++) values.get(by.values[i]!)?.forEach((src) => visit(src))
       }
     }
   }
@@ -137,14 +141,14 @@ export class SelectorIndex<E> {
     }
   }
 
-  /** Every indexed selector that could match these labels (a superset of those that do), each once. */
-  *candidates(labels: Labels): Iterable<E> {
-    yield* this.unindexed
+  /** Calls `visit` with every indexed selector that could match these labels (a superset of those that do), each once. */
+  forEachCandidate(labels: Labels, visit: (entry: E) => void): void {
+    this.unindexed.forEach((e) => visit(e))
     for (const label in labels) {
       // An entry is indexed under exactly one label (and, for `values`, its value appears once per label set), so
-      // no entry is yielded twice.
-      yield* this.byLabel.get(label) ?? []
-      yield* this.byValue.get(label)?.get(labels[label]!) ?? []
+      // no entry is visited twice.
+      this.byLabel.get(label)?.forEach((e) => visit(e))
+      this.byValue.get(label)?.get(labels[label]!)?.forEach((e) => visit(e))
     }
   }
 }
