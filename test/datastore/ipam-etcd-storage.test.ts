@@ -6,6 +6,7 @@ import type {Backend} from '../../src/datastore/backend.js'
 import {IPAMClient} from '../../src/ipam/ipam.js'
 import {etcdSkipReason} from '../helpers/etcd.js'
 import {etcdHarness} from './harness.js'
+import {applyGoWrittenPool, expectGoWrittenIPAM} from './ipam-harness.js'
 import type {Harness} from './harness.js'
 import type {EtcdInstance} from '../helpers/etcd.js'
 
@@ -22,10 +23,7 @@ describe.skipIf(etcdSkipReason() !== undefined)('IPAM storage in etcd', () => {
     ipam = new IPAMClient(backend)
     for (const [key, value] of Object.entries(fixture.kvs)) await harness.etcd.etcdctl(['put', key, value])
     await backend.apply({kind: 'Node', name: 'node-go'}, {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name: 'node-go'}, spec: {}})
-    await backend.apply(
-      {kind: 'IPPool', name: 'default-ipv4-ippool'},
-      {apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'default-ipv4-ippool'}, spec: {cidr: '10.0.0.0/24', blockSize: 26}},
-    )
+    await applyGoWrittenPool(backend)
   })
   afterAll(async () => {
     await harness.teardown()
@@ -37,13 +35,7 @@ describe.skipIf(etcdSkipReason() !== undefined)('IPAM storage in etcd', () => {
   }
 
   it('reads Calico-written configuration, blocks, affinities and handles', async () => {
-    expect(await ipam.getIPAMConfig()).toMatchObject({strictAffinity: true, autoAllocateBlocks: true})
-    expect(await ipam.hostBlocks('node-go')).toEqual(['10.0.0.0/26'])
-    expect(await ipam.ipsByHandle('k8s-pod-network.abc')).toEqual(['10.0.0.0', '10.0.0.1'])
-    expect(await ipam.getAssignmentAttributes('10.0.0.1')).toEqual({
-      handleID: 'k8s-pod-network.abc',
-      attrs: {namespace: 'default', node: 'node-go', pod: 'web-1', timestamp: '2026-01-01 00:00:01.1 +0000 UTC'},
-    })
+    await expectGoWrittenIPAM(ipam)
   })
 
   it('continues allocating in the existing affine block and writes a shape Calico reads', async () => {

@@ -1,7 +1,9 @@
 // The stores the IPAM suites run on, and the two things IPAM needs that the datastores keep differently: Nodes
 // (a Calico Node in embedded and etcd; a core/v1 Node in the Kubernetes datastore, whose labels Calico reads) and
 // Pods (the Kubernetes datastore has no WorkloadEndpoint objects: an endpoint is a Pod CNI has annotated).
+import {expect} from 'vitest'
 import type {Backend} from '../../src/datastore/backend.js'
+import type {IPAMClient} from '../../src/ipam/ipam.js'
 import {etcdSkipReason} from '../helpers/etcd.js'
 import {kubeApply} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
@@ -78,4 +80,23 @@ export function ipamStores(): IpamStoreFactory[] {
   out.push(['kubernetes (crd.projectcalico.org/v1)', async () => kubernetesStore(await kubernetesHarness('v1'), 'kubernetes-v1')])
   out.push(['kubernetes (projectcalico.org/v3 CRDs)', async () => kubernetesStore(await kubernetesHarness('v3'), 'kubernetes-v3')])
   return out
+}
+
+/** The pool of the libcalico-go-written fixtures (test/fixtures/ipam/go-written-*.json): 10.0.0.0/24 in /26 blocks. */
+export async function applyGoWrittenPool(backend: Backend): Promise<void> {
+  await backend.apply(
+    {kind: 'IPPool', name: 'default-ipv4-ippool'},
+    {apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'default-ipv4-ippool'}, spec: {cidr: '10.0.0.0/24', blockSize: 26}},
+  )
+}
+
+/** What those fixtures hold, as the client reads it on any datastore: node-go's block and the pod web-1's handle. */
+export async function expectGoWrittenIPAM(ipam: IPAMClient): Promise<void> {
+  expect(await ipam.getIPAMConfig()).toMatchObject({strictAffinity: true, autoAllocateBlocks: true})
+  expect(await ipam.hostBlocks('node-go')).toEqual(['10.0.0.0/26'])
+  expect(await ipam.ipsByHandle('k8s-pod-network.abc')).toEqual(['10.0.0.0', '10.0.0.1'])
+  expect(await ipam.getAssignmentAttributes('10.0.0.1')).toEqual({
+    handleID: 'k8s-pod-network.abc',
+    attrs: {namespace: 'default', node: 'node-go', pod: 'web-1', timestamp: '2026-01-01 00:00:01.1 +0000 UTC'},
+  })
 }

@@ -7,7 +7,7 @@ import type {Backend} from '../../src/datastore/backend.js'
 import {IPAMClient} from '../../src/ipam/ipam.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 import {calicoCrdSchema, schemaProblems} from './ipam-crd-schema.js'
-import {kubernetesNode} from './ipam-harness.js'
+import {applyGoWrittenPool, expectGoWrittenIPAM, kubernetesNode} from './ipam-harness.js'
 import {kubernetesHarness} from './k8s-harness.js'
 import type {Harness} from './harness.js'
 
@@ -48,23 +48,14 @@ describe.each(['v1', 'v3'] as const)('IPAM storage on the Kubernetes datastore (
     backend = await harness.open()
     ipam = new IPAMClient(backend)
     await kubernetesNode(server(), 'node-go')
-    await backend.apply(
-      {kind: 'IPPool', name: 'default-ipv4-ippool'},
-      {apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'default-ipv4-ippool'}, spec: {cidr: '10.0.0.0/24', blockSize: 26}},
-    )
+    await applyGoWrittenPool(backend)
   })
   afterAll(async () => {
     await harness.teardown()
   })
 
   it('reads Calico-written configuration, blocks, affinities and handles', async () => {
-    expect(await ipam.getIPAMConfig()).toMatchObject({strictAffinity: true, autoAllocateBlocks: true})
-    expect(await ipam.hostBlocks('node-go')).toEqual(['10.0.0.0/26'])
-    expect(await ipam.ipsByHandle('k8s-pod-network.abc')).toEqual(['10.0.0.0', '10.0.0.1'])
-    expect(await ipam.getAssignmentAttributes('10.0.0.1')).toEqual({
-      handleID: 'k8s-pod-network.abc',
-      attrs: {namespace: 'default', node: 'node-go', pod: 'web-1', timestamp: '2026-01-01 00:00:01.1 +0000 UTC'},
-    })
+    await expectGoWrittenIPAM(ipam)
   })
 
   it('continues allocating in the existing affine block and writes the spec Calico marshals', async () => {
