@@ -197,6 +197,13 @@ const oclifDebug = {
   },
 }
 
+/** Fails when the bundle renamed an error class (`FooError2 = class`), which would change its `name` (keepNames above). */
+function checkErrorClassNames(result, file) {
+  const text = result.outputFiles[0].text
+  const renamed = [...text.matchAll(/\b(\w*Error)\d+ = class\b|\bclass (\w*Error)\d+\b/g)].map((m) => m[1] ?? m[2])
+  if (renamed.length > 0) throw new Error(`${file} would rename the error classes ${[...new Set(renamed)].join(', ')}: review scripts/bundle.mjs`)
+}
+
 function commandFiles(dir) {
   return readdirSync(dir, {withFileTypes: true})
     .flatMap((e) => (e.isDirectory() ? commandFiles(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []))
@@ -236,8 +243,12 @@ const result = await build({
   // and compiles semver's grammar on every start to do so; npm's engine-strict enforces our engines already.
   define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
   plugins: [oclifCommandSort, oclifDeferred, oclifWslUtils, oclifDebug, sqliteAddon, etcdClientBundle],
-  // Class names are behaviour here (oclif's error classes are recognised by name, CalicoError names itself).
-  keepNames: true,
+  // No keepNames: it wraps every named function in a call that defines its `name`, also each time a closure is
+  // created, ~77,000 calls in an agent start with 1,000 policies. The names that are behaviour (CalicoError and
+  // subclasses name themselves after their class; etcd3's and oclif's errors are recognised by class name) all end in
+  // `Error`, and checkErrorClassNames below fails the build if esbuild renames one of them (it appends a number to a
+  // name that collides in the bundle's scope).
+  keepNames: false,
   // ASCII only, so the launcher can decode the file as latin1.
   charset: 'ascii',
   write: false,
@@ -249,6 +260,8 @@ const result = await build({
 // a name the target does not export into `undefined` (where Node fails at link time), e.g. when dist/ was
 // half-rebuilt while bundling.
 if (result.warnings.length > 0) throw new Error(`esbuild warned (${result.warnings.length}); not writing the bundle`)
+
+checkErrorClassNames(result, 'dist/calicoctl.cjs')
 
 const dynamicImports = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.kind === 'dynamic-import'))
 if (dynamicImports.length > 0) {
@@ -264,12 +277,13 @@ const etcdResult = await build({
   target: 'node20',
   supported: {'dynamic-import': false},
   plugins: [etcdProtoDefinitions],
-  keepNames: true,
+  keepNames: false,
   charset: 'ascii',
   write: false,
   logLevel: 'warning',
 })
 if (etcdResult.warnings.length > 0) throw new Error(`esbuild warned (${etcdResult.warnings.length}) on the etcd client; not writing the bundles`)
+checkErrorClassNames(etcdResult, 'dist/etcd-client.cjs')
 
 // bin/calicoctl requires the launcher (dist/cli/launch.js, an ES module like everything tsc emits) as this CommonJS
 // copy. An ES module's static import of a Node built-in makes Node build a namespace of all the built-in's exports,
