@@ -241,6 +241,8 @@ describe('packet semantics of the rendered table', () => {
     const untracked = withHep({doNotTrack: true, applyOnForward: true, ingress: [{action: 'Allow'}]})
     expect(chainText(untracked, 'raw-PREROUTING')).toContain('jump raw-cali-from-host-endpoint')
     expect(chainText(table, 'raw-PREROUTING')).not.toContain('jump raw-cali-from-host-endpoint')
+    expect(chainText(untracked, 'raw-OUTPUT')).toContain('oifname != "cali*" jump raw-cali-to-host-endpoint')
+    expect(chainText(table, 'raw-OUTPUT')).toEqual(['meta nfproto ipv6 accept comment "IPv6 is not policed (IPv6Support off)"', 'meta mark set mark & 0xffe4ffff'])
   })
 
   it('anti-spoofing: workload packets failing the RPF check are dropped unless the prefix is allowed', () => {

@@ -348,9 +348,8 @@ class Builder {
     this.chain(r('cali-rpf-check'), rpf)
     this.chain(r('OUTPUT'), [
       ...v6Skip,
-      rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),
-      rule(this.wlIfaces('oifname', true), jump(r('cali-to-host-endpoint'))),
-      rule([M.markIs(MARK_ACCEPT)], ACCEPT),
+      clearAll([]),
+      ...(hostsWith(HEP_WANT.untracked) ? [rule(this.wlIfaces('oifname', true), jump(r('cali-to-host-endpoint'))), rule([M.markIs(MARK_ACCEPT)], ACCEPT)] : []),
     ], base('output', PRIO_RAW))
 
     // mangle: preDNAT host endpoint policy (before kube-proxy's DNAT). Both hooks exist only for host endpoints that
