@@ -4,6 +4,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {Lab, labSkipReason, type LabNode, type LabPod} from '../lab/lab.js'
+import {meshFailures} from '../lab/reach.js'
 
 const skip = labSkipReason()
 const PORT = 7100
@@ -39,17 +40,7 @@ describe.skipIf(skip !== undefined)('CNI: dual-stack pods', () => {
   })
 
   it('lets pods reach each other over TCP and UDP on both families', async () => {
-    const failures: string[] = []
-    for (const from of pods) {
-      const targets = pods
-        .filter((p) => p !== from)
-        .flatMap((p) => p.ips.flatMap((ip) => [[ip, PORT, 'tcp'] as const, [ip, PORT, 'udp'] as const]))
-      const res = await lab.probe(from, targets, 4000)
-      res.forEach((ok, i) => {
-        if (!ok) failures.push(`${from.name} -> ${targets[i]![0]}/${targets[i]![2]}`)
-      })
-    }
-    expect(failures).toEqual([])
+    expect(await meshFailures(lab, pods, PORT, {timeoutMs: 4000, addresses: 'all'})).toEqual([])
   }, 60_000)
 
   it('DEL releases both addresses', async () => {

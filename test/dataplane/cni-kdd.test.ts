@@ -10,8 +10,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {k8sHostVethName} from '../../src/cni/names.js'
 import {checkIPAM} from '../../src/ipam/index.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
+import {inCIDR} from '../helpers/cidr.js'
 import {Lab, labSkipReason, type LabNode, type LabPod} from '../lab/lab.js'
 import {ROOT} from '../lab/plugin.js'
+import {meshFailures} from '../lab/reach.js'
 
 const skip = labSkipReason()
 const PORT = 7100
@@ -35,13 +37,6 @@ const PODS: PodObject[] = [
   // A fixed address through Calico IPAM.
   {namespace: 'web', name: 'fixed', annotations: {'cni.projectcalico.org/ipAddrs': '["10.71.200.9"]', 'cni.projectcalico.org/hwAddr': '0a:58:0a:47:c8:09'}},
 ]
-
-function inCIDR(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/') as [string, string]
-  const n = (a: string) => a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0)
-  const size = 2 ** (32 - Number(bits))
-  return Math.floor(n(ip) / size) === Math.floor(n(base) / size)
-}
 
 describe.skipIf(skip !== undefined)('CNI on the Kubernetes datastore', () => {
   let lab: Lab
@@ -113,15 +108,7 @@ describe.skipIf(skip !== undefined)('CNI on the Kubernetes datastore', () => {
   })
 
   it('lets the pods reach each other over TCP and UDP', async () => {
-    const failures: string[] = []
-    for (const from of pods) {
-      const targets = pods.filter((p) => p !== from).flatMap((p) => [[p.ips[0] ?? '', PORT, 'tcp'] as const, [p.ips[0] ?? '', PORT, 'udp'] as const])
-      const res = await lab.probe(from, targets, 3000)
-      res.forEach((ok, i) => {
-        if (!ok) failures.push(`${from.name} -> ${targets[i]?.[0]}/${targets[i]?.[2]}`)
-      })
-    }
-    expect(failures).toEqual([])
+    expect(await meshFailures(lab, pods, PORT, {timeoutMs: 3000, addresses: 'first'})).toEqual([])
   }, 120_000)
 
   it('shows every pod\'s endpoint through calicoctl get workloadendpoints', async () => {

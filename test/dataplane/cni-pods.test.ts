@@ -5,19 +5,14 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {k8sHostVethName} from '../../src/cni/names.js'
 import {checkIPAM} from '../../src/ipam/index.js'
+import {inCIDR} from '../helpers/cidr.js'
 import {Lab, labSkipReason, type LabNode, type LabPod} from '../lab/lab.js'
+import {meshFailures} from '../lab/reach.js'
 
 const skip = labSkipReason()
 const POOL = '10.70.0.0/16'
 const PODS = 20
 const PORT = 7000
-
-function inCIDR(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/') as [string, string]
-  const n = (a: string) => a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0)
-  const size = 2 ** (32 - Number(bits))
-  return Math.floor(n(ip) / size) === Math.floor(n(base) / size)
-}
 
 describe.skipIf(skip !== undefined)('CNI: 20 pods on one node', () => {
   let lab: Lab
@@ -65,15 +60,7 @@ describe.skipIf(skip !== undefined)('CNI: 20 pods on one node', () => {
   })
 
   it('lets every pod reach every other pod over TCP and UDP', async () => {
-    const failures: string[] = []
-    for (const from of pods) {
-      const targets = pods.filter((p) => p !== from).flatMap((p) => [[p.ips[0]!, PORT, 'tcp'] as const, [p.ips[0]!, PORT, 'udp'] as const])
-      const res = await lab.probe(from, targets, 3000)
-      res.forEach((ok, i) => {
-        if (!ok) failures.push(`${from.name} -> ${targets[i]![0]}/${targets[i]![2]}`)
-      })
-    }
-    expect(failures).toEqual([])
+    expect(await meshFailures(lab, pods, PORT, {timeoutMs: 3000, addresses: 'first'})).toEqual([])
   }, 180_000)
 
   it('writes a WorkloadEndpoint per pod that matches its interface', async () => {

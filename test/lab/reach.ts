@@ -54,3 +54,27 @@ export async function untilReach(lab: Lab, probes: readonly Probe[], want: reado
     await new Promise((r) => setTimeout(r, 200))
   }
 }
+
+/**
+ * Probes every pod from every other, one source at a time, over TCP and UDP on `port` (to each of a pod's addresses,
+ * or to its first only) and lists the failures as `from -> address/proto`: none when the pods form a full mesh.
+ * One measurement, no waiting for convergence (for pods wired by CNI, which needs no agent to reach each other).
+ */
+export async function meshFailures(
+  lab: Lab,
+  pods: readonly {netns: string; name: string; ips: readonly string[]}[],
+  port: number,
+  opts: {timeoutMs: number; addresses: 'all' | 'first'},
+): Promise<string[]> {
+  const failures: string[] = []
+  for (const from of pods) {
+    const targets = pods
+      .filter((p) => p !== from)
+      .flatMap((p) => (opts.addresses === 'all' ? p.ips : p.ips.slice(0, 1)).flatMap((ip) => [[ip, port, 'tcp'] as const, [ip, port, 'udp'] as const]))
+    const res = await lab.probe(from, targets, opts.timeoutMs)
+    res.forEach((ok, i) => {
+      if (!ok) failures.push(`${from.name} -> ${targets[i]![0]}/${targets[i]![2]}`)
+    })
+  }
+  return failures
+}
