@@ -106,9 +106,20 @@ export abstract class CalicoCommand extends Command {
     if (text) process.stdout.write(text)
   }
 
-  /** Writes to stdout, waiting while its buffer is full, so output written in parts cannot pile up in memory. */
+  /**
+   * Writes to stdout, waiting while its buffer is full, so output written in parts cannot pile up in memory. Once
+   * the reader has gone (`| head`: oclif swallows the EPIPE) the command stops quietly, with exit status 1.
+   */
   protected async write(text: string): Promise<void> {
-    if (text && !process.stdout.write(text)) await once(process.stdout, 'drain')
+    const stdout = process.stdout
+    if (stdout.destroyed) throw new ReportedError('stdout is closed')
+    if (!text || stdout.write(text)) return
+    try {
+      await once(stdout, 'drain')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') throw new ReportedError('stdout is closed')
+      throw err
+    }
   }
 
   /** Ends the command with an error: the message on stderr (with calicoctl's newline), exit status 1. */
