@@ -4,10 +4,11 @@
 // FelixConfiguration workloadSourceSpoofing and the endpoint's allowSpoofedSourcePrefixes are changed while the agent
 // runs. As in Felix: without Any, an endpoint asking to spoof is treated as missing (its interface carries nothing);
 // with Any, sources in its prefixes pass both the agent's nftables RPF check and the kernel's rp_filter (set to 0 on
-// its interface), and other foreign sources are still dropped.
+// its interface), and other foreign sources are still dropped. On the embedded store the endpoints are written as the
+// CNI plugin writes them; on the Kubernetes datastore they are running Pods, the prefixes their Calico annotation.
 import {spawn} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {namespaceProfile} from '../../src/dataplane/calc/index.js'
+import {vethName} from '../../src/datastore/kubernetes/names.js'
 import {waitFor} from '../helpers/wait.js'
 import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
 import {Lab, type AttachedPod, type LabNode} from '../lab/lab.js'
@@ -39,7 +40,7 @@ s.bind({address: src}, () => {
 })
 `
 
-describe.skipIf(why !== undefined)('workload source spoofing through the agent, with real packets', () => {
+describe.skipIf(why !== undefined).each(['embedded', 'kubernetes'] as const)('workload source spoofing through the agent on the %s datastore, with real packets', (datastore) => {
   let lab: Lab
   let node: LabNode
   let spoofer: AttachedPod
@@ -76,13 +77,15 @@ describe.skipIf(why !== undefined)('workload source spoofing through the agent, 
     lab.put('FelixConfiguration', 'default', {routeRefreshInterval: '2s', ...(workloadSourceSpoofing ? {workloadSourceSpoofing} : {})})
 
   beforeAll(async () => {
-    lab = await Lab.start()
+    lab = await Lab.start({datastore})
     node = await lab.addNode('sn')
     // Before the pods' veths exist: each new interface takes the default.
     await lab.inNs(node.netns, ['sysctl', '-qw', 'net.ipv4.conf.default.rp_filter=1'])
-    spoofer = lab.attachPod(node, 'spf', '10.77.0.20')
-    server = lab.attachPod(node, 'srv', '10.77.0.21')
-    plain = lab.attachPod(node, 'pln', '10.77.0.22')
+    // On the interfaces Calico names for pods t/spf, t/srv and t/pln (the Kubernetes datastore's endpoints name them so).
+    const attach = (name: string, address: string): AttachedPod => lab.attachPod(node, name, address, {iface: vethName('t', name)})
+    spoofer = attach('spf', '10.77.0.20')
+    server = attach('srv', '10.77.0.21')
+    plain = attach('pln', '10.77.0.22')
     for (const a of [SPOOFED, OUTSIDE]) await lab.inNs(spoofer.netns, ['ip', 'addr', 'add', `${a}/32`, 'dev', 'eth0'])
     const recorder = spawn('ip', ['netns', 'exec', server.netns, process.execPath, '-e', RECORDER, String(PORT)], {stdio: ['pipe', 'pipe', 'inherit']})
     lab.adopt(recorder)
@@ -95,8 +98,7 @@ describe.skipIf(why !== undefined)('workload source spoofing through the agent, 
     })
 
     await config()
-    const prof = namespaceProfile('t', {})
-    await lab.backend.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
+    await lab.writeNamespace('t', {})
     await writeSpoofer([ALLOWED])
     for (const p of [server, plain]) await lab.writeWorkloadEndpoint(p, {namespace: 't', labels: {pod: p.name}})
     agent = startAgent(lab, node)
