@@ -130,7 +130,7 @@ const defaultsBelow = new WeakMap<StructSchema, boolean>()
 
 /** Whether any struct reachable from `schema` (itself included) has a field with a CRD default. */
 export function hasSchemaDefaults(schema: StructSchema): boolean {
-  return hasDefaults({kind: 'object', schema: () => schema})
+  return defaultsBelow.get(schema) ?? hasDefaults({kind: 'object', schema: () => schema})
 }
 
 /** Whether any struct reachable from `t` has a field with a CRD default. */
@@ -164,22 +164,25 @@ function hasDefaults(t: FieldType): boolean {
  * input. Results are shared between the decoded objects: treat them as read-only. Bounded; cleared when full.
  */
 export class DecodeMemo {
-  private readonly items = new Map<StructSchema, Map<string, JsonObject>>()
+  /** By whether the elements were decoded with schema defaults, then by schema and text. */
+  private readonly items = [new Map<StructSchema, Map<string, JsonObject>>(), new Map<StructSchema, Map<string, JsonObject>>()] as const
   private count = 0
 
   constructor(private readonly limit = 10_000) {}
 
-  get(schema: StructSchema, text: string): JsonObject | undefined {
-    return this.items.get(schema)?.get(text)
+  get(schema: StructSchema, text: string, withDefaults: boolean): JsonObject | undefined {
+    return this.items[withDefaults ? 1 : 0].get(schema)?.get(text)
   }
 
-  set(schema: StructSchema, text: string, decoded: JsonObject): void {
+  set(schema: StructSchema, text: string, withDefaults: boolean, decoded: JsonObject): void {
     if (++this.count > this.limit) {
-      this.items.clear()
+      this.items[0].clear()
+      this.items[1].clear()
       this.count = 1
     }
-    let bySchema = this.items.get(schema)
-    if (!bySchema) this.items.set(schema, (bySchema = new Map()))
+    const items = this.items[withDefaults ? 1 : 0]
+    let bySchema = items.get(schema)
+    if (!bySchema) items.set(schema, (bySchema = new Map()))
     bySchema.set(text, decoded)
   }
 }
@@ -189,12 +192,19 @@ class Decoder {
   saved?: DecodeError
   private readonly at = new Path()
 
-  /** With `schemaDefaults`, every decoded struct also gets the CRD defaults of its absent fields (see applyDefaults). */
-  constructor(
-    private readonly schemaDefaults = false,
-    private readonly decoded?: Set<object>,
-    private readonly memo?: DecodeMemo,
-  ) {}
+  private readonly schemaDefaults: boolean
+  private readonly defaultsAfterDecode: boolean
+  private readonly decoded?: Set<object>
+  private readonly decodedWithDefaults: boolean
+  private readonly memo?: DecodeMemo
+
+  constructor(options: DecodeOptions = {}) {
+    this.schemaDefaults = options.schemaDefaults === true
+    this.defaultsAfterDecode = options.defaultsAfterDecode === true
+    this.decoded = options.decoded
+    this.decodedWithDefaults = options.decodedWithDefaults === true
+    this.memo = options.memo
+  }
 
   /** Records a struct, list or map this decoder built (see DecodeOptions.decoded). */
   private built<T extends object>(v: T): T {
@@ -207,7 +217,7 @@ class Decoder {
    * schema defaults are to be added below it, decoding it again would only rebuild an equal value.
    */
   private reusable(v: unknown, t: FieldType): boolean {
-    return this.decoded !== undefined && typeof v === 'object' && v !== null && this.decoded.has(v) && !(this.schemaDefaults && hasDefaults(t))
+    return this.decoded !== undefined && typeof v === 'object' && v !== null && this.decoded.has(v) && !(this.schemaDefaults && !this.decodedWithDefaults && hasDefaults(t))
   }
 
   private save(err: DecodeError): void {
@@ -272,8 +282,16 @@ class Decoder {
     if (this.schemaDefaults) {
       for (let i = 0; i < schema.fields.length; i++) {
         const field = schema.fields[i]!
-        // As OpenAPI defaulting on the JSON object: a default fills a field absent under its exact name.
-        if (field.default === undefined || value[field.json] !== undefined) continue
+        // As OpenAPI defaulting on the JSON object: a default fills a field absent under its exact name. Decoding and
+        // defaulting in one pass, the JSON object is what the plain decode would have made: what it left out (a zero
+        // value omitempty drops) counts as absent, and what it always writes (a zero value) as present.
+        if (field.default === undefined) continue
+        if (this.defaultsAfterDecode) {
+          const cur = out[field.json]
+          if (cur === undefined ? layout.isAlwaysPresent[i] : !droppedWhenSet(field, cur)) continue
+        } else if (value[field.json] !== undefined) {
+          continue
+        }
         this.at.push(schema.name, field.json, field.json)
         const v = this.value(field.default, field.type)
         this.at.pop()
@@ -382,11 +400,11 @@ class Decoder {
     if (!this.memo || t.kind !== 'object' || !isObject(item)) return this.value(item, t)
     const schema = t.schema()
     const text = JSON.stringify(item)
-    const known = this.memo.get(schema, text)
+    const known = this.memo.get(schema, text, this.schemaDefaults)
     if (known) return this.built(known)
     const el = this.value(item, t)
     // Only a clean decode is remembered: an element with an error must report it (with its path) every time.
-    if (this.saved === undefined && isObject(el)) this.memo.set(schema, text, el)
+    if (this.saved === undefined && isObject(el)) this.memo.set(schema, text, this.schemaDefaults, el)
     return el
   }
 
@@ -617,6 +635,13 @@ export interface DecodeOptions {
    * changed by replacing parts (decodeAndDefault): what it still shares with the first result costs nothing.
    */
   decoded?: Set<object>
+  /**
+   * With schemaDefaults, on input that has not been decoded: a default fills what the plain decode would leave out
+   * (absent, or a zero value omitempty drops), so that the result is that of decoding then defaulting the result.
+   */
+  defaultsAfterDecode?: boolean
+  /** The values in `decoded` were built with schema defaults: a defaulting decode keeps them too. */
+  decodedWithDefaults?: boolean
   /** Shares decoded list elements with other decodes given the same memo (see DecodeMemo). */
   memo?: DecodeMemo
 }
@@ -626,7 +651,7 @@ export function decodeResource(doc: unknown, options: DecodeOptions = {}): Resou
   const tm = typeMetaOf(doc, false)
   const target = targetOf(tm)
   if (target.list) throw unknownType(tm)
-  const dec = new Decoder(options.schemaDefaults, options.decoded, options.memo)
+  const dec = new Decoder(options)
   const [res] = finish(dec, decodeTarget(doc, target, dec))
   if (!res) throw unknownType(tm)
   return res

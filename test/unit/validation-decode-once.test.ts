@@ -103,6 +103,25 @@ describe('decodeAndDefault', () => {
     expect((res.spec as {tier?: string}).tier).toBe('default')
   })
 
+  it('defaults in the first decode exactly as after it: zero values omitempty drops, fields Go always writes, other cases', () => {
+    const v3 = (kind: string, metadata: Record<string, unknown>, spec: Record<string, unknown>): unknown => ({apiVersion: 'projectcalico.org/v3', kind, metadata, spec})
+    const docs = [
+      // stagedAction has the default Set; "" is a zero value omitempty drops, so the default applies after decoding.
+      v3('StagedNetworkPolicy', {name: 'p', namespace: 'ns'}, {stagedAction: '', ingress: [{action: 'Allow'}]}),
+      v3('StagedGlobalNetworkPolicy', {name: 'p'}, {stagedAction: 'Delete', tier: ''}),
+      v3('NetworkPolicy', {name: 'p', namespace: 'ns'}, {tier: '', types: []}),
+      v3('GlobalNetworkPolicy', {name: 'p', Labels: {b: '1', a: '2'}}, {Tier: 'platform', egress: [{action: 'Deny'}]}),
+      // strictAffinity is written by Go even when false (not omitempty) and has the default false.
+      v3('IPAMConfiguration', {name: 'default'}, {maxBlocksPerHost: 0}),
+      v3('IPAMConfiguration', {name: 'default'}, {strictAffinity: null}),
+      v3('BGPConfiguration', {name: 'default'}, {logSeverityScreen: '', serviceLoadBalancerAggregation: ''}),
+      v3('FelixConfiguration', {name: 'default'}, {nftablesMode: '', floatingIPs: 'Enabled'}),
+      v3('WorkloadEndpoint', {Name: 'w', namespace: 'ns', name: 'x'}, {node: 'n', ipNetworks: ['10.0.0.1/32']}),
+      v3('Profile', {name: ''}, {}),
+    ]
+    for (const doc of docs) expect(outcome(() => decodeAndDefault(doc)), JSON.stringify(doc)).toBe(outcome(() => applyDefaults(decodeResource(doc))))
+  })
+
   it('decodes again a reused part that has schema defaults below it', () => {
     // controllers.migration is left alone by the client defaults, and its policyNameMigrator has a CRD default.
     const doc = {apiVersion: 'projectcalico.org/v3', kind: 'KubeControllersConfiguration', metadata: {name: 'default'}, spec: {controllers: {migration: {}, node: {}}}}

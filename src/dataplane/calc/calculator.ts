@@ -345,7 +345,7 @@ export class PolicyCalculator {
 
   private inheritedLabels(src: MemberSource): Record<string, string> {
     const labels: Record<string, string> = {}
-    for (const p of src.profileIds) Object.assign(labels, this.profiles.get(p)?.labels)
+    for (let i = 0; i < src.profileIds.length; i++) Object.assign(labels, this.profiles.get(src.profileIds[i]!)?.labels)
     return Object.assign(labels, src.ownLabels)
   }
 
@@ -368,14 +368,15 @@ export class PolicyCalculator {
       this.localEndpoints.set(src.key, src)
       this.localIndex.add(src)
     }
-    for (const p of src.profileIds) {
+    for (let i = 0; i < src.profileIds.length; i++) {
+      const p = src.profileIds[i]!
       let users = this.profileUsers.get(p)
       if (!users) this.profileUsers.set(p, (users = new Set()))
       users.add(src.key)
     }
     this.setIndex.forEachCandidate(src.labels, (set) => this.contribute(set, src, +1))
     if (src.local && src.kind !== 'netset') {
-      for (const p of src.profileIds) this.refProfile(p, +1)
+      for (let i = 0; i < src.profileIds.length; i++) this.refProfile(src.profileIds[i]!, +1)
       this.matchEndpoint(src)
     }
   }
@@ -417,7 +418,7 @@ export class PolicyCalculator {
     if (!pols) this.endpointPolicies.set(ek, (pols = new Set()))
     pols.add(pk)
     this.endpointOutputs.delete(ek)
-    if (!wasActive) for (const d of this.policies.get(pk)!.sets) this.refSet(d, +1)
+    if (!wasActive) this.refSets(this.policies.get(pk)!.sets, +1)
   }
 
   private unlink(pk: string, ek: string): void {
@@ -428,12 +429,17 @@ export class PolicyCalculator {
     if (eps.size === 0) {
       this.policyMatches.delete(pk)
       const pol = this.policies.get(pk)
-      if (pol) for (const d of pol.sets) this.refSet(d, -1)
+      if (pol) this.refSets(pol.sets, -1)
     }
   }
 
   // ------------------------------------------------------------------------------------------------------------
   // IP sets
+
+  /** refSet of each of `defs` (an indexed loop: this runs per policy and endpoint link at start, as cold code). */
+  private refSets(defs: readonly IPSetDef[], delta: 1 | -1): void {
+    for (let i = 0; i < defs.length; i++) this.refSet(defs[i]!, delta)
+  }
 
   private refSet(def: IPSetDef, delta: 1 | -1): void {
     let entry = this.sets.get(def.id)
@@ -523,7 +529,7 @@ export class PolicyCalculator {
     const entry = r ? this.policyEntry(kind, key, name, namespace, staged, (r.spec ?? {}) as PolicySpec) : undefined
     // Hold the new version's IP sets while the old one is unlinked: a set both use is kept, not dropped and rebuilt.
     const hold = entry && !entry.staged && prev ? entry.sets : []
-    for (const d of hold) this.refSet(d, +1)
+    this.refSets(hold, +1)
     if (prev) this.removePolicy(prev)
     if (entry) {
       this.policies.set(key, entry)
@@ -541,10 +547,10 @@ export class PolicyCalculator {
           this.groupIndex.add(g, g.selector)
         }
         g.policies.add(key)
-        for (const ek of g.endpoints) this.link(key, ek)
+        g.endpoints.forEach((ek) => this.link(key, ek))
       }
     }
-    for (const d of hold) this.refSet(d, -1)
+    this.refSets(hold, -1)
   }
 
   private removePolicy(p: PolicyEntry): void {
@@ -746,11 +752,14 @@ function bumpMember(set: SetEntry, m: string, delta: 1 | -1): void {
 
 /** Parses a rule list, adding the IP sets each rule references to `sets`. */
 function parseRules(list: readonly Rule[] | undefined, policyNamespace: string | undefined, sets: IPSetDef[]): ParsedRule[] {
-  return (list ?? []).map((x) => {
-    const p = parseRule(x, policyNamespace)
-    sets.push(...p.sets)
-    return p.rule
-  })
+  if (!list) return []
+  const out = new Array<ParsedRule>(list.length)
+  for (let i = 0; i < list.length; i++) {
+    const p = parseRule(list[i]!, policyNamespace)
+    for (let j = 0; j < p.sets.length; j++) sets.push(p.sets[j]!)
+    out[i] = p.rule
+  }
+  return out
 }
 
 function denyAll(): ParsedRule {
