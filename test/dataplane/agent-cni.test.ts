@@ -1,7 +1,6 @@
 // The lab (test/lab) with the real CNI plugin creating the pods and their WorkloadEndpoints, and the agent
 // (`calicoctl node run`) enforcing policy for them inside the same node namespace: the whole node, end to end.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {waitFor} from '../helpers/wait.js'
 import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
 import {Lab, type LabNode, type LabPod} from '../lab/lab.js'
@@ -23,10 +22,7 @@ describe.skipIf(why !== undefined)('node run with pods made by the real CNI plug
     lab = await Lab.start()
     node = await lab.addNode('n1')
     await lab.addPool('pool1', '10.79.0.0/16')
-    for (const ns of ['na', 'nb']) {
-      const prof = namespaceProfile(ns, {})
-      await lab.backend.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
-    }
+    for (const ns of ['na', 'nb']) await lab.writeNamespace(ns, {})
     await lab.put('FelixConfiguration', 'default', {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false})
     a = await lab.addPod(node, {namespace: 'na', name: 'pod-a'})
     b = await lab.addPod(node, {namespace: 'nb', name: 'pod-b'})

@@ -1,7 +1,6 @@
 // The agent against etcd, and an etcd outage: enforcement must stay exactly as programmed while the datastore is
 // gone, the agent must stay alive, and changes made after etcd returns must be enforced (resync).
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {EtcdBackend} from '../../src/datastore/etcd/backend.js'
 import {etcdSkipReason} from '../helpers/etcd.js'
 import {waitFor} from '../helpers/wait.js'
@@ -31,8 +30,7 @@ describe.skipIf(why !== undefined)('node run against etcd, through an etcd outag
       await lab.serve(pod, 80)
     }
     await lab.put('FelixConfiguration', 'default', {healthHost: '127.0.0.1', healthPort: 19099, prometheusMetricsEnabled: false})
-    const prof = namespaceProfile('t', {})
-    await lab.backend.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
+    await lab.writeNamespace('t', {})
     for (const pod of pods.values()) await lab.writeWorkloadEndpoint(pod, {namespace: 't', labels: {pod: pod.name}})
     await lab.put('NetworkPolicy', 'a-in', {selector: "pod == 'a'", types: ['Ingress'], ingress: [{action: 'Deny', source: {selector: "pod == 'b'"}}]}, {namespace: 't'})
   })

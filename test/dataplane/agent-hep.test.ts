@@ -6,7 +6,6 @@
 // agent-failsafe.test.ts.
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
-import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
 import {Lab, type LabNode, type LabPod} from '../lab/lab.js'
 import {untilReach, type Probe} from '../lab/reach.js'
@@ -43,8 +42,7 @@ describe.skipIf(why !== undefined)('host endpoints enforced by node run (real pa
     node = await lab.addNode('hep-node')
     remote = await lab.addNode('remote', {}, {register: false})
     await lab.addPool('hep-pool', POOL)
-    const prof = namespaceProfile('hep', {})
-    await lab.backend.apply({kind: 'Profile', name: prof.metadata.name!}, prof)
+    await lab.writeNamespace('hep', {})
     await felix()
     pod = await lab.addPod(node, {namespace: 'hep', name: 'pod-a'})
     for (const port of [80, 81]) await lab.serve(pod, port)
