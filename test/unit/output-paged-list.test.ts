@@ -47,7 +47,7 @@ function session(client: ResourceClient): Session {
   return {checkVersion: async () => undefined, client: async () => client}
 }
 
-async function collect(list: PagedList): Promise<string[][]> {
+async function collect(list: PagedList): Promise<Array<Array<string | undefined>>> {
   const pages = [names(list.items)]
   for await (const page of list.more) pages.push(names(page))
   return pages
