@@ -5,18 +5,20 @@
 // bin/calicoctl requires it as a CommonJS copy, dist/launch.cjs (scripts/bundle.mjs says why).
 //
 // The cache (dist/calicoctl.cjs.cache, written by scripts/code-cache.mjs after a representative run) starts with
-// the SHA-1 of the bundle it was made from and is used only for exactly that bundle: V8's own check covers its
-// version, its flags and the source *length*, so a rebuilt bundle of the same length would otherwise run stale
-// compiled code. A missing, stale or rejected cache only costs speed.
+// the CRC-32 of the bundle it was made from and is used only for that bundle: V8's own check covers its version, its
+// flags and the source *length*, so a rebuilt bundle of the same length would otherwise run stale compiled code.
+// The checksum only has to tell builds apart (whoever can write the cache can write the bundle), and CRC-32 does that
+// for a third of what loading node:crypto and a SHA-1 of the 2 MB bundle cost: those were a quarter of the
+// instructions calicoctl added to Node's own start (BENCHMARKS.md). A missing, stale or rejected cache only costs speed.
 //
 // The etcd client (etcd3, grpc-js, proto-loader, protobufjs) is a second bundle, dist/etcd-client.cjs, loaded the
 // same way but only when the etcd backend first writes or watches (reads use its own small client; scripts/bundle.mjs):
 // from ~150 files through Node's loader it took a fifth of a bulk `get` on etcd, back when reads used it.
-import {createHash} from 'node:crypto'
 import {readFileSync, realpathSync, renameSync, writeFileSync} from 'node:fs'
 import Module, {createRequire} from 'node:module'
 import {dirname} from 'node:path'
 import {Script} from 'node:vm'
+import {crc32} from 'node:zlib'
 
 /** The bundle's exports (src/commands/registry.ts). */
 export interface CalicoctlBundle {
@@ -29,11 +31,11 @@ export interface LoadedBundle<T = CalicoctlBundle> {
   script: Script
   /** Whether compiled code came from the cache file (false: none, stale, or rejected by V8). */
   cacheUsed: boolean
-  /** SHA-1 of the bundle text, the key of its cache. */
+  /** CRC-32 of the bundle text (hex), the key of its cache. */
   sourceHash: string
 }
 
-const HASH_LENGTH = 40
+const HASH_LENGTH = 8
 
 export function cachePathFor(bundlePath: string): string {
   return `${bundlePath}.cache`
@@ -61,7 +63,7 @@ function readCodeCache(path: string, sourceHash: string): Buffer | undefined {
 export function loadBundle<T = CalicoctlBundle>(bundlePath: string): LoadedBundle<T> {
   const file = realpathSync(bundlePath)
   const bytes = readFileSync(file)
-  const sourceHash = createHash('sha1').update(bytes).digest('hex')
+  const sourceHash = crc32(bytes).toString(16).padStart(HASH_LENGTH, '0')
   // The bundle is ASCII (esbuild escapes everything else), so latin1 decodes it exactly and more cheaply than UTF-8.
   const source = bytes.toString('latin1')
   const cachedData = readCodeCache(cachePathFor(file), sourceHash)

@@ -44,7 +44,7 @@ describe('loadBundle', () => {
     writeFileSync(bundle, bundleText(1))
     expect(launch(bundle, true)).toEqual({value: 1, cacheUsed: false})
     expect(launch(bundle, false)).toEqual({value: 1, cacheUsed: true})
-    expect(readFileSync(`${bundle}.cache`, 'latin1').slice(0, 41)).toMatch(/^[0-9a-f]{40}\n$/)
+    expect(readFileSync(`${bundle}.cache`, 'latin1').slice(0, 9)).toMatch(/^[0-9a-f]{8}\n$/)
 
     writeFileSync(bundle, bundleText(2))
     expect(bundleText(2).length).toBe(bundleText(1).length)
