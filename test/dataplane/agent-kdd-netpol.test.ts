@@ -117,17 +117,7 @@ describe.skipIf(why !== undefined)('NetworkPolicy conformance by node run on the
 
   const runCase = (c: NetpolCase): void => {
     it(c.id, async () => {
-      try {
-        for (const step of c.steps) {
-          for (const action of step.actions) await model.act(action)
-          for (const probe of step.probes ?? []) {
-            const diff = await model.converge(probe)
-            expect(diff, `${step.name}, ${probe.protocol} ${probe.port}: ${diff.join(', ')}`).toEqual([])
-          }
-        }
-      } finally {
-        await model.reset()
-      }
+      await model.run(c)
       // The next case starts from a clean dataplane, not from this case's last rules.
       expect(await model.converge(allOpen('TCP')), 'after removing the case\'s policies').toEqual([])
     }, 180_000)

@@ -5,12 +5,14 @@
 // measured with real connections until it converges to the case's table (self-connections never leave the pod).
 //
 //   const model = await NetpolModel.attach(lab, node)      // before or after the agent starts
-//   for (const action of step.actions) await model.act(action)
+//   await model.run(netpolCase)                             // every step converged, then reset (also on failure)
+//   await model.act(action)                                 // or step by step:
 //   expect(await model.converge(probe)).toEqual([])        // the mismatches left, none when converged
 //   await model.reset()                                     // no policies, the original labels
+import {expect} from 'vitest'
 import type {Key} from '../../src/datastore/backend.js'
 import {vethName} from '../../src/datastore/kubernetes/names.js'
-import {ALL_PODS, NAMESPACES, parseTable, podIP, substitute, type Probe} from '../unit/nft-netpol-harness.js'
+import {ALL_PODS, NAMESPACES, parseTable, podIP, substitute, type NetpolCase, type Probe} from '../unit/nft-netpol-harness.js'
 import {kubeApply, kubeRequest} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 import type {AttachedPod, Lab, LabNode} from './lab.js'
@@ -130,6 +132,24 @@ export class NetpolModel {
     const pairs = ALL_PODS.flatMap((from) => ALL_PODS.filter((to) => to !== from).map((to) => [from, to] as const))
     const probes = pairs.map(([from, to]): ReachProbe => [this.pods.get(from)!, podIP(to), probe.port, proto])
     return untilReach(this.lab, probes, pairs.map(([from, to]) => want.get(`${from}>${to}`)!), timeoutMs)
+  }
+
+  /**
+   * A whole case: each step's actions, then each of its probes until it converges (an assertion naming the step and
+   * the mismatches when one does not); back to the starting state afterwards, also when it failed.
+   */
+  async run(c: NetpolCase, timeoutMs = 10_000): Promise<void> {
+    try {
+      for (const step of c.steps) {
+        for (const action of step.actions) await this.act(action)
+        for (const probe of step.probes ?? []) {
+          const diff = await this.converge(probe, timeoutMs)
+          expect(diff, `${step.name}, ${probe.protocol} ${probe.port}: ${diff.join(', ')}`).toEqual([])
+        }
+      }
+    } finally {
+      await this.reset()
+    }
   }
 
   /** Back to the model's starting state: no policies or tiers, the original pod and namespace labels. */
