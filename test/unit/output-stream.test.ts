@@ -3,10 +3,9 @@
 // that cannot be read stops the output after a whole item.
 import {describe, expect, it} from 'vitest'
 import type {Resource, ResourceList} from '../../src/api/resource.js'
-import {formatResources, writeResources} from '../../src/cli/output/index.js'
+import {formatResources, writeResources, type PagedList} from '../../src/cli/output/index.js'
 import {JSONArrayStream, marshalIndentJSON} from '../../src/cli/output/json.js'
 import {marshalYAML, YAMLSequenceStream} from '../../src/cli/output/yaml.js'
-import type {PagedList} from '../../src/cli/resourcemgr/manager.js'
 import {cases, list, stored} from './output-helpers.js'
 
 /** A small deterministic generator (no Math.random: a failure must be reproducible). */

@@ -12,7 +12,6 @@ import {isList, toGoJSONShape, type FieldOrderer, type Result} from './goshape.j
 import {JSONArrayStream, marshalIndentJSON} from './json.js'
 import {tabwrite} from './tabwriter.js'
 import {marshalYAML, YAMLSequenceStream} from './yaml.js'
-import {isPagedList, type PagedList} from '../resourcemgr/manager.js'
 import {sortTiers} from '../tiers.js'
 
 export type {Result} from './goshape.js'
@@ -115,6 +114,18 @@ export async function formatResources(results: Result[], format: string | Output
       return formatTemplate(rs, await read(fmt.path), ctx)
     }
   }
+}
+
+/**
+ * A `<Kind>List` handed out after its first page, so output can be written while the rest is read: `items` holds
+ * the first page, `more` yields the items of each later page. A failure while reading a later page is thrown there.
+ */
+export interface PagedList extends ResourceList {
+  more: AsyncIterable<Resource[]>
+}
+
+export function isPagedList(r: Result): r is PagedList {
+  return 'more' in r
 }
 
 /**

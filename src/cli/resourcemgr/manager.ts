@@ -13,6 +13,7 @@ import {mergeMetadataForUpdate, prepareMetadataForCreate} from './metadata.js'
 import {strategicMergePatch, type Json} from './patch.js'
 import {sleep} from '../../lib/sleep.js'
 import {sortTiers} from '../tiers.js'
+import type {PagedList} from '../output/index.js'
 
 /** How often replace re-reads and retries after a concurrent update, and how long it waits between tries. */
 export interface RetryPolicy {
@@ -29,18 +30,6 @@ function nameOf(res: Resource): string {
 
 function isNamespaced(kind: string): boolean {
   return kindInfo(kind)?.namespaced ?? false
-}
-
-/**
- * A `<Kind>List` handed out after its first page, so output can be written while the rest is read: `items` holds
- * the first page, `more` yields the items of each later page. A failure while reading a later page is thrown there.
- */
-export interface PagedList extends ResourceList {
-  more: AsyncIterable<Resource[]>
-}
-
-export function isPagedList(r: Resource | ResourceList): r is PagedList {
-  return 'more' in r
 }
 
 /** The items of the pages after the first. */

@@ -240,7 +240,7 @@ export class EtcdBackend implements Backend {
     try {
       return await this.listOnce<V>(options)
     } catch (err) {
-      throw this.compactedTwice(err)
+      throw this.compactionError(err)
     }
   }
 
@@ -252,7 +252,7 @@ export class EtcdBackend implements Backend {
     try {
       yield* this.pages<V>(options)
     } catch (err) {
-      throw this.compactedTwice(err)
+      throw this.compactionError(err)
     }
   }
 
@@ -440,8 +440,11 @@ export class EtcdBackend implements Backend {
     return {key: pathToKey(path) ?? key, value: decodeValue(key, text, revision, path) as V, revision}
   }
 
-  /** A compaction that list() could not get past, as the one-line error every other failure is. */
-  private compactedTwice(err: unknown): unknown {
+  /**
+   * A compaction that list() could not get past, or that listPages() met after handing out pages, as the one-line
+   * error every other failure is.
+   */
+  private compactionError(err: unknown): unknown {
     return err instanceof Error && COMPACTED.test(err.message) ? new DatastoreError(`etcd at ${this.endpoints}: ${err.message}`) : err
   }
 
