@@ -8,6 +8,7 @@ import type {Backend, Key} from '../datastore/backend.js'
 import {watchForever} from '../datastore/sync.js'
 import {Dataplane} from './dataplane.js'
 import {HealthAggregator} from './health.js'
+import {boundYoungGeneration} from './heap.js'
 import {hostInterfaces} from './host.js'
 import {HttpServers, healthRoutes, metricsRoutes, type Endpoint} from './http.js'
 import type {AgentLogger} from './log.js'
@@ -16,7 +17,6 @@ import {registerNode, type NodeRegistration} from './registration.js'
 import {agentKinds, CheckMemo, checkStoredValue, deletion, keyText} from './resources.js'
 import {agentSettingsFrom, felixConfigNames, type AgentFelixConfig, type AgentSettings} from './settings.js'
 import {sleep} from '../lib/sleep.js'
-import {setFlagsFromString} from 'node:v8'
 
 export interface AgentOptions {
   backend: Backend
@@ -50,20 +50,9 @@ async function untilDone<T>(what: string, fn: () => Promise<T>, opts: AgentOptio
   return undefined
 }
 
-/**
- * Keeps V8's young generation at its initial 1 MiB semi-spaces. The start-up burst (every stored object validated and
- * indexed) otherwise grows them to 16 MiB each, and V8 keeps them committed for the life of the process: ~25 MiB of
- * the agent's resident memory at 10,000 endpoints (BENCHMARKS.md, agent d), for no measurable speed. Unlike the
- * maximum size, which V8 only reads at start (--max-semi-space-size has to be on node's command line), the growth
- * factor is read whenever the space would grow, so setting it here takes effect.
- */
-function keepYoungGenerationSmall(): void {
-  setFlagsFromString('--semi-space-growth-factor=1')
-}
-
 export async function runAgent(opts: AgentOptions): Promise<void> {
   const {backend, logger, signal} = opts
-  keepYoungGenerationSmall()
+  boundYoungGeneration()
   const nodeName = opts.registration.name
   const metrics = new AgentMetrics()
   const health = new HealthAggregator()
