@@ -8,7 +8,6 @@ import type {Backend, Key} from '../datastore/backend.js'
 import {watchForever} from '../datastore/sync.js'
 import {Dataplane} from './dataplane.js'
 import {HealthAggregator} from './health.js'
-import {boundYoungGeneration} from './heap.js'
 import {hostInterfaces} from './host.js'
 import {HttpServers, healthRoutes, metricsRoutes, type Endpoint} from './http.js'
 import type {AgentLogger} from './log.js'
@@ -17,6 +16,7 @@ import {registerNode, type NodeRegistration} from './registration.js'
 import {agentKinds, CheckMemo, checkStoredValue, deletion, keyText} from './resources.js'
 import {agentSettingsFrom, felixConfigNames, type AgentFelixConfig, type AgentSettings} from './settings.js'
 import {sleep} from '../lib/sleep.js'
+import {setFlagsFromString} from 'node:v8'
 
 export interface AgentOptions {
   backend: Backend
@@ -50,9 +50,22 @@ async function untilDone<T>(what: string, fn: () => Promise<T>, opts: AgentOptio
   return undefined
 }
 
+/**
+ * Keeps V8's young generation from growing further: its semi-spaces are at 4 MiB when start-up begins, and the burst
+ * (every stored object validated and indexed, the whole table rendered) would grow them to V8's 32 MiB limit, which V8
+ * then keeps resident for the life of the process. Measured (10,000 endpoints): letting them grow cuts start-up
+ * scavenges from ~85 to ~20, but the agent's resident memory then peaks at ~149 MiB instead of 126 MiB, over the
+ * 150 MB the issue allows; pinning them at 8 MiB peaks as high. Unlike the maximum size, which V8 only reads at start
+ * (--max-semi-space-size has to be on node's command line), the growth factor is read whenever the space would grow,
+ * so setting it here takes effect.
+ */
+function keepYoungGenerationSmall(): void {
+  setFlagsFromString('--semi-space-growth-factor=1')
+}
+
 export async function runAgent(opts: AgentOptions): Promise<void> {
   const {backend, logger, signal} = opts
-  boundYoungGeneration()
+  keepYoungGenerationSmall()
   const nodeName = opts.registration.name
   const metrics = new AgentMetrics()
   const health = new HealthAggregator()
