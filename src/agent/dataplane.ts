@@ -191,7 +191,8 @@ export class Dataplane {
     }
     this.calc = calc
     this.inSync = true
-    this.markDirty()
+    // A snapshot is complete: nothing to wait for before applying it.
+    this.markDirty(0)
   }
 
   update(ev: CalcEvent, onProblem: (ev: CalcEvent, err: Error) => void): void {
@@ -349,9 +350,9 @@ export class Dataplane {
     this.watchTimer.unref()
   }
 
-  private markDirty(): void {
+  private markDirty(delay = this.opts.batchMs ?? DEFAULT_BATCH_MS): void {
     this.dirty = true
-    this.schedule(this.opts.batchMs ?? DEFAULT_BATCH_MS)
+    this.schedule(delay)
   }
 
   private schedule(delay: number): void {

@@ -147,6 +147,14 @@ describe('agent dataplane driver', () => {
     await dp.stop()
   })
 
+  it('a snapshot is applied at once, without waiting out the batching of updates', async () => {
+    const {dp, nft} = make({batchMs: 5000})
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
+    await sleep(50)
+    expect(nft.scripts).toHaveLength(1)
+    await dp.stop()
+  })
+
   it('stopped before any snapshot, the nft started ahead goes without a script', async () => {
     const {dp, nft} = make()
     await dp.stop()
