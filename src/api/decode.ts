@@ -78,6 +78,11 @@ class Path {
     this.depth--
   }
 
+  /** Back to the root (a decode that threw may have left steps behind). */
+  reset(): void {
+    this.depth = 0
+  }
+
   /** The precise path: `spec.ingress[0].action` (empty at the root). */
   text(): string {
     let path = ''
@@ -100,6 +105,9 @@ class Path {
     return {struct, fields}
   }
 }
+
+/** The one path every decoder uses in turn: decoding is synchronous and never nested, and its arrays stay grown. */
+const sharedPath = new Path()
 
 /** How a struct's decoded fields are laid out (see shapeStruct), derived once per schema. */
 interface Layout {
@@ -190,7 +198,7 @@ export class DecodeMemo {
 class Decoder {
   /** Go's decodeState.saveError: the first type/unknown-field error is kept while decoding carries on. */
   saved?: DecodeError
-  private readonly at = new Path()
+  private readonly at = sharedPath
 
   private readonly schemaDefaults: boolean
   private readonly defaultsAfterDecode: boolean
@@ -204,6 +212,7 @@ class Decoder {
     this.decoded = options.decoded
     this.decodedWithDefaults = options.decodedWithDefaults === true
     this.memo = options.memo
+    this.at.reset()
   }
 
   /** Records a struct, list or map this decoder built (see DecodeOptions.decoded). */
@@ -378,7 +387,7 @@ class Decoder {
         if (sorted) {
           for (const key in v) if (Object.hasOwn(v, key)) this.mapEntry(out, v, key, t.values)
         } else {
-          for (const key of Object.keys(v).sort()) this.mapEntry(out, v, key, t.values)
+          for (const key of sortedKeys(v)) this.mapEntry(out, v, key, t.values)
         }
         return this.built(out)
       }
@@ -472,6 +481,19 @@ class Decoder {
     }
     return metav1Time(new Date(ms))
   }
+}
+
+/** An object's keys in code-unit order. Small maps (labels) by insertion, as Array#sort allocates work space. */
+function sortedKeys(v: JsonObject): string[] {
+  const keys = Object.keys(v)
+  if (keys.length > 16) return keys.sort()
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!
+    let j = i - 1
+    for (; j >= 0 && keys[j]! > k; j--) keys[j + 1] = keys[j]!
+    keys[j + 1] = k
+  }
+  return keys
 }
 
 /** Go's zero value as it marshals, for types where that is a plain JSON scalar or struct. */

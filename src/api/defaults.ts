@@ -161,11 +161,11 @@ const CLIENT_DEFAULTS_COMMUTE: ReadonlySet<string> = new Set(['NetworkPolicy', '
  * Throws DecodeError as decodeResource does.
  */
 export function decodeAndDefault(doc: unknown, memo?: DecodeMemo): Resource {
-  const decoded = new Set<object>()
   const kind = isObject(doc) ? doc.kind : undefined
-  if (typeof kind === 'string' && (!Object.hasOwn(CLIENT_DEFAULTS, kind) || CLIENT_DEFAULTS_COMMUTE.has(kind))) {
-    const res = decodeResource(doc, {schemaDefaults: true, defaultsAfterDecode: true, decoded, memo})
-    return Object.hasOwn(CLIENT_DEFAULTS, res.kind) ? defaulted(res, decoded, true) : res
+  if (typeof kind === 'string' && !Object.hasOwn(CLIENT_DEFAULTS, kind)) return decodeResource(doc, {schemaDefaults: true, defaultsAfterDecode: true, memo})
+  const decoded = new Set<object>()
+  if (typeof kind === 'string' && CLIENT_DEFAULTS_COMMUTE.has(kind)) {
+    return defaulted(decodeResource(doc, {schemaDefaults: true, defaultsAfterDecode: true, decoded, memo}), decoded, true)
   }
   return defaulted(decodeResource(doc, {decoded, memo}), decoded, false)
 }

@@ -122,6 +122,14 @@ describe('decodeAndDefault', () => {
     for (const doc of docs) expect(outcome(() => decodeAndDefault(doc)), JSON.stringify(doc)).toBe(outcome(() => applyDefaults(decodeResource(doc))))
   })
 
+  it('sorts label maps of any size as Go marshals them', () => {
+    for (const n of [5, 40]) {
+      const labels = Object.fromEntries(Array.from({length: n}, (_, i) => [`k${(i * 7919) % n}-${String.fromCharCode(90 - (i % 26))}`, 'v']))
+      const res = decodeAndDefault({apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata: {name: 'w', namespace: 'ns', labels}, spec: {}})
+      expect(Object.keys(res.metadata.labels!)).toEqual(Object.keys(labels).sort())
+    }
+  })
+
   it('decodes again a reused part that has schema defaults below it', () => {
     // controllers.migration is left alone by the client defaults, and its policyNameMigrator has a CRD default.
     const doc = {apiVersion: 'projectcalico.org/v3', kind: 'KubeControllersConfiguration', metadata: {name: 'default'}, spec: {controllers: {migration: {}, node: {}}}}
