@@ -22,8 +22,17 @@ function rankOf(label: string, r: LabelRestriction): number {
   return (isBroadLabel(label) ? 2 : 0) + (r.mustHaveOneOf === undefined ? 1 : 0)
 }
 
+const indexedBySelector = new WeakMap<Selector, IndexedBy>()
+
 /** Picks the most selective required label of a selector, or none when it requires no label to be present. */
 function indexedBy(sel: Selector): IndexedBy {
+  // Once per selector (selectors are immutable and shared): it is asked again for every set or group lookup.
+  let by = indexedBySelector.get(sel)
+  if (!by) indexedBySelector.set(sel, (by = pickIndexLabel(sel)))
+  return by
+}
+
+function pickIndexLabel(sel: Selector): IndexedBy {
   let best: {label: string; r: LabelRestriction; rank: number} | undefined
   for (const [label, r] of sel.labelRestrictions()) {
     if (r.mustBeAbsent && r.mustBePresent) return {kind: 'never'}
