@@ -38,11 +38,12 @@ export interface KubeconfigOptions {
   /** Extra contexts pointing elsewhere, to test context selection. */
   extraContexts?: {name: string; server: string}[]
   currentContext?: string
+  /** Where to write it (its owner removes it); by default `config` in a fresh temp directory. */
+  file?: string
 }
 
-/** Writes a kubeconfig for `server` into a fresh temp directory and returns its path. */
+/** Writes a kubeconfig for `server` and returns its path. */
 export function writeKubeconfig(server: string, opts: KubeconfigOptions = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'calico-ts-kubeconfig-'))
   const clusters = [{name: 'test', cluster: {server, ...(opts.caFile ? {'certificate-authority': opts.caFile} : {})}}]
   const users = [{name: 'test', user: {
     ...(opts.token ? {token: opts.token} : {}),
@@ -55,7 +56,7 @@ export function writeKubeconfig(server: string, opts: KubeconfigOptions = {}): s
     contexts.push({name: extra.name, context: {cluster: extra.name, user: 'test'}})
   }
   const config = {apiVersion: 'v1', kind: 'Config', clusters, users, contexts, 'current-context': opts.currentContext ?? 'test'}
-  const file = join(dir, 'config')
+  const file = opts.file ?? join(mkdtempSync(join(tmpdir(), 'calico-ts-kubeconfig-')), 'config')
   writeFileSync(file, JSON.stringify(config, null, 2))
   return file
 }

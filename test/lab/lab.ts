@@ -33,7 +33,7 @@ import {vethName} from '../../src/datastore/kubernetes/names.js'
 import {namespaceProfile} from '../../src/dataplane/calc/index.js'
 import {IPAMClient} from '../../src/ipam/index.js'
 import {startEtcd, type EtcdInstance} from '../helpers/etcd.js'
-import {kubeApply, kubeRequest, startServer} from '../k8s-apiserver/helpers.js'
+import {kubeApply, kubeRequest, startServer, writeKubeconfig} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 import {execArgv, type ExecResult} from '../helpers/exec.js'
 import {NetnsRun, type ProbeTarget} from '../helpers/netns.js'
@@ -338,10 +338,7 @@ export class Lab {
     if (this.etcd) node.etcdEndpoints = `http://127.0.0.1:${ETCD_PORT_IN_NODE}`
     if (this.apiServer) {
       // On the Kubernetes datastore the Node is the cluster's; Calico keeps its BGP address in an annotation.
-      node.kubeconfig = join(this.dir, `kubeconfig-${name}`)
-      const cluster = {name: 'lab', cluster: {server: `http://127.0.0.1:${API_PORT_IN_NODE}`}}
-      const kubeconfig = {apiVersion: 'v1', kind: 'Config', clusters: [cluster], users: [{name: 'lab', user: {}}], contexts: [{name: 'lab', context: {cluster: 'lab', user: 'lab'}}], 'current-context': 'lab'}
-      writeFileSync(node.kubeconfig, JSON.stringify(kubeconfig))
+      node.kubeconfig = writeKubeconfig(`http://127.0.0.1:${API_PORT_IN_NODE}`, {file: join(this.dir, `kubeconfig-${name}`)})
       if (opts.nodeResource !== false) this.apiServer.seed('', 'nodes', {metadata: {name, labels, annotations: {'projectcalico.org/IPv4Address': `${address}/24`}}})
     } else if (opts.nodeResource !== false) {
       await this.client.create({
