@@ -4,7 +4,7 @@
 // annotations and configuration in, a decision or Calico's error out.
 import {isIP} from 'node:net'
 
-import {formatCIDR, parseCIDR} from '../api/net.js'
+import {allowedSourcePrefixes as parseAllowedSourcePrefixes, ANNOTATION_ALLOWED_SOURCE_PREFIXES, parseStringList} from '../api/pod-annotations.js'
 
 import type {IpamConf, NetConf} from './config.js'
 import {CNI_CODES, CniError} from './errors.js'
@@ -15,25 +15,13 @@ export const ANNOTATION_IP_FAMILIES = 'cni.projectcalico.org/ipFamilies'
 export const ANNOTATION_IP_ADDRS = 'cni.projectcalico.org/ipAddrs'
 export const ANNOTATION_IP_ADDRS_NO_IPAM = 'cni.projectcalico.org/ipAddrsNoIpam'
 export const ANNOTATION_FLOATING_IPS = 'cni.projectcalico.org/floatingIPs'
-export const ANNOTATION_ALLOWED_SOURCE_PREFIXES = 'cni.projectcalico.org/allowedSourcePrefixes'
+export {ANNOTATION_ALLOWED_SOURCE_PREFIXES}
 export const ANNOTATION_HW_ADDR = 'cni.projectcalico.org/hwAddr'
 
 const CALICO_IPAM = 'calico-ipam'
 
 function failure(msg: string): CniError {
   return new CniError(CNI_CODES.internal, msg)
-}
-
-/** A JSON list of strings (what Go's json.Unmarshal into []string accepts), or why not. */
-function parseStringList(text: string): {list: string[]} | {error: string} {
-  let v: unknown
-  try {
-    v = JSON.parse(text)
-  } catch (err) {
-    return {error: (err as Error).message}
-  }
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return {error: 'not a JSON list of strings'}
-  return {list: v as string[]}
 }
 
 /** The list an annotation holds; a malformed one fails the ADD naming the annotation. */
@@ -136,13 +124,9 @@ export function checkFloatingIPs(conf: NetConf, podAnnotations: Record<string, s
  * CIDRs (`10.1.2.3/16` → `10.1.0.0/16`): the endpoint's allowSpoofedSourcePrefixes. Any malformed entry fails the ADD.
  */
 export function allowedSourcePrefixes(podAnnotations: Record<string, string>): string[] {
-  const text = podAnnotations[ANNOTATION_ALLOWED_SOURCE_PREFIXES] ?? ''
-  if (text === '') return []
-  return ipList(text).map((prefix) => {
-    const cidr = parseCIDR(prefix)
-    if (!cidr) throw failure(`failed to parse '${prefix}' as a CIDR: invalid CIDR address: ${prefix}`)
-    return formatCIDR(cidr)
-  })
+  const parsed = parseAllowedSourcePrefixes(podAnnotations[ANNOTATION_ALLOWED_SOURCE_PREFIXES])
+  if ('error' in parsed) throw failure(parsed.error)
+  return parsed.prefixes
 }
 
 /** Six octets, in any of Go's net.ParseMAC spellings (`:` or `-` separated, or `xxxx.xxxx.xxxx`). */

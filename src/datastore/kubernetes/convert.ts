@@ -6,7 +6,8 @@
 import {CalicoError, ParsingDatastoreEntryError} from '../../api/errors.js'
 import {convertK8sNetworkPolicy, convertK8sUID, type K8sNetworkPolicy} from '../../api/k8s-networkpolicy.js'
 import {POLICY_KINDS} from '../../api/kinds.js'
-import {canonicalCIDR, hostCIDRText} from '../../api/net.js'
+import {hostCIDRText} from '../../api/net.js'
+import {allowedSourcePrefixes as parseAllowedSourcePrefixes, ANNOTATION_ALLOWED_SOURCE_PREFIXES} from '../../api/pod-annotations.js'
 import type {ObjectMeta, OwnerReference, Resource} from '../../api/resource.js'
 import type {KubeMeta, KubeObject} from './client.js'
 import {
@@ -519,7 +520,6 @@ export function parseProfileName(name: string): {namespace: string; serviceAccou
 export const ANNOTATION_POD_IP = 'cni.projectcalico.org/podIP'
 export const ANNOTATION_POD_IPS = 'cni.projectcalico.org/podIPs'
 export const ANNOTATION_CONTAINER_ID = 'cni.projectcalico.org/containerID'
-const ANNOTATION_ALLOWED_SOURCE_PREFIXES = 'cni.projectcalico.org/allowedSourcePrefixes'
 
 interface PodSpec {
   nodeName?: string
@@ -630,19 +630,9 @@ export class PodConversionError extends CalicoError {}
  * (the CNI plugin refuses such a pod's ADD with the same text).
  */
 function allowedSourcePrefixes(text: string | undefined): string[] {
-  if (!text) return []
-  let list: unknown
-  try {
-    list = JSON.parse(text)
-  } catch (err) {
-    throw new PodConversionError(`failed to parse '${text}' as JSON: ${(err as Error).message}`)
-  }
-  if (!Array.isArray(list) || list.some((p) => typeof p !== 'string')) throw new PodConversionError(`failed to parse '${text}' as JSON: not a JSON list of strings`)
-  return (list as string[]).map((prefix) => {
-    const cidr = canonicalCIDR(prefix)
-    if (cidr === undefined) throw new PodConversionError(`failed to parse '${prefix}' as a CIDR: invalid CIDR address: ${prefix}`)
-    return cidr
-  })
+  const parsed = parseAllowedSourcePrefixes(text)
+  if ('error' in parsed) throw new PodConversionError(parsed.error)
+  return parsed.prefixes
 }
 
 function parseStringList(text: string | undefined): string[] {
