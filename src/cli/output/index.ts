@@ -1,7 +1,6 @@
 // `calicoctl get -o <format>`: turns the results of a get (single resources and/or <Kind>Lists,
 // in the order calicoctl would print them) into the exact text calicoctl writes to stdout.
 
-import {Chalk} from 'chalk'
 import {readFile} from 'node:fs/promises'
 import {orderResourceFields, toGoView} from '../../api/decode.js'
 import type {Resource, ResourceList} from '../../api/resource.js'
@@ -224,7 +223,8 @@ function singularKind(r: Result): string {
 async function formatTables(results: Result[], fmt: OutputFormat, ctx: FormatContext): Promise<string> {
   const asn = asNumberResolver(ctx)
   const cellCtx: CellContext = {globalASNumber: asn.get}
-  const bold = ctx.color ? new Chalk({level: 1}).bold : undefined
+  // chalk (and its colour detection) loads only for a terminal: a few ms of every piped or scripted get otherwise.
+  const bold = ctx.color ? new (await import('chalk')).Chalk({level: 1}).bold : undefined
   let out = ''
   for (const r of results) {
     const kind = singularKind(r)
