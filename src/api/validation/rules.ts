@@ -298,19 +298,28 @@ function policySpecFields(c: Collector, spec: Obj, path: string, kind: PolicySpe
   num(c, spec, 'order', path)
   checkNameTag(c, join(path, 'tier'), 'Tier', str(c, spec, 'tier', path))
 
+  // Paths are built only for fields that are set, and per item only for one that fails: this runs for every policy.
   const selector = str(c, spec, 'selector', path)
   const saSelector = str(c, spec, 'serviceAccountSelector', path)
-  checkSelector(c, join(path, 'selector'), 'Selector', selector)
-  checkSelector(c, join(path, 'serviceAccountSelector'), 'ServiceAccountSelector', saSelector)
-  crdMaxLength(c, join(path, 'selector'), selector, 1024)
-  crdMaxLength(c, join(path, 'serviceAccountSelector'), saSelector, 1024)
+  if (selector !== undefined) {
+    const selectorPath = join(path, 'selector')
+    checkSelector(c, selectorPath, 'Selector', selector)
+    crdMaxLength(c, selectorPath, selector, 1024)
+  }
+  if (saSelector !== undefined) {
+    const saSelectorPath = join(path, 'serviceAccountSelector')
+    checkSelector(c, saSelectorPath, 'ServiceAccountSelector', saSelector)
+    crdMaxLength(c, saSelectorPath, saSelector, 1024)
+  }
   cel(c, path, !mentionsGlobal(selector), GLOBAL_ONLY_IN_NS)
   cel(c, path, !mentionsGlobal(saSelector), GLOBAL_ONLY_IN_NS)
 
   const types = strs(c, spec, 'types', path)
   if (types) {
-    types.forEach((t, i) => crdEnum(c, at(join(path, 'types'), i), t, POLICY_TYPES))
-    if (types.length > 0) crdItems(c, join(path, 'types'), types, 1, 2)
+    for (let i = 0; i < types.length; i++) {
+      if (!(POLICY_TYPES as readonly string[]).includes(types[i]!)) crdEnum(c, at(join(path, 'types'), i), types[i], POLICY_TYPES)
+    }
+    if (types.length > 2) crdItems(c, join(path, 'types'), types, 1, 2)
   }
 
   const hints = strs(c, spec, 'performanceHints', path)
