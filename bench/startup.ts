@@ -9,6 +9,10 @@ import {join, resolve} from 'node:path'
 import {withBenchLab, startAgent} from './agent-scale.js'
 import {median, row, rowWithCpu, type Measured, type Run} from './lib.js'
 
+// Node parses every certificate of NODE_EXTRA_CA_CERTS when it starts, before any JavaScript: with this machine's
+// /etc/ssl/certs bundle that is ~80% of the instructions of `node -e 0`. It is the environment's cost, paid by every
+// node process alike, and would hide what calicoctl adds; the runs here go without it.
+delete process.env.NODE_EXTRA_CA_CERTS
 const times = Number(process.env.BENCH_RUNS ?? 20)
 const agentTimes = Number(process.env.BENCH_AGENT_RUNS ?? 10)
 const calicoctl = resolve(import.meta.dirname, '../../bin/calicoctl')
