@@ -4,14 +4,14 @@
 // then checks every value (decode, defaults, validation: checkStoredValue with the snapshot's memo) and feeds each
 // result at once to a PolicyCalculator, as the agent does, once cold and then warm, reporting the CPU of the checks
 // and of the calculation, and the pass's GC time and bytes allocated.
-// Each build runs as plain modules (its dist/, as tsc wrote it) and as an esbuild bundle with keepNames, as
-// scripts/bundle.mjs makes dist/calicoctl.cjs, which the agent runs. No root needed.
+// Each build runs as plain modules (its dist/, as tsc wrote it) and as an esbuild bundle made as scripts/bundle.mjs
+// makes dist/calicoctl.cjs, which the agent runs (no keepNames). No root needed.
 // Run: npm run build && npm run bench:build && node build/bench/agent-objects.js
 // BENCH_ROUNDS=n (default 7): fresh processes per build and form, alternating; figures are medians.
 // BENCH_PASSES=n (default 5): passes per process; the first is cold, the rest give the warm median.
 // BENCH_BASELINE=<checkout of another commit whose dist/ is built>: measured in the same rounds, for before/after.
 // BENCH_DIST=<dir>: measure this tsc output instead of this checkout's dist/ (e.g. `tsc -p tsconfig.build.json
-// --outDir <dir>`, which leaves dist/ to others). BENCH_NO_KEEPNAMES=1 adds a bundle without keepNames.
+// --outDir <dir>`, which leaves dist/ to others). BENCH_KEEPNAMES=1 adds a bundle with esbuild's keepNames.
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -61,8 +61,8 @@ async function forms(dir: string, label: string, dist: string): Promise<Form[]> 
     '',
   ].join('\n'))
   const out: Form[] = [{label: `${label} modules`, module: entry}]
-  const bundles: [string, boolean][] = [['bundle', true]]
-  if (process.env.BENCH_NO_KEEPNAMES) bundles.push(['bundle without keepNames', false])
+  const bundles: [string, boolean][] = [['bundle', false]]
+  if (process.env.BENCH_KEEPNAMES) bundles.push(['bundle with keepNames', true])
   for (const [name, keepNames] of bundles) {
     const outfile = join(dir, `${label}-${keepNames ? 'keep' : 'plain'}.mjs`)
     await build({entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', keepNames, charset: 'ascii', logLevel: 'warning'})
