@@ -4,7 +4,7 @@
 import type {CalcEvent} from '../dataplane/calc/index.js'
 import {monitorLinks} from '../dataplane/linux/iproute.js'
 import {ensureSysctl} from '../dataplane/linux/sysctl.js'
-import type {Backend, Key} from '../datastore/backend.js'
+import type {Backend, Key, KVPair} from '../datastore/backend.js'
 import {watchForever} from '../datastore/sync.js'
 import {Dataplane} from './dataplane.js'
 import {HealthAggregator} from './health.js'
@@ -61,6 +61,17 @@ async function untilDone<T>(what: string, fn: () => Promise<T>, opts: AgentOptio
  */
 function keepYoungGenerationSmall(): void {
   setFlagsFromString('--semi-space-growth-factor=1')
+}
+
+/**
+ * Whether a stored object can only add members to IP sets: network sets, and other nodes' endpoints (judged from the
+ * stored value before validation; a wrong guess costs time, not correctness: Dataplane.replaceAll checks the table).
+ */
+function onlyMembers(kv: KVPair, nodeName: string): boolean {
+  if (kv.key.kind === 'NetworkSet' || kv.key.kind === 'GlobalNetworkSet') return true
+  if (kv.key.kind !== 'WorkloadEndpoint' && kv.key.kind !== 'HostEndpoint') return false
+  const node = (kv.value as {spec?: {node?: unknown}} | null | undefined)?.spec?.node
+  return typeof node === 'string' && node !== nodeName
 }
 
 export async function runAgent(opts: AgentOptions): Promise<void> {
@@ -209,10 +220,16 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
         // Each stored object is validated as the calculation takes it and then let go, so the raw listing and the
         // decoded objects are never all held at once (they are most of the start-up's peak memory).
         const memo = new CheckMemo()
-        items.reverse()
-        await dataplane.replaceAll((function* () {
-          for (let kv = items.pop(); kv; kv = items.pop()) yield toEvent(kv.key, kv.value, kv.revision, memo)
-        })(), onProblem)
+        const validated = (list: KVPair[]): Iterable<CalcEvent> => {
+          list.reverse()
+          return (function* () {
+            for (let kv = list.pop(); kv; kv = list.pop()) yield toEvent(kv.key, kv.value, kv.revision, memo)
+          })()
+        }
+        const members: KVPair[] = []
+        const rest: KVPair[] = []
+        for (const kv of items.splice(0)) (onlyMembers(kv, nodeName) ? members : rest).push(kv)
+        await dataplane.replaceAll(validated(rest), onProblem, validated(members))
         logger.info(`datastore in sync: ${count} objects at revision ${ev.revision} (validation and calculation ${(performance.now() - t0).toFixed(0)} ms)`)
         metrics.resyncState.set(3)
         health.report(CALC, {live: true, ready: true})

@@ -15,7 +15,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {setImmediate} from 'node:timers/promises'
 
 import {PolicyCalculator, type CalcEvent, type LocalEndpoint, type PolicyState} from '../dataplane/calc/index.js'
-import {DEFAULT_TABLE_NAME, FullScriptStream, diffTables, renderFullScript, renderTable, type NftTable} from '../dataplane/nftables/index.js'
+import {DEFAULT_TABLE_NAME, FullScriptStream, diffTables, renderFullScript, renderTable, ruleText, setElementsScript, type NftTable} from '../dataplane/nftables/index.js'
 import {Nft, type PreparedTransaction} from '../dataplane/linux/nft.js'
 import {NftMonitor, markerScript, type MonitorReport, type TableWatcher} from '../dataplane/linux/nft-monitor.js'
 import {RouteManager, type RouteReconciler} from '../dataplane/routing/manager.js'
@@ -78,6 +78,11 @@ export class Dataplane {
   private readonly nft: Pick<Nft, 'apply' | 'prepareStream' | 'list'>
   /** The `nft -f` of the first full apply, started with the agent so its start-up is over when the table is ready. */
   private prepared?: PreparedTransaction
+  /**
+   * Settles once a snapshot's objects that only add IP set members are all fed in. Meanwhile a full apply writes the
+   * rest of the table, for nft to parse, and then waits for this before it writes the sets' elements.
+   */
+  private membershipFed?: Promise<void>
   private readonly routes: RouteReconciler
   private readonly tableName: string
   /** The table as last applied successfully; undefined means the next apply replaces the whole table. */
@@ -162,17 +167,46 @@ export class Dataplane {
   }
 
   /**
-   * A complete state from the datastore: replaces everything held so far (Felix's resync). Feeding a large snapshot
-   * takes a while; every few milliseconds it lets the event loop turn, so that I/O goes on meanwhile (the first apply's
-   * nft starting up, health probes, the monitors' output).
+   * A complete state from the datastore: replaces everything held so far (Felix's resync). `membership` holds the
+   * snapshot's objects that only add members to IP sets (other nodes' endpoints, network sets): when the whole table is
+   * to be written, nft already parses the rest of it while they are fed in. Feeding a large snapshot takes a while;
+   * every few milliseconds the event loop turns, so that I/O goes on meanwhile (that nft, health probes, monitors).
    */
-  async replaceAll(events: Iterable<CalcEvent>, onProblem: (ev: CalcEvent, err: Error) => void): Promise<void> {
+  async replaceAll(events: Iterable<CalcEvent>, onProblem: (ev: CalcEvent, err: Error) => void, membership: Iterable<CalcEvent> = []): Promise<void> {
     const hostInterfaces = this.hostInterfaces
     const calc = new PolicyCalculator(this.opts.nodeName)
     calc.setHostInterfaces(hostInterfaces)
     // Problems are reported once the whole snapshot is in: a workload endpoint that asks to spoof its source may come
     // before the FelixConfiguration that allows it.
     const failed: CalcEvent[] = []
+    await this.feedAll(calc, events, failed)
+    // The host's interfaces changed meanwhile (setHostInterfaces updated the calculation being replaced).
+    if (this.hostInterfaces !== hostInterfaces) calc.setHostInterfaces(this.hostInterfaces)
+    this.calc = calc
+    this.inSync = true
+    if (this.applied === undefined) {
+      let fed = (): void => undefined
+      this.membershipFed = new Promise((resolve) => (fed = resolve))
+      // A snapshot is complete: nothing to wait for before applying it.
+      this.markDirty(0)
+      try {
+        await this.feedAll(calc, membership, failed)
+      } finally {
+        this.membershipFed = undefined
+        fed()
+      }
+    } else {
+      await this.feedAll(calc, membership, failed)
+      this.markDirty(0)
+    }
+    for (const ev of failed) {
+      const problem = this.problemOf(calc, ev)
+      if (problem !== undefined) onProblem(ev, new Error(problem))
+    }
+  }
+
+  /** Feeds events into `calc` in slices of SNAPSHOT_SLICE_MS with event-loop turns between; collects those it rejected. */
+  private async feedAll(calc: PolicyCalculator, events: Iterable<CalcEvent>, failed: CalcEvent[]): Promise<void> {
     let sliceEnd = performance.now() + SNAPSHOT_SLICE_MS
     let fed = 0
     for (const ev of events) {
@@ -183,16 +217,6 @@ export class Dataplane {
         sliceEnd = performance.now() + SNAPSHOT_SLICE_MS
       }
     }
-    // The host's interfaces changed meanwhile (setHostInterfaces updated the calculation being replaced).
-    if (this.hostInterfaces !== hostInterfaces) calc.setHostInterfaces(this.hostInterfaces)
-    for (const ev of failed) {
-      const problem = this.problemOf(calc, ev)
-      if (problem !== undefined) onProblem(ev, new Error(problem))
-    }
-    this.calc = calc
-    this.inSync = true
-    // A snapshot is complete: nothing to wait for before applying it.
-    this.markDirty(0)
   }
 
   update(ev: CalcEvent, onProblem: (ev: CalcEvent, err: Error) => void): void {
@@ -421,10 +445,12 @@ export class Dataplane {
 
   private async applyPolicy(): Promise<boolean> {
     const t0 = performance.now()
-    const state = this.calc.state()
+    let state = this.calc.state()
     const full = this.applied === undefined
+    const membership = full ? this.membershipFed : undefined
     // A whole table is rendered while nft already parses what it has been sent; a delta needs the new table first.
-    const stream = full ? new FullScriptStream(state, {tableName: this.tableName}) : undefined
+    // While IP set members are still being fed in, it is written with empty sets, and their elements come last.
+    const stream = full ? new FullScriptStream(membership ? withoutMembers(state) : state, {tableName: this.tableName}) : undefined
     let table: NftTable | undefined
     let script = ''
     if (!stream) {
@@ -453,14 +479,20 @@ export class Dataplane {
         if (stream) {
           const tx = this.prepared ?? this.nft.prepareStream()
           this.prepared = undefined
-          await tx.apply(marker === undefined ? stream : withTail(stream, markerText))
-          table = stream.table
+          const chunks = membership ? this.withMembers(stream, membership, (s, t) => ([state, table] = [s, t])) : stream
+          await tx.apply(withTail(chunks, markerText))
+          table ??= stream.table
         } else await this.nft.apply(script + markerText)
       }
     } catch (err) {
       this.applying = false
       // nft commits all or nothing: this transaction will not be reported.
       if (marker !== undefined) this.unreported.delete(marker)
+      if (err instanceof TableMoved) {
+        // Not a failure: the complete snapshot is in now, and the table is written again from it.
+        this.opts.logger.info(`${err.message}; writing the table again`)
+        return this.applyPolicy()
+      }
       this.driftWhileApplying = undefined
       this.failures++
       this.applied = undefined
@@ -494,6 +526,23 @@ export class Dataplane {
       this.scheduleFingerprint()
     }
     return true
+  }
+
+  /**
+   * `stream` (a table rendered with empty sets while IP set members were still being fed in), then, once they are all
+   * in, the sets' elements from the complete state, whose state and table `done` is told. If the complete table
+   * differs in anything else (an object was taken for one that only adds members and was not), this throws TableMoved
+   * instead: nft is killed before the end of its input, so nothing is committed.
+   */
+  private async *withMembers(stream: FullScriptStream, membership: Promise<void>, done: (state: PolicyState, table: NftTable) => void): AsyncGenerator<string> {
+    yield* stream
+    await membership
+    const state = this.calc.state()
+    const table = renderTable(state, {tableName: this.tableName})
+    const moved = differenceBesidesElements(stream.table, table)
+    if (moved !== undefined) throw new TableMoved(moved)
+    done(state, table)
+    yield setElementsScript(table)
   }
 
   /**
@@ -585,9 +634,41 @@ function routeKey(workloads: readonly WorkloadRouteInput[]): string {
 }
 
 /** `chunks`, then `tail`. */
-function* withTail(chunks: Iterable<string>, tail: string): Generator<string> {
+async function* withTail(chunks: Iterable<string> | AsyncIterable<string>, tail: string): AsyncGenerator<string> {
   yield* chunks
-  yield tail
+  if (tail !== '') yield tail
+}
+
+/** A full apply's table came out different once the whole snapshot was in (withMembers). */
+class TableMoved extends Error {
+  constructor(what: string) {
+    super(`the complete snapshot changed ${what} of the table being written`)
+  }
+}
+
+/** The state with every IP set empty: the table it renders differs only in set elements. */
+function withoutMembers(state: PolicyState): PolicyState {
+  return {...state, ipSets: new Map([...state.ipSets].map(([id, set]) => [id, {...set, members: []}]))}
+}
+
+/** What besides set elements differs between two tables (undefined: nothing). */
+function differenceBesidesElements(a: NftTable, b: NftTable): string | undefined {
+  if (a.chains.size !== b.chains.size || a.maps.size !== b.maps.size || a.sets.size !== b.sets.size) return 'the number of chains, maps or sets'
+  for (const [name, c] of b.chains) {
+    const o = a.chains.get(name)
+    if (!o || JSON.stringify(o.base) !== JSON.stringify(c.base)) return `chain ${name}`
+    // Renders share the rule arrays of whatever did not change; the rest is compared as text.
+    if (o.rules !== c.rules && (o.rules.length !== c.rules.length || o.rules.some((r, i) => ruleText(r) !== ruleText(c.rules[i]!)))) return `chain ${name}`
+  }
+  for (const [name, m] of b.maps) {
+    const o = a.maps.get(name)
+    if (!o || o.elements.size !== m.elements.size || [...m.elements].some(([k, v]) => o.elements.get(k) !== v)) return `map ${name}`
+  }
+  for (const [name, s] of b.sets) {
+    const o = a.sets.get(name)
+    if (!o || o.kind !== s.kind || o.family !== s.family) return `set ${name}`
+  }
+  return undefined
 }
 
 /** Digest of a table listing, so a read-back can be compared without keeping the listing. */

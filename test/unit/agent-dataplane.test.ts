@@ -32,7 +32,14 @@ class FakeNft {
   }
   prepareStream(): PreparedTransaction {
     this.prepared++
-    return {apply: (chunks) => this.apply([...chunks].join('')), cancel: async () => void this.cancelled++}
+    return {
+      apply: async (chunks) => {
+        let script = ''
+        for await (const chunk of chunks) script += chunk
+        await this.apply(script)
+      },
+      cancel: async () => void this.cancelled++,
+    }
   }
   async list(): Promise<string | undefined> {
     this.lists++
@@ -152,6 +159,55 @@ describe('agent dataplane driver', () => {
     await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1))], noProblem)
     await sleep(50)
     expect(nft.scripts).toHaveLength(1)
+    await dp.stop()
+  })
+
+  /** Endpoints of another node labelled app=a0, whose addresses fill the IP set of every policy's rule. */
+  function* remoteMembers(count: number): Generator<CalcEvent> {
+    for (let i = 2; i < count + 2; i++) {
+      yield set({
+        apiVersion: V3, kind: 'WorkloadEndpoint',
+        metadata: {name: `wep${i}`, namespace: 't', labels: {app: 'a0'}},
+        spec: {node: 'n2', interfaceName: `x${i}`, ipNetworks: [`10.0.${Math.floor(i / 250)}.${(i % 250) + 1}/32`], profiles: ['kns.t']},
+      })
+    }
+  }
+
+  it('objects that only add IP set members are fed in while the table is written; their elements come last, in the same transaction', async () => {
+    const {dp, nft, metrics} = make()
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1)), set(policy(1))], noProblem, remoteMembers(3000))
+    await sleep(50)
+    expect(nft.scripts).toHaveLength(1)
+    const script = nft.scripts[0]!
+    const setName = /add set inet calico (\S+) /.exec(script)![1]!
+    const elements = script.split('\n').filter((l) => l.startsWith(`add element inet calico ${setName} `))
+    expect(elements.join(',').match(/10\.0\./g)).toHaveLength(3000)
+    // The set was declared before the rules that use it, and filled after all of them.
+    expect(script.indexOf(`add set inet calico ${setName} `)).toBeLessThan(script.indexOf(`@${setName}`))
+    expect(script.lastIndexOf('add rule ')).toBeLessThan(script.indexOf(elements[0]!))
+    expect(metrics.activeLocalEndpoints.get()).toBe(1)
+    // What was applied is the complete state: the same state again needs no transaction.
+    dp.update(set(policy(1)), noProblem)
+    await sleep(50)
+    expect(nft.scripts).toHaveLength(1)
+    await dp.stop()
+  })
+
+  it('an object taken for one that only adds members but changing the table: the stream is dropped and the table written again', async () => {
+    const {dp, nft, applied, metrics} = make()
+    function* members(): Generator<CalcEvent> {
+      yield* remoteMembers(3000)
+      // A local endpoint after the table has begun: its chains are not in what nft has been sent.
+      yield set(wep(7))
+    }
+    await dp.replaceAll([set(namespaceProfile('t', {})), set(wep(1)), set(policy(1))], noProblem, members())
+    await sleep(50)
+    expect(applied).toEqual([true])
+    expect(metrics.dataplaneFailures.get()).toBe(0)
+    // The first nft was given up (nothing committed), the second wrote the table whole.
+    expect(nft.prepared).toBe(2)
+    expect(nft.scripts).toHaveLength(1)
+    expect(nft.scripts[0]).toContain('"cali7" : goto')
     await dp.stop()
   })
 

@@ -4,7 +4,10 @@
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {computePolicyState, namespaceProfile, type CalcResource, type PolicyState} from '../../src/dataplane/calc/index.js'
+import {Dataplane} from '../../src/agent/dataplane.js'
+import {createAgentLogger} from '../../src/agent/log.js'
+import {AgentMetrics} from '../../src/agent/metrics.js'
+import {computePolicyState, namespaceProfile, type CalcEvent, type CalcResource, type PolicyState} from '../../src/dataplane/calc/index.js'
 import {CommandError} from '../../src/dataplane/linux/exec.js'
 import {Nft} from '../../src/dataplane/linux/nft.js'
 import {FullScriptStream, renderFullScript, renderTable} from '../../src/dataplane/nftables/index.js'
@@ -218,6 +221,50 @@ describe.skipIf(netnsUnavailable() !== undefined)('Nft.applyStream against the k
     await new Promise((resolve) => setTimeout(resolve, 100))
     await unused.cancel()
     expect(canonicalListing(ns)).toBe(applied)
+  })
+
+  it('the agent\'s first apply, written while IP set members are fed in, builds the table of the one-piece script', async () => {
+    const wep = (i: number, node: string, app: string): CalcResource => ({
+      apiVersion: v3, kind: 'WorkloadEndpoint',
+      metadata: {name: `w${i}`, namespace: 's', labels: {app}},
+      spec: {node, interfaceName: `cali${i}`, ipNetworks: [`10.67.${i >> 8}.${i & 255}/32`], profiles: ['kns.s']},
+    })
+    const structure: CalcResource[] = [namespaceProfile('s', {}), wep(0, RICH_NODE, 'web')]
+    for (let p = 0; p < 20; p++) {
+      structure.push({apiVersion: v3, kind: 'NetworkPolicy', metadata: {name: `p${p}`, namespace: 's'}, spec: {selector: "app == 'web'", types: ['Ingress'], ingress: [{action: 'Allow', source: {selector: `app == 'c${p % 4}'`}}]}})
+    }
+    const members = Array.from({length: 3000}, (_, i) => wep(i + 1, 'elsewhere', `c${i % 4}`))
+    await nft.apply(renderFullScript(renderTable(computePolicyState(RICH_NODE, [...structure, ...members]))))
+    const whole = canonicalListing(ns)
+    await nft.apply(renderFullScript(renderTable(computePolicyState(RICH_NODE, []))))
+    // The script as it goes to nft, to see that the early path was taken.
+    let sent = ''
+    const tapped: Pick<Nft, 'apply' | 'prepareStream' | 'list'> = {
+      apply: (script) => nft.apply(script),
+      list: (table) => nft.list(table),
+      prepareStream: () => {
+        const tx = nft.prepareStream()
+        return {
+          apply: (chunks) => tx.apply((async function* () {
+            for await (const chunk of chunks) yield (sent += chunk, chunk)
+          })()),
+          cancel: () => tx.cancel(),
+        }
+      },
+    }
+    let ready!: () => void
+    const applied = new Promise<void>((resolve) => (ready = resolve))
+    const dp = new Dataplane({
+      nodeName: RICH_NODE, logger: createAgentLogger('panic'), metrics: new AgentMetrics(), interfacePrefixes: ['cali'], ipv6: false,
+      nft: tapped, watcher: false, routes: {reconcile: async () => ({replace: [], remove: [], deferred: 0}), setOptions: () => undefined},
+      onApplied: (ok) => ok && ready(),
+    })
+    const events = (rs: CalcResource[]): CalcEvent[] => rs.map((resource) => ({type: 'set', resource}))
+    await dp.replaceAll(events(structure), () => expect.fail('no problem expected'), events(members))
+    await applied
+    await dp.stop()
+    expect(sent.lastIndexOf('add rule ')).toBeLessThan(sent.indexOf('add element inet calico cali40s'))
+    expect(canonicalListing(ns)).toBe(whole)
   })
 
   it('a script nft rejects commits nothing and reports nft\'s complaint', async () => {

@@ -78,7 +78,7 @@ export interface StreamedRun {
    * could read the end of its input, and the error is rethrown: a tool that acts only at end of input (`nft -f`
    * commits once, after parsing everything) does nothing.
    */
-  feed(input: Iterable<string>): Promise<ExecResult>
+  feed(input: Iterable<string> | AsyncIterable<string>): Promise<ExecResult>
   /** Kills the child before its input ended (so it acts on nothing) and waits for it to exit. */
   cancel(): Promise<void>
 }
@@ -126,9 +126,9 @@ export async function startStreamed(command: string, args: (path: string) => rea
   }
   return {
     cancel,
-    async feed(input: Iterable<string>): Promise<ExecResult> {
+    async feed(input: Iterable<string> | AsyncIterable<string>): Promise<ExecResult> {
       try {
-        for (const chunk of input) {
+        for await (const chunk of input) {
           if (exited) break
           if (!sink.write(chunk)) await Promise.race([new Promise((resolve) => sink.once('drain', resolve)), gone])
         }

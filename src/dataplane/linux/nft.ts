@@ -10,7 +10,7 @@ export interface NftTableRef {
 /** An `nft -f` waiting for its script (Nft.prepareStream): applied once, or cancelled, which commits nothing. */
 export interface PreparedTransaction {
   /** As Nft.applyStream(chunks). */
-  apply(chunks: Iterable<string>): Promise<void>
+  apply(chunks: Iterable<string> | AsyncIterable<string>): Promise<void>
   cancel(): Promise<void>
 }
 
@@ -34,7 +34,7 @@ export class Nft {
    * still being produced: for the large start-up script, whose rendering then overlaps nft's own parsing. nft commits
    * only after reading everything, so if producing a chunk throws, nothing is committed (nft is killed first).
    */
-  async applyStream(chunks: Iterable<string>): Promise<void> {
+  async applyStream(chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
     await this.prepareStream().apply(chunks)
   }
 
@@ -57,7 +57,7 @@ export class Nft {
       apply: async (chunks) => {
         const run = await outcome()
         // No pipe here (e.g. a read-only temp dir): the same transaction, rendered whole first.
-        if (run instanceof PipeUnavailableError) await this.apply([...chunks].join(''))
+        if (run instanceof PipeUnavailableError) await this.apply(await joined(chunks))
         else await run.feed(chunks)
       },
       cancel: async () => {
@@ -93,4 +93,10 @@ export class Nft {
   async version(): Promise<string> {
     return (await this.run(['--version'])).stdout.trim()
   }
+}
+
+async function joined(chunks: Iterable<string> | AsyncIterable<string>): Promise<string> {
+  let text = ''
+  for await (const chunk of chunks) text += chunk
+  return text
 }

@@ -202,6 +202,14 @@ function replaceTableLines(id: string): string[] {
   return [`add table ${id}`, `delete table ${id}`, `add table ${id}`]
 }
 
+/** The elements of every set of the table, as `add element` statements: what a full script puts in its sets. */
+export function setElementsScript(t: NftTable): string {
+  const id = tableId(t)
+  let text = ''
+  for (const s of sorted(t.sets)) for (const line of setElementLines(id, s)) text += line + '\n'
+  return text
+}
+
 function setElementLines(id: string, s: NftSet): string[] {
   return elementLines(`add element ${id} ${s.name}`, s.elements.map((e) => setElementText(s, e)))
 }
