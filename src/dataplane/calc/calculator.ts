@@ -350,6 +350,7 @@ export class PolicyCalculator {
   }
 
   /** Replaces (or removes, when `next` is undefined) the member source stored under `key`. */
+  /** `next` is a source sourceFrom() just built: it is taken over (its label maps swapped for shared ones), not copied. */
   private setSource(key: string, next: MemberSource | undefined): void {
     const prev = this.sources.get(key)
     if (prev) {
@@ -357,7 +358,10 @@ export class PolicyCalculator {
       this.labelMaps.release(prev.ownLabels)
       this.labelMaps.release(prev.labels)
     }
-    if (next) this.addSource({...next, ownLabels: this.labelMaps.acquire(next.ownLabels), labels: this.labelMaps.acquire(next.labels)})
+    if (!next) return
+    next.ownLabels = this.labelMaps.acquire(next.ownLabels)
+    next.labels = this.labelMaps.acquire(next.labels)
+    this.addSource(next)
   }
 
   private addSource(src: MemberSource): void {
