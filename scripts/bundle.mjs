@@ -285,10 +285,10 @@ const etcdResult = await build({
 if (etcdResult.warnings.length > 0) throw new Error(`esbuild warned (${etcdResult.warnings.length}) on the etcd client; not writing the bundles`)
 checkErrorClassNames(etcdResult, 'dist/etcd-client.cjs')
 
-// bin/calicoctl requires the launcher (dist/cli/launch.js, an ES module like everything tsc emits) as this CommonJS
-// copy. An ES module's static import of a Node built-in makes Node build a namespace of all the built-in's exports,
-// which runs their lazy getters (node:crypto's pulls in WebCrypto): the launcher's five such imports loaded ~35 more
-// of Node's internal modules than require() does, ~10 ms of CPU on every start (BENCHMARKS.md).
+// bin/calicoctl, a CommonJS script, requires the launcher (dist/cli/launch.js, an ES module like everything tsc
+// emits) as this CommonJS copy: loading the ES module would start Node's ES module loader, and its static imports of
+// Node built-ins would make Node build namespaces of all their exports, running their lazy getters (node:crypto's
+// pulls in WebCrypto): ~35 more of Node's internal modules than require() loads (BENCHMARKS.md).
 const launcherOutfile = join(root, 'dist', 'launch.cjs')
 const launcherResult = await build({
   entryPoints: [join(root, 'dist', 'cli', 'launch.js')],

@@ -13,7 +13,8 @@ import {loadBundle, writeCodeCache} from '../dist/cli/launch.js'
 
 const bundle = fileURLToPath(new URL('../dist/calicoctl.cjs', import.meta.url))
 const etcdBundle = fileURLToPath(new URL('../dist/etcd-client.cjs', import.meta.url))
-const bin = fileURLToPath(new URL('../bin/calicoctl', import.meta.url))
+// The package's root as bin/calicoctl hands it to oclif.
+const packageJson = fileURLToPath(new URL('../package.json', import.meta.url))
 const store = mkdtempSync(join(tmpdir(), 'calicoctl-code-cache-'))
 try {
   // An explicit config, so neither /etc/calico/calicoctl.cfg nor the environment can point this run elsewhere.
@@ -29,7 +30,7 @@ try {
   process.stdout.write = () => true
   process.stderr.write = (chunk) => ((errors += String(chunk)), true)
   try {
-    await loaded.exports.runCalicoctl(['get', 'ippools', '--config', config], bin)
+    await loaded.exports.runCalicoctl(['get', 'ippools', '--config', config], packageJson)
   } finally {
     ;[process.stdout.write, process.stderr.write] = [stdout, stderr]
   }

@@ -2,7 +2,7 @@
 // built by scripts/bundle.mjs) with V8's code cache. Node 20 has no module compile cache, and loading ~180
 // separate files and compiling them again on every start was most of a cold `calicoctl get`; one file compiled
 // from a cache is a fraction of that. Kept free of other imports: it runs before anything else is loaded, and
-// bin/calicoctl requires it as a CommonJS copy, dist/launch.cjs (scripts/bundle.mjs says why).
+// bin/calicoctl (CommonJS) requires it as a CommonJS copy, dist/launch.cjs (scripts/bundle.mjs says why).
 //
 // The cache (dist/calicoctl.cjs.cache, written by scripts/code-cache.mjs after a representative run) starts with
 // the CRC-32 of the bundle it was made from and is used only for that bundle: V8's own check covers its version, its
