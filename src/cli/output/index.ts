@@ -1,5 +1,6 @@
 // `calicoctl get -o <format>`: turns the results of a get (single resources and/or <Kind>Lists,
-// in the order calicoctl would print them) into the exact text calicoctl writes to stdout.
+// in the order calicoctl would print them) into the exact text calicoctl writes to stdout; writeResources
+// writes a list in yaml or json page by page as it is read.
 
 import {readFile} from 'node:fs/promises'
 import {orderResourceFields, toGoView} from '../../api/decode.js'

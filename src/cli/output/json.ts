@@ -1,4 +1,4 @@
-// Go's json.MarshalIndent(v, "", "  ") for already-ordered plain data.
+// Go's json.MarshalIndent(v, "", "  ") for already-ordered plain data, whole or (a list's items) in parts.
 
 /**
  * Serialises like encoding/json with two-space indentation: same layout as JSON.stringify, plus

@@ -11,7 +11,8 @@
 // once and its simple keys are written as precomputed `key:` text; names, numbers and other scalars that need
 // no analysis, quoting decision or folding are appended whole; only the rest goes through libyaml's
 // character-by-character analysis and writers. Nothing is emitted in flow style except empty collections, so
-// the flow-level state of libyaml is not kept.
+// the flow-level state of libyaml is not kept. A list can also be written in parts as it is read
+// (YAMLSequenceStream), so its items are formatted and written while the next page is fetched.
 
 import {formatNumber} from './gofmt.js'
 
