@@ -172,7 +172,7 @@ function hasDefaults(t: FieldType): boolean {
  * input. Results are shared between the decoded objects: treat them as read-only. Bounded; cleared when full.
  */
 export class DecodeMemo {
-  /** By whether the elements were decoded with schema defaults, then by schema and text. */
+  /** By whether the elements were decoded with schema defaults (in one pass: defaultsAfterDecode), then by schema and text. */
   private readonly items = [new Map<StructSchema, Map<string, JsonObject>>(), new Map<StructSchema, Map<string, JsonObject>>()] as const
   private count = 0
 
@@ -406,7 +406,9 @@ class Decoder {
 
   /** A list element, through the memo when there is one and the element is a struct. */
   private listItem(item: unknown, t: FieldType): unknown {
-    if (!this.memo || t.kind !== 'object' || !isObject(item)) return this.value(item, t)
+    // The memo keeps plain decodes and one-pass defaulting ones apart; a defaulting decode of decoded values (the
+    // second pass of applyDefaults) does not use it.
+    if (!this.memo || (this.schemaDefaults && !this.defaultsAfterDecode) || t.kind !== 'object' || !isObject(item)) return this.value(item, t)
     const schema = t.schema()
     const text = JSON.stringify(item)
     const known = this.memo.get(schema, text, this.schemaDefaults)
