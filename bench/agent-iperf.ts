@@ -35,19 +35,31 @@ const PORT = 5201
 /** CPU affinity for client and server (iperf3 -A); none on a single CPU, where pinning would serialise them. */
 const PIN = availableParallelism() >= 2 ? {client: ['-A', '0'], server: ['-A', '1']} : {client: [], server: []}
 
-/** One iperf3 run from the client pod; bits per second received. */
-function iperf(clientNs: string, server: string): number {
+interface IperfRun {
+  /** Bits per second received. */
+  bps: number
+  /**
+   * CPU seconds of client and server per gigabit received, from iperf3's own accounting (getrusage, which includes
+   * the softirq work run on their behalf: the whole packet path through the node). Unlike throughput it hardly
+   * depends on how much of the CPUs other processes take.
+   */
+  cpuPerGbit: number
+}
+
+/** One iperf3 run from the client pod. */
+function iperf(clientNs: string, server: string): IperfRun {
   const out = inNs(clientNs, 'iperf3', ['-c', server, '-p', String(PORT), '-t', String(SECONDS), '-J', ...PIN.client])
-  const report = JSON.parse(out) as {error?: string; end: {sum_received?: {bits_per_second: number}}}
-  if (!report.end.sum_received) throw new Error(`iperf3 failed: ${report.error ?? out.slice(0, 500)}`)
-  return report.end.sum_received.bits_per_second
+  const report = JSON.parse(out) as {error?: string; end: {sum_received?: {bits_per_second: number; seconds: number}; cpu_utilization_percent?: {host_total: number; remote_total: number}}}
+  const {sum_received: received, cpu_utilization_percent: cpu} = report.end
+  if (!received || !cpu) throw new Error(`iperf3 failed: ${report.error ?? out.slice(0, 500)}`)
+  return {bps: received.bits_per_second, cpuPerGbit: ((cpu.host_total + cpu.remote_total) / 100) / (received.bits_per_second / 1e9)}
 }
 
 /** A table to measure: none, or the listing a build's agent programmed. */
 interface Mode {
   name: string
   script?: string
-  runs: number[]
+  runs: IperfRun[]
 }
 
 /** The agent of `calicoctl` programs its table, is stopped, and leaves the table's listing (then deleted). */
@@ -81,7 +93,7 @@ async function profile(mode: Mode, clientNs: string, server: string): Promise<vo
   const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-a', '-g', '-o', data], {stdio: 'ignore'})
   const exited = new Promise<void>((r) => perf.once('exit', () => r()))
   await new Promise((r) => setTimeout(r, 500))
-  const bps = iperf(clientNs, server)
+  const {bps} = iperf(clientNs, server)
   perf.kill('SIGINT')
   await exited
   const script = spawnSync('perf', ['script', '-i', data, '-F', 'comm,ip,sym'], {encoding: 'utf8', maxBuffer: 1 << 30}).stdout
@@ -147,15 +159,21 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
   const loadAfter = loadavg()[0]
   const gbit = (b: number): string => `${(b / 1e9).toFixed(2)}`
   console.log(`pod-to-pod TCP throughput (iperf3 ${SECONDS} s runs, ${ROUNDS} rounds of ${modes.map((m) => m.name).join(' / ')}, order rotating${PIN.client.length ? ', client on CPU 0, server on CPU 1' : ''}; load ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}): ${scale.policies} policies, ${scale.local} local + ${scale.remote} remote endpoints, ~${rules} rules`)
-  for (const m of modes) console.log(`  ${(m.script ? `${m.name} agent's table` : 'no Calico table').padEnd(26)} median ${gbit(median(m.runs))} Gbit/s  [${m.runs.map(gbit).join(', ')}]`)
-  const ratioLine = (label: string, num: Mode, den: Mode): void => {
-    const ratios = num.runs.map((w, i) => w / den.runs[i]!)
+  for (const m of modes) {
+    const bps = m.runs.map((r) => r.bps)
+    const cpu = m.runs.map((r) => r.cpuPerGbit)
+    console.log(`  ${(m.script ? `${m.name} agent's table` : 'no Calico table').padEnd(26)} median ${gbit(median(bps))} Gbit/s  [${bps.map(gbit).join(', ')}]; CPU per Gbit median ${(median(cpu) * 1000).toFixed(1)} ms`)
+  }
+  const ratioLine = (label: string, ratios: number[]): void => {
     const sorted = [...ratios].sort((a, b) => a - b)
     const q = (f: number): string => sorted[f < 0.5 ? Math.floor((sorted.length - 1) * f) : Math.ceil((sorted.length - 1) * f)]!.toFixed(3)
-    console.log(`  ${label.padEnd(26)} median ${median(ratios).toFixed(3)}, range ${q(0)}-${q(1)}, interquartile ${q(0.25)}-${q(0.75)}  [${ratios.map((r) => r.toFixed(2)).join(', ')}]`)
+    console.log(`  ${label.padEnd(34)} median ${median(ratios).toFixed(3)}, range ${q(0)}-${q(1)}, interquartile ${q(0.25)}-${q(0.75)}  [${ratios.map((r) => r.toFixed(2)).join(', ')}]`)
   }
-  for (const m of modes.slice(1)) ratioLine(`${m.name} / none, per round`, m, modes[0]!)
-  if (modes[2]) ratioLine('HEAD / baseline, per round', modes[1]!, modes[2])
+  // Both as "with / without" (1 = free): throughput, and the inverse of CPU per bit.
+  const pairs: [string, Mode, Mode][] = modes.slice(1).map((m) => [`${m.name} / none`, m, modes[0]!])
+  if (modes[2]) pairs.push(['HEAD / baseline', modes[1]!, modes[2]])
+  for (const [label, num, den] of pairs) ratioLine(`${label}, throughput per round`, num.runs.map((r, i) => r.bps / den.runs[i]!.bps))
+  for (const [label, num, den] of pairs) ratioLine(`${label}, CPU per bit (inverse)`, num.runs.map((r, i) => den.runs[i]!.cpuPerGbit / r.cpuPerGbit))
 
   if (PROFILE_DIR) {
     mkdirSync(PROFILE_DIR, {recursive: true})
