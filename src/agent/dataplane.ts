@@ -453,6 +453,8 @@ export class Dataplane {
     const stream = full ? new FullScriptStream(membership ? withoutMembers(state) : state, {tableName: this.tableName}) : undefined
     let table: NftTable | undefined
     let script = ''
+    /** Written after the stream: the sets' elements, when they came last. */
+    let elementBytes = 0
     if (!stream) {
       table = renderTable(state, {tableName: this.tableName})
       try {
@@ -479,7 +481,7 @@ export class Dataplane {
         if (stream) {
           const tx = this.prepared ?? this.nft.prepareStream()
           this.prepared = undefined
-          const chunks = membership ? this.withMembers(stream, membership, (s, t) => ([state, table] = [s, t])) : stream
+          const chunks = membership ? this.withMembers(stream, membership, (s, t, elements) => ([state, table, elementBytes] = [s, t, elements.length])) : stream
           await tx.apply(withTail(chunks, markerText))
           table ??= stream.table
         } else await this.nft.apply(script + markerText)
@@ -518,7 +520,7 @@ export class Dataplane {
     const drift = this.driftWhileApplying
     this.driftWhileApplying = undefined
     if (drift !== undefined) this.repairDrift(drift)
-    const bytes = stream ? stream.length : script.length
+    const bytes = stream ? stream.length + elementBytes : script.length
     if (bytes > 0) {
       // Streamed, nft's time includes the rendering it overlapped.
       this.opts.logger.info(`applied ${full ? 'full table' : 'delta'} (${bytes} bytes) in ${(seconds * 1000).toFixed(1)} ms (nft ${nftMs.toFixed(1)} ms)`)
@@ -530,19 +532,20 @@ export class Dataplane {
 
   /**
    * `stream` (a table rendered with empty sets while IP set members were still being fed in), then, once they are all
-   * in, the sets' elements from the complete state, whose state and table `done` is told. If the complete table
-   * differs in anything else (an object was taken for one that only adds members and was not), this throws TableMoved
-   * instead: nft is killed before the end of its input, so nothing is committed.
+   * in, the sets' elements from the complete state (whose state, table and element statements `done` is told). If the
+   * complete table differs in anything else (an object was taken for one that only adds members and was not), this
+   * throws TableMoved instead: nft is killed before the end of its input, so nothing is committed.
    */
-  private async *withMembers(stream: FullScriptStream, membership: Promise<void>, done: (state: PolicyState, table: NftTable) => void): AsyncGenerator<string> {
+  private async *withMembers(stream: FullScriptStream, membership: Promise<void>, done: (state: PolicyState, table: NftTable, elements: string) => void): AsyncGenerator<string> {
     yield* stream
     await membership
     const state = this.calc.state()
     const table = renderTable(state, {tableName: this.tableName})
     const moved = differenceBesidesElements(stream.table, table)
     if (moved !== undefined) throw new TableMoved(moved)
-    done(state, table)
-    yield setElementsScript(table)
+    const elements = setElementsScript(table)
+    done(state, table, elements)
+    yield elements
   }
 
   /**
