@@ -68,8 +68,11 @@ const DEFAULT_WATCH_CONFIRM_MS = 10_000
 const DEFAULT_WATCH_RETRY_MS = 1000
 const WATCH_RETRY_MAX_MS = 60_000
 const MAX_UNREPORTED = 256
-/** Work done between two turns of the event loop while a snapshot is fed into the calculation (ms). */
-const SNAPSHOT_SLICE_MS = 10
+/**
+ * Work done between two turns of the event loop while a snapshot is fed into the calculation (ms). Short enough that
+ * nft, parsing the first apply meanwhile, never runs out of input: it parses a 64 KiB pipe's worth in about 7 ms.
+ */
+const SNAPSHOT_SLICE_MS = 4
 /** A single foreign change is repaired at once; one that keeps coming back is repaired this often (ms). */
 const DEFAULT_DRIFT_REPAIR_INTERVAL_MS = 5000
 
