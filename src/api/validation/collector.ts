@@ -29,8 +29,8 @@ export class ValidationMemo {
   constructor(private readonly limit = 10_000) {}
 
   /**
-   * The remembered result for `part` in `c`'s mode, or undefined; then `key` is what to remember a result under. A
-   * pair of calls rather than one taking a callback: the check needs the part's path, which only a miss should build.
+   * The remembered result for `part` in `c`'s mode, or else the key to remember(): a pair of calls rather than one
+   * taking a callback, because the check needs the part's path, which only a miss should build.
    */
   known(c: Collector, part: Obj): {result: unknown} | {key: string} {
     const seen = this.cleanParts.get(part)
