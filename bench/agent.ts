@@ -15,7 +15,10 @@ const scale = scaleFromEnv({policies: 1000, local: 200, remote: 800})
 /** Rounds of (nft -f, agent[, baseline agent]); figures are medians over them. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1)
 
-/** One agent start, split at its log lines (times from its first log line). */
+/**
+ * One agent start, split at its log lines (times from its first log line). The phases overlap: the first apply starts
+ * while the objects that only add IP set members are still being fed in, which "in sync" waits for.
+ */
 interface AgentStart {
   snapshotMs: number
   syncMs: number
