@@ -15,11 +15,20 @@ import {
 import {metav1Time} from '../api/gotime.js'
 import {kindInfo, POLICY_KINDS, type KindInfo} from '../api/kinds.js'
 import {API_VERSION, resourceId, type Resource, type ResourceList} from '../api/resource.js'
-import {checkBlockSizeConflict, checkIPPoolUpdate, checkPoolOverlap, validateResource, type PoolRef} from '../api/validate.js'
+import type {PoolRef} from '../api/validate.js'
 import {DEFAULT_ALLOW_PROFILE, defaultAllowProfile} from '../api/builtin.js'
 import type {Backend, Key, KVPair, ListOptions as BackendListOptions, ListResult} from './backend.js'
 
 export {DEFAULT_ALLOW_PROFILE}
+
+type Validators = typeof import('../api/validate.js')
+let validators: Promise<Validators> | undefined
+
+/** The validators, evaluated on the first write: read-only commands (a cold `get`) never pay for them. */
+function loadValidators(): Promise<Validators> {
+  validators ??= import('../api/validate.js')
+  return validators
+}
 export const TIER_LABEL = 'projectcalico.org/tier'
 const KNP_PREFIX = 'knp.default.'
 const DEFAULT_NAME = 'default'
@@ -239,7 +248,7 @@ export class ResourceClient {
 
   private async createResource(input: Resource, poolChecks: boolean): Promise<Resource> {
     const i = info(input.kind)
-    const res = this.prepare(input, i)
+    const res = this.prepare(input, i, await loadValidators())
     const meta = res.metadata
     if (!meta.name) {
       const suffix = meta.generateName ? ' (GenerateName is not supported)' : ''
@@ -270,7 +279,8 @@ export class ResourceClient {
 
   async update(input: Resource): Promise<Resource> {
     const i = info(input.kind)
-    const res = this.prepare(input, i)
+    const v = await loadValidators()
+    const res = this.prepare(input, i, v)
     const meta = res.metadata
     const fields: ErroredField[] = []
     if (!meta.resourceVersion) fields.push({name: 'Metadata.ResourceVersion', reason: 'field must be set for an Update request'})
@@ -288,7 +298,7 @@ export class ResourceClient {
     const key = keyOf(res)
     if (res.kind === 'IPPool') {
       const old = await this.get('IPPool', key.name)
-      const fields = checkIPPoolUpdate(poolRef(old), poolRef(res))
+      const fields = v.checkIPPoolUpdate(poolRef(old), poolRef(res))
       if (fields.length > 0) throw new ValidationError(fields)
     }
     try {
@@ -454,7 +464,7 @@ export class ResourceClient {
   }
 
   /** Defaults, kind-specific naming and validation, on a copy stamped with apiVersion/kind. */
-  private prepare(input: Resource, i: KindInfo): Resource {
+  private prepare(input: Resource, i: KindInfo, {validateResource}: Validators): Resource {
     // Only metadata changes before applyDefaults, whose result shares nothing with its input: no deep copy needed.
     let res: Resource = {...input, apiVersion: API_VERSION, kind: i.kind, metadata: {...input.metadata}}
     res.metadata ??= {}
@@ -522,6 +532,7 @@ export class ResourceClient {
 
   /** A new pool may not overlap another, nor cover existing IPAM blocks of a different size. */
   private async checkNewPool(pool: Resource): Promise<void> {
+    const {checkBlockSizeConflict, checkPoolOverlap} = await loadValidators()
     const others = (await this.list('IPPool')).items.map(poolRef)
     const overlap = checkPoolOverlap(poolRef(pool), others)
     if (overlap.length > 0) throw new ValidationError(overlap)

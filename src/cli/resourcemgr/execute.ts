@@ -5,7 +5,6 @@ import {applyDefaults} from '../../api/defaults.js'
 import {ResourceAlreadyExistsError, ResourceDoesNotExistError} from '../../api/errors.js'
 import {kindFromAlias, kindInfo} from '../../api/kinds.js'
 import {API_VERSION, type Resource, type ResourceList} from '../../api/resource.js'
-import {validateResource} from '../../api/validate.js'
 import type {ResourceClient} from '../../datastore/client.js'
 import {EmptyInputError, readResources, type SourcedResource} from '../input.js'
 import {ResourceManager, type RetryPolicy} from './manager.js'
@@ -105,6 +104,8 @@ async function gatherInput(args: ConfigCommandArgs): Promise<SourcedResource[] |
 
 async function act(action: Action, mgr: ResourceManager | undefined, res: Resource, args: ConfigCommandArgs): Promise<Resource | ResourceList> {
   if (action === 'validate') {
+    // Loaded here, not with this module: the validators are a few ms of every cold get otherwise.
+    const {validateResource} = await import('../../api/validate.js')
     const defaulted = applyDefaults(res)
     validateResource(defaulted)
     return res
