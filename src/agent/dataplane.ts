@@ -1,7 +1,9 @@
 // The agent's dataplane driver: holds the policy calculation, and after each burst of changes renders the table and
 // sends the kernel only the delta since the last successful apply, as one atomic `nft -f` transaction. Failed
 // applies are retried as a full replacement (the kernel's state is then unknown), routes follow the workloads after
-// an apply, and drift is repaired. Nothing reaches the kernel before the first complete snapshot.
+// an apply, and drift is repaired. Nothing reaches the kernel before the first complete snapshot; the first full
+// table is streamed into an nft started in advance, beginning while the snapshot's objects that only add IP set
+// members are still being fed in (their elements close the same transaction).
 //
 // Drift (another process changing our table) is seen as it happens by an `nft monitor` child (nft-monitor.ts): every
 // transaction of ours carries a marker, so a reported transaction that touches the table without one is someone
