@@ -39,6 +39,14 @@ export function parseSelector(expr: string): Selector {
   return shared.parse(expr)
 }
 
+/**
+ * parseSelector(), and the selector's canonical text (toString()) finds the same instance in the shared cache from
+ * then on, so printing a built selector canonically and parsing that text again costs one parse.
+ */
+export function parseCanonicalSelector(expr: string): Selector {
+  return shared.parseCanonical(expr)
+}
+
 /** The parse error message for an invalid selector, or undefined when it is valid (Calico's Validate). */
 export function validateSelector(expr: string): string | undefined {
   return shared.validate(expr)

@@ -440,6 +440,26 @@ describe('SelectorCache', () => {
     expect(cache.size).toBe(2)
   })
 
+  it('parseCanonical lets the canonical text find the same selector, which means what a fresh parse of it means', () => {
+    for (const c of fixture.match_cases) {
+      const expr = expand(c.selector)
+      const cache = new SelectorCache(4)
+      const sel = cache.parseCanonical(expr)
+      expect(sel).toBe(cache.parse(expr))
+      expect(cache.parse(sel.toString())).toBe(sel)
+      const fresh = new SelectorCache(1).parse(sel.toString())
+      expect(fresh.toString()).toBe(sel.toString())
+      expect(fresh.uniqueId()).toBe(sel.uniqueId())
+      expect(fresh.matches(c.labels ?? {})).toBe(c.expected)
+    }
+    // A canonical text already cached keeps its own entry; failures throw as parse() does.
+    const cache = new SelectorCache(4)
+    const first = cache.parse('(a == "1" && b == "2")')
+    expect(cache.parseCanonical('a == "1" && b == "2"')).not.toBe(first)
+    expect(cache.parse('(a == "1" && b == "2")')).toBe(first)
+    expect(() => cache.parseCanonical('a ==')).toThrow(SelectorParseError)
+  })
+
   it('rejects a non-positive capacity', () => {
     expect(() => new SelectorCache(0)).toThrow(RangeError)
   })

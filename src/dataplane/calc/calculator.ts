@@ -579,8 +579,8 @@ export class PolicyCalculator {
     const namespaced = short !== 'gnp'
     const ns = namespaced ? namespace ?? 'default' : undefined
     const types = policyTypes(spec)
-    const selector = policySelector(spec, ns)
-    const parsed = parseSelector(selector)
+    const parsed = policySelector(spec, ns)
+    const selector = parsed.toString()
     const sets: IPSetDef[] = []
     const rules = (list: Rule[] | undefined): ParsedRule[] => parseRules(list, ns, sets)
     const tier = spec.tier && spec.tier !== '' ? spec.tier : DEFAULT_TIER

@@ -1,19 +1,10 @@
 // Endpoint selectors as the dataplane evaluates them. Calico rewrites namespace and service-account selectors into
 // selectors over the endpoint's inherited `pcns.`/`pcsa.` labels (src/api/selector entityRuleSelector), so one
 // selector over the merged labels decides membership; equal canonical text means one shared IP set.
-import {entityRuleSelector, parseSelector} from '../../api/selector.js'
+import {entityRuleSelector, parseCanonicalSelector, type Selector} from '../../api/selector.js'
 import type {EntityRule} from './types.js'
 
 export {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX} from '../../api/selector.js'
-
-export function canonical(expr: string): string {
-  return parseSelector(expr).toString()
-}
-
-/** Felix's Selector.UniqueID(): `s:` + base64url(sha224(`s:` + canonical)). */
-export function selectorSetId(expr: string): string {
-  return parseSelector(expr).uniqueId()
-}
 
 /**
  * Rule selectors repeat across policies (every policy allowing "app == frontend" has one), and scoping, printing,
@@ -26,7 +17,7 @@ const entitySelectorCache = new Map<string, Readonly<EntitySelectors>>()
 let cachedEntities = 0
 const ENTITY_SELECTOR_CACHE_LIMIT = 50_000
 
-/** A canonical selector and the ID of its IP set (selectorSetId). */
+/** A canonical selector and the ID of its IP set (Felix's Selector.UniqueID(): `s:` + base64url(sha224(`s:` + canonical))). */
 export interface SelectorWithId {
   readonly selector: string
   readonly id: string
@@ -38,8 +29,8 @@ interface EntitySelectors {
   folded: SelectorWithId
 }
 
-function withId(selector: string): SelectorWithId {
-  return {selector, id: selectorSetId(selector)}
+function withId(selector: Selector): SelectorWithId {
+  return {selector: selector.toString(), id: selector.uniqueId()}
 }
 
 function present(s: string | undefined): s is string {
@@ -83,21 +74,27 @@ function remembered(): void {
   cachedEntities = 1
 }
 
+// Each selector built here is parsed once: parseCanonicalSelector lets its canonical text, which the IP set's
+// selector is, find the same parse later (refSet, the label index).
 function computeEntitySelectors(entity: EntityRule, policyNamespace: string | undefined): EntitySelectors {
-  const positive = entityRuleSelector(entity, policyNamespace)
-  const negative = present(entity.notSelector) ? canonical(entity.notSelector) : undefined
-  let folded: string
-  if (positive !== '') folded = canonical(negative ? `(${positive}) && !(${negative})` : positive)
-  else folded = negative ? canonical(`!(${negative})`) : 'all()'
-  const out: EntitySelectors = {positive: positive === '' ? '' : canonical(positive), folded: withId(folded)}
+  const scoped = entityRuleSelector(entity, policyNamespace)
+  const positive = scoped === '' ? undefined : parseCanonicalSelector(scoped)
+  const negative = present(entity.notSelector) ? parseCanonicalSelector(entity.notSelector) : undefined
+  let folded: Selector
+  if (positive) folded = negative ? parseCanonicalSelector(`(${positive.toString()}) && !(${negative.toString()})`) : positive
+  else folded = parseCanonicalSelector(negative ? `!(${negative.toString()})` : 'all()')
+  const out: EntitySelectors = {positive: positive ? positive.toString() : '', folded: withId(folded)}
   if (negative !== undefined) out.negative = withId(negative)
   return out
 }
 
-/** The selector a policy applies to: Calico's policy processors scope namespaced policies to their namespace. */
-export function policySelector(spec: {selector?: string; namespaceSelector?: string; serviceAccountSelector?: string}, policyNamespace: string | undefined): string {
+/**
+ * The selector a policy applies to: Calico's policy processors scope namespaced policies to their namespace. Its
+ * canonical text (toString()) keys the policy's group.
+ */
+export function policySelector(spec: {selector?: string; namespaceSelector?: string; serviceAccountSelector?: string}, policyNamespace: string | undefined): Selector {
   const entity: EntityRule = {selector: present(spec.selector) ? spec.selector : 'all()'}
   if (present(spec.serviceAccountSelector)) entity.serviceAccounts = {selector: spec.serviceAccountSelector}
   if (policyNamespace === undefined && present(spec.namespaceSelector)) entity.namespaceSelector = spec.namespaceSelector
-  return canonical(entityRuleSelector(entity, policyNamespace))
+  return parseCanonicalSelector(entityRuleSelector(entity, policyNamespace))
 }
