@@ -62,7 +62,8 @@ const readLookup: LabelReader<LabelLookup> = (lookup, name) => lookup(name)
 class CompiledSelector implements Selector {
   readonly isGlobal: boolean
   readonly isAll: boolean
-  private readonly predicate: Predicate<Labels>
+  /** Compiled on first use: many selectors are parsed only to be validated or printed (scoping, set IDs). */
+  private predicate?: Predicate<Labels>
   private canonical?: string
   private labels?: ReadonlySet<string>
   private global?: boolean
@@ -71,7 +72,6 @@ class CompiledSelector implements Selector {
   private restrictions?: ReadonlyMap<string, LabelRestriction>
 
   constructor(readonly root: SelectorNode) {
-    this.predicate = compile(root, readRecord)
     this.isGlobal = root.kind === 'global'
     this.isAll = root.kind === 'all'
   }
@@ -87,6 +87,7 @@ class CompiledSelector implements Selector {
   }
 
   matches(labels: Labels): boolean {
+    this.predicate ??= compile(this.root, readRecord)
     return this.predicate(labels)
   }
 
