@@ -214,13 +214,13 @@ describe('packet semantics of the rendered table', () => {
     expect(denied.trace.at(-1)).toContain('End of tier default. Drop if no policies passed packet')
   })
 
-  it('per-packet cost: an established pod-to-pod packet enters 2 base chains and 9 rules, none of them counted', () => {
+  it('per-packet cost: an established pod-to-pod packet enters 2 base chains and 8 rules, none of them counted', () => {
     // raw PREROUTING (IPv6 skip, then the RPF check), filter FORWARD (IPv6 skip, cali-FORWARD, from-workload
-    // dispatch, the endpoint chain's conntrack accept). No mangle hooks and no forward host endpoint dispatch: with
-    // no host endpoint they would only cost.
+    // dispatch, the endpoint chain's conntrack accept). No mangle hooks, no forward host endpoint dispatch and no
+    // second mark clear: with no host endpoint they would only cost.
     const table = renderTable(computePolicyState(NODE, fvPolicy1))
     const est = new TableEvaluator(table).evaluatePath(['prerouting', 'forward', 'postrouting'], tcp('10.65.0.11', '10.65.0.10', 8055, {iifname: 'cali1', oifname: 'cali0', ctState: 'established'}))
-    expect(est).toMatchObject({verdict: 'accept', chainsEntered: 2, rulesVisited: 9})
+    expect(est).toMatchObject({verdict: 'accept', chainsEntered: 2, rulesVisited: 8})
     expect(est.trace.at(-1)).toBe('filter-cali-fw-cali1: ct state established,related accept')
     expect(est.trace.filter((t) => / counter /.test(t))).toEqual([])
     // Counted: policy rules and refusals.
@@ -235,11 +235,14 @@ describe('packet semantics of the rendered table', () => {
     const preDnat = withHep({preDNAT: true, applyOnForward: true, ingress: [{action: 'Allow'}]})
     expect(hooks(preDnat)).toEqual([...always, 'mangle-POSTROUTING', 'mangle-PREROUTING'].sort())
     expect(chainText(preDnat, 'filter-cali-FORWARD')).not.toContain('jump filter-cali-from-hep-forward')
+    expect(chainText(preDnat, 'filter-cali-FORWARD')[0]).toBe('meta mark set mark & 0xffe5ffff')
+    expect(chainText(table, 'filter-cali-FORWARD')).toEqual(['iifname "cali*" jump filter-cali-from-wl-dispatch', 'oifname "cali*" jump filter-cali-to-wl-dispatch'])
     const forward = withHep({applyOnForward: true, ingress: [{action: 'Allow'}]})
     expect(chainText(forward, 'filter-cali-FORWARD')).toContain('meta mark & 0x10000 == 0 jump filter-cali-from-hep-forward')
     expect(chainText(forward, 'filter-cali-FORWARD')).toContain('jump filter-cali-to-hep-forward')
     const untracked = withHep({doNotTrack: true, applyOnForward: true, ingress: [{action: 'Allow'}]})
     expect(chainText(untracked, 'raw-PREROUTING')).toContain('jump raw-cali-from-host-endpoint')
+    expect(chainText(untracked, 'filter-cali-FORWARD')[0]).toBe('meta mark set mark & 0xffe5ffff')
     expect(chainText(table, 'raw-PREROUTING')).not.toContain('jump raw-cali-from-host-endpoint')
     expect(chainText(untracked, 'raw-OUTPUT')).toContain('oifname != "cali*" jump raw-cali-to-host-endpoint')
     expect(chainText(table, 'raw-OUTPUT')).toEqual(['meta nfproto ipv6 accept comment "IPv6 is not policed (IPv6Support off)"', 'meta mark set mark & 0xffe4ffff'])

@@ -266,9 +266,12 @@ class Builder {
     // Forward host endpoint dispatch only when some host endpoint has forward policy: otherwise both are lookups in
     // empty maps that every forwarded packet would pay for.
     const hepForward = hostsWith(HEP_WANT.forward)
+    // Only untracked (raw) and preDNAT (mangle) host endpoint policy can leave bits set since raw PREROUTING cleared
+    // them all: without such policy, clearing them again would cost every forwarded packet for nothing.
+    const marksLeftBefore = hostsWith(HEP_WANT.untracked) || hostsWith(HEP_WANT.preDnat)
     this.chain(f('cali-FORWARD'), [
       // Keep Accept: a preDNAT allow in mangle skips forward host-endpoint policy.
-      rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1}]),
+      ...(marksLeftBefore ? [rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1}])] : []),
       ...(hepForward ? [rule([M.markClear(MARK_ACCEPT)], jump(f('cali-from-hep-forward')))] : []),
       ...this.wlIfaces('iifname', false).map((m) => rule([m], jump(f('cali-from-wl-dispatch')))),
       ...this.wlIfaces('oifname', false).map((m) => rule([m], jump(f('cali-to-wl-dispatch')))),
