@@ -9,6 +9,7 @@ import {SelectorCache, type Selector} from './selector/compiled.js'
 import {
   entityRuleSelector as scopeEntityRuleSelector,
   namespaceSelectorForEndpoints as scopeNamespaceSelector,
+  parsedEntityRuleSelector as scopeParsedEntityRuleSelector,
   type EntityRuleSelectors,
 } from './selector/scope.js'
 
@@ -73,6 +74,14 @@ export function clearSelectorCache(): void {
  */
 export function entityRuleSelector(rule: EntityRuleSelectors, policyNamespace?: string): string {
   return scopeEntityRuleSelector(rule, policyNamespace, shared)
+}
+
+/**
+ * entityRuleSelector() parsed (undefined for ''), the instance its canonical text finds in the shared cache, built
+ * without parsing the scoped text where it can be. Throws SelectorParseError as parsing the scoped text would.
+ */
+export function parsedEntityRuleSelector(rule: EntityRuleSelectors, policyNamespace?: string): Selector | undefined {
+  return scopeParsedEntityRuleSelector(rule, policyNamespace, shared)
 }
 
 /** A namespaceSelector rewritten to match endpoints by their inherited "pcns." labels (all()/global() mapped). */

@@ -12,10 +12,12 @@ import {
   isValidSelectorLabel,
   namespaceSelectorForEndpoints,
   normaliseSelector,
+  parsedEntityRuleSelector,
   parseSelector,
   possibleToSatisfy,
   SelectorCache,
   SelectorParseError,
+  selectorFromTree,
   validateSelector,
   type Labels,
 } from '../../src/api/selector.js'
@@ -452,6 +454,12 @@ describe('SelectorCache', () => {
       expect(fresh.uniqueId()).toBe(sel.uniqueId())
       expect(fresh.matches(c.labels ?? {})).toBe(c.expected)
     }
+    // adopt(): the instance already cached under the canonical text wins, else the one given is cached.
+    const adopting = new SelectorCache(4)
+    const built = selectorFromTree(new SelectorCache(1).parse('has(z)').root)
+    expect(adopting.adopt(built)).toBe(built)
+    expect(adopting.parse('has(z)')).toBe(built)
+    expect(adopting.adopt(selectorFromTree(built.root))).toBe(built)
     // A canonical text already cached keeps its own entry; failures throw as parse() does.
     const cache = new SelectorCache(4)
     const first = cache.parse('(a == "1" && b == "2")')
@@ -474,6 +482,38 @@ describe('SelectorCache', () => {
 })
 
 describe('EntityRule scoping (rules.go getEndpointSelector)', () => {
+  it('parsedEntityRuleSelector is the parse of the scoped text (same tree, canonical text and set ID), errors included', () => {
+    const selectors = [...fixture.match_cases.map((c) => expand(c.selector)), '', '  ', 'all()', 'a ==', '!!has(a)', 'a == "x" || b == "y"']
+    const rules = selectors.flatMap((selector) => [
+      {selector},
+      {selector, notSelector: "app == 'x'"},
+      {selector, namespaceSelector: "team == 'blue'"},
+      {selector, serviceAccounts: {names: ['sa1']}},
+    ])
+    for (const rule of rules) {
+      for (const ns of [undefined, 'ns1', "o'brien"]) {
+        let text: string
+        try {
+          text = entityRuleSelector(rule, ns)
+        } catch (err) {
+          expect(() => parsedEntityRuleSelector(rule, ns)).toThrow((err as Error).message)
+          continue
+        }
+        let expected: ReturnType<typeof parseSelector> | undefined
+        try {
+          expected = text === '' ? undefined : new SelectorCache(1).parse(text)
+        } catch (err) {
+          expect(() => parsedEntityRuleSelector(rule, ns)).toThrow((err as Error).message)
+          continue
+        }
+        const got = parsedEntityRuleSelector(rule, ns)
+        expect(got?.root).toEqual(expected?.root)
+        expect(got?.toString()).toBe(expected?.toString())
+        expect(got?.uniqueId()).toBe(expected?.uniqueId())
+      }
+    }
+  })
+
   it('rewrites namespace selectors onto pcns. labels with all()/global() given meaning', () => {
     expect(namespaceSelectorForEndpoints("team == 'blue'")).toBe('pcns.team == "blue"')
     expect(namespaceSelectorForEndpoints('all()')).toBe('has(projectcalico.org/namespace)')

@@ -181,6 +181,19 @@ export class SelectorCache {
     return entry
   }
 
+  /**
+   * The cached selector for `selector`'s canonical text: the one already there, or `selector` (a parse result or
+   * selectorFromTree's), which that text finds from then on.
+   */
+  adopt(selector: Selector): Selector {
+    const text = selector.toString()
+    const entry = this.entries.get(text)
+    if (entry instanceof CompiledSelector) return entry
+    if (!(selector instanceof CompiledSelector)) throw new TypeError('SelectorCache.adopt: not a selector of this module')
+    this.insert(text, selector)
+    return selector
+  }
+
   clear(): void {
     this.entries.clear()
   }

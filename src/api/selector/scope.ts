@@ -5,7 +5,7 @@
 // those prefixed labels.
 
 import {freezeNode, render, replaceFunctions, toSortedSet, type SelectorNode} from './ast.js'
-import type {SelectorCache} from './compiled.js'
+import {selectorFromTree, type Selector, type SelectorCache} from './compiled.js'
 
 export const NAMESPACE_LABEL_PREFIX = 'pcns.'
 export const SERVICE_ACCOUNT_LABEL_PREFIX = 'pcsa.'
@@ -78,4 +78,24 @@ export function entityRuleSelector(rule: EntityRuleSelectors, policyNamespace: s
     selector = selector ? `(${nsSelector}) && (${selector})` : nsSelector
   }
   return selector
+}
+
+/**
+ * entityRuleSelector() parsed (undefined for ''), the instance its canonical text finds in `cache`. The common side,
+ * a selector alone, is built from the cached parse of that selector instead of parsing the scoped text: the parser
+ * makes `(A) && (B)` the tree and[A, B], so the result is the same. Anything else goes through the text.
+ */
+export function parsedEntityRuleSelector(rule: EntityRuleSelectors, policyNamespace: string | undefined, cache: SelectorCache): Selector | undefined {
+  const raw = rule.selector
+  // A blank selector is all() alone but a parse error inside the scoped text, and an invalid one must fail with
+  // the scoped text's column: both take the text route, as do namespaces a quoted string could not hold.
+  const simple = !rule.namespaceSelector && !rule.serviceAccounts && raw !== undefined && raw.trim() !== '' && cache.validate(raw) === undefined
+  if (!simple || policyNamespace?.includes("'")) {
+    const text = entityRuleSelector(rule, policyNamespace, cache)
+    return text === '' ? undefined : cache.parseCanonical(text)
+  }
+  const selector = cache.parse(raw)
+  if (!policyNamespace) return cache.adopt(selector)
+  const inNamespace = freezeNode({kind: 'eq', label: LABEL_NAMESPACE, value: policyNamespace})
+  return cache.adopt(selectorFromTree(freezeNode({kind: 'and', operands: [inNamespace, selector.root]})))
 }

@@ -1,7 +1,7 @@
 // Endpoint selectors as the dataplane evaluates them. Calico rewrites namespace and service-account selectors into
 // selectors over the endpoint's inherited `pcns.`/`pcsa.` labels (src/api/selector entityRuleSelector), so one
 // selector over the merged labels decides membership; equal canonical text means one shared IP set.
-import {entityRuleSelector, parseCanonicalSelector, type Selector} from '../../api/selector.js'
+import {parseCanonicalSelector, parsedEntityRuleSelector, type Selector} from '../../api/selector.js'
 import type {EntityRule} from './types.js'
 
 export {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX} from '../../api/selector.js'
@@ -74,11 +74,10 @@ function remembered(): void {
   cachedEntities = 1
 }
 
-// Each selector built here is parsed once: parseCanonicalSelector lets its canonical text, which the IP set's
-// selector is, find the same parse later (refSet, the label index).
+// Each selector built here is parsed once (the scoped one from the rule selector's parse where it can be), and its
+// canonical text, which the IP set's selector is, finds the same instance later (refSet, the label index).
 function computeEntitySelectors(entity: EntityRule, policyNamespace: string | undefined): EntitySelectors {
-  const scoped = entityRuleSelector(entity, policyNamespace)
-  const positive = scoped === '' ? undefined : parseCanonicalSelector(scoped)
+  const positive = parsedEntityRuleSelector(entity, policyNamespace)
   const negative = present(entity.notSelector) ? parseCanonicalSelector(entity.notSelector) : undefined
   let folded: Selector
   if (positive) folded = negative ? parseCanonicalSelector(`(${positive.toString()}) && !(${negative.toString()})`) : positive
@@ -96,5 +95,5 @@ export function policySelector(spec: {selector?: string; namespaceSelector?: str
   const entity: EntityRule = {selector: present(spec.selector) ? spec.selector : 'all()'}
   if (present(spec.serviceAccountSelector)) entity.serviceAccounts = {selector: spec.serviceAccountSelector}
   if (policyNamespace === undefined && present(spec.namespaceSelector)) entity.namespaceSelector = spec.namespaceSelector
-  return parseCanonicalSelector(entityRuleSelector(entity, policyNamespace))
+  return parsedEntityRuleSelector(entity, policyNamespace) ?? parseCanonicalSelector('all()')
 }
