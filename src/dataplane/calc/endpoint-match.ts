@@ -14,6 +14,8 @@ export {LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, NAMESPACE_LA
  */
 const selectorOnlyCache = new Map<string | undefined, Map<string | undefined, Readonly<EntitySelectors>>>()
 const entitySelectorCache = new Map<string, Readonly<EntitySelectors>>()
+/** Policies' scoped selectors by namespace and selector (policySelector), bounded with the two above. */
+const policySelectorCache = new Map<string | undefined, Map<string | undefined, Selector>>()
 let cachedEntities = 0
 const ENTITY_SELECTOR_CACHE_LIMIT = 50_000
 
@@ -66,11 +68,12 @@ export function entitySelectors(entity: EntityRule, policyNamespace: string | un
   return cached
 }
 
-/** Counts one more remembered result, first emptying both caches when they hold the limit. */
+/** Counts one more remembered result, first emptying the caches when they hold the limit. */
 function remembered(): void {
   if (++cachedEntities <= ENTITY_SELECTOR_CACHE_LIMIT) return
   selectorOnlyCache.clear()
   entitySelectorCache.clear()
+  policySelectorCache.clear()
   cachedEntities = 1
 }
 
@@ -95,5 +98,19 @@ export function policySelector(spec: {selector?: string; namespaceSelector?: str
   const entity: EntityRule = {selector: present(spec.selector) ? spec.selector : 'all()'}
   if (present(spec.serviceAccountSelector)) entity.serviceAccounts = {selector: spec.serviceAccountSelector}
   if (policyNamespace === undefined && present(spec.namespaceSelector)) entity.namespaceSelector = spec.namespaceSelector
+  if (entity.serviceAccounts || entity.namespaceSelector) return scopedPolicySelector(entity, policyNamespace)
+  // Many policies share a selector (one per application and namespace, say): the scoped one is remembered.
+  let bySelector = policySelectorCache.get(policyNamespace)
+  if (!bySelector) policySelectorCache.set(policyNamespace, (bySelector = new Map()))
+  let scoped = bySelector.get(entity.selector)
+  if (!scoped) {
+    scoped = scopedPolicySelector(entity, policyNamespace)
+    remembered()
+    bySelector.set(entity.selector, scoped)
+  }
+  return scoped
+}
+
+function scopedPolicySelector(entity: EntityRule, policyNamespace: string | undefined): Selector {
   return parsedEntityRuleSelector(entity, policyNamespace) ?? parseCanonicalSelector('all()')
 }
