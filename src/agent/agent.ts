@@ -76,6 +76,8 @@ function onlyMembers(kv: KVPair, nodeName: string): boolean {
 
 export async function runAgent(opts: AgentOptions): Promise<void> {
   const {backend, logger, signal} = opts
+  // Before the flag: a V8 flag changed at run time makes V8 reject every code cache loaded later (the etcd client's).
+  await backend.preload?.()
   keepYoungGenerationSmall()
   const nodeName = opts.registration.name
   const metrics = new AgentMetrics()

@@ -89,6 +89,11 @@ export interface Backend {
    */
   listPages?<V>(options: ListOptions): AsyncIterable<ListResult<V>>
   watch(options: WatchOptions): Watcher
+  /**
+   * Loads now the code that writes and watches need, where it is loaded on first use. For a process about to change
+   * V8's flags (the agent), which would make V8 reject that code's cache afterwards. Optional.
+   */
+  preload?(): Promise<void>
   /** Deletes every stored object (Calico's Clean): tests and migration start points. Optional. */
   clean?(): Promise<void>
   close(): Promise<void>

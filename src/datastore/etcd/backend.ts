@@ -503,6 +503,11 @@ export class EtcdBackend implements Backend {
     return this.ready
   }
 
+  /** etcd3 (its own code-cached bundle, dist/etcd-client.cjs), which writes, deletes and watches use. */
+  async preload(): Promise<void> {
+    this.etcd3Module ??= await import('etcd3')
+  }
+
   /** The etcd3 client, created on first use. */
   private writer(): Promise<Etcd3> {
     if (this.closed) return Promise.reject(new ClientClosedError())
