@@ -47,15 +47,7 @@ function present(s: string | undefined): s is string {
  */
 export function entitySelectors(entity: EntityRule, policyNamespace: string | undefined): Readonly<EntitySelectors> {
   if (entity.notSelector === undefined && entity.namespaceSelector === undefined && entity.serviceAccounts === undefined) {
-    let bySelector = selectorOnlyCache.get(policyNamespace)
-    if (!bySelector) selectorOnlyCache.set(policyNamespace, (bySelector = new Map()))
-    let cached = bySelector.get(entity.selector)
-    if (!cached) {
-      cached = computeEntitySelectors(entity, policyNamespace)
-      remembered()
-      bySelector.set(entity.selector, cached)
-    }
-    return cached
+    return memoBySelector(selectorOnlyCache, entity, policyNamespace, computeEntitySelectors)
   }
   // Every field entityRuleSelector reads, and the namespace it scopes to.
   const key = JSON.stringify([policyNamespace ?? null, entity.selector, entity.notSelector, entity.namespaceSelector, entity.serviceAccounts])
@@ -69,6 +61,27 @@ export function entitySelectors(entity: EntityRule, policyNamespace: string | un
 }
 
 /** Counts one more remembered result, first emptying the caches when they hold the limit. */
+/**
+ * The value cached under (namespace, the entity's selector), else `compute`d, cached and counted against the bound.
+ * For entities whose selector is all that varies; `compute` is a plain function, so a hit allocates nothing.
+ */
+function memoBySelector<T>(
+  cache: Map<string | undefined, Map<string | undefined, T>>,
+  entity: EntityRule,
+  policyNamespace: string | undefined,
+  compute: (entity: EntityRule, policyNamespace: string | undefined) => T,
+): T {
+  let bySelector = cache.get(policyNamespace)
+  if (!bySelector) cache.set(policyNamespace, (bySelector = new Map()))
+  let value = bySelector.get(entity.selector)
+  if (value === undefined) {
+    value = compute(entity, policyNamespace)
+    remembered()
+    bySelector.set(entity.selector, value)
+  }
+  return value
+}
+
 function remembered(): void {
   if (++cachedEntities <= ENTITY_SELECTOR_CACHE_LIMIT) return
   selectorOnlyCache.clear()
@@ -100,15 +113,7 @@ export function policySelector(spec: {selector?: string; namespaceSelector?: str
   if (policyNamespace === undefined && present(spec.namespaceSelector)) entity.namespaceSelector = spec.namespaceSelector
   if (entity.serviceAccounts || entity.namespaceSelector) return scopedPolicySelector(entity, policyNamespace)
   // Many policies share a selector (one per application and namespace, say): the scoped one is remembered.
-  let bySelector = policySelectorCache.get(policyNamespace)
-  if (!bySelector) policySelectorCache.set(policyNamespace, (bySelector = new Map()))
-  let scoped = bySelector.get(entity.selector)
-  if (!scoped) {
-    scoped = scopedPolicySelector(entity, policyNamespace)
-    remembered()
-    bySelector.set(entity.selector, scoped)
-  }
-  return scoped
+  return memoBySelector(policySelectorCache, entity, policyNamespace, scopedPolicySelector)
 }
 
 function scopedPolicySelector(entity: EntityRule, policyNamespace: string | undefined): Selector {
