@@ -1,5 +1,6 @@
 // Bundles calicoctl (run by `npm run build` after tsc): dist/commands/**, the CLI and @oclif/core into one
-// CommonJS file, dist/calicoctl.cjs, that bin/calicoctl loads with V8's code cache (src/cli/launch.ts).
+// CommonJS file, dist/calicoctl.cjs, that bin/calicoctl loads with V8's code cache (src/cli/launch.ts); likewise the
+// CNI plugins (dist/cni.cjs, for bin/calico and bin/calico-ipam) and the etcd client (dist/etcd-client.cjs).
 // Loading one file instead of ~180, compiled from a cache, halves calicoctl's cold start on Node 20 (BENCHMARKS.md).
 //
 // The bundle exports `runCalicoctl` and `COMMANDS`, oclif's explicit command registry (package.json
@@ -204,6 +205,12 @@ function checkErrorClassNames(result, file) {
   if (renamed.length > 0) throw new Error(`${file} would rename the error classes ${[...new Set(renamed)].join(', ')}: review scripts/bundle.mjs`)
 }
 
+/** Fails when the bundle kept an import(): it runs under vm.Script, where Node 20 has no import() (see `supported`). */
+function checkNoDynamicImport(result, file) {
+  const dynamic = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.kind === 'dynamic-import'))
+  if (dynamic.length > 0) throw new Error(`${file} would keep import() of ${dynamic.map((i) => i.path).join(', ')}; it cannot run under vm.Script`)
+}
+
 function commandFiles(dir) {
   return readdirSync(dir, {withFileTypes: true})
     .flatMap((e) => (e.isDirectory() ? commandFiles(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []))
@@ -263,10 +270,32 @@ if (result.warnings.length > 0) throw new Error(`esbuild warned (${result.warnin
 
 checkErrorClassNames(result, 'dist/calicoctl.cjs')
 
-const dynamicImports = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.kind === 'dynamic-import'))
-if (dynamicImports.length > 0) {
-  throw new Error(`the bundle would keep import() of ${dynamicImports.map((i) => i.path).join(', ')}; it cannot run under vm.Script`)
-}
+checkNoDynamicImport(result, 'dist/calicoctl.cjs')
+
+// The CNI plugins (bin/calico, bin/calico-ipam): dist/cni/main.js and what it imports, as one CommonJS file loaded
+// with its code cache like calicoctl. A kubelet starts a plugin process for every pod ADD and DEL, and through Node's
+// ES module loader the ~100 separate files of dist/ cost a third of the process's CPU (BENCHMARKS.md). Datastore
+// backends stay lazily evaluated (each is reached through the factory's import(), evaluated on first use), so an
+// ADD on etcd evaluates neither SQLite's nor the Kubernetes client's modules.
+const cniOutfile = join(root, 'dist', 'cni.cjs')
+const cniResult = await build({
+  stdin: {contents: `const {main, runPlugin} = require('./dist/cni/main.js')\nmodule.exports = {main, runPlugin}\n`, resolveDir: root, sourcefile: 'cni-entry.cjs', loader: 'js'},
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: EXTERNAL,
+  supported: {'dynamic-import': false},
+  plugins: [sqliteAddon, etcdClientBundle],
+  keepNames: false,
+  charset: 'ascii',
+  write: false,
+  metafile: true,
+  logLevel: 'warning',
+})
+if (cniResult.warnings.length > 0) throw new Error(`esbuild warned (${cniResult.warnings.length}) on the CNI plugin; not writing the bundles`)
+checkErrorClassNames(cniResult, 'dist/cni.cjs')
+checkNoDynamicImport(cniResult, 'dist/cni.cjs')
 
 const etcdOutfile = join(root, 'dist', ETCD_BUNDLE)
 const etcdResult = await build({
@@ -313,6 +342,7 @@ for (const [file, contents] of [
   [outfile, result.outputFiles[0].contents],
   [etcdOutfile, etcdResult.outputFiles[0].contents],
   [launcherOutfile, launcherResult.outputFiles[0].contents],
+  [cniOutfile, cniResult.outputFiles[0].contents],
 ]) {
   const temp = `${file}.${process.pid}.tmp`
   writeFileSync(temp, contents)
@@ -320,4 +350,5 @@ for (const [file, contents] of [
   rmSync(`${file}.cache`, {force: true})
 }
 process.stdout.write(`bundled ${entries.length} commands into ${relative(root, outfile)} (${result.outputFiles[0].contents.length} bytes)\n`)
+process.stdout.write(`bundled the CNI plugins into ${relative(root, cniOutfile)} (${cniResult.outputFiles[0].contents.length} bytes)\n`)
 process.stdout.write(`bundled the etcd client into ${relative(root, etcdOutfile)} (${etcdResult.outputFiles[0].contents.length} bytes)\n`)
