@@ -1,7 +1,9 @@
 // An in-process Kubernetes API server for tests: enough of kube-apiserver's REST surface for our
 // Kubernetes backend and for the real kubectl (discovery, CRD registration, CRUD with
 // resourceVersion/409/404/410 semantics, label and field selectors, paged lists, watch with
-// bookmarks, status subresources, merge/strategic/JSON patch and server-side apply).
+// bookmarks, status subresources, merge/strategic/JSON patch and server-side apply). A paged list is one
+// snapshot: its continue token pins the first page's resourceVersion, and later pages come from the objects as
+// they were then (until a compaction passes it: 410 Expired, as etcd's compaction makes it on a real server).
 // Built-in kinds: Namespaces (terminating briefly, then taking their contents with them), Nodes,
 // Pods, ServiceAccounts, ConfigMaps, NetworkPolicies, ClusterRoles/Bindings and CRDs.
 // Deliberate gaps, documented so no test relies on them: no schema validation, pruning or defaulting
@@ -149,6 +151,9 @@ export class TestApiServer {
   private readonly watchers = new Set<Watcher>()
   private port: number
   private denials: ((info: RequestInfo) => boolean)[] = []
+  private hooks: ((info: RequestInfo, query: URLSearchParams) => void)[] = []
+  /** Each type's objects (by key, sorted) at the resourceVersion a paged list began at, by `<type>@<rv>`, oldest first. */
+  private readonly listSnapshots = new Map<string, {rv: number; entries: [string, KubeObject][]}>()
   private watchesPaused = false
   /** Every request line handled, for tests that check what a client sent. */
   readonly requests: {method: string; url: string}[] = []
@@ -208,6 +213,18 @@ export class TestApiServer {
   compact(rev: string | number): void {
     this.compactedRev = Number(rev)
     this.log = this.log.filter((e) => e.rv >= this.compactedRev)
+    for (const [key, snapshot] of this.listSnapshots) if (snapshot.rv < this.compactedRev) this.listSnapshots.delete(key)
+  }
+
+  /**
+   * Runs `fn` before each API request is served, so a test can act at a chosen moment (write and compact between
+   * two pages of a list, say); returns a function that removes it.
+   */
+  beforeRequest(fn: (info: RequestInfo, query: URLSearchParams) => void): () => void {
+    this.hooks.push(fn)
+    return () => {
+      this.hooks = this.hooks.filter((h) => h !== fn)
+    }
   }
 
   /** Makes matching requests fail with 403 Forbidden (RBAC denial); returns a function that lifts it. */
@@ -338,6 +355,7 @@ export class TestApiServer {
       ? method === 'GET' ? (isTrue(q.get('watch')) ? 'watch' : 'list') : method === 'POST' ? 'create' : 'delete'
       : method === 'GET' ? 'get' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : 'create'
     const info: RequestInfo = {verb, group, resource: plural, namespace, name, ...(sub ? {subresource: sub} : {})}
+    for (const hook of this.hooks) hook(info, q)
     if (this.denials.some((d) => d(info))) {
       const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope'
       throw new HttpError(403, 'Forbidden',
@@ -483,13 +501,21 @@ export class TestApiServer {
         throw new HttpError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.')
       }
     }
+    const snapshotKey = `${typeKeyOf(t)}@${listRev}`
+    let entries: [string, KubeObject][]
+    if (token) {
+      const snapshot = this.listSnapshots.get(snapshotKey)
+      // Forgotten (see below): as if compacted.
+      if (!snapshot) throw new HttpError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.')
+      entries = snapshot.entries
+    } else {
+      const bucket = this.store.get(typeKeyOf(t)) ?? new Map<string, KubeObject>()
+      entries = [...bucket.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    }
     const items: KubeObject[] = []
     let more: string | undefined
-    const bucket = this.store.get(typeKeyOf(t)) ?? new Map<string, KubeObject>()
-    const keys = [...bucket.keys()].sort()
-    for (const key of keys) {
+    for (const [key, o] of entries) {
       if (after !== undefined && key <= after) continue
-      const o = bucket.get(key) as KubeObject
       if (namespace !== undefined && o.metadata.namespace !== namespace) continue
       if (!this.matches(o, labels, fields)) continue
       if (limit > 0 && items.length === limit) {
@@ -497,6 +523,12 @@ export class TestApiServer {
         break
       }
       items.push(this.withVersion(o, apiVersion))
+    }
+    if (more && !token && !this.listSnapshots.has(snapshotKey)) {
+      // Stored objects are replaced on write, never changed in place, so the snapshot can share them. Only the
+      // latest few are kept: a test server should not grow with every paged list.
+      this.listSnapshots.set(snapshotKey, {rv: listRev, entries})
+      if (this.listSnapshots.size > 32) this.listSnapshots.delete(this.listSnapshots.keys().next().value as string)
     }
     return {
       kind: `${t.kind}List`, apiVersion,

@@ -48,6 +48,20 @@ function sortPairs(pairs: KVPair[]): KVPair[] {
   return keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0)).map((i) => pairs[i])
 }
 
+/**
+ * Whether the API server's order (namespace, then object name) is already the etcd key order, so a list streams
+ * page by page unsorted: where an item's key is its object's own namespace and name, namely Calico's custom
+ * resources, Nodes and Kubernetes NetworkPolicies. The rest are read whole and sorted (listPages gives one page):
+ * Profiles (Namespaces and ServiceAccounts merged), WorkloadEndpoints (named `<node>-k8s-<pod>-<interface>`), and
+ * the IPAM kinds, whose object names encode their keys (`10-0-0-0-26` for block `10.0.0.0/26`, lower-cased handles,
+ * hashed affinities). One exception, on purpose: a v1 CR whose v3 name is not its object name (a policy stored as
+ * `default.<name>` before Calico 3.30) keeps the API server's place, as Calico's KDD list (pagedList, unsorted)
+ * and the etcd backend (which keeps such a row's key) order it.
+ */
+function inServerOrder(m: Mapping): m is Mapping & {type: 'crd' | 'node' | 'knp'} {
+  return m.type === 'crd' || m.type === 'node' || m.type === 'knp'
+}
+
 export class KubernetesBackend implements Backend {
   readonly type = 'kubernetes' as const
   private readonly pageSize: number
@@ -278,25 +292,51 @@ export class KubernetesBackend implements Backend {
         labelSelector: m.type === 'ipam' && m.kind === 'BlockAffinity' ? affinitySelector(opts.namePrefix) : undefined,
         fieldSelector: m.type === 'wep' ? nodeSelector(opts.namePrefix) : undefined,
       }
-      const listed = await this.listAll(source, ns, selectors, (obj) => {
-        let c
-        try {
-          c = fromObject(m, this.ctx, source, obj)
-        } catch (err) {
-          // A pod with a malformed Calico annotation is left out of the list (Calico's pagedList skips it).
-          if (err instanceof PodConversionError) return undefined
-          throw err
-        }
-        // Soft-deleted affinities are hidden; blocks and handles are listed as-is (readers filter), as Calico does.
-        if (!c.pair || (c.softDeleted && m.kind === 'BlockAffinity')) return undefined
-        const k = c.pair.key
-        if (opts.namespace !== undefined && k.namespace !== undefined && k.namespace !== opts.namespace) return undefined
-        return opts.namePrefix === undefined || k.name.startsWith(opts.namePrefix) ? c.pair : undefined
-      })
+      const listed = await this.listAll(source, ns, selectors, this.listed(m, source, opts))
       revision = Math.min(revision, Number(listed.resourceVersion) || 0)
       for (const pair of listed.items) items.push(pair)
     }
-    return {items: sortPairs(items) as KVPair<V>[], revision: String(revision)}
+    return {items: (inServerOrder(m) ? items : sortPairs(items)) as KVPair<V>[], revision: String(revision)}
+  }
+
+  /**
+   * list() page by page as the API server returns them (500 a page by default, kubectl's chunk size), for the kinds
+   * listed in their final order (inServerOrder); the others are read whole and sorted first: one page. All pages
+   * are one consistent list at the first page's resourceVersion. A continue token that expired meanwhile (410 Gone)
+   * fails here, after the pages before it, where list() would start over unpaged.
+   */
+  async *listPages<V>(opts: ListOptions): AsyncGenerator<ListResult<V>> {
+    const m = this.mapping(opts.kind)
+    if (!inServerOrder(m)) {
+      yield await this.list<V>(opts)
+      return
+    }
+    const source = m.source
+    const pages = this.client.pages(resourcePath(source, source.namespaced ? opts.namespace : undefined), {}, this.pageSize, this.listed(m, source, opts))
+    try {
+      for await (const page of pages) yield {items: page.items as KVPair<V>[], revision: page.resourceVersion}
+    } catch (err) {
+      throw toCalicoError(err, source)
+    }
+  }
+
+  /** How one object of a listed source becomes an item of the list, or undefined when the list leaves it out. */
+  private listed(m: Mapping, source: Source, opts: ListOptions): (obj: KubeObject) => KVPair | undefined {
+    return (obj) => {
+      let c
+      try {
+        c = fromObject(m, this.ctx, source, obj)
+      } catch (err) {
+        // A pod with a malformed Calico annotation is left out of the list (Calico's pagedList skips it).
+        if (err instanceof PodConversionError) return undefined
+        throw err
+      }
+      // Soft-deleted affinities are hidden; blocks and handles are listed as-is (readers filter), as Calico does.
+      if (!c.pair || (c.softDeleted && m.kind === 'BlockAffinity')) return undefined
+      const k = c.pair.key
+      if (opts.namespace !== undefined && k.namespace !== undefined && k.namespace !== opts.namespace) return undefined
+      return opts.namePrefix === undefined || k.name.startsWith(opts.namePrefix) ? c.pair : undefined
+    }
   }
 
   /** A paged list, each object converted (or dropped) as its page arrives (KubeClient.listPaged). */

@@ -272,42 +272,56 @@ export class KubeClient {
   }
 
   /**
-   * A whole list in pages of `pageSize` (limit/continue), converted object by object (`convert` returns
-   * undefined to drop one). Each page is converted while the next is already being fetched, so the
-   * server's work overlaps ours, and the raw objects of a page become garbage young instead of all
-   * surviving to the end. When a continue token expires (410 Gone on page two or later) the list falls
-   * back to one unpaged request, as client-go's pager does (FullListIfExpired), so it always ends.
+   * A list in pages of `pageSize` (limit/continue), each page's objects converted (`convert` returns undefined to
+   * drop one) and handed out as soon as they are, while the next page is already being fetched: the server's work
+   * overlaps ours, and a page's raw objects become garbage young. The pages are one consistent list (the continue
+   * token pins the first page's resourceVersion); once the server has compacted that, a later page fails with 410
+   * Gone, thrown here after the pages before it were handed out.
    */
-  async listPaged<T>(path: string, query: Record<string, string | undefined>, pageSize: number, convert: (obj: KubeObject) => T | undefined): Promise<{items: T[]; resourceVersion: string}> {
-    const items: T[] = []
-    const take = (page: KubeList): void => {
+  async *pages<T>(path: string, query: Record<string, string | undefined>, pageSize: number, convert: (obj: KubeObject) => T | undefined): AsyncGenerator<{items: T[]; resourceVersion: string}> {
+    const fetch = (token: string | undefined) => this.request<KubeList>('GET', path, {query: {...query, limit: pageSize, continue: token}})
+    let page = await fetch(undefined)
+    const resourceVersion = page.metadata.resourceVersion ?? ''
+    for (;;) {
+      const token = page.metadata.continue || undefined
+      const next = token === undefined ? undefined : fetch(token)
+      // If convert throws or the reader stops early, nobody awaits the prefetched page: its failure must not be unhandled.
+      next?.catch(() => undefined)
+      // Node writes a request to its socket on a later tick: let that happen before converting, or the
+      // server would only see the request once this page is done and nothing would overlap.
+      if (next) await new Promise<void>((resolve) => setImmediate(resolve))
+      const items: T[] = []
       for (const obj of page.items) {
         const v = convert(obj)
         if (v !== undefined) items.push(v)
       }
+      yield {items, resourceVersion}
+      if (!next) return
+      page = await next
     }
-    const fetch = (token: string | undefined) => this.request<KubeList>('GET', path, {query: {...query, limit: pageSize, continue: token}})
-    let page = await fetch(undefined)
-    let resourceVersion = page.metadata.resourceVersion ?? ''
+  }
+
+  /**
+   * A whole list (pages()). When a continue token expires (410 Gone on page two or later) the list falls back to
+   * one unpaged request, as client-go's pager does (FullListIfExpired), so it always ends.
+   */
+  async listPaged<T>(path: string, query: Record<string, string | undefined>, pageSize: number, convert: (obj: KubeObject) => T | undefined): Promise<{items: T[]; resourceVersion: string}> {
+    const items: T[] = []
+    let resourceVersion = ''
     try {
-      for (;;) {
-        const token = page.metadata.continue || undefined
-        const next = token === undefined ? undefined : fetch(token)
-        // If convert throws, nobody awaits the prefetched page: its failure must not be unhandled.
-        next?.catch(() => undefined)
-        // Node writes a request to its socket on a later tick: let that happen before converting, or the
-        // server would only see the request once this page is done and nothing would overlap.
-        if (next) await new Promise<void>((resolve) => setImmediate(resolve))
-        take(page)
-        if (!next) break
-        page = await next
+      for await (const page of this.pages(path, query, pageSize, convert)) {
+        for (const v of page.items) items.push(v)
+        resourceVersion = page.resourceVersion
       }
     } catch (err) {
       if (!(err instanceof KubeApiError && err.code === 410)) throw err
       items.length = 0
-      page = await this.request<KubeList>('GET', path, {query})
-      resourceVersion = page.metadata.resourceVersion ?? ''
-      take(page)
+      const whole = await this.request<KubeList>('GET', path, {query})
+      resourceVersion = whole.metadata.resourceVersion ?? ''
+      for (const obj of whole.items) {
+        const v = convert(obj)
+        if (v !== undefined) items.push(v)
+      }
     }
     return {items, resourceVersion}
   }
