@@ -51,8 +51,8 @@ module.exports = (name) => require('bindings')({bindings: name, module_root: dir
 }
 
 // The etcd client is its own code-cached bundle, dist/etcd-client.cjs (below): in the CLI bundle, the etcd
-// backend's `import('etcd3')` (only reached on its first write or watch; its reads need no etcd3) loads that bundle
-// through the launcher instead, so the embedded path and etcd reads load none of it.
+// backend's `import('etcd3')` (only reached by a watch; its reads and writes need no etcd3) loads that bundle
+// through the launcher instead, so only commands that watch (the agent) load it.
 const ETCD_BUNDLE = 'etcd-client.cjs'
 const etcdClientBundle = {
   name: 'etcd-client-bundle',

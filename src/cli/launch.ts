@@ -12,7 +12,7 @@
 // instructions calicoctl added to Node's own start (BENCHMARKS.md). A missing, stale or rejected cache only costs speed.
 //
 // The etcd client (etcd3, grpc-js, proto-loader, protobufjs) is a second bundle, dist/etcd-client.cjs, loaded the
-// same way but only when the etcd backend first writes or watches (reads use its own small client; scripts/bundle.mjs):
+// same way but only when the etcd backend watches (reads and writes use its own small client; scripts/bundle.mjs):
 // from ~150 files through Node's loader it took a fifth of a bulk `get` on etcd, back when reads used it.
 import {readFileSync, realpathSync, renameSync, writeFileSync} from 'node:fs'
 import Module, {createRequire} from 'node:module'

@@ -1,5 +1,5 @@
-// The etcd backend's read path: gets and lists go through the small gRPC client, so a read-only process never
-// loads etcd3 (grpc-js, protobufjs); the first write loads it (the built calicoctl: test/e2e/cli-bundle.test.ts).
+// The etcd backend without etcd3: gets, lists and writes go through the small gRPC client, so only a watch loads
+// etcd3 (grpc-js, protobufjs; the built calicoctl and CNI plugin: test/e2e/cli-bundle.test.ts, test/unit/cni-bundle.test.ts).
 // Also closing, and the one-line error a read gives when etcd refuses it.
 
 import {join} from 'node:path'
@@ -19,10 +19,10 @@ async function node(script: string): Promise<string> {
   return r.stdout
 }
 
-describe.skipIf(skip)('etcd backend reads without etcd3', () => {
+describe.skipIf(skip)('etcd backend reads and writes without etcd3', () => {
   const etcd = useEtcd()
 
-  it('get and list load no etcd3 module; the first write does', async () => {
+  it('get, list, create, update, apply and delete load no etcd3 module; a watch does', async () => {
     await etcd.etcdctl(['put', '/calico/resources/v3/projectcalico.org/ippools/p1', '{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"p1"},"spec":{"cidr":"10.0.0.0/16"}}'])
     const backend = join(import.meta.dirname, '../../src/datastore/etcd/backend.ts')
     const out = await node(`
@@ -33,13 +33,22 @@ describe.skipIf(skip)('etcd backend reads without etcd3', () => {
       const listed = await b.list({kind: 'IPPool'})
       const got = await b.get({kind: 'IPPool', name: 'p1'})
       console.log(JSON.stringify({names: listed.items.map((i) => i.key.name), cidr: got.value.spec.cidr, afterReads: etcd3Files()}))
-      await b.apply({kind: 'IPAMHandle', name: 'h'}, {block: {}})
-      console.log(JSON.stringify({afterWrite: etcd3Files() > 0}))
+      const h = {kind: 'IPAMHandle', name: 'h'}
+      const created = await b.create(h, {block: {}})
+      await b.delete(h, (await b.update(h, {block: {a: 1}}, created.revision)).revision)
+      await b.apply(h, {block: {}})
+      await b.delete(h)
+      console.log(JSON.stringify({afterWrites: etcd3Files()}))
+      const w = b.watch({kinds: ['IPAMHandle'], fromRevision: created.revision})
+      await w[Symbol.asyncIterator]().next()
+      w.close()
+      console.log(JSON.stringify({afterWatch: etcd3Files() > 0}))
       await b.close()
     `)
-    const [reads, write] = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    const [reads, writes, watch] = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
     expect(reads).toEqual({names: ['p1'], cidr: '10.0.0.0/16', afterReads: 0})
-    expect(write).toEqual({afterWrite: true})
+    expect(writes).toEqual({afterWrites: 0})
+    expect(watch).toEqual({afterWatch: true})
   })
 
   it('after close(), reads and writes both say the client is closed (and open nothing new)', async () => {

@@ -1,4 +1,4 @@
-// The etcd read client (src/datastore/etcd/reader.ts over grpc.ts) against real etcd servers: ranges, paging
+// The etcd KV client (src/datastore/etcd/kv.ts over grpc.ts): its reads against real etcd servers: ranges, paging
 // fields and revisions checked against etcdctl, responses of several MiB, failover between endpoints, TLS with a
 // throw-away CA, username/password authentication (with a token etcd stops accepting), and the failures a user
 // must be told about. gRPC framing cases that etcd does not produce on demand use a local HTTP/2 server.
@@ -9,7 +9,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ClientClosedError, GrpcClient, GrpcStatusError, Status, TransportError} from '../../src/datastore/etcd/grpc.js'
 import {etcdConnection} from '../../src/datastore/etcd/options.js'
-import {EtcdReader} from '../../src/datastore/etcd/reader.js'
+import {EtcdKV} from '../../src/datastore/etcd/kv.js'
 import type {DatastoreConfig} from '../../src/datastore/config.js'
 import {etcdSkipReason} from '../helpers/etcd.js'
 import {useEtcd} from '../helpers/etcd-vitest.js'
@@ -20,12 +20,12 @@ const skip = etcdSkipReason() !== undefined
 const timeouts = {dialTimeoutMs: 2000, requestTimeoutMs: 5000}
 
 /** A reader as the backend makes one, from calicoctl-style configuration. */
-function reader(config: Partial<DatastoreConfig>, opts = timeouts): EtcdReader {
-  return new EtcdReader(etcdConnection({datastoreType: 'etcdv3', ...config}), opts)
+function reader(config: Partial<DatastoreConfig>, opts = timeouts): EtcdKV {
+  return new EtcdKV(etcdConnection({datastoreType: 'etcdv3', ...config}), opts)
 }
 
 /** Runs `fn` with a reader and closes it afterwards, also when `fn` fails. */
-async function withReader<T>(config: Partial<DatastoreConfig>, fn: (r: EtcdReader) => Promise<T>): Promise<T> {
+async function withReader<T>(config: Partial<DatastoreConfig>, fn: (r: EtcdKV) => Promise<T>): Promise<T> {
   const r = reader(config)
   try {
     return await fn(r)
@@ -156,8 +156,8 @@ describe.skipIf(skip)('etcd reads over the small gRPC client', () => {
   it('an idle client does not keep the process alive, so a command that forgets close() still exits', async () => {
     await etcd.etcdctl(['put', '/calico/idle', 'yes'])
     const script = [
-      `const {EtcdReader} = await import(${JSON.stringify(join(import.meta.dirname, '../../src/datastore/etcd/reader.ts'))})`,
-      `const r = new EtcdReader({hosts: [${JSON.stringify(etcd.endpoints)}]}, {dialTimeoutMs: 2000, requestTimeoutMs: 5000})`,
+      `const {EtcdKV} = await import(${JSON.stringify(join(import.meta.dirname, '../../src/datastore/etcd/kv.ts'))})`,
+      `const r = new EtcdKV({hosts: [${JSON.stringify(etcd.endpoints)}]}, {dialTimeoutMs: 2000, requestTimeoutMs: 5000})`,
       `console.log((await r.range({key: Buffer.from('/calico/idle')})).kvs[0].value)`,
     ].join('\n')
     const register = join(import.meta.dirname, 'helpers/register.mjs')
@@ -176,7 +176,7 @@ describe.skipIf(skip)('etcd reads with several endpoints', () => {
     await a.etcdctl(['put', '/calico/who', 'a'])
     await b.etcdctl(['put', '/calico/who', 'b'])
     const dead = `http://127.0.0.1:${await freePort()}`
-    const who = async (r: EtcdReader) => (await r.range({key: Buffer.from('/calico/who')})).kvs[0].value
+    const who = async (r: EtcdKV) => (await r.range({key: Buffer.from('/calico/who')})).kvs[0].value
     await withReader({etcdEndpoints: `${dead},${a.endpoints},${b.endpoints}`}, async (r) => {
       expect(await who(r)).toBe('a')
       expect(await who(r)).toBe('a')
@@ -255,7 +255,7 @@ describe.skipIf(skip)('etcd reads with username/password authentication', () => 
     await etcd.etcdctl(['auth', 'enable'])
     await etcd.etcdctl([...root, 'put', '/calico/open/x', 'visible'])
 
-    const read = (r: EtcdReader, key = '/calico/open/x') => r.range({key: Buffer.from(key)})
+    const read = (r: EtcdKV, key = '/calico/open/x') => r.range({key: Buffer.from(key)})
     await withReader({etcdEndpoints: etcd.endpoints, etcdUsername: 'root', etcdPassword: 's3cret'}, async (r) => {
       expect((await read(r)).kvs[0].value).toBe('visible')
       // Turning authentication off and on again drops every token etcd handed out.

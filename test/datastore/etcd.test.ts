@@ -253,7 +253,15 @@ describe.skipIf(skip)('etcd backend over TLS with client certificates', () => {
   })
 
   it('does not make Node print DEP0123 for an IP-address TLS endpoint, and keeps other warnings', async () => {
-    await etcd.open({etcdCACertFile: etcd.tls!.caFile}) // https://127.0.0.1:<port>
+    const tls = etcd.tls!
+    const b = await etcd.open({etcdCACertFile: tls.caFile, etcdCertFile: tls.certFile, etcdKeyFile: tls.keyFile}) // https://127.0.0.1:<port>
+    // A watch is what loads grpc-js (whose TLS server name is the warning's cause): an event proves it is running.
+    const key = {kind: 'IPAMHandle', name: 'dep0123'}
+    const first = await b.apply(key, {n: 0})
+    const w = b.watch({kinds: ['IPAMHandle'], fromRevision: first.revision})
+    await b.apply(key, {n: 1})
+    expect((await w[Symbol.asyncIterator]().next()).value).toMatchObject({type: 'modified', value: {n: 1}})
+    w.close()
     const seen: string[] = []
     const listener = (w: Error & {code?: string}) => seen.push(w.code ?? w.message)
     process.on('warning', listener)

@@ -1,10 +1,10 @@
 // The etcd v3 backend, byte-compatible with libcalico-go's etcdv3 client: same keys, same JSON, same
-// transactions (libcalico-model.md §9–§10). Reads (get, list) go through the small client in reader.ts; the
-// etcd3 package (grpc-js, protobufjs) is imported only on the first write, delete or watch, so read-only
-// commands never load it.
+// transactions (libcalico-model.md §9–§10). Reads and writes (get, list, create, update, apply, delete) go through
+// the small client in kv.ts; the etcd3 package (grpc-js, protobufjs) is imported only for a watch, so calicoctl's
+// commands and the CNI plugin never load it.
 
 import {isIP} from 'node:net'
-import type {Etcd3, IKeyValue, IOptions, ITxnResponse, Watcher as EtcdWatcher} from 'etcd3'
+import type {Etcd3, IKeyValue, IOptions, Watcher as EtcdWatcher} from 'etcd3'
 import {
   CalicoError,
   DatastoreError,
@@ -30,8 +30,8 @@ import {WatchQueue} from '../watch-queue.js'
 import {GetBatcher, PutBatcher, type ConditionalPut, type PutResult} from './batch.js'
 import {ClientClosedError, GrpcStatusError, Status, TransportError} from './grpc.js'
 import {describeEndpoints, etcdConnection, type EtcdConnection} from './options.js'
-import type {RangeResponse} from './proto.js'
-import {EtcdReader} from './reader.js'
+import {EtcdKV} from './kv.js'
+import type {Compare, KeyValue, RangeResponse, TxnResponse} from './proto.js'
 
 type Etcd3Module = typeof import('etcd3')
 
@@ -139,18 +139,27 @@ function silenceIpServernameWarning(): void {
   }) as typeof process.emitWarning
 }
 
+/**
+ * "The key exists at this mod revision" (an update's or a delete's guard). A missing key has mod revision 0, so
+ * revision 0 alone would match it; the second compare rules that out.
+ */
+function ifAtRevision(key: Buffer, rev: number): Compare[] {
+  const atRevision: Compare = {key, target: 'mod', result: '==', value: rev}
+  return rev === 0 ? [atRevision, {key, target: 'version', result: '>', value: 0}] : [atRevision]
+}
+
 export class EtcdBackend implements Backend {
   readonly type = 'etcdv3' as const
   readonly endpoints: string
   private readonly pageSize: number
   private readonly watchers = new Set<WatchQueue>()
-  /** Gets and lists. */
-  private readonly reader: EtcdReader
-  /** Writes, deletes and watches: loaded on first use (see writer()). */
+  /** Every operation but watches. */
+  private readonly kv: EtcdKV
+  /** Watches: loaded on first use (see watchClient()). */
   private etcd3: Promise<Etcd3> | undefined
   /** The module once loaded, so translate() can recognise its errors. */
   private etcd3Module: Etcd3Module | undefined
-  /** Settles once a first request got through; until then writes wait for it (see connected()). */
+  /** Settles once a first request got through; until then watches wait for it (see connected()). */
   private ready: Promise<void> | undefined
   /** After close(): the etcd3 client is not created any more. */
   private closed = false
@@ -167,10 +176,10 @@ export class EtcdBackend implements Backend {
   ) {
     this.endpoints = describeEndpoints(conn)
     this.pageSize = opts.pageSize ?? 500
-    this.reader = new EtcdReader(conn, {dialTimeoutMs: opts.dialTimeoutMs ?? 3_000, requestTimeoutMs: opts.requestTimeoutMs ?? 10_000})
+    this.kv = new EtcdKV(conn, {dialTimeoutMs: opts.dialTimeoutMs ?? 3_000, requestTimeoutMs: opts.requestTimeoutMs ?? 10_000})
     const maxOps = opts.maxTxnOps ?? 128
-    this.puts = new PutBatcher((batch) => this.call(() => this.commitPuts(batch)), {maxOps, maxBytes: MAX_TXN_BYTES})
-    this.gets = new GetBatcher((keys) => this.read(() => this.reader.ranges(keys.map((key) => ({key})))), maxOps)
+    this.puts = new PutBatcher((batch) => this.request(() => this.commitPuts(batch)), {maxOps, maxBytes: MAX_TXN_BYTES})
+    this.gets = new GetBatcher((keys) => this.request(() => this.kv.ranges(keys.map((key) => ({key})))), maxOps)
   }
 
   /** Validates the configuration (reading TLS files). No request is made until the first operation. */
@@ -198,29 +207,26 @@ export class EtcdBackend implements Backend {
   async apply<V>(key: Key, value: V): Promise<KVPair<V>> {
     const path = keyToPath(key)
     const text = encodeValue(key, value)
-    const res = await this.call(async () => (await this.writer()).put(path).value(text).exec())
-    const revision = String(res.header.revision)
+    const res = await this.request(() => this.kv.put({key: Buffer.from(path), value: Buffer.from(text)}))
+    const revision = String(res.revision)
     return {key: pathToKey(path) ?? key, value: decodeValue(key, text, revision, path) as V, revision}
   }
 
   async delete<V>(key: Key, revision?: string): Promise<KVPair<V>> {
-    const path = keyToPath(key)
-    const del = {request_delete_range: {key: Buffer.from(path), prev_kv: true}}
-    let prev: IKeyValue | undefined
+    const path = Buffer.from(keyToPath(key))
+    const del = {key: path, prevKv: true}
+    let prev: KeyValue | undefined
     if (revision === undefined) {
-      const res = await this.call(async () => (await this.writer()).delete().key(path).getPrevious())
-      prev = res[0]
+      prev = (await this.request(() => this.kv.deleteRange(del))).prevKvs[0]
     } else {
-      const rev = parseRevision(revision)
-      const res = await this.call(async () => {
-        const client = await this.writer()
-        return this.ifAtRevision(client, path, rev).then(del).else(client.get(path)).commit()
-      })
-      if (!res.succeeded) this.throwFailedCondition(key, {written: false, current: res.responses[0]?.response_range?.kvs?.[0]})
-      prev = res.responses[0]?.response_delete_range?.prev_kvs?.[0]
+      const compare = ifAtRevision(path, parseRevision(revision))
+      // Else a read of the key, keys only: whether it exists tells "not found" from "conflict".
+      const res = await this.request(() => this.kv.txn({compare, success: [{deleteRange: del}], failure: [{range: {key: path, keysOnly: true}}]}))
+      if (!res.succeeded) this.throwFailedCondition(key, {written: false, current: res.responses[0]?.kvs[0]})
+      prev = res.deleted[0]?.[0]
     }
     if (!prev) throw new ResourceDoesNotExistError(keyId(key))
-    return this.pair<V>(prev.key.toString(), prev.value.toString(), String(prev.mod_revision))
+    return this.pair<V>(prev.key, prev.value, String(prev.modRevision))
   }
 
   async get<V>(key: Key): Promise<KVPair<V>> {
@@ -282,7 +288,7 @@ export class EtcdBackend implements Backend {
         // "From now": pin the current revision so nothing between watch() and stream setup is lost.
         delivered = (await this.head()).revision
       }
-      const client = await this.call(() => this.writer())
+      const client = await this.call(() => this.watchClient())
       const w = client.watch().prefix(watchPrefix(options.kinds)).withPreviousKV().startRevision(String(delivered + 1)).watcher()
       etcdWatcher = w
       if (closed) {
@@ -314,13 +320,14 @@ export class EtcdBackend implements Backend {
 
   /** Deletes every key under /calico/ (Calico's Clean; tests and `datastore migrate` start points). */
   async clean(): Promise<void> {
-    await this.call(async () => (await this.writer()).delete().prefix(CALICO_ROOT).exec())
+    const root = Buffer.from(CALICO_ROOT)
+    await this.request(() => this.kv.deleteRange({key: root, rangeEnd: prefixEnd(root)}))
   }
 
   async close(): Promise<void> {
     for (const w of [...this.watchers]) w.close()
     this.closed = true
-    this.reader.close()
+    this.kv.close()
     if (this.etcd3) (await this.etcd3.catch(() => undefined))?.close()
   }
 
@@ -344,7 +351,7 @@ export class EtcdBackend implements Backend {
       // No sort order: etcd returns a range in key order, and asking for one makes etcd 3.4 read the whole range
       // for every page (it applies the limit only after sorting). Pages after the first are read at the first
       // one's revision: a consistent snapshot.
-      const page = (key: Buffer) => this.read(() => this.reader.range({key, rangeEnd, limit: this.pageSize, revision}))
+      const page = (key: Buffer) => this.request(() => this.kv.range({key, rangeEnd, limit: this.pageSize, revision}))
       let next: Promise<RangeResponse> | undefined = page(Buffer.from(range.prefix))
       while (next) {
         const res: RangeResponse = await next
@@ -368,7 +375,7 @@ export class EtcdBackend implements Backend {
 
   /** The store's current revision (a read of one key, which also checks the connection and credentials). */
   private head(): Promise<RangeResponse> {
-    return this.read(() => this.reader.range({key: Buffer.from(CALICO_ROOT), keysOnly: true}))
+    return this.request(() => this.kv.range({key: Buffer.from(CALICO_ROOT), keysOnly: true}))
   }
 
   private onWatchEvent(queue: WatchQueue, kinds: Set<string> | undefined, kv: IKeyValue, prev: IKeyValue | undefined, op: 'put' | 'delete'): void {
@@ -398,37 +405,26 @@ export class EtcdBackend implements Backend {
   private async watchFailure(err: Error, startRevision: number): Promise<boolean> {
     if (COMPACTED.test(err.message)) return true
     try {
-      await this.reader.range({key: Buffer.from(CALICO_ROOT), keysOnly: true, revision: startRevision})
+      await this.kv.range({key: Buffer.from(CALICO_ROOT), keysOnly: true, revision: startRevision})
       return false
     } catch (probe) {
       return probe instanceof Error && COMPACTED.test(probe.message)
     }
   }
 
-  /** "The key exists at this mod revision". A missing key has mod revision 0, so 0 alone would match it. */
-  private ifAtRevision(client: Etcd3, path: string, rev: number) {
-    return client.if(path, 'Mod', '==', rev).and(path, 'Version', '>', 0)
-  }
-
   /**
    * One transaction for a batch of conditional puts: If every condition holds, every put; else a get of
    * every key (without its value), so the batcher learns which conditions failed.
    */
-  private async commitPuts(batch: readonly ConditionalPut[]): Promise<ITxnResponse> {
-    const client = await this.writer()
-    const [first, ...rest] = batch.flatMap((p): Array<[Buffer, 'Version' | 'Mod', '==' | '>', number]> => {
-      if (p.modRevision === undefined) return [[p.key, 'Version', '==', 0]]
-      // A missing key has mod revision 0, so revision 0 alone would match it.
-      if (p.modRevision === 0) return [[p.key, 'Mod', '==', 0], [p.key, 'Version', '>', 0]]
-      return [[p.key, 'Mod', '==', p.modRevision]]
-    })
-    const txn = client.if(...first)
-    for (const compare of rest) txn.and(...compare)
-    return txn
-      .then(...batch.map((p) => ({request_put: {key: p.key, value: p.value}})))
+  private commitPuts(batch: readonly ConditionalPut[]): Promise<TxnResponse> {
+    return this.kv.txn({
+      compare: batch.flatMap((p): Compare[] =>
+        p.modRevision === undefined ? [{key: p.key, target: 'version', result: '==', value: 0}] : ifAtRevision(p.key, p.modRevision),
+      ),
+      success: batch.map((p) => ({put: {key: p.key, value: p.value}})),
       // Keys only: the revisions tell which condition failed; the values are not needed for that.
-      .else(...batch.map((p) => ({request_range: {key: p.key, keys_only: true}})))
-      .commit()
+      failure: batch.map((p) => ({range: {key: p.key, keysOnly: true}})),
+    })
   }
 
   private throwFailedCondition(key: Key, res: PutResult & {written: false}): never {
@@ -464,8 +460,8 @@ export class EtcdBackend implements Backend {
     }
   }
 
-  /** Runs one read, translating failures into DatastoreErrors; the reader connects (and fails) promptly itself. */
-  private async read<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs one request of the KV client, translating failures into DatastoreErrors; it connects (and fails) promptly itself. */
+  private async request<T>(fn: () => Promise<T>): Promise<T> {
     try {
       const result = await fn()
       this.lastConnectError = undefined
@@ -475,7 +471,7 @@ export class EtcdBackend implements Backend {
     }
   }
 
-  /** Runs one etcd3 request, once etcd has answered a first read, translating failures into DatastoreErrors. */
+  /** Runs one step of a watch's set-up, once etcd has answered a first read, translating failures into DatastoreErrors. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       await this.connected()
@@ -488,9 +484,9 @@ export class EtcdBackend implements Backend {
   }
 
   /**
-   * grpc waits for a connection until the request deadline (10 s), and an endpoint that accepts TCP but
-   * never speaks HTTP/2 would hold every request that long. A cheap first read, which the reader gives the short
-   * dial timeout, turns "etcd is not there" into a prompt error; after it, etcd3's requests get the full deadline.
+   * grpc-js waits for a connection until the request deadline (10 s), and an endpoint that accepts TCP but
+   * never speaks HTTP/2 would hold a watch's set-up that long. A cheap first read, which the KV client gives the short
+   * dial timeout, turns "etcd is not there" into a prompt error.
    */
   private connected(): Promise<void> {
     this.ready ??= this.head().then(
@@ -503,13 +499,13 @@ export class EtcdBackend implements Backend {
     return this.ready
   }
 
-  /** etcd3 (its own code-cached bundle, dist/etcd-client.cjs), which writes, deletes and watches use. */
+  /** etcd3 (its own code-cached bundle, dist/etcd-client.cjs), which watches use. */
   async preload(): Promise<void> {
     this.etcd3Module ??= await import('etcd3')
   }
 
   /** The etcd3 client, created on first use. */
-  private writer(): Promise<Etcd3> {
+  private watchClient(): Promise<Etcd3> {
     if (this.closed) return Promise.reject(new ClientClosedError())
     this.etcd3 ??= this.openEtcd3()
     return this.etcd3
@@ -539,7 +535,7 @@ export class EtcdBackend implements Backend {
     return client
   }
 
-  /** Errors of the reader and of etcd3, as one-line DatastoreErrors; compaction errors pass through for list(). */
+  /** Errors of the KV client and of etcd3, as one-line DatastoreErrors; compaction errors pass through for list(). */
   private translate(err: unknown): Error {
     if (err instanceof CalicoError || !(err instanceof Error)) return err instanceof Error ? err : new Error(String(err))
     const e = this.etcd3Module

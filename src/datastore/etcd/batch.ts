@@ -8,10 +8,9 @@
 // new batch. Every write therefore sees exactly the outcome a transaction of its own would have had at some
 // point between submission and answer, which is all a concurrent caller could observe anyway.
 //
-// Reads are batched the same way (a transaction of ranges, no conditions, sent by the read client): the update
+// Reads are batched the same way (a transaction of ranges, no conditions, sent by the KV client): the update
 // path of a bulk apply reads every stored object before writing it.
 
-import type {IKeyValue, ITxnResponse} from 'etcd3'
 import {DatastoreError} from '../../api/errors.js'
 import type {KeyValue, TxnResponse} from './proto.js'
 
@@ -27,7 +26,7 @@ export interface ConditionalPut {
  * The outcome of one write: its revision, or when the condition failed the stored key's metadata (absent when
  * there is no such key; the value itself is not read).
  */
-export type PutResult = {written: true; revision: string} | {written: false; current?: IKeyValue}
+export type PutResult = {written: true; revision: string} | {written: false; current?: KeyValue}
 
 export interface BatchLimits {
   /** Most compares, puts or gets in one transaction: etcd's --max-txn-ops (default 128). */
@@ -40,7 +39,7 @@ export interface BatchLimits {
  * Commits one transaction for `puts` (If every condition: every put; else a get of every key, in order).
  * Errors should come back as Errors whose message carries etcd's text.
  */
-export type CommitPuts = (puts: readonly ConditionalPut[]) => Promise<ITxnResponse>
+export type CommitPuts = (puts: readonly ConditionalPut[]) => Promise<TxnResponse>
 
 /** etcd's refusals of a transaction that is too large; such a batch is split and retried. */
 const TOO_LARGE = /too many operations in txn request|request is too large/
@@ -105,9 +104,9 @@ export function splitBatches<T extends {put: ConditionalPut}>(items: readonly T[
 }
 
 /** Whether `put`'s condition holds against the stored object `current` (undefined: no such key). */
-function holds(put: ConditionalPut, current: IKeyValue | undefined): boolean {
+function holds(put: ConditionalPut, current: KeyValue | undefined): boolean {
   if (put.modRevision === undefined) return current === undefined
-  return current !== undefined && Number(current.mod_revision) === put.modRevision
+  return current !== undefined && current.modRevision === put.modRevision
 }
 
 /**
@@ -163,7 +162,7 @@ export class PutBatcher {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    let res: ITxnResponse
+    let res: TxnResponse
     try {
       res = await this.commit(batch.map((p) => p.put))
     } catch (err) {
@@ -182,14 +181,14 @@ export class PutBatcher {
       return
     }
     if (res.succeeded) {
-      const revision = String(res.header.revision)
+      const revision = String(res.revision)
       for (const p of batch) p.resolve({written: true, revision})
       return
     }
     // The gets ran at the revision where the compares were evaluated, so they say exactly which failed.
     const again: Pending[] = []
     batch.forEach((p, i) => {
-      const current = res.responses[i]?.response_range?.kvs?.[0]
+      const current = res.responses[i]?.kvs[0]
       if (holds(p.put, current)) again.push(p)
       else p.resolve({written: false, current})
     })

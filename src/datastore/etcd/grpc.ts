@@ -1,4 +1,4 @@
-// A minimal gRPC client for unary calls, on Node's built-in HTTP/2: what etcd's read path needs without loading
+// A minimal gRPC client for unary calls, on Node's built-in HTTP/2: what the etcd backend needs without loading
 // grpc-js and protobufjs (~0.1 s of CPU per process, BENCHMARKS.md). Requests and responses are bytes; the
 // protobuf side is proto.ts.
 //
@@ -8,8 +8,10 @@
 // response that has no body ("Trailers-Only").
 //
 // Endpoints are tried in order: one connection at a time, to the first endpoint that answers; when it fails, the
-// call moves to the next, once round the list (as the etcd3 client gives each member one attempt). Every call
-// made through this client must therefore be safe to repeat (reads and authentication).
+// call moves to the next, once round the list (as the etcd3 client gives each member one attempt). A call that is
+// not safe to repeat (a write: `idempotent: false`) moves on only if it failed before its request was handed to a
+// connection, as etcd's Go client retries mutations only when no connection was available; once sent, its failure
+// is the caller's, who cannot know whether etcd applied it.
 
 import {connect as http2Connect, constants, type ClientHttp2Session, type IncomingHttpHeaders} from 'node:http2'
 import {connect as netConnect, isIP, type Socket} from 'node:net'
@@ -101,8 +103,11 @@ export class GrpcClient {
 
   constructor(private readonly opts: GrpcClientOptions) {}
 
-  /** Calls `path` (`/package.Service/Method`) with one request message; resolves with the response message. */
-  async unary(path: string, message: Buffer, metadata: Record<string, string> = {}): Promise<Buffer> {
+  /**
+   * Calls `path` (`/package.Service/Method`) with one request message; resolves with the response message.
+   * `idempotent: false` for a call that must not be repeated once sent (see the header).
+   */
+  async unary(path: string, message: Buffer, metadata: Record<string, string> = {}, {idempotent = true} = {}): Promise<Buffer> {
     if (this.closed) throw new ClientClosedError()
     this.active++
     this.session?.http2.ref()
@@ -111,13 +116,14 @@ export class GrpcClient {
       let staleRetried = false
       for (let fresh = 0; fresh < this.opts.endpoints.length; ) {
         const session = this.open()
+        let sent = false
         try {
           await session.ready
-          const response = await this.request(session, path, message, metadata)
+          const response = await this.request(session, path, message, metadata, () => (sent = true))
           session.used = true
           return response
         } catch (err) {
-          if (!retryable(err)) throw err
+          if (!retryable(err) || (sent && !idempotent)) throw err
           failure = err
           this.discard(session)
           if (this.closed) throw new ClientClosedError()
@@ -209,7 +215,8 @@ export class GrpcClient {
     if (!session.http2.destroyed) session.http2.destroy()
   }
 
-  private request(session: Session, path: string, message: Buffer, metadata: Record<string, string>): Promise<Buffer> {
+  /** `onSent` runs once the request is handed to the connection (from then on the server may act on it). */
+  private request(session: Session, path: string, message: Buffer, metadata: Record<string, string>, onSent: () => void): Promise<Buffer> {
     const timeoutMs = this.opts.requestTimeoutMs
     const max = this.opts.maxMessageBytes
     return new Promise<Buffer>((resolve, reject) => {
@@ -232,6 +239,7 @@ export class GrpcClient {
         'grpc-timeout': `${timeoutMs}m`,
         ...metadata,
       })
+      onSent()
       const timer = setTimeout(() => {
         settle(new TransportError('timed out waiting for a response'))
         stream.close(constants.NGHTTP2_CANCEL)

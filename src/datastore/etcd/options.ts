@@ -1,4 +1,4 @@
-// calicoctl.cfg's etcd settings → connection settings for the read client (reader.ts) and the etcd3 client. Kept
+// calicoctl.cfg's etcd settings → connection settings for the KV client (kv.ts) and the etcd3 client. Kept
 // free of client imports so configuration errors surface (and are testable) without opening a connection.
 
 import {readFileSync} from 'node:fs'

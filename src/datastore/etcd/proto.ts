@@ -1,6 +1,7 @@
-// The few etcd v3 protobuf messages the read path exchanges, encoded and decoded by hand so that reads need no
-// protobuf library: KV.Range, KV.Txn holding only ranges, and Auth.Authenticate. Field numbers and meanings are
-// etcd's (api/etcdserverpb/rpc.proto, api/mvccpb/kv.proto). Pure: bytes in, bytes out.
+// The few etcd v3 protobuf messages the backend exchanges, encoded and decoded by hand so that neither reads nor
+// writes need a protobuf library: KV.Range, KV.Put, KV.DeleteRange, KV.Txn (compares of version and mod revision;
+// ranges, puts and deletes), and Auth.Authenticate. Field numbers and meanings are etcd's
+// (api/etcdserverpb/rpc.proto, api/mvccpb/kv.proto). Pure: bytes in, bytes out.
 //
 // proto3 wire format: each field is a varint tag (field number << 3 | wire type) and a value; wire type 0 is a
 // varint, 2 a length-delimited byte string (also embedded messages), 1 and 5 fixed 64 and 32 bits. Unknown fields
@@ -43,11 +44,56 @@ export interface RangeResponse {
   lastKey: Buffer | undefined
 }
 
+/** A PutRequest: sets `key` to `value`. */
+export interface PutRequest {
+  key: Buffer
+  value: Buffer
+}
+
+/** A DeleteRangeRequest of one key (Calico deletes one object at a time) or of a range. */
+export interface DeleteRangeRequest {
+  key: Buffer
+  rangeEnd?: Buffer
+  /** Return the deleted key-values (DeleteRangeResponse.prev_kvs). */
+  prevKv?: boolean
+}
+
+/**
+ * A Compare of one key's version or mod revision with a number (what Calico's transactions guard on): `version == 0`
+ * is "the key does not exist", `mod == r` "unchanged since revision r".
+ */
+export interface Compare {
+  key: Buffer
+  target: 'version' | 'mod'
+  result: '==' | '!=' | '>' | '<'
+  value: number
+}
+
+/** One operation of a transaction's branch. */
+export type RequestOp = {range: RangeRequest} | {put: PutRequest} | {deleteRange: DeleteRangeRequest}
+
+export interface TxnRequest {
+  compare: readonly Compare[]
+  success: readonly RequestOp[]
+  failure: readonly RequestOp[]
+}
+
 export interface TxnResponse {
   revision: number
   succeeded: boolean
   /** One per operation of the branch taken; undefined for operations other than ranges. */
   responses: (RangeResponse | undefined)[]
+  /** One per operation of the branch taken: a delete's previous key-values (asked with prevKv); undefined for others. */
+  deleted: (KeyValue[] | undefined)[]
+}
+
+/** A PutResponse or DeleteRangeResponse: the revision of the write, and for a delete what it removed. */
+export interface WriteResponse {
+  revision: number
+  /** DeleteRangeResponse.deleted: how many keys a delete removed (0 for a put). */
+  deletedCount: number
+  /** With prevKv: the deleted key-values, in key order. */
+  prevKvs: KeyValue[]
 }
 
 // --- encoding ---
@@ -60,6 +106,13 @@ class Writer {
   /** A varint field; zero is proto3's default and is left out. */
   uint(field: number, value: number): this {
     if (value === 0) return this
+    this.varint(field * 8 + VARINT)
+    this.varint(value)
+    return this
+  }
+
+  /** A varint member of a oneof: written even when zero, as being set is what selects the member. */
+  oneofUint(field: number, value: number): this {
     this.varint(field * 8 + VARINT)
     this.varint(value)
     return this
@@ -117,8 +170,45 @@ export function encodeRangeRequest(req: RangeRequest): Buffer {
 
 /** A TxnRequest without compares whose success branch is these ranges (so it always takes that branch). */
 export function encodeRangeTxn(ranges: readonly RangeRequest[]): Buffer {
+  return encodeTxnRequest({compare: [], success: ranges.map((range) => ({range})), failure: []})
+}
+
+export function encodePutRequest(req: PutRequest): Buffer {
+  return new Writer().bytes(1, req.key).bytes(2, req.value).finish()
+}
+
+export function encodeDeleteRangeRequest(req: DeleteRangeRequest): Buffer {
+  return new Writer().bytes(1, req.key).bytes(2, req.rangeEnd).bool(3, req.prevKv).finish()
+}
+
+/** Compare.CompareResult and Compare.CompareTarget numbers. */
+const COMPARE_RESULT = {'==': 0, '>': 1, '<': 2, '!=': 3} as const
+const COMPARE_TARGET = {version: 0, mod: 2} as const
+/** The oneof target_union member holding the number compared against: version = 4, mod_revision = 6. */
+const COMPARE_VALUE_FIELD = {version: 4, mod: 6} as const
+
+function encodeCompare(c: Compare): Buffer {
+  return new Writer()
+    .uint(1, COMPARE_RESULT[c.result])
+    .uint(2, COMPARE_TARGET[c.target])
+    .bytes(3, c.key)
+    .oneofUint(COMPARE_VALUE_FIELD[c.target], c.value)
+    .finish()
+}
+
+/** RequestOp: request_range = 1, request_put = 2, request_delete_range = 3. */
+function encodeRequestOp(op: RequestOp): Buffer {
   const w = new Writer()
-  for (const r of ranges) w.bytes(2, new Writer().bytes(1, encodeRangeRequest(r)).finish()) // RequestOp.request_range
+  if ('range' in op) return w.bytes(1, encodeRangeRequest(op.range)).finish()
+  if ('put' in op) return w.bytes(2, encodePutRequest(op.put)).finish()
+  return w.bytes(3, encodeDeleteRangeRequest(op.deleteRange)).finish()
+}
+
+export function encodeTxnRequest(txn: TxnRequest): Buffer {
+  const w = new Writer()
+  for (const c of txn.compare) w.bytes(1, encodeCompare(c))
+  for (const op of txn.success) w.bytes(2, encodeRequestOp(op))
+  for (const op of txn.failure) w.bytes(3, encodeRequestOp(op))
   return w.finish()
 }
 
@@ -146,6 +236,9 @@ const TAG_KV_VALUE = (5 << 3) | BYTES
 const TAG_TXN_SUCCEEDED = (2 << 3) | VARINT
 const TAG_TXN_RESPONSES = (3 << 3) | BYTES
 const TAG_OP_RANGE = (1 << 3) | BYTES // ResponseOp.response_range
+const TAG_OP_DELETE_RANGE = (3 << 3) | BYTES // ResponseOp.response_delete_range
+const TAG_DELETE_DELETED = (2 << 3) | VARINT // DeleteRangeResponse.deleted
+const TAG_DELETE_PREV_KVS = (3 << 3) | BYTES // DeleteRangeResponse.prev_kvs
 const TAG_AUTH_TOKEN = (2 << 3) | BYTES
 
 /** A response that is not valid protobuf for the expected message. */
@@ -271,6 +364,19 @@ class Reader {
     if (this.keyEnd >= 0) res.lastKey = this.buf.subarray(this.keyStart, this.keyEnd)
     return res
   }
+
+  /** A PutResponse (header; its prev_kv is never asked for) or a DeleteRangeResponse. */
+  writeResponse(end: number): WriteResponse {
+    const res: WriteResponse = {revision: 0, deletedCount: 0, prevKvs: []}
+    while (this.pos < end) {
+      const tag = this.varint(end)
+      if (tag === TAG_HEADER) res.revision = this.headerRevision(this.delimited(end))
+      else if (tag === TAG_DELETE_PREV_KVS) res.prevKvs.push(this.keyValue(this.delimited(end)))
+      else if (tag === TAG_DELETE_DELETED) res.deletedCount = this.varint(end)
+      else this.skip(tag, end)
+    }
+    return res
+  }
 }
 
 export function decodeRangeResponse(buf: Buffer): RangeResponse {
@@ -280,24 +386,32 @@ export function decodeRangeResponse(buf: Buffer): RangeResponse {
 export function decodeTxnResponse(buf: Buffer): TxnResponse {
   const r = new Reader(buf)
   const end = buf.length
-  const res: TxnResponse = {revision: 0, succeeded: false, responses: []}
+  const res: TxnResponse = {revision: 0, succeeded: false, responses: [], deleted: []}
   while (r.pos < end) {
     const tag = r.varint(end)
     if (tag === TAG_HEADER) res.revision = r.headerRevision(r.delimited(end))
     else if (tag === TAG_TXN_SUCCEEDED) res.succeeded = r.varint(end) !== 0
     else if (tag === TAG_TXN_RESPONSES) {
-      // ResponseOp: a oneof whose field 1 is response_range.
+      // ResponseOp: a oneof of response_range (1), response_put (2), response_delete_range (3), response_txn (4).
       const opEnd = r.delimited(end)
       let range: RangeResponse | undefined
+      let deleted: KeyValue[] | undefined
       while (r.pos < opEnd) {
         const opTag = r.varint(opEnd)
         if (opTag === TAG_OP_RANGE) range = r.rangeResponse(r.delimited(opEnd))
+        else if (opTag === TAG_OP_DELETE_RANGE) deleted = r.writeResponse(r.delimited(opEnd)).prevKvs
         else r.skip(opTag, opEnd)
       }
       res.responses.push(range)
+      res.deleted.push(deleted)
     } else r.skip(tag, end)
   }
   return res
+}
+
+/** A PutResponse or a DeleteRangeResponse. */
+export function decodeWriteResponse(buf: Buffer): WriteResponse {
+  return new Reader(buf).writeResponse(buf.length)
 }
 
 /** AuthenticateResponse → its token. */
