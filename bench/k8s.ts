@@ -13,27 +13,16 @@
 // is the median of the per-round ratios: the two runs of a round are adjacent, so they share the
 // machine's load far more than runs minutes apart do.
 
-import {spawn} from 'node:child_process'
 import {Agent, request} from 'node:http'
 import {loadavg} from 'node:os'
-import {createInterface} from 'node:readline'
 import {KubernetesBackend} from '../src/datastore/kubernetes/backend.js'
+import {batched, startServer} from './k8s-server.js'
 import {median, policyKey, policyValue} from './lib.js'
 
 const count = Number(process.argv[2] ?? 5000)
 const rounds = Number(process.argv[3] ?? 15)
 const inFlight = 64
 const pageSize = 500
-
-
-async function startServer(): Promise<{url: string; stop: () => void}> {
-  const child = spawn(process.execPath, ['--import', './test/datastore/helpers/register.mjs', 'test/k8s-apiserver/main.ts', '0', 'v1'], {stdio: ['ignore', 'pipe', 'inherit']})
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({input: child.stdout}).once('line', resolve)
-    child.once('exit', (code) => reject(new Error(`test API server exited ${code}`)))
-  })
-  return {url: line.trim(), stop: () => child.kill('SIGTERM')}
-}
 
 // The baseline's connection pool matches the backend's (keep-alive, 64 sockets).
 const agent = new Agent({keepAlive: true, maxSockets: 64})
@@ -46,10 +35,6 @@ function rawGet(url: string): Promise<unknown> {
       res.on('error', reject)
     }).on('error', reject).end()
   })
-}
-
-async function batched(n: number, fn: (i: number) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < n; i += inFlight) await Promise.all(Array.from({length: Math.min(inFlight, n - i)}, (_, j) => fn(i + j)))
 }
 
 interface Sample {
@@ -95,7 +80,7 @@ let createMs = 0
 const server = await startServer()
 try {
   const b = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: server.url}, {pageSize})
-  createMs = (await sample(() => batched(count, (i) => b.create(policyKey(i), policyValue(i))))).wallMs
+  createMs = (await sample(() => batched(count, inFlight, (i) => b.create(policyKey(i), policyValue(i))))).wallMs
   const base = `${server.url}/apis/crd.projectcalico.org/v1`
   results.push(await compare(`list ${count} (pages of ${pageSize})`, async () => {
     // The items are kept, as the backend keeps its converted ones: a list is read to be used.
@@ -112,8 +97,8 @@ try {
     if (res.items.length !== count) throw new Error(`backend list saw ${res.items.length}`)
   }))
   results.push(await compare(`get ${count} (${inFlight} in flight)`,
-    () => batched(count, (i) => rawGet(`${base}/namespaces/ns-${i % 10}/networkpolicies/${policyKey(i).name}`)),
-    () => batched(count, (i) => b.get(policyKey(i)))))
+    () => batched(count, inFlight, (i) => rawGet(`${base}/namespaces/ns-${i % 10}/networkpolicies/${policyKey(i).name}`)),
+    () => batched(count, inFlight, (i) => b.get(policyKey(i)))))
   await b.close()
 } finally {
   agent.destroy()
