@@ -9,7 +9,8 @@
 export const RELAY_IN_NODE = `
 const net = require('node:net')
 const [port, sock] = [Number(process.argv[1]), process.argv[2]]
-net.createServer((c) => {
+// No Nagle delay on the TCP side (as on a real etcd connection): gRPC's small frames would wait ~40 ms for ACKs.
+net.createServer({noDelay: true}, (c) => {
   const u = net.connect(sock)
   c.pipe(u).pipe(c)
   c.on('error', () => u.destroy()); u.on('error', () => c.destroy())
@@ -23,7 +24,7 @@ const net = require('node:net'), fs = require('node:fs')
 const [sock, port] = [process.argv[1], Number(process.argv[2])]
 try { fs.unlinkSync(sock) } catch {}
 net.createServer((c) => {
-  const t = net.connect(port, '127.0.0.1')
+  const t = net.connect({port, host: '127.0.0.1', noDelay: true})
   c.pipe(t).pipe(c)
   c.on('error', () => t.destroy()); t.on('error', () => c.destroy())
 }).listen(sock, () => process.stdout.write('ready\\n'))

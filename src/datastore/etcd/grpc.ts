@@ -159,6 +159,8 @@ export class GrpcClient {
     const tls = this.opts.tls
     // The socket is made here rather than by http2.connect, which would send an IP address as the TLS server name
     // (RFC 6066 forbids it, and Node warns with DEP0123); an IP host is still checked against the certificate.
+    // No Nagle delay (as grpc-js and Go's gRPC): a request's HEADERS and DATA frames go out as separate small
+    // writes, and Nagle would hold the second until the server's delayed ACK, ~40 ms on every call.
     const socket: Socket =
       url.protocol === 'https:'
         ? tlsConnect({
@@ -171,6 +173,7 @@ export class GrpcClient {
             key: tls?.key,
           })
         : netConnect({host, port})
+    socket.setNoDelay(true)
     const http2 = http2Connect(url.origin, {
       createConnection: () => socket,
       settings: {enablePush: false, initialWindowSize: WINDOW},
