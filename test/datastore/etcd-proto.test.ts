@@ -11,9 +11,13 @@ import {
   decodeAuthenticateResponse,
   decodeRangeResponse,
   decodeTxnResponse,
+  decodeWriteResponse,
   encodeAuthenticateRequest,
+  encodeDeleteRangeRequest,
+  encodePutRequest,
   encodeRangeRequest,
   encodeRangeTxn,
+  encodeTxnRequest,
 } from '../../src/datastore/etcd/proto.js'
 
 const protoDir = join(dirname(createRequire(import.meta.url).resolve('etcd3/package.json')), 'proto')
@@ -21,8 +25,11 @@ const root = new protobuf.Root()
 root.resolvePath = (_origin, target) => join(protoDir, target)
 root.loadSync('rpc.proto', {keepCase: true})
 const type = (name: string) => root.lookupType(`etcdserverpb.${name}`)
-/** The decoded message as protobufjs sees it: 64-bit integers as decimal strings, byte fields as base64. */
-const toObject = (name: string, bytes: Buffer) => type(name).toObject(type(name).decode(bytes), {longs: String, bytes: String, defaults: false})
+/**
+ * The decoded message as protobufjs sees it: 64-bit integers as decimal strings, byte fields as base64, and for a
+ * oneof the name of the member set (what tells a zero that was sent from one left out).
+ */
+const toObject = (name: string, bytes: Buffer) => type(name).toObject(type(name).decode(bytes), {longs: String, bytes: String, defaults: false, oneofs: true})
 const b64 = (text: string) => Buffer.from(text).toString('base64')
 const encode = (name: string, value: Record<string, unknown>) => Buffer.from(type(name).encode(type(name).fromObject(value)).finish())
 
@@ -52,7 +59,74 @@ describe('etcd protobuf messages', () => {
   it('TxnRequest of ranges: no compares, one RequestOp.request_range per key in the success branch', () => {
     const bytes = encodeRangeTxn([{key: Buffer.from('/a')}, {key: Buffer.from('/b'), keysOnly: true}])
     expect(toObject('TxnRequest', bytes)).toEqual({
-      success: [{request_range: {key: b64('/a')}}, {request_range: {key: b64('/b'), keys_only: true}}],
+      success: [
+        {request_range: {key: b64('/a')}, request: 'request_range'},
+        {request_range: {key: b64('/b'), keys_only: true}, request: 'request_range'},
+      ],
+    })
+  })
+
+  it('PutRequest and DeleteRangeRequest: key, value, range end and prev_kv', () => {
+    expect(toObject('PutRequest', encodePutRequest({key: Buffer.from('/calico/k'), value: Buffer.from('{"a":"ü"}')}))).toEqual({
+      key: b64('/calico/k'),
+      value: b64('{"a":"ü"}'),
+    })
+    expect(toObject('DeleteRangeRequest', encodeDeleteRangeRequest({key: Buffer.from('/calico/k'), prevKv: true}))).toEqual({key: b64('/calico/k'), prev_kv: true})
+    expect(toObject('DeleteRangeRequest', encodeDeleteRangeRequest({key: Buffer.from('/calico/'), rangeEnd: Buffer.from('/calico0')}))).toEqual({
+      key: b64('/calico/'),
+      range_end: b64('/calico0'),
+    })
+  })
+
+  it('TxnRequest: compares of version and mod revision (a zero still selects its oneof member), then both branches', () => {
+    const k = Buffer.from('/calico/k')
+    const bytes = encodeTxnRequest({
+      compare: [
+        {key: k, target: 'version', result: '==', value: 0},
+        {key: k, target: 'mod', result: '==', value: 2 ** 40},
+        {key: k, target: 'version', result: '>', value: 0},
+        {key: k, target: 'mod', result: '!=', value: 7},
+        {key: k, target: 'mod', result: '<', value: 9},
+      ],
+      success: [{put: {key: k, value: Buffer.from('v')}}, {deleteRange: {key: k, prevKv: true}}],
+      failure: [{range: {key: k, keysOnly: true}}],
+    })
+    // Enums as numbers: result EQUAL 0, GREATER 1, LESS 2, NOT_EQUAL 3; target VERSION 0, MOD 2 (0 is left out).
+    expect(toObject('TxnRequest', bytes)).toEqual({
+      compare: [
+        {key: b64('/calico/k'), version: '0', target_union: 'version'},
+        {key: b64('/calico/k'), target: 2, mod_revision: String(2 ** 40), target_union: 'mod_revision'},
+        {key: b64('/calico/k'), result: 1, version: '0', target_union: 'version'},
+        {key: b64('/calico/k'), result: 3, target: 2, mod_revision: '7', target_union: 'mod_revision'},
+        {key: b64('/calico/k'), result: 2, target: 2, mod_revision: '9', target_union: 'mod_revision'},
+      ],
+      success: [
+        {request_put: {key: b64('/calico/k'), value: b64('v')}, request: 'request_put'},
+        {request_delete_range: {key: b64('/calico/k'), prev_kv: true}, request: 'request_delete_range'},
+      ],
+      failure: [{request_range: {key: b64('/calico/k'), keys_only: true}, request: 'request_range'}],
+    })
+  })
+
+  it('PutResponse and DeleteRangeResponse: the revision, and the deleted count and key-values', () => {
+    expect(decodeWriteResponse(encode('PutResponse', {header}))).toEqual({revision: 1234567, deletedCount: 0, prevKvs: []})
+    const res = decodeWriteResponse(
+      encode('DeleteRangeResponse', {
+        header,
+        deleted: 2,
+        prev_kvs: [
+          {key: Buffer.from('/calico/a'), create_revision: 3, mod_revision: 5, version: 2, value: Buffer.from('{"x":1}')},
+          {key: Buffer.from('/calico/b'), create_revision: 4, mod_revision: 4, version: 1, value: Buffer.from('{}'), lease: '7587869785398520065'},
+        ],
+      }),
+    )
+    expect(res).toEqual({
+      revision: 1234567,
+      deletedCount: 2,
+      prevKvs: [
+        {key: '/calico/a', createRevision: 3, modRevision: 5, version: 2, value: '{"x":1}'},
+        {key: '/calico/b', createRevision: 4, modRevision: 4, version: 1, value: '{}'},
+      ],
     })
   })
 
@@ -105,6 +179,22 @@ describe('etcd protobuf messages', () => {
     expect(res.revision).toBe(1234567)
     expect(res.succeeded).toBe(true)
     expect(res.responses.map((r) => r?.kvs.map((kv) => [kv.key, kv.modRevision, kv.value]))).toEqual([[['/a', 4, '{}']], [], undefined])
+    expect(res.deleted).toEqual([undefined, undefined, undefined])
+  })
+
+  it('TxnResponse: a delete\'s previous key-values, beside the ranges', () => {
+    const bytes = encode('TxnResponse', {
+      header,
+      succeeded: false,
+      responses: [
+        {response_delete_range: {header, deleted: 1, prev_kvs: [{key: Buffer.from('/d'), mod_revision: 8, value: Buffer.from('gone')}]}},
+        {response_range: {header, kvs: [{key: Buffer.from('/r'), mod_revision: 9}]}},
+      ],
+    })
+    const res = decodeTxnResponse(bytes)
+    expect(res.succeeded).toBe(false)
+    expect(res.deleted.map((kvs) => kvs?.map((kv) => [kv.key, kv.modRevision, kv.value]))).toEqual([[['/d', 8, 'gone']], undefined])
+    expect(res.responses.map((r) => r?.kvs.map((kv) => kv.key))).toEqual([undefined, ['/r']])
   })
 
   it('AuthenticateResponse: the token', () => {

@@ -167,6 +167,78 @@ describe.skipIf(skip)('etcd reads over the small gRPC client', () => {
   })
 })
 
+describe.skipIf(skip)('etcd writes over the small gRPC client', () => {
+  const etcd = useEtcd()
+  const revisionOf = async (key: string) =>
+    (JSON.parse(await etcd.etcdctl(['get', key, '-w', 'json'])) as {kvs?: {mod_revision: number}[]}).kvs?.[0]?.mod_revision
+  const key = (k: string) => Buffer.from(k)
+
+  it('Put: the value etcdctl then reads, at the revision the response gives', async () => {
+    await withReader({etcdEndpoints: etcd.endpoints}, async (r) => {
+      const res = await r.put({key: key('/calico/w/put'), value: Buffer.from('{"ü":1}')})
+      expect(await etcd.etcdctl(['get', '/calico/w/put', '--print-value-only'])).toBe('{"ü":1}\n')
+      expect(await revisionOf('/calico/w/put')).toBe(res.revision)
+    })
+  })
+
+  it('Txn: create if absent (version == 0), then compare-and-swap on the mod revision; a failed compare takes the else branch', async () => {
+    await withReader({etcdEndpoints: etcd.endpoints}, async (r) => {
+      const k = key('/calico/w/cas')
+      const create = (value: string) =>
+        r.txn({
+          compare: [{key: k, target: 'version', result: '==', value: 0}],
+          success: [{put: {key: k, value: Buffer.from(value)}}],
+          failure: [{range: {key: k}}],
+        })
+      const created = await create('one')
+      expect(created.succeeded).toBe(true)
+      expect(await revisionOf('/calico/w/cas')).toBe(created.revision)
+      const again = await create('two')
+      expect(again.succeeded).toBe(false)
+      expect(again.responses[0]?.kvs.map((kv) => [kv.value, kv.modRevision, kv.version])).toEqual([['one', created.revision, 1]])
+
+      const swap = (rev: number, value: string) =>
+        r.txn({compare: [{key: k, target: 'mod', result: '==', value: rev}], success: [{put: {key: k, value: Buffer.from(value)}}], failure: []})
+      expect((await swap(created.revision - 1, 'stale')).succeeded).toBe(false)
+      const swapped = await swap(created.revision, 'three')
+      expect(swapped.succeeded).toBe(true)
+      expect(await etcd.etcdctl(['get', '/calico/w/cas', '--print-value-only'])).toBe('three\n')
+      // A missing key has mod revision 0: `mod == 0` alone holds for it, `version > 0` rules that out.
+      const missing = key('/calico/w/missing')
+      const atZero = (compare: 'mod' | 'both') =>
+        r.txn({
+          compare: [{key: missing, target: 'mod', result: '==', value: 0}, ...(compare === 'both' ? [{key: missing, target: 'version' as const, result: '>' as const, value: 0}] : [])],
+          success: [],
+          failure: [],
+        })
+      expect([(await atZero('mod')).succeeded, (await atZero('both')).succeeded]).toEqual([true, false])
+    })
+  })
+
+  it('DeleteRange: the deleted key-values, alone or in a transaction; a range deletes every key in it', async () => {
+    await etcd.etcdctl(['put', '/calico/w/d1', 'v1'])
+    await etcd.etcdctl(['put', '/calico/w/d2', 'v2'])
+    await etcd.etcdctl(['put', '/calico/w/d3', 'v3'])
+    await etcd.etcdctl(['put', '/calico/w/d4', 'v4'])
+    await etcd.etcdctl(['put', '/calico/x', 'outside'])
+    const d2 = (await revisionOf('/calico/w/d2'))!
+    await withReader({etcdEndpoints: etcd.endpoints}, async (r) => {
+      const one = await r.deleteRange({key: key('/calico/w/d1'), prevKv: true})
+      expect([one.deletedCount, one.prevKvs.map((kv) => [kv.key, kv.value])]).toEqual([1, [['/calico/w/d1', 'v1']]])
+      const guarded = await r.txn({
+        compare: [{key: key('/calico/w/d2'), target: 'mod', result: '==', value: d2}],
+        success: [{deleteRange: {key: key('/calico/w/d2'), prevKv: true}}],
+        failure: [],
+      })
+      expect([guarded.succeeded, guarded.deleted[0]?.map((kv) => [kv.key, kv.value, kv.modRevision])]).toEqual([true, [['/calico/w/d2', 'v2', d2]]])
+      expect(guarded.responses).toEqual([undefined])
+      const rest = await r.deleteRange({key: key('/calico/w/'), rangeEnd: after('/calico/w/')})
+      expect([rest.deletedCount, rest.prevKvs]).toEqual([2, []])
+      expect(await etcd.etcdctl(['get', '/calico/', '--prefix', '--keys-only'])).toBe('/calico/x\n\n')
+    })
+  })
+})
+
 describe.skipIf(skip)('etcd reads with several endpoints', () => {
   const a = useEtcd()
   const b = useEtcd()
@@ -474,6 +546,49 @@ describe('gRPC framing cases, against a local HTTP/2 server', () => {
           c.close()
         }
       },
+    )
+  })
+
+  it('a write that reached a failing endpoint is not sent to the next one; a read is, and so is a write never sent', async () => {
+    const answered: string[] = []
+    // The first endpoint takes every request and drops the connection without an answer; the second answers.
+    await withServer(
+      (stream) => void requestBody(stream).then(() => stream.session?.destroy()),
+      (dropping) =>
+        withServer(
+          (stream, headers) => {
+            answered.push(String(headers[':path']))
+            stream.respond({':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0'}, {waitForTrailers: true})
+            stream.on('wantTrailers', () => stream.sendTrailers({'grpc-status': '0'}))
+            stream.end(frame(Buffer.from('ok')))
+          },
+          async (answering) => {
+            const both = () => new GrpcClient({endpoints: [dropping, answering], dialTimeoutMs: 2000, requestTimeoutMs: 5000, maxMessageBytes: 1 << 20})
+            const c = both()
+            try {
+              expect(await failure(c.unary('/etcdserverpb.KV/Put', Buffer.from('w'), {}, {idempotent: false}))).toBeInstanceOf(TransportError)
+              expect(answered).toEqual([])
+            } finally {
+              c.close()
+            }
+            const d = both()
+            try {
+              expect((await d.unary('/etcdserverpb.KV/Range', Buffer.from('r'))).toString()).toBe('ok')
+              expect(answered).toEqual(['/etcdserverpb.KV/Range'])
+            } finally {
+              d.close()
+            }
+            // Nothing listens on the first endpoint: the write was never sent, so the next endpoint gets it.
+            const port = await freePort()
+            const e = new GrpcClient({endpoints: [`http://127.0.0.1:${port}`, answering], dialTimeoutMs: 2000, requestTimeoutMs: 5000, maxMessageBytes: 1 << 20})
+            try {
+              expect((await e.unary('/etcdserverpb.KV/Put', Buffer.from('w'), {}, {idempotent: false})).toString()).toBe('ok')
+              expect(answered).toEqual(['/etcdserverpb.KV/Range', '/etcdserverpb.KV/Put'])
+            } finally {
+              e.close()
+            }
+          },
+        ),
     )
   })
 })
