@@ -6,6 +6,7 @@ import {ResourceAlreadyExistsError, ResourceDoesNotExistError} from '../../api/e
 import {kindFromAlias, kindInfo} from '../../api/kinds.js'
 import {API_VERSION, type Resource, type ResourceList} from '../../api/resource.js'
 import type {ResourceClient} from '../../datastore/client.js'
+import {mapConcurrent} from '../../lib/map-concurrent.js'
 import {EmptyInputError, readResources, type SourcedResource} from '../input.js'
 import {ResourceManager, type RetryPolicy} from './manager.js'
 import {exportMetadata} from './metadata.js'
@@ -177,20 +178,6 @@ export function independentRuns(action: Action, input: SourcedResource[]): Sourc
   }
   if (current.length > 0) runs.push(current)
   return runs
-}
-
-/** Maps with at most `limit` calls in flight, keeping the input order in the result. */
-async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i])
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
-  return out
 }
 
 export interface ExecuteOptions {
