@@ -155,8 +155,8 @@ export class TestApiServer {
   /** Each type's objects (by key, sorted) at the resourceVersion a paged list began at, by `<type>@<rv>`, oldest first. */
   private readonly listSnapshots = new Map<string, {rv: number; entries: [string, KubeObject][]}>()
   private watchesPaused = false
-  /** Every request line handled, for tests that check what a client sent. */
-  readonly requests: {method: string; url: string}[] = []
+  /** Every request line handled, with the credentials' headers, for tests that check what a client sent. */
+  readonly requests: {method: string; url: string; authorization?: string; impersonateUser?: string}[] = []
 
   constructor(private readonly options: TestApiServerOptions = {}) {
     this.port = options.port ?? 0
@@ -280,7 +280,8 @@ export class TestApiServer {
   // ---- HTTP plumbing -------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.requests.push({method: req.method ?? 'GET', url: req.url ?? '/'})
+    const {authorization, 'impersonate-user': impersonateUser} = req.headers
+    this.requests.push({method: req.method ?? 'GET', url: req.url ?? '/', authorization, impersonateUser: typeof impersonateUser === 'string' ? impersonateUser : undefined})
     try {
       this.authenticate(req)
       const url = new URL(req.url ?? '/', 'http://localhost')

@@ -1,8 +1,8 @@
-// The one place that talks HTTP to a Kubernetes API server. @kubernetes/client-node (imported lazily,
-// here only) resolves the connection like calicoctl's CreateKubernetesClientset: kubeconfig file(s)
-// or inline kubeconfig, context override, then k8sAPIEndpoint/CA/cert/key/token/insecure overrides,
-// and in-cluster service-account config when nothing is given; it also runs exec/auth-provider token
-// plugins. Requests themselves go through node:http(s) on one keep-alive agent: the Calico mapping
+// The one place that talks HTTP to a Kubernetes API server. The connection is resolved like calicoctl's
+// CreateKubernetesClientset (kubeconfig.ts reads and applies kubeconfig as @kubernetes/client-node does, and loads
+// that package only to run exec/auth-provider token plugins): kubeconfig file(s) or inline kubeconfig, context
+// override, then k8sAPIEndpoint/CA/cert/key/token/insecure overrides, and in-cluster service-account config when
+// nothing is given. Requests themselves go through node:http(s) on one keep-alive agent: the Calico mapping
 // needs one generic REST path for ~30 resources plus a watch stream whose lifetime we own
 // (client-node's Watch gives up on errors other than 410).
 
@@ -10,8 +10,12 @@ import {readFileSync} from 'node:fs'
 import {Agent as HttpAgent, request as httpRequest, type IncomingMessage} from 'node:http'
 import {Agent as HttpsAgent, request as httpsRequest, type RequestOptions} from 'node:https'
 import {delimiter} from 'node:path'
+import type {Cluster} from '@kubernetes/client-node'
 import {DatastoreError} from '../../api/errors.js'
 import type {DatastoreConfig} from '../config.js'
+import {
+  applyCredentials, currentCluster, currentUser, findContext, inClusterConfig, mergeKubeconfig, parseKubeconfig, singleContext, type Kubeconfig,
+} from './kubeconfig.js'
 
 /** A Kubernetes object as JSON. */
 export interface KubeObject {
@@ -92,7 +96,8 @@ export class KubeClient {
   private authAt = 0
 
   private constructor(
-    private readonly kc: import('@kubernetes/client-node').KubeConfig,
+    /** The configuration credentials are read from (again on refresh). */
+    private readonly kc: Kubeconfig,
     readonly connection: KubeConnection,
     private readonly agent: HttpAgent | HttpsAgent,
     private readonly tls: Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>,
@@ -100,17 +105,16 @@ export class KubeClient {
 
   /** Resolves the configuration; fails with one DatastoreError line that says what to fix. */
   static async connect(config: DatastoreConfig, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient> {
-    const k8s = await import('@kubernetes/client-node')
-    const kc = new k8s.KubeConfig()
+    let kc: Kubeconfig
     let source: string
     try {
       if (config.kubeconfigInline) {
         source = 'the inline kubeconfig'
-        kc.loadFromString(config.kubeconfigInline)
+        kc = await parseKubeconfig(config.kubeconfigInline)
       } else if (config.kubeconfig) {
         const files = config.kubeconfig.split(delimiter).filter((f) => f !== '')
         source = `kubeconfig "${config.kubeconfig}"`
-        let loaded = false
+        let loaded: Kubeconfig | undefined
         for (const file of files) {
           let text: string
           try {
@@ -120,23 +124,23 @@ export class KubeClient {
             if (files.length > 1 && (err as NodeJS.ErrnoException).code === 'ENOENT') continue
             throw new DatastoreError(`cannot load kubeconfig "${file}": ${describeError(err)}; set "kubeconfig" in the calicoctl config or KUBECONFIG to a readable file`)
           }
-          const part = new k8s.KubeConfig()
+          let part: Kubeconfig
           try {
-            part.loadFromString(text)
+            part = await parseKubeconfig(text)
           } catch (err) {
             throw new DatastoreError(`cannot load kubeconfig "${file}": malformed: ${describeError(err)}`)
           }
-          if (!loaded) kc.loadFromString(text)
-          else kc.mergeConfig(part, true)
-          loaded = true
+          if (!loaded) loaded = part
+          else mergeKubeconfig(loaded, part)
         }
         if (!loaded) throw new DatastoreError(`cannot load kubeconfig "${config.kubeconfig}": none of the files exist`)
+        kc = loaded
       } else if (config.k8sAPIEndpoint) {
         source = 'k8sAPIEndpoint'
-        kc.loadFromClusterAndUser({name: 'calico', server: config.k8sAPIEndpoint, skipTLSVerify: false}, {name: 'calico'})
+        kc = singleContext({name: 'calico', server: config.k8sAPIEndpoint, skipTLSVerify: false}, {name: 'calico'})
       } else if (env.KUBERNETES_SERVICE_HOST) {
         source = 'the in-cluster service account'
-        kc.loadFromCluster()
+        kc = inClusterConfig(env)
       } else {
         throw new DatastoreError('no Kubernetes API server configured: set "kubeconfig" or "k8sAPIEndpoint" in the calicoctl config, or KUBECONFIG / K8S_API_ENDPOINT')
       }
@@ -146,20 +150,20 @@ export class KubeClient {
     }
 
     if (config.k8sCurrentContext) {
-      if (!kc.getContextObject(config.k8sCurrentContext)) {
-        throw new DatastoreError(`context "${config.k8sCurrentContext}" does not exist in ${source}; available: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`)
+      if (!findContext(kc, config.k8sCurrentContext)) {
+        throw new DatastoreError(`context "${config.k8sCurrentContext}" does not exist in ${source}; available: ${kc.contexts.map((c) => c.name).join(', ') || 'none'}`)
       }
-      kc.setCurrentContext(config.k8sCurrentContext)
+      kc.currentContext = config.k8sCurrentContext
     }
-    const cluster = kc.getCurrentCluster()
-    const user = kc.getCurrentUser()
-    if (!cluster) throw new DatastoreError(`${source} has no cluster for context "${kc.getCurrentContext()}"; check its current-context`)
+    const cluster = currentCluster(kc)
+    const user = currentUser(kc)
+    if (!cluster) throw new DatastoreError(`${source} has no cluster for context "${kc.currentContext}"; check its current-context`)
 
     // calicoctl's explicit settings override whatever the kubeconfig says.
     const overridden = Boolean(config.k8sAPIEndpoint || config.k8sCAFile || config.k8sCertFile || config.k8sKeyFile || config.k8sAPIToken || config.k8sInsecureSkipTLSVerify)
     if (overridden) {
       const caFile = config.k8sCAFile || cluster.caFile
-      kc.loadFromClusterAndUser(
+      kc = singleContext(
         {
           name: cluster.name,
           server: config.k8sAPIEndpoint || cluster.server,
@@ -175,7 +179,7 @@ export class KubeClient {
         },
       )
     }
-    const server = kc.getCurrentCluster()?.server ?? ''
+    const server = currentCluster(kc)?.server ?? ''
     let url: URL
     try {
       url = new URL(server)
@@ -184,15 +188,12 @@ export class KubeClient {
     }
     // client-node refuses plain-http clusters unless TLS verification is off; for http (kubectl proxy,
     // local test servers) TLS settings are moot, so credentials come from a copy marked skip-verify.
-    let authConfig = kc
     if (url.protocol === 'http:') {
-      const current = kc.getCurrentCluster() as NonNullable<ReturnType<typeof kc.getCurrentCluster>>
-      authConfig = new k8s.KubeConfig()
-      authConfig.loadFromClusterAndUser({...current, skipTLSVerify: true}, kc.getCurrentUser() ?? {name: 'calico'})
+      kc = singleContext({...(currentCluster(kc) as Cluster), skipTLSVerify: true}, currentUser(kc) ?? {name: 'calico'})
     }
     const opts: RequestOptions = {}
     try {
-      await authConfig.applyToHTTPSOptions(opts)
+      await applyCredentials(kc, opts)
     } catch (err) {
       throw new DatastoreError(`cannot use the credentials in ${source}: ${describeError(err)}`)
     }
@@ -200,16 +201,16 @@ export class KubeClient {
     const agent = url.protocol === 'https:'
       ? new HttpsAgent({keepAlive: true, maxSockets: 64, ...stripUndefined(tls)})
       : new HttpAgent({keepAlive: true, maxSockets: 64})
-    const client = new KubeClient(authConfig, {server: server.replace(/\/$/, ''), source}, agent, stripUndefined(tls))
+    const client = new KubeClient(kc, {server: server.replace(/\/$/, ''), source}, agent, stripUndefined(tls))
     client.baseHeaders = {Accept: 'application/json', ...headersOf(opts)}
     client.authAt = Date.now()
     return client
   }
 
-  /** Exec and auth-provider tokens expire: refresh them now and then (client-node caches them). */
+  /** Exec and auth-provider tokens expire, token files are rotated: apply the credentials again now and then. */
   private async refreshHeaders(): Promise<void> {
     const opts: RequestOptions = {}
-    await this.kc.applyToHTTPSOptions(opts)
+    await applyCredentials(this.kc, opts)
     this.baseHeaders = {Accept: 'application/json', ...headersOf(opts)}
     this.authAt = Date.now()
   }
