@@ -1,6 +1,7 @@
 // One CNI ADD and one DEL, process by process, as a kubelet runs them (root: it builds a netns lab on etcd):
-// bin/calico run in the node's namespace with `ip netns exec`, wall time and CPU time (user + system, GNU time) of
-// each plugin process, medians over BENCH_PODS pods. With BENCH_COMPARE=<checkout> (a built copy of another commit,
+// bin/calico run in the node's namespace with `ip netns exec`, wall time and CPU time (task-clock, children such as
+// `ip` included) of each plugin process from `perf stat`, which resolves microseconds where GNU time gives
+// centiseconds; medians over BENCH_PODS pods. With BENCH_COMPARE=<checkout> (a built copy of another commit,
 // e.g. `git archive` of it with node_modules linked) its bin/calico is measured in the same rounds, alternating
 // with this one, so load changes fall on both alike; `node -e 0` in the same namespace is the floor (Node's start).
 import {join} from 'node:path'
@@ -16,14 +17,14 @@ interface Sample {
   cpuMs: number
 }
 
-/** Runs argv in the node's namespace under GNU time; throws with its output when it fails. */
+/** Runs argv in the node's namespace under `perf stat`; throws with its output when it fails. */
 async function timedInNode(lab: Lab, node: LabNode, argv: string[], input: string, env: NodeJS.ProcessEnv): Promise<Sample> {
-  const start = process.hrtime.bigint()
-  const r = await lab.exec(node.netns, ['/usr/bin/time', '-f', '%U %S', ...argv], input, env)
-  const ms = Number(process.hrtime.bigint() - start) / 1e6
+  const r = await lab.exec(node.netns, ['perf', 'stat', '-x,', '-e', 'task-clock,duration_time', '--', ...argv], input, env)
   if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`)
-  const [user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number)
-  return {ms, cpuMs: (user + sys) * 1000}
+  const cpu = /^([\d.]+),msec,task-clock,/m.exec(r.stderr)
+  const wall = /^(\d+),ns,duration_time,/m.exec(r.stderr)
+  if (!cpu || !wall) throw new Error(`no perf stat figures in: ${r.stderr}`)
+  return {ms: Number(wall[1]) / 1e6, cpuMs: Number(cpu[1])}
 }
 
 function line(label: string, samples: Sample[], floor: Sample[]): string {
