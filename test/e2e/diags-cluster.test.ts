@@ -1,0 +1,117 @@
+// `calicoctl cluster diags` through the built binary with the real kubectl against the test Kubernetes API server:
+// the bundle holds the Calico CRDs and resources, what the server cannot serve (apps, secrets, pod logs) is recorded
+// as failures in the bundle, and without kubectl the command says so and exits 1.
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {KUBECTL, kubectlSkipReason, startServer, writeKubeconfig} from '../k8s-apiserver/helpers.js'
+import type {TestApiServer} from '../k8s-apiserver/server.js'
+import {builtOrExplain, runCalicoctlAsync} from './harness.js'
+
+const skip = builtOrExplain() ?? kubectlSkipReason()
+if (skip) console.warn(skip)
+
+describe.skipIf(skip !== undefined)('calicoctl cluster diags', () => {
+  let server: TestApiServer
+  let dir: string
+  let cfg: string
+  let env: NodeJS.ProcessEnv
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'calico-cluster-diags-'))
+    server = await startServer({crds: 'v1'})
+    const kubeconfig = writeKubeconfig(server.url, {file: join(dir, 'kubeconfig')})
+    cfg = join(dir, 'calicoctl.cfg')
+    writeFileSync(cfg, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: kubernetes\n  kubeconfig: ${kubeconfig}\n`)
+    server.seed('', 'namespaces', {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'calico-system'}})
+    server.seed('', 'nodes', {apiVersion: 'v1', kind: 'Node', metadata: {name: 'diags-node-1'}})
+    server.seed('crd.projectcalico.org', 'ippools', {
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'IPPool',
+      metadata: {name: 'diags-pool'},
+      spec: {cidr: '10.99.0.0/16', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: true, blockSize: 26, nodeSelector: 'all()'},
+    })
+    // kubectl's discovery cache in the test's own directory, shared by the command's kubectl calls.
+    env = {...process.env, KUBECACHEDIR: join(dir, 'kube-cache'), PATH: `${join(KUBECTL, '..')}:${process.env.PATH ?? ''}`}
+  })
+  afterAll(async () => {
+    await server?.stop()
+    if (dir) rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('bundles the CRDs and Calico resources, records what the server cannot serve, and removes its temp dir', async () => {
+    const cwd = mkdtempSync(join(dir, 'cwd-'))
+    const r = await runCalicoctlAsync(['cluster', 'diags', '-c', cfg, '--max-parallelism', '4'], env, undefined, cwd)
+    expect(r.exit, r.output).toBe(0)
+    const lines = r.stdout.split('\n')
+    expect(lines[0]).toBe('==== Begin collecting diagnostics. ====')
+    const temp = /^Created temporary directory: (.+)$/.exec(lines[1] ?? '')?.[1]
+    expect(temp).toBeDefined()
+    expect(r.stdout).toContain('\n==== Producing a diagnostics bundle. ====\n')
+    const created = /Diagnostic bundle created at \.\/(calico-diagnostics-\d{8}_\d{6}\.tar\.gz)\n$/.exec(r.stdout)
+    expect(created).not.toBeNull()
+    const archive = created![1]!
+    expect(readdirSync(cwd)).toEqual([archive])
+    expect(() => readdirSync(temp!)).toThrow(/ENOENT/)
+
+    const top = archive.replace(/\.tar\.gz$/, '')
+    const path = join(cwd, archive)
+    const listing = execFileSync('tar', ['-tzf', path], {encoding: 'utf8'}).split('\n').filter((l) => l !== '')
+    expect(listing.every((p) => p.startsWith(`${top}/`))).toBe(true)
+    const read = (file: string): string => execFileSync('tar', ['-xzOf', path, `${top}/${file}`], {encoding: 'utf8'})
+    // Every Calico CRD kind, by its fully qualified name, in YAML and as a table.
+    const crdFiles = listing.filter((p) => p.startsWith(`${top}/cluster/crd/`) && p.endsWith('.crd.projectcalico.org.yaml'))
+    expect(crdFiles).toHaveLength(readdirSync(join(import.meta.dirname, '..', '..', 'manifests', 'crds')).filter((f) => f.endsWith('.yaml')).length)
+    expect(r.stdout).toContain('Collect Calico ippools.v1.crd.projectcalico.org (yaml)')
+    expect(read('cluster/crd/ippools.crd.projectcalico.org.yaml')).toMatch(/name: diags-pool[\s\S]*cidr: 10\.99\.0\.0\/16/)
+    expect(read('cluster/crd/ippools.crd.projectcalico.org.txt')).toMatch(/^NAME\s+AGE\ndiags-pool\s/)
+    expect(read('cluster/kubernetes/nodes.txt')).toMatch(/diags-node-1/)
+    expect(read('cluster/kubernetes/namespaces.yaml')).toMatch(/name: calico-system/)
+    expect(read('cluster/version.yaml')).toMatch(/clientVersion:/)
+
+    // The server serves no apps/v1 or Secrets: each failure is in the bundle, and in the summary.
+    expect(listing).toContain(`${top}/cluster/kubernetes/daemonsets.yaml.error`)
+    expect(read('cluster/kubernetes/daemonsets.yaml.error')).toMatch(/^command: kubectl get daemonsets --all-namespaces -o yaml\nerror: exit status 1\n\n.*daemonsets/)
+    expect(listing).toContain(`${top}/nodes/calico-system.daemonsets.error`)
+    expect(listing).toContain(`${top}/tls/calico-system_node-certs.yaml.error`)
+    const summary = read('summary.txt')
+    expect(summary).toMatch(/^OK {6}cluster\/crd\/ippools\.crd\.projectcalico\.org\.yaml +kubectl get ippools\.v1\.crd\.projectcalico\.org -A -o yaml$/m)
+    expect(summary).toMatch(/^FAILED {2}cluster\/kubernetes\/daemonsets\.yaml +kubectl get daemonsets --all-namespaces -o yaml: exit status 1 \(see cluster\/kubernetes\/daemonsets\.yaml\.error\)$/m)
+    // The connection flags never reach the bundle.
+    expect(summary).not.toContain('kubeconfig')
+  })
+
+  it('with the cluster unreachable, records every failure, still writes the archive, and keeps the temp dir if asked', async () => {
+    const kubeconfig = writeKubeconfig('http://127.0.0.1:1', {file: join(dir, 'kubeconfig-closed')})
+    const closed = join(dir, 'closed.cfg')
+    writeFileSync(closed, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: kubernetes\n  kubeconfig: ${kubeconfig}\n`)
+    const cwd = mkdtempSync(join(dir, 'cwd-'))
+    const r = await runCalicoctlAsync(['cluster', 'diags', '-c', closed, '--skip-temp-dir-cleanup'], env, undefined, cwd)
+    expect(r.exit, r.output).toBe(0)
+    expect(r.stdout).toMatch(/^\[1\] Failed to run command: kubectl get namespaces -o jsonpath=\{\.items\[\*\]\.metadata\.name\}\nError: The connection to the server 127\.0\.0\.1:1 was refused/m)
+    const temp = /^Created temporary directory: (.+)$/m.exec(r.stdout)![1]!
+    try {
+      const [bundle] = readdirSync(temp)
+      expect(bundle).toMatch(/^calico-diagnostics-\d{8}_\d{6}$/)
+      expect(readdirSync(cwd)).toEqual([`${bundle!}.tar.gz`])
+      const summary = readFileSync(join(temp, bundle!, 'summary.txt'), 'utf8').trimEnd().split('\n')
+      expect(summary.length).toBeGreaterThan(50)
+      expect(summary.filter((l) => !l.startsWith('FAILED '))).toEqual([])
+      expect(readFileSync(join(temp, bundle!, 'cluster', 'version.yaml.error'), 'utf8')).toMatch(/^command: kubectl version -o yaml\nerror: exit status 1\n/)
+    } finally {
+      rmSync(temp, {recursive: true, force: true})
+    }
+  })
+
+  it('refuses a bad --since on stdout, and without kubectl in PATH says so', async () => {
+    const cwd = mkdtempSync(join(dir, 'cwd-'))
+    const bad = await runCalicoctlAsync(['cluster', 'diags', '-c', cfg, '--since', '5d'], env, undefined, cwd)
+    expect(bad).toMatchObject({exit: 1, stdout: 'Error executing command: invalid duration for since flag (try 10s, 5m, or 1h): 5d\n', stderr: ''})
+    const none = await runCalicoctlAsync(['cluster', 'diags', '-c', cfg], {...env, PATH: join(dir, 'no-such-dir')}, undefined, cwd)
+    expect(none).toMatchObject({exit: 1, stdout: '', stderr: 'missing dependency: unable to locate kubectl in PATH\n'})
+    expect(readdirSync(cwd)).toEqual([])
+  })
+})
