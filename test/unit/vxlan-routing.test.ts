@@ -141,14 +141,14 @@ describe('deltas', () => {
 
   it('device: created when absent, recreated when a creation-time setting differs, else updated in place', () => {
     const want = desiredVxlan(input()).device!
-    const good: KernelVxlanDevice = {kind: 'vxlan', vni: 4096, port: 4789, local: '192.168.1.1', parentIndex: 2, learning: false, mtu: 1450, mac: '66:00:00:00:00:0a', up: true, addresses: ['10.65.0.1/32']}
-    expect(deviceAction(want, undefined, 2)).toEqual({type: 'create', recreate: false})
-    expect(deviceAction(want, good, 2)).toEqual({type: 'none'})
+    const good: KernelVxlanDevice = {kind: 'vxlan', vni: 4096, port: 4789, local: '192.168.1.1', parent: 'eth0', learning: false, mtu: 1450, mac: '66:00:00:00:00:0a', up: true, addresses: ['10.65.0.1/32']}
+    expect(deviceAction(want, undefined)).toEqual({type: 'create', recreate: false})
+    expect(deviceAction(want, good)).toEqual({type: 'none'})
     for (const bad of [{vni: 1}, {port: 8472}, {local: '192.168.1.7'}, {learning: true}, {kind: 'bridge'}]) {
-      expect(deviceAction(want, {...good, ...bad}, 2)).toEqual({type: 'create', recreate: true})
+      expect(deviceAction(want, {...good, ...bad})).toEqual({type: 'create', recreate: true})
     }
-    expect(deviceAction(want, good, 3)).toEqual({type: 'create', recreate: true})
-    expect(deviceAction(want, {...good, mtu: 1500, up: false, addresses: ['10.65.0.9/32']}, 2)).toEqual({
+    expect(deviceAction(want, {...good, parent: 'eth1'})).toEqual({type: 'create', recreate: true})
+    expect(deviceAction(want, {...good, mtu: 1500, up: false, addresses: ['10.65.0.9/32']})).toEqual({
       type: 'update', mtu: 1450, up: true, addAddress: '10.65.0.1/32', removeAddresses: ['10.65.0.9/32'],
     })
   })

@@ -57,15 +57,15 @@ function ipIn(netns: NetnsPath, args: readonly string[], input?: string): Promis
 }
 
 /**
- * Runs several `ip` commands in one process (`ip -batch -`, stopping at the first failure): one process start
- * instead of one per command. Arguments are words of iproute2's batch syntax, so they may not contain
- * whitespace, quotes, backslashes or `#`.
+ * Runs several `ip` commands in one process (`ip -batch -`, stopping at the first failure, or with `force` going on
+ * past failures and failing at the end): one process start instead of one per command. Arguments are words of
+ * iproute2's batch syntax, so they may not contain whitespace, quotes, backslashes or `#`.
  */
-export async function ipBatch(netns: NetnsPath, commands: readonly (readonly string[])[]): Promise<void> {
+export async function ipBatch(netns: NetnsPath, commands: readonly (readonly string[])[], opts: {force?: boolean} = {}): Promise<void> {
   for (const c of commands) {
     for (const arg of c) if (arg === '' || /[\s"'\\#]/.test(arg)) throw new Error(`ip batch: unsafe argument ${JSON.stringify(arg)}`)
   }
-  await ipIn(netns, ['-batch', '-'], commands.map((c) => `${c.join(' ')}\n`).join(''))
+  await ipIn(netns, [...(opts.force ? ['-force'] : []), '-batch', '-'], commands.map((c) => `${c.join(' ')}\n`).join(''))
 }
 
 /** True when the command failed because the named device does not exist. */

@@ -298,8 +298,8 @@ export interface KernelVxlanDevice {
   vni?: number
   port?: number
   local?: string
-  /** The link index of the device's underlying interface. */
-  parentIndex?: number
+  /** The name of the device's underlying interface. */
+  parent?: string
   learning?: boolean
   mtu: number
   mac: string
@@ -314,10 +314,10 @@ export type DeviceAction =
   | {type: 'create'; recreate: boolean}
   | {type: 'update'; mtu?: number; mac?: string; up?: true; addAddress?: string; removeAddresses: string[]}
 
-/** What to do to bring the kernel's device to `want`; `parentIndex` is the uplink's link index. */
-export function deviceAction(want: VxlanDevice, have: KernelVxlanDevice | undefined, parentIndex: number): DeviceAction {
+/** What to do to bring the kernel's device to `want`. */
+export function deviceAction(want: VxlanDevice, have: KernelVxlanDevice | undefined): DeviceAction {
   if (!have) return {type: 'create', recreate: false}
-  if (have.kind !== 'vxlan' || have.vni !== want.vni || have.port !== want.port || have.local !== want.local || have.parentIndex !== parentIndex || have.learning !== false) {
+  if (have.kind !== 'vxlan' || have.vni !== want.vni || have.port !== want.port || have.local !== want.local || have.parent !== want.parent || have.learning !== false) {
     return {type: 'create', recreate: true}
   }
   const address = `${want.address}/32`
