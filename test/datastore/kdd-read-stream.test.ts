@@ -223,6 +223,24 @@ describe('the Kubernetes backend\'s pages', () => {
     }
   })
 
+  it('with projectcalico.org/v3 CRDs too: the pages together are list()', async () => {
+    const v3 = await startServer({crds: 'v3'})
+    const b = await KubernetesBackend.connect({datastoreType: 'kubernetes', k8sAPIEndpoint: v3.url}, {pageSize: 3})
+    try {
+      for (const i of shuffled.slice(0, 8)) {
+        await b.create({kind: 'GlobalNetworkPolicy', name: `gnp-${i}`}, {apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: {name: `gnp-${i}`}, spec: {selector: 'all()'}})
+      }
+      const pages = []
+      for await (const page of b.listPages({kind: 'GlobalNetworkPolicy'})) pages.push(page.items.map((p) => p.key.name))
+      expect(pages.map((p) => p.length)).toEqual([3, 3, 2])
+      expect(pages.flat()).toEqual((await b.list({kind: 'GlobalNetworkPolicy'})).items.map((p) => p.key.name))
+      expect(pages.flat()).toEqual([...pages.flat()].sort())
+    } finally {
+      await b.close()
+      await v3.stop()
+    }
+  })
+
   it('label-selected kinds (one host\'s block affinities) are read in selected pages and handed out whole and sorted', async () => {
     const blocks = Array.from({length: 20}, (_, i) => `10.${i}.0.0/26`)
     for (const [i, cidr] of blocks.entries()) {
