@@ -4,6 +4,7 @@
 // not the API server's, come as one page); a continue token that expires after the first page leaves that page on
 // stdout, the error on stderr and exit status 1. The backend's pages: one consistent list, filters kept.
 
+import {spawn} from 'node:child_process'
 import {rmSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -12,7 +13,7 @@ import {formatResources} from '../../src/cli/output/index.js'
 import type {KVPair, ListOptions, ListResult} from '../../src/datastore/backend.js'
 import {ResourceClient} from '../../src/datastore/client.js'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
-import {builtOrExplain, runCalicoctlAsync} from '../e2e/harness.js'
+import {BIN, builtOrExplain, runCalicoctlAsync} from '../e2e/harness.js'
 import {startServer, writeKubeconfig} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 
@@ -117,6 +118,16 @@ describe.skipIf(skip !== undefined)('calicoctl get of a list on Kubernetes, writ
       expect({exit: r.exit, stderr: r.stderr}).toEqual({exit: 0, stderr: ''})
       expect(r.stdout).toBe(await formatResources([ns], format))
     }
+  })
+
+  it('a reader that closes early ends the command quietly with exit status 1', async () => {
+    const child = spawn(process.execPath, [BIN, 'get', 'networkpolicies', '-A', '-o', 'yaml'], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    // Like `| head -c 1`: read the first chunk, then go away.
+    child.stdout.once('data', () => child.stdout.destroy())
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect({code, stderr}).toEqual({code: 1, stderr: ''})
   })
 
   it.each(['yaml', 'json'])('-o %s: a continue token expired after the first page leaves that page, cut after a whole item; the error; exit 1', async (format) => {
