@@ -2,7 +2,8 @@
 // it is read: the built binary against the test API server prints the bytes of the whole list formatted at once, for
 // a custom-resource kind and for kinds derived from native objects (Nodes stream; WorkloadEndpoints, whose order is
 // not the API server's, come as one page); a continue token that expires after the first page leaves that page on
-// stdout, the error on stderr and exit status 1. The backend's pages: one consistent list, filters kept.
+// stdout, the error on stderr and exit status 1; a reader that goes away ends it quietly. The backend's pages: one
+// consistent list, filters kept, legacy policy names and v3 CRDs.
 
 import {spawn} from 'node:child_process'
 import {rmSync} from 'node:fs'
