@@ -3,13 +3,20 @@
 // (IPIP/VXLAN tunnel addresses, orchRefs, wireguard) as they are. On the Kubernetes datastore the Calico Node is a
 // view of the core Node (its projectcalico.org/* annotations): it can be updated but not created, so a node that
 // kubelet has not registered yet is reported as such (calico/node exits there; the agent's caller retries).
+// The VXLAN tunnel address is written here too, as calico/node's tunnel address allocator does (allocateip.go): an
+// address from a VXLAN pool through Calico IPAM, with calico/node's handle and attributes, and the VTEP MAC.
 import {randomUUID} from 'node:crypto'
 import {
   OperationNotSupportedError, ResourceAlreadyExistsError, ResourceDoesNotExistError, ResourceUpdateConflictError,
 } from '../api/errors.js'
 import {metav1Time} from '../api/gotime.js'
+import type {Resource} from '../api/resource.js'
 import type {Node, NodeSpec} from '../api/types/endpoints.js'
-import type {Backend} from '../datastore/backend.js'
+import type {Backend, KVPair} from '../datastore/backend.js'
+import {vtepMac} from '../dataplane/routing/vxlan.js'
+import {IPAMClient, IPInCooldownError, parseCIDR, parseIP, partialFulfillmentError} from '../ipam/index.js'
+import {poolFromResource, selectsNode} from '../ipam/pools.js'
+import {cidrContainsIP} from '../ipam/net.js'
 
 export interface NodeRegistration {
   name: string
@@ -68,4 +75,85 @@ export async function registerNode(backend: Backend, reg: NodeRegistration, now:
       if (!raced || attempt >= 5) throw err
     }
   }
+}
+
+/** calico/node's IPAM handle for a node's VXLAN tunnel address. */
+export const vxlanTunnelHandle = (nodeName: string): string => `vxlan-tunnel-addr-${nodeName}`
+/** The `type` attribute calico/node stores with the allocation (model.IPAMBlockAttributeTypeVXLAN). */
+const VXLAN_ATTR_TYPE = 'vxlanTunnelAddress'
+
+/**
+ * The IPv4 pools this node's VXLAN tunnel address may come from (determineEnabledPoolCIDRs): vxlanMode Always or
+ * CrossSubnet, tunnel addresses among their allowed uses, selecting the node, neither disabled nor being deleted.
+ */
+export function vxlanTunnelPools(pools: readonly Resource[], nodeLabels: Readonly<Record<string, string>>): string[] {
+  return pools.flatMap((r) => {
+    const mode = (r.spec as {vxlanMode?: string} | undefined)?.vxlanMode
+    const pool = poolFromResource(r)
+    if (!pool || pool.cidr.version !== 4 || (mode !== 'Always' && mode !== 'CrossSubnet')) return []
+    if (pool.disabled || r.metadata.deletionTimestamp !== undefined || !pool.allowedUses.includes('Tunnel')) return []
+    return selectsNode(pool, nodeLabels) ? [pool.cidrText] : []
+  })
+}
+
+/**
+ * Gives the node a VXLAN tunnel address while a pool needs one, and releases it when none does (calico/node's
+ * reconcileTunnelAddrs for VXLAN). A current address is kept if IPAM holds it for this node's tunnel and it is in one
+ * of the pools; otherwise the handle's addresses are released and a new one assigned. The MAC (derived from the
+ * node's name, as Felix derives it) is written once and then kept. Returns what changed, or undefined.
+ */
+export async function reconcileVxlanTunnel(backend: Backend, nodeName: string, ipam = new IPAMClient(backend)): Promise<string | undefined> {
+  const key = {kind: 'Node', name: nodeName}
+  const handle = vxlanTunnelHandle(nodeName)
+  for (let attempt = 0; ; attempt++) {
+    const current = await backend.get<Node>(key)
+    const pools = (await backend.list<Resource>({kind: 'IPPool'})).items.map((kv: KVPair<Resource>) => kv.value)
+    const cidrs = vxlanTunnelPools(pools, current.value.metadata.labels ?? {})
+    const spec: NodeSpec = {...current.value.spec}
+    let change: string | undefined
+    if (cidrs.length > 0) {
+      if (!(await ownsTunnelAddress(ipam, nodeName, spec.ipv4VXLANTunnelAddr, cidrs))) {
+        // Also frees an address assigned before a crash kept it from reaching the Node.
+        await releaseHandle(ipam, handle)
+        const {v4} = await ipam.autoAssign({num4: 1, num6: 0, handleID: handle, attrs: {node: nodeName, type: VXLAN_ATTR_TYPE}, hostname: nodeName, ipv4Pools: cidrs, intendedUse: 'Tunnel'})
+        const short = v4 ? partialFulfillmentError(v4) : 'no IPv4 result'
+        if (short !== undefined || !v4?.ips[0]) throw new Error(`cannot assign a VXLAN tunnel address: ${short ?? 'none assigned'}`)
+        spec.ipv4VXLANTunnelAddr = v4.ips[0].split('/')[0]!
+        change = `VXLAN tunnel address ${spec.ipv4VXLANTunnelAddr} assigned`
+      }
+      if (!spec.vxlanTunnelMACAddr) spec.vxlanTunnelMACAddr = vtepMac(nodeName)
+    } else if (spec.ipv4VXLANTunnelAddr !== undefined || spec.vxlanTunnelMACAddr !== undefined) {
+      change = `VXLAN tunnel address ${spec.ipv4VXLANTunnelAddr ?? ''} released`
+      delete spec.ipv4VXLANTunnelAddr
+      delete spec.vxlanTunnelMACAddr
+      await releaseHandle(ipam, handle)
+    }
+    if (JSON.stringify(spec) === JSON.stringify(current.value.spec ?? {})) return change
+    try {
+      await backend.update(key, {...current.value, spec}, current.revision)
+      return change ?? 'VXLAN tunnel MAC written'
+    } catch (err) {
+      if (!(err instanceof ResourceUpdateConflictError) || attempt >= 5) throw err
+    }
+  }
+}
+
+/** Whether IPAM holds `address` for this node's VXLAN tunnel, inside one of `cidrs`. */
+async function ownsTunnelAddress(ipam: IPAMClient, nodeName: string, address: string | undefined, cidrs: readonly string[]): Promise<boolean> {
+  const ip = address ? parseIP(address) : undefined
+  if (!ip || !cidrs.some((c) => cidrContainsIP(parseCIDR(c)!, ip))) return false
+  try {
+    const {attrs} = await ipam.getAssignmentAttributes(address!)
+    return attrs.type === VXLAN_ATTR_TYPE && attrs.node === nodeName
+  } catch (err) {
+    // Unassigned, or released and cooling down: not ours any more.
+    if (err instanceof ResourceDoesNotExistError || err instanceof IPInCooldownError) return false
+    throw err
+  }
+}
+
+async function releaseHandle(ipam: IPAMClient, handle: string): Promise<void> {
+  await ipam.releaseByHandle(handle).catch((err: unknown) => {
+    if (!(err instanceof ResourceDoesNotExistError)) throw err
+  })
 }
