@@ -4,10 +4,12 @@ import {CalicoCommand, configFlag, ReportedError} from '../../cli/base-command.j
 
 export default class ClusterDiags extends CalicoCommand {
   static override summary = 'Collect snapshot of diagnostic info and logs related to Calico at the cluster-level'
-  static override description = `Collects a snapshot of cluster-wide Calico diagnostics with kubectl: Calico resources of every kind, the
-Calico namespaces' pods with their logs and descriptions, each calico-node's dataplane, censored TLS secrets and
-the core Kubernetes resources, into calico-diagnostics-<date>_<time>.tar.gz in the current directory. Unlike node
-diags, which runs on a single host, this gathers information across the cluster.`
+  static override description = `Collects a snapshot of cluster-wide Calico diagnostics with kubectl: Calico
+resources of every kind, the Calico namespaces' pods with their logs and
+descriptions, each calico-node's dataplane, censored TLS secrets and the core
+Kubernetes resources, into calico-diagnostics-<date>_<time>.tar.gz in the
+current directory. Unlike node diags, which runs on a single host, this
+gathers information across the cluster.`
   static override examples = ['<%= config.bin %> cluster diags', '<%= config.bin %> cluster diags --since 2h --focus-nodes node-1,node-2']
   static override flags = {
     config: configFlag,
