@@ -36,7 +36,8 @@ export function pluginMode(): 'dist' | 'source' {
   const forced = process.env.CNI_LAB_PLUGIN
   if (forced === 'dist' || forced === 'source') return (mode = forced)
   if (process.env.CI === 'true') return (mode = 'dist')
-  const built = join(ROOT, 'dist', 'cni', 'main.js')
+  // What bin/calico runs: the bundle, written after tsc's dist/cni/ (scripts/bundle.mjs).
+  const built = join(ROOT, 'dist', 'cni.cjs')
   mode = existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(ROOT, 'src')) ? 'dist' : 'source'
   return mode
 }
