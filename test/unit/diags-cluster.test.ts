@@ -170,7 +170,7 @@ describe('pod selection', () => {
     const steps = calicoNodeSteps('kube-system', 'calico-node-x', 'n1')
     expect(steps[0]).toEqual({
       info: 'Collect nftables for node n1',
-      argv: ['kubectl', 'exec', '-n', 'kube-system', '-t', 'calico-node-x', '-c', 'calico-node', '--', 'nft', '-n', '-a', 'list', 'ruleset'],
+      argv: ['kubectl', 'exec', '-n', 'kube-system', 'calico-node-x', '-c', 'calico-node', '--', 'nft', '-n', '-a', 'list', 'ruleset'],
       file: 'nodes/n1/nft-ruleset.txt',
     })
     expect(steps.map((s) => s.file.split('/').at(-1))).toEqual(['nft-ruleset.txt', 'ip-route.txt', 'ip-route-v6.txt', 'ip-rule.txt', 'ip-addr.txt', 'ip-link.txt', 'ip-neigh.txt'])

@@ -228,9 +228,12 @@ export function podSteps(namespace: string, pod: PodInfo, since: string): Step[]
   ]
 }
 
-/** The node's dataplane as the agent programs it, read inside its calico-node pod. */
+/**
+ * The node's dataplane as the agent programs it, read inside its calico-node pod. Without calicoctl's `-t`: a
+ * terminal would turn the dumps' line ends into CRLF, and kubectl only warns that it has none to give.
+ */
 export function calicoNodeSteps(namespace: string, pod: string, node: string): Step[] {
-  const exec = ['kubectl', 'exec', '-n', namespace, '-t', pod, '-c', 'calico-node', '--']
+  const exec = ['kubectl', 'exec', '-n', namespace, pod, '-c', 'calico-node', '--']
   const dir = `nodes/${node}`
   const dumps: [string, string[], string][] = [
     ['nftables', ['nft', '-n', '-a', 'list', 'ruleset'], 'nft-ruleset.txt'],
