@@ -176,6 +176,9 @@ export function errorLine(err: Error): string {
     const flag = String(flags[0] ?? '')
     return flag.startsWith('--') ? `unknown flag: ${flag.split('=')[0]}` : `unknown shorthand flag: '${flag.charAt(1)}' in ${flag}`
   }
+  // A flag's own parse error comes wrapped as `Parsing --<flag> \n\t<error>\nSee more help with --help`.
+  const wrapped = /^Parsing --\S+ \n\t(.+)/.exec(err.message)
+  if (wrapped) return wrapped[1]!
   if (err instanceof Errors.CLIError) return err.message.split('\n')[0].replace(/^Error: /, '')
   return err.message
 }
