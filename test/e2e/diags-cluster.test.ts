@@ -34,8 +34,10 @@ describe.skipIf(skip !== undefined)('calicoctl cluster diags', () => {
       metadata: {name: 'diags-pool'},
       spec: {cidr: '10.99.0.0/16', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: true, blockSize: 26, nodeSelector: 'all()'},
     })
-    // kubectl's discovery cache in the test's own directory, shared by the command's kubectl calls.
-    env = {...process.env, KUBECACHEDIR: join(dir, 'kube-cache'), PATH: `${join(KUBECTL, '..')}:${process.env.PATH ?? ''}`}
+    // kubectl's discovery cache in the test's own directory, shared by the command's kubectl calls; no NODE_ENV
+    // from vitest, as a user runs calicoctl (oclif warns about a command that failed its parse only under test).
+    const {NODE_ENV: _, ...inherited} = process.env
+    env = {...inherited, KUBECACHEDIR: join(dir, 'kube-cache'), PATH: `${join(KUBECTL, '..')}:${process.env.PATH ?? ''}`}
   })
   afterAll(async () => {
     await server?.stop()
@@ -106,10 +108,12 @@ describe.skipIf(skip !== undefined)('calicoctl cluster diags', () => {
     }
   })
 
-  it('refuses a bad --since on stdout, and without kubectl in PATH says so', async () => {
+  it('refuses a bad --since on stdout and a non-integer --max-logs on stderr, and without kubectl in PATH says so', async () => {
     const cwd = mkdtempSync(join(dir, 'cwd-'))
     const bad = await runCalicoctlAsync(['cluster', 'diags', '-c', cfg, '--since', '5d'], env, undefined, cwd)
     expect(bad).toMatchObject({exit: 1, stdout: 'Error executing command: invalid duration for since flag (try 10s, 5m, or 1h): 5d\n', stderr: ''})
+    const notInt = await runCalicoctlAsync(['cluster', 'diags', '-c', cfg, '--max-logs', 'x'], env, undefined, cwd)
+    expect(notInt).toMatchObject({exit: 1, stdout: '', stderr: 'invalid argument "x" for "--max-logs" flag: strconv.ParseInt: parsing "x": invalid syntax\n'})
     const none = await runCalicoctlAsync(['cluster', 'diags', '-c', cfg], {...env, PATH: join(dir, 'no-such-dir')}, undefined, cwd)
     expect(none).toMatchObject({exit: 1, stdout: '', stderr: 'missing dependency: unable to locate kubectl in PATH\n'})
     expect(readdirSync(cwd)).toEqual([])

@@ -2,6 +2,18 @@ import {Flags} from '@oclif/core'
 
 import {CalicoCommand, configFlag, ReportedError} from '../../cli/base-command.js'
 
+/** An int flag read as cobra's pflag reads it, with its error text. */
+function intFlag(name: string, value: number, description: string) {
+  return Flags.custom<number>({
+    default: value,
+    description,
+    parse: async (input) => {
+      if (!/^[+-]?\d+$/.test(input)) throw new Error(`invalid argument "${input}" for "--${name}" flag: strconv.ParseInt: parsing "${input}": invalid syntax`)
+      return Number(input)
+    },
+  })()
+}
+
 export default class ClusterDiags extends CalicoCommand {
   static override summary = 'Collect snapshot of diagnostic info and logs related to Calico at the cluster-level'
   static override description = `Collects a snapshot of cluster-wide Calico diagnostics with kubectl: Calico
@@ -14,8 +26,8 @@ gathers information across the cluster.`
   static override flags = {
     config: configFlag,
     since: Flags.string({default: '', description: 'Only collect logs newer than provided relative duration (e.g. 30m, 2h).'}),
-    'max-logs': Flags.integer({default: 5, description: 'Only collect up to this number of logs, for each kind of Calico component.'}),
-    'max-parallelism': Flags.integer({default: 10, description: 'Maximum number of parallel threads to use for collecting logs.'}),
+    'max-logs': intFlag('max-logs', 5, 'Only collect up to this number of logs, for each kind of Calico component.'),
+    'max-parallelism': intFlag('max-parallelism', 10, 'Maximum number of parallel threads to use for collecting logs.'),
     'focus-nodes': Flags.string({default: '', description: 'Comma-separated list of nodes from which to try first to collect logs.'}),
     'skip-temp-dir-cleanup': Flags.boolean({default: false, description: "Don't clean up the temporary directory."}),
   }
