@@ -362,7 +362,13 @@ export async function runClusterDiags(opts: ClusterDiagsOptions): Promise<string
     const parallel = (steps: Step[]): Promise<unknown> => collector.run(steps, opts.maxParallelism)
     const kubectlJson = async <T>(args: string[], file: string): Promise<T | undefined> => {
       const out = await collector.query({argv: ['kubectl', ...args, '-o', 'json'], file})
-      return out === undefined ? undefined : (JSON.parse(out) as T)
+      if (out === undefined) return undefined
+      try {
+        return JSON.parse(out) as T
+      } catch (err) {
+        opts.print(`ERROR reading kubectl ${args.join(' ')}: ${(err as Error).message}`)
+        return undefined
+      }
     }
 
     const allNamespaces = names(await collector.query({argv: ['kubectl', 'get', 'namespaces', '-o', 'jsonpath={.items[*].metadata.name}'], file: 'namespaces'}))
