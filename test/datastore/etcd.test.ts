@@ -230,7 +230,7 @@ describe.skipIf(skip)('etcd backend against a real etcd', () => {
       await etcd.halt()
       await expect(b.get({kind: 'IPAMHandle', name: 'h'})).rejects.toBeInstanceOf(DatastoreError)
       await etcd.restart()
-      // Write through a fresh client: the old one's circuit breaker may still be open.
+      // Write through another client, as another process would: the watch must see others' writes after the restart.
       const writer = await etcd.connect()
       await writer.update({kind: 'IPAMHandle', name: 'h'}, {n: 2}, second.revision)
       await Promise.race([collecting, new Promise((_, reject) => setTimeout(() => reject(new Error('no event after restart')), 20_000))])
