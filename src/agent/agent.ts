@@ -1,8 +1,11 @@
 // The node agent's lifecycle (`calicoctl node run`): register the Node, read this node's FelixConfiguration,
-// serve health and metrics, then follow the datastore (snapshot, then changes) into the dataplane until the signal
-// aborts. Stopping leaves the kernel's rules exactly as last programmed: enforcement outlives the process.
+// serve health and metrics, then follow the datastore (snapshot, then changes) into the dataplane and the VXLAN
+// overlay (this node's tunnel address, the kernel's vxlan.calico and routes to other nodes) until the signal aborts.
+// Stopping leaves the kernel's rules exactly as last programmed: enforcement outlives the process.
 import type {CalcEvent} from '../dataplane/calc/index.js'
 import {monitorLinks} from '../dataplane/linux/iproute.js'
+import {isVxlanKind, VXLAN_KINDS, VxlanManager, type VxlanItem} from '../dataplane/routing/vxlan-manager.js'
+import type {VxlanFelixConfig} from '../dataplane/routing/vxlan.js'
 import {ensureSysctl} from '../dataplane/linux/sysctl.js'
 import type {Backend, Key, KVPair} from '../datastore/backend.js'
 import {watchForever} from '../datastore/sync.js'
@@ -12,8 +15,8 @@ import {hostInterfaces} from './host.js'
 import {HttpServers, healthRoutes, metricsRoutes, type Endpoint} from './http.js'
 import type {AgentLogger} from './log.js'
 import {AgentMetrics} from './metrics.js'
-import {registerNode, type NodeRegistration} from './registration.js'
-import {agentKinds, CheckMemo, checkStoredValue, deletion, keyText} from './resources.js'
+import {keepVxlanTunnel, registerNode, type NodeRegistration} from './registration.js'
+import {agentKinds, CheckMemo, checkStoredValue, checkVxlanValue, deletion, keyText} from './resources.js'
 import {agentSettingsFrom, felixConfigNames, type AgentFelixConfig, type AgentSettings} from './settings.js'
 import {sleep} from '../lib/sleep.js'
 import {setFlagsFromString} from 'node:v8'
@@ -93,7 +96,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   logger.info(`Node ${nodeName} registered: ${JSON.stringify(node.spec?.bgp ?? {})}`)
 
   // Configuration first, so health and metrics listen where the cluster says before the (possibly long) resync.
-  const felixConfigs = new Map<string, AgentFelixConfig>()
+  const felixConfigs = new Map<string, AgentFelixConfig & VxlanFelixConfig>()
   const configNames = felixConfigNames(nodeName)
   await untilDone('reading FelixConfiguration', async () => {
     for (const name of configNames) {
@@ -102,7 +105,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     }
   }, opts)
   if (signal.aborted) return
-  const settingsNow = (): AgentSettings => agentSettingsFrom(configNames.flatMap((n) => (felixConfigs.has(n) ? [felixConfigs.get(n)!] : [])))
+  const configsNow = (): (AgentFelixConfig & VxlanFelixConfig)[] => configNames.flatMap((n) => (felixConfigs.has(n) ? [felixConfigs.get(n)!] : []))
+  const settingsNow = (): AgentSettings => agentSettingsFrom(configsNow())
   let settings = settingsNow()
 
   for (const [parts, value] of [[['net', 'ipv4', 'ip_forward'], '1'], [['net', 'ipv6', 'conf', 'all', 'forwarding'], '1']] as const) {
@@ -126,6 +130,40 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   await startServers()
   health.report(STARTUP, {live: true, ready: true})
 
+  /** Invalid stored values already reported, by key and revision. */
+  const reported = new Set<string>()
+  // The VXLAN overlay: this node's tunnel address (kept as calico/node's allocator keeps it) and the kernel's side.
+  const tunnel = keepVxlanTunnel(backend, nodeName, logger, signal)
+  const vxlan = new VxlanManager({
+    nodeName,
+    onError: (err) => logger.warn(`VXLAN update failed (will retry): ${err.message}`),
+    onChanged: (what) => logger.info(what),
+  })
+  /** What of this node's Node the tunnel address depends on, as last seen. */
+  let tunnelInputs: string | undefined
+  const vxlanItem = (key: Key & {kind: VxlanItem['kind']}, value: unknown, revision: string): VxlanItem => {
+    if (value === undefined) return {kind: key.kind, name: key.name}
+    const checked = checkVxlanValue(key, value)
+    if (checked.ok) return checked.item
+    const id = `${keyText(key)}@${revision}`
+    if (!reported.has(id)) {
+      reported.add(id)
+      logger.warn(`Validation failed for ${keyText(key)}; treating it as deleted: ${checked.reason}`)
+      metrics.validationFailures.inc()
+    }
+    return {kind: key.kind, name: key.name}
+  }
+  /** Pool changes, or this Node's tunnel fields or labels changing, may change the tunnel address it needs. */
+  const tunnelMayChange = (item: VxlanItem): boolean => {
+    if (item.kind === 'IPPool') return true
+    if (item.kind !== 'Node' || item.name !== nodeName) return false
+    const n = item.value as {metadata?: {labels?: unknown}; spec?: {ipv4VXLANTunnelAddr?: string; vxlanTunnelMACAddr?: string}} | undefined
+    const inputs = JSON.stringify([n?.spec?.ipv4VXLANTunnelAddr, n?.spec?.vxlanTunnelMACAddr, n?.metadata?.labels])
+    const changed = inputs !== tunnelInputs
+    tunnelInputs = inputs
+    return changed
+  }
+
   let started = false
   const dataplane = new Dataplane({
     nodeName,
@@ -144,6 +182,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const readInterfaces = (): void => {
     dataplane.setHostInterfaces(new Map(hostInterfaces().map((i) => [i.name, i.addresses.map((a) => a.address)])))
     dataplane.interfacesChanged()
+    vxlan.refresh()
   }
   readInterfaces()
   const monitor = monitorLinks(readInterfaces)
@@ -159,7 +198,6 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   }
   startTimers()
 
-  const reported = new Set<string>()
   const onProblem = (ev: CalcEvent, err: Error): void => {
     const name = ev.type === 'set' ? `${ev.resource.kind}(${ev.resource.metadata.namespace ? ev.resource.metadata.namespace + '/' : ''}${ev.resource.metadata.name})` : ev.name
     logger.warn(`Skipping ${name}: ${err.message}`)
@@ -179,6 +217,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     return deletion(key)
   }
   const configChanged = async (): Promise<void> => {
+    vxlan.setConfig(configsNow())
     const next = settingsNow()
     const prev = settings
     settings = next
@@ -195,14 +234,14 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   }
   const trackConfig = (key: Key, ev: CalcEvent): boolean => {
     if (key.kind !== 'FelixConfiguration' || !configNames.includes(key.name)) return false
-    if (ev.type === 'set') felixConfigs.set(key.name, (ev.resource.spec ?? {}) as AgentFelixConfig)
+    if (ev.type === 'set') felixConfigs.set(key.name, (ev.resource.spec ?? {}) as AgentFelixConfig & VxlanFelixConfig)
     else felixConfigs.delete(key.name)
     return true
   }
 
   try {
     for await (const ev of watchForever(backend, {
-      kinds: agentKinds(backend.type),
+      kinds: [...agentKinds(backend.type), ...VXLAN_KINDS],
       signal,
       onError: (err) => {
         logger.warn(`datastore: ${err.message}; enforcement stays as programmed while reconnecting`)
@@ -230,11 +269,26 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
         }
         const members: KVPair[] = []
         const rest: KVPair[] = []
-        for (const kv of items.splice(0)) (onlyMembers(kv, nodeName) ? members : rest).push(kv)
+        const overlay: VxlanItem[] = []
+        for (const kv of items.splice(0)) {
+          if (isVxlanKind(kv.key.kind)) overlay.push(vxlanItem({...kv.key, kind: kv.key.kind}, kv.value, kv.revision))
+          else (onlyMembers(kv, nodeName) ? members : rest).push(kv)
+        }
+        tunnelInputs = undefined
+        for (const item of overlay) tunnelMayChange(item)
+        vxlan.replaceAll(overlay)
+        tunnel.request()
         await dataplane.replaceAll(validated(rest), onProblem, validated(members))
         logger.info(`datastore in sync: ${count} objects at revision ${ev.revision} (validation and calculation ${(performance.now() - t0).toFixed(0)} ms)`)
         metrics.resyncState.set(3)
         health.report(CALC, {live: true, ready: true})
+        continue
+      }
+      const kind = ev.key.kind
+      if (isVxlanKind(kind)) {
+        const item = vxlanItem({...ev.key, kind}, ev.type === 'deleted' ? undefined : ev.value, ev.revision)
+        vxlan.update(item)
+        if (tunnelMayChange(item)) tunnel.request()
         continue
       }
       const calcEvent = ev.type === 'deleted' ? deletion(ev.key) : toEvent(ev.key, ev.value, ev.revision)
@@ -247,6 +301,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     clearInterval(nftTimer)
     clearInterval(routeTimer)
     monitor.kill()
+    await vxlan.stop()
+    await tunnel.idle()
     await dataplane.stop()
     await servers.close()
   }

@@ -17,6 +17,7 @@ import {vtepMac} from '../dataplane/routing/vxlan.js'
 import {IPAMClient, IPInCooldownError, parseCIDR, parseIP, partialFulfillmentError} from '../ipam/index.js'
 import {poolFromResource, selectsNode} from '../ipam/pools.js'
 import {cidrContainsIP} from '../ipam/net.js'
+import {sleep} from '../lib/sleep.js'
 
 export interface NodeRegistration {
   name: string
@@ -156,4 +157,50 @@ async function releaseHandle(ipam: IPAMClient, handle: string): Promise<void> {
   await ipam.releaseByHandle(handle).catch((err: unknown) => {
     if (!(err instanceof ResourceDoesNotExistError)) throw err
   })
+}
+
+export interface VxlanTunnelKeeper {
+  /** Reconciles the tunnel address soon (IP pools or this Node changed); requests meanwhile fold into one run. */
+  request(): void
+  /** Resolves once no run is in progress or pending. */
+  idle(): Promise<void>
+}
+
+/**
+ * Runs reconcileVxlanTunnel on request, one run at a time; a failed run (datastore down, pool full) is retried with
+ * backoff until it succeeds or the signal aborts.
+ */
+export function keepVxlanTunnel(backend: Backend, nodeName: string, log: {info(msg: string): void; warn(msg: string): void}, signal: AbortSignal): VxlanTunnelKeeper {
+  const ipam = new IPAMClient(backend)
+  let wanted = false
+  let running: Promise<void> | undefined
+  const loop = async (): Promise<void> => {
+    let delay = 1000
+    while (wanted && !signal.aborted) {
+      wanted = false
+      try {
+        const what = await reconcileVxlanTunnel(backend, nodeName, ipam)
+        if (what !== undefined) log.info(what)
+      } catch (err) {
+        log.warn(`VXLAN tunnel address: ${(err as Error).message}; retrying in ${delay} ms`)
+        wanted = true
+        await sleep(delay, signal)
+        delay = Math.min(delay * 2, 30_000)
+      }
+    }
+  }
+  const keeper: VxlanTunnelKeeper = {
+    request() {
+      wanted = true
+      running ??= loop().finally(() => {
+        running = undefined
+        // Asked for after the loop's last check.
+        if (wanted && !signal.aborted) keeper.request()
+      })
+    },
+    async idle() {
+      while (running) await running
+    },
+  }
+  return keeper
 }

@@ -8,11 +8,14 @@
 //   effect rather than keeping stale rules) and reported once per revision.
 // - Felix's WorkloadEndpoint update processor drops endpoints without addresses (a pod the CNI plugin has not
 //   networked yet): they are absent for the calculation too, without a warning, until an address arrives.
+// - The VXLAN overlay's inputs (Nodes, IP pools, IPAM blocks: vxlan-manager.ts VXLAN_KINDS) are watched besides
+//   these and checked by checkVxlanValue.
 import {DecodeMemo} from '../api/decode.js'
 import {decodeAndDefault} from '../api/defaults.js'
 import type {Resource} from '../api/resource.js'
 import {validateResource, ValidationMemo} from '../api/validate.js'
 import {asCalcResource, type CalcEvent, type CalcKind, type CalcResource} from '../dataplane/calc/index.js'
+import type {VxlanItem, VxlanKind} from '../dataplane/routing/vxlan-manager.js'
 import type {DatastoreType, Key} from '../datastore/backend.js'
 
 /** The kinds the node agent watches on every datastore: everything the policy calculation reads. */
@@ -98,3 +101,24 @@ export function deletion(key: Key): CalcEvent {
 }
 
 export const keyText = (key: Key): string => (key.namespace ? `${key.kind}(${key.namespace}/${key.name})` : `${key.kind}(${key.name})`)
+
+export type CheckedVxlan = {ok: true; item: VxlanItem} | {ok: false; reason: string}
+
+/**
+ * A stored Node, IPPool or IPAMBlock as the VXLAN overlay takes it. IP pools pass the same validation filter as the
+ * policy inputs (one that fails is absent). Nodes are only decoded, which checks every field's type: the Kubernetes
+ * datastore's Node view lists the node's address in CIDR form among spec.addresses (as libcalico-go's
+ * fillAllAddresses does), which the validator refuses, and the overlay parses the few addresses it reads itself. IPAM
+ * blocks are the IPAM library's own objects, which the overlay reads defensively as stored.
+ */
+export function checkVxlanValue(key: Key & {kind: VxlanKind}, value: unknown): CheckedVxlan {
+  if (key.kind === 'IPAMBlock') return {ok: true, item: {kind: key.kind, name: key.name, value}}
+  try {
+    const res = decodeAndDefault(value)
+    if (key.kind === 'IPPool') validateResource(res)
+    if (res.kind !== key.kind) return {ok: false, reason: `stored under kind ${key.kind} but is a ${res.kind}`}
+    return {ok: true, item: {kind: key.kind, name: key.name, value: res}}
+  } catch (err) {
+    return {ok: false, reason: (err as Error).message}
+  }
+}

@@ -40,6 +40,9 @@ export interface VxlanManagerOptions {
   retryMs?: number
 }
 
+/** JSON.stringify replacer for the CIDRs' bigint fields. */
+const bigints = (_key: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v)
+
 export class VxlanManager {
   private nodes = new Map<string, VxlanNode>()
   private pools = new Map<string, VxlanPool>()
@@ -64,9 +67,9 @@ export class VxlanManager {
     this.schedule()
   }
 
+  /** One change; only one that alters what the overlay reads schedules a reconcile (Node heartbeats, block allocations do not). */
   update(item: VxlanItem): void {
-    this.set(item)
-    if (this.inSync) this.schedule()
+    if (this.set(item) && this.inSync) this.schedule()
   }
 
   /** FelixConfiguration specs that apply to this node, lowest precedence first. */
@@ -88,20 +91,15 @@ export class VxlanManager {
     await this.running
   }
 
-  private set(item: VxlanItem): void {
+  /** Records the item; returns whether what the overlay reads of it changed. */
+  private set(item: VxlanItem): boolean {
     const {kind, name, value} = item
-    if (kind === 'Node') {
-      if (value === undefined) this.nodes.delete(name)
-      else this.nodes.set(name, vxlanNodeOf(value as NodeView))
-    } else if (kind === 'IPPool') {
-      const pool = value === undefined ? undefined : vxlanPoolOf(value as PoolView)
-      if (pool) this.pools.set(name, pool)
-      else this.pools.delete(name)
-    } else {
-      const block = value === undefined ? undefined : vxlanBlockOf(value)
-      if (block) this.blocks.set(name, block)
-      else this.blocks.delete(name)
-    }
+    const map: Map<string, unknown> = kind === 'Node' ? this.nodes : kind === 'IPPool' ? this.pools : this.blocks
+    const next = value === undefined ? undefined : kind === 'Node' ? vxlanNodeOf(value as NodeView) : kind === 'IPPool' ? vxlanPoolOf(value as PoolView) : vxlanBlockOf(value)
+    const before = JSON.stringify(map.get(name), bigints)
+    if (next === undefined) map.delete(name)
+    else map.set(name, next)
+    return JSON.stringify(next, bigints) !== before
   }
 
   private schedule(delayMs = this.opts.batchMs ?? 10): void {
@@ -143,7 +141,8 @@ export class VxlanManager {
   private async reconcile(): Promise<void> {
     if (this.stopped) return
     const me = this.nodes.get(this.opts.nodeName)
-    const uplink = me?.address ? await interfaceWithAddress(me.address) : undefined
+    // Without a VXLAN pool only leftovers are removed: no need to look for the uplink.
+    const uplink = me?.address && this.pools.size > 0 ? await interfaceWithAddress(me.address) : undefined
     const want = desiredVxlan({nodeName: this.opts.nodeName, nodes: this.nodes, pools: [...this.pools.values()], blocks: [...this.blocks.values()], config: this.config, uplink})
     const changes: string[] = []
     const have = await readVxlanLink(VXLAN_DEVICE)
