@@ -34,6 +34,25 @@ describe.skipIf(skip !== undefined)('calicoctl cluster diags', () => {
       metadata: {name: 'diags-pool'},
       spec: {cidr: '10.99.0.0/16', ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: true, blockSize: 26, nodeSelector: 'all()'},
     })
+    // A calico-node DaemonSet with a pod on each of two nodes. The server has no apps/v1 of its own: DaemonSets are
+    // served here through a CRD of that group, which kubectl cannot tell apart. Logs and exec it cannot serve.
+    server.seed('', 'nodes', {apiVersion: 'v1', kind: 'Node', metadata: {name: 'diags-node-2'}})
+    server.seed('apiextensions.k8s.io', 'customresourcedefinitions', {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: {name: 'daemonsets.apps'},
+      spec: {
+        group: 'apps',
+        scope: 'Namespaced',
+        names: {plural: 'daemonsets', singular: 'daemonset', kind: 'DaemonSet', listKind: 'DaemonSetList'},
+        versions: [{name: 'v1', served: true, storage: true, schema: {openAPIV3Schema: {type: 'object', 'x-kubernetes-preserve-unknown-fields': true}}}],
+      },
+    })
+    server.seed('apps', 'daemonsets', {apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: {name: 'calico-node', namespace: 'calico-system'}, spec: {selector: {matchLabels: {'k8s-app': 'calico-node'}}}}, 'calico-system')
+    for (const [pod, node] of [['calico-node-aaaaa', 'diags-node-1'], ['calico-node-bbbbb', 'diags-node-2']] as const) {
+      server.seed('', 'pods', {apiVersion: 'v1', kind: 'Pod', metadata: {name: pod, namespace: 'calico-system', labels: {'k8s-app': 'calico-node'}}, spec: {nodeName: node, containers: [{name: 'calico-node', image: 'calico-ts'}]}}, 'calico-system')
+    }
+    server.seed('', 'pods', {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'unrelated', namespace: 'calico-system', labels: {app: 'other'}}, spec: {nodeName: 'diags-node-2', containers: [{name: 'c', image: 'x'}]}}, 'calico-system')
     // kubectl's discovery cache in the test's own directory, shared by the command's kubectl calls; no NODE_ENV
     // from vitest, as a user runs calicoctl (oclif warns about a command that failed its parse only under test).
     const {NODE_ENV: _, ...inherited} = process.env
@@ -46,7 +65,7 @@ describe.skipIf(skip !== undefined)('calicoctl cluster diags', () => {
 
   it('bundles the CRDs and Calico resources, records what the server cannot serve, and removes its temp dir', async () => {
     const cwd = mkdtempSync(join(dir, 'cwd-'))
-    const r = await runCalicoctlAsync(['cluster', 'diags', '-c', cfg, '--max-parallelism', '4'], env, undefined, cwd)
+    const r = await runCalicoctlAsync(['cluster', 'diags', '-c', cfg, '--max-parallelism', '4', '--max-logs', '1', '--focus-nodes', 'diags-node-2'], env, undefined, cwd)
     expect(r.exit, r.output).toBe(0)
     const lines = r.stdout.split('\n')
     expect(lines[0]).toBe('==== Begin collecting diagnostics. ====')
@@ -74,14 +93,23 @@ describe.skipIf(skip !== undefined)('calicoctl cluster diags', () => {
     expect(read('cluster/kubernetes/namespaces.yaml')).toMatch(/name: calico-system/)
     expect(read('cluster/version.yaml')).toMatch(/clientVersion:/)
 
-    // The server serves no apps/v1 or Secrets: each failure is in the bundle, and in the summary.
-    expect(listing).toContain(`${top}/cluster/kubernetes/daemonsets.yaml.error`)
-    expect(read('cluster/kubernetes/daemonsets.yaml.error')).toMatch(/^command: kubectl get daemonsets --all-namespaces -o yaml\nerror: exit status 1\n\n.*daemonsets/)
-    expect(listing).toContain(`${top}/nodes/calico-system.daemonsets.error`)
+    // With --max-logs 1 only the focus node's calico-node pod: its logs, description and dataplane.
+    expect(r.stdout).toContain('Collecting detailed diags for pod calico-node-bbbbb in namespace calico-system on node diags-node-2...\n')
+    expect(r.stdout).not.toContain('calico-node-aaaaa')
+    expect(listing.filter((p) => p.includes('/nodes/diags-node-1'))).toEqual([])
+    expect(read('nodes/diags-node-2/calico-system/calico-node-bbbbb.txt')).toMatch(/^Name: +calico-node-bbbbb\nNamespace: +calico-system\n/)
+    expect(listing).toContain(`${top}/links/calico-system/calico-node-bbbbb.txt`)
+    // What the server cannot serve (pod logs, exec, Deployments, Secrets) is in the bundle as failures, and in the summary.
+    expect(listing).toContain(`${top}/nodes/diags-node-2/calico-system/calico-node-bbbbb.log.error`)
+    expect(listing).toContain(`${top}/nodes/diags-node-2/nft-ruleset.txt.error`)
+    expect(listing).toContain(`${top}/cluster/kubernetes/deployments.yaml.error`)
+    expect(read('cluster/kubernetes/deployments.yaml.error')).toMatch(/^command: kubectl get deployments --all-namespaces -o yaml\nerror: exit status 1\n\n.*deployments/)
+    expect(listing).toContain(`${top}/nodes/calico-system.deployments.error`)
     expect(listing).toContain(`${top}/tls/calico-system_node-certs.yaml.error`)
     const summary = read('summary.txt')
     expect(summary).toMatch(/^OK {6}cluster\/crd\/ippools\.crd\.projectcalico\.org\.yaml +kubectl get ippools\.v1\.crd\.projectcalico\.org -A -o yaml$/m)
-    expect(summary).toMatch(/^FAILED {2}cluster\/kubernetes\/daemonsets\.yaml +kubectl get daemonsets --all-namespaces -o yaml: exit status 1 \(see cluster\/kubernetes\/daemonsets\.yaml\.error\)$/m)
+    expect(summary).toMatch(/^FAILED {2}cluster\/kubernetes\/deployments\.yaml +kubectl get deployments --all-namespaces -o yaml: exit status 1 \(see cluster\/kubernetes\/deployments\.yaml\.error\)$/m)
+    expect(summary).toMatch(/^FAILED {2}nodes\/diags-node-2\/calico-system\/calico-node-bbbbb\.log +kubectl logs --since=0s -n calico-system calico-node-bbbbb --all-containers: exit status 1 /m)
     // The connection flags never reach the bundle.
     expect(summary).not.toContain('kubeconfig')
   })

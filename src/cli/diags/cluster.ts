@@ -17,6 +17,7 @@ import {join} from 'node:path'
 import yaml from 'js-yaml'
 
 import type {DatastoreConfig} from '../../datastore/config.js'
+import {mapConcurrent} from '../../lib/map-concurrent.js'
 import {Collector, formatSummary, StepSkipped, type Step} from './collect.js'
 import {runCommand} from './exec.js'
 import {writeTarGz} from './tar.js'
@@ -371,48 +372,65 @@ export async function runClusterDiags(opts: ClusterDiagsOptions): Promise<string
       }
     }
 
-    const allNamespaces = names(await collector.query({argv: ['kubectl', 'get', 'namespaces', '-o', 'jsonpath={.items[*].metadata.name}'], file: 'namespaces'}))
+    // Independent calls run in phases, each at most --max-parallelism at a time.
+    const limited = <T>(calls: (() => Promise<T>)[]): Promise<T[]> => mapConcurrent(calls, opts.maxParallelism, (call) => call())
+    const [namespaceListing, nodeListing] = await limited([
+      () => collector.query({argv: ['kubectl', 'get', 'namespaces', '-o', 'jsonpath={.items[*].metadata.name}'], file: 'namespaces'}),
+      () => collector.query({argv: ['kubectl', 'get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}'], file: 'nodes/nodes'}),
+    ])
+    const allNamespaces = names(namespaceListing)
     await collectTlsSecrets(opts.print, parallel, new Set(allNamespaces), {command, env})
 
-    const clusterNodes = names(await collector.query({argv: ['kubectl', 'get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}'], file: 'nodes/nodes'}))
-    const order = nodeOrder(opts.focusNodes, clusterNodes)
-    for (const ns of diagsNamespaces(allNamespaces)) {
-      opts.print(`Collecting detailed diags for namespace ${ns}...`)
-      for (const kind of ['daemonsets', 'deployments', 'statefulsets']) {
-        const list = await kubectlJson<{items?: {metadata?: {name?: string}; spec?: {selector?: LabelSelector}}[]}>(['get', kind, '-n', ns], `nodes/${ns}.${kind}`)
-        for (const workload of list?.items ?? []) {
-          if (!isDiagsWorkload(ns, workload.metadata?.name ?? '')) continue
-          let selector: string
-          try {
-            selector = selectorString(workload.spec?.selector)
-          } catch (err) {
-            opts.print(`ERROR forming pod selector: ${(err as Error).message}`)
-            continue
-          }
-          const pods = await kubectlJson<{items?: KubePod[]}>(['get', 'pods', '-n', ns, '-l', selector], `nodes/${ns}.${workload.metadata?.name ?? ''}.pods`)
-          const steps: Step[] = []
-          for (const pod of selectPods((pods?.items ?? []).map(podInfo), order, opts.maxLogs)) {
-            opts.print(`Collecting detailed diags for pod ${pod.name} in namespace ${ns} on node ${pod.node}...`)
-            if (pod.name.startsWith('calico-node-') && pod.node !== '') {
-              opts.print(`Collecting dataplane diags for calico-node: ${pod.name}`)
-              steps.push(...calicoNodeSteps(ns, pod.name, pod.node))
-            }
-            steps.push(...podSteps(ns, pod, opts.since))
-          }
-          await parallel(steps)
+    // The pods of every Calico workload: the workloads, then their pods, then the pods' logs and descriptions.
+    const order = nodeOrder(opts.focusNodes, names(nodeListing))
+    const namespaces = diagsNamespaces(allNamespaces)
+    for (const ns of namespaces) opts.print(`Collecting detailed diags for namespace ${ns}...`)
+    type Workload = {metadata?: {name?: string}; spec?: {selector?: LabelSelector}}
+    const lists = await limited(
+      namespaces.flatMap((ns) =>
+        ['daemonsets', 'deployments', 'statefulsets'].map((kind) => async () => ({ns, list: await kubectlJson<{items?: Workload[]}>(['get', kind, '-n', ns], `nodes/${ns}.${kind}`)})),
+      ),
+    )
+    const workloads: {ns: string; name: string; selector: string}[] = []
+    for (const {ns, list} of lists) {
+      for (const w of list?.items ?? []) {
+        const name = w.metadata?.name ?? ''
+        if (!isDiagsWorkload(ns, name)) continue
+        try {
+          workloads.push({ns, name, selector: selectorString(w.spec?.selector)})
+        } catch (err) {
+          opts.print(`ERROR forming pod selector: ${(err as Error).message}`)
         }
       }
     }
+    const podLists = await limited(
+      workloads.map((w) => async () => ({ns: w.ns, pods: await kubectlJson<{items?: KubePod[]}>(['get', 'pods', '-n', w.ns, '-l', w.selector], `nodes/${w.ns}.${w.name}.pods`)})),
+    )
+    const podStepList: Step[] = []
+    for (const {ns, pods} of podLists) {
+      for (const pod of selectPods((pods?.items ?? []).map(podInfo), order, opts.maxLogs)) {
+        opts.print(`Collecting detailed diags for pod ${pod.name} in namespace ${ns} on node ${pod.node}...`)
+        if (pod.name.startsWith('calico-node-') && pod.node !== '') {
+          opts.print(`Collecting dataplane diags for calico-node: ${pod.name}`)
+          podStepList.push(...calicoNodeSteps(ns, pod.name, pod.node))
+        }
+        podStepList.push(...podSteps(ns, pod, opts.since))
+      }
+    }
+    await parallel(podStepList)
 
     opts.print('Collecting kubernetes version...')
     await parallel([{info: 'Collect kubernetes Client and Server version', argv: ['kubectl', 'version', '-o', 'yaml'], file: 'cluster/version.yaml'}])
-    const crdListing = await collector.query({
-      info: 'Collect Calico CRD list',
-      argv: ['kubectl', 'get', 'customresourcedefinition', '-o', 'go-template', '--template', CRD_TEMPLATE],
-      file: 'cluster/crd/customresourcedefinitions',
-    })
+    const [crdListing, served] = await limited([
+      () =>
+        collector.query({
+          info: 'Collect Calico CRD list',
+          argv: ['kubectl', 'get', 'customresourcedefinition', '-o', 'go-template', '--template', CRD_TEMPLATE],
+          file: 'cluster/crd/customresourcedefinitions',
+        }),
+      () => collector.query({argv: ['kubectl', 'api-resources', '--api-group=projectcalico.org', '--no-headers'], file: 'cluster/crd/api-resources'}),
+    ])
     const crds = crdSteps(crdListing ?? '')
-    const served = await collector.query({argv: ['kubectl', 'api-resources', '--api-group=projectcalico.org', '--no-headers'], file: 'cluster/crd/api-resources'})
     await parallel([...crds.steps, ...apiResourceSteps(served ?? '', crds.names)])
     opts.print('Collecting core kubernetes resources...')
     await parallel(clusterSteps())
