@@ -136,12 +136,14 @@ describe.skipIf(skip !== undefined)('calicoctl cluster diags', () => {
     }
   })
 
-  it('refuses a bad --since on stdout and a non-integer --max-logs on stderr, and without kubectl in PATH says so', async () => {
+  it('refuses a bad --since or a missing config on stdout, a non-integer --max-logs on stderr, and without kubectl in PATH says so', async () => {
     const cwd = mkdtempSync(join(dir, 'cwd-'))
     const bad = await runCalicoctlAsync(['cluster', 'diags', '-c', cfg, '--since', '5d'], env, undefined, cwd)
     expect(bad).toMatchObject({exit: 1, stdout: 'Error executing command: invalid duration for since flag (try 10s, 5m, or 1h): 5d\n', stderr: ''})
     const notInt = await runCalicoctlAsync(['cluster', 'diags', '-c', cfg, '--max-logs', 'x'], env, undefined, cwd)
     expect(notInt).toMatchObject({exit: 1, stdout: '', stderr: 'invalid argument "x" for "--max-logs" flag: strconv.ParseInt: parsing "x": invalid syntax\n'})
+    const noConfig = await runCalicoctlAsync(['cluster', 'diags', '-c', join(dir, 'no-such.cfg')], env, undefined, cwd)
+    expect(noConfig).toMatchObject({exit: 1, stdout: `Error reading config file: ${join(dir, 'no-such.cfg')}\n`, stderr: ''})
     const none = await runCalicoctlAsync(['cluster', 'diags', '-c', cfg], {...env, PATH: join(dir, 'no-such-dir')}, undefined, cwd)
     expect(none).toMatchObject({exit: 1, stdout: '', stderr: 'missing dependency: unable to locate kubectl in PATH\n'})
     expect(readdirSync(cwd)).toEqual([])

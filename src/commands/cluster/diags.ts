@@ -35,7 +35,7 @@ gathers information across the cluster.`
   async run(): Promise<void> {
     const {flags} = await this.parse(ClusterDiags)
     this.applyGlobalFlags(flags)
-    const [diags, {lookPath}, {loadConfig}] = await Promise.all([
+    const [diags, {lookPath}, {loadConfig, ConfigFileMissingError}] = await Promise.all([
       import('../../cli/diags/cluster.js'),
       import('../../cli/diags/exec.js'),
       import('../../cli/config.js'),
@@ -60,6 +60,11 @@ gathers information across the cluster.`
     try {
       config = await loadConfig({configPath: flags.config, context: flags.context})
     } catch (err) {
+      if (err instanceof ConfigFileMissingError) {
+        // calicoctl's config loader prints this on stdout and exits 1 on the spot.
+        this.out(`${err.message}\n`)
+        throw new ReportedError(err.message)
+      }
       this.out(`ERROR creating clients: ${(err as Error).message}\n`)
       this.fail((err as Error).message)
     }
