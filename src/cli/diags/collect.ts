@@ -1,5 +1,5 @@
-// The steps of a diagnostics bundle and their execution: each step writes one file of the bundle, from a command's
-// stdout or from something computed in-process. A step that fails leaves `<file>.error` (the command, the error,
+// The steps of a diagnostics bundle and their execution: each step writes one file of the bundle (a command's
+// stdout, something computed in-process, or a copied directory). A step that fails leaves `<file>.error` (the command, the error,
 // its stderr) instead, and every step's outcome is listed in the bundle's summary.txt; nothing aborts the collection.
 import {cp, mkdir, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import {dirname, join, relative} from 'node:path'
