@@ -7,8 +7,8 @@
 // tigera-operator namespaces, core Kubernetes resources. kubectl reaches the cluster the calicoctl config points to.
 //
 // Differences from calicoctl, on purpose: Calico's manifest installs run calico-node in kube-system, so calico-named
-// workloads there are included too; the last-applied-configuration annotation of a collected secret (a copy of its
-// data) is censored as well; calicoctl's Enterprise-only third-party resources and its operator annotation scan are
+// workloads there are included too; TLS secrets are looked for only in namespaces that exist, and the
+// last-applied-configuration annotation of a collected one (a copy of its data) is censored as well; calicoctl's Enterprise-only third-party resources and its operator annotation scan are
 // left out; a failed kubectl call leaves `<file>.error` and a line in summary.txt instead of only a printed line.
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
