@@ -114,10 +114,11 @@ describe.skipIf(skip !== undefined)('calicoctl cluster diags', () => {
     expect(summary).not.toContain('kubeconfig')
   })
 
-  it('with the cluster unreachable, records every failure, still writes the archive, and keeps the temp dir if asked', async () => {
-    const kubeconfig = writeKubeconfig('http://127.0.0.1:1', {file: join(dir, 'kubeconfig-closed')})
+  it('with the cluster unreachable (an inline kubeconfig), records every failure, still writes the archive, and keeps the temp dir if asked', async () => {
+    // Given inline, so kubectl is handed a file the command writes (and removes) itself.
+    const kubeconfig = readFileSync(writeKubeconfig('http://127.0.0.1:1', {file: join(dir, 'kubeconfig-closed')}), 'utf8')
     const closed = join(dir, 'closed.cfg')
-    writeFileSync(closed, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: kubernetes\n  kubeconfig: ${kubeconfig}\n`)
+    writeFileSync(closed, `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: kubernetes\n  kubeconfigInline: '${JSON.stringify(JSON.parse(kubeconfig))}'\n`)
     const cwd = mkdtempSync(join(dir, 'cwd-'))
     const r = await runCalicoctlAsync(['cluster', 'diags', '-c', closed, '--skip-temp-dir-cleanup'], env, undefined, cwd)
     expect(r.exit, r.output).toBe(0)
