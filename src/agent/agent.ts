@@ -302,7 +302,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     clearInterval(routeTimer)
     monitor.kill()
     await vxlan.stop()
-    await tunnel.idle()
+    await tunnel.stop()
     await dataplane.stop()
     await servers.close()
   }

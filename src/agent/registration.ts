@@ -162,16 +162,19 @@ async function releaseHandle(ipam: IPAMClient, handle: string): Promise<void> {
 export interface VxlanTunnelKeeper {
   /** Reconciles the tunnel address soon (IP pools or this Node changed); requests meanwhile fold into one run. */
   request(): void
-  /** Resolves once no run is in progress or pending. */
-  idle(): Promise<void>
+  /** Ends the retries and waits for a run in progress. */
+  stop(): Promise<void>
 }
 
 /**
  * Runs reconcileVxlanTunnel on request, one run at a time; a failed run (datastore down, pool full) is retried with
- * backoff until it succeeds or the signal aborts.
+ * backoff until it succeeds, the signal aborts or stop() is called.
  */
-export function keepVxlanTunnel(backend: Backend, nodeName: string, log: {info(msg: string): void; warn(msg: string): void}, signal: AbortSignal): VxlanTunnelKeeper {
+export function keepVxlanTunnel(backend: Backend, nodeName: string, log: {info(msg: string): void; warn(msg: string): void}, stopSignal: AbortSignal): VxlanTunnelKeeper {
   const ipam = new IPAMClient(backend)
+  const stopping = new AbortController()
+  stopSignal.addEventListener('abort', () => stopping.abort(), {once: true})
+  const signal = stopping.signal
   let wanted = false
   let running: Promise<void> | undefined
   const loop = async (): Promise<void> => {
@@ -198,8 +201,9 @@ export function keepVxlanTunnel(backend: Backend, nodeName: string, log: {info(m
         if (wanted && !signal.aborted) keeper.request()
       })
     },
-    async idle() {
-      while (running) await running
+    async stop() {
+      stopping.abort()
+      await running
     },
   }
   return keeper

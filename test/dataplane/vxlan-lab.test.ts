@@ -1,7 +1,8 @@
 // VXLAN between nodes, end to end: two lab nodes on one fabric, a pool with vxlanMode Always, a pod on each node made
 // by the real CNI plugin, and `calicoctl node run` on both. The pods reach each other through vxlan.calico (pod routes
-// via the other node's VTEP), the Nodes carry their VTEP fields, a restarted agent keeps the overlay working, and
-// vxlanMode Never takes the device and the cross-node routes away. On each datastore (the syncer delivers Nodes, IP
+// via the other node's VTEP), the Nodes carry their VTEP fields, a restarted agent keeps the overlay working,
+// CrossSubnet routes the other node (same subnet) directly, and vxlanMode Never takes the device and the cross-node
+// routes away. On each datastore (the syncer delivers Nodes, IP
 // pools and IPAM blocks from each; on Kubernetes the Node is the core Node's view and the blocks are IPAM CRDs);
 // VXLAN_LAB_DATASTORE=<one> runs only that one. Every address lives in the lab's namespaces.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -103,12 +104,20 @@ describe.skipIf(why !== undefined).each(datastores)('VXLAN between nodes (%s dat
     expect(await nodeSpec(na)).toEqual(before)
   })
 
+  it('CrossSubnet: a node in the same subnet is routed to directly through the uplink, unencapsulated', async () => {
+    await setMode('CrossSubnet')
+    const direct = async (): Promise<boolean> => (await lab.inNs(na.netns, ['ip', 'route', 'get', pb.ips[0]!])).includes(`via ${nb.address} dev eth0`)
+    expect(await waitFor(direct, 20_000, 200), logs()).toBe(true)
+    expect(await untilReach(lab, probes(), [true, true], 30_000), logs()).toEqual([])
+  })
+
   it('vxlanMode Never: the cross-node routes, the device and the VTEP fields go', async () => {
     const vtepA = (await nodeSpec(na))!.ipv4VXLANTunnelAddr!
     await setMode('Never')
     const gone = async (): Promise<boolean> => {
       for (const n of [na, nb]) {
-        if ((await routes(n)).includes('vxlan.calico') || (await device(n)) !== undefined) return false
+        const table = await routes(n)
+        if (table.includes('vxlan.calico') || table.includes('proto 80') || (await device(n)) !== undefined) return false
         const spec = await nodeSpec(n)
         if (spec?.ipv4VXLANTunnelAddr !== undefined || spec?.vxlanTunnelMACAddr !== undefined) return false
       }

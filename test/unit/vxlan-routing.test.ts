@@ -117,18 +117,22 @@ describe('deltas', () => {
   it('routes: adds what is missing, overwrites what differs, removes only its own stale routes', () => {
     const want = desiredVxlan(input()).routes
     const kernel = [
-      {dst: '10.65.1.0/26', via: '10.65.1.1', dev: VXLAN_DEVICE, onlink: true, protocol: '80'},
-      {dst: '10.65.2.0/26', via: '192.168.1.9', dev: 'eth0', onlink: false, protocol: '80'},
-      {dst: '10.65.3.0/26', via: '10.65.3.1', dev: VXLAN_DEVICE, onlink: true, protocol: '80'},
-      {dst: '10.65.4.0/26', via: '192.168.1.4', dev: 'eth0', onlink: false, protocol: '80'},
-      {dst: '10.77.0.0/16', via: '192.168.1.254', dev: 'eth0', onlink: false, protocol: 'boot'},
-      {dst: '10.65.0.5/32', dev: 'cali1234', onlink: false, protocol: 'boot'},
+      {dst: '10.65.1.0/26', via: '10.65.1.1', dev: VXLAN_DEVICE, onlink: true, protocol: 80},
+      {dst: '10.65.2.0/26', via: '192.168.1.9', dev: 'eth0', onlink: false, protocol: 80},
+      {dst: '10.65.3.0/26', via: '10.65.3.1', dev: VXLAN_DEVICE, onlink: true, protocol: 80},
+      {dst: '10.65.4.0/26', via: '192.168.1.4', dev: 'eth0', onlink: false, protocol: 80},
+      {dst: '10.77.0.0/16', via: '192.168.1.254', dev: 'eth0', onlink: false, protocol: 3},
+      {dst: '10.65.0.5/32', dev: 'cali1234', onlink: false, protocol: 3},
+      // The kernel's own route for an address on the device stays; anything else through the device is ours.
+      {dst: '10.66.0.0/24', dev: VXLAN_DEVICE, onlink: false, protocol: 2},
+      {dst: '10.67.0.0/24', dev: VXLAN_DEVICE, onlink: false, protocol: 3},
     ]
     const d = vxlanRouteDelta(want, kernel)
     expect(d.replace.map((r) => r.dst)).toEqual(['10.65.1.1/32', '10.65.2.0/26', '10.65.2.1/32', '10.65.2.64/26'])
     expect(d.remove).toEqual([
       {dst: '10.65.3.0/26', via: '10.65.3.1', dev: VXLAN_DEVICE, onlink: true},
       {dst: '10.65.4.0/26', via: '192.168.1.4', dev: 'eth0', onlink: false},
+      {dst: '10.67.0.0/24', dev: VXLAN_DEVICE, onlink: false},
     ])
   })
 

@@ -139,15 +139,16 @@ export interface RouteSpec {
 }
 
 export interface GatewayRoute extends RouteSpec {
-  /** iproute2's protocol name or number. */
-  protocol: string
+  /** The route's protocol number (`ip -N`: never a name from the local rt_protos). */
+  protocol: number
 }
 
 /** The IPv4 routes of the main table with their gateways and onlink flags. */
 export async function listGatewayRoutes(): Promise<GatewayRoute[]> {
-  const {stdout} = await run('ip', ['-j', '-4', 'route', 'show', 'table', 'main'])
+  const {stdout} = await run('ip', ['-N', '-j', '-4', 'route', 'show', 'table', 'main'])
   return (JSON.parse(stdout || '[]') as {dst: string; gateway?: string; dev?: string; protocol?: string; flags?: string[]}[]).map((r) => {
-    const route: GatewayRoute = {dst: r.dst === 'default' || r.dst.includes('/') ? r.dst : `${r.dst}/32`, onlink: (r.flags ?? []).includes('onlink'), protocol: r.protocol ?? 'boot'}
+    // iproute2 leaves out the protocol of boot (3) routes.
+    const route: GatewayRoute = {dst: r.dst === 'default' || r.dst.includes('/') ? r.dst : `${r.dst}/32`, onlink: (r.flags ?? []).includes('onlink'), protocol: Number(r.protocol ?? 3)}
     if (r.gateway !== undefined) route.via = r.gateway
     if (r.dev !== undefined) route.dev = r.dev
     return route

@@ -236,8 +236,8 @@ export interface KernelVxlanRoute {
   via?: string
   dev?: string
   onlink: boolean
-  /** iproute2's protocol name or number. */
-  protocol: string
+  /** The protocol number. */
+  protocol: number
 }
 
 export interface Delta<T> {
@@ -246,14 +246,17 @@ export interface Delta<T> {
   remove: T[]
 }
 
+/** RTPROT_KERNEL: routes the kernel adds for addresses. */
+const KERNEL_PROTOCOL = 2
+
 /** Whether a kernel route is this module's: through vxlan.calico (not the kernel's own), or with its protocol. */
 export function isVxlanRoute(r: KernelVxlanRoute): boolean {
-  if (r.protocol === String(VXLAN_ROUTE_PROTOCOL)) return true
-  return r.dev === VXLAN_DEVICE && r.protocol !== 'kernel'
+  if (r.protocol === VXLAN_ROUTE_PROTOCOL) return true
+  return r.dev === VXLAN_DEVICE && r.protocol !== KERNEL_PROTOCOL
 }
 
 const sameRoute = (a: VxlanRoute, k: KernelVxlanRoute): boolean =>
-  a.dev === k.dev && a.via === k.via && a.onlink === k.onlink && k.protocol === String(VXLAN_ROUTE_PROTOCOL)
+  a.dev === k.dev && a.via === k.via && a.onlink === k.onlink && k.protocol === VXLAN_ROUTE_PROTOCOL
 
 /**
  * Routes to write and to remove. A route of ours to a destination nobody wants any more goes; one to a wanted
