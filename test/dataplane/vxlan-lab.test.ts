@@ -59,6 +59,8 @@ describe.skipIf(why !== undefined).each(datastores)('VXLAN between nodes (%s dat
     nb = await lab.addNode('vx-b')
     await lab.addPool('vx', POOL, {vxlanMode: 'Always'})
     await lab.writeNamespace('vx', {})
+    // Short, so that the refresh's repair of a route added behind the agent's back is seen soon.
+    await lab.put('FelixConfiguration', 'default', {routeRefreshInterval: '1s'})
     // On the Kubernetes datastore the CNI plugin networks Pods that kubelet already has.
     for (const [name, n] of [['pod-a', na], ['pod-b', nb]] as const) {
       lab.apiServer?.seed('', 'pods', {metadata: {name, namespace: 'vx'}, spec: {nodeName: n.name, containers: [{name: 'c', image: 'registry.k8s.io/pause:3.9'}]}}, 'vx')
@@ -94,6 +96,15 @@ describe.skipIf(why !== undefined).each(datastores)('VXLAN between nodes (%s dat
     expect(await lab.inNs(na.netns, ['ip', 'route', 'get', pb.ips[0]!])).toContain(`via ${vtepB} dev vxlan.calico`)
     expect(await lab.inNs(na.netns, ['ip', 'neigh', 'show', 'dev', 'vxlan.calico'])).toContain(`${vtepB} lladdr ${macB} PERMANENT`)
     expect(await lab.inNs(na.netns, ['bridge', 'fdb', 'show', 'dev', 'vxlan.calico'])).toContain(`${macB} dst ${nb.address} self permanent`)
+  })
+
+  it('repairs the overlay when it is changed behind the agent\'s back', async () => {
+    const vtepB = (await nodeSpec(nb))!.ipv4VXLANTunnelAddr!
+    await lab.inNs(na.netns, ['ip', 'route', 'add', '10.81.250.0/26', 'via', vtepB, 'dev', 'vxlan.calico', 'onlink'])
+    await lab.inNs(nb.netns, ['ip', 'link', 'del', 'vxlan.calico'])
+    expect(await waitFor(async () => !(await routes(na)).includes('10.81.250.0/26'), 10_000, 200), logs()).toBe(true)
+    expect(await waitFor(async () => (await device(nb)) !== undefined, 10_000, 200), logs()).toBe(true)
+    expect(await untilReach(lab, probes(), [true, true], 30_000), logs()).toEqual([])
   })
 
   it('keeps working across a restart of a node\'s agent, with the same VTEP', async () => {
