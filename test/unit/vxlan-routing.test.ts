@@ -58,6 +58,7 @@ describe('inputs', () => {
   it('takes FelixConfiguration in precedence order over the defaults', () => {
     expect(vxlanConfigFrom([])).toEqual({vni: 4096, port: 4789, mtu: 0})
     expect(vxlanConfigFrom([{vxlanVNI: 10, vxlanMTU: 1400}, {vxlanVNI: 11, vxlanPort: 8472}])).toEqual({vni: 11, port: 8472, mtu: 1400})
+    expect(vxlanConfigFrom([{vxlanEnabled: false}]).enabled).toBe(false)
   })
 })
 
@@ -91,8 +92,9 @@ describe('desiredVxlan', () => {
     expect(s.device).toMatchObject({vni: 7, port: 8472, mtu: 1300})
   })
 
-  it('no VXLAN pool: nothing at all (the device and every route go)', () => {
+  it('no VXLAN pool, or vxlanEnabled false: nothing at all (the device and every route go)', () => {
     expect(desiredVxlan(input({pools: []}))).toEqual({neighbours: [], fdb: [], routes: []})
+    expect(desiredVxlan(input({config: {...vxlanConfigFrom([]), enabled: false}}))).toEqual({neighbours: [], fdb: [], routes: []})
   })
 
   it('a node without a VTEP yet gets no device and no tunnel routes; nodes without one are left out', () => {

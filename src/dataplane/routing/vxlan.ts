@@ -3,7 +3,7 @@
 // the kernel has. Pure: the VXLAN manager (vxlan-manager.ts) reads the kernel and writes the changes.
 //
 // - Inputs: Nodes (address, VTEP address and MAC), IPv4 IPPools with vxlanMode Always or CrossSubnet, IPAM blocks
-//   (their `host:<node>` affinity) and FelixConfiguration's vxlanVNI, vxlanPort and vxlanMTU.
+//   (their `host:<node>` affinity) and FelixConfiguration's vxlanVNI, vxlanPort, vxlanMTU and vxlanEnabled.
 // - The device vxlan.calico exists while a VXLAN pool exists and this node has a VTEP address.
 // - Every other node with a VTEP gets a permanent neighbour entry (VTEP address → MAC) and an FDB entry (MAC → its
 //   address) on the device, and a /32 route to its VTEP address through the device.
@@ -24,12 +24,15 @@ export const VXLAN_OVERHEAD = 50
 
 /** The FelixConfiguration fields read here (Calico's JSON names); the full api type is assignable. */
 export interface VxlanFelixConfig {
+  vxlanEnabled?: boolean
   vxlanVNI?: number
   vxlanPort?: number
   vxlanMTU?: number
 }
 
 export interface VxlanConfig {
+  /** false: VXLAN off whatever the pools say (vxlanEnabled: false); undefined: the pools decide, as in Felix. */
+  enabled?: boolean
   vni: number
   port: number
   /** 0: the uplink's MTU minus VXLAN_OVERHEAD. */
@@ -43,6 +46,7 @@ export function vxlanConfigFrom(specs: readonly VxlanFelixConfig[]): VxlanConfig
     if (s.vxlanVNI !== undefined && s.vxlanVNI > 0) c.vni = s.vxlanVNI
     if (s.vxlanPort !== undefined && s.vxlanPort > 0) c.port = s.vxlanPort
     if (s.vxlanMTU !== undefined && s.vxlanMTU > 0) c.mtu = s.vxlanMTU
+    if (s.vxlanEnabled !== undefined) c.enabled = s.vxlanEnabled
   }
   return c
 }
@@ -189,7 +193,7 @@ export const routeId = (r: {dst: string}): string => r.dst
 export function desiredVxlan(input: VxlanInput): VxlanState {
   const me = input.nodes.get(input.nodeName)
   const out: VxlanState = {neighbours: [], fdb: [], routes: []}
-  if (input.pools.length === 0 || !me) return out
+  if (input.pools.length === 0 || !me || input.config.enabled === false) return out
   if (me.address && me.vtep && input.uplink) {
     out.device = {
       name: VXLAN_DEVICE,
