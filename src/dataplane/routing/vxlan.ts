@@ -187,7 +187,7 @@ export interface VxlanState {
 
 const byText = <T>(key: (t: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)
 
-export const routeId = (r: {dst: string}): string => r.dst
+const routeId = (r: {dst: string}): string => r.dst
 
 /** The overlay this node should have. Deterministic: every list is sorted. */
 export function desiredVxlan(input: VxlanInput): VxlanState {
@@ -254,7 +254,7 @@ export interface Delta<T> {
 const KERNEL_PROTOCOL = 2
 
 /** Whether a kernel route is this module's: through vxlan.calico (not the kernel's own), or with its protocol. */
-export function isVxlanRoute(r: KernelVxlanRoute): boolean {
+function isVxlanRoute(r: KernelVxlanRoute): boolean {
   if (r.protocol === VXLAN_ROUTE_PROTOCOL) return true
   return r.dev === VXLAN_DEVICE && r.protocol !== KERNEL_PROTOCOL
 }
@@ -283,7 +283,7 @@ export function vxlanRouteDelta(desired: readonly VxlanRoute[], kernel: readonly
 }
 
 /** Entries to write and to remove, keyed by `key` (two entries with one key and different values: the value changed). */
-export function entryDelta<T>(desired: readonly T[], kernel: readonly T[], key: (t: T) => string, value: (t: T) => string): Delta<T> {
+function entryDelta<T>(desired: readonly T[], kernel: readonly T[], key: (t: T) => string, value: (t: T) => string): Delta<T> {
   const have = new Map(kernel.map((k) => [key(k), value(k)]))
   const want = new Set(desired.map(key))
   return {
