@@ -1,12 +1,14 @@
 // Kubeconfig credentials read without @kubernetes/client-node (src/datastore/kubernetes/kubeconfig.ts) reach the test
 // API server as client-node sends them: a token file, basic auth and impersonation, merged files; and credentials
-// from an exec plugin, which client-node runs. A wrong credential is refused, so each case shows what was sent.
+// from an exec plugin, which client-node runs. A wrong credential is refused, so each case shows what was sent. The
+// in-cluster entries and parsed kubeconfig text equal client-node's KubeConfig ones.
 
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {KubernetesBackend} from '../../src/datastore/kubernetes/backend.js'
+import {inClusterConfig, parseKubeconfig} from '../../src/datastore/kubernetes/kubeconfig.js'
 import {startServer} from '../k8s-apiserver/helpers.js'
 import type {TestApiServer} from '../k8s-apiserver/server.js'
 
@@ -87,5 +89,35 @@ describe('kubeconfig credentials', () => {
     expect(await listWith(`${first}:${second}`)).toEqual({authorization: 'Bearer s3cret', impersonateUser: undefined})
     const clash = kubeconfig({token: 's3cret'})
     await expect(listWith(`${first}:${clash}`)).rejects.toThrow(`cannot load kubeconfig "${first}:${clash}": malformed: Duplicate cluster: test`)
+  })
+
+  it('in a pod, and for kubeconfig text, the same entries as client-node\'s KubeConfig', async () => {
+    const {KubeConfig} = await import('@kubernetes/client-node')
+    const saved = {host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT}
+    try {
+      for (const [host, port] of [['10.96.0.1', '443'], ['fd00::1', '8080']]) {
+        process.env.KUBERNETES_SERVICE_HOST = host
+        process.env.KUBERNETES_SERVICE_PORT = port
+        const theirs = new KubeConfig()
+        theirs.loadFromCluster()
+        const ours = inClusterConfig(process.env)
+        // client-node reads the pod's namespace file into the context when there is one (not here, nor used by us).
+        expect(ours).toEqual({clusters: theirs.getClusters(), users: theirs.getUsers(), contexts: theirs.getContexts().map(({namespace: _, ...c}) => c), currentContext: theirs.getCurrentContext()})
+      }
+    } finally {
+      for (const [k, v] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+        if (v === undefined) delete process.env[k]
+        else process.env[k] = v
+      }
+    }
+    const text = JSON.stringify({
+      clusters: [{name: 'c', cluster: {server: 'https://k:6443', 'certificate-authority-data': 'Q0E=', 'insecure-skip-tls-verify': true, 'tls-server-name': 'k'}}],
+      users: [{name: 'u', user: {'client-certificate': '/c.pem', 'client-key-data': 'S0VZ', as: 'jane'}}],
+      contexts: [{name: 'x', context: {cluster: 'c', user: 'u', namespace: 'ns'}}],
+      'current-context': 'x',
+    })
+    const theirs = new KubeConfig()
+    theirs.loadFromString(text)
+    expect(await parseKubeconfig(text)).toEqual({clusters: theirs.getClusters(), users: theirs.getUsers(), contexts: theirs.getContexts(), currentContext: theirs.getCurrentContext()})
   })
 })
