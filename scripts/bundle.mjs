@@ -273,10 +273,11 @@ checkErrorClassNames(result, 'dist/calicoctl.cjs')
 checkNoDynamicImport(result, 'dist/calicoctl.cjs')
 
 // The CNI plugins (bin/calico, bin/calico-ipam): dist/cni/main.js and what it imports, as one CommonJS file loaded
-// with its code cache like calicoctl. A kubelet starts a plugin process for every pod ADD and DEL, and through Node's
-// ES module loader the ~100 separate files of dist/ cost a third of the process's CPU (BENCHMARKS.md). Datastore
-// backends stay lazily evaluated (each is reached through the factory's import(), evaluated on first use), so an
-// ADD on etcd evaluates neither SQLite's nor the Kubernetes client's modules.
+// with its code cache like calicoctl. A kubelet starts a plugin process for every pod ADD and DEL, and Node's module
+// loaders took a quarter of such a process's CPU for the ~235 files of dist/ and node_modules it opened (BENCHMARKS.md).
+// Datastore backends stay lazily evaluated (each is reached through the factory's import(), evaluated on first use),
+// so an ADD on etcd evaluates neither SQLite's nor the Kubernetes client's modules. runPlugin is exported for
+// scripts/code-cache.mjs, which warms the cache by running the plugin in process.
 const cniOutfile = join(root, 'dist', 'cni.cjs')
 const cniResult = await build({
   stdin: {contents: `const {main, runPlugin} = require('./dist/cni/main.js')\nmodule.exports = {main, runPlugin}\n`, resolveDir: root, sourcefile: 'cni-entry.cjs', loader: 'js'},
