@@ -9,7 +9,7 @@ import {createAgentLogger} from '../../src/agent/log.js'
 import {AgentMetrics} from '../../src/agent/metrics.js'
 import {computePolicyState, namespaceProfile, type CalcEvent, type CalcResource, type PolicyState} from '../../src/dataplane/calc/index.js'
 import {CommandError} from '../../src/dataplane/linux/exec.js'
-import {Nft, applyInSequence} from '../../src/dataplane/linux/nft.js'
+import {Nft, applyInSequence, type NftTableRef} from '../../src/dataplane/linux/nft.js'
 import {FullScriptStream, renderFullScript, renderTable} from '../../src/dataplane/nftables/index.js'
 import {NetnsRun, inNs, netnsUnavailable} from '../helpers/netns.js'
 import {NetpolWorld, loadCases} from './nft-netpol-harness.js'
@@ -195,44 +195,6 @@ describe.skipIf(netnsUnavailable() !== undefined)('Nft.applyStream against the k
   })
   afterAll(() => run?.destroy())
 
-  /**
-   * An agent dataplane's first apply of `structure`, then `members` (objects that only add IP set members), through
-   * the namespace's nft; resolves with the script of each transaction as it went to nft. Without `hasTable` the
-   * dataplane cannot ask whether the table exists, and writes it in one transaction.
-   */
-  async function firstApply(structure: CalcResource[], members: CalcResource[], hasTable?: DataplaneNft['hasTable']): Promise<string[]> {
-    const sent: string[] = []
-    const tapped: DataplaneNft = {
-      apply: (script) => nft.apply(script),
-      list: (table) => nft.list(table),
-      prepareStream: () => {
-        const tx = nft.prepareStream()
-        return {
-          apply: (chunks) => {
-            const i = sent.push('') - 1
-            return tx.apply((async function* () {
-              for await (const chunk of chunks) yield (sent[i] += chunk, chunk)
-            })())
-          },
-          cancel: () => tx.cancel(),
-        }
-      },
-      ...(hasTable ? {hasTable} : {}),
-    }
-    let ready!: () => void
-    const applied = new Promise<void>((resolve) => (ready = resolve))
-    const dp = new Dataplane({
-      nodeName: RICH_NODE, logger: createAgentLogger('panic'), metrics: new AgentMetrics(), interfacePrefixes: ['cali'], ipv6: false,
-      nft: tapped, watcher: false, routes: {reconcile: async () => ({replace: [], remove: [], deferred: 0}), setOptions: () => undefined},
-      onApplied: (ok) => ok && ready(),
-    })
-    const events = (rs: CalcResource[]): CalcEvent[] => rs.map((resource) => ({type: 'set', resource}))
-    await dp.replaceAll(events(structure), () => expect.fail('no problem expected'), events(members))
-    await applied
-    await dp.stop()
-    return sent
-  }
-
   const big = scaled(300, 150)
 
   it('a streamed script builds the same table as the one-piece script', async () => {
@@ -297,7 +259,31 @@ describe.skipIf(netnsUnavailable() !== undefined)('Nft.applyStream against the k
     const whole = canonicalListing(ns)
     await nft.apply(renderFullScript(renderTable(computePolicyState(RICH_NODE, []))))
     // The script as it goes to nft, to see that the early path was taken.
-    const sent = (await firstApply(structure, members)).join('')
+    let sent = ''
+    const tapped: Pick<Nft, 'apply' | 'prepareStream' | 'list'> = {
+      apply: (script) => nft.apply(script),
+      list: (table) => nft.list(table),
+      prepareStream: () => {
+        const tx = nft.prepareStream()
+        return {
+          apply: (chunks) => tx.apply((async function* () {
+            for await (const chunk of chunks) yield (sent += chunk, chunk)
+          })()),
+          cancel: () => tx.cancel(),
+        }
+      },
+    }
+    let ready!: () => void
+    const applied = new Promise<void>((resolve) => (ready = resolve))
+    const dp = new Dataplane({
+      nodeName: RICH_NODE, logger: createAgentLogger('panic'), metrics: new AgentMetrics(), interfacePrefixes: ['cali'], ipv6: false,
+      nft: tapped, watcher: false, routes: {reconcile: async () => ({replace: [], remove: [], deferred: 0}), setOptions: () => undefined},
+      onApplied: (ok) => ok && ready(),
+    })
+    const events = (rs: CalcResource[]): CalcEvent[] => rs.map((resource) => ({type: 'set', resource}))
+    await dp.replaceAll(events(structure), () => expect.fail('no problem expected'), events(members))
+    await applied
+    await dp.stop()
     expect(sent.lastIndexOf('add rule ')).toBeLessThan(sent.indexOf('add element inet calico cali40s'))
     expect(canonicalListing(ns)).toBe(whole)
   })
@@ -331,14 +317,45 @@ describe.skipIf(netnsUnavailable() !== undefined)('Nft.applyStream against the k
     const members: CalcResource[] = [{apiVersion: v3, kind: 'WorkloadEndpoint', metadata: {name: 'far', namespace: 's', labels: {app: 'c1'}}, spec: {node: 'elsewhere', interfaceName: 'cali9', ipNetworks: ['10.68.1.1/32'], profiles: ['kns.s']}}]
     await nft.apply(renderFullScript(renderTable(computePolicyState(RICH_NODE, [...structure, ...members]))))
     const whole = canonicalListing(ns)
-    const start = (hasTable?: DataplaneNft['hasTable']): Promise<string[]> => firstApply(structure, members, hasTable)
+    const events = (rs: CalcResource[]): CalcEvent[] => rs.map((resource) => ({type: 'set', resource}))
+    const start = async (hasTable = (table: NftTableRef): Promise<boolean> => nft.hasTable(table)): Promise<string[]> => {
+      const sent: string[] = []
+      const tapped: DataplaneNft = {
+        apply: (script) => nft.apply(script),
+        list: (table) => nft.list(table),
+        hasTable,
+        prepareStream: () => {
+          const tx = nft.prepareStream()
+          return {
+            apply: (chunks) => {
+              const i = sent.push('') - 1
+              return tx.apply((async function* () {
+                for await (const chunk of chunks) yield (sent[i] += chunk, chunk)
+              })())
+            },
+            cancel: () => tx.cancel(),
+          }
+        },
+      }
+      let ready!: () => void
+      const applied = new Promise<void>((resolve) => (ready = resolve))
+      const dp = new Dataplane({
+        nodeName: RICH_NODE, logger: createAgentLogger('panic'), metrics: new AgentMetrics(), interfacePrefixes: ['cali'], ipv6: false,
+        nft: tapped, watcher: false, routes: {reconcile: async () => ({replace: [], remove: [], deferred: 0}), setOptions: () => undefined},
+        onApplied: (ok) => ok && ready(),
+      })
+      await dp.replaceAll(events(structure), () => expect.fail('no problem expected'), events(members))
+      await applied
+      await dp.stop()
+      return sent
+    }
     await nft.apply('delete table inet calico\n')
-    const fresh = await start((table) => nft.hasTable(table))
+    const fresh = await start()
     expect(fresh.length).toBe(2)
     expect(fresh[0]).toMatch(/^create table inet calico\n/)
     expect(fresh[1]).toMatch(/hook forward/)
     expect(canonicalListing(ns)).toBe(whole)
-    const restart = await start((table) => nft.hasTable(table))
+    const restart = await start()
     expect(restart.length).toBe(1)
     expect(restart[0]).toMatch(/^add table inet calico\ndelete table inet calico\n/)
     expect(canonicalListing(ns)).toBe(whole)
