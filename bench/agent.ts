@@ -40,7 +40,7 @@ async function startOnce(run: NetnsRun, store: BenchStore, calicoctl: string, su
   if (process.env.BENCH_VERBOSE) process.stderr.write(log)
   const started = Date.parse(/time="([^"]+)"/.exec(log)?.[1] ?? '')
   const at = (re: RegExp): number => Date.parse(re.exec(log)?.[1] ?? '') - started
-  const applied = /applied full table(?: in two transactions)? \(\d+ bytes\) in ([\d.]+) ms \(nft ([\d.]+) ms\)/.exec(log)
+  const applied = /applied full table \(\d+ bytes\) in ([\d.]+) ms \(nft ([\d.]+) ms\)/.exec(log)
   const snapshotMs = at(/time="([^"]+)" level=info msg="datastore snapshot received/)
   return {
     snapshotMs,

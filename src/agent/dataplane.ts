@@ -18,7 +18,7 @@ import {setImmediate} from 'node:timers/promises'
 
 import {PolicyCalculator, type CalcEvent, type LocalEndpoint, type PolicyState} from '../dataplane/calc/index.js'
 import {DEFAULT_TABLE_NAME, FullScriptStream, diffTables, renderFullScript, renderTable, ruleText, setElementsScript, type NftTable} from '../dataplane/nftables/index.js'
-import {Nft, applyInSequence, type PreparedTransaction} from '../dataplane/linux/nft.js'
+import {Nft, type PreparedTransaction} from '../dataplane/linux/nft.js'
 import {NftMonitor, markerScript, type MonitorReport, type TableWatcher} from '../dataplane/linux/nft-monitor.js'
 import {RouteManager, type RouteReconciler} from '../dataplane/routing/manager.js'
 import {spoofs, type WorkloadRouteInput} from '../dataplane/routing/workload-routes.js'
@@ -42,8 +42,8 @@ export interface DataplaneOptions {
   interfacePrefixes: readonly string[]
   ipv6: boolean
   tableName?: string
-  /** Injected in tests; real nft and routes otherwise. Without hasTable, every full apply is one transaction. */
-  nft?: DataplaneNft
+  /** Injected in tests; real nft and routes otherwise. */
+  nft?: Pick<Nft, 'apply' | 'prepareStream' | 'list'>
   routes?: RouteReconciler
   /**
    * Reports the transactions on the table: by default an `nft monitor` child, unless `nft` is injected (then none);
@@ -78,20 +78,11 @@ const SNAPSHOT_SLICE_MS = 4
 /** A single foreign change is repaired at once; one that keeps coming back is repaired this often (ms). */
 const DEFAULT_DRIFT_REPAIR_INTERVAL_MS = 5000
 
-/** What the dataplane needs of nft. */
-export type DataplaneNft = Pick<Nft, 'apply' | 'prepareStream' | 'list'> & Partial<Pick<Nft, 'hasTable'>>
-
 export class Dataplane {
   private calc: PolicyCalculator
-  private readonly nft: DataplaneNft
+  private readonly nft: Pick<Nft, 'apply' | 'prepareStream' | 'list'>
   /** The `nft -f` of the first full apply, started with the agent so its start-up is over when the table is ready. */
   private prepared?: PreparedTransaction
-  /**
-   * Whether the kernel had no table of ours when the agent started, asked at once; until the first full apply, which
-   * then writes the table in two transactions (FullScriptStream.split): the kernel works on the first while the
-   * second is rendered. A table that exists is replaced in one, so its enforcement never lapses.
-   */
-  private tableAbsentAtStart?: Promise<boolean>
   /**
    * Settles once a snapshot's objects that only add IP set members are all fed in. Meanwhile a full apply writes the
    * rest of the table, for nft to parse, and then waits for this before it writes the sets' elements.
@@ -160,7 +151,6 @@ export class Dataplane {
     this.watcher = opts.watcher === false ? undefined : (opts.watcher ?? (opts.nft ? undefined : new NftMonitor({table: this.tableRef})))
     this.startWatcher()
     this.prepared = this.nft.prepareStream()
-    this.tableAbsentAtStart = this.nft.hasTable?.(this.tableRef).then((exists) => !exists, () => false)
   }
 
   private get tableRef(): {family: 'inet'; name: string} {
@@ -460,9 +450,6 @@ export class Dataplane {
 
   private async applyPolicy(): Promise<boolean> {
     const t0 = performance.now()
-    const split = this.applied === undefined && this.tableAbsentAtStart !== undefined && (await this.tableAbsentAtStart)
-    // Asked once: from here on the table may exist, even after a failure.
-    this.tableAbsentAtStart = undefined
     let state = this.calc.state()
     const full = this.applied === undefined
     const membership = full ? this.membershipFed : undefined
@@ -485,9 +472,6 @@ export class Dataplane {
     }
     const tNft = performance.now()
     // Marks the transaction as ours for the watcher; registered first, since it may report the commit before nft exits.
-    // A split table's first transaction has one of its own, registered before the second's (reports come in order).
-    const firstMarker = this.watcher && split ? `${this.markerPrefix}${++this.markerSeq}` : undefined
-    if (firstMarker !== undefined) this.unreported.set(firstMarker, false)
     const marker = this.watcher && (stream || script !== '') ? `${this.markerPrefix}${++this.markerSeq}` : undefined
     const markerText = marker === undefined ? '' : markerScript(this.tableRef, marker)
     if (marker !== undefined) {
@@ -502,14 +486,8 @@ export class Dataplane {
         if (stream) {
           const tx = this.prepared ?? this.nft.prepareStream()
           this.prepared = undefined
-          const last = (chunks: Iterable<string>): Iterable<string> | AsyncIterable<string> =>
-            withTail(membership ? this.withMembers(chunks, stream, membership, (s, t, elements) => ([state, table, elementBytes] = [s, t, elements.length])) : chunks, markerText)
-          if (split) {
-            const {first, second} = stream.split()
-            // Started now, so that its start-up is over when the first part has been written.
-            const next = this.nft.prepareStream()
-            await applyInSequence(tx, withTail(first, firstMarker === undefined ? '' : markerScript(this.tableRef, firstMarker)), next, last(second))
-          } else await tx.apply(last(stream))
+          const chunks = membership ? this.withMembers(stream, membership, (s, t, elements) => ([state, table, elementBytes] = [s, t, elements.length])) : stream
+          await tx.apply(withTail(chunks, markerText))
           table ??= stream.table
         } else await this.nft.apply(script + markerText)
       }
@@ -520,11 +498,6 @@ export class Dataplane {
       if (err instanceof TableMoved) {
         // Not a failure: the complete snapshot is in now, and the table is written again from it.
         this.opts.logger.info(`${err.message}; writing the table again`)
-        return this.applyPolicy()
-      }
-      if (split) {
-        // E.g. the table appeared meanwhile (`create table` refuses it): what a one-piece replacement handles.
-        this.opts.logger.warn(`writing the table in two transactions failed (${(err as Error).message.trim()}); writing it in one`)
         return this.applyPolicy()
       }
       this.driftWhileApplying = undefined
@@ -555,7 +528,7 @@ export class Dataplane {
     const bytes = stream ? stream.length + elementBytes : script.length
     if (bytes > 0) {
       // Streamed, nft's time includes the rendering it overlapped.
-      this.opts.logger.info(`applied ${full ? 'full table' : 'delta'}${split ? ' in two transactions' : ''} (${bytes} bytes) in ${(seconds * 1000).toFixed(1)} ms (nft ${nftMs.toFixed(1)} ms)`)
+      this.opts.logger.info(`applied ${full ? 'full table' : 'delta'} (${bytes} bytes) in ${(seconds * 1000).toFixed(1)} ms (nft ${nftMs.toFixed(1)} ms)`)
       this.generation++
       this.scheduleFingerprint()
     }
@@ -563,14 +536,13 @@ export class Dataplane {
   }
 
   /**
-   * `chunks` (the script of `stream`, or of its second transaction: a table rendered with empty sets while IP set
-   * members were still being fed in), then, once they are all in, the sets' elements from the complete state (whose
-   * state, table and element statements `done` is told). If the complete table differs in anything else (an object
-   * was taken for one that only adds members and was not), this throws TableMoved instead: nft is killed before the
-   * end of its input, so it commits nothing (a split table's first transaction adds nothing that packets meet).
+   * `stream` (a table rendered with empty sets while IP set members were still being fed in), then, once they are all
+   * in, the sets' elements from the complete state (whose state, table and element statements `done` is told). If the
+   * complete table differs in anything else (an object was taken for one that only adds members and was not), this
+   * throws TableMoved instead: nft is killed before the end of its input, so nothing is committed.
    */
-  private async *withMembers(chunks: Iterable<string>, stream: FullScriptStream, membership: Promise<void>, done: (state: PolicyState, table: NftTable, elements: string) => void): AsyncGenerator<string> {
-    yield* chunks
+  private async *withMembers(stream: FullScriptStream, membership: Promise<void>, done: (state: PolicyState, table: NftTable, elements: string) => void): AsyncGenerator<string> {
+    yield* stream
     await membership
     const state = this.calc.state()
     const table = renderTable(state, {tableName: this.tableName})

@@ -4,12 +4,12 @@
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {Dataplane, type DataplaneNft} from '../../src/agent/dataplane.js'
+import {Dataplane} from '../../src/agent/dataplane.js'
 import {createAgentLogger} from '../../src/agent/log.js'
 import {AgentMetrics} from '../../src/agent/metrics.js'
 import {computePolicyState, namespaceProfile, type CalcEvent, type CalcResource, type PolicyState} from '../../src/dataplane/calc/index.js'
 import {CommandError} from '../../src/dataplane/linux/exec.js'
-import {Nft, applyInSequence, type NftTableRef} from '../../src/dataplane/linux/nft.js'
+import {Nft} from '../../src/dataplane/linux/nft.js'
 import {FullScriptStream, renderFullScript, renderTable} from '../../src/dataplane/nftables/index.js'
 import {NetnsRun, inNs, netnsUnavailable} from '../helpers/netns.js'
 import {NetpolWorld, loadCases} from './nft-netpol-harness.js'
@@ -68,27 +68,6 @@ function firstUndeclaredReference(script: string): string | undefined {
 }
 
 describe('FullScriptStream', () => {
-  it('split in two: the first creates the table with the sets and the policy and profile chains, the second adds the rest', () => {
-    for (const state of [computePolicyState(RICH_NODE, richResources(1)), scaled(300, 150)]) {
-      const stream = new FullScriptStream(state)
-      const {first, second} = stream.split()
-      expect(() => [...second]).toThrow('the first transaction has not been read to its end')
-      const a = [...first].join('')
-      const b = [...second].join('')
-      expect(a.split('\n')[0]).toBe('add table inet calico'.replace('add', 'create'))
-      // Nothing in the first reaches a packet: no base chain (hook), no map, no endpoint chain.
-      expect(a).not.toMatch(/hook|add map|cali-[tf]w-|cali-[tf]h-/)
-      expect(a).toMatch(/add chain inet calico filter-cali-p[io]-/)
-      expect(b).not.toMatch(/(add|delete|create) table/)
-      expect(firstUndeclaredReference(a)).toBeUndefined()
-      expect(firstUndeclaredReference(a + b)).toBeUndefined()
-      // The same statements as the one-piece script, which replaces the table instead of creating it.
-      const whole = sortedLines(renderFullScript(renderTable(state))).filter((l) => !/^(add|delete) table /.test(l))
-      expect(sortedLines(a + b).filter((l) => !l.startsWith('create table '))).toEqual(whole)
-      expect(renderFullScript(stream.table)).toBe(renderFullScript(renderTable(state)))
-    }
-  })
-
   const states: [string, PolicyState][] = [
     ['feature-rich v1', computePolicyState(RICH_NODE, richResources(1))],
     ['feature-rich v2', computePolicyState(RICH_NODE, richResources(2))],
@@ -285,85 +264,6 @@ describe.skipIf(netnsUnavailable() !== undefined)('Nft.applyStream against the k
     await applied
     await dp.stop()
     expect(sent.lastIndexOf('add rule ')).toBeLessThan(sent.indexOf('add element inet calico cali40s'))
-    expect(canonicalListing(ns)).toBe(whole)
-  })
-
-  it('split in two on a kernel without the table: the same table; where the table exists the first fails and neither commits', async () => {
-    const state = big
-    await nft.apply(renderFullScript(renderTable(state)))
-    const whole = canonicalListing(ns)
-    await nft.apply('delete table inet calico\n')
-    expect(await nft.hasTable({family: 'inet', name: 'calico'})).toBe(false)
-    const fresh = new FullScriptStream(state).split()
-    await applyInSequence(nft.prepareStream(), fresh.first, nft.prepareStream(), fresh.second)
-    expect(await nft.hasTable({family: 'inet', name: 'calico'})).toBe(true)
-    expect(canonicalListing(ns)).toBe(whole)
-    // The table exists now: `create table` refuses it, and the second is killed before its end.
-    await nft.apply(renderFullScript(renderTable(computePolicyState(RICH_NODE, richResources(1)))))
-    const before = canonicalListing(ns)
-    const again = new FullScriptStream(state).split()
-    const err = await applyInSequence(nft.prepareStream(), again.first, nft.prepareStream(), again.second).then(() => undefined, (e: unknown) => e)
-    expect(err).toBeInstanceOf(CommandError)
-    expect((err as CommandError).stderr).toMatch(/File exists/)
-    expect(canonicalListing(ns)).toBe(before)
-  })
-
-  it('the agent\'s first apply writes a table the kernel lacks in two transactions, and replaces one it has in one', async () => {
-    const structure: CalcResource[] = [namespaceProfile('s', {})]
-    for (let i = 0; i < 3; i++) {
-      structure.push({apiVersion: v3, kind: 'WorkloadEndpoint', metadata: {name: `w${i}`, namespace: 's', labels: {app: 'web'}}, spec: {node: RICH_NODE, interfaceName: `cali${i}`, ipNetworks: [`10.68.0.${i + 1}/32`], profiles: ['kns.s']}})
-      structure.push({apiVersion: v3, kind: 'NetworkPolicy', metadata: {name: `p${i}`, namespace: 's'}, spec: {selector: "app == 'web'", ingress: [{action: 'Allow', source: {selector: `app == 'c${i}'`}}]}})
-    }
-    const members: CalcResource[] = [{apiVersion: v3, kind: 'WorkloadEndpoint', metadata: {name: 'far', namespace: 's', labels: {app: 'c1'}}, spec: {node: 'elsewhere', interfaceName: 'cali9', ipNetworks: ['10.68.1.1/32'], profiles: ['kns.s']}}]
-    await nft.apply(renderFullScript(renderTable(computePolicyState(RICH_NODE, [...structure, ...members]))))
-    const whole = canonicalListing(ns)
-    const events = (rs: CalcResource[]): CalcEvent[] => rs.map((resource) => ({type: 'set', resource}))
-    const start = async (hasTable = (table: NftTableRef): Promise<boolean> => nft.hasTable(table)): Promise<string[]> => {
-      const sent: string[] = []
-      const tapped: DataplaneNft = {
-        apply: (script) => nft.apply(script),
-        list: (table) => nft.list(table),
-        hasTable,
-        prepareStream: () => {
-          const tx = nft.prepareStream()
-          return {
-            apply: (chunks) => {
-              const i = sent.push('') - 1
-              return tx.apply((async function* () {
-                for await (const chunk of chunks) yield (sent[i] += chunk, chunk)
-              })())
-            },
-            cancel: () => tx.cancel(),
-          }
-        },
-      }
-      let ready!: () => void
-      const applied = new Promise<void>((resolve) => (ready = resolve))
-      const dp = new Dataplane({
-        nodeName: RICH_NODE, logger: createAgentLogger('panic'), metrics: new AgentMetrics(), interfacePrefixes: ['cali'], ipv6: false,
-        nft: tapped, watcher: false, routes: {reconcile: async () => ({replace: [], remove: [], deferred: 0}), setOptions: () => undefined},
-        onApplied: (ok) => ok && ready(),
-      })
-      await dp.replaceAll(events(structure), () => expect.fail('no problem expected'), events(members))
-      await applied
-      await dp.stop()
-      return sent
-    }
-    await nft.apply('delete table inet calico\n')
-    const fresh = await start()
-    expect(fresh.length).toBe(2)
-    expect(fresh[0]).toMatch(/^create table inet calico\n/)
-    expect(fresh[1]).toMatch(/hook forward/)
-    expect(canonicalListing(ns)).toBe(whole)
-    const restart = await start()
-    expect(restart.length).toBe(1)
-    expect(restart[0]).toMatch(/^add table inet calico\ndelete table inet calico\n/)
-    expect(canonicalListing(ns)).toBe(whole)
-    // Told wrongly that the table is absent (it appeared after the question): `create table` fails, and the table is
-    // replaced in one transaction instead.
-    const raced = await start(async () => false)
-    expect(raced[0]).toMatch(/^create table inet calico\n/)
-    expect(raced[raced.length - 1]).toMatch(/^add table inet calico\ndelete table inet calico\n/)
     expect(canonicalListing(ns)).toBe(whole)
   })
 

@@ -67,12 +67,6 @@ export class Nft {
     }
   }
 
-  /** Whether `table` exists: `nft list tables` prints only names, so this is cheap however large the table is. */
-  async hasTable(table: NftTableRef): Promise<boolean> {
-    const {stdout} = await this.run(['list', 'tables', table.family])
-    return stdout.split('\n').some((line) => line.trim() === `table ${table.family} ${table.name}`)
-  }
-
   /**
    * The table as `nft -s list table` prints it (no counters, so two listings of an unchanged table are equal),
    * or undefined when the table does not exist. Runs at low priority: it is a background check, and listing a large
@@ -99,54 +93,6 @@ export class Nft {
   async version(): Promise<string> {
     return (await this.run(['--version'])).stdout.trim()
   }
-}
-
-/**
- * Two transactions made by one piece of work, the second referring to what the first creates: `first` gets `a` and
- * commits on its own (nft's evaluation and the kernel's work on it go on meanwhile) while `b` is produced and written
- * into `second`, whose end is held back until the first has committed (nft resolves what a script refers to only
- * when its input has ended). If the first fails, the second is killed before its end and commits nothing; either
- * failure rejects. Resolves once both have committed.
- */
-export async function applyInSequence(
-  first: PreparedTransaction,
-  a: Iterable<string> | AsyncIterable<string>,
-  second: PreparedTransaction,
-  b: Iterable<string> | AsyncIterable<string>,
-): Promise<void> {
-  let aDone = false
-  let written = (): void => undefined
-  const aWritten = new Promise<void>((resolve) => (written = resolve))
-  const committed = first.apply(
-    (async function* () {
-      yield* a
-      aDone = true
-      written()
-    })(),
-  )
-  // Awaited below, but perhaps only after the second has failed.
-  committed.catch(() => undefined)
-  try {
-    // The first nft may fail (or exit) before all of `a` is written.
-    await Promise.race([aWritten, committed])
-    if (!aDone) throw new Error('nft exited before the end of its script')
-  } catch (err) {
-    await second.cancel()
-    throw err
-  }
-  try {
-    await second.apply(
-      (async function* () {
-        yield* b
-        await committed
-      })(),
-    )
-  } catch (err) {
-    // Settled before returning, so that nothing the caller does next races the first's commit.
-    await committed.catch(() => undefined)
-    throw err
-  }
-  await committed
 }
 
 async function joined(chunks: Iterable<string> | AsyncIterable<string>): Promise<string> {

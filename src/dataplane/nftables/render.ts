@@ -1,7 +1,6 @@
 // Desired policy state → the agent's nftables table: static chains, dispatch verdict maps, per-endpoint chains
 // (Felix's endpoint chain template), per-policy/profile chains and named IP sets. Pure. FullScriptStream renders the
-// same table while handing out its replacement script in chunks, for nft to parse while the rest is rendered (as one
-// transaction, or as two for a kernel that does not have the table yet).
+// same table while handing out its replacement script in chunks, for nft to parse while the rest is rendered.
 import {textVersion} from '../../api/net.js'
 import {parseCidr, suppressOverlaps} from '../calc/cidr.js'
 import type {ActivePolicy, ActiveProfile, IPSetState, LocalEndpoint, PolicyState, ProtoPort, TierInfo} from '../calc/types.js'
@@ -149,10 +148,8 @@ class Builder {
   private writing?: ScriptWriter
   /** Sets already written to the script. */
   private readonly written = new Set<string>()
-  /** While a split script's first transaction is written: the endpoint chains, held back for the second. */
-  private deferred?: NftChain[]
 
-  constructor(private readonly state: PolicyState, opts: RenderOptions, private readonly streaming: 'no' | 'one' | 'two' = 'no') {
+  constructor(private readonly state: PolicyState, opts: RenderOptions, private readonly streaming = false) {
     this.table = emptyTable(opts.tableName ?? DEFAULT_TABLE_NAME)
     const s = state.settings
     this.families = s.ipv6Support ? [4, 6] : [4]
@@ -172,15 +169,6 @@ class Builder {
       if (this.table.chains.has(name)) throw new Error(`chain ${name} rendered twice`)
       this.writing.chain(c)
     }
-    this.table.chains.set(name, c)
-  }
-
-  /** An endpoint's chain: written now, or held back for the second transaction of a split script. */
-  private endpointChain(name: string, rules: NftRule[]): void {
-    if (!this.deferred) return this.chain(name, rules)
-    if (this.table.chains.has(name)) throw new Error(`chain ${name} rendered twice`)
-    const c: NftChain = {name, rules}
-    this.deferred.push(c)
     this.table.chains.set(name, c)
   }
 
@@ -211,36 +199,18 @@ class Builder {
     return this.state.settings.interfacePrefixes.map((p) => ({kind: dir, negate, name: `${p}*`}))
   }
 
-  /**
-   * Renders the table; when streaming, yields the full script in chunks along the way (see ScriptWriter). Split in
-   * two, the first transaction creates the table with the sets and the policy and profile chains, which no packet
-   * reaches without the rest; END_OF_FIRST then separates it from the second, which adds everything else: the maps,
-   * the fixed chains (the base chains hook the table into traffic) and the endpoint chains that jump to the first's.
-   */
-  *build(): Generator<string | typeof END_OF_FIRST, NftTable, undefined> {
+  /** Renders the table; when streaming, yields the full script in chunks along the way (see ScriptWriter). */
+  *build(): Generator<string, NftTable, undefined> {
     this.ipSets()
     this.staticChains()
     this.dispatch()
     const fixed = [...this.table.chains.values()]
-    const writer = this.streaming !== 'no' ? new ScriptWriter(this.table) : undefined
-    if (this.streaming === 'two') {
-      writer!.createTable()
-      this.deferred = []
-    } else writer?.begin(this.table.maps.values(), fixed)
+    const writer = this.streaming ? new ScriptWriter(this.table) : undefined
+    writer?.begin(this.table.maps.values(), fixed)
     this.writing = writer
     for (const ep of this.state.endpoints) {
       this.endpointChains(ep)
       if (writer?.full) yield writer.take()
-    }
-    if (this.deferred) {
-      yield writer!.take()
-      yield END_OF_FIRST
-      writer!.begin(this.table.maps.values(), fixed, false)
-      for (const c of this.deferred) {
-        writer!.chain(c)
-        if (writer!.full) yield writer!.take()
-      }
-      this.deferred = undefined
     }
     this.writing = undefined
     this.pruneUnreferenced()
@@ -461,7 +431,7 @@ class Builder {
     const known = endpointChainsByObject.get(ep)
     if (known?.settingsKey === this.settingsKey) {
       for (const ref of known.entry.refs) this.referencedChain(ref)
-      for (const [name, rules] of known.entry.chains) this.endpointChain(name, rules)
+      for (const [name, rules] of known.entry.chains) this.chain(name, rules)
       return
     }
     const sig = `${this.settingsKey}\n${JSON.stringify(ep)}`
@@ -481,7 +451,7 @@ class Builder {
       endpointChainCache.set(sig, entry)
     }
     endpointChainsByObject.set(ep, {settingsKey: this.settingsKey, entry})
-    for (const [name, rules] of entry.chains) this.endpointChain(name, rules)
+    for (const [name, rules] of entry.chains) this.chain(name, rules)
   }
 
   private referencedChain(ref: ChainRef): void {
@@ -670,9 +640,6 @@ export function renderTable(state: PolicyState, opts: RenderOptions = {}): NftTa
   }
 }
 
-/** Separates a split script's two transactions in Builder.build's output. */
-const END_OF_FIRST = Symbol('end of the first transaction')
-
 /**
  * The full replacement script for a policy state, rendered while it is being read: each chunk is produced on demand,
  * so a consumer writing into `nft` (Nft.applyStream) lets nft parse one part while the next is rendered. After the
@@ -685,52 +652,16 @@ export class FullScriptStream implements Iterable<string> {
 
   constructor(private readonly state: PolicyState, private readonly opts: RenderOptions = {}) {}
 
-  /** One transaction that replaces the table, whether or not the kernel has it. */
   *[Symbol.iterator](): Generator<string, void, undefined> {
-    for (const chunk of this.chunks('one')) if (chunk !== END_OF_FIRST) yield chunk
-  }
-
-  /**
-   * The same table as two transactions, for a kernel that does not have it: `first` creates it (`create table`, which
-   * fails if the table exists, so an existing one is never added to) with the sets and the policy and profile chains;
-   * `second` adds the rest, from the base chains that hook the table into traffic to the endpoint chains that jump to
-   * the first's. Until the second commits, no packet meets the table; the second refers to what the first made, so it
-   * can only be applied after it. Read `first` to its end before `second`: they are one render.
-   */
-  split(): {first: Iterable<string>; second: Iterable<string>} {
-    const steps = this.chunks('two')
-    let firstDone = false
-    return {
-      first: {
-        *[Symbol.iterator]() {
-          for (let step = steps.next(); !step.done; step = steps.next()) {
-            if (step.value === END_OF_FIRST) {
-              firstDone = true
-              return
-            }
-            yield step.value
-          }
-        },
-      },
-      second: {
-        *[Symbol.iterator]() {
-          if (!firstDone) throw new Error('the first transaction has not been read to its end')
-          for (let step = steps.next(); !step.done; step = steps.next()) if (step.value !== END_OF_FIRST) yield step.value
-        },
-      },
-    }
-  }
-
-  private *chunks(transactions: 'one' | 'two'): Generator<string | typeof END_OF_FIRST, void, undefined> {
     this.length = 0
-    const steps = new Builder(this.state, this.opts, transactions).build()
+    const steps = new Builder(this.state, this.opts, true).build()
     for (;;) {
       const step = steps.next()
       if (step.done) {
         this.rendered = step.value
         return
       }
-      if (step.value !== END_OF_FIRST) this.length += step.value.length
+      this.length += step.value.length
       yield step.value
     }
   }

@@ -249,14 +249,8 @@ export class ScriptWriter {
     return chunk
   }
 
-  /** The first transaction of a split script: a table that must not exist yet. */
-  createTable(): void {
-    this.line(`create table ${this.id}`)
-  }
-
-  /** The maps and the fixed chains, empty; after the lines that replace the table, unless it was created before. */
-  begin(maps: Iterable<NftMap>, fixed: readonly NftChain[], replace = true): void {
-    if (replace) this.lines(replaceTableLines(this.id))
+  begin(maps: Iterable<NftMap>, fixed: readonly NftChain[]): void {
+    this.lines(replaceTableLines(this.id))
     for (const m of maps) this.line(addMapText(this.id, m))
     for (const c of fixed) this.line(addChainText(this.id, c))
   }
