@@ -12,6 +12,7 @@
 import {createHash} from 'node:crypto'
 
 import {cidrContainsCIDR, cidrContainsIP, formatCIDR, formatIP, parseCIDR, parseIP, parseIPNetOrIP, type CIDR} from '../../api/net.js'
+import type {VxlanLink} from '../linux/vxlan.js'
 
 export const VXLAN_DEVICE = 'vxlan.calico'
 /**
@@ -300,20 +301,7 @@ export const fdbDelta = (desired: readonly VxlanFdbEntry[], kernel: readonly Vxl
   entryDelta(desired, kernel, (f) => `${f.mac} ${f.dst}`, () => '')
 
 /** The device as the kernel has it. */
-export interface KernelVxlanDevice {
-  kind?: string
-  vni?: number
-  port?: number
-  local?: string
-  /** The name of the device's underlying interface. */
-  parent?: string
-  learning?: boolean
-  mtu: number
-  mac: string
-  up: boolean
-  /** IPv4 addresses as `a.b.c.d/n`. */
-  addresses: string[]
-}
+export type KernelVxlanDevice = VxlanLink
 
 export type DeviceAction =
   | {type: 'none'}
