@@ -9,7 +9,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {etcdSkipReason} from '../helpers/etcd.js'
 import {useEtcd} from '../helpers/etcd-vitest.js'
-import {BIN, ROOT, builtOrExplain} from './harness.js'
+import {BIN, ROOT, builtOrExplain, moduleTrace} from './harness.js'
 
 const BUNDLE = join(ROOT, 'dist', 'calicoctl.cjs')
 const skip = builtOrExplain()
@@ -45,23 +45,10 @@ const isClient = (f: string): boolean => /node_modules\/(etcd3|@grpc|@kubernetes
 
 /** node_modules files a calicoctl run required, from a preload hook on Node's CommonJS loader. */
 function modulesLoaded(args: string[]): string[] {
-  const hook = join(dir, 'trace.cjs')
-  const out = join(dir, `loaded-${Math.random().toString(36).slice(2)}.json`)
-  writeFileSync(
-    hook,
-    `const Module = require('node:module')
-const load = Module._load
-const seen = new Set()
-Module._load = function (request, parent, isMain) {
-  try { seen.add(Module._resolveFilename(request, parent, isMain)) } catch {}
-  return load.apply(this, arguments)
-}
-process.on('exit', () => require('node:fs').writeFileSync(process.env.TRACE_OUT, JSON.stringify([...seen, ...Object.keys(require.cache)])))
-`,
-  )
-  node(['--require', hook, BIN, ...args], {...process.env, TRACE_OUT: out})
+  const trace = moduleTrace(dir)
+  node([...trace.args, BIN, ...args], {...process.env, ...trace.env})
   // The launcher registers the bundles it loads (dist/calicoctl.cjs, dist/etcd-client.cjs) in require.cache.
-  return (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((f) => f.includes('node_modules') || f.endsWith('.cjs'))
+  return trace.read().filter((f) => f.includes('node_modules') || f.endsWith('.cjs'))
 }
 
 describe.skipIf(skip !== undefined)('calicoctl bundle', () => {

@@ -3,14 +3,14 @@
 // client bundle, the Kubernetes client) and no file of dist/ but the launcher and the bundle, on the embedded store
 // and on etcd.
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {etcdSkipReason} from '../helpers/etcd.js'
 import {useEtcd} from '../helpers/etcd-vitest.js'
-import {ROOT, builtOrExplain, runCalicoctl} from './harness.js'
+import {ROOT, builtOrExplain, moduleTrace, runCalicoctl} from './harness.js'
 
 const BUNDLE = join(ROOT, 'dist', 'cni.cjs')
 const skip = builtOrExplain() ?? (existsSync(BUNDLE) ? undefined : 'dist/cni.cjs is missing: run `npm run build` first (npm test does)')
@@ -41,24 +41,11 @@ interface PluginRun {
 
 /** Runs bin/<plugin> as a runtime would (no vitest environment), with a hook listing what it loaded. */
 function runPlugin(plugin: 'calico-ipam' | 'calico', command: string, netConf: Record<string, unknown>): PluginRun {
-  const hook = join(dir, 'trace.cjs')
-  const out = join(dir, `loaded-${Math.random().toString(36).slice(2)}.json`)
-  writeFileSync(
-    hook,
-    `const Module = require('node:module')
-const load = Module._load
-const seen = new Set()
-Module._load = function (request, parent, isMain) {
-  try { seen.add(Module._resolveFilename(request, parent, isMain)) } catch {}
-  return load.apply(this, arguments)
-}
-process.on('exit', () => require('node:fs').writeFileSync(process.env.TRACE_OUT, JSON.stringify([...seen, ...Object.keys(require.cache)])))
-`,
-  )
-  const r = spawnSync(process.execPath, ['--require', hook, join(ROOT, 'bin', plugin)], {
+  const trace = moduleTrace(dir)
+  const r = spawnSync(process.execPath, [...trace.args, join(ROOT, 'bin', plugin)], {
     env: {
       PATH: process.env.PATH,
-      TRACE_OUT: out,
+      ...trace.env,
       CNI_COMMAND: command,
       CNI_CONTAINERID: 'bundle-test',
       CNI_NETNS: '/var/run/netns/bundle-test',
@@ -71,7 +58,7 @@ process.on('exit', () => require('node:fs').writeFileSync(process.env.TRACE_OUT,
     timeout: 60_000,
   })
   if (r.error) throw r.error
-  return {status: r.status, stdout: r.stdout, loaded: JSON.parse(readFileSync(out, 'utf8')) as string[]}
+  return {status: r.status, stdout: r.stdout, loaded: trace.read()}
 }
 
 /** ADD then DEL of one pod's address through bin/calico-ipam: both succeed and load nothing unexpected. */

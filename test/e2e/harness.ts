@@ -1,7 +1,7 @@
 // Helpers for running the built calicoctl as a child process and checking its output the way Calico's ST
 // suite does (tests/st/utils/utils.py: merged streams, rstrip on success, clean_calico_data).
 import {spawnSync} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -11,6 +11,28 @@ import {execArgv} from '../helpers/exec.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = join(ROOT, 'bin', 'calicoctl')
+
+/** The preload hook of moduleTrace: at exit, every file Node's CommonJS loader resolved or holds in its cache. */
+const TRACE_HOOK = `const Module = require('node:module')
+const load = Module._load
+const seen = new Set()
+Module._load = function (request, parent, isMain) {
+  try { seen.add(Module._resolveFilename(request, parent, isMain)) } catch {}
+  return load.apply(this, arguments)
+}
+process.on('exit', () => require('node:fs').writeFileSync(process.env.TRACE_OUT, JSON.stringify([...seen, ...Object.keys(require.cache)])))
+`
+
+/**
+ * What a node process loads: run it with `args` before its script and `env` added to its environment, then `read()`
+ * the files its CommonJS loader resolved or held in its cache at exit (files in `dir`, a temp dir of the caller's).
+ */
+export function moduleTrace(dir: string): {args: string[]; env: {TRACE_OUT: string}; read(): string[]} {
+  const hook = join(dir, 'trace.cjs')
+  writeFileSync(hook, TRACE_HOOK)
+  const out = join(dir, `loaded-${Math.random().toString(36).slice(2)}.json`)
+  return {args: ['--require', hook], env: {TRACE_OUT: out}, read: () => JSON.parse(readFileSync(out, 'utf8')) as string[]}
+}
 
 export function builtOrExplain(): string | undefined {
   // bin/calicoctl runs the bundle (dist/calicoctl.cjs); the manifest and the bundle are written after tsc.
