@@ -235,8 +235,8 @@ ${entries.join('\n')}
 }
 `
 
-const result = await build({
-  stdin: {contents: entry, resolveDir: root, sourcefile: 'calicoctl-entry.cjs', loader: 'js'},
+/** What the calicoctl and CNI bundles share: CommonJS for Node 20, loaded through vm.Script with a code cache. */
+const LAUNCHED_BUNDLE = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -246,10 +246,6 @@ const result = await build({
   // --experimental-vm-modules; the externals are loaded with require instead (etcd3 is CommonJS, and Node
   // >= 20.19 requires the ES-module-only ones).
   supported: {'dynamic-import': false},
-  // oclif's check of the Node version reads package.json next to its own files, which in the bundle is ours,
-  // and compiles semver's grammar on every start to do so; npm's engine-strict enforces our engines already.
-  define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
-  plugins: [oclifCommandSort, oclifDeferred, oclifWslUtils, oclifDebug, sqliteAddon, etcdClientBundle],
   // No keepNames: it wraps every named function in a call that defines its `name`, also each time a closure is
   // created, ~77,000 calls in an agent start with 1,000 policies. The names that are behaviour (CalicoError and
   // subclasses name themselves after their class; etcd3's and oclif's errors are recognised by class name) all end in
@@ -261,6 +257,15 @@ const result = await build({
   write: false,
   metafile: true,
   logLevel: 'warning',
+}
+
+const result = await build({
+  ...LAUNCHED_BUNDLE,
+  stdin: {contents: entry, resolveDir: root, sourcefile: 'calicoctl-entry.cjs', loader: 'js'},
+  // oclif's check of the Node version reads package.json next to its own files, which in the bundle is ours,
+  // and compiles semver's grammar on every start to do so; npm's engine-strict enforces our engines already.
+  define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
+  plugins: [oclifCommandSort, oclifDeferred, oclifWslUtils, oclifDebug, sqliteAddon, etcdClientBundle],
 })
 
 // A warning is a bundle that would behave differently from the modules it came from: esbuild turns an import of
@@ -280,19 +285,9 @@ checkNoDynamicImport(result, 'dist/calicoctl.cjs')
 // scripts/code-cache.mjs, which warms the cache by running the plugin in process.
 const cniOutfile = join(root, 'dist', 'cni.cjs')
 const cniResult = await build({
+  ...LAUNCHED_BUNDLE,
   stdin: {contents: `const {main, runPlugin} = require('./dist/cni/main.js')\nmodule.exports = {main, runPlugin}\n`, resolveDir: root, sourcefile: 'cni-entry.cjs', loader: 'js'},
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  external: EXTERNAL,
-  supported: {'dynamic-import': false},
   plugins: [sqliteAddon, etcdClientBundle],
-  keepNames: false,
-  charset: 'ascii',
-  write: false,
-  metafile: true,
-  logLevel: 'warning',
 })
 if (cniResult.warnings.length > 0) throw new Error(`esbuild warned (${cniResult.warnings.length}) on the CNI plugin; not writing the bundles`)
 checkErrorClassNames(cniResult, 'dist/cni.cjs')
