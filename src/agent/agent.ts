@@ -16,7 +16,7 @@ import {HttpServers, healthRoutes, metricsRoutes, type Endpoint} from './http.js
 import type {AgentLogger} from './log.js'
 import {AgentMetrics} from './metrics.js'
 import {keepVxlanTunnel, registerNode, type NodeRegistration} from './registration.js'
-import {agentKinds, CheckMemo, checkStoredValue, checkVxlanValue, deletion, keyText} from './resources.js'
+import {agentKinds, CheckMemo, checkStoredValue, checkVxlanValue, deletion, keyText, poolEvent} from './resources.js'
 import {agentSettingsFrom, felixConfigNames, type AgentFelixConfig, type AgentSettings} from './settings.js'
 import {sleep} from '../lib/sleep.js'
 import {setFlagsFromString} from 'node:v8'
@@ -75,6 +75,12 @@ function onlyMembers(kv: KVPair, nodeName: string): boolean {
   if (kv.key.kind !== 'WorkloadEndpoint' && kv.key.kind !== 'HostEndpoint') return false
   const node = (kv.value as {spec?: {node?: unknown}} | null | undefined)?.spec?.node
   return typeof node === 'string' && node !== nodeName
+}
+
+/** The snapshot's IP pool events, then the rest. */
+function* withPools(pools: readonly CalcEvent[], rest: Iterable<CalcEvent>): Iterable<CalcEvent> {
+  yield* pools
+  yield* rest
 }
 
 export async function runAgent(opts: AgentOptions): Promise<void> {
@@ -270,15 +276,20 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
         const members: KVPair[] = []
         const rest: KVPair[] = []
         const overlay: VxlanItem[] = []
+        /** IP pools, checked once for the overlay, also feed the calculation (natOutgoing). */
+        const pools: CalcEvent[] = []
         for (const kv of items.splice(0)) {
-          if (isVxlanKind(kv.key.kind)) overlay.push(vxlanItem({...kv.key, kind: kv.key.kind}, kv.value, kv.revision))
-          else (onlyMembers(kv, nodeName) ? members : rest).push(kv)
+          if (isVxlanKind(kv.key.kind)) {
+            const item = vxlanItem({...kv.key, kind: kv.key.kind}, kv.value, kv.revision)
+            overlay.push(item)
+            if (item.kind === 'IPPool') pools.push(poolEvent(item))
+          } else (onlyMembers(kv, nodeName) ? members : rest).push(kv)
         }
         tunnelInputs = undefined
         for (const item of overlay) tunnelMayChange(item)
         vxlan.replaceAll(overlay)
         tunnel.request()
-        await dataplane.replaceAll(validated(rest), onProblem, validated(members))
+        await dataplane.replaceAll(withPools(pools, validated(rest)), onProblem, validated(members))
         logger.info(`datastore in sync: ${count} objects at revision ${ev.revision} (validation and calculation ${(performance.now() - t0).toFixed(0)} ms)`)
         metrics.resyncState.set(3)
         health.report(CALC, {live: true, ready: true})
@@ -289,6 +300,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
         const item = vxlanItem({...ev.key, kind}, ev.type === 'deleted' ? undefined : ev.value, ev.revision)
         vxlan.update(item)
         if (tunnelMayChange(item)) tunnel.request()
+        if (item.kind === 'IPPool') dataplane.update(poolEvent(item), onProblem)
         continue
       }
       const calcEvent = ev.type === 'deleted' ? deletion(ev.key) : toEvent(ev.key, ev.value, ev.revision)

@@ -48,6 +48,8 @@ export function featureProbes(table: string): {name: string; script: string; opt
     {name: 'fib (nft_fib_inet)', script: `add table ${t}\nadd chain ${t} p { type filter hook prerouting priority -300; policy accept; }\nadd rule ${t} p fib saddr . mark . iif oif missing drop\n`},
     {name: 'reject (nft_reject)', script: `add table ${t}\nadd chain ${t} f { type filter hook forward priority 0; policy accept; }\nadd rule ${t} f reject\n`},
     {name: 'notrack', script: `add table ${t}\nadd chain ${t} r { type filter hook prerouting priority -300; policy accept; }\nadd rule ${t} r notrack\n`},
+    // IP pools' natOutgoing: an inet nat base chain (nft_chain_nat) whose rule masquerades (nft_masq).
+    {name: 'masquerade (nft_masq)', script: `add table ${t}\nadd set ${t} s { type ipv4_addr; flags interval; }\nadd chain ${t} n { type nat hook postrouting priority 110; policy accept; }\nadd rule ${t} n ip saddr @s ip daddr != @s masquerade\n`},
     {name: 'log (nft_log)', script: rule('log prefix "calico-check"'), optional: true},
   ]
 }
@@ -88,9 +90,11 @@ export async function checkSystem(): Promise<CheckResult[]> {
       results.push({group: 'nftables features', name: p.name, status: 'FAIL', optional: p.optional, detail: (err as Error).message})
     }
   }
-  // The whole start-up table the agent would program on an empty cluster, in a scratch table.
+  // The whole start-up table the agent would program on a cluster holding only calico/node's default pool (which has
+  // natOutgoing), in a scratch table.
   if (nftOk) {
-    const script = renderFullScript(renderTable(computePolicyState('checksystem', []), {tableName: scratch}))
+    const state = computePolicyState('checksystem', [{apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'default-ipv4-ippool'}, spec: {cidr: '192.168.0.0/16', natOutgoing: true}}])
+    const script = renderFullScript(renderTable(state, {tableName: scratch}))
     try {
       await nft.check(script)
       results.push({group: 'nftables features', name: 'agent ruleset', status: 'OK'})

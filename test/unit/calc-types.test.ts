@@ -2,7 +2,7 @@
 // straight through asCalcResource. The assignments below are checked by `tsc` (the test also runs them).
 import {describe, expect, it} from 'vitest'
 import type * as api from '../../src/api/types.js'
-import {asCalcResource, type EntityRule, type FelixConfigurationSpec, type HostEndpointSpec, type NetworkSetSpec, type PolicySpec, type ProfileSpec, type Rule, type TierSpec, type WorkloadEndpointSpec} from '../../src/dataplane/calc/index.js'
+import {asCalcResource, type EntityRule, type FelixConfigurationSpec, type HostEndpointSpec, type IPPoolSpec, type NetworkSetSpec, type PolicySpec, type ProfileSpec, type Rule, type TierSpec, type WorkloadEndpointSpec} from '../../src/dataplane/calc/index.js'
 
 // Compile-time: each api spec type is assignable to the calculator's view of it.
 export type Assignable = [
@@ -18,9 +18,10 @@ export type Assignable = [
   api.Rule extends Rule ? true : never,
   api.EntityRule extends EntityRule ? true : never,
   api.FelixConfigurationSpec extends FelixConfigurationSpec ? true : never,
+  api.IPPoolSpec extends IPPoolSpec ? true : never,
 ]
 
-const allAssignable: Assignable = [true, true, true, true, true, true, true, true, true, true, true, true]
+const allAssignable: Assignable = [true, true, true, true, true, true, true, true, true, true, true, true, true]
 
 describe('asCalcResource', () => {
   it('api spec types fit the calculator inputs', () => expect(allAssignable.every(Boolean)).toBe(true))
@@ -28,7 +29,10 @@ describe('asCalcResource', () => {
   it('passes the kinds the calculator reads and drops the others', () => {
     const wep: api.WorkloadEndpoint = {apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata: {name: 'w', namespace: 'ns'}, spec: {node: 'n1'}}
     const pool: api.IPPool = {apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'p'}, spec: {cidr: '10.0.0.0/16'}}
+    const peer: api.BGPPeer = {apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: {name: 'p'}, spec: {}}
     expect(asCalcResource(wep)?.kind).toBe('WorkloadEndpoint')
-    expect(asCalcResource(pool)).toBeUndefined()
+    // IP pools are read for natOutgoing.
+    expect(asCalcResource(pool)?.kind).toBe('IPPool')
+    expect(asCalcResource(peer)).toBeUndefined()
   })
 })

@@ -18,6 +18,7 @@ import type {
   CalcKind,
   CalcResource,
   FelixConfigurationSpec,
+  IPPoolSpec,
   IPSetState,
   LocalEndpoint,
   ParsedRule,
@@ -30,7 +31,7 @@ import type {
   TierInfo,
   WorkloadSourceSpoofing,
 } from './types.js'
-import {POLICY_KINDS} from './types.js'
+import {MASQ_POOLS_SET, NETWORK_POOLS_SET, POLICY_KINDS} from './types.js'
 
 export const DEFAULT_TIER = 'default'
 /** Order of the built-in `default` tier when no Tier resource overrides it (Calico's DefaultTierOrder). */
@@ -89,6 +90,14 @@ interface ProfileEntry {
   labels: Record<string, string>
   rules: ActiveProfile
   sets: IPSetDef[]
+}
+
+/** An IP pool as natOutgoing reads it (Felix's masqManager). */
+interface PoolEntry {
+  cidr: string
+  masquerade: boolean
+  /** Whether its CIDR is a pool destination that is never masqueraded: every pool except LoadBalancer-only ones. */
+  network: boolean
 }
 
 interface SetEntry {
@@ -164,6 +173,9 @@ export class PolicyCalculator {
   private readonly profiles = new Map<string, ProfileEntry>()
   private readonly tiers = new Map<string, {order: number | undefined; defaultAction: TierDefaultAction}>()
   private readonly felixConfigs = new Map<string, FelixConfigurationSpec>()
+  private readonly pools = new Map<string, PoolEntry>()
+  /** The pool IP sets as state() last reported them (undefined: none), until a pool changes. */
+  private poolOutput?: IPSetState[]
   /** policy key → local endpoint keys it applies to. */
   private readonly policyMatches = new Map<string, Set<string>>()
   /** local endpoint key → policy keys. */
@@ -263,6 +275,11 @@ export class PolicyCalculator {
           if (da !== 'deny' && da !== 'pass') throw new Error(`invalid tier defaultAction ${r.spec?.defaultAction}`)
           this.tiers.set(name, {order: r.spec?.order, defaultAction: da})
         } else this.tiers.delete(name)
+        return
+      case 'IPPool':
+        this.poolOutput = undefined
+        if (r?.kind === 'IPPool') this.pools.set(name, poolEntry(r.spec ?? {}))
+        else this.pools.delete(name)
         return
       case 'FelixConfiguration':
         if (r?.kind === 'FelixConfiguration') {
@@ -712,7 +729,26 @@ export class PolicyCalculator {
       s.output ??= {id, type: s.def.type, members: [...s.members.keys()].sort()}
       ipSets.set(id, s.output)
     }
+    for (const set of this.poolSets()) ipSets.set(set.id, set)
     return {endpoints, policies, profiles, ipSets, settings: settingsFrom(this.effectiveConfigs())}
+  }
+
+  /**
+   * The natOutgoing IP sets (types.ts NETWORK_POOLS_SET, MASQ_POOLS_SET), or none while no pool has natOutgoing
+   * (Felix then renders no masquerade rule). Disabled pools count like the others, as in Felix: a disabled pool keeps
+   * masquerading the workloads it already addressed, and one without blocks marks external destinations that need
+   * no NAT.
+   */
+  private poolSets(): IPSetState[] {
+    if (this.poolOutput) return this.poolOutput
+    const pools = [...this.pools.values()]
+    const members = (want: (p: PoolEntry) => boolean): string[] => [...new Set(pools.filter(want).map((p) => p.cidr))].sort()
+    const masq = members((p) => p.masquerade)
+    this.poolOutput = masq.length === 0 ? [] : [
+      {id: NETWORK_POOLS_SET, type: 'net', members: members((p) => p.network)},
+      {id: MASQ_POOLS_SET, type: 'net', members: masq},
+    ]
+    return this.poolOutput
   }
 
   /** The FelixConfigurations that apply to this node, lowest precedence first. */
@@ -739,6 +775,17 @@ export class PolicyCalculator {
       if (p.egress && !p.active.preDNAT) t.egressPolicies.push(p.key)
     }
     return out
+  }
+}
+
+function poolEntry(spec: IPPoolSpec): PoolEntry {
+  if (spec.cidr === undefined) throw new Error('IP pool has no cidr')
+  const uses = spec.allowedUses ?? []
+  return {
+    cidr: normalizeCidr(spec.cidr),
+    masquerade: spec.natOutgoing === true,
+    // LoadBalancer-only pools hold no workload or tunnel addresses: traffic to them is still masqueraded.
+    network: !(uses.length === 1 && uses[0] === 'LoadBalancer'),
   }
 }
 

@@ -119,6 +119,14 @@ export interface FelixConfigurationSpec {
   workloadSourceSpoofing?: string
 }
 
+/** The IPPool fields the NAT-outgoing (masquerade) calculation reads. */
+export interface IPPoolSpec {
+  cidr?: string
+  natOutgoing?: boolean
+  disabled?: boolean
+  allowedUses?: string[]
+}
+
 export interface ProtoPortSpec {
   protocol?: string
   port: number
@@ -144,6 +152,7 @@ export type CalcResource =
   | (Resource<PolicySpec> & {kind: PolicyKind})
   | (Resource<NetworkSetSpec> & {kind: 'NetworkSet' | 'GlobalNetworkSet'})
   | (Resource<FelixConfigurationSpec> & {kind: 'FelixConfiguration'})
+  | (Resource<IPPoolSpec> & {kind: 'IPPool'})
 
 export type CalcKind = CalcResource['kind']
 
@@ -297,22 +306,33 @@ export interface DataplaneSettings {
 
 export type WorkloadSourceSpoofing = 'Disabled' | 'Any'
 
+/**
+ * Felix's IP set IDs for natOutgoing: every IP pool's CIDR (destinations that are never masqueraded; LoadBalancer-only
+ * pools excluded), and the CIDRs of the pools with natOutgoing (the sources that are).
+ */
+export const NETWORK_POOLS_SET = 'network-ip-pools'
+export const MASQ_POOLS_SET = 'masq-ipam-pools'
+
 /** The full desired policy state for one node. */
 export interface PolicyState {
   endpoints: LocalEndpoint[]
   policies: Map<string, ActivePolicy>
   profiles: Map<string, ActiveProfile>
+  /**
+   * Policy IP sets by ID, and, only while some pool has natOutgoing, the pool sets NETWORK_POOLS_SET and
+   * MASQ_POOLS_SET (whose presence is what asks for the masquerade rule).
+   */
   ipSets: Map<string, IPSetState>
   settings: DataplaneSettings
 }
 
 const CALC_KINDS: ReadonlySet<string> = new Set<string>([
-  'WorkloadEndpoint', 'HostEndpoint', 'Profile', 'Tier', 'NetworkSet', 'GlobalNetworkSet', 'FelixConfiguration', ...POLICY_KINDS,
+  'WorkloadEndpoint', 'HostEndpoint', 'Profile', 'Tier', 'NetworkSet', 'GlobalNetworkSet', 'FelixConfiguration', 'IPPool', ...POLICY_KINDS,
 ])
 
 /**
  * Narrows a decoded v3 resource (src/api/types) to the calculator's input, or undefined for kinds the policy
- * calculation ignores (IPPool, BGPPeer, ...). The spec types here are structural subsets of the api types.
+ * calculation ignores (BGPPeer, IPAMBlock, ...). The spec types here are structural subsets of the api types.
  */
 export function asCalcResource(r: Resource<object, object>): CalcResource | undefined {
   return CALC_KINDS.has(r.kind) ? (r as CalcResource) : undefined

@@ -31,6 +31,8 @@ export type FinalVerdict = 'accept' | 'drop' | 'reject'
 
 export interface EvalResult {
   verdict: FinalVerdict
+  /** A nat rule masqueraded the packet's source (to the outgoing interface's address). */
+  masquerade: boolean
   mark: number
   notrack: boolean
   /** `<chain>: <rule text>` for every rule whose matches held. */
@@ -41,7 +43,7 @@ export interface EvalResult {
 }
 
 type ChainResult = {kind: 'terminal'; verdict: FinalVerdict} | {kind: 'return'}
-type RunState = {mark: number; notrack: boolean; trace: string[]; rulesVisited: number}
+type RunState = {mark: number; notrack: boolean; masquerade: boolean; trace: string[]; rulesVisited: number}
 
 const MAX_DEPTH = 64
 
@@ -56,11 +58,16 @@ export class TableEvaluator {
     }
   }
 
-  /** Runs the packet through every base chain of `hook`, lowest priority first; the first drop/reject wins. */
+  /**
+   * Runs the packet through every base chain of `hook`, lowest priority first; the first drop/reject wins. As in the
+   * kernel, nat chains see only a connection's first packet (ctState new).
+   */
   evaluate(hook: Hook, pkt: Packet): EvalResult {
-    const state: RunState = {mark: pkt.mark ?? 0, notrack: false, trace: [], rulesVisited: 0}
-    const bases = [...this.table.chains.values()].filter((c) => c.base?.hook === hook).sort((a, b) => a.base!.priority - b.base!.priority)
-    const result = (verdict: FinalVerdict, chainsEntered: number): EvalResult => ({verdict, mark: state.mark, notrack: state.notrack, trace: state.trace, rulesVisited: state.rulesVisited, chainsEntered})
+    const state: RunState = {mark: pkt.mark ?? 0, notrack: false, masquerade: false, trace: [], rulesVisited: 0}
+    const bases = [...this.table.chains.values()]
+      .filter((c) => c.base?.hook === hook && (c.base.type !== 'nat' || pkt.ctState === 'new'))
+      .sort((a, b) => a.base!.priority - b.base!.priority)
+    const result = (verdict: FinalVerdict, chainsEntered: number): EvalResult => ({verdict, masquerade: state.masquerade, mark: state.mark, notrack: state.notrack, trace: state.trace, rulesVisited: state.rulesVisited, chainsEntered})
     for (const [i, chain] of bases.entries()) {
       const r = this.runChain(chain, pkt, state, 0)
       const verdict: FinalVerdict = r.kind === 'terminal' ? r.verdict : chain.base!.policy
@@ -74,6 +81,7 @@ export class TableEvaluator {
     let mark = pkt.mark ?? 0
     const trace: string[] = []
     let notrack = false
+    let masquerade = false
     let rulesVisited = 0
     let chainsEntered = 0
     for (const h of hooks) {
@@ -81,11 +89,12 @@ export class TableEvaluator {
       trace.push(...r.trace)
       mark = r.mark
       notrack ||= r.notrack
+      masquerade ||= r.masquerade
       rulesVisited += r.rulesVisited
       chainsEntered += r.chainsEntered
-      if (r.verdict !== 'accept') return {...r, trace, rulesVisited, chainsEntered}
+      if (r.verdict !== 'accept') return {...r, masquerade, trace, rulesVisited, chainsEntered}
     }
-    return {verdict: 'accept', mark, notrack, trace, rulesVisited, chainsEntered}
+    return {verdict: 'accept', masquerade, mark, notrack, trace, rulesVisited, chainsEntered}
   }
 
   private runChain(chain: NftChain, pkt: Packet, st: RunState, depth: number): ChainResult {
@@ -102,6 +111,9 @@ export class TableEvaluator {
         case 'drop':
         case 'reject':
           return {kind: 'terminal', verdict: v.kind}
+        case 'masquerade':
+          st.masquerade = true
+          return {kind: 'terminal', verdict: 'accept'}
         case 'return':
           return {kind: 'return'}
         case 'jump': {

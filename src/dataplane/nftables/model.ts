@@ -38,6 +38,8 @@ export type Statement =
 
 export type Verdict =
   | {kind: 'accept' | 'drop' | 'reject' | 'return'}
+  /** Source NAT to the outgoing interface's address; ends the nat chain like accept (nat chains only). */
+  | {kind: 'masquerade'}
   | {kind: 'jump' | 'goto'; chain: string}
   | {kind: 'vmap'; key: 'iifname' | 'oifname'; map: string}
 

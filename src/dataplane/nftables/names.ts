@@ -3,7 +3,7 @@
 import {createHash} from 'node:crypto'
 import type {IPFamily} from './model.js'
 
-export type Layer = 'filter' | 'raw' | 'mangle'
+export type Layer = 'filter' | 'raw' | 'mangle' | 'nat'
 
 /** Felix's mark bits with the default mask 0xffff0000 (markbits allocation order). */
 export const MARK_ACCEPT = 0x10000

@@ -3,7 +3,7 @@
 // same table while handing out its replacement script in chunks, for nft to parse while the rest is rendered.
 import {textVersion} from '../../api/net.js'
 import {parseCidr, suppressOverlaps} from '../calc/cidr.js'
-import type {ActivePolicy, ActiveProfile, IPSetState, LocalEndpoint, PolicyState, ProtoPort, TierInfo} from '../calc/types.js'
+import {MASQ_POOLS_SET, NETWORK_POOLS_SET, type ActivePolicy, type ActiveProfile, type IPSetState, type LocalEndpoint, type PolicyState, type ProtoPort, type TierInfo} from '../calc/types.js'
 import {emptyTable, type BaseChainSpec, type Hook, type IPFamily, type Match, type NftChain, type NftRule, type NftSet, type NftTable, type Verdict} from './model.js'
 import {
   MARK_ACCEPT,
@@ -31,6 +31,8 @@ export interface RenderOptions {
 const PRIO_RAW = -300
 const PRIO_MANGLE = -150
 const PRIO_FILTER = 0
+/** Felix's nat POSTROUTING: srcnat + 10, after kube-proxy's own masquerade chain (srcnat). */
+const PRIO_SNAT = 110
 
 const PROTO_NUM = {tcp: 6, udp: 17} as const
 
@@ -74,6 +76,7 @@ const goto = (chain: string): Verdict => ({kind: 'goto', chain})
 const ACCEPT: Verdict = {kind: 'accept'}
 const DROP: Verdict = {kind: 'drop'}
 const RETURN: Verdict = {kind: 'return'}
+const MASQUERADE: Verdict = {kind: 'masquerade'}
 const RETURN_IF_POLICY_ACCEPTED = rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted')
 const RETURN_IF_POLICY_ACCEPTED_NOTRACK = rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if policy accepted', [{kind: 'notrack'}])
 const RETURN_IF_PROFILE_ACCEPTED = rule([M.markIs(MARK_ACCEPT)], RETURN, 'Return if profile accepted')
@@ -172,10 +175,10 @@ class Builder {
     this.table.chains.set(name, c)
   }
 
-  /** A policy or profile chain: the only kind whose rules use IP sets, which are written just before it. */
-  private setsChain(name: string, rules: NftRule[]): void {
+  /** A chain whose rules use IP sets (policy, profile, NAT outgoing), which are written just before it. */
+  private setsChain(name: string, rules: NftRule[], base?: NftChain['base']): void {
     if (this.writing) for (const set of setsOf(rules)) this.writeSet(set)
-    this.chain(name, rules)
+    this.chain(name, rules, base)
     this.ruleChains.push(name)
   }
 
@@ -212,6 +215,8 @@ class Builder {
       this.endpointChains(ep)
       if (writer?.full) yield writer.take()
     }
+    // Not among the fixed chains: it refers to sets, which are written (after begin) just before it.
+    this.natOutgoing()
     this.writing = undefined
     this.pruneUnreferenced()
     if (writer) {
@@ -380,6 +385,22 @@ class Builder {
       ], base('postrouting', PRIO_MANGLE))
     }
     this.chain(mg('cali-failsafe-out'), failsafe(s.failsafeOutbound, false))
+  }
+
+  // ----------------------------------------------------------------------------------------------------------
+  /**
+   * IP pools' natOutgoing (Felix's NATOutgoingChain): a workload in a natOutgoing pool that talks to an address outside
+   * every pool is masqueraded to the outgoing interface's address, since the rest of the network has no route back to
+   * pod addresses. Only while some pool has natOutgoing (the calculation then provides the two pool sets). The rule
+   * sits in the base chain itself (Felix's goes through two jumps): nat chains see only a connection's first packet.
+   */
+  private natOutgoing(): void {
+    if (!this.state.ipSets.has(MASQ_POOLS_SET)) return
+    const rules = this.families.map((family) => sharedRule(`masquerade ${family}`, () => rule([
+      {kind: 'addr-set', family, dir: 'saddr', negate: false, set: setName(family, MASQ_POOLS_SET)},
+      {kind: 'addr-set', family, dir: 'daddr', negate: true, set: setName(family, NETWORK_POOLS_SET)},
+    ], MASQUERADE)))
+    this.setsChain(staticName('nat', 'POSTROUTING'), rules, {type: 'nat', hook: 'postrouting', priority: PRIO_SNAT, policy: 'accept'})
   }
 
   // ----------------------------------------------------------------------------------------------------------
