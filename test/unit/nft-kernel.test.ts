@@ -68,6 +68,7 @@ describe.skipIf(!canRun)('nft scripts against the kernel (in a private netns)', 
   const rich1 = renderTable(computePolicyState(RICH_NODE, richResources(1)))
   const rich2 = renderTable(computePolicyState(RICH_NODE, richResources(2)))
   const empty = renderTable(computePolicyState(RICH_NODE, []))
+  const noPools = renderTable(computePolicyState(RICH_NODE, richResources(1).filter((r) => r.kind !== 'IPPool')))
 
   it('the full start-up script of a feature-rich state is accepted and reproduces the model', () => {
     nft(renderFullScript(rich1))
@@ -85,6 +86,9 @@ describe.skipIf(!canRun)('nft scripts against the kernel (in a private netns)', 
     ['rich v1 → v2', rich1, rich2],
     ['rich v2 → v1', rich2, rich1],
     ['rich → empty', rich1, empty],
+    // natOutgoing's nat base chain and pool sets appearing and going (v1 → v2 above changes their elements).
+    ['no pools → pools with natOutgoing', noPools, rich1],
+    ['pools with natOutgoing → no pools', rich1, noPools],
   ]
   for (const [name, from, to] of transitions) {
     it(`delta ${name} applied in the kernel equals a fresh full render`, () => {
