@@ -1,0 +1,107 @@
+// IP pools' natOutgoing end to end: one lab node running `calicoctl node run`, two pods made by the real CNI plugin,
+// and a plain machine on the fabric that has no route to the pool. With natOutgoing a pod reaches a TCP server on
+// that machine, which sees the node's address; with natOutgoing off (a delta removing the nat chain) it cannot, since
+// the replies have no way back to the pod; turned on again, it can. A connection between the two pods is never
+// masqueraded. Every address lives in the lab's namespaces.
+import {spawn} from 'node:child_process'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {waitFor} from '../helpers/wait.js'
+import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
+import {Lab, type LabNode, type LabPod} from '../lab/lab.js'
+
+const why = agentSkipReason()
+const POOL = '10.82.0.0/16'
+const PORT = 8080
+
+/** A TCP server on argv[1] that answers every connection with the address it came from, then closes it. */
+const WHOAMI_SERVER = `
+const net = require('node:net')
+net.createServer((s) => { s.on('error', () => s.destroy()); s.end(String(s.remoteAddress).replace(/^::ffff:/, '')) })
+  .listen({port: Number(process.argv[1]), host: '::', ipv6Only: false}, () => process.stdout.write('ready\\n'))
+process.stdin.on('end', () => process.exit(0)); process.stdin.resume()
+`
+
+/** Connects to argv[1]:argv[2] and prints what the server sent; prints nothing when it gets no answer in argv[3] ms. */
+const WHOAMI_CLIENT = `
+const net = require('node:net')
+let got = ''
+const s = net.connect({host: process.argv[1], port: Number(process.argv[2])})
+s.on('data', (d) => (got += d)).on('end', () => { process.stdout.write(got); process.exit(0) }).on('error', () => process.exit(0))
+setTimeout(() => process.exit(0), Number(process.argv[3]))
+`
+
+describe.skipIf(why !== undefined)('IP pool natOutgoing through the node agent', () => {
+  let lab: Lab
+  let node: LabNode
+  let remote: LabNode
+  let pa: LabPod
+  let pb: LabPod
+  let agent: LabAgent
+
+  /** Who `to` says connected to it from `from` (undefined: no answer). */
+  const seenBy = async (from: {netns: string}, address: string): Promise<string | undefined> => {
+    const out = await lab.inNs(from.netns, [process.execPath, '-e', WHOAMI_CLIENT, address, String(PORT), '700'])
+    return out === '' ? undefined : out
+  }
+  /** Polls until `from` → `address` is seen as `want` (undefined: unreachable); returns the last observation. */
+  const until = async (from: {netns: string}, address: string, want: string | undefined): Promise<string | undefined> => {
+    let last: string | undefined
+    await waitFor(async () => (last = await seenBy(from, address)) === want, 15_000, 200)
+    return last
+  }
+  const whoami = async (where: {netns: string}): Promise<void> => {
+    const child = spawn('ip', ['netns', 'exec', where.netns, process.execPath, '-e', WHOAMI_SERVER, String(PORT)], {stdio: ['pipe', 'pipe', 'inherit']})
+    lab.adopt(child)
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve())
+      child.once('exit', (code) => reject(new Error(`whoami server in ${where.netns} exited (${code})`)))
+    })
+  }
+  const setNatOutgoing = async (on: boolean): Promise<void> => {
+    const pool = await lab.client.get('IPPool', 'nat')
+    await lab.client.update({...pool, spec: {...(pool.spec as object), natOutgoing: on}})
+  }
+
+  beforeAll(async () => {
+    lab = await Lab.start()
+    node = await lab.addNode('nat-a')
+    remote = await lab.addNode('outside', {}, {register: false})
+    await lab.addPool('nat', POOL, {natOutgoing: true})
+    await lab.writeNamespace('nat', {})
+    pa = await lab.addPod(node, {namespace: 'nat', name: 'pod-a'})
+    pb = await lab.addPod(node, {namespace: 'nat', name: 'pod-b'})
+    await whoami(remote)
+    await whoami(pb)
+    agent = startAgent(lab, node)
+    await agent.ready(60_000)
+  }, 120_000)
+
+  afterAll(async () => {
+    await lab?.destroy()
+  })
+
+  it('the outside machine has no route to the pool: only NAT can bring replies back', async () => {
+    const routes = await lab.inNs(remote.netns, ['ip', '-4', 'route', 'get', pa.ips[0]!])
+    expect(routes).not.toContain(node.address)
+  })
+
+  it('a pod in a natOutgoing pool reaches the outside machine, which sees the node address', async () => {
+    expect(await until(pa, remote.address, node.address), agent.log()).toBe(node.address)
+    expect(await agent.table()).toMatch(/chain nat-POSTROUTING \{\n\t\ttype nat hook postrouting priority srcnat \+ 10; policy accept;\n\t\tip saddr @cali40masq-ipam-pools ip daddr != @cali40network-ip-pools masquerade\n/)
+  })
+
+  it('a connection between pods on the node keeps the pod address', async () => {
+    expect(await until(pa, pb.ips[0]!, pa.ips[0]), agent.log()).toBe(pa.ips[0])
+  })
+
+  it('with natOutgoing off the outside machine cannot be reached; on again, it can', async () => {
+    await setNatOutgoing(false)
+    expect(await until(pa, remote.address, undefined), agent.log()).toBeUndefined()
+    expect(await agent.table()).not.toContain('nat-POSTROUTING')
+    // Pod to pod is unaffected.
+    expect(await seenBy(pa, pb.ips[0]!)).toBe(pa.ips[0])
+    await setNatOutgoing(true)
+    expect(await until(pa, remote.address, node.address), agent.log()).toBe(node.address)
+  })
+})
