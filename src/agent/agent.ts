@@ -16,7 +16,7 @@ import {HttpServers, healthRoutes, metricsRoutes, type Endpoint} from './http.js
 import type {AgentLogger} from './log.js'
 import {AgentMetrics} from './metrics.js'
 import {keepVxlanTunnel, registerNode, type NodeRegistration} from './registration.js'
-import {agentKinds, CheckMemo, checkStoredValue, checkVxlanValue, deletion, keyText, poolEvent} from './resources.js'
+import {agentKinds, CheckMemo, checkStoredValue, checkVxlanValue, deletion, keyText, overlayCalcEvent} from './resources.js'
 import {agentSettingsFrom, felixConfigNames, type AgentFelixConfig, type AgentSettings} from './settings.js'
 import {sleep} from '../lib/sleep.js'
 import {setFlagsFromString} from 'node:v8'
@@ -77,9 +77,9 @@ function onlyMembers(kv: KVPair, nodeName: string): boolean {
   return typeof node === 'string' && node !== nodeName
 }
 
-/** The snapshot's IP pool events, then the rest. */
-function* withPools(pools: readonly CalcEvent[], rest: Iterable<CalcEvent>): Iterable<CalcEvent> {
-  yield* pools
+/** The snapshot's events from the overlay's kinds (IP pools, Nodes), then the rest. */
+function* withOverlay(overlay: readonly CalcEvent[], rest: Iterable<CalcEvent>): Iterable<CalcEvent> {
+  yield* overlay
   yield* rest
 }
 
@@ -276,20 +276,21 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
         const members: KVPair[] = []
         const rest: KVPair[] = []
         const overlay: VxlanItem[] = []
-        /** IP pools, checked once for the overlay, also feed the calculation (natOutgoing). */
-        const pools: CalcEvent[] = []
+        /** IP pools and Nodes, checked once for the overlay, also feed the calculation (natOutgoing, VXLAN hosts). */
+        const overlayEvents: CalcEvent[] = []
         for (const kv of items.splice(0)) {
           if (isVxlanKind(kv.key.kind)) {
             const item = vxlanItem({...kv.key, kind: kv.key.kind}, kv.value, kv.revision)
             overlay.push(item)
-            if (item.kind === 'IPPool') pools.push(poolEvent(item))
+            const calcEvent = overlayCalcEvent(item)
+            if (calcEvent) overlayEvents.push(calcEvent)
           } else (onlyMembers(kv, nodeName) ? members : rest).push(kv)
         }
         tunnelInputs = undefined
         for (const item of overlay) tunnelMayChange(item)
         vxlan.replaceAll(overlay)
         tunnel.request()
-        await dataplane.replaceAll(withPools(pools, validated(rest)), onProblem, validated(members))
+        await dataplane.replaceAll(withOverlay(overlayEvents, validated(rest)), onProblem, validated(members))
         logger.info(`datastore in sync: ${count} objects at revision ${ev.revision} (validation and calculation ${(performance.now() - t0).toFixed(0)} ms)`)
         metrics.resyncState.set(3)
         health.report(CALC, {live: true, ready: true})
@@ -300,7 +301,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
         const item = vxlanItem({...ev.key, kind}, ev.type === 'deleted' ? undefined : ev.value, ev.revision)
         vxlan.update(item)
         if (tunnelMayChange(item)) tunnel.request()
-        if (item.kind === 'IPPool') dataplane.update(poolEvent(item), onProblem)
+        const calcEvent = overlayCalcEvent(item)
+        if (calcEvent) dataplane.update(calcEvent, onProblem)
         continue
       }
       const calcEvent = ev.type === 'deleted' ? deletion(ev.key) : toEvent(ev.key, ev.value, ev.revision)

@@ -91,9 +91,10 @@ export async function checkSystem(): Promise<CheckResult[]> {
     }
   }
   // The whole start-up table the agent would program on a cluster holding only calico/node's default pool (which has
-  // natOutgoing), in a scratch table.
+  // natOutgoing; here with VXLAN too, for its host rules), in a scratch table.
   if (nftOk) {
-    const state = computePolicyState('checksystem', [{apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'default-ipv4-ippool'}, spec: {cidr: '192.168.0.0/16', natOutgoing: true}}])
+    const pool = {cidr: '192.168.0.0/16', natOutgoing: true, vxlanMode: 'Always'}
+    const state = computePolicyState('checksystem', [{apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'default-ipv4-ippool'}, spec: pool}])
     const script = renderFullScript(renderTable(state, {tableName: scratch}))
     try {
       await nft.check(script)

@@ -9,8 +9,8 @@
 // - Felix's WorkloadEndpoint update processor drops endpoints without addresses (a pod the CNI plugin has not
 //   networked yet): they are absent for the calculation too, without a warning, until an address arrives.
 // - The VXLAN overlay's inputs (Nodes, IP pools, IPAM blocks: vxlan-manager.ts VXLAN_KINDS) are watched besides
-//   these and checked by checkVxlanValue; the policy calculation also takes the IP pools from there (poolEvent), for
-//   natOutgoing.
+//   these and checked by checkVxlanValue; the policy calculation also takes the IP pools and Nodes from there
+//   (overlayCalcEvent), for natOutgoing and the VXLAN host rules.
 import {DecodeMemo} from '../api/decode.js'
 import {decodeAndDefault} from '../api/defaults.js'
 import type {Resource} from '../api/resource.js'
@@ -104,13 +104,14 @@ export function deletion(key: Key): CalcEvent {
 export const keyText = (key: Key): string => (key.namespace ? `${key.kind}(${key.namespace}/${key.name})` : `${key.kind}(${key.name})`)
 
 /**
- * An IP pool as checked for the overlay (checkVxlanValue), as a calculation input: the calculation takes the same
- * validated pool (or its absence, for one deleted or invalid) for natOutgoing.
+ * An IP pool or Node as checked for the overlay (checkVxlanValue), as a calculation input (the same object, or its
+ * absence for one deleted or invalid): pools for natOutgoing and whether VXLAN is on, Nodes for the hosts VXLAN may
+ * come from. IPAM blocks are the overlay's only (undefined).
  */
-export function poolEvent(pool: VxlanItem): CalcEvent {
-  if (pool.kind !== 'IPPool') throw new Error(`poolEvent: ${pool.kind} is not an IP pool`)
-  if (pool.value === undefined) return {type: 'delete', kind: 'IPPool', name: pool.name}
-  return {type: 'set', resource: pool.value as CalcResource & {kind: 'IPPool'}}
+export function overlayCalcEvent(item: VxlanItem): CalcEvent | undefined {
+  if (item.kind === 'IPAMBlock') return undefined
+  if (item.value === undefined) return {type: 'delete', kind: item.kind, name: item.name}
+  return {type: 'set', resource: item.value as CalcResource & {kind: 'IPPool' | 'Node'}}
 }
 
 export type CheckedVxlan = {ok: true; item: VxlanItem} | {ok: false; reason: string}

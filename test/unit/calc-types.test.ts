@@ -2,7 +2,7 @@
 // straight through asCalcResource. The assignments below are checked by `tsc` (the test also runs them).
 import {describe, expect, it} from 'vitest'
 import type * as api from '../../src/api/types.js'
-import {asCalcResource, type EntityRule, type FelixConfigurationSpec, type HostEndpointSpec, type IPPoolSpec, type NetworkSetSpec, type PolicySpec, type ProfileSpec, type Rule, type TierSpec, type WorkloadEndpointSpec} from '../../src/dataplane/calc/index.js'
+import {asCalcResource, type EntityRule, type FelixConfigurationSpec, type HostEndpointSpec, type IPPoolSpec, type NodeSpec, type NetworkSetSpec, type PolicySpec, type ProfileSpec, type Rule, type TierSpec, type WorkloadEndpointSpec} from '../../src/dataplane/calc/index.js'
 
 // Compile-time: each api spec type is assignable to the calculator's view of it.
 export type Assignable = [
@@ -19,9 +19,10 @@ export type Assignable = [
   api.EntityRule extends EntityRule ? true : never,
   api.FelixConfigurationSpec extends FelixConfigurationSpec ? true : never,
   api.IPPoolSpec extends IPPoolSpec ? true : never,
+  api.NodeSpec extends NodeSpec ? true : never,
 ]
 
-const allAssignable: Assignable = [true, true, true, true, true, true, true, true, true, true, true, true, true]
+const allAssignable: Assignable = [true, true, true, true, true, true, true, true, true, true, true, true, true, true]
 
 describe('asCalcResource', () => {
   it('api spec types fit the calculator inputs', () => expect(allAssignable.every(Boolean)).toBe(true))

@@ -1,6 +1,6 @@
 // A node state that exercises every rendering feature at once (host endpoints incl. `*`, doNotTrack, preDNAT,
 // applyOnForward, tiers, network sets with overlaps, IPv6, ICMP, named ports, service accounts, missing profile,
-// FelixConfiguration, IP pools with natOutgoing), used by the nft syntax and kernel tests.
+// FelixConfiguration, IP pools with natOutgoing and VXLAN, Nodes), used by the nft syntax and kernel tests.
 import {namespaceProfile, serviceAccountProfile, type CalcResource, type IPPoolSpec, type Rule} from '../../src/dataplane/calc/index.js'
 
 export const RICH_NODE = 'node1'
@@ -33,6 +33,10 @@ function wep(ns: string, pod: string, iface: string, ips: string[], labels: Reco
 
 function pool(name: string, spec: IPPoolSpec): CalcResource {
   return {apiVersion: v3, kind: 'IPPool', metadata: {name}, spec}
+}
+
+function node(name: string, address: string, vtep: string | undefined): CalcResource {
+  return {apiVersion: v3, kind: 'Node', metadata: {name}, spec: {bgp: {ipv4Address: address}, ...(vtep ? {ipv4VXLANTunnelAddr: vtep} : {})}}
 }
 
 export function richResources(variant: 1 | 2 = 1): CalcResource[] {
@@ -115,11 +119,16 @@ export function richResources(variant: 1 | 2 = 1): CalcResource[] {
     {apiVersion: v3, kind: 'StagedGlobalNetworkPolicy', metadata: {name: 'staged-deny'}, spec: {selector: 'all()', ingress: [{action: 'Deny'}]}},
     // natOutgoing: masqueraded pools in both families, a disabled pool (never masqueraded to) and a LoadBalancer-only
     // pool (left out of the pool set); variant 2 turns the IPv6 pool's natOutgoing off and adds an IPv4 one.
-    pool('default-ipv4-ippool', {cidr: '10.65.0.0/16', natOutgoing: true}),
+    pool('default-ipv4-ippool', {cidr: '10.65.0.0/16', natOutgoing: true, vxlanMode: 'Always'}),
     pool('default-ipv6-ippool', {cidr: 'fd00:65::/64', natOutgoing: variant === 1}),
     pool('external', {cidr: '172.16.0.0/16', disabled: true}),
     pool('lb', {cidr: '10.96.100.0/24', allowedUses: ['LoadBalancer']}),
     ...(variant === 2 ? [pool('second', {cidr: '10.66.0.0/16', natOutgoing: true})] : []),
+    // VXLAN (the VXLAN pool above): the other nodes with a VTEP address are the hosts VXLAN may come from; variant 2
+    // gives node3 one.
+    node(RICH_NODE, '10.0.0.1/24', '10.65.0.1'),
+    node('node2', '10.0.0.2/24', '10.65.1.1'),
+    node('node3', '10.0.0.3/24', variant === 2 ? '10.65.2.1' : undefined),
   ]
   if (variant === 2) {
     // Variant 2: one endpoint gone, one new, a policy removed, a set change, a rule change.

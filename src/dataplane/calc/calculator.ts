@@ -21,6 +21,7 @@ import type {
   IPPoolSpec,
   IPSetState,
   LocalEndpoint,
+  NodeSpec,
   ParsedRule,
   PolicyKind,
   PolicyKindShort,
@@ -31,7 +32,7 @@ import type {
   TierInfo,
   WorkloadSourceSpoofing,
 } from './types.js'
-import {MASQ_POOLS_SET, NETWORK_POOLS_SET, POLICY_KINDS} from './types.js'
+import {MASQ_POOLS_SET, NETWORK_POOLS_SET, POLICY_KINDS, VXLAN_HOSTS_SET} from './types.js'
 
 export const DEFAULT_TIER = 'default'
 /** Order of the built-in `default` tier when no Tier resource overrides it (Calico's DefaultTierOrder). */
@@ -98,6 +99,8 @@ interface PoolEntry {
   masquerade: boolean
   /** Whether its CIDR is a pool destination that is never masqueraded: every pool except LoadBalancer-only ones. */
   network: boolean
+  /** An IPv4 pool with vxlanMode Always or CrossSubnet: it turns VXLAN on (Felix's encapsulation calculator). */
+  vxlan: boolean
 }
 
 interface SetEntry {
@@ -176,6 +179,10 @@ export class PolicyCalculator {
   private readonly pools = new Map<string, PoolEntry>()
   /** The pool IP sets as state() last reported them (undefined: none), until a pool changes. */
   private poolOutput?: IPSetState[]
+  /** Other nodes with a VTEP address → their address (`a.b.c.d/32`): the hosts VXLAN is allowed from and to. */
+  private readonly vxlanPeers = new Map<string, string>()
+  /** VXLAN_HOSTS_SET as state() last reported it (null: VXLAN off), until a pool, Node or configuration changes. */
+  private vxlanOutput?: IPSetState | null
   /** policy key → local endpoint keys it applies to. */
   private readonly policyMatches = new Map<string, Set<string>>()
   /** local endpoint key → policy keys. */
@@ -278,10 +285,21 @@ export class PolicyCalculator {
         return
       case 'IPPool':
         this.poolOutput = undefined
+        this.vxlanOutput = undefined
         if (r?.kind === 'IPPool') this.pools.set(name, poolEntry(r.spec ?? {}))
         else this.pools.delete(name)
         return
+      case 'Node': {
+        if (name === this.nodeName) return
+        const peer = r?.kind === 'Node' ? vxlanPeer(r.spec ?? {}) : undefined
+        if (peer === this.vxlanPeers.get(name)) return
+        this.vxlanOutput = undefined
+        if (peer === undefined) this.vxlanPeers.delete(name)
+        else this.vxlanPeers.set(name, peer)
+        return
+      }
       case 'FelixConfiguration':
+        this.vxlanOutput = undefined
         if (r?.kind === 'FelixConfiguration') {
           settingsFrom([r.spec ?? {}]) // validate now so a bad config is reported against its resource
           this.felixConfigs.set(name, r.spec ?? {})
@@ -730,6 +748,8 @@ export class PolicyCalculator {
       ipSets.set(id, s.output)
     }
     for (const set of this.poolSets()) ipSets.set(set.id, set)
+    const vxlanHosts = this.vxlanHosts()
+    if (vxlanHosts) ipSets.set(vxlanHosts.id, vxlanHosts)
     return {endpoints, policies, profiles, ipSets, settings: settingsFrom(this.effectiveConfigs())}
   }
 
@@ -749,6 +769,19 @@ export class PolicyCalculator {
       {id: MASQ_POOLS_SET, type: 'net', members: masq},
     ]
     return this.poolOutput
+  }
+
+  /**
+   * VXLAN_HOSTS_SET while IPv4 VXLAN is enabled (Felix's VXLANEnabled: FelixConfiguration vxlanEnabled when set, else
+   * whether some pool uses VXLAN), or undefined.
+   */
+  private vxlanHosts(): IPSetState | undefined {
+    if (this.vxlanOutput === undefined) {
+      let enabled = [...this.pools.values()].some((p) => p.vxlan)
+      for (const c of this.effectiveConfigs()) if (c.vxlanEnabled !== undefined) enabled = c.vxlanEnabled
+      this.vxlanOutput = enabled ? {id: VXLAN_HOSTS_SET, type: 'net', members: [...new Set(this.vxlanPeers.values())].sort()} : null
+    }
+    return this.vxlanOutput ?? undefined
   }
 
   /** The FelixConfigurations that apply to this node, lowest precedence first. */
@@ -781,12 +814,25 @@ export class PolicyCalculator {
 function poolEntry(spec: IPPoolSpec): PoolEntry {
   if (spec.cidr === undefined) throw new Error('IP pool has no cidr')
   const uses = spec.allowedUses ?? []
+  const cidr = normalizeCidr(spec.cidr)
   return {
-    cidr: normalizeCidr(spec.cidr),
+    cidr,
+    vxlan: (spec.vxlanMode === 'Always' || spec.vxlanMode === 'CrossSubnet') && !cidr.includes(':'),
     masquerade: spec.natOutgoing === true,
     // LoadBalancer-only pools hold no workload or tunnel addresses: traffic to them is still masqueraded.
     network: !(uses.length === 1 && uses[0] === 'LoadBalancer'),
   }
+}
+
+/**
+ * A node's address as a VXLAN peer (`a.b.c.d/32`), or undefined when it has no IPv4 address or no VTEP address yet
+ * (Felix's VXLAN resolver sends no VTEP for it then).
+ */
+function vxlanPeer(spec: NodeSpec): string | undefined {
+  const address = spec.bgp?.ipv4Address
+  if (!address || !spec.ipv4VXLANTunnelAddr) return undefined
+  const peer = hostCidr(address)
+  return peer.endsWith('/32') ? peer : undefined
 }
 
 /** Counts a source's contribution of member `m` to an IP set. */

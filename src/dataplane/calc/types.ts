@@ -114,17 +114,26 @@ export interface FelixConfigurationSpec {
   allowVXLANPacketsFromWorkloads?: boolean
   allowIPIPPacketsFromWorkloads?: boolean
   vxlanPort?: number
+  /** Forces VXLAN on or off; unset, the pools decide (a pool with vxlanMode Always or CrossSubnet turns it on). */
+  vxlanEnabled?: boolean
   interfacePrefix?: string
   ipv6Support?: boolean
   workloadSourceSpoofing?: string
 }
 
-/** The IPPool fields the NAT-outgoing (masquerade) calculation reads. */
+/** The IPPool fields the calculation reads: natOutgoing (masquerade), and whether the pool turns VXLAN on. */
 export interface IPPoolSpec {
   cidr?: string
   natOutgoing?: boolean
   disabled?: boolean
   allowedUses?: string[]
+  vxlanMode?: string
+}
+
+/** The Node fields the calculation reads: other nodes' addresses, as VXLAN peers when they have a VTEP address. */
+export interface NodeSpec {
+  bgp?: {ipv4Address?: string}
+  ipv4VXLANTunnelAddr?: string
 }
 
 export interface ProtoPortSpec {
@@ -153,6 +162,7 @@ export type CalcResource =
   | (Resource<NetworkSetSpec> & {kind: 'NetworkSet' | 'GlobalNetworkSet'})
   | (Resource<FelixConfigurationSpec> & {kind: 'FelixConfiguration'})
   | (Resource<IPPoolSpec> & {kind: 'IPPool'})
+  | (Resource<NodeSpec> & {kind: 'Node'})
 
 export type CalcKind = CalcResource['kind']
 
@@ -312,6 +322,11 @@ export type WorkloadSourceSpoofing = 'Disabled' | 'Any'
  */
 export const NETWORK_POOLS_SET = 'network-ip-pools'
 export const MASQ_POOLS_SET = 'masq-ipam-pools'
+/**
+ * Felix's IP set of the hosts VXLAN may come from and go to: the other nodes that have a VTEP address (their
+ * addresses). Present only while IPv4 VXLAN is enabled, which is what asks for the VXLAN host rules.
+ */
+export const VXLAN_HOSTS_SET = 'all-vxlan-net'
 
 /** The full desired policy state for one node. */
 export interface PolicyState {
@@ -320,14 +335,14 @@ export interface PolicyState {
   profiles: Map<string, ActiveProfile>
   /**
    * Policy IP sets by ID, and, only while some pool has natOutgoing, the pool sets NETWORK_POOLS_SET and
-   * MASQ_POOLS_SET (whose presence is what asks for the masquerade rule).
+   * MASQ_POOLS_SET (whose presence is what asks for the masquerade rule); likewise VXLAN_HOSTS_SET.
    */
   ipSets: Map<string, IPSetState>
   settings: DataplaneSettings
 }
 
 const CALC_KINDS: ReadonlySet<string> = new Set<string>([
-  'WorkloadEndpoint', 'HostEndpoint', 'Profile', 'Tier', 'NetworkSet', 'GlobalNetworkSet', 'FelixConfiguration', 'IPPool', ...POLICY_KINDS,
+  'WorkloadEndpoint', 'HostEndpoint', 'Profile', 'Tier', 'NetworkSet', 'GlobalNetworkSet', 'FelixConfiguration', 'IPPool', 'Node', ...POLICY_KINDS,
 ])
 
 /**

@@ -3,7 +3,7 @@
 // same table while handing out its replacement script in chunks, for nft to parse while the rest is rendered.
 import {textVersion} from '../../api/net.js'
 import {parseCidr, suppressOverlaps} from '../calc/cidr.js'
-import {MASQ_POOLS_SET, NETWORK_POOLS_SET, type ActivePolicy, type ActiveProfile, type IPSetState, type LocalEndpoint, type PolicyState, type ProtoPort, type TierInfo} from '../calc/types.js'
+import {MASQ_POOLS_SET, NETWORK_POOLS_SET, VXLAN_HOSTS_SET, type ActivePolicy, type ActiveProfile, type IPSetState, type LocalEndpoint, type PolicyState, type ProtoPort, type TierInfo} from '../calc/types.js'
 import {emptyTable, type BaseChainSpec, type Hook, type IPFamily, type Match, type NftChain, type NftRule, type NftSet, type NftTable, type Verdict} from './model.js'
 import {
   MARK_ACCEPT,
@@ -217,6 +217,8 @@ class Builder {
     }
     // Not among the fixed chains: it refers to sets, which are written (after begin) just before it.
     this.natOutgoing()
+    // Fixed chains' rules come last (finish): the sets they use are written before.
+    if (writer) for (const c of fixed) for (const set of setsOf(c.rules)) this.writeSet(set)
     this.writing = undefined
     this.pruneUnreferenced()
     if (writer) {
@@ -283,9 +285,22 @@ class Builder {
       ...(hepForward ? [rule([], jump(f('cali-to-hep-forward')))] : []),
     ])
 
+    // VXLAN between nodes (Felix, while IPv4 VXLAN is enabled): the host takes VXLAN only from the other nodes, and
+    // may always send it to them, whatever host endpoint policy says.
+    const vxlanHosts = this.state.ipSets.has(VXLAN_HOSTS_SET) ? setName(4, VXLAN_HOSTS_SET) : undefined
+    const vxlanPort: Match[] = [{kind: 'l4proto', negate: false, protos: [17]}, {kind: 'port', dir: 'dport', negate: false, ranges: [{first: s.vxlanPort, last: s.vxlanPort}]}]
+    const vxlanIn: NftRule[] = vxlanHosts === undefined ? [] : [
+      rule([...vxlanPort, {kind: 'addr-set', family: 4, dir: 'saddr', negate: false, set: vxlanHosts}], ACCEPT, 'Allow IPv4 VXLAN packets from allowed hosts'),
+      rule([{kind: 'nfproto', family: 4}, ...vxlanPort], DROP, 'Drop IPv4 VXLAN packets from non-allowed hosts'),
+    ]
+    const vxlanOut: NftRule[] = vxlanHosts === undefined ? [] : [
+      rule([...vxlanPort, {kind: 'addr-set', family: 4, dir: 'daddr', negate: false, set: vxlanHosts}], ACCEPT, 'Allow IPv4 VXLAN packets to other allowed hosts'),
+    ]
+
     // filter: INPUT
     this.chain(f('INPUT'), [...v6Skip, rule([], jump(f('cali-INPUT')))], base('input', PRIO_FILTER))
     this.chain(f('cali-INPUT'), [
+      ...vxlanIn,
       ...this.wlIfaces('iifname', false).map((m) => rule([m], goto(f('cali-wl-to-host')))),
       rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Accepted by untracked or preDNAT policy'),
       rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),
@@ -306,6 +321,7 @@ class Builder {
     this.chain(f('cali-OUTPUT'), [
       rule([M.markIs(MARK_ACCEPT)], ACCEPT),
       ...this.wlIfaces('oifname', false).map((m) => rule([m], RETURN)),
+      ...vxlanOut,
       rule([], undefined, undefined, [{kind: 'mark-clear', bits: MARK_ALL}]),
       rule([{kind: 'ct-dnat', negate: true}], jump(f('cali-to-host-endpoint'))),
       rule([M.markIs(MARK_ACCEPT)], ACCEPT, 'Host endpoint policy accepted packet.'),
@@ -320,6 +336,8 @@ class Builder {
         if (!this.families.includes(c.version)) return []
         return [counted(rule([...m, {kind: 'addr', family: c.version, dir: inbound ? 'saddr' : 'daddr', negate: false, cidrs: [p.net]}], ACCEPT))]
       })
+    // The two chains refer to a set: keep it (pruneUnreferenced), and write it before their rules when streaming.
+    if (vxlanHosts !== undefined) this.ruleChains.push(f('cali-INPUT'), f('cali-OUTPUT'))
     this.chain(f('cali-failsafe-in'), failsafe(s.failsafeInbound, true))
     this.chain(f('cali-failsafe-out'), failsafe(s.failsafeOutbound, false))
     // Untracked and preDNAT host endpoint policy run before filter, so they get the failsafes too (Felix's raw and
