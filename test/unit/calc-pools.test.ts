@@ -1,8 +1,8 @@
 // IP pools in the policy calculation (natOutgoing, Felix's masqManager): the network-ip-pools and masq-ipam-pools
 // sets from the pools held, including disabled and LoadBalancer-only pools, natOutgoing turned on and off, pools
-// changed and deleted, and a pool that cannot be read.
+// changed and deleted, and a pool that cannot be read; and the hosts VXLAN is allowed from and to (all-vxlan-net).
 import {describe, expect, it} from 'vitest'
-import {MASQ_POOLS_SET, NETWORK_POOLS_SET, PolicyCalculator, type CalcResource, type IPPoolSpec, type PolicyState} from '../../src/dataplane/calc/index.js'
+import {MASQ_POOLS_SET, NETWORK_POOLS_SET, PolicyCalculator, VXLAN_HOSTS_SET, type CalcResource, type IPPoolSpec, type PolicyState} from '../../src/dataplane/calc/index.js'
 
 const v3 = 'projectcalico.org/v3'
 const pool = (name: string, spec: IPPoolSpec): CalcResource => ({apiVersion: v3, kind: 'IPPool', metadata: {name}, spec})
@@ -100,5 +100,64 @@ describe('IP pool sets', () => {
     const withPools = calc.state()
     expect(withPools.endpoints).toEqual(without.endpoints)
     expect([...withPools.ipSets.keys()].filter((k) => k !== NETWORK_POOLS_SET && k !== MASQ_POOLS_SET)).toEqual([...without.ipSets.keys()])
+  })
+})
+
+describe('VXLAN hosts (all-vxlan-net)', () => {
+  const node = (name: string, address: string | undefined, vtep: string | undefined): CalcResource => ({
+    apiVersion: v3,
+    kind: 'Node',
+    metadata: {name},
+    spec: {...(address ? {bgp: {ipv4Address: address}} : {}), ...(vtep ? {ipv4VXLANTunnelAddr: vtep} : {})},
+  })
+  const vxlanPool = pool('vx', {cidr: '10.65.0.0/16', vxlanMode: 'Always'})
+  const hosts = (calc: PolicyCalculator): string[] | undefined => calc.state().ipSets.get(VXLAN_HOSTS_SET)?.members
+
+  it('while a pool uses VXLAN: the other nodes that have a VTEP address, by their address', () => {
+    const calc = calcWith(
+      vxlanPool,
+      node('n1', '10.0.0.1/24', '10.65.0.1'), // this node
+      node('n2', '10.0.0.2/24', '10.65.1.1'),
+      node('n3', '10.0.0.3', '10.65.2.1'),
+      node('n4', '10.0.0.4/24', undefined), // no VTEP yet
+      node('n5', undefined, '10.65.3.1'), // no address
+    )
+    expect(hosts(calc)).toEqual(['10.0.0.2/32', '10.0.0.3/32'])
+    // A node gets its VTEP; one goes; one changes address.
+    calc.update({type: 'set', resource: node('n4', '10.0.0.4/24', '10.65.4.1')})
+    calc.update({type: 'delete', kind: 'Node', name: 'n2'})
+    calc.update({type: 'set', resource: node('n3', '10.0.0.33/24', '10.65.2.1')})
+    expect(hosts(calc)).toEqual(['10.0.0.33/32', '10.0.0.4/32'])
+  })
+
+  it('VXLAN is on with an IPv4 pool in vxlanMode Always or CrossSubnet (disabled too), or when FelixConfiguration says', () => {
+    const peer = node('n2', '10.0.0.2/24', '10.65.1.1')
+    expect(hosts(calcWith(peer))).toBeUndefined()
+    expect(hosts(calcWith(peer, pool('p', {cidr: '10.65.0.0/16', vxlanMode: 'Never'})))).toBeUndefined()
+    expect(hosts(calcWith(peer, pool('p', {cidr: 'fd00:65::/64', vxlanMode: 'Always'})))).toBeUndefined()
+    expect(hosts(calcWith(peer, pool('p', {cidr: '10.65.0.0/16', vxlanMode: 'CrossSubnet', disabled: true})))).toEqual(['10.0.0.2/32'])
+    const calc = calcWith(peer, vxlanPool)
+    const fc = (name: string, vxlanEnabled: boolean): CalcResource => ({apiVersion: v3, kind: 'FelixConfiguration', metadata: {name}, spec: {vxlanEnabled}})
+    calc.update({type: 'set', resource: fc('default', false)})
+    expect(hosts(calc)).toBeUndefined()
+    // The node's own configuration wins over the default one.
+    calc.update({type: 'set', resource: fc('node.n1', true)})
+    expect(hosts(calc)).toEqual(['10.0.0.2/32'])
+    calc.update({type: 'delete', kind: 'FelixConfiguration', name: 'node.n1'})
+    calc.update({type: 'delete', kind: 'FelixConfiguration', name: 'default'})
+    calc.update({type: 'set', resource: pool('vx', {cidr: '10.65.0.0/16', vxlanMode: 'Never'})})
+    expect(hosts(calc)).toBeUndefined()
+    calc.update({type: 'set', resource: fc('default', true)})
+    expect(hosts(calc)).toEqual(['10.0.0.2/32'])
+  })
+
+  it('the same set object until a node, pool or configuration changes; a node with a bad address is a problem', () => {
+    const calc = calcWith(vxlanPool, node('n2', '10.0.0.2/24', '10.65.1.1'))
+    const first = calc.state().ipSets.get(VXLAN_HOSTS_SET)
+    calc.update({type: 'set', resource: node('n2', '10.0.0.2/24', '10.65.1.1')})
+    expect(calc.state().ipSets.get(VXLAN_HOSTS_SET)).toBe(first)
+    calc.update({type: 'set', resource: node('n3', '10.0.0.300/24', '10.65.2.1')})
+    expect(calc.problems().get('Node/n3')).toMatch(/invalid/)
+    expect(hosts(calc)).toEqual(['10.0.0.2/32'])
   })
 })
