@@ -1,6 +1,7 @@
 // The policy calculation graph (Felix's ActiveRulesCalculator + RuleScanner + label index + PolicyResolver/Sorter)
 // as one incremental index: `update(event)` adjusts policy↔local-endpoint matches and refcounted IP-set members;
-// `state()` reads the desired per-node policy state out of the index.
+// `state()` reads the desired per-node policy state out of the index. IP pools and Nodes give the IP sets of Felix's
+// masqManager (natOutgoing) and VXLAN manager (the hosts VXLAN is allowed from and to).
 import {formatCIDR, formatIP, parseIP} from '../../api/net.js'
 import {normalizeCidr, parseCidr} from './cidr.js'
 import {parseSelector, type Labels, type Selector} from '../../api/selector.js'

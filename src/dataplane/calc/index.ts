@@ -5,7 +5,7 @@
 //   const calc = new PolicyCalculator(nodeName)
 //   calc.update({type: 'set', resource})                  // WEP, HEP, Profile (incl. kns./ksa.), Tier, (Global)
 //   calc.update({type: 'delete', kind, name, namespace})  // NetworkPolicy, KubernetesNetworkPolicy, Staged*,
-//                                                         // (Global)NetworkSet, FelixConfiguration, IPPool
+//                                                         // (Global)NetworkSet, FelixConfiguration, IPPool, Node
 //   calc.setHostInterfaces(new Map([['eth0', ['192.168.1.10']]]))  // for HEPs given by expectedIPs only
 //   const state = calc.state()        // PolicyState: endpoints with ordered tiers, policies, profiles, IP sets
 //   calc.problems()                   // resources ignored as uninterpretable, with reasons
