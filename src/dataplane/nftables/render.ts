@@ -1,7 +1,7 @@
 // Desired policy state → the agent's nftables table: static chains, dispatch verdict maps, per-endpoint chains
 // (Felix's endpoint chain template), per-policy/profile chains, named IP sets, and the IP pools' natOutgoing chain.
-// Pure. FullScriptStream renders the
-// same table while handing out its replacement script in chunks, for nft to parse while the rest is rendered.
+// Pure. FullScriptStream renders the same table while handing out its replacement script in chunks, for nft to parse
+// while the rest is rendered.
 import {textVersion} from '../../api/net.js'
 import {parseCidr, suppressOverlaps} from '../calc/cidr.js'
 import {MASQ_POOLS_SET, NETWORK_POOLS_SET, VXLAN_HOSTS_SET, type ActivePolicy, type ActiveProfile, type IPSetState, type LocalEndpoint, type PolicyState, type ProtoPort, type TierInfo} from '../calc/types.js'
