@@ -16,7 +16,7 @@ import {HttpServers, healthRoutes, metricsRoutes, type Endpoint} from './http.js
 import type {AgentLogger} from './log.js'
 import {AgentMetrics} from './metrics.js'
 import {keepVxlanTunnel, registerNode, type NodeRegistration} from './registration.js'
-import {agentKinds, CheckMemo, checkStoredValue, checkVxlanValue, deletion, keyText, overlayCalcEvent} from './resources.js'
+import {agentKinds, CheckMemo, checkStoredValue, checkVxlanValue, deletion, keyText, OverlayCalcFeed} from './resources.js'
 import {agentSettingsFrom, felixConfigNames, type AgentFelixConfig, type AgentSettings} from './settings.js'
 import {sleep} from '../lib/sleep.js'
 import {setFlagsFromString} from 'node:v8'
@@ -170,6 +170,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     return changed
   }
 
+  const overlayFeed = new OverlayCalcFeed()
+
   let started = false
   const dataplane = new Dataplane({
     nodeName,
@@ -278,11 +280,12 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
         const overlay: VxlanItem[] = []
         /** IP pools and Nodes, checked once for the overlay, also feed the calculation (natOutgoing, VXLAN hosts). */
         const overlayEvents: CalcEvent[] = []
+        overlayFeed.reset()
         for (const kv of items.splice(0)) {
           if (isVxlanKind(kv.key.kind)) {
             const item = vxlanItem({...kv.key, kind: kv.key.kind}, kv.value, kv.revision)
             overlay.push(item)
-            const calcEvent = overlayCalcEvent(item)
+            const calcEvent = overlayFeed.event(item)
             if (calcEvent) overlayEvents.push(calcEvent)
           } else (onlyMembers(kv, nodeName) ? members : rest).push(kv)
         }
@@ -301,7 +304,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
         const item = vxlanItem({...ev.key, kind}, ev.type === 'deleted' ? undefined : ev.value, ev.revision)
         vxlan.update(item)
         if (tunnelMayChange(item)) tunnel.request()
-        const calcEvent = overlayCalcEvent(item)
+        const calcEvent = overlayFeed.event(item)
         if (calcEvent) dataplane.update(calcEvent, onProblem)
         continue
       }

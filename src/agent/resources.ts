@@ -10,12 +10,12 @@
 //   networked yet): they are absent for the calculation too, without a warning, until an address arrives.
 // - The VXLAN overlay's inputs (Nodes, IP pools, IPAM blocks: vxlan-manager.ts VXLAN_KINDS) are watched besides
 //   these and checked by checkVxlanValue; the policy calculation also takes the IP pools and Nodes from there
-//   (overlayCalcEvent), for natOutgoing and the VXLAN host rules.
+//   (OverlayCalcFeed), for natOutgoing and the VXLAN host rules.
 import {DecodeMemo} from '../api/decode.js'
 import {decodeAndDefault} from '../api/defaults.js'
 import type {Resource} from '../api/resource.js'
 import {validateResource, ValidationMemo} from '../api/validate.js'
-import {asCalcResource, type CalcEvent, type CalcKind, type CalcResource} from '../dataplane/calc/index.js'
+import {asCalcResource, type CalcEvent, type CalcKind, type CalcResource, type NodeSpec} from '../dataplane/calc/index.js'
 import type {VxlanItem, VxlanKind} from '../dataplane/routing/vxlan-manager.js'
 import type {DatastoreType, Key} from '../datastore/backend.js'
 
@@ -104,14 +104,31 @@ export function deletion(key: Key): CalcEvent {
 export const keyText = (key: Key): string => (key.namespace ? `${key.kind}(${key.namespace}/${key.name})` : `${key.kind}(${key.name})`)
 
 /**
- * An IP pool or Node as checked for the overlay (checkVxlanValue), as a calculation input (the same object, or its
- * absence for one deleted or invalid): pools for natOutgoing and whether VXLAN is on, Nodes for the hosts VXLAN may
- * come from. IPAM blocks are the overlay's only (undefined).
+ * The overlay's IP pools and Nodes (as checkVxlanValue checked them) as calculation inputs: the same object, or its
+ * absence for one deleted or invalid. Pools give natOutgoing and whether VXLAN is on, Nodes the hosts VXLAN may come
+ * from. A Node change in nothing the calculation reads (status, labels) gives no event, so it costs no table render;
+ * IPAM blocks never do.
  */
-export function overlayCalcEvent(item: VxlanItem): CalcEvent | undefined {
-  if (item.kind === 'IPAMBlock') return undefined
-  if (item.value === undefined) return {type: 'delete', kind: item.kind, name: item.name}
-  return {type: 'set', resource: item.value as CalcResource & {kind: 'IPPool' | 'Node'}}
+export class OverlayCalcFeed {
+  /** What of each Node was last fed (its address and VTEP address). */
+  private readonly nodes = new Map<string, string>()
+
+  /** A snapshot follows: every object is fed again, into a new calculation. */
+  reset(): void {
+    this.nodes.clear()
+  }
+
+  event(item: VxlanItem): CalcEvent | undefined {
+    if (item.kind === 'IPAMBlock') return undefined
+    if (item.kind === 'Node') {
+      const spec = (item.value as {spec?: NodeSpec} | undefined)?.spec
+      const read = JSON.stringify([spec?.bgp?.ipv4Address, spec?.ipv4VXLANTunnelAddr])
+      if (this.nodes.get(item.name) === read) return undefined
+      this.nodes.set(item.name, read)
+    }
+    if (item.value === undefined) return {type: 'delete', kind: item.kind, name: item.name}
+    return {type: 'set', resource: item.value as CalcResource & {kind: 'IPPool' | 'Node'}}
+  }
 }
 
 export type CheckedVxlan = {ok: true; item: VxlanItem} | {ok: false; reason: string}
