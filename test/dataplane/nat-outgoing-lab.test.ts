@@ -2,15 +2,18 @@
 // and a plain machine on the fabric that has no route to the pool. With natOutgoing a pod reaches a TCP server on
 // that machine, which sees the node's address; with natOutgoing off (a delta removing the nat chain) it cannot, since
 // the replies have no way back to the pod; turned on again, it can. A connection between the two pods is never
-// masqueraded. Every address lives in the lab's namespaces.
+// masqueraded. On each datastore (the pools reach the calculation through the overlay's syncer kinds);
+// NAT_LAB_DATASTORE=<one> runs only that one. Every address lives in the lab's namespaces.
 import {spawn} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {waitFor} from '../helpers/wait.js'
 import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
-import {Lab, type LabNode, type LabPod} from '../lab/lab.js'
+import {Lab, type LabDatastore, type LabNode, type LabPod} from '../lab/lab.js'
 
 const why = agentSkipReason()
+const ALL: LabDatastore[] = ['embedded', 'etcd', 'kubernetes']
+const datastores = process.env.NAT_LAB_DATASTORE ? ALL.filter((d) => d === process.env.NAT_LAB_DATASTORE) : ALL
 const POOL = '10.82.0.0/16'
 const PORT = 8080
 
@@ -31,7 +34,7 @@ s.on('data', (d) => (got += d)).on('end', () => { process.stdout.write(got); pro
 setTimeout(() => process.exit(0), Number(process.argv[3]))
 `
 
-describe.skipIf(why !== undefined)('IP pool natOutgoing through the node agent', () => {
+describe.skipIf(why !== undefined).each(datastores)('IP pool natOutgoing through the node agent (%s datastore)', (datastore) => {
   let lab: Lab
   let node: LabNode
   let remote: LabNode
@@ -64,11 +67,15 @@ describe.skipIf(why !== undefined)('IP pool natOutgoing through the node agent',
   }
 
   beforeAll(async () => {
-    lab = await Lab.start()
+    lab = await Lab.start({datastore})
     node = await lab.addNode('nat-a')
     remote = await lab.addNode('outside', {}, {register: false})
     await lab.addPool('nat', POOL, {natOutgoing: true})
     await lab.writeNamespace('nat', {})
+    // On the Kubernetes datastore the CNI plugin networks Pods that kubelet already has.
+    for (const name of ['pod-a', 'pod-b']) {
+      lab.apiServer?.seed('', 'pods', {metadata: {name, namespace: 'nat'}, spec: {nodeName: node.name, containers: [{name: 'c', image: 'registry.k8s.io/pause:3.9'}]}}, 'nat')
+    }
     pa = await lab.addPod(node, {namespace: 'nat', name: 'pod-a'})
     pb = await lab.addPod(node, {namespace: 'nat', name: 'pod-b'})
     await whoami(remote)
