@@ -91,10 +91,13 @@ export async function checkSystem(): Promise<CheckResult[]> {
     }
   }
   // The whole start-up table the agent would program on a cluster holding only calico/node's default pool (which has
-  // natOutgoing; here with VXLAN too, for its host rules), in a scratch table.
+  // natOutgoing; here with VXLAN too, and this node with a VTEP address, for VXLAN's rules), in a scratch table.
   if (nftOk) {
-    const pool = {cidr: '192.168.0.0/16', natOutgoing: true, vxlanMode: 'Always'}
-    const state = computePolicyState('checksystem', [{apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: 'default-ipv4-ippool'}, spec: pool}])
+    const v3 = 'projectcalico.org/v3'
+    const state = computePolicyState('checksystem', [
+      {apiVersion: v3, kind: 'IPPool', metadata: {name: 'default-ipv4-ippool'}, spec: {cidr: '192.168.0.0/16', natOutgoing: true, vxlanMode: 'Always'}},
+      {apiVersion: v3, kind: 'Node', metadata: {name: 'checksystem'}, spec: {ipv4VXLANTunnelAddr: '192.168.0.1'}},
+    ])
     const script = renderFullScript(renderTable(state, {tableName: scratch}))
     try {
       await nft.check(script)

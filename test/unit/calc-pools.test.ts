@@ -2,7 +2,8 @@
 // sets from the pools held, including disabled and LoadBalancer-only pools, natOutgoing turned on and off, pools
 // changed and deleted, and a pool that cannot be read; and the hosts VXLAN is allowed from and to (all-vxlan-net).
 import {describe, expect, it} from 'vitest'
-import {MASQ_POOLS_SET, NETWORK_POOLS_SET, PolicyCalculator, VXLAN_HOSTS_SET, type CalcResource, type IPPoolSpec, type PolicyState} from '../../src/dataplane/calc/index.js'
+import {VXLAN_DEVICE} from '../../src/dataplane/routing/vxlan.js'
+import {MASQ_POOLS_SET, NETWORK_POOLS_SET, PolicyCalculator, VXLAN_HOSTS_SET, VXLAN_TUNNEL_DEVICE, type CalcResource, type IPPoolSpec, type PolicyState} from '../../src/dataplane/calc/index.js'
 
 const v3 = 'projectcalico.org/v3'
 const pool = (name: string, spec: IPPoolSpec): CalcResource => ({apiVersion: v3, kind: 'IPPool', metadata: {name}, spec})
@@ -149,6 +150,17 @@ describe('VXLAN hosts (all-vxlan-net)', () => {
     expect(hosts(calc)).toBeUndefined()
     calc.update({type: 'set', resource: fc('default', true)})
     expect(hosts(calc)).toEqual(['10.0.0.2/32'])
+  })
+
+  it("this node's VTEP address, with VXLAN on, asks for the tunnel rule (on the device the overlay programs)", () => {
+    const calc = calcWith(vxlanPool, node('n1', '10.0.0.1/24', undefined))
+    expect(calc.state().vxlanTunnel).toBe(false)
+    calc.update({type: 'set', resource: node('n1', '10.0.0.1/24', '10.65.0.1')})
+    expect(calc.state().vxlanTunnel).toBe(true)
+    expect(hosts(calc)).toEqual([])
+    calc.update({type: 'delete', kind: 'IPPool', name: 'vx'})
+    expect(calc.state().vxlanTunnel).toBe(false)
+    expect(VXLAN_TUNNEL_DEVICE).toBe(VXLAN_DEVICE)
   })
 
   it('the same set object until a node, pool or configuration changes; a node with a bad address is a problem', () => {

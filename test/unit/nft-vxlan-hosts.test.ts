@@ -1,6 +1,7 @@
 // VXLAN's host allowance in the rendered table (Felix's filter INPUT and OUTPUT rules while IPv4 VXLAN is on): the
 // rule text and place, and what it does to packets (through the evaluator) with a host endpoint whose policy denies
-// everything: VXLAN from and to the other nodes passes, VXLAN from anywhere else is dropped. The kernel accepts
+// everything: VXLAN from and to the other nodes passes, VXLAN from anywhere else is dropped. And Felix's tunnel rule
+// in nat POSTROUTING (host traffic into vxlan.calico leaves from the VTEP address). The kernel accepts
 // these (nft-kernel, whose rich fixture has VXLAN).
 import {describe, expect, it} from 'vitest'
 import {computePolicyState, type CalcResource} from '../../src/dataplane/calc/index.js'
@@ -58,6 +59,21 @@ describe('VXLAN host rules', () => {
     expect(output(udp('10.0.0.1', '192.0.2.7', 4789, {oifname: 'eth0'}))).not.toBe('accept')
   })
 
+  it("the tunnel rule: host traffic out of vxlan.calico from another of the host's addresses is masqueraded", () => {
+    const t = table(vxlanPool, ...peers)
+    expect(t.chains.get('nat-POSTROUTING')?.rules.map(ruleText)).toEqual(['oifname "vxlan.calico" fib saddr . oif type != local fib saddr type local masquerade'])
+    const ev = new TableEvaluator(t)
+    const out = (p: Partial<Packet>): boolean => ev.evaluate('postrouting', udp('10.0.0.1', '10.65.1.5', 80, {oifname: 'vxlan.calico', ...p})).masquerade
+    expect(out({saddrLocal: true, saddrOnOif: false})).toBe(true)
+    // From the VTEP address itself, from a workload (not a local address), or out of another interface: never.
+    expect(out({saddr: '10.65.0.1', saddrLocal: true, saddrOnOif: true})).toBe(false)
+    expect(out({saddr: '10.65.0.10', saddrLocal: false, saddrOnOif: false})).toBe(false)
+    expect(out({oifname: 'eth0', saddrLocal: true, saddrOnOif: true})).toBe(false)
+    // Only while this node has a VTEP address, and VXLAN is on.
+    expect(table(vxlanPool, ...peers.filter((n) => n.metadata.name !== NODE), node(NODE, '10.0.0.1/24')).chains.has('nat-POSTROUTING')).toBe(false)
+    expect(table(...peers).chains.has('nat-POSTROUTING')).toBe(false)
+  })
+
   it('deltas: a node getting a VTEP only adds an element; VXLAN turned off removes the rules and the set', () => {
     const on = table(vxlanPool, ...peers)
     const more = table(vxlanPool, ...peers, node('n4', '10.0.0.4/24', '10.65.4.1'))
@@ -69,6 +85,9 @@ describe('VXLAN host rules', () => {
     expect(down.filter((l) => !l.startsWith('add rule'))).toEqual([
       'flush chain inet calico filter-cali-INPUT',
       'flush chain inet calico filter-cali-OUTPUT',
+      // The tunnel rule's chain (no pool has natOutgoing here).
+      'flush chain inet calico nat-POSTROUTING',
+      'delete chain inet calico nat-POSTROUTING',
       'delete set inet calico cali40all-vxlan-net',
     ])
     expect(down.join('\n')).not.toContain('VXLAN packets from allowed hosts')

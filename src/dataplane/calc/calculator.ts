@@ -184,6 +184,8 @@ export class PolicyCalculator {
   private readonly vxlanPeers = new Map<string, string>()
   /** VXLAN_HOSTS_SET as state() last reported it (null: VXLAN off), until a pool, Node or configuration changes. */
   private vxlanOutput?: IPSetState | null
+  /** Whether this node's Node has a VTEP address. */
+  private ownVtep = false
   /** policy key → local endpoint keys it applies to. */
   private readonly policyMatches = new Map<string, Set<string>>()
   /** local endpoint key → policy keys. */
@@ -291,7 +293,10 @@ export class PolicyCalculator {
         else this.pools.delete(name)
         return
       case 'Node': {
-        if (name === this.nodeName) return
+        if (name === this.nodeName) {
+          this.ownVtep = r?.kind === 'Node' && (r.spec?.ipv4VXLANTunnelAddr ?? '') !== ''
+          return
+        }
         const peer = r?.kind === 'Node' ? vxlanPeer(r.spec ?? {}) : undefined
         if (peer === this.vxlanPeers.get(name)) return
         this.vxlanOutput = undefined
@@ -751,7 +756,7 @@ export class PolicyCalculator {
     for (const set of this.poolSets()) ipSets.set(set.id, set)
     const vxlanHosts = this.vxlanHosts()
     if (vxlanHosts) ipSets.set(vxlanHosts.id, vxlanHosts)
-    return {endpoints, policies, profiles, ipSets, settings: settingsFrom(this.effectiveConfigs())}
+    return {endpoints, policies, profiles, ipSets, settings: settingsFrom(this.effectiveConfigs()), vxlanTunnel: vxlanHosts !== undefined && this.ownVtep}
   }
 
   /**

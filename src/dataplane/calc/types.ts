@@ -327,6 +327,8 @@ export const MASQ_POOLS_SET = 'masq-ipam-pools'
  * addresses). Present only while IPv4 VXLAN is enabled, which is what asks for the VXLAN host rules.
  */
 export const VXLAN_HOSTS_SET = 'all-vxlan-net'
+/** Felix's VXLAN device, which the overlay (src/dataplane/routing, a layer the rules cannot import) programs. */
+export const VXLAN_TUNNEL_DEVICE = 'vxlan.calico'
 
 /** The full desired policy state for one node. */
 export interface PolicyState {
@@ -339,6 +341,11 @@ export interface PolicyState {
    */
   ipSets: Map<string, IPSetState>
   settings: DataplaneSettings
+  /**
+   * IPv4 VXLAN is enabled and this node has a VTEP address (on vxlan.calico): host traffic sent through the device
+   * from another local address is masqueraded to it (Felix's tunnel rule in nat POSTROUTING).
+   */
+  vxlanTunnel: boolean
 }
 
 const CALC_KINDS: ReadonlySet<string> = new Set<string>([

@@ -22,6 +22,10 @@ export interface Packet {
   ctState: CtState
   /** The kernel has no route back to saddr via iifname (what `fib saddr . mark . iif oif missing` tests). */
   rpfFails?: boolean
+  /** The source is one of this host's addresses (`fib saddr type local`). */
+  saddrLocal?: boolean
+  /** The source is an address of the outgoing interface (`fib saddr . oif type local`). */
+  saddrOnOif?: boolean
   /** Conntrack says the flow was DNATed. */
   ctDnat?: boolean
   mark?: number
@@ -204,6 +208,8 @@ export class TableEvaluator {
       }
       case 'rpf-fail':
         return p.rpfFails === true
+      case 'saddr-local':
+        return (m.oif ? p.saddrOnOif === true : p.saddrLocal === true) !== m.negate
       case 'icmp-types':
         return p.family === m.family && p.proto === (m.family === 4 ? 1 : 58) && p.icmpType !== undefined && m.types.includes(p.icmpType)
       case 'icmp': {

@@ -23,6 +23,11 @@ export type Match =
   | {kind: 'icmp'; family: IPFamily; negate: boolean; type: number; code?: number}
   /** `fib saddr . mark . iif oif missing`: no route back to the source through the input interface (RPF). */
   | {kind: 'rpf-fail'}
+  /**
+   * `fib saddr type local`: the source is one of this host's addresses; with `oif`, one of the outgoing interface's
+   * (`fib saddr . oif type local`).
+   */
+  | {kind: 'saddr-local'; oif: boolean; negate: boolean}
   /** `icmpv6 type { 133, 135 }`. */
   | {kind: 'icmp-types'; family: IPFamily; types: number[]}
 

@@ -4,7 +4,7 @@
 // while the rest is rendered.
 import {textVersion} from '../../api/net.js'
 import {parseCidr, suppressOverlaps} from '../calc/cidr.js'
-import {MASQ_POOLS_SET, NETWORK_POOLS_SET, VXLAN_HOSTS_SET, type ActivePolicy, type ActiveProfile, type IPSetState, type LocalEndpoint, type PolicyState, type ProtoPort, type TierInfo} from '../calc/types.js'
+import {MASQ_POOLS_SET, NETWORK_POOLS_SET, VXLAN_HOSTS_SET, VXLAN_TUNNEL_DEVICE, type ActivePolicy, type ActiveProfile, type IPSetState, type LocalEndpoint, type PolicyState, type ProtoPort, type TierInfo} from '../calc/types.js'
 import {emptyTable, type BaseChainSpec, type Hook, type IPFamily, type Match, type NftChain, type NftRule, type NftSet, type NftTable, type Verdict} from './model.js'
 import {
   MARK_ACCEPT,
@@ -410,15 +410,27 @@ class Builder {
   /**
    * IP pools' natOutgoing (Felix's NATOutgoingChain): a workload in a natOutgoing pool that talks to an address outside
    * every pool is masqueraded to the outgoing interface's address, since the rest of the network has no route back to
-   * pod addresses. Only while some pool has natOutgoing (the calculation then provides the two pool sets). The rule
-   * sits in the base chain itself (Felix's goes through two jumps): nat chains see only a connection's first packet.
+   * pod addresses. Only while some pool has natOutgoing (the calculation then provides the two pool sets), or while
+   * VXLAN's tunnel rule is needed. The rules sit in the base chain itself (Felix's go through two jumps): nat chains
+   * see only a connection's first packet.
    */
   private natOutgoing(): void {
-    if (!this.state.ipSets.has(MASQ_POOLS_SET)) return
-    const rules = this.families.map((family) => sharedRule(`masquerade ${family}`, () => rule([
+    const masq = this.state.ipSets.has(MASQ_POOLS_SET)
+    if (!masq && !this.state.vxlanTunnel) return
+    const rules = !masq ? [] : this.families.map((family) => sharedRule(`masquerade ${family}`, () => rule([
       {kind: 'addr-set', family, dir: 'saddr', negate: false, set: setName(family, MASQ_POOLS_SET)},
       {kind: 'addr-set', family, dir: 'daddr', negate: true, set: setName(family, NETWORK_POOLS_SET)},
     ], MASQUERADE)))
+    // Felix's tunnel rule: host traffic sent through vxlan.calico from another of the host's addresses (a socket
+    // bound to it, a DNATed service address) leaves from the node's VTEP address, which the other nodes route back.
+    // Workload sources are not local addresses: never matched.
+    if (this.state.vxlanTunnel) {
+      rules.push(sharedRule('masquerade vxlan tunnel', () => rule([
+        {kind: 'oifname', negate: false, name: VXLAN_TUNNEL_DEVICE},
+        {kind: 'saddr-local', oif: true, negate: true},
+        {kind: 'saddr-local', oif: false, negate: false},
+      ], MASQUERADE)))
+    }
     this.setsChain(staticName('nat', 'POSTROUTING'), rules, {type: 'nat', hook: 'postrouting', priority: PRIO_SNAT, policy: 'accept'})
   }
 

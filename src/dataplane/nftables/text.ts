@@ -68,6 +68,8 @@ function matchText(m: Match): string {
       return `${addrPrefix(m.family)} ${m.dir} . meta l4proto . th ${m.dir === 'saddr' ? 'sport' : 'dport'} ${op(m.negate)}@${m.set}`
     case 'rpf-fail':
       return 'fib saddr . mark . iif oif missing'
+    case 'saddr-local':
+      return `fib saddr${m.oif ? ' . oif' : ''} type ${op(m.negate)}local`
     case 'icmp-types':
       return `${m.family === 4 ? 'icmp' : 'icmpv6'} type ${list(m.types.map(String))}`
     case 'icmp': {
