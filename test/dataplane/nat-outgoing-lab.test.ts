@@ -4,35 +4,18 @@
 // the replies have no way back to the pod; turned on again, it can. A connection between the two pods is never
 // masqueraded. On each datastore (the pools reach the calculation through the overlay's syncer kinds);
 // NAT_LAB_DATASTORE=<one> runs only that one. Every address lives in the lab's namespaces.
-import {spawn} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {waitFor} from '../helpers/wait.js'
 import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
 import {Lab, type LabDatastore, type LabNode, type LabPod} from '../lab/lab.js'
+import {seenBy as whoSaw, serveWhoami} from '../lab/whoami.js'
 
 const why = agentSkipReason()
 const ALL: LabDatastore[] = ['embedded', 'etcd', 'kubernetes']
 const datastores = process.env.NAT_LAB_DATASTORE ? ALL.filter((d) => d === process.env.NAT_LAB_DATASTORE) : ALL
 const POOL = '10.82.0.0/16'
 const PORT = 8080
-
-/** A TCP server on argv[1] that answers every connection with the address it came from, then closes it. */
-const WHOAMI_SERVER = `
-const net = require('node:net')
-net.createServer((s) => { s.on('error', () => s.destroy()); s.end(String(s.remoteAddress).replace(/^::ffff:/, '')) })
-  .listen({port: Number(process.argv[1]), host: '::', ipv6Only: false}, () => process.stdout.write('ready\\n'))
-process.stdin.on('end', () => process.exit(0)); process.stdin.resume()
-`
-
-/** Connects to argv[1]:argv[2] and prints what the server sent; prints nothing when it gets no answer in argv[3] ms. */
-const WHOAMI_CLIENT = `
-const net = require('node:net')
-let got = ''
-const s = net.connect({host: process.argv[1], port: Number(process.argv[2])})
-s.on('data', (d) => (got += d)).on('end', () => { process.stdout.write(got); process.exit(0) }).on('error', () => process.exit(0))
-setTimeout(() => process.exit(0), Number(process.argv[3]))
-`
 
 describe.skipIf(why !== undefined).each(datastores)('IP pool natOutgoing through the node agent (%s datastore)', (datastore) => {
   let lab: Lab
@@ -42,24 +25,13 @@ describe.skipIf(why !== undefined).each(datastores)('IP pool natOutgoing through
   let pb: LabPod
   let agent: LabAgent
 
-  /** Who `to` says connected to it from `from` (undefined: no answer). */
-  const seenBy = async (from: {netns: string}, address: string): Promise<string | undefined> => {
-    const out = await lab.inNs(from.netns, [process.execPath, '-e', WHOAMI_CLIENT, address, String(PORT), '700'])
-    return out === '' ? undefined : out
-  }
+  /** Who the server at `address` says connected to it from `from` (undefined: no answer). */
+  const seenBy = (from: {netns: string}, address: string): Promise<string | undefined> => whoSaw(lab, from, address, PORT)
   /** Polls until `from` → `address` is seen as `want` (undefined: unreachable); returns the last observation. */
   const until = async (from: {netns: string}, address: string, want: string | undefined): Promise<string | undefined> => {
     let last: string | undefined
     await waitFor(async () => (last = await seenBy(from, address)) === want, 15_000, 200)
     return last
-  }
-  const whoami = async (where: {netns: string}): Promise<void> => {
-    const child = spawn('ip', ['netns', 'exec', where.netns, process.execPath, '-e', WHOAMI_SERVER, String(PORT)], {stdio: ['pipe', 'pipe', 'inherit']})
-    lab.adopt(child)
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve())
-      child.once('exit', (code) => reject(new Error(`whoami server in ${where.netns} exited (${code})`)))
-    })
   }
   const setNatOutgoing = async (on: boolean): Promise<void> => {
     const pool = await lab.client.get('IPPool', 'nat')
@@ -78,8 +50,8 @@ describe.skipIf(why !== undefined).each(datastores)('IP pool natOutgoing through
     }
     pa = await lab.addPod(node, {namespace: 'nat', name: 'pod-a'})
     pb = await lab.addPod(node, {namespace: 'nat', name: 'pod-b'})
-    await whoami(remote)
-    await whoami(pb)
+    await serveWhoami(lab, remote, PORT)
+    await serveWhoami(lab, pb, PORT)
     agent = startAgent(lab, node)
     await agent.ready(60_000)
   }, 120_000)

@@ -1,16 +1,20 @@
 // VXLAN's host allowance end to end: two lab nodes with a VXLAN pool, a pod on each (real CNI plugin), `calicoctl node
 // run` on both, and a plain machine on the fabric. Host endpoints on both uplinks, with no policy, close the nodes
 // (default deny both ways), yet the pods, and each node, still reach the other node's pod: the encapsulated packets
-// the nodes exchange are allowed out to and in from the other node before host endpoint policy. VXLAN from the plain machine is dropped by
-// the rule for non-allowed hosts. Every address lives in the lab's namespaces.
+// the nodes exchange are allowed out to and in from the other node before host endpoint policy. VXLAN from the plain
+// machine is dropped by the rule for non-allowed hosts. A node's connection into the tunnel from its uplink address
+// is masqueraded to its VTEP address (Felix's tunnel rule). Every address lives in the lab's namespaces.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
 import {Lab, type LabNode, type LabPod} from '../lab/lab.js'
 import {untilReach, type Probe} from '../lab/reach.js'
+import {seenBy, serveWhoami} from '../lab/whoami.js'
+import {waitFor} from '../helpers/wait.js'
 
 const why = agentSkipReason()
 const POOL = '10.83.0.0/16'
+const WHOAMI_PORT = 8081
 
 describe.skipIf(why !== undefined)('VXLAN between nodes past their host endpoints', () => {
   let lab: Lab
@@ -47,6 +51,7 @@ describe.skipIf(why !== undefined)('VXLAN between nodes past their host endpoint
     await lab.serve(pa, 80)
     await lab.serve(pb, 80)
     await lab.serve(na, 8080)
+    await serveWhoami(lab, pb, WHOAMI_PORT)
     for (const n of [na, nb]) {
       const agent = startAgent(lab, n)
       agents.push(agent)
@@ -67,6 +72,16 @@ describe.skipIf(why !== undefined)('VXLAN between nodes past their host endpoint
     // The host endpoint (no policy: deny) closes the node itself; the overlay between the nodes stays open.
     await check([...pods, [outside, na.address, 8080, 'tcp']], [true, true, true, true, false], 'with the host endpoints')
     expect(await lab.inNs(na.netns, ['ip', '-4', 'route', 'show', 'dev', 'vxlan.calico'])).toContain('onlink')
+  })
+
+  it("a node's connection through vxlan.calico from its uplink address leaves from its VTEP address (the tunnel rule)", async () => {
+    const vtep = (await lab.client.get('Node', na.name)).spec as {ipv4VXLANTunnelAddr?: string}
+    expect(vtep.ipv4VXLANTunnelAddr, logs()).toBeDefined()
+    let seen: string | undefined
+    await waitFor(async () => (seen = await seenBy(lab, na, pb.ips[0]!, WHOAMI_PORT, {localAddress: na.address})) !== undefined, 15_000, 200)
+    expect(seen, logs()).toBe(vtep.ipv4VXLANTunnelAddr)
+    // A node's own address on the tunnel is left alone.
+    expect(await seenBy(lab, na, pb.ips[0]!, WHOAMI_PORT, {localAddress: vtep.ipv4VXLANTunnelAddr})).toBe(vtep.ipv4VXLANTunnelAddr)
   })
 
   it('VXLAN from a machine that is not a node is dropped', async () => {
