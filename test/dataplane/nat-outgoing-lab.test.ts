@@ -34,8 +34,7 @@ describe.skipIf(why !== undefined).each(datastores)('IP pool natOutgoing through
     return last
   }
   const setNatOutgoing = async (on: boolean): Promise<void> => {
-    const pool = await lab.client.get('IPPool', 'nat')
-    await lab.client.update({...pool, spec: {...(pool.spec as object), natOutgoing: on}})
+    await lab.updatePool('nat', {natOutgoing: on})
   }
 
   beforeAll(async () => {

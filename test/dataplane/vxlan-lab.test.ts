@@ -49,8 +49,7 @@ describe.skipIf(why !== undefined).each(datastores)('VXLAN between nodes (%s dat
     await agent.ready(60_000)
   }
   const setMode = async (mode: string): Promise<void> => {
-    const pool = await lab.client.get('IPPool', 'vx')
-    await lab.client.update({...pool, spec: {...(pool.spec as object), vxlanMode: mode}})
+    await lab.updatePool('vx', {vxlanMode: mode})
   }
 
   beforeAll(async () => {

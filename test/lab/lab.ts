@@ -367,6 +367,12 @@ export class Lab {
     })
   }
 
+  /** Changes fields of a pool's spec (read, then updated with its resourceVersion). */
+  async updatePool(name: string, spec: Record<string, unknown>): Promise<Resource> {
+    const pool = await this.client.get('IPPool', name)
+    return this.client.update({...pool, spec: {...(pool.spec as object), ...spec}})
+  }
+
   /**
    * A calicoctl configuration file (CalicoAPIConfig) for the lab's datastore as seen from inside `node` (so also
    * for `calicoctl node run` there); written into the lab's directory, removed with it.

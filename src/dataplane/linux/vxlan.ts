@@ -22,11 +22,13 @@ export interface VxlanLinkSpec {
   name: string
   vni: number
   port: number
+  /** The node's address: the outer source of encapsulated packets. */
   local: string
+  /** The uplink the encapsulated packets leave through. */
   parent: string
   mtu: number
   mac: string
-  /** A /32 address for the device. */
+  /** The node's VTEP address (a /32 on the device). */
   address: string
 }
 

@@ -12,7 +12,7 @@
 import {createHash} from 'node:crypto'
 
 import {cidrContainsCIDR, cidrContainsIP, formatCIDR, formatIP, parseCIDR, parseIP, parseIPNetOrIP, type CIDR} from '../../api/net.js'
-import type {VxlanLink} from '../linux/vxlan.js'
+import type {VxlanLink, VxlanLinkSpec} from '../linux/vxlan.js'
 
 export const VXLAN_DEVICE = 'vxlan.calico'
 /**
@@ -144,19 +144,8 @@ export interface VxlanInput {
   uplink?: {name: string; mtu: number}
 }
 
-export interface VxlanDevice {
-  name: string
-  vni: number
-  port: number
-  /** The node's address: the outer source of encapsulated packets. */
-  local: string
-  /** The uplink the encapsulated packets leave through. */
-  parent: string
-  mtu: number
-  mac: string
-  /** The node's VTEP address (a /32 on the device). */
-  address: string
-}
+/** The device as it should be: what linux/vxlan.ts creates. */
+export type VxlanDevice = VxlanLinkSpec
 
 export interface VxlanNeighbour {
   /** Another node's VTEP address. */
