@@ -10,6 +10,8 @@
 // run under `perf record -a -g` (cpu-clock; data kept in <dir>), and the share of iperf3's CPU samples (its own and
 // the softirqs run on its behalf) spent in netfilter is printed, split into conntrack, the FIB (RPF) lookup and
 // rule evaluation: where a packet's time goes with each table.
+// BENCH_NAT_OUTGOING=1 adds an IPPool holding both pods with natOutgoing on, as calico-node's default pool has it:
+// the table then has the nat chain (and the kernel its NAT hook), which pod-to-pod traffic crosses but never matches.
 // Client and server are pinned to different CPUs (iperf3 -A) when there are at least two. Root and iperf3 only.
 // Run: npm run build && npm run bench:build && node build/bench/agent-iperf.js
 import {spawn, spawnSync} from 'node:child_process'
@@ -134,6 +136,9 @@ async function main(run: NetnsRun, store: BenchStore): Promise<void> {
     metadata: {name: 'iperf-allow', namespace: NAMESPACE},
     spec: {order: 100_000, selector: "app == 'app0'", types: ['Ingress'], ingress: [{action: 'Allow', protocol: 'TCP', source: {selector: "role == 'client'"}, destination: {ports: [PORT]}}]},
   })
+  if (process.env.BENCH_NAT_OUTGOING === '1') {
+    resources.push({apiVersion: V3, kind: 'IPPool', metadata: {name: 'default-ipv4-ippool'}, spec: {cidr: '10.0.0.0/8', natOutgoing: true}})
+  }
   await store.seed(resources)
 
   const modes: Mode[] = [{name: 'none', runs: []}, {name: 'HEAD', script: await agentTable(run, nodeNs, store, CALICOCTL), runs: []}]
