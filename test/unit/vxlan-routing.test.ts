@@ -68,8 +68,9 @@ describe('desiredVxlan', () => {
     expect(s.device).toEqual({name: VXLAN_DEVICE, vni: 4096, port: 4789, local: '192.168.1.1', parent: 'eth0', mtu: 1450, mac: '66:00:00:00:00:0a', address: '10.65.0.1'})
     expect(s.neighbours).toEqual([{ip: '10.65.1.1', mac: '66:00:00:00:00:0b'}, {ip: '10.65.2.1', mac: vtepMac('c')}])
     expect(s.fdb).toEqual([{mac: '66:00:00:00:00:0b', dst: '192.168.1.2'}, {mac: vtepMac('c'), dst: '192.168.2.3'}].sort((x, y) => (x.mac < y.mac ? -1 : 1)))
-    // Own block: no route; a block outside every VXLAN pool: none either.
+    // Own block: a blackhole; a block outside every VXLAN pool: no route.
     expect(s.routes).toEqual([
+      {dst: '10.65.0.0/26', blackhole: true, onlink: false},
       {dst: '10.65.1.0/26', via: '10.65.1.1', dev: VXLAN_DEVICE, onlink: true},
       {dst: '10.65.1.1/32', dev: VXLAN_DEVICE, onlink: false},
       {dst: '10.65.2.0/26', via: '10.65.2.1', dev: VXLAN_DEVICE, onlink: true},
@@ -81,6 +82,7 @@ describe('desiredVxlan', () => {
   it('CrossSubnet: a node in this node\'s subnet is routed to directly through the uplink', () => {
     const s = desiredVxlan(input({pools: [vxlanPoolOf({metadata: {}, spec: {cidr: '10.65.0.0/16', vxlanMode: 'CrossSubnet'}})!]}))
     expect(s.routes.filter((r) => !r.dst.endsWith('/32'))).toEqual([
+      {dst: '10.65.0.0/26', blackhole: true, onlink: false},
       {dst: '10.65.1.0/26', via: '192.168.1.2', dev: 'eth0', onlink: false},
       {dst: '10.65.2.0/26', via: '10.65.2.1', dev: VXLAN_DEVICE, onlink: true},
       {dst: '10.65.2.64/26', via: '10.65.2.1', dev: VXLAN_DEVICE, onlink: true},
@@ -97,10 +99,10 @@ describe('desiredVxlan', () => {
     expect(desiredVxlan(input({config: {...vxlanConfigFrom([]), enabled: false}}))).toEqual({neighbours: [], fdb: [], routes: []})
   })
 
-  it('a node without a VTEP yet gets no device and no tunnel routes; nodes without one are left out', () => {
+  it('a node without a VTEP yet gets no device and no tunnel routes (only its blocks\' blackholes); nodes without one are left out', () => {
     const nodes = new Map(input().nodes)
     nodes.set('a', node('a', '192.168.1.1/24'))
-    expect(desiredVxlan(input({nodes}))).toEqual({neighbours: [], fdb: [], routes: []})
+    expect(desiredVxlan(input({nodes}))).toEqual({neighbours: [], fdb: [], routes: [{dst: '10.65.0.0/26', blackhole: true, onlink: false}]})
     const others = new Map(input().nodes)
     others.set('b', node('b', '192.168.1.2/24'))
     const s = desiredVxlan(input({nodes: others}))
@@ -111,7 +113,24 @@ describe('desiredVxlan', () => {
   it('a block of a node that is gone gets no route', () => {
     const nodes = new Map(input().nodes)
     nodes.delete('c')
-    expect(desiredVxlan(input({nodes})).routes.map((r) => r.dst)).toEqual(['10.65.1.0/26', '10.65.1.1/32'])
+    expect(desiredVxlan(input({nodes})).routes.map((r) => r.dst)).toEqual(['10.65.0.0/26', '10.65.1.0/26', '10.65.1.1/32'])
+  })
+
+  it('blackholes: each own block in a VXLAN pool but a /32 one; a block that moves away is routed to its node instead', () => {
+    const own = (cidr: string) => vxlanBlockOf({cidr, affinity: 'host:a'})!
+    const blackholes = (i: VxlanInput) => desiredVxlan(i).routes.filter((r) => r.blackhole).map((r) => r.dst)
+    const blocks = [own('10.65.0.0/26'), own('10.65.0.64/26'), own('10.65.0.200/32'), own('10.99.0.0/26')]
+    expect(blackholes(input({blocks}))).toEqual(['10.65.0.0/26', '10.65.0.64/26'])
+    // Nothing but the pool is needed: not even this node's Node.
+    const nodes = new Map(input().nodes)
+    nodes.delete('a')
+    expect(blackholes(input({blocks, nodes}))).toEqual(['10.65.0.0/26', '10.65.0.64/26'])
+    const moved = [vxlanBlockOf({cidr: '10.65.0.0/26', affinity: 'host:b'})!, own('10.65.0.64/26')]
+    const s = desiredVxlan(input({blocks: moved}))
+    expect(s.routes.filter((r) => r.dst.endsWith('/26'))).toEqual([
+      {dst: '10.65.0.0/26', via: '10.65.1.1', dev: VXLAN_DEVICE, onlink: true},
+      {dst: '10.65.0.64/26', blackhole: true, onlink: false},
+    ])
   })
 })
 
@@ -130,12 +149,29 @@ describe('deltas', () => {
       {dst: '10.67.0.0/24', dev: VXLAN_DEVICE, onlink: false, protocol: 3},
     ]
     const d = vxlanRouteDelta(want, kernel)
-    expect(d.replace.map((r) => r.dst)).toEqual(['10.65.1.1/32', '10.65.2.0/26', '10.65.2.1/32', '10.65.2.64/26'])
+    expect(d.replace.map((r) => r.dst)).toEqual(['10.65.0.0/26', '10.65.1.1/32', '10.65.2.0/26', '10.65.2.1/32', '10.65.2.64/26'])
     expect(d.remove).toEqual([
       {dst: '10.65.3.0/26', via: '10.65.3.1', dev: VXLAN_DEVICE, onlink: true},
       {dst: '10.65.4.0/26', via: '192.168.1.4', dev: 'eth0', onlink: false},
       {dst: '10.67.0.0/24', dev: VXLAN_DEVICE, onlink: false},
     ])
+  })
+
+  it('blackholes: written when missing or when another route has the block, kept when there, and only ours removed', () => {
+    const want = desiredVxlan(input()).routes
+    const others = want.filter((r) => !r.blackhole).map((r) => ({...r, protocol: 80}))
+    const bh = (dst: string, protocol: number) => ({dst, blackhole: true, onlink: false, protocol})
+    // Our blackhole in place: nothing to do.
+    expect(vxlanRouteDelta(want, [...others, bh('10.65.0.0/26', 80)])).toEqual({replace: [], remove: []})
+    // The block came back from another node: the replace overwrites the tunnel route (or someone else's blackhole).
+    for (const k of [{dst: '10.65.0.0/26', via: '10.65.1.1', dev: VXLAN_DEVICE, onlink: true, protocol: 80}, bh('10.65.0.0/26', 12)]) {
+      expect(vxlanRouteDelta(want, [...others, k])).toEqual({replace: [{dst: '10.65.0.0/26', blackhole: true, onlink: false}], remove: []})
+    }
+    // A stale blackhole of ours goes; another protocol's (a routing daemon's) stays.
+    const d = vxlanRouteDelta(want, [...others, bh('10.65.0.0/26', 80), bh('10.65.9.0/26', 80), bh('10.65.8.0/26', 12), bh('10.65.7.0/26', 3)])
+    expect(d).toEqual({replace: [], remove: [{dst: '10.65.9.0/26', blackhole: true, onlink: false}]})
+    // No VXLAN pool any more: every blackhole of ours goes with the other routes.
+    expect(vxlanRouteDelta([], [bh('10.65.0.0/26', 80)]).remove).toEqual([{dst: '10.65.0.0/26', blackhole: true, onlink: false}])
   })
 
   it('neighbours and FDB entries: changed MACs are rewritten, stale ones removed', () => {

@@ -138,6 +138,8 @@ export interface RouteSpec {
   via?: string
   dev?: string
   onlink: boolean
+  /** Type blackhole (neither gateway nor device); else unicast. */
+  blackhole?: boolean
 }
 
 export interface GatewayRoute extends RouteSpec {
@@ -145,14 +147,16 @@ export interface GatewayRoute extends RouteSpec {
   protocol: number
 }
 
-/** The IPv4 routes of the main table with their gateways and onlink flags. */
+/** The IPv4 routes of the main table with their gateways, onlink flags and whether they are blackholes. */
 export async function listGatewayRoutes(): Promise<GatewayRoute[]> {
   const {stdout} = await run('ip', ['-N', '-j', '-4', 'route', 'show', 'table', 'main'])
-  return (JSON.parse(stdout || '[]') as {dst: string; gateway?: string; dev?: string; protocol?: string; flags?: string[]}[]).map((r) => {
+  return (JSON.parse(stdout || '[]') as {type?: string; dst: string; gateway?: string; dev?: string; protocol?: string; flags?: string[]}[]).map((r) => {
     // iproute2 leaves out the protocol of boot (3) routes.
     const route: GatewayRoute = {dst: r.dst === 'default' || r.dst.includes('/') ? r.dst : `${r.dst}/32`, onlink: (r.flags ?? []).includes('onlink'), protocol: Number(r.protocol ?? 3)}
     if (r.gateway !== undefined) route.via = r.gateway
     if (r.dev !== undefined) route.dev = r.dev
+    // iproute2 names the type only when it is not unicast.
+    if (r.type === 'blackhole') route.blackhole = true
     return route
   })
 }
@@ -175,7 +179,7 @@ export interface VxlanWrites {
  * gone), so one bad entry does not hold back the rest; rejects afterwards when any command failed.
  */
 export async function writeVxlan(w: VxlanWrites): Promise<void> {
-  const routeArgs = (r: RouteSpec): string[] => [r.dst, ...(r.via !== undefined ? ['via', r.via] : []), ...(r.dev !== undefined ? ['dev', r.dev] : [])]
+  const routeArgs = (r: RouteSpec): string[] => [...(r.blackhole ? ['blackhole'] : []), r.dst, ...(r.via !== undefined ? ['via', r.via] : []), ...(r.dev !== undefined ? ['dev', r.dev] : [])]
   const failures: Error[] = []
   const attempt = async (p: Promise<unknown>): Promise<void> => {
     await p.catch((err: Error) => failures.push(err))
@@ -190,6 +194,6 @@ export async function writeVxlan(w: VxlanWrites): Promise<void> {
   await bridge(w.removeFdb.map((f) => ['fdb', 'del', f.mac, 'dev', w.dev, 'dst', f.dst, 'self']))
   await bridge(w.fdb.map((f) => ['fdb', 'replace', f.mac, 'dev', w.dev, 'dst', f.dst, 'self', 'permanent']))
   await attempt(batch(w.neighbours.map((n) => ['neigh', 'replace', n.ip, 'lladdr', n.mac, 'dev', w.dev, 'nud', 'permanent'])))
-  await attempt(batch(w.routes.map((r) => ['route', 'replace', ...routeArgs(r), ...(r.onlink ? ['onlink'] : r.via === undefined ? ['scope', 'link'] : []), 'proto', String(w.protocol)])))
+  await attempt(batch(w.routes.map((r) => ['route', 'replace', ...routeArgs(r), ...(r.onlink ? ['onlink'] : r.via === undefined && !r.blackhole ? ['scope', 'link'] : []), 'proto', String(w.protocol)])))
   if (failures.length > 0) throw new Error(failures.map((e) => e.message).join('; '))
 }

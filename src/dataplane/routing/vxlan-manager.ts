@@ -1,5 +1,5 @@
-// Keeps the kernel's VXLAN overlay (vxlan.calico, its neighbour and FDB entries, the routes to other nodes' blocks)
-// in line with the datastore: Felix's vxlan manager and VXLAN route manager. Holds the Nodes, VXLAN pools and IPAM
+// Keeps the kernel's VXLAN overlay (vxlan.calico, its neighbour and FDB entries, the routes to other nodes' blocks,
+// the blackhole routes of this node's own blocks) in line with the datastore: Felix's vxlan manager and VXLAN route manager. Holds the Nodes, VXLAN pools and IPAM
 // blocks it is told about, and after each burst of changes (or when refreshed: the route refresh interval, a link
 // change) reads the kernel's state and writes only the difference (vxlan.ts computes both). Nothing is written
 // before the first complete snapshot; a failed reconcile is retried with backoff.

@@ -9,6 +9,10 @@
 //   address) on the device, and a /32 route to its VTEP address through the device.
 // - Each block affine to another node, inside a VXLAN pool, is routed via that node's VTEP address (onlink through
 //   the device); with CrossSubnet, a node in this node's subnet is routed to directly through the uplink instead.
+// - Each block affine to this node, inside a VXLAN pool, gets a blackhole route (Felix's IPAM block drop route): a
+//   packet to an unallocated address of it is dropped rather than sent out by the default route (perhaps to come
+//   back in a loop); the /32 routes to local workloads are more specific and still win. /32 blocks get none (it would
+//   shadow the workload's own route), as in Felix. These need no device or VTEP: only a VXLAN pool.
 import {createHash} from 'node:crypto'
 
 import {cidrContainsCIDR, cidrContainsIP, formatCIDR, formatIP, parseCIDR, parseIP, parseIPNetOrIP, type CIDR} from '../../api/net.js'
@@ -159,14 +163,26 @@ export interface VxlanFdbEntry {
   dst: string
 }
 
-export interface VxlanRoute {
+export interface VxlanDeviceRoute {
   /** Canonical CIDR. */
   dst: string
   /** Undefined: directly through the device (a VTEP address). */
   via?: string
   dev: string
   onlink: boolean
+  blackhole?: undefined
 }
+
+/** Drops what is sent to a local block's unallocated addresses (no device, no gateway). */
+export interface VxlanBlackholeRoute {
+  dst: string
+  blackhole: true
+  onlink: false
+  via?: undefined
+  dev?: undefined
+}
+
+export type VxlanRoute = VxlanDeviceRoute | VxlanBlackholeRoute
 
 export interface VxlanState {
   device?: VxlanDevice
@@ -183,8 +199,8 @@ const routeId = (r: {dst: string}): string => r.dst
 export function desiredVxlan(input: VxlanInput): VxlanState {
   const me = input.nodes.get(input.nodeName)
   const out: VxlanState = {neighbours: [], fdb: [], routes: []}
-  if (input.pools.length === 0 || !me || input.config.enabled === false) return out
-  if (me.address && me.vtep && input.uplink) {
+  if (input.pools.length === 0 || input.config.enabled === false) return out
+  if (me?.address && me.vtep && input.uplink) {
     out.device = {
       name: VXLAN_DEVICE,
       vni: input.config.vni,
@@ -206,13 +222,17 @@ export function desiredVxlan(input: VxlanInput): VxlanState {
     }
   }
   for (const b of input.blocks) {
-    if (b.node === input.nodeName) continue
     const pool = input.pools.find((p) => cidrContainsCIDR(p.cidr, b.cidr))
-    const remote = input.nodes.get(b.node)
-    if (!pool || !remote) continue
+    if (!pool) continue
     const dst = formatCIDR(b.cidr)
+    if (b.node === input.nodeName) {
+      if (b.cidr.prefix < 32) routes.set(dst, {dst, blackhole: true, onlink: false})
+      continue
+    }
+    const remote = input.nodes.get(b.node)
+    if (!remote) continue
     const remoteIP = remote.address ? parseIP(remote.address) : undefined
-    if (pool.mode === 'CrossSubnet' && input.uplink && me.subnet && remoteIP && cidrContainsIP(me.subnet, remoteIP)) {
+    if (pool.mode === 'CrossSubnet' && input.uplink && me?.subnet && remoteIP && cidrContainsIP(me.subnet, remoteIP)) {
       routes.set(dst, {dst, via: remote.address, dev: input.uplink.name, onlink: false})
     } else if (out.device && remote.vtep && remote.address) {
       routes.set(dst, {dst, via: remote.vtep, dev: VXLAN_DEVICE, onlink: true})
@@ -232,6 +252,8 @@ export interface KernelVxlanRoute {
   onlink: boolean
   /** The protocol number. */
   protocol: number
+  /** A blackhole route (no device). */
+  blackhole?: boolean
 }
 
 export interface Delta<T> {
@@ -250,12 +272,13 @@ function isVxlanRoute(r: KernelVxlanRoute): boolean {
 }
 
 const sameRoute = (a: VxlanRoute, k: KernelVxlanRoute): boolean =>
-  a.dev === k.dev && a.via === k.via && a.onlink === k.onlink && k.protocol === VXLAN_ROUTE_PROTOCOL
+  (a.blackhole === true) === (k.blackhole === true) && a.dev === k.dev && a.via === k.via && a.onlink === k.onlink && k.protocol === VXLAN_ROUTE_PROTOCOL
 
 /**
  * Routes to write and to remove. A route of ours to a destination nobody wants any more goes; one to a wanted
  * destination that differs is overwritten by the replace (also one of someone else's to the same destination, which
- * the overlay needs to take over, as Felix's route table does).
+ * the overlay needs to take over, as Felix's route table does: a block that moves between nodes turns from tunnel
+ * route to blackhole and back this way). A blackhole has no device, so only one with our protocol is ever removed.
  */
 export function vxlanRouteDelta(desired: readonly VxlanRoute[], kernel: readonly KernelVxlanRoute[]): Delta<VxlanRoute> {
   const have = new Map<string, KernelVxlanRoute[]>()
@@ -264,8 +287,13 @@ export function vxlanRouteDelta(desired: readonly VxlanRoute[], kernel: readonly
   const replace = desired.filter((d) => !(have.get(d.dst) ?? []).some((k) => sameRoute(d, k)))
   const remove: VxlanRoute[] = []
   for (const k of kernel) {
-    if (!isVxlanRoute(k) || wanted.has(k.dst) || k.dev === undefined) continue
-    const r: VxlanRoute = {dst: k.dst, dev: k.dev, onlink: k.onlink}
+    if (!isVxlanRoute(k) || wanted.has(k.dst)) continue
+    if (k.blackhole) {
+      remove.push({dst: k.dst, blackhole: true, onlink: false})
+      continue
+    }
+    if (k.dev === undefined) continue
+    const r: VxlanDeviceRoute = {dst: k.dst, dev: k.dev, onlink: k.onlink}
     if (k.via !== undefined) r.via = k.via
     remove.push(r)
   }
