@@ -1,17 +1,19 @@
 // VXLAN between nodes, end to end: two lab nodes on one fabric, a pool with vxlanMode Always, a pod on each node made
 // by the real CNI plugin, and `calicoctl node run` on both. The pods reach each other through vxlan.calico (pod routes
-// via the other node's VTEP), the Nodes carry their VTEP fields, a restarted agent keeps the overlay working,
+// via the other node's VTEP), the Nodes carry their VTEP fields, each node blackholes its own blocks (a probe to an
+// unallocated address of one arrives through the tunnel and goes no further), a restarted agent keeps the overlay working,
 // CrossSubnet routes the other node (same subnet) directly, and vxlanMode Never takes the device and the cross-node
 // routes away. On each datastore (the syncer delivers Nodes, IP
 // pools and IPAM blocks from each; on Kubernetes the Node is the core Node's view and the blocks are IPAM CRDs);
 // VXLAN_LAB_DATASTORE=<one> runs only that one. Every address lives in the lab's namespaces.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {cidrContainsIP, cidrLast, formatIP, parseCIDR, parseIP} from '../../src/api/net.js'
 import type {Node} from '../../src/api/types/endpoints.js'
 import {waitFor} from '../helpers/wait.js'
 import {agentSkipReason, startAgent, type LabAgent} from '../lab/agent.js'
 import {Lab, type LabDatastore, type LabNode, type LabPod} from '../lab/lab.js'
-import {untilReach, type Probe} from '../lab/reach.js'
+import {measure, untilReach, type Probe} from '../lab/reach.js'
 
 const why = agentSkipReason()
 const ALL: LabDatastore[] = ['embedded', 'etcd', 'kubernetes']
@@ -95,6 +97,37 @@ describe.skipIf(why !== undefined).each(datastores)('VXLAN between nodes (%s dat
     expect(await lab.inNs(na.netns, ['ip', 'route', 'get', pb.ips[0]!])).toContain(`via ${vtepB} dev vxlan.calico`)
     expect(await lab.inNs(na.netns, ['ip', 'neigh', 'show', 'dev', 'vxlan.calico'])).toContain(`${vtepB} lladdr ${macB} PERMANENT`)
     expect(await lab.inNs(na.netns, ['bridge', 'fdb', 'show', 'dev', 'vxlan.calico'])).toContain(`${macB} dst ${nb.address} self permanent`)
+  })
+
+  it('blackholes each node\'s own blocks: a probe to an unallocated address arrives through the tunnel and goes no further', async () => {
+    const blackholes = async (n: LabNode): Promise<string[]> =>
+      (await lab.inNs(n.netns, ['ip', '-4', 'route', 'show', 'type', 'blackhole', 'proto', '80'])).split('\n').flatMap((l) => l.match(/^blackhole (\S+)/)?.slice(1) ?? [])
+    const blockOf = async (n: LabNode, pod: LabPod): Promise<string | undefined> =>
+      (await blackholes(n)).find((b) => cidrContainsIP(parseCIDR(b)!, parseIP(pod.ips[0]!)!))
+    const block = await blockOf(na, pa)
+    expect(block, `${await routes(na)}\n${logs()}`).toBeDefined()
+    expect(await blockOf(nb, pb)).toBeDefined()
+    expect(await blockOf(na, pb)).toBeUndefined()
+    // The pod's /32 is more specific than the blackhole.
+    expect(await lab.inNs(na.netns, ['ip', 'route', 'get', pa.ips[0]!])).toMatch(/ dev cali/)
+    // The block's next-to-last address: nothing has it (the pod and the VTEP come first).
+    const free = formatIP({version: 4, value: cidrLast(parseCIDR(block!)!) - 1n})
+    await expect(lab.ipam.getAssignmentAttributes(free)).rejects.toThrow()
+    // Counters in node a for the probe's packets arriving and leaving (by any interface, the default route's too).
+    const table = 'vxlab_probe'
+    await lab.inNs(na.netns, ['nft', '-f', '-'], `table ip ${table} {
+  chain pre { type filter hook prerouting priority -400; ip daddr ${free} counter; }
+  chain post { type filter hook postrouting priority 400; ip daddr ${free} counter; }
+}
+`)
+    try {
+      const packets = async (chain: string): Promise<number> => Number((await lab.inNs(na.netns, ['nft', 'list', 'chain', 'ip', table, chain])).match(/counter packets (\d+)/)?.[1])
+      expect(await measure(lab, [[pb, free, 80, 'tcp']])).toEqual([false])
+      expect(await packets('pre')).toBeGreaterThan(0)
+      expect(await packets('post')).toBe(0)
+    } finally {
+      await lab.inNs(na.netns, ['nft', 'delete', 'table', 'ip', table])
+    }
   })
 
   it('repairs the overlay when it is changed behind the agent\'s back', async () => {

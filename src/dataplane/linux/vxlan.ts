@@ -155,8 +155,8 @@ export async function listGatewayRoutes(): Promise<GatewayRoute[]> {
     const route: GatewayRoute = {dst: r.dst === 'default' || r.dst.includes('/') ? r.dst : `${r.dst}/32`, onlink: (r.flags ?? []).includes('onlink'), protocol: Number(r.protocol ?? 3)}
     if (r.gateway !== undefined) route.via = r.gateway
     if (r.dev !== undefined) route.dev = r.dev
-    // iproute2 names the type only when it is not unicast.
-    if (r.type === 'blackhole') route.blackhole = true
+    // iproute2 gives the type only when it is not unicast; with -N as its number (RTN_BLACKHOLE is 6).
+    if (r.type === '6' || r.type === 'blackhole') route.blackhole = true
     return route
   })
 }
