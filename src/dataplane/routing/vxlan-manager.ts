@@ -38,6 +38,8 @@ export interface VxlanManagerOptions {
   batchMs?: number
   /** First retry delay after a failed reconcile; doubles up to 30 s (ms, default 1000). */
   retryMs?: number
+  /** Nothing is read or written in the kernel before this settles (the agent: its first policy apply). */
+  startAfter?: Promise<void>
 }
 
 /** JSON.stringify replacer for the CIDRs' bigint fields. */
@@ -55,7 +57,16 @@ export class VxlanManager {
   private failures = 0
   private stopped = false
 
-  constructor(private readonly opts: VxlanManagerOptions) {}
+  /** Until opts.startAfter settles: changes are only recorded. */
+  private waiting: boolean
+
+  constructor(private readonly opts: VxlanManagerOptions) {
+    this.waiting = opts.startAfter !== undefined
+    void opts.startAfter?.finally(() => {
+      this.waiting = false
+      if (this.dirty) this.schedule(0)
+    })
+  }
 
   /** A complete snapshot of the VXLAN kinds: replaces everything held so far. */
   replaceAll(items: Iterable<VxlanItem>): void {
@@ -104,7 +115,7 @@ export class VxlanManager {
 
   private schedule(delayMs = this.opts.batchMs ?? 10): void {
     this.dirty = true
-    if (this.stopped || this.timer) return
+    if (this.stopped || this.waiting || this.timer) return
     this.timer = setTimeout(() => {
       this.timer = undefined
       void this.kick()
