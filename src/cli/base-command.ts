@@ -122,6 +122,13 @@ export abstract class CalicoCommand extends Command {
     }
   }
 
+  /** The `node` commands need root: calicoctl says so on stdout and exits 1. */
+  protected requireRoot(): void {
+    if (process.getuid?.() === 0) return
+    this.out('Need super user privileges: Operation not permitted\n')
+    throw new ReportedError('not root')
+  }
+
   /** Ends the command with an error: the message on stderr (with calicoctl's newline), exit status 1. */
   protected fail(message: string): never {
     process.stderr.write(`${massage(message)}\n`)

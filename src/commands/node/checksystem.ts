@@ -1,5 +1,5 @@
 import {checkSystem, formatCheckResults} from '../../agent/checksystem.js'
-import {CalicoCommand, ReportedError} from '../../cli/base-command.js'
+import {CalicoCommand} from '../../cli/base-command.js'
 
 export default class NodeChecksystem extends CalicoCommand {
   static override summary = 'Verify the compatibility of this compute host to run the Calico node agent.'
@@ -9,11 +9,7 @@ validates without committing, every nftables feature the agent's ruleset uses. R
   async run(): Promise<void> {
     const {flags} = await this.parse(NodeChecksystem)
     this.applyGlobalFlags(flags)
-    if (process.getuid?.() !== 0) {
-      // calicoctl says this on stdout and exits 1.
-      this.out('Need super user privileges: Operation not permitted\n')
-      throw new ReportedError('not root')
-    }
+    this.requireRoot()
     const {text, ok} = formatCheckResults(await checkSystem())
     this.out(text)
     if (!ok) this.fail("system doesn't meet one or more minimum systems requirements to run Calico")

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {CalicoCommand, ReportedError} from '../../cli/base-command.js'
+import {CalicoCommand} from '../../cli/base-command.js'
 
 export default class NodeDiags extends CalicoCommand {
   static override summary = 'Gather a diagnostics bundle for a Calico node'
@@ -17,11 +17,7 @@ bundle. Needs no datastore.`
   async run(): Promise<void> {
     const {flags} = await this.parse(NodeDiags)
     this.applyGlobalFlags(flags)
-    if (process.getuid?.() !== 0) {
-      // calicoctl says this on stdout and exits 1.
-      this.out('Need super user privileges: Operation not permitted\n')
-      throw new ReportedError('not root')
-    }
+    this.requireRoot()
     const {runNodeDiags} = await import('../../cli/diags/node.js')
     try {
       await runNodeDiags({logDir: flags['log-dir'], cwd: process.cwd(), now: new Date(), print: (line) => this.out(`${line}\n`)})

@@ -1,5 +1,5 @@
 import {nodeStatus, processCommandLines, queryBird} from '../../agent/status.js'
-import {CalicoCommand, ReportedError} from '../../cli/base-command.js'
+import {CalicoCommand} from '../../cli/base-command.js'
 
 export default class NodeStatus extends CalicoCommand {
   static override summary = 'Check the status of the Calico node instance.'
@@ -9,11 +9,7 @@ host and, when BIRD runs, the state of its BGP peers.`
   async run(): Promise<void> {
     const {flags} = await this.parse(NodeStatus)
     this.applyGlobalFlags(flags)
-    if (process.getuid?.() !== 0) {
-      // calicoctl says this on stdout and exits 1.
-      this.out('Need super user privileges: Operation not permitted\n')
-      throw new ReportedError('not root')
-    }
+    this.requireRoot()
     const {text, running} = await nodeStatus({commandLines: processCommandLines, query: (f) => queryBird(f)})
     if (!running) this.fail('Calico process is not running.')
     this.out(text)
